@@ -1,0 +1,85 @@
+/**
+ * The admin API: account health and resets. It answers only when
+ * `SWITCHYARD_ADMIN_TOKEN` is set (404 otherwise, so its existence is not
+ * advertised) and only to that Bearer token.
+ *
+ * @module
+ */
+
+import type { Account } from "../config/types.ts";
+import { constantTimeEqual, presentedKey, sha256Hex } from "../auth/secrets.ts";
+import { errorResponse } from "../http/errors.ts";
+import type { AccountStateStore } from "../state/account_state.ts";
+
+/** One row of `GET /admin/accounts`. */
+export interface AccountView {
+  id: string;
+  platform: string;
+  state: "active" | "cooldown" | "disabled";
+  until?: string;
+  reason?: string;
+  strikes: number;
+}
+
+/** What the admin routes need. */
+export interface AdminContext {
+  /** SHA-256 hex of the admin token, or `undefined` when the admin API is off. */
+  tokenDigest: string | undefined;
+  accounts: readonly Account[];
+  states: AccountStateStore;
+}
+
+/** Handles `/admin/*`. */
+export async function handleAdmin(
+  request: Request,
+  url: URL,
+  context: AdminContext,
+): Promise<Response> {
+  if (context.tokenDigest === undefined) return errorResponse("openai", 404, "not found");
+  const presented = presentedKey(request.headers);
+  if (!presented || !constantTimeEqual(await sha256Hex(presented), context.tokenDigest)) {
+    return errorResponse("openai", 401, "invalid admin token");
+  }
+
+  const path = url.pathname;
+  if (path === "/admin/accounts") {
+    if (request.method !== "GET") return errorResponse("openai", 405, "use GET");
+    return Response.json(await accountViews(context));
+  }
+  const reset = /^\/admin\/accounts\/([^/]+)\/reset$/.exec(path);
+  if (reset) {
+    if (request.method !== "POST") return errorResponse("openai", 405, "use POST");
+    const id = decodeURIComponent(reset[1]);
+    if (!context.accounts.some((account) => account.id === id)) {
+      return errorResponse("openai", 404, `unknown account "${id}"`);
+    }
+    await context.states.reset(id);
+    const view = (await accountViews(context)).find((row) => row.id === id);
+    return Response.json(view);
+  }
+  return errorResponse("openai", 404, "not found");
+}
+
+/** Every account's current health. */
+export async function accountViews(
+  context: Pick<AdminContext, "accounts" | "states">,
+): Promise<AccountView[]> {
+  const snapshot = await context.states.current();
+  const now = Date.now();
+  return context.accounts.map((account) => {
+    const health = snapshot.health(account.id);
+    const state = snapshot.condition(account.id, now);
+    const view: AccountView = {
+      id: account.id,
+      platform: account.platform,
+      state,
+      strikes: health.strikes,
+    };
+    if (state === "disabled") view.reason = health.disabled?.reason;
+    if (state === "cooldown") {
+      view.until = new Date(health.cooldownUntil).toISOString();
+      view.reason = health.cooldownReason;
+    }
+    return view;
+  });
+}

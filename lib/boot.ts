@@ -1,0 +1,47 @@
+/**
+ * Start-up from the environment: load the config, open KV, build the gateway.
+ * Shared by `main.ts` (which calls `Deno.serve`) and `lib/serve.ts` (the
+ * `export default { fetch }` module for `deno serve --parallel`).
+ *
+ * @module
+ */
+
+import { ConfigLoadError, loadConfig } from "./config/load.ts";
+import { createGateway, type Gateway } from "./gateway.ts";
+import { openStore } from "./state/kv.ts";
+
+/** Reads environment variables (a function so tests can pass their own). */
+export type Env = (name: string) => string | undefined;
+
+/** The process environment. */
+export const processEnv: Env = (name) => Deno.env.get(name);
+
+/** Boots a gateway, or prints one clear line and exits 1 when the config is unusable. */
+export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
+  try {
+    const config = await loadConfig(env);
+    const kv = await openStore(env("SWITCHYARD_KV"), env("DENO_DEPLOYMENT_ID") !== undefined);
+    return await createGateway({
+      config,
+      kv,
+      adminToken: env("SWITCHYARD_ADMIN_TOKEN") || undefined,
+    });
+  } catch (error) {
+    if (error instanceof ConfigLoadError) {
+      console.error(`switchyard: ${error.message}`);
+      Deno.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** The port from `PORT`, default 8787. */
+export function portFrom(env: Env): number {
+  const raw = env("PORT") ?? "8787";
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`switchyard: PORT must be a whole number from 0 to 65535, got "${raw}"`);
+    Deno.exit(1);
+  }
+  return port;
+}

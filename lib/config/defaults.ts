@@ -1,0 +1,30 @@
+/**
+ * Default values for every optional configuration field. One source of truth:
+ * validation, the README and the admin API all read these.
+ *
+ * @module
+ */
+
+import type { FailoverPolicy } from "./types.ts";
+
+/** The failover policy used where the config is silent, field by field. */
+export const DEFAULT_FAILOVER: Readonly<FailoverPolicy> = Object.freeze({
+  maxSwitches: 3,
+  headersTimeoutSeconds: 600,
+  forbiddenStrikes: 3,
+  cooldownSeconds: Object.freeze({
+    forbidden: 600,
+    rateLimited: 60,
+    overloaded: 30,
+    serverError: 30,
+    unreachable: 30,
+  }),
+  passthroughStatuses: Object.freeze([403, 429, 529]) as number[],
+  standardStatuses: Object.freeze([401, 402, 403, 429, 500, 502, 503, 504, 529]) as number[],
+});
+
+/** Largest request body accepted, in bytes (32 MiB). */
+export const DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+
+/** Default account priority: after every account that sets one lower. */
+export const DEFAULT_PRIORITY = 100;

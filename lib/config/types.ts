@@ -1,0 +1,71 @@
+/**
+ * The gateway's configuration model: accounts, groups, client keys and the
+ * failover policy. Everything the rest of the gateway knows about its setup
+ * comes from these types, produced by {@linkcode validateConfig}.
+ *
+ * @module
+ */
+
+/** Upstream API family an account speaks. */
+export type Platform = "openai" | "anthropic";
+
+/** Cooldown durations, in seconds, per kind of upstream failure. */
+export interface CooldownSeconds {
+  forbidden: number;
+  rateLimited: number;
+  overloaded: number;
+  serverError: number;
+  unreachable: number;
+}
+
+/** When and how a request moves to the next account. */
+export interface FailoverPolicy {
+  /** How many times one request may move on; at most `1 + maxSwitches` accounts are tried. */
+  maxSwitches: number;
+  /** How long to wait for an upstream's response headers before failing over. */
+  headersTimeoutSeconds: number;
+  /** Consecutive 403s (without reset information) that disable an account. */
+  forbiddenStrikes: number;
+  cooldownSeconds: CooldownSeconds;
+  /** Statuses that fail over for passthrough accounts. */
+  passthroughStatuses: number[];
+  /** Statuses that fail over for standard accounts. */
+  standardStatuses: number[];
+}
+
+/** An upstream account in the pool. */
+export interface Account {
+  id: string;
+  platform: Platform;
+  /** Passthrough accounts get the request body byte for byte and their own status list. */
+  passthrough: boolean;
+  /** Upstream base URL without a trailing slash, e.g. `https://api.openai.com/v1`. */
+  baseUrl: string;
+  /** The upstream credential. Never logged, never returned. */
+  apiKey: string;
+  /** Lower is tried first. */
+  priority: number;
+}
+
+/** A named set of accounts that client keys are bound to. */
+export interface Group {
+  id: string;
+  accounts: string[];
+}
+
+/** A client key handed to a person or a service. */
+export interface ClientKey {
+  id: string;
+  /** The secret itself. Compared by hash, never logged. */
+  key: string;
+  group: string;
+}
+
+/** The validated configuration, with every default filled in. */
+export interface Config {
+  failover: FailoverPolicy;
+  maxRequestBytes: number;
+  accounts: Account[];
+  groups: Group[];
+  keys: ClientKey[];
+}

@@ -1,0 +1,139 @@
+/**
+ * Turns untrusted JSON into a {@linkcode Config}: expands `${VAR}` secrets,
+ * fills defaults field by field and checks every cross-reference (a group
+ * naming an unknown account, a key naming an unknown group). Pure: the
+ * environment comes in as a function, so tests need no real variables.
+ *
+ * @module
+ */
+
+import { DEFAULT_FAILOVER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PRIORITY } from "./defaults.ts";
+import { type EnvLookup, expandEnv } from "./env_expand.ts";
+import { ConfigError } from "./errors.ts";
+import { baseUrl, Fields } from "./fields.ts";
+import type { Account, ClientKey, Config, FailoverPolicy, Group, Platform } from "./types.ts";
+
+const PLATFORMS: readonly Platform[] = ["openai", "anthropic"];
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Validates a parsed config document; throws {@linkcode ConfigError} on the first problem. */
+export function validateConfig(document: unknown, env: EnvLookup): Config {
+  const root = Fields.of(expandEnv(document, env), "");
+  root.onlyKnown(["$schema", "failover", "maxRequestBytes", "accounts", "groups", "keys"]);
+  const failover = readFailover(root.object("failover"));
+  const maxRequestBytes = root.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1);
+
+  const accounts = root.objects("accounts").map(readAccount);
+  unique(accounts, "accounts");
+  const accountIds = new Set(accounts.map((account) => account.id));
+
+  const groups = root.objects("groups").map((fields) => readGroup(fields, accountIds));
+  unique(groups, "groups");
+  const groupIds = new Set(groups.map((group) => group.id));
+
+  const keys = root.objects("keys").map((fields) => readKey(fields, groupIds));
+  unique(keys, "keys");
+  const secrets = new Set<string>();
+  keys.forEach((key, index) => {
+    if (secrets.has(key.key)) throw new ConfigError(`keys[${index}].key`, "is used by another key");
+    secrets.add(key.key);
+  });
+
+  return { failover, maxRequestBytes, accounts, groups, keys };
+}
+
+/** Reads a `failover` object; absent fields keep their defaults. */
+export function readFailover(fields: Fields): FailoverPolicy {
+  fields.onlyKnown([
+    "maxSwitches",
+    "headersTimeoutSeconds",
+    "forbiddenStrikes",
+    "cooldownSeconds",
+    "passthroughStatuses",
+    "standardStatuses",
+  ]);
+  const defaults = DEFAULT_FAILOVER;
+  const cooldown = fields.object("cooldownSeconds");
+  cooldown.onlyKnown(Object.keys(defaults.cooldownSeconds));
+  const seconds = (name: keyof FailoverPolicy["cooldownSeconds"]) =>
+    cooldown.number(name, defaults.cooldownSeconds[name], 0);
+  return {
+    maxSwitches: fields.integer("maxSwitches", defaults.maxSwitches, 0, 100),
+    headersTimeoutSeconds: fields.number(
+      "headersTimeoutSeconds",
+      defaults.headersTimeoutSeconds,
+      0.001,
+    ),
+    forbiddenStrikes: fields.integer("forbiddenStrikes", defaults.forbiddenStrikes, 1),
+    cooldownSeconds: {
+      forbidden: seconds("forbidden"),
+      rateLimited: seconds("rateLimited"),
+      overloaded: seconds("overloaded"),
+      serverError: seconds("serverError"),
+      unreachable: seconds("unreachable"),
+    },
+    passthroughStatuses: fields.statuses("passthroughStatuses", defaults.passthroughStatuses),
+    standardStatuses: fields.statuses("standardStatuses", defaults.standardStatuses),
+  };
+}
+
+/** Reads one account entry. */
+export function readAccount(fields: Fields): Account {
+  fields.onlyKnown(["id", "platform", "passthrough", "baseUrl", "apiKey", "priority"]);
+  return {
+    id: readId(fields),
+    platform: fields.oneOf("platform", PLATFORMS),
+    passthrough: fields.boolean("passthrough", false),
+    baseUrl: baseUrl(fields, "baseUrl"),
+    apiKey: fields.string("apiKey"),
+    priority: fields.number("priority", DEFAULT_PRIORITY, -1e9, 1e9),
+  };
+}
+
+/** Reads one group entry; every member must be a known account. */
+export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Group {
+  fields.onlyKnown(["id", "accounts"]);
+  const id = readId(fields);
+  const accounts = fields.strings("accounts");
+  accounts.forEach((accountId, index) => {
+    if (!accountIds.has(accountId)) {
+      throw new ConfigError(`${fields.at("accounts")}[${index}]`, `unknown account "${accountId}"`);
+    }
+    if (accounts.indexOf(accountId) !== index) {
+      throw new ConfigError(
+        `${fields.at("accounts")}[${index}]`,
+        `account "${accountId}" is listed twice`,
+      );
+    }
+  });
+  return { id, accounts };
+}
+
+/** Reads one client key entry; its group must exist. */
+export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKey {
+  fields.onlyKnown(["id", "key", "group"]);
+  const id = readId(fields);
+  const key = fields.string("key");
+  if (key.length < 8) throw new ConfigError(fields.at("key"), "must be at least 8 characters");
+  const group = fields.string("group");
+  if (!groupIds.has(group)) throw new ConfigError(fields.at("group"), `unknown group "${group}"`);
+  return { id, key, group };
+}
+
+function readId(fields: Fields): string {
+  const id = fields.string("id");
+  if (!ID_PATTERN.test(id)) {
+    throw new ConfigError(fields.at("id"), "must be 1-64 letters, digits, '.', '_' or '-'");
+  }
+  return id;
+}
+
+function unique(entries: readonly { id: string }[], section: string): void {
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    if (seen.has(entry.id)) {
+      throw new ConfigError(`${section}[${index}].id`, `duplicate id "${entry.id}"`);
+    }
+    seen.add(entry.id);
+  });
+}

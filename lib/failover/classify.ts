@@ -1,0 +1,124 @@
+/**
+ * The failover decision, as a pure function of an upstream answer. Given the
+ * status, headers and (at most 64 KiB of) the error body, it says whether the
+ * request succeeds, moves to the next account, or goes back to the client, and
+ * what happens to the account. No I/O here: the proxy loop acts on the verdict.
+ *
+ * @module
+ */
+
+import type { FailoverPolicy } from "../config/types.ts";
+import { announcedReset, errorObject } from "./reset_time.ts";
+
+/** Why an account is cooling down. Doubles as the failover reason in logs and metrics. */
+export type CooldownReason =
+  | "forbidden"
+  | "quota"
+  | "rateLimited"
+  | "overloaded"
+  | "serverError"
+  | "unreachable";
+
+/** What an upstream answer does to the account that gave it. */
+export type AccountEffect =
+  /** A success: consecutive-403 strikes start over. */
+  | { kind: "healthy" }
+  /** Nothing changes (a 400, a 404, ...). */
+  | { kind: "none" }
+  /** Rest until `until` (epoch ms). `strike` counts toward disabling (a 403 without reset information). */
+  | { kind: "cooldown"; reason: CooldownReason; until: number; strike: boolean }
+  /** The credential is dead; only an admin brings it back. */
+  | { kind: "disable"; reason: string };
+
+/** What the proxy loop does with the request. */
+export type Outcome = "success" | "failover" | "passback";
+
+/** The classifier's answer. */
+export interface Verdict {
+  outcome: Outcome;
+  effect: AccountEffect;
+}
+
+/** An upstream answer, reduced to what classification needs. */
+export interface UpstreamAnswer {
+  status: number;
+  headers: Headers;
+  /** The first bytes (at most 64 KiB) of an error body, as text; empty for a success. */
+  body: string;
+}
+
+/** How many bytes of an error body classification reads. */
+export const CLASSIFY_BODY_LIMIT = 64 * 1024;
+
+/** Classifies an upstream response for an account in `passthrough` or standard mode. */
+export function classifyResponse(
+  answer: UpstreamAnswer,
+  passthrough: boolean,
+  policy: FailoverPolicy,
+  now: number,
+): Verdict {
+  const { status } = answer;
+  if (status < 400) return { outcome: "success", effect: { kind: "healthy" } };
+
+  const statuses = passthrough ? policy.passthroughStatuses : policy.standardStatuses;
+  const outcome: Outcome = statuses.includes(status) ? "failover" : "passback";
+  return { outcome, effect: accountEffect(answer, policy, now) };
+}
+
+/** Classifies a failure to get response headers at all. */
+export function classifyConnectionFailure(policy: FailoverPolicy, now: number): Verdict {
+  return {
+    outcome: "failover",
+    effect: cooldown("unreachable", now + policy.cooldownSeconds.unreachable * 1000, false),
+  };
+}
+
+function accountEffect(answer: UpstreamAnswer, policy: FailoverPolicy, now: number): AccountEffect {
+  const { status, headers } = answer;
+  const body = parseJson(answer.body);
+  const seconds = policy.cooldownSeconds;
+  const errorType = typeOfError(body);
+
+  if (status === 401 || status === 402) {
+    return {
+      kind: "disable",
+      reason: `upstream answered ${status}${errorType ? ` (${errorType})` : ""}`,
+    };
+  }
+  if (status === 403) {
+    const reset = announcedReset(headers, body, now, { includeRateLimitDurations: false });
+    if (reset !== undefined) return cooldown("quota", reset, false);
+    return cooldown("forbidden", now + seconds.forbidden * 1000, true);
+  }
+  if (status === 429) {
+    const reset = announcedReset(headers, body, now, { includeRateLimitDurations: true });
+    const reason = errorType === "usage_limit_reached" ? "quota" : "rateLimited";
+    return cooldown(reason, reset ?? now + seconds.rateLimited * 1000, false);
+  }
+  if (status === 529 || errorType === "overloaded_error") {
+    return cooldown("overloaded", now + seconds.overloaded * 1000, false);
+  }
+  if (status === 500 || status === 502 || status === 503 || status === 504) {
+    return cooldown("serverError", now + seconds.serverError * 1000, false);
+  }
+  return { kind: "none" };
+}
+
+function cooldown(reason: CooldownReason, until: number, strike: boolean): AccountEffect {
+  return { kind: "cooldown", reason, until, strike };
+}
+
+function typeOfError(body: unknown): string | undefined {
+  const error = errorObject(body);
+  const type = error?.type ?? error?.code;
+  return typeof type === "string" ? type : undefined;
+}
+
+function parseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

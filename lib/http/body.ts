@@ -1,0 +1,71 @@
+/**
+ * Bounded body reading. The request body is read once, up to the configured
+ * limit, so it can be replayed to each account a request tries; an error body
+ * is read only as far as classification needs.
+ *
+ * @module
+ */
+
+/** The request body exceeded the configured limit. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`request body exceeds ${limit} bytes`);
+    this.name = "BodyTooLargeError";
+  }
+}
+
+/** Reads a whole request body, failing fast once it passes `limit` bytes. */
+export async function readRequestBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  if (request.body === null) return null;
+  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  if (declared > limit) {
+    await request.body.cancel().catch(() => {});
+    throw new BodyTooLargeError(limit);
+  }
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let total = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw new BodyTooLargeError(limit);
+    }
+    chunks.push(value);
+  }
+  return concat(chunks, total);
+}
+
+/** Reads at most `limit` bytes of a stream as text, then cancels the rest. */
+export async function readPrefixText(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<string> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let total = 0;
+  try {
+    while (total < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value as Uint8Array<ArrayBuffer>);
+      total += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return new TextDecoder().decode(concat(chunks, total).subarray(0, limit));
+}
+
+function concat(chunks: Uint8Array<ArrayBuffer>[], total: number): Uint8Array<ArrayBuffer> {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,193 @@
+/**
+ * Shared account health in Deno KV: cooldowns, consecutive-403 strikes and
+ * disabled accounts. Every process on the same KV sees the same state.
+ *
+ * Layout (under `["switchyard", "account", id]`):
+ * - `cooldown` → `{ until, reason }`; `until` is authoritative because
+ *   `expireIn` is lazy, and the expiry only collects garbage.
+ * - `strikes`  → number, with no expiry: strikes outlive cooldowns.
+ * - `disabled` → `{ reason, since }`, until an admin resets the account.
+ *
+ * Every write also bumps `["switchyard", "generation"]`. A request reads only
+ * that one key (shared between concurrent requests by {@linkcode CoalescedRead})
+ * and re-lists account state only when it changed, which keeps the hot path to
+ * one KV read while a cooldown written by another process still counts on the
+ * very next request.
+ *
+ * @module
+ */
+
+import type { AccountEffect, CooldownReason } from "../failover/classify.ts";
+import { CoalescedRead } from "./coalesced_read.ts";
+import { ROOT, withLockRetry } from "./kv.ts";
+
+/** Extra lifetime for cooldown records past their `until`, for garbage collection only. */
+const COOLDOWN_GC_GRACE_MS = 60_000;
+
+/** One account's shared health. */
+export interface AccountHealth {
+  /** Epoch ms until which the account rests; 0 when it is not cooling. */
+  cooldownUntil: number;
+  cooldownReason?: CooldownReason;
+  strikes: number;
+  disabled?: { reason: string; since: number };
+}
+
+/** Scheduling view of an account's health at a given time. */
+export type AccountCondition = "active" | "cooldown" | "disabled";
+
+/** The state of every account with recorded health, at one generation. */
+export class HealthSnapshot {
+  constructor(readonly byAccount: ReadonlyMap<string, AccountHealth>) {}
+
+  health(accountId: string): AccountHealth {
+    return this.byAccount.get(accountId) ?? HEALTHY;
+  }
+
+  condition(accountId: string, now: number): AccountCondition {
+    const health = this.health(accountId);
+    if (health.disabled) return "disabled";
+    return health.cooldownUntil > now ? "cooldown" : "active";
+  }
+}
+
+const HEALTHY: AccountHealth = Object.freeze({ cooldownUntil: 0, strikes: 0 });
+const GENERATION_KEY: Deno.KvKey = [ROOT, "generation"];
+const ACCOUNT_PREFIX: Deno.KvKey = [ROOT, "account"];
+
+interface CooldownRecord {
+  until: number;
+  reason: CooldownReason;
+}
+
+interface DisabledRecord {
+  reason: string;
+  since: number;
+}
+
+/** Reads and writes account health in KV. */
+export class AccountStateStore {
+  #snapshot = new HealthSnapshot(new Map());
+  #generation: string | null | undefined = undefined;
+  readonly #reader: CoalescedRead<HealthSnapshot>;
+
+  constructor(private readonly kv: Deno.Kv, private readonly forbiddenStrikes: () => number) {
+    this.#reader = new CoalescedRead(() => this.#refresh());
+  }
+
+  /** Health as of a KV read that began after this call. */
+  current(): Promise<HealthSnapshot> {
+    return this.#reader.fresh();
+  }
+
+  /** Applies what an upstream answer did to an account. */
+  async apply(accountId: string, effect: AccountEffect, now = Date.now()): Promise<void> {
+    switch (effect.kind) {
+      case "none":
+        return;
+      case "healthy":
+        // Only a write when there is something to clear: successes are the hot path.
+        if (this.#snapshot.health(accountId).strikes > 0) await this.#clearStrikes(accountId);
+        return;
+      case "disable":
+        await this.#commit((op) =>
+          op.set(key(accountId, "disabled"), { reason: effect.reason, since: now })
+        );
+        return;
+      case "cooldown":
+        if (effect.strike) await this.#strike(accountId, effect.until, now);
+        else {
+          // Never shorten a longer rest (say, a weekly quota) because of a brief error.
+          const until = Math.max(effect.until, this.#snapshot.health(accountId).cooldownUntil);
+          const reason = until === effect.until
+            ? effect.reason
+            : this.#snapshot.health(accountId).cooldownReason;
+          await this.#commit((op) =>
+            this.#setCooldown(op, accountId, until, reason ?? effect.reason, now)
+          );
+        }
+        return;
+    }
+  }
+
+  /** Clears cooldown, strikes and disabled for an account. */
+  async reset(accountId: string): Promise<void> {
+    await this.#commit((op) =>
+      op.delete(key(accountId, "cooldown")).delete(key(accountId, "strikes")).delete(
+        key(accountId, "disabled"),
+      )
+    );
+  }
+
+  async #strike(accountId: string, until: number, now: number): Promise<void> {
+    for (;;) {
+      const entry = await withLockRetry(() => this.kv.get<number>(key(accountId, "strikes")));
+      const strikes = (entry.value ?? 0) + 1;
+      const op = this.kv.atomic().check(entry).set(key(accountId, "strikes"), strikes);
+      this.#setCooldown(op, accountId, until, "forbidden", now);
+      if (strikes >= this.forbiddenStrikes()) {
+        op.set(
+          key(accountId, "disabled"),
+          {
+            reason: `${strikes} consecutive 403 responses`,
+            since: now,
+          } satisfies DisabledRecord,
+        );
+      }
+      op.set(GENERATION_KEY, crypto.randomUUID());
+      const result = await withLockRetry(() => op.commit());
+      if (result.ok) return;
+    }
+  }
+
+  async #clearStrikes(accountId: string): Promise<void> {
+    await this.#commit((op) => op.delete(key(accountId, "strikes")));
+  }
+
+  #setCooldown(
+    op: Deno.AtomicOperation,
+    accountId: string,
+    until: number,
+    reason: CooldownReason,
+    now: number,
+  ): Deno.AtomicOperation {
+    const record: CooldownRecord = { until, reason };
+    return op.set(key(accountId, "cooldown"), record, {
+      expireIn: Math.max(1, until - now) + COOLDOWN_GC_GRACE_MS,
+    });
+  }
+
+  async #commit(build: (op: Deno.AtomicOperation) => Deno.AtomicOperation): Promise<void> {
+    await withLockRetry(() =>
+      build(this.kv.atomic()).set(GENERATION_KEY, crypto.randomUUID()).commit()
+    );
+  }
+
+  async #refresh(): Promise<HealthSnapshot> {
+    const generation = await withLockRetry(() => this.kv.get<string>(GENERATION_KEY));
+    if (generation.versionstamp === this.#generation) return this.#snapshot;
+    const byAccount = new Map<string, AccountHealth>();
+    const entries = this.kv.list<unknown>({ prefix: ACCOUNT_PREFIX });
+    for await (const entry of entries) {
+      const [, , accountId, field] = entry.key as [string, string, string, string];
+      const health = byAccount.get(accountId) ?? { cooldownUntil: 0, strikes: 0 };
+      if (field === "cooldown") {
+        const record = entry.value as CooldownRecord;
+        health.cooldownUntil = record.until;
+        health.cooldownReason = record.reason;
+      } else if (field === "strikes") {
+        health.strikes = entry.value as number;
+      } else if (field === "disabled") {
+        health.disabled = entry.value as DisabledRecord;
+      }
+      byAccount.set(accountId, health);
+    }
+    this.#snapshot = new HealthSnapshot(byAccount);
+    this.#generation = generation.versionstamp;
+    return this.#snapshot;
+  }
+}
+
+function key(accountId: string, field: "cooldown" | "strikes" | "disabled"): Deno.KvKey {
+  return [...ACCOUNT_PREFIX, accountId, field];
+}

@@ -1,0 +1,44 @@
+/**
+ * Opening Deno KV and committing to it safely. Locally KV is a SQLite file
+ * that several gateway processes may share, so commits can meet "database is
+ * locked" and are retried with a short jittered backoff.
+ *
+ * @module
+ */
+
+/** Every key the gateway writes starts with this, so one KV can hold other data too. */
+export const ROOT = "switchyard";
+
+/**
+ * Opens the store named by `SWITCHYARD_KV`: a file path, `:memory:`, or a KV
+ * Connect URL (self-hosted `denokv`, Deno Deploy). On Deno Deploy, with no
+ * setting, `Deno.openKv()` gets no argument and uses the managed KV.
+ */
+export async function openStore(setting: string | undefined, onDeploy: boolean): Promise<Deno.Kv> {
+  if (setting === undefined && onDeploy) return await Deno.openKv();
+  const path = setting ?? "./data/switchyard.kv";
+  if (path !== ":memory:" && !/^https?:\/\//.test(path)) {
+    const dir = path.replace(/[\\/][^\\/]*$/, "");
+    if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
+  }
+  return await Deno.openKv(path);
+}
+
+/** Is this a transient SQLite lock error worth retrying? */
+export function isLockError(error: unknown): boolean {
+  return error instanceof Error && /database is locked|SQLITE_BUSY|busy/i.test(error.message);
+}
+
+/** Runs a KV operation, retrying lock errors up to `attempts` times. */
+export async function withLockRetry<T>(operation: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!isLockError(error) || attempt >= attempts) throw error;
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(200, 2 ** attempt) * Math.random() + 1)
+      );
+    }
+  }
+}

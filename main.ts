@@ -1,0 +1,24 @@
+/**
+ * Switchyard: a streaming gateway for AI APIs that fails over between pooled
+ * upstream accounts. `deno task start` runs this file; so do `deno compile`
+ * binaries and Deno Deploy.
+ *
+ * @module
+ */
+
+import { bootOrExit, portFrom, processEnv } from "./lib/boot.ts";
+
+if (import.meta.main) {
+  const gateway = await bootOrExit();
+  Deno.serve({
+    port: portFrom(processEnv),
+    onListen: ({ hostname, port }) =>
+      console.log(`switchyard: listening on http://${hostname}:${port}`),
+    onError: (error) => {
+      console.error(JSON.stringify({ level: "error", msg: "unhandled", error: String(error) }));
+      return Response.json({ error: { message: "internal gateway error", type: "server_error" } }, {
+        status: 500,
+      });
+    },
+  }, (request) => gateway.fetch(request));
+}
