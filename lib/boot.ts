@@ -9,6 +9,7 @@
 import { ConfigLoadError, loadConfig } from "./config/load.ts";
 import { createGateway, type Gateway } from "./gateway.ts";
 import { openStore } from "./state/kv.ts";
+import { PoolSetupError } from "./pool/pool.ts";
 
 /** Reads environment variables (a function so tests can pass their own). */
 export type Env = (name: string) => string | undefined;
@@ -25,9 +26,10 @@ export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
       config,
       kv,
       adminToken: env("SWITCHYARD_ADMIN_TOKEN") || undefined,
+      secret: env("SWITCHYARD_SECRET") || undefined,
     });
   } catch (error) {
-    if (error instanceof ConfigLoadError) {
+    if (error instanceof ConfigLoadError || error instanceof PoolSetupError) {
       console.error(`switchyard: ${error.message}`);
       Deno.exit(1);
     }

@@ -12,7 +12,7 @@ import { handleAdmin } from "./admin/routes.ts";
 import { KeyRing } from "./auth/client_keys.ts";
 import { presentedKey, sha256Hex } from "./auth/secrets.ts";
 import type { Account, Config, Platform } from "./config/types.ts";
-import { type AttemptRecord, forwardWithFailover, type ProxyContext } from "./failover/proxy.ts";
+import type { AttemptRecord, ProxyContext } from "./failover/proxy.ts";
 import { BodyTooLargeError, readRequestBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
 import { routeApiPath } from "./providers/routing.ts";
@@ -20,6 +20,7 @@ import { planAttempts } from "./scheduling/scheduler.ts";
 import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
 import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
+import { Pool, type PoolOptions } from "./pool/pool.ts";
 
 /** What a gateway is built from. */
 export interface GatewayOptions {
@@ -29,12 +30,18 @@ export interface GatewayOptions {
   adminToken?: string;
   /** Where per-request log lines go; defaults to JSON on stdout. */
   logger?: RequestLogger;
+  /** `SWITCHYARD_SECRET`, which encrypts refreshed OAuth tokens; required with OAuth accounts. */
+  secret?: string;
+  /** Pool tuning, for tests. */
+  poolTuning?: PoolOptions["tuning"];
 }
 
 /** A running gateway. */
 export interface Gateway {
   fetch(request: Request): Promise<Response>;
   readonly states: AccountStateStore;
+  /** OAuth, sessions, concurrency and quota features. */
+  readonly pool?: Pool;
 }
 
 /** Builds the request handler. */
@@ -46,11 +53,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const candidatesByGroup = indexGroups(config);
   const adminTokenDigest = options.adminToken ? await sha256Hex(options.adminToken) : undefined;
   const log = options.logger ?? requestLogger();
+  const pool = await Pool.create({
+    config,
+    kv,
+    secret: options.secret,
+    tuning: options.poolTuning,
+  });
   const proxy: ProxyContext = {
     policy: config.failover,
     states,
     credentialFor: (account) => account.apiKey,
     touch: (accountId) => clock.touch(accountId),
+    hooks: pool.hooks,
   };
 
   async function handleApi(request: Request, url: URL): Promise<Response> {
@@ -90,14 +104,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     } else if (plan.kind === "unavailable") {
       response = errorResponse(surface, 503, plan.reason);
     } else {
-      response = await forwardWithFailover(proxy, {
+      response = await pool.dispatch(proxy, {
         route,
         request,
         url,
         body,
         accounts: plan.accounts,
         attempts,
-      });
+      }, key);
     }
     log({
       key: key.id,
@@ -112,6 +126,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   return {
     states,
+    pool,
     async fetch(request: Request): Promise<Response> {
       const url = new URL(request.url);
       if (url.pathname === "/healthz") return Response.json({ status: "ok" });
@@ -121,6 +136,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           tokenDigest: adminTokenDigest,
           accounts: config.accounts,
           states,
+          quotas: pool.quotas,
         });
       }
       return errorResponse("openai", 404, `unknown path ${url.pathname}`);

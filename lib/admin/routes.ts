@@ -10,6 +10,7 @@ import type { Account } from "../config/types.ts";
 import { constantTimeEqual, presentedKey, sha256Hex } from "../auth/secrets.ts";
 import { errorResponse } from "../http/errors.ts";
 import type { AccountStateStore } from "../state/account_state.ts";
+import { type QuotaBook, type QuotaView, quotaView } from "../quota/snapshots.ts";
 
 /** One row of `GET /admin/accounts`. */
 export interface AccountView {
@@ -19,6 +20,8 @@ export interface AccountView {
   until?: string;
   reason?: string;
   strikes: number;
+  /** Last quota snapshot (Codex / Claude windows), when the upstream sent one. */
+  quota?: QuotaView;
 }
 
 /** What the admin routes need. */
@@ -27,6 +30,8 @@ export interface AdminContext {
   tokenDigest: string | undefined;
   accounts: readonly Account[];
   states: AccountStateStore;
+  /** Quota snapshots; optional. */
+  quotas?: QuotaBook;
 }
 
 /** Handles `/admin/*`. */
@@ -62,9 +67,10 @@ export async function handleAdmin(
 
 /** Every account's current health. */
 export async function accountViews(
-  context: Pick<AdminContext, "accounts" | "states">,
+  context: Pick<AdminContext, "accounts" | "states" | "quotas">,
 ): Promise<AccountView[]> {
   const snapshot = await context.states.current();
+  const quotas = await context.quotas?.all();
   const now = Date.now();
   return context.accounts.map((account) => {
     const health = snapshot.health(account.id);
@@ -80,6 +86,8 @@ export async function accountViews(
       view.until = new Date(health.cooldownUntil).toISOString();
       view.reason = health.cooldownReason;
     }
+    const quota = quotas?.get(account.id);
+    if (quota) view.quota = quotaView(quota);
     return view;
   });
 }

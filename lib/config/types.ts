@@ -31,6 +31,8 @@ export interface FailoverPolicy {
   passthroughStatuses: number[];
   /** Statuses that fail over for standard accounts. */
   standardStatuses: number[];
+  /** How long a 200 SSE stream's preamble events may be held back waiting for content (default 10). */
+  preambleHoldSeconds?: number;
 }
 
 /** An upstream account in the pool. */
@@ -45,12 +47,33 @@ export interface Account {
   apiKey: string;
   /** Lower is tried first. */
   priority: number;
+  /** Present for OAuth (subscription) accounts; `apiKey` then holds the config's access token. */
+  oauth?: OAuthSettings;
+  /** Most requests in flight on this account, across all processes. */
+  concurrency?: number;
+}
+
+/** An OAuth account's tokens and token endpoint (see `lib/oauth/`). */
+export interface OAuthSettings {
+  /** Access token from the config; empty when the tokens live only in KV (imported). */
+  accessToken: string;
+  refreshToken: string;
+  /** Epoch ms when the access token expires; 0 when unknown. */
+  expiresAt: number;
+  /** ChatGPT account id (`chatgpt-account-id` header) for Codex accounts. */
+  accountId?: string;
+  /** Token endpoint; defaults to the public Codex / Claude Code one. */
+  tokenUrl: string;
+  /** OAuth client id; defaults to the public Codex / Claude Code one. */
+  clientId: string;
 }
 
 /** A named set of accounts that client keys are bound to. */
 export interface Group {
   id: string;
   accounts: string[];
+  /** Prefer accounts whose recorded quota use is below this percent. */
+  avoidAbovePercent?: number;
 }
 
 /** A client key handed to a person or a service. */
@@ -59,6 +82,8 @@ export interface ClientKey {
   /** The secret itself. Compared by hash, never logged. */
   key: string;
   group: string;
+  /** Most requests in flight for this key, across all processes. */
+  concurrency?: number;
 }
 
 /** The validated configuration, with every default filled in. */
@@ -68,4 +93,6 @@ export interface Config {
   accounts: Account[];
   groups: Group[];
   keys: ClientKey[];
+  /** How long a request waits for a free concurrency slot (default 30). */
+  queueTimeoutSeconds?: number;
 }

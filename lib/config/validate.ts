@@ -12,6 +12,7 @@ import { type EnvLookup, expandEnv } from "./env_expand.ts";
 import { ConfigError } from "./errors.ts";
 import { baseUrl, Fields } from "./fields.ts";
 import type { Account, ClientKey, Config, FailoverPolicy, Group, Platform } from "./types.ts";
+import { defaultOAuthBaseUrl, readOAuth } from "../oauth/settings.ts";
 
 const PLATFORMS: readonly Platform[] = ["openai", "anthropic"];
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -19,7 +20,15 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Validates a parsed config document; throws {@linkcode ConfigError} on the first problem. */
 export function validateConfig(document: unknown, env: EnvLookup): Config {
   const root = Fields.of(expandEnv(document, env), "");
-  root.onlyKnown(["$schema", "failover", "maxRequestBytes", "accounts", "groups", "keys"]);
+  root.onlyKnown([
+    "$schema",
+    "failover",
+    "maxRequestBytes",
+    "accounts",
+    "groups",
+    "keys",
+    "queueTimeoutSeconds",
+  ]);
   const failover = readFailover(root.object("failover"));
   const maxRequestBytes = root.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1);
 
@@ -39,7 +48,11 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     secrets.add(key.key);
   });
 
-  return { failover, maxRequestBytes, accounts, groups, keys };
+  const config: Config = { failover, maxRequestBytes, accounts, groups, keys };
+  if (root.has("queueTimeoutSeconds")) {
+    config.queueTimeoutSeconds = root.number("queueTimeoutSeconds", undefined, 0, 3600);
+  }
+  return config;
 }
 
 /** Reads a `failover` object; absent fields keep their defaults. */
@@ -51,13 +64,14 @@ export function readFailover(fields: Fields): FailoverPolicy {
     "cooldownSeconds",
     "passthroughStatuses",
     "standardStatuses",
+    "preambleHoldSeconds",
   ]);
   const defaults = DEFAULT_FAILOVER;
   const cooldown = fields.object("cooldownSeconds");
   cooldown.onlyKnown(Object.keys(defaults.cooldownSeconds));
   const seconds = (name: keyof FailoverPolicy["cooldownSeconds"]) =>
     cooldown.number(name, defaults.cooldownSeconds[name], 0);
-  return {
+  const policy: FailoverPolicy = {
     maxSwitches: fields.integer("maxSwitches", defaults.maxSwitches, 0, 100),
     headersTimeoutSeconds: fields.number(
       "headersTimeoutSeconds",
@@ -75,24 +89,46 @@ export function readFailover(fields: Fields): FailoverPolicy {
     passthroughStatuses: fields.statuses("passthroughStatuses", defaults.passthroughStatuses),
     standardStatuses: fields.statuses("standardStatuses", defaults.standardStatuses),
   };
+  if (fields.has("preambleHoldSeconds")) {
+    policy.preambleHoldSeconds = fields.number("preambleHoldSeconds", undefined, 0, 600);
+  }
+  return policy;
 }
 
 /** Reads one account entry. */
 export function readAccount(fields: Fields): Account {
-  fields.onlyKnown(["id", "platform", "passthrough", "baseUrl", "apiKey", "priority"]);
-  return {
-    id: readId(fields),
-    platform: fields.oneOf("platform", PLATFORMS),
+  fields.onlyKnown([
+    "id",
+    "platform",
+    "passthrough",
+    "baseUrl",
+    "apiKey",
+    "priority",
+    "oauth",
+    "concurrency",
+  ]);
+  const id = readId(fields);
+  const platform = fields.oneOf("platform", PLATFORMS);
+  if (fields.has("oauth") && fields.has("apiKey")) {
+    throw new ConfigError(fields.at("oauth"), "an account has either apiKey or oauth, not both");
+  }
+  const oauth = fields.has("oauth") ? readOAuth(fields.object("oauth"), platform) : undefined;
+  const account: Account = {
+    id,
+    platform,
     passthrough: fields.boolean("passthrough", false),
-    baseUrl: baseUrl(fields, "baseUrl"),
-    apiKey: fields.string("apiKey"),
+    baseUrl: baseUrl(fields, "baseUrl", oauth ? defaultOAuthBaseUrl(platform) : undefined),
+    apiKey: oauth ? oauth.accessToken : fields.string("apiKey"),
     priority: fields.number("priority", DEFAULT_PRIORITY, -1e9, 1e9),
   };
+  if (oauth) account.oauth = oauth;
+  if (fields.has("concurrency")) account.concurrency = fields.integer("concurrency", undefined, 1);
+  return account;
 }
 
 /** Reads one group entry; every member must be a known account. */
 export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Group {
-  fields.onlyKnown(["id", "accounts"]);
+  fields.onlyKnown(["id", "accounts", "avoidAbovePercent"]);
   const id = readId(fields);
   const accounts = fields.strings("accounts");
   accounts.forEach((accountId, index) => {
@@ -106,18 +142,26 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
       );
     }
   });
-  return { id, accounts };
+  const group: Group = { id, accounts };
+  if (fields.has("avoidAbovePercent")) {
+    group.avoidAbovePercent = fields.number("avoidAbovePercent", undefined, 0, 100);
+  }
+  return group;
 }
 
 /** Reads one client key entry; its group must exist. */
 export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKey {
-  fields.onlyKnown(["id", "key", "group"]);
+  fields.onlyKnown(["id", "key", "group", "concurrency"]);
   const id = readId(fields);
   const key = fields.string("key");
   if (key.length < 8) throw new ConfigError(fields.at("key"), "must be at least 8 characters");
   const group = fields.string("group");
   if (!groupIds.has(group)) throw new ConfigError(fields.at("group"), `unknown group "${group}"`);
-  return { id, key, group };
+  const clientKey: ClientKey = { id, key, group };
+  if (fields.has("concurrency")) {
+    clientKey.concurrency = fields.integer("concurrency", undefined, 1);
+  }
+  return clientKey;
 }
 
 function readId(fields: Fields): string {

@@ -16,6 +16,15 @@ import type { Route } from "../providers/routing.ts";
 import { upstreamUrl } from "../providers/routing.ts";
 import type { AccountStateStore } from "../state/account_state.ts";
 import { sendAttempt } from "./attempt.ts";
+import { blastKind, BlastRadius } from "./blast_radius.ts";
+import {
+  DEFAULT_PREAMBLE_HOLD_MS,
+  errorEventAnswer,
+  holdPreamble,
+  isEventStream,
+} from "./preamble.ts";
+import { observeStream } from "../http/observed_stream.ts";
+import type { ProxyHooks } from "../pool/hooks.ts";
 import {
   CLASSIFY_BODY_LIMIT,
   classifyConnectionFailure,
@@ -44,6 +53,8 @@ export interface ProxyContext {
   credentialFor(account: Account): string;
   /** Marks an account as just used, for least-recently-used ordering. */
   touch(accountId: string): void;
+  /** OAuth credentials, concurrency slots and quota snapshots (`lib/pool/`); optional. */
+  hooks?: ProxyHooks;
 }
 
 /** One client request, ready to forward. */
@@ -64,28 +75,78 @@ export async function forwardWithFailover(
   job: ProxyRequest,
 ): Promise<Response> {
   const { policy, states } = context;
+  const hooks = context.hooks ?? {};
   const surface = job.route.provider.surface;
-  const tries = job.accounts.slice(0, 1 + policy.maxSwitches);
+  const limit = 1 + policy.maxSwitches;
+  const holdMs = (policy.preambleHoldSeconds ?? DEFAULT_PREAMBLE_HOLD_MS / 1000) * 1000;
   const clientHeaders = forwardableRequestHeaders(job.request.headers);
+  const blast = new BlastRadius();
   let lastUnreachable = "";
+  let lastError: BufferedError | undefined;
+  let tried = 0;
 
-  for (const [index, account] of tries.entries()) {
-    const isLast = index === tries.length - 1;
+  for (const [index, account] of job.accounts.entries()) {
+    if (tried >= limit) break;
+    // A concurrency slot, where the account has a limit; a full account is skipped, not tried.
+    const slot = hooks.slot ? await hooks.slot(account) : undefined;
+    if (slot === null) {
+      job.attempts.push({ account: account.id, outcome: "full" });
+      continue;
+    }
+    const release = () => void slot?.release();
+    tried++;
+    const isLast = tried >= limit || index === job.accounts.length - 1;
     context.touch(account.id);
-    const headers = new Headers(clientHeaders);
-    job.route.provider.authorize(headers, account, context.credentialFor(account));
-    const result = await sendAttempt(
-      {
-        url: upstreamUrl(account, job.route.upstreamPath, job.url.search),
-        method: job.request.method,
-        headers,
-        body: job.body,
-      },
-      policy.headersTimeoutSeconds * 1000,
-      job.request.signal,
-    );
+    const send = async (rejectedToken?: string) => {
+      const headers = new Headers(clientHeaders);
+      // OAuth accounts are the hook's; everything else keeps the static credential.
+      const auth = await hooks.authorize?.(account, headers, rejectedToken) ??
+        (job.route.provider.authorize(headers, account, context.credentialFor(account)),
+          { ok: true as const });
+      if (!auth.ok) return { auth };
+      const result = await sendAttempt(
+        {
+          url: upstreamUrl(account, job.route.upstreamPath, job.url.search),
+          method: job.request.method,
+          headers,
+          body: job.body,
+        },
+        policy.headersTimeoutSeconds * 1000,
+        job.request.signal,
+      );
+      return { auth, result };
+    };
+
+    let sent = await send();
+    // An OAuth account's 401: refresh the token, then retry the same account once.
+    if (
+      sent.auth.ok && sent.auth.token && sent.result?.kind === "response" &&
+      sent.result.response.status === 401
+    ) {
+      await sent.result.response.body?.cancel().catch(() => {});
+      job.attempts.push({ account: account.id, outcome: "refresh", status: 401 });
+      sent = await send(sent.auth.token);
+    }
+    if (!sent.auth.ok || !sent.result) {
+      const failure = sent.auth.ok ? undefined : sent.auth;
+      if (failure) {
+        await record(
+          context,
+          job,
+          account,
+          { outcome: "failover", effect: failure.effect },
+          "auth",
+        );
+        lastUnreachable = failure.detail;
+      }
+      lastError = undefined;
+      release();
+      continue;
+    }
+    const result = sent.result;
 
     if (result.kind === "client-gone") {
+      release();
       job.attempts.push({ account: account.id, outcome: "client-gone" });
       return errorResponse(surface, 499, "client closed the request");
     }
@@ -93,11 +154,53 @@ export async function forwardWithFailover(
       const verdict = classifyConnectionFailure(policy, Date.now());
       await record(context, job, account, verdict, "unreachable");
       lastUnreachable = result.detail;
+      lastError = undefined;
+      release();
       continue;
     }
 
     const upstream = result.response;
+    hooks.observe?.(account, upstream.headers);
     if (upstream.status < 400) {
+      let body: ReadableStream<Uint8Array> | null = upstream.body;
+      if (body && holdMs > 0 && isEventStream(upstream.headers)) {
+        // Nothing has reached the client yet: an error before the first content can still move on.
+        const start = await holdPreamble(body, holdMs);
+        if (start.kind === "dropped") {
+          await record(
+            context,
+            job,
+            account,
+            classifyConnectionFailure(policy, Date.now()),
+            "dropped",
+          );
+          lastUnreachable = "stream failed before any content";
+          lastError = undefined;
+          release();
+          continue;
+        }
+        if (start.kind === "error") {
+          const answer = errorEventAnswer(start.event, upstream.headers);
+          const verdict = classifyResponse(answer, account.passthrough, policy, Date.now());
+          const decision = blast.judge(blastKind(verdict.effect, answer.status, null, answer.body));
+          if (decision.apply) {
+            await record(context, job, account, verdict, `preamble-${verdict.outcome}`, 200);
+          }
+          if (verdict.outcome === "failover" && !isLast && !decision.stop) {
+            await start.reader.cancel().catch(() => {});
+            lastUnreachable = "stream failed before any content";
+            lastError = undefined;
+            release();
+            continue;
+          }
+          return relay(upstream, observeStream(start.reader, release, start.held), account);
+        }
+        body = observeStream(start.reader, release, start.held, start.pending);
+      } else if (body && slot) {
+        body = observeStream(body, release);
+      } else {
+        release();
+      }
       const verdict = classifyResponse(
         { status: upstream.status, headers: upstream.headers, body: "" },
         account.passthrough,
@@ -106,7 +209,7 @@ export async function forwardWithFailover(
       );
       states.apply(account.id, verdict.effect).catch(reportStateError);
       job.attempts.push({ account: account.id, outcome: "success", status: upstream.status });
-      return relay(upstream, upstream.body, account);
+      return relay(upstream, body, account);
     }
 
     // An error: classify one branch, keep the other for the client.
@@ -120,14 +223,38 @@ export async function forwardWithFailover(
       policy,
       Date.now(),
     );
-    await record(context, job, account, verdict, verdict.outcome, upstream.status);
-    if (verdict.outcome === "failover" && !isLast) {
+    const decision = blast.judge(
+      blastKind(verdict.effect, upstream.status, upstream.headers.get("content-type"), text),
+    );
+    if (decision.apply) {
+      await record(context, job, account, verdict, verdict.outcome, upstream.status);
+    } else {
+      job.attempts.push({ account: account.id, outcome: "spared", status: upstream.status });
+    }
+    if (verdict.outcome === "failover" && !isLast && !decision.stop) {
       await forClient?.cancel().catch(() => {});
+      lastError = { upstream, text, account };
+      release();
       continue;
     }
-    return relay(upstream, forClient, account);
+    if (decision.stop) job.attempts.push({ account: account.id, outcome: "blast-radius-stop" });
+    return relay(
+      upstream,
+      forClient && slot ? observeStream(forClient, release) : forClient,
+      account,
+      release,
+    );
   }
 
+  if (tried === 0) {
+    return errorResponse(surface, 429, "every account is at its concurrency limit; retry shortly", {
+      "retry-after": "1",
+    });
+  }
+  if (lastError) {
+    // The accounts after this error were all at their concurrency limit.
+    return relay(lastError.upstream, new Blob([lastError.text]).stream(), lastError.account);
+  }
   return errorResponse(
     surface,
     502,
@@ -135,11 +262,20 @@ export async function forwardWithFailover(
   );
 }
 
+/** An error answer kept (as its classified prefix) in case no later account can be tried. */
+interface BufferedError {
+  upstream: Response;
+  text: string;
+  account: Account;
+}
+
 function relay(
   upstream: Response,
   body: ReadableStream<Uint8Array> | null,
   account: Account,
+  release?: () => void,
 ): Response {
+  if (!body) release?.();
   const headers = forwardableResponseHeaders(upstream.headers);
   headers.set(ACCOUNT_HEADER, account.id);
   return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });

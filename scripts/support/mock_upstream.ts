@@ -96,7 +96,7 @@ export function sse(
 ): Response {
   const encoder = new TextEncoder();
   let index = 0;
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (options.failAfter !== undefined && index >= options.failAfter) {
