@@ -1,0 +1,295 @@
+import assert from "node:assert/strict";
+import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
+import { PoolSetupError } from "../lib/pool/pool.ts";
+import { validateConfig } from "../lib/config/validate.ts";
+import { createGateway } from "../lib/gateway.ts";
+import { mergeBetas } from "../lib/oauth/headers.ts";
+import { SecretBox } from "../lib/oauth/crypto.ts";
+import {
+  adminAccounts,
+  configDoc,
+  post,
+  serveGateway,
+  spawnGateway,
+  tempKvPath,
+} from "./support/pool_harness.ts";
+
+const CHAT = { model: "gpt-test", messages: [{ role: "user", content: "hi" }] };
+
+/** A mock token endpoint that hands out `access-N` / `refresh-N`. */
+function tokenEndpoint(
+  options: { reject?: boolean; delayMs?: number } = {},
+) {
+  let issued = 0;
+  const bodies: Record<string, unknown>[] = [];
+  const server = startMockUpstream(async (_request, hit) => {
+    bodies.push(JSON.parse(hit.body));
+    if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+    if (options.reject) {
+      return json(400, { error: "invalid_grant", error_description: "refresh token revoked" });
+    }
+    issued++;
+    return json(200, {
+      access_token: `access-${issued}`,
+      refresh_token: `refresh-${issued}`,
+      expires_in: 3600,
+    });
+  });
+  return { server, bodies, calls: () => bodies.length };
+}
+
+function codexAccount(tokenUrl: string, baseUrl: string, expiresAt: number) {
+  return {
+    id: "codex-1",
+    platform: "openai",
+    baseUrl,
+    oauth: {
+      accessToken: "access-0",
+      refreshToken: "refresh-0",
+      expiresAt,
+      accountId: "acct-123",
+      tokenUrl: `${tokenUrl}/oauth/token`,
+    },
+  };
+}
+
+Deno.test("OAuth accounts", async (t) => {
+  await t.step("refreshes ahead of expiry and sends the Codex headers", async () => {
+    const tmp = await tempKvPath();
+    const tokens = tokenEndpoint();
+    const upstream = startMockUpstream(() => json(200, { ok: true }));
+    const doc = configDoc([codexAccount(tokens.server.url, upstream.url, Date.now() + 60_000)]);
+    const gw = await serveGateway(doc, tmp.path);
+    try {
+      const first = await post(gw.url, "/v1/responses", CHAT);
+      assert.equal(first.status, 200);
+      await first.body?.cancel();
+      const second = await post(gw.url, "/v1/responses", CHAT);
+      assert.equal(second.status, 200);
+      await second.body?.cancel();
+
+      assert.equal(tokens.calls(), 1, "one refresh, then the new token is good for an hour");
+      assert.equal(tokens.bodies[0].grant_type, "refresh_token");
+      assert.equal(tokens.bodies[0].refresh_token, "refresh-0");
+      assert.equal(tokens.bodies[0].client_id, "app_EMoamEEZ73f0CkXaXp7hrann");
+      for (const hit of upstream.hits) {
+        assert.equal(hit.headers.get("authorization"), "Bearer access-1");
+        assert.equal(hit.headers.get("chatgpt-account-id"), "acct-123");
+        assert.equal(hit.headers.get("openai-beta"), "responses=experimental");
+        assert.equal(hit.headers.get("originator"), "codex_cli_rs");
+      }
+
+      // The refreshed tokens are in KV, encrypted: no token text in the stored record.
+      const stored = await gw.kv.get(["switchyard", "oauth", "codex-1", "tokens"]);
+      const raw = JSON.stringify(stored.value);
+      assert.ok(stored.value, "tokens stored");
+      assert.ok(!raw.includes("access-1") && !raw.includes("refresh-1"), "encrypted at rest");
+      const box = await SecretBox.fromSecret("test-secret-0123456789abcdef");
+      const opened = await box.open<{ accessToken: string }>(
+        (stored.value as { sealed: never }).sealed,
+        "codex-1",
+      );
+      assert.equal(opened.accessToken, "access-1");
+    } finally {
+      await gw.close();
+      await upstream.close();
+      await tokens.server.close();
+      await tmp.cleanup();
+    }
+  });
+
+  await t.step("refreshed tokens in KV win over the config copy", async () => {
+    const tmp = await tempKvPath();
+    const tokens = tokenEndpoint();
+    const upstream = startMockUpstream(() => json(200, { ok: true }));
+    const doc = configDoc([codexAccount(tokens.server.url, upstream.url, Date.now() + 60_000)]);
+    const first = await serveGateway(doc, tmp.path);
+    const res = await post(first.url, "/v1/responses", CHAT);
+    await res.body?.cancel();
+    await first.close();
+    // A restart with the same (stale) config copy uses the KV tokens and does not refresh.
+    const second = await serveGateway(doc, tmp.path);
+    try {
+      const again = await post(second.url, "/v1/responses", CHAT);
+      assert.equal(again.status, 200);
+      await again.body?.cancel();
+      assert.equal(tokens.calls(), 1);
+      assert.equal(upstream.hits.at(-1)?.headers.get("authorization"), "Bearer access-1");
+    } finally {
+      await second.close();
+      await upstream.close();
+      await tokens.server.close();
+      await tmp.cleanup();
+    }
+  });
+
+  await t.step("a 401 refreshes the token and retries the same account once", async () => {
+    const tmp = await tempKvPath();
+    const tokens = tokenEndpoint();
+    const upstream = startMockUpstream((request) =>
+      request.headers.get("authorization") === "Bearer access-0"
+        ? json(401, { error: { message: "token expired", type: "invalid_request_error" } })
+        : json(200, { ok: true })
+    );
+    const other = startMockUpstream(() => json(200, { other: true }));
+    const doc = configDoc([
+      { ...codexAccount(tokens.server.url, upstream.url, Date.now() + 3600_000), priority: 1 },
+      { id: "spare", platform: "openai", baseUrl: other.url, apiKey: "sk-spare", priority: 2 },
+    ]);
+    const gw = await serveGateway(doc, tmp.path);
+    try {
+      const response = await post(gw.url, "/v1/responses", CHAT);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("x-switchyard-account"), "codex-1");
+      assert.deepEqual(await response.json(), { ok: true });
+      assert.equal(tokens.calls(), 1);
+      assert.deepEqual(upstream.hits.map((h) => h.headers.get("authorization")), [
+        "Bearer access-0",
+        "Bearer access-1",
+      ]);
+      assert.equal(other.hits.length, 0);
+      const [view] = await adminAccounts(gw.url);
+      assert.equal(view.state, "active");
+    } finally {
+      await gw.close();
+      await upstream.close();
+      await other.close();
+      await tokens.server.close();
+      await tmp.cleanup();
+    }
+  });
+
+  await t.step(
+    "invalid_grant disables the account with a reason, and the request moves on",
+    async () => {
+      const tmp = await tempKvPath();
+      const tokens = tokenEndpoint({ reject: true });
+      const upstream = startMockUpstream(() => json(200, { ok: true }));
+      const other = startMockUpstream(() => json(200, { other: true }));
+      const doc = configDoc([
+        { ...codexAccount(tokens.server.url, upstream.url, Date.now() - 1000), priority: 1 },
+        { id: "spare", platform: "openai", baseUrl: other.url, apiKey: "sk-spare", priority: 2 },
+      ]);
+      const gw = await serveGateway(doc, tmp.path);
+      try {
+        const response = await post(gw.url, "/v1/responses", CHAT);
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get("x-switchyard-account"), "spare");
+        await response.body?.cancel();
+        assert.equal(upstream.hits.length, 0, "an expired token is never sent");
+        const views = await adminAccounts(gw.url);
+        const codex = views.find((v) => v.id === "codex-1")!;
+        assert.equal(codex.state, "disabled");
+        assert.match(String(codex.reason), /invalid_grant/);
+        assert.ok(!JSON.stringify(views).includes("refresh-0"), "no token in the admin view");
+        // A second request does not hammer the token endpoint: the account is disabled.
+        const again = await post(gw.url, "/v1/responses", CHAT);
+        await again.body?.cancel();
+        assert.equal(tokens.calls(), 1);
+      } finally {
+        await gw.close();
+        await upstream.close();
+        await other.close();
+        await tokens.server.close();
+        await tmp.cleanup();
+      }
+    },
+  );
+
+  await t.step("Claude accounts send Bearer and merge the oauth beta flag", async () => {
+    const tmp = await tempKvPath();
+    const upstream = startMockUpstream(() => json(200, { type: "message" }));
+    const doc = configDoc([{
+      id: "claude-1",
+      platform: "anthropic",
+      baseUrl: upstream.url,
+      oauth: {
+        accessToken: "sk-ant-oat",
+        refreshToken: "sk-ant-ort",
+        expiresAt: Date.now() + 3600_000,
+      },
+    }]);
+    const gw = await serveGateway(doc, tmp.path);
+    try {
+      const response = await post(gw.url, "/v1/messages", {
+        model: "claude",
+        max_tokens: 5,
+        messages: [],
+      }, {
+        "anthropic-beta": "prompt-caching-2024-07-31",
+      });
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+      const hit = upstream.hits[0];
+      assert.equal(hit.headers.get("authorization"), "Bearer sk-ant-oat");
+      assert.equal(hit.headers.get("x-api-key"), null);
+      assert.equal(hit.headers.get("anthropic-beta"), "prompt-caching-2024-07-31,oauth-2025-04-20");
+      assert.equal(hit.headers.get("anthropic-version"), "2023-06-01");
+    } finally {
+      await gw.close();
+      await upstream.close();
+      await tmp.cleanup();
+    }
+  });
+
+  await t.step("OAuth accounts need SWITCHYARD_SECRET", async () => {
+    const kv = await Deno.openKv(":memory:");
+    try {
+      const config = validateConfig(
+        configDoc([{
+          id: "c",
+          platform: "openai",
+          oauth: { accessToken: "a", refreshToken: "r" },
+        }]),
+        () => undefined,
+      );
+      assert.equal(config.accounts[0].baseUrl, "https://chatgpt.com/backend-api/codex");
+      await assert.rejects(() => createGateway({ config, kv }), PoolSetupError);
+    } finally {
+      kv.close();
+    }
+  });
+
+  await t.step("beta flags merge without duplicates", () => {
+    assert.equal(mergeBetas(null, "oauth-2025-04-20"), "oauth-2025-04-20");
+    assert.equal(mergeBetas("a, oauth-2025-04-20", "oauth-2025-04-20"), "a,oauth-2025-04-20");
+    assert.equal(mergeBetas("a,b", "oauth-2025-04-20"), "a,b,oauth-2025-04-20");
+  });
+});
+
+Deno.test("two gateway processes racing to refresh one account make one refresh call", async () => {
+  const tmp = await tempKvPath();
+  const tokens = tokenEndpoint({ delayMs: 300 });
+  const upstream = startMockUpstream(() => json(200, { ok: true }));
+  const configPath = `${tmp.dir}/switchyard.json`;
+  await Deno.writeTextFile(
+    configPath,
+    JSON.stringify(configDoc([codexAccount(tokens.server.url, upstream.url, Date.now() + 60_000)])),
+  );
+  const [a, b] = await Promise.all([
+    spawnGateway(configPath, tmp.path),
+    spawnGateway(configPath, tmp.path),
+  ]);
+  try {
+    const responses = await Promise.all([
+      post(a.url, "/v1/responses", CHAT),
+      post(b.url, "/v1/responses", CHAT),
+      post(a.url, "/v1/responses", CHAT),
+      post(b.url, "/v1/responses", CHAT),
+    ]);
+    for (const response of responses) {
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+    }
+    assert.equal(tokens.calls(), 1, "exactly one refresh across both processes");
+    assert.equal(upstream.hits.length, 4);
+    for (const hit of upstream.hits) {
+      assert.equal(hit.headers.get("authorization"), "Bearer access-1");
+    }
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+    await upstream.close();
+    await tokens.server.close();
+    await tmp.cleanup();
+  }
+});
