@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
+import { blastKind, BlastRadius } from "../lib/failover/blast_radius.ts";
+import {
+  adminAccounts,
+  configDoc,
+  post,
+  serveGateway,
+  tempKvPath,
+} from "./support/pool_harness.ts";
+
+const cool = (reason: "forbidden" | "quota" | "rateLimited" | "serverError" | "overloaded") => ({
+  kind: "cooldown" as const,
+  reason,
+  until: 1,
+  strike: reason === "forbidden",
+});
+
+Deno.test("blastKind and BlastRadius (table)", () => {
+  assert.equal(blastKind(cool("quota"), 429, null, ""), undefined);
+  assert.equal(blastKind(cool("rateLimited"), 429, null, ""), undefined);
+  assert.equal(blastKind(cool("overloaded"), 529, null, ""), undefined);
+  assert.equal(blastKind({ kind: "none" }, 404, "text/html", "<html>"), undefined);
+  assert.equal(
+    blastKind(cool("forbidden"), 403, null, '{"error":{"message":"usage limit reached"}}'),
+    undefined,
+  );
+  assert.equal(blastKind(cool("forbidden"), 403, "text/html; charset=utf-8", "<html>"), "403/html");
+  assert.equal(blastKind(cool("serverError"), 500, "application/json", "{}"), "500");
+  assert.equal(blastKind({ kind: "disable", reason: "x" }, 401, null, ""), "401");
+
+  const same = new BlastRadius();
+  assert.deepEqual(same.judge("403/html"), { apply: true, stop: false });
+  assert.deepEqual(same.judge(undefined), { apply: true, stop: false });
+  assert.deepEqual(same.judge("403/html"), { apply: true, stop: true });
+
+  const mixed = new BlastRadius();
+  assert.deepEqual(mixed.judge("500"), { apply: true, stop: false });
+  assert.deepEqual(mixed.judge("403"), { apply: true, stop: false });
+  assert.deepEqual(mixed.judge("502"), { apply: false, stop: true });
+});
+
+Deno.test("blast radius: one request cools at most two accounts", async (t) => {
+  const tmp = await tempKvPath();
+  let script: (id: string) => Response = () => json(200, {});
+  const mocks = ["a", "b", "c", "d"].map((id) => ({
+    id,
+    server: startMockUpstream(() => script(id)),
+  }));
+  const doc = configDoc(
+    mocks.map(({ id, server }, index) => ({
+      id,
+      platform: "openai",
+      baseUrl: server.url,
+      apiKey: `sk-${id}`,
+      priority: index,
+    })),
+    { root: { failover: { maxSwitches: 5 } } },
+  );
+  const gw = await serveGateway(doc, tmp.path);
+  const hits = () => mocks.map(({ server }) => server.hits.length);
+  const reset = async () => {
+    for (const { id } of mocks) await gw.gateway.states.reset(id);
+  };
+  try {
+    await t.step("the same HTML 403 from two accounts stops the request", async () => {
+      script = () =>
+        new Response("<!doctype html><html><body>Forbidden</body></html>", {
+          status: 403,
+          headers: { "content-type": "text/html" },
+        });
+      const response = await post(gw.url, "/v1/chat/completions", { model: "m" });
+      assert.equal(response.status, 403);
+      assert.match(await response.text(), /Forbidden/);
+      assert.deepEqual(hits(), [1, 1, 0, 0]);
+      const states = (await adminAccounts(gw.url)).map((v) => v.state);
+      assert.deepEqual(states, ["cooldown", "cooldown", "active", "active"]);
+      await reset();
+    });
+
+    await t.step("different non-quota errors still cool no more than two accounts", async () => {
+      const before = hits();
+      script = (id) =>
+        id === "a"
+          ? json(500, { error: { message: "oops" } })
+          : id === "b"
+          ? json(403, { error: { message: "nope", type: "permission_error" } })
+          : json(502, { error: { message: "bad gateway" } });
+      const response = await post(gw.url, "/v1/chat/completions", { model: "m" });
+      assert.equal(response.status, 502);
+      await response.body?.cancel();
+      const after = hits();
+      assert.deepEqual(after.map((n, i) => n - before[i]), [1, 1, 1, 0]);
+      const states = (await adminAccounts(gw.url)).map((v) => v.state);
+      assert.deepEqual(states, ["cooldown", "cooldown", "active", "active"]);
+      await reset();
+    });
+
+    await t.step("quota and rate-limit answers do not count", async () => {
+      script = (id) =>
+        id === "d"
+          ? json(200, { served: id })
+          : json(429, { error: { message: "slow down", type: "rate_limit_error" } });
+      const response = await post(gw.url, "/v1/chat/completions", { model: "m" });
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { served: "d" });
+      await reset();
+    });
+  } finally {
+    await gw.close();
+    for (const { server } of mocks) await server.close();
+    await tmp.cleanup();
+  }
+});

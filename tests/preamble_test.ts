@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { json, sse, startMockUpstream } from "../scripts/support/mock_upstream.ts";
+import { classifyEvent, errorEventAnswer, splitEvents } from "../lib/failover/preamble.ts";
+import {
+  adminAccounts,
+  configDoc,
+  post,
+  serveGateway,
+  tempKvPath,
+} from "./support/pool_harness.ts";
+
+const ev = (type: string, extra: Record<string, unknown> = {}) =>
+  [type, JSON.stringify({ type, ...extra })] as [string, string];
+
+Deno.test("preamble event classification (table)", () => {
+  const table: [{ event?: string; data: string }, string][] = [
+    [{ event: "response.created", data: '{"type":"response.created"}' }, "preamble"],
+    [{ event: "message_start", data: "{}" }, "preamble"],
+    [{ event: "ping", data: "{}" }, "preamble"],
+    [{ data: "" }, "preamble"],
+    [{ event: "response.output_text.delta", data: "{}" }, "content"],
+    [{ event: "content_block_start", data: "{}" }, "content"],
+    [{ data: '{"choices":[{"delta":{"content":"hi"}}]}' }, "content"],
+    [{ event: "response.failed", data: "{}" }, "error"],
+    [{ event: "error", data: "{}" }, "error"],
+    [{ data: '{"type":"error","error":{"type":"overloaded_error"}}' }, "error"],
+    [{ data: '{"error":{"message":"boom"}}' }, "error"],
+  ];
+  for (const [event, expected] of table) {
+    assert.equal(classifyEvent(event), expected, JSON.stringify(event));
+  }
+
+  const status = (data: unknown) =>
+    errorEventAnswer({ event: "error", data: JSON.stringify(data) }, new Headers()).status;
+  assert.equal(
+    status({
+      type: "response.failed",
+      response: { error: { code: "rate_limit_exceeded", message: "x" } },
+    }),
+    429,
+  );
+  assert.equal(
+    status({ type: "error", error: { type: "usage_limit_reached", resets_in_seconds: 60 } }),
+    429,
+  );
+  assert.equal(
+    status({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }),
+    529,
+  );
+  assert.equal(status({ type: "error", code: "server_error", message: "oops" }), 500);
+  assert.equal(
+    status({ type: "error", error: { type: "invalid_request_error", message: "bad" } }),
+    400,
+  );
+
+  const { events, rest } = splitEvents(
+    "event: a\ndata: 1\n\n: comment\n\ndata: 2\r\n\r\nevent: partial",
+  );
+  assert.deepEqual(events, [{ event: "a", data: "1" }, { data: "" }, { data: "2" }]);
+  assert.equal(rest, "event: partial");
+});
+
+Deno.test("preamble failover", async (t) => {
+  const tmp = await tempKvPath();
+  let firstScript: () => Response = () => json(200, {});
+  const first = startMockUpstream(() => firstScript());
+  const second = startMockUpstream((request) =>
+    new URL(request.url).pathname === "/messages"
+      ? sse([
+        ev("message_start", { message: { id: "m2" } }),
+        ev("content_block_start"),
+        ev("message_stop"),
+      ])
+      : sse([
+        ev("response.created"),
+        ev("response.output_text.delta", { delta: "from-second" }),
+        ev("response.completed"),
+      ])
+  );
+  const doc = configDoc([
+    { id: "first", platform: "openai", baseUrl: first.url, apiKey: "k1", priority: 1 },
+    { id: "second", platform: "openai", baseUrl: second.url, apiKey: "k2", priority: 2 },
+    { id: "claude-first", platform: "anthropic", baseUrl: first.url, apiKey: "k3", priority: 1 },
+    { id: "claude-second", platform: "anthropic", baseUrl: second.url, apiKey: "k4", priority: 2 },
+  ]);
+  const gw = await serveGateway(doc, tmp.path);
+  try {
+    await t.step(
+      "response.failed (usage limit) before content moves to the next account",
+      async () => {
+        firstScript = () =>
+          sse([
+            ev("response.created", { response: { id: "r1" } }),
+            ev("response.failed", {
+              response: {
+                error: { code: "usage_limit_reached", message: "limit", resets_in_seconds: 3600 },
+              },
+            }),
+          ]);
+        const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
+        assert.equal(response.status, 200);
+        assert.equal(response.headers.get("x-switchyard-account"), "second");
+        const text = await response.text();
+        assert.match(text, /from-second/);
+        assert.doesNotMatch(
+          text,
+          /r1/,
+          "the first account's held preamble never reached the client",
+        );
+        const view = (await adminAccounts(gw.url)).find((v) => v.id === "first")!;
+        assert.equal(view.state, "cooldown");
+        assert.equal(view.reason, "quota");
+        assert.equal(view.strikes, 0);
+        await gw.gateway.states.reset("first");
+      },
+    );
+
+    await t.step("Anthropic overloaded_error before content moves on", async () => {
+      firstScript = () =>
+        sse([
+          ev("message_start", { message: { id: "m1" } }),
+          [
+            "error",
+            JSON.stringify({
+              type: "error",
+              error: { type: "overloaded_error", message: "Overloaded" },
+            }),
+          ],
+        ]);
+      const response = await post(gw.url, "/v1/messages", {
+        model: "m",
+        max_tokens: 5,
+        stream: true,
+        messages: [],
+      });
+      assert.equal(response.headers.get("x-switchyard-account"), "claude-second");
+      const text = await response.text();
+      assert.match(text, /m2/);
+      assert.doesNotMatch(text, /m1/);
+      await gw.gateway.states.reset("claude-first");
+    });
+
+    await t.step(
+      "once content flowed, the stream ends with the upstream's error event",
+      async () => {
+        firstScript = () =>
+          sse([
+            ev("response.created"),
+            ev("response.output_text.delta", { delta: "partial" }),
+            [
+              "error",
+              JSON.stringify({ type: "error", code: "rate_limit_exceeded", message: "late" }),
+            ],
+          ]);
+        const before = second.hits.length;
+        const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
+        assert.equal(response.headers.get("x-switchyard-account"), "first");
+        const text = await response.text();
+        assert.match(text, /partial/);
+        assert.match(text, /event: error\ndata: .*late/);
+        assert.equal(second.hits.length, before, "no switch after content");
+      },
+    );
+
+    await t.step("a preamble error that is no failover signal reaches the client as is", async () => {
+      firstScript = () =>
+        sse([ev("response.created"), ev("error", { code: "invalid_prompt", message: "bad" })]);
+      const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
+      assert.equal(response.headers.get("x-switchyard-account"), "first");
+      assert.match(await response.text(), /invalid_prompt/);
+    });
+  } finally {
+    await gw.close();
+    await first.close();
+    await second.close();
+    await tmp.cleanup();
+  }
+});

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
+import { sessionKeyOf } from "../lib/sessions/sticky.ts";
+import { configDoc, post, serveGateway, tempKvPath } from "./support/pool_harness.ts";
+
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+Deno.test("session keys: first match wins, no key means none", () => {
+  const cases: [Record<string, string>, unknown, string | undefined][] = [
+    [{ session_id: "s1" }, { prompt_cache_key: "p" }, "h:s1"],
+    [{ "session-id": "s2" }, {}, "h:s2"],
+    [{ conversation_id: "c3" }, {}, "h:c3"],
+    [{}, { prompt_cache_key: "p4", metadata: { user_id: "u" } }, "p:p4"],
+    [{}, { metadata: { user_id: "user_abc_session_1" } }, "u:user_abc_session_1"],
+    [{}, { model: "m", messages: [{ role: "user", content: 'say "user_id"' }] }, undefined],
+    [{}, { model: "m" }, undefined],
+  ];
+  for (const [headers, body, expected] of cases) {
+    assert.equal(
+      sessionKeyOf(new Headers(headers), encode(body)),
+      expected,
+      JSON.stringify([headers, body]),
+    );
+  }
+  assert.equal(sessionKeyOf(new Headers(), null), undefined);
+});
+
+Deno.test("sticky sessions bind, hold, rebind on failover and never pin keyless traffic", async () => {
+  const tmp = await tempKvPath();
+  const failing = new Set<string>();
+  const mock = (id: string) =>
+    startMockUpstream(() =>
+      failing.has(id)
+        ? json(429, { error: { message: "slow down", type: "rate_limit_error" } }, {
+          "retry-after": "60",
+        })
+        : json(200, { served: id })
+    );
+  const a = mock("a");
+  const b = mock("b");
+  const doc = configDoc([
+    { id: "a", platform: "openai", baseUrl: a.url, apiKey: "sk-a" },
+    { id: "b", platform: "openai", baseUrl: b.url, apiKey: "sk-b" },
+  ]);
+  const gw = await serveGateway(doc, tmp.path);
+  const served = async (headers: Record<string, string>, body: unknown = { model: "m" }) => {
+    const response = await post(gw.url, "/v1/chat/completions", body, headers);
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+    return response.headers.get("x-switchyard-account")!;
+  };
+  try {
+    // Without a session key, least-recently-used spreads requests: no pinning.
+    const keyless = [await served({}), await served({}), await served({})];
+    assert.deepEqual(new Set(keyless), new Set(["a", "b"]));
+
+    // A session sticks to the account that first served it, although LRU would alternate.
+    const first = await served({ session_id: "conv-1" });
+    for (let i = 0; i < 4; i++) assert.equal(await served({ session_id: "conv-1" }), first);
+    // The same session through the body key is a different session, and sticks too.
+    const viaBody = await served({}, { model: "m", prompt_cache_key: "cache-7" });
+    assert.equal(await served({}, { model: "m", prompt_cache_key: "cache-7" }), viaBody);
+
+    // The bound account starts failing: the request fails over and the session moves.
+    const other = first === "a" ? "b" : "a";
+    failing.add(first);
+    assert.equal(await served({ session_id: "conv-1" }), other);
+    failing.delete(first);
+    await gw.gateway.states.reset(first);
+    assert.equal(await served({ session_id: "conv-1" }), other, "the binding moved");
+
+    // A bound account that is cooling is replaced at once (availability beats stickiness).
+    await gw.gateway.states.apply(other, {
+      kind: "cooldown",
+      reason: "rateLimited",
+      until: Date.now() + 60_000,
+      strike: false,
+    });
+    assert.equal(await served({ session_id: "conv-1" }), first);
+    await gw.gateway.states.reset(other);
+    assert.equal(await served({ session_id: "conv-1" }), first, "rebound to the replacement");
+  } finally {
+    await gw.close();
+    await a.close();
+    await b.close();
+    await tmp.cleanup();
+  }
+});
