@@ -162,13 +162,16 @@ Deno.test("preamble failover", async (t) => {
       },
     );
 
-    await t.step("a preamble error that is no failover signal reaches the client as is", async () => {
-      firstScript = () =>
-        sse([ev("response.created"), ev("error", { code: "invalid_prompt", message: "bad" })]);
-      const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
-      assert.equal(response.headers.get("x-switchyard-account"), "first");
-      assert.match(await response.text(), /invalid_prompt/);
-    });
+    await t.step(
+      "a preamble error that is no failover signal reaches the client as is",
+      async () => {
+        firstScript = () =>
+          sse([ev("response.created"), ev("error", { code: "invalid_prompt", message: "bad" })]);
+        const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
+        assert.equal(response.headers.get("x-switchyard-account"), "first");
+        assert.match(await response.text(), /invalid_prompt/);
+      },
+    );
   } finally {
     await gw.close();
     await first.close();

@@ -1,0 +1,224 @@
+import assert from "node:assert/strict";
+import { startMockUpstream } from "../scripts/support/mock_upstream.ts";
+import {
+  configDoc,
+  gate,
+  post,
+  serveGateway,
+  spawnGateway,
+  tempKvPath,
+  until,
+} from "./support/pool_harness.ts";
+
+/** An upstream whose streams stay open until `release` and that tracks requests in flight. */
+function heldUpstream() {
+  let release = gate();
+  let active = 0;
+  let maxActive = 0;
+  const order: string[] = [];
+  const server = startMockUpstream((_request, hit) => {
+    const body = hit.body;
+    active++;
+    maxActive = Math.max(maxActive, active);
+    order.push(`start:${JSON.parse(body || "{}").tag ?? "?"}`);
+    const held = release.promise;
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode('data: {"choices":[{"delta":{"content":"hi"}}]}\n\n'));
+        await held;
+        controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+        controller.close();
+        active--;
+      },
+      cancel() {
+        active--;
+      },
+    });
+    return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+  });
+  return {
+    server,
+    order,
+    maxActive: () => maxActive,
+    active: () => active,
+    open() {
+      order.push("released");
+      release.open();
+      release = gate();
+    },
+  };
+}
+
+Deno.test("account concurrency holds across two gateway processes, queues, then 429s", async () => {
+  const tmp = await tempKvPath();
+  const upstream = heldUpstream();
+  const configPath = `${tmp.dir}/switchyard.json`;
+  await Deno.writeTextFile(
+    configPath,
+    JSON.stringify(configDoc(
+      [{
+        id: "solo",
+        platform: "openai",
+        baseUrl: upstream.server.url,
+        apiKey: "sk",
+        concurrency: 1,
+      }],
+      { root: { queueTimeoutSeconds: 1 } },
+    )),
+  );
+  const [p1, p2] = await Promise.all([
+    spawnGateway(configPath, tmp.path),
+    spawnGateway(configPath, tmp.path),
+  ]);
+  try {
+    // Process 1 holds the only slot with an open stream.
+    const holding = await post(p1.url, "/v1/chat/completions", { tag: "p1", stream: true });
+    assert.equal(holding.status, 200);
+    const reader = holding.body!.getReader();
+    await reader.read();
+
+    // Process 2 waits for the queue timeout, then gets 429 with Retry-After.
+    const refused = await post(p2.url, "/v1/chat/completions", { tag: "refused" });
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+    assert.equal((await refused.json()).error.type, "rate_limit_error");
+
+    // Process 2 queues; the slot frees when process 1's stream ends, and it is served.
+    const queued = post(p2.url, "/v1/chat/completions", { tag: "queued" });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    upstream.open();
+    while (!(await reader.read()).done) { /* drain */ }
+    const served = await queued;
+    assert.equal(served.status, 200);
+    upstream.open();
+    await served.text();
+    assert.equal(upstream.maxActive(), 1, "never two requests in flight on the account");
+    assert.deepEqual(upstream.order.slice(0, 3), ["start:p1", "released", "start:queued"]);
+  } finally {
+    upstream.open();
+    await Promise.all([p1.close(), p2.close()]);
+    await upstream.server.close();
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("concurrency in one gateway", async (t) => {
+  const tmp = await tempKvPath();
+  const upstream = heldUpstream();
+  const doc = configDoc(
+    [
+      {
+        id: "busy",
+        platform: "openai",
+        baseUrl: upstream.server.url,
+        apiKey: "sk",
+        concurrency: 1,
+        priority: 1,
+      },
+    ],
+    { root: { queueTimeoutSeconds: 1 } },
+  );
+  const gw = await serveGateway(doc, tmp.path, {
+    poolTuning: { keepAliveMs: 100, queuePollMs: 20 },
+  });
+  const pool = gw.gateway.pool!;
+  try {
+    await t.step("an aborted stream releases its slot at once", async () => {
+      const controller = new AbortController();
+      const response = await post(
+        gw.url,
+        "/v1/chat/completions",
+        { stream: true },
+        {},
+        controller.signal,
+      );
+      const reader = response.body!.getReader();
+      await reader.read();
+      assert.equal(await pool.slots.inUse("account", "busy"), 1);
+      controller.abort();
+      await reader.cancel().catch(() => {});
+      await until(async () => await pool.slots.inUse("account", "busy") === 0, "slot release");
+    });
+
+    await t.step(
+      "a queued streaming request gets keep-alives, then a rate-limit error event",
+      async () => {
+        const holding = await post(gw.url, "/v1/chat/completions", { stream: true });
+        const holder = holding.body!.getReader();
+        await holder.read();
+        const waiting = await post(gw.url, "/v1/chat/completions", { stream: true });
+        assert.equal(waiting.status, 200);
+        assert.equal(waiting.headers.get("content-type"), "text/event-stream");
+        const text = await waiting.text();
+        assert.match(text, /^: waiting for a free account slot\n\n/);
+        assert.match(text, /: keep-alive\n\n/);
+        assert.match(text, /event: error\ndata: .*rate_limit_error/);
+        upstream.open();
+        while (!(await holder.read()).done) { /* drain */ }
+        await until(async () => await pool.slots.inUse("account", "busy") === 0, "slot release");
+      },
+    );
+
+    await t.step("a queued streaming request is served once the slot frees", async () => {
+      const holding = await post(gw.url, "/v1/chat/completions", { stream: true, tag: "h" });
+      const holder = holding.body!.getReader();
+      await holder.read();
+      const waiting = await post(gw.url, "/v1/chat/completions", { stream: true, tag: "w" });
+      const reader = waiting.body!.pipeThrough(new TextDecoderStream()).getReader();
+      const firstChunk = (await reader.read()).value ?? "";
+      assert.match(firstChunk, /^: waiting/);
+      upstream.open();
+      while (!(await holder.read()).done) { /* drain */ }
+      let rest = "";
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        rest += value;
+        if (rest.includes('"hi"')) upstream.open();
+      }
+      assert.match(rest, /"content":"hi"/);
+      assert.match(rest, /\[DONE\]/);
+      await until(async () => await pool.slots.inUse("account", "busy") === 0, "slot release");
+    });
+  } finally {
+    upstream.open();
+    await gw.close();
+    await upstream.server.close();
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("key concurrency: a key over its limit waits, then gets 429", async () => {
+  const tmp = await tempKvPath();
+  const upstream = heldUpstream();
+  const doc = configDoc(
+    [{ id: "open", platform: "openai", baseUrl: upstream.server.url, apiKey: "sk" }],
+    { key: { concurrency: 1 }, root: { queueTimeoutSeconds: 0.3 } },
+  );
+  const gw = await serveGateway(doc, tmp.path, { poolTuning: { queuePollMs: 20 } });
+  try {
+    const holding = await post(gw.url, "/v1/chat/completions", { stream: true });
+    const holder = holding.body!.getReader();
+    await holder.read();
+    const refused = await post(gw.url, "/v1/chat/completions", { model: "m" });
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get("retry-after"), "1");
+    await refused.body?.cancel();
+    upstream.open();
+    while (!(await holder.read()).done) { /* drain */ }
+    await until(
+      async () => await gw.gateway.pool!.slots.inUse("key", "tester") === 0,
+      "key release",
+    );
+    const after = await post(gw.url, "/v1/chat/completions", { model: "m" });
+    assert.equal(after.status, 200);
+    upstream.open();
+    await after.text();
+  } finally {
+    upstream.open();
+    await gw.close();
+    await upstream.server.close();
+    await tmp.cleanup();
+  }
+});
