@@ -19,6 +19,7 @@ import { routeApiPath } from "./providers/routing.ts";
 import { planAttempts } from "./scheduling/scheduler.ts";
 import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
+import { FileChangeSentinel } from "./state/file_change_sentinel.ts";
 import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
 
 /** What a gateway is built from. */
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   kv: Deno.Kv;
   /** Admin API token; `undefined` turns the admin API off. */
   adminToken?: string;
+  /** Path of a local KV file, which lets the hot path skip KV reads while nothing was written. */
+  kvPath?: string;
   /** Where per-request log lines go; defaults to JSON on stdout. */
   logger?: RequestLogger;
 }
@@ -40,11 +43,13 @@ export interface Gateway {
 /** Builds the request handler. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, kv } = options;
-  const keys = await KeyRing.of(config.keys);
-  const states = new AccountStateStore(kv, () => config.failover.forbiddenStrikes);
+  const keys = KeyRing.of(config.keys);
+  const sentinel = options.kvPath ? new FileChangeSentinel(options.kvPath) : undefined;
+  const states = new AccountStateStore(kv, () => config.failover.forbiddenStrikes, sentinel);
+  await states.current(); // Warm the snapshot so the first request pays no cold read.
   const clock = new UsageClock();
   const candidatesByGroup = indexGroups(config);
-  const adminTokenDigest = options.adminToken ? await sha256Hex(options.adminToken) : undefined;
+  const adminTokenDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
   const log = options.logger ?? requestLogger();
   const proxy: ProxyContext = {
     policy: config.failover,
@@ -58,7 +63,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const route = routeApiPath(url.pathname);
     if (!route) return errorResponse("openai", 404, `unknown path ${url.pathname}`);
     const surface = route.provider.surface;
-    const key = await keys.find(presentedKey(request.headers));
+    // Start the shared-state read now so it overlaps key lookup and body reading.
+    const health = states.current();
+    health.catch(() => {});
+    const key = keys.find(presentedKey(request.headers));
     if (!key) {
       await request.body?.cancel().catch(() => {});
       return errorResponse(surface, 401, "missing or invalid API key");
@@ -74,7 +82,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     const candidates = candidatesByGroup.get(key.group)?.[route.provider.platform] ?? [];
     const now = Date.now();
-    const plan = planAttempts(candidates, await states.current(), (id) => clock.lastUsed(id), now);
+    const plan = planAttempts(candidates, await health, (id) => clock.lastUsed(id), now);
     const attempts: AttemptRecord[] = [];
     let response: Response;
     if (plan.kind === "cooling") {
