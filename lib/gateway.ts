@@ -38,6 +38,8 @@ export interface GatewayOptions {
 export interface Gateway {
   fetch(request: Request): Promise<Response>;
   readonly states: AccountStateStore;
+  /** Flushes what is pending and closes KV; call after the server has drained. */
+  close(): Promise<void>;
 }
 
 /** Builds the request handler. */
@@ -120,6 +122,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   return {
     states,
+    close() {
+      kv.close();
+      return Promise.resolve();
+    },
     async fetch(request: Request): Promise<Response> {
       const url = new URL(request.url);
       if (url.pathname === "/healthz") return Response.json({ status: "ok" });
