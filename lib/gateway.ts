@@ -19,6 +19,7 @@ import { routeApiPath } from "./providers/routing.ts";
 import { planAttempts } from "./scheduling/scheduler.ts";
 import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
+import { FileChangeSentinel } from "./state/file_change_sentinel.ts";
 import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
 import { Pool, type PoolOptions } from "./pool/pool.ts";
 
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   kv: Deno.Kv;
   /** Admin API token; `undefined` turns the admin API off. */
   adminToken?: string;
+  /** Path of a local KV file, which lets the hot path skip KV reads while nothing was written. */
+  kvPath?: string;
   /** Where per-request log lines go; defaults to JSON on stdout. */
   logger?: RequestLogger;
   /** `SWITCHYARD_SECRET`, which encrypts refreshed OAuth tokens; required with OAuth accounts. */
@@ -42,16 +45,20 @@ export interface Gateway {
   readonly states: AccountStateStore;
   /** OAuth, sessions, concurrency and quota features. */
   readonly pool?: Pool;
+  /** Flushes what is pending and closes KV; call after the server has drained. */
+  close(): Promise<void>;
 }
 
 /** Builds the request handler. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, kv } = options;
-  const keys = await KeyRing.of(config.keys);
-  const states = new AccountStateStore(kv, () => config.failover.forbiddenStrikes);
+  const keys = KeyRing.of(config.keys);
+  const sentinel = options.kvPath ? new FileChangeSentinel(options.kvPath) : undefined;
+  const states = new AccountStateStore(kv, () => config.failover.forbiddenStrikes, sentinel);
+  await states.current(); // Warm the snapshot so the first request pays no cold read.
   const clock = new UsageClock();
   const candidatesByGroup = indexGroups(config);
-  const adminTokenDigest = options.adminToken ? await sha256Hex(options.adminToken) : undefined;
+  const adminTokenDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
   const log = options.logger ?? requestLogger();
   const pool = await Pool.create({
     config,
@@ -72,7 +79,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const route = routeApiPath(url.pathname);
     if (!route) return errorResponse("openai", 404, `unknown path ${url.pathname}`);
     const surface = route.provider.surface;
-    const key = await keys.find(presentedKey(request.headers));
+    // Start the shared-state read now so it overlaps key lookup and body reading.
+    const health = states.current();
+    health.catch(() => {});
+    const key = keys.find(presentedKey(request.headers));
     if (!key) {
       await request.body?.cancel().catch(() => {});
       return errorResponse(surface, 401, "missing or invalid API key");
@@ -88,7 +98,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     const candidates = candidatesByGroup.get(key.group)?.[route.provider.platform] ?? [];
     const now = Date.now();
-    const plan = planAttempts(candidates, await states.current(), (id) => clock.lastUsed(id), now);
+    const plan = planAttempts(candidates, await health, (id) => clock.lastUsed(id), now);
     const attempts: AttemptRecord[] = [];
     let response: Response;
     if (plan.kind === "cooling") {
@@ -127,6 +137,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     states,
     pool,
+    async close() {
+      await pool.settled();
+      kv.close();
+    },
     async fetch(request: Request): Promise<Response> {
       const url = new URL(request.url);
       if (url.pathname === "/healthz") return Response.json({ status: "ok" });

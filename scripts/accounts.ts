@@ -74,7 +74,7 @@ export async function main(args: string[]): Promise<number> {
   if (!secret) {
     return fail("SWITCHYARD_SECRET is not set: it encrypts the tokens in KV (or use --print)");
   }
-  const kv = await openStore(
+  const { kv } = await openStore(
     Deno.env.get("SWITCHYARD_KV"),
     Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined,
   );

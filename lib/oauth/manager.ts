@@ -95,7 +95,7 @@ export class OAuthManager {
     if (stored.kind === "tokens") return this.#adopt(account, stored.tokens);
     if (
       stored.kind === "failed" &&
-      (!fromConfig || (await sha256Hex(fromConfig.refreshToken)) === stored.failedRefresh)
+      (!fromConfig || sha256Hex(fromConfig.refreshToken) === stored.failedRefresh)
     ) {
       return rejected(stored.reason);
     }
@@ -116,12 +116,12 @@ export class OAuthManager {
   async #refreshShared(account: Account, stale: string): Promise<CredentialResult> {
     const deadline = Date.now() + this.#leaseMs + 5_000;
     for (;;) {
-      const adopted = await this.#adoptable(account, await this.store.read(account.id), stale);
+      const adopted = this.#adoptable(account, await this.store.read(account.id), stale);
       if (adopted) return adopted;
       if (await this.store.tryLease(account.id, this.#leaseMs)) {
         try {
           const stored = await this.store.read(account.id);
-          const late = await this.#adoptable(account, stored, stale);
+          const late = this.#adoptable(account, stored, stale);
           if (late) return late;
           return await this.#callEndpoint(account, stored);
         } finally {
@@ -136,11 +136,11 @@ export class OAuthManager {
   }
 
   /** A result another refresh already produced, if there is one. */
-  async #adoptable(
+  #adoptable(
     account: Account,
     stored: StoredTokens,
     stale: string,
-  ): Promise<CredentialResult | undefined> {
+  ): CredentialResult | undefined {
     if (stored.kind === "tokens") {
       const fresh = stored.tokens.expiresAt - Date.now() > REFRESH_AHEAD_MS;
       if (stored.tokens.accessToken !== stale && fresh) return this.#adopt(account, stored.tokens);
@@ -148,7 +148,7 @@ export class OAuthManager {
     }
     if (stored.kind === "failed") {
       const current = this.#cache.get(account.id) ?? configTokens(account);
-      if (!current || (await sha256Hex(current.refreshToken)) === stored.failedRefresh) {
+      if (!current || sha256Hex(current.refreshToken) === stored.failedRefresh) {
         return rejected(stored.reason);
       }
     }

@@ -84,7 +84,7 @@ export class TokenStore {
   ): Promise<void> {
     const record: TokenRecord = {
       failure: reason,
-      failedRefresh: await sha256Hex(refreshToken),
+      failedRefresh: sha256Hex(refreshToken),
       updatedAt: now,
     };
     await withLockRetry(() => this.kv.set(tokensKey(accountId), record));

@@ -69,7 +69,7 @@ export class SessionBindings {
 
   /** The live binding of a session, if any. */
   async lookup(scope: string, sessionKey: string): Promise<Binding | undefined> {
-    const key = await bindingKey(scope, sessionKey);
+    const key = bindingKey(scope, sessionKey);
     const entry = await withLockRetry(() => this.kv.get<Binding>(key));
     const binding = entry.value;
     return binding && binding.until > Date.now() ? binding : undefined;
@@ -88,7 +88,7 @@ export class SessionBindings {
     ) {
       return;
     }
-    const key = await bindingKey(scope, sessionKey);
+    const key = bindingKey(scope, sessionKey);
     const binding: Binding = { account: accountId, until: now + SESSION_TTL_MS };
     await withLockRetry(() => this.kv.set(key, binding, { expireIn: SESSION_TTL_MS }));
   }
@@ -101,6 +101,6 @@ export function bindFirst(accounts: readonly Account[], boundId: string | undefi
   return [accounts[index], ...accounts.slice(0, index), ...accounts.slice(index + 1)];
 }
 
-async function bindingKey(scope: string, sessionKey: string): Promise<Deno.KvKey> {
-  return [ROOT, "session", scope, await sha256Hex(sessionKey)];
+function bindingKey(scope: string, sessionKey: string): Deno.KvKey {
+  return [ROOT, "session", scope, sha256Hex(sessionKey)];
 }
