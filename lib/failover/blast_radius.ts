@@ -6,8 +6,8 @@
  * request than about the accounts, and trying a dozen accounts would cool a
  * dozen healthy accounts.
  *
- * Connection failures are left out: a request cannot make an account's host
- * refuse connections, and accounts may live on different hosts.
+ * Connection failures and 502/503/504 are left out: they tell of an upstream's
+ * availability, not of the request, and accounts may live on different hosts.
  *
  * Pure: {@linkcode blastKind} classifies, {@linkcode BlastRadius} counts.
  *
@@ -33,6 +33,8 @@ export function blastKind(
   if (effect.kind === "none" || effect.kind === "healthy") return undefined;
   if (effect.kind === "cooldown") {
     if (effect.reason !== "forbidden" && effect.reason !== "serverError") return undefined;
+    // 502, 503 and 504 speak of the upstream's availability (like 529), not of this request.
+    if (effect.reason === "serverError" && status !== 500) return undefined;
     // A 403 that talks about a usage limit is a quota signal, even without a reset time.
     if (effect.reason === "forbidden" && /usage.?limit|quota|rate.?limit/i.test(body)) {
       return undefined;
