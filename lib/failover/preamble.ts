@@ -161,6 +161,16 @@ export function splitEvents(text: string): { events: SseEvent[]; rest: string } 
   return { events, rest };
 }
 
+/**
+ * Does this API stream preamble events that may be followed by an error?
+ * The Responses API (`response.created`, then `response.failed`) and Anthropic
+ * Messages (`message_start`, then `event: error`) do. Chat Completions streams
+ * start with content, so they are relayed untouched (and at full speed).
+ */
+export function hasPreamble(upstreamPath: string): boolean {
+  return upstreamPath.startsWith("/responses") || upstreamPath.startsWith("/messages");
+}
+
 /** Is this response an event stream? */
 export function isEventStream(headers: Headers): boolean {
   return (headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream");

@@ -20,6 +20,7 @@ import { blastKind, BlastRadius } from "./blast_radius.ts";
 import {
   DEFAULT_PREAMBLE_HOLD_MS,
   errorEventAnswer,
+  hasPreamble,
   holdPreamble,
   isEventStream,
 } from "./preamble.ts";
@@ -88,7 +89,7 @@ export async function forwardWithFailover(
   for (const [index, account] of job.accounts.entries()) {
     if (tried >= limit) break;
     // A concurrency slot, where the account has a limit; a full account is skipped, not tried.
-    const slot = hooks.slot ? await hooks.slot(account) : undefined;
+    const slot = await hooks.slot?.(account);
     if (slot === null) {
       job.attempts.push({ account: account.id, outcome: "full" });
       continue;
@@ -163,7 +164,9 @@ export async function forwardWithFailover(
     hooks.observe?.(account, upstream.headers);
     if (upstream.status < 400) {
       let body: ReadableStream<Uint8Array> | null = upstream.body;
-      if (body && holdMs > 0 && isEventStream(upstream.headers)) {
+      if (
+        body && holdMs > 0 && hasPreamble(job.route.upstreamPath) && isEventStream(upstream.headers)
+      ) {
         // Nothing has reached the client yet: an error before the first content can still move on.
         const start = await holdPreamble(body, holdMs);
         if (start.kind === "dropped") {

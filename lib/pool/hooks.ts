@@ -31,7 +31,7 @@ export interface ProxyHooks {
     rejectedToken?: string,
   ): Promise<AuthorizeResult | undefined>;
   /** A concurrency slot on the account: `undefined` when it has no limit, `null` when full. */
-  slot?(account: Account): Promise<Slot | null | undefined>;
+  slot?(account: Account): Promise<Slot | null | undefined> | undefined;
   /** Sees the headers of every upstream answer (quota snapshots). */
   observe?(account: Account, headers: Headers): void;
 }

@@ -109,7 +109,7 @@ export class Pool {
       },
       slot: (account) =>
         account.concurrency === undefined
-          ? Promise.resolve(undefined)
+          ? undefined
           : slots.tryAcquire("account", account.id, account.concurrency),
       observe: (account, headers) => quotas.record(account.id, headers),
     };
@@ -204,7 +204,7 @@ export class Pool {
             first = undefined;
             return Promise.resolve(slot);
           }
-          return proxy.hooks?.slot?.(account) ?? Promise.resolve(undefined);
+          return proxy.hooks?.slot?.(account);
         },
       };
       const response = await forwardWithFailover({ ...proxy, hooks }, { ...job, accounts });

@@ -139,11 +139,6 @@ export function quotaView(snapshot: QuotaSnapshot): QuotaView {
 function hasQuotaHeaders(headers: Headers): boolean {
   return headers.has("x-codex-primary-used-percent") ||
     headers.has("x-codex-secondary-used-percent") ||
-    headers.has("x-codex-primary-reset-after-seconds") ||
     headers.has("anthropic-ratelimit-unified-status") ||
-    headers.has("anthropic-ratelimit-unified-reset") ||
-    headers.has("anthropic-ratelimit-unified-5h-utilization") ||
-    headers.has("anthropic-ratelimit-unified-7d-utilization") ||
-    headers.has("anthropic-ratelimit-unified-5h-reset") ||
-    headers.has("anthropic-ratelimit-unified-7d-reset");
+    headers.has("anthropic-ratelimit-unified-5h-utilization");
 }
