@@ -6,10 +6,11 @@
  * @module
  */
 
-import { bootOrExit, portFrom, processEnv } from "./lib/boot.ts";
+import { bootOrExit, closeOnSignals, portFrom, processEnv } from "./lib/boot.ts";
 
 if (import.meta.main) {
   const gateway = await bootOrExit();
+  closeOnSignals(gateway);
   Deno.serve({
     port: portFrom(processEnv),
     onListen: ({ hostname, port }) =>

@@ -8,10 +8,10 @@
  * @module
  */
 
+import { createOperator, type Operator } from "./admin/operator.ts";
 import { handleAdmin } from "./admin/routes.ts";
-import { KeyRing } from "./auth/client_keys.ts";
 import { presentedKey, sha256Hex } from "./auth/secrets.ts";
-import type { Account, Config, Platform } from "./config/types.ts";
+import type { Config } from "./config/types.ts";
 import { type AttemptRecord, forwardWithFailover, type ProxyContext } from "./failover/proxy.ts";
 import { BodyTooLargeError, readRequestBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
@@ -20,6 +20,7 @@ import { planAttempts } from "./scheduling/scheduler.ts";
 import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
 import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
+import { planUsageInjection } from "./usage/stream_options.ts";
 
 /** What a gateway is built from. */
 export interface GatewayOptions {
@@ -27,25 +28,43 @@ export interface GatewayOptions {
   kv: Deno.Kv;
   /** Admin API token; `undefined` turns the admin API off. */
   adminToken?: string;
-  /** Where per-request log lines go; defaults to JSON on stdout. */
+  /** Where per-request log lines go; defaults to logtape (JSON lines once configured). */
   logger?: RequestLogger;
+  /** Token that may read `/metrics` besides the admin token. */
+  metricsToken?: string;
+  /** Encrypts account secrets stored through the management API. */
+  secret?: string;
+  /** Usage batch flush interval (default 1000 ms). */
+  usageFlushMs?: number;
 }
 
 /** A running gateway. */
 export interface Gateway {
   fetch(request: Request): Promise<Response>;
   readonly states: AccountStateStore;
+  /** Keys/accounts/groups, usage, limits, metrics and the dashboard. */
+  readonly ops: Operator;
+  /** Flushes batched usage and ends live dashboard streams; call before closing KV. */
+  close(): Promise<void>;
 }
 
 /** Builds the request handler. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, kv } = options;
-  const keys = await KeyRing.of(config.keys);
   const states = new AccountStateStore(kv, () => config.failover.forbiddenStrikes);
   const clock = new UsageClock();
-  const candidatesByGroup = indexGroups(config);
   const adminTokenDigest = options.adminToken ? await sha256Hex(options.adminToken) : undefined;
   const log = options.logger ?? requestLogger();
+  const ops = await createOperator({
+    config,
+    kv,
+    states,
+    log,
+    adminTokenDigest,
+    metricsToken: options.metricsToken,
+    secret: options.secret,
+    usageFlushMs: options.usageFlushMs,
+  });
   const proxy: ProxyContext = {
     policy: config.failover,
     states,
@@ -58,10 +77,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const route = routeApiPath(url.pathname);
     if (!route) return errorResponse("openai", 404, `unknown path ${url.pathname}`);
     const surface = route.provider.surface;
-    const key = await keys.find(presentedKey(request.headers));
+    // The one coalesced KV read: account health, and key/account/group changes.
+    const health = await states.current();
+    const key = await ops.directory.findKey(presentedKey(request.headers));
+    const done = { request, path: url.pathname, started, surface, attempts: [] };
     if (!key) {
       await request.body?.cancel().catch(() => {});
-      return errorResponse(surface, 401, "missing or invalid API key");
+      const response = errorResponse(surface, 401, "missing or invalid API key");
+      return await ops.observer.observe({ ...done, key: null, response, outcome: "unauthorized" });
+    }
+    const refusal = key.rpm !== undefined || key.dailyTokens !== undefined
+      ? await ops.limits.admit(key)
+      : null;
+    if (refusal) {
+      await request.body?.cancel().catch(() => {});
+      const response = errorResponse(surface, 429, refusal.message, {
+        "retry-after": String(refusal.retryAfter),
+      });
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "limited" });
     }
 
     let body: Uint8Array<ArrayBuffer> | null;
@@ -72,11 +105,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return errorResponse(surface, 400, "could not read the request body");
     }
 
-    const candidates = candidatesByGroup.get(key.group)?.[route.provider.platform] ?? [];
+    const candidates = ops.directory.candidates(key.group, route.provider.platform);
     const now = Date.now();
-    const plan = planAttempts(candidates, await states.current(), (id) => clock.lastUsed(id), now);
+    const plan = planAttempts(candidates, health, (id) => clock.lastUsed(id), now);
     const attempts: AttemptRecord[] = [];
+    const injection = surface === "openai" ? planUsageInjection(route.upstreamPath, body) : null;
     let response: Response;
+    let outcome: string | undefined;
     if (plan.kind === "cooling") {
       const seconds = Math.max(1, Math.ceil((plan.retryAt - now) / 1000));
       response = errorResponse(
@@ -87,8 +122,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           "retry-after": String(seconds),
         },
       );
+      outcome = "cooling";
     } else if (plan.kind === "unavailable") {
       response = errorResponse(surface, 503, plan.reason);
+      outcome = "unavailable";
     } else {
       response = await forwardWithFailover(proxy, {
         route,
@@ -97,48 +134,41 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         body,
         accounts: plan.accounts,
         attempts,
+        bodyFor: injection?.bodyFor,
       });
     }
-    log({
+    return await ops.observer.observe({
+      ...done,
       key: key.id,
-      method: request.method,
-      path: url.pathname,
-      status: response.status,
+      response,
       attempts,
-      ms: Math.round((performance.now() - started) * 100) / 100,
+      outcome,
+      injectedUsage: injection !== null,
     });
-    return response;
   }
 
   return {
     states,
+    ops,
+    close: () => ops.close(),
     async fetch(request: Request): Promise<Response> {
       const url = new URL(request.url);
       if (url.pathname === "/healthz") return Response.json({ status: "ok" });
       if (url.pathname.startsWith("/v1/")) return await handleApi(request, url);
       if (url.pathname === "/admin" || url.pathname.startsWith("/admin/")) {
-        return await handleAdmin(request, url, {
+        if (adminTokenDigest !== undefined) await states.current(); // see other processes' changes
+        const response = await handleAdmin(request, url, {
           tokenDigest: adminTokenDigest,
-          accounts: config.accounts,
+          accounts: ops.directory.accounts(),
           states,
+          extra: ops.admin,
         });
+        if (request.method !== "GET" && response.ok) ops.live.poke();
+        return response;
       }
+      const operator = ops.route(request, url);
+      if (operator) return await operator;
       return errorResponse("openai", 404, `unknown path ${url.pathname}`);
     },
   };
-}
-
-/** Each group's accounts, split by platform, in config order. */
-function indexGroups(config: Config): Map<string, Record<Platform, Account[]>> {
-  const byId = new Map(config.accounts.map((account) => [account.id, account]));
-  const index = new Map<string, Record<Platform, Account[]>>();
-  for (const group of config.groups) {
-    const split: Record<Platform, Account[]> = { openai: [], anthropic: [] };
-    for (const id of group.accounts) {
-      const account = byId.get(id);
-      if (account) split[account.platform].push(account);
-    }
-    index.set(group.id, split);
-  }
-  return index;
 }

@@ -27,6 +27,8 @@ export interface AdminContext {
   tokenDigest: string | undefined;
   accounts: readonly Account[];
   states: AccountStateStore;
+  /** Further routes (the management API); `null` means not handled there. */
+  extra?: (request: Request, url: URL) => Promise<Response | null>;
 }
 
 /** Handles `/admin/*`. */
@@ -40,6 +42,9 @@ export async function handleAdmin(
   if (!presented || !constantTimeEqual(await sha256Hex(presented), context.tokenDigest)) {
     return errorResponse("openai", 401, "invalid admin token");
   }
+
+  const extra = await context.extra?.(request, url);
+  if (extra) return extra;
 
   const path = url.pathname;
   if (path === "/admin/accounts") {

@@ -59,6 +59,10 @@ export interface ClientKey {
   /** The secret itself. Compared by hash, never logged. */
   key: string;
   group: string;
+  /** Requests per minute across processes (optional). */
+  rpm?: number;
+  /** Input plus output tokens per UTC day across processes (optional). */
+  dailyTokens?: number;
 }
 
 /** The validated configuration, with every default filled in. */

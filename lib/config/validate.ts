@@ -111,16 +111,25 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
 
 /** Reads one client key entry; its group must exist. */
 export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKey {
-  fields.onlyKnown(["id", "key", "group"]);
+  fields.onlyKnown(["id", "key", "group", "rpm", "dailyTokens"]);
   const id = readId(fields);
   const key = fields.string("key");
   if (key.length < 8) throw new ConfigError(fields.at("key"), "must be at least 8 characters");
   const group = fields.string("group");
   if (!groupIds.has(group)) throw new ConfigError(fields.at("group"), `unknown group "${group}"`);
-  return { id, key, group };
+  const rpm = fields.optionalInteger("rpm", 1, 1_000_000);
+  const dailyTokens = fields.optionalInteger("dailyTokens", 1);
+  return {
+    id,
+    key,
+    group,
+    ...(rpm !== undefined ? { rpm } : {}),
+    ...(dailyTokens !== undefined ? { dailyTokens } : {}),
+  };
 }
 
-function readId(fields: Fields): string {
+/** Reads an `id` field: 1-64 letters, digits, '.', '_' or '-'. */
+export function readId(fields: Fields): string {
   const id = fields.string("id");
   if (!ID_PATTERN.test(id)) {
     throw new ConfigError(fields.at("id"), "must be 1-64 letters, digits, '.', '_' or '-'");

@@ -15,6 +15,7 @@ import { forwardableRequestHeaders, forwardableResponseHeaders } from "../http/h
 import type { Route } from "../providers/routing.ts";
 import { upstreamUrl } from "../providers/routing.ts";
 import type { AccountStateStore } from "../state/account_state.ts";
+import { withAttemptSpan } from "../observe/tracing.ts";
 import { sendAttempt } from "./attempt.ts";
 import {
   CLASSIFY_BODY_LIMIT,
@@ -34,6 +35,9 @@ export interface AttemptRecord {
   status?: number;
   /** The account effect, e.g. `cooldown:rateLimited` or `disable`. */
   effect?: string;
+  /** When the attempt started (epoch ms) and how long until headers or failure. */
+  startedAt?: number;
+  ms?: number;
 }
 
 /** Everything the loop needs from the gateway. */
@@ -56,6 +60,8 @@ export interface ProxyRequest {
   accounts: readonly Account[];
   /** Filled in as attempts happen. */
   attempts: AttemptRecord[];
+  /** The body for one account, when it differs per account (see `lib/usage/stream_options.ts`). */
+  bodyFor?: (account: Account) => Uint8Array<ArrayBuffer> | null;
 }
 
 /** Forwards a request, failing over between accounts; always resolves with a response. */
@@ -74,24 +80,28 @@ export async function forwardWithFailover(
     context.touch(account.id);
     const headers = new Headers(clientHeaders);
     job.route.provider.authorize(headers, account, context.credentialFor(account));
-    const result = await sendAttempt(
-      {
-        url: upstreamUrl(account, job.route.upstreamPath, job.url.search),
-        method: job.request.method,
-        headers,
-        body: job.body,
-      },
-      policy.headersTimeoutSeconds * 1000,
-      job.request.signal,
-    );
+    const startedAt = Date.now();
+    const clock = performance.now();
+    const result = await withAttemptSpan(account.id, index + 1, () =>
+      sendAttempt(
+        {
+          url: upstreamUrl(account, job.route.upstreamPath, job.url.search),
+          method: job.request.method,
+          headers,
+          body: job.bodyFor ? job.bodyFor(account) : job.body,
+        },
+        policy.headersTimeoutSeconds * 1000,
+        job.request.signal,
+      ));
+    const timing = { startedAt, ms: Math.round((performance.now() - clock) * 100) / 100 };
 
     if (result.kind === "client-gone") {
-      job.attempts.push({ account: account.id, outcome: "client-gone" });
+      job.attempts.push({ account: account.id, outcome: "client-gone", ...timing });
       return errorResponse(surface, 499, "client closed the request");
     }
     if (result.kind === "unreachable") {
       const verdict = classifyConnectionFailure(policy, Date.now());
-      await record(context, job, account, verdict, "unreachable");
+      await record(context, job, account, verdict, "unreachable", undefined, timing);
       lastUnreachable = result.detail;
       continue;
     }
@@ -105,7 +115,12 @@ export async function forwardWithFailover(
         Date.now(),
       );
       states.apply(account.id, verdict.effect).catch(reportStateError);
-      job.attempts.push({ account: account.id, outcome: "success", status: upstream.status });
+      job.attempts.push({
+        account: account.id,
+        outcome: "success",
+        status: upstream.status,
+        ...timing,
+      });
       return relay(upstream, upstream.body, account);
     }
 
@@ -120,7 +135,7 @@ export async function forwardWithFailover(
       policy,
       Date.now(),
     );
-    await record(context, job, account, verdict, verdict.outcome, upstream.status);
+    await record(context, job, account, verdict, verdict.outcome, upstream.status, timing);
     if (verdict.outcome === "failover" && !isLast) {
       await forClient?.cancel().catch(() => {});
       continue;
@@ -152,6 +167,7 @@ async function record(
   verdict: Verdict,
   outcome: string,
   status?: number,
+  timing?: { startedAt: number; ms: number },
 ): Promise<void> {
   const effect = verdict.effect;
   job.attempts.push({
@@ -163,6 +179,7 @@ async function record(
       : effect.kind === "disable"
       ? "disable"
       : undefined,
+    ...timing,
   });
   // Await so the next request, on any process, already sees this account's new state.
   await context.states.apply(account.id, effect).catch(reportStateError);

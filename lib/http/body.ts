@@ -15,7 +15,10 @@ export class BodyTooLargeError extends Error {
 }
 
 /** Reads a whole request body, failing fast once it passes `limit` bytes. */
-export async function readRequestBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+export async function readRequestBody(
+  request: Request,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer> | null> {
   if (request.body === null) return null;
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (declared > limit) {

@@ -70,6 +70,7 @@ export class AccountStateStore {
   #snapshot = new HealthSnapshot(new Map());
   #generation: string | null | undefined = undefined;
   readonly #reader: CoalescedRead<HealthSnapshot>;
+  readonly #watches: { key: Deno.KvKey; seen?: string | null; onChange(): Promise<void> }[] = [];
 
   constructor(private readonly kv: Deno.Kv, private readonly forbiddenStrikes: () => number) {
     this.#reader = new CoalescedRead(() => this.#refresh());
@@ -78,6 +79,15 @@ export class AccountStateStore {
   /** Health as of a KV read that began after this call. */
   current(): Promise<HealthSnapshot> {
     return this.#reader.fresh();
+  }
+
+  /**
+   * Reads `key` in the same KV round trip as the generation on every refresh
+   * and awaits `onChange` before `current()` resolves whenever its
+   * versionstamp moved (the directory of keys, accounts and groups uses this).
+   */
+  watch(key: Deno.KvKey, onChange: () => Promise<void>): void {
+    this.#watches.push({ key, onChange });
   }
 
   /** Applies what an upstream answer did to an account. */
@@ -164,7 +174,14 @@ export class AccountStateStore {
   }
 
   async #refresh(): Promise<HealthSnapshot> {
-    const generation = await withLockRetry(() => this.kv.get<string>(GENERATION_KEY));
+    const [generation, ...watched] = await withLockRetry(() =>
+      this.kv.getMany<unknown[]>([GENERATION_KEY, ...this.#watches.map((watch) => watch.key)])
+    );
+    for (const [index, watch] of this.#watches.entries()) {
+      if (watched[index].versionstamp === watch.seen) continue;
+      await watch.onChange();
+      watch.seen = watched[index].versionstamp;
+    }
     if (generation.versionstamp === this.#generation) return this.#snapshot;
     const byAccount = new Map<string, AccountHealth>();
     const entries = this.kv.list<unknown>({ prefix: ACCOUNT_PREFIX });

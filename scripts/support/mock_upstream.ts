@@ -26,16 +26,27 @@ export interface MockUpstream {
 export type MockHandler = (request: Request, hit: MockHit) => Response | Promise<Response>;
 
 /** Starts a mock upstream on an ephemeral loopback port. */
-export function startMockUpstream(handler: MockHandler, options: { record?: boolean } = {}): MockUpstream {
+export function startMockUpstream(
+  handler: MockHandler,
+  options: { record?: boolean } = {},
+): MockUpstream {
   const hits: MockHit[] = [];
   const record = options.record ?? true;
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
-    const url = new URL(request.url);
-    const body = request.body ? await request.text() : "";
-    const hit: MockHit = { method: request.method, path: url.pathname + url.search, headers: request.headers, body };
-    if (record) hits.push(hit);
-    return await handler(request, hit);
-  });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      const url = new URL(request.url);
+      const body = request.body ? await request.text() : "";
+      const hit: MockHit = {
+        method: request.method,
+        path: url.pathname + url.search,
+        headers: request.headers,
+        body,
+      };
+      if (record) hits.push(hit);
+      return await handler(request, hit);
+    },
+  );
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
     hits,
@@ -85,7 +96,7 @@ export function sse(
 ): Response {
   const encoder = new TextEncoder();
   let index = 0;
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (options.failAfter !== undefined && index >= options.failAfter) {
@@ -106,7 +117,9 @@ export function sse(
       clearTimeout(timer);
     },
   });
-  return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+  return new Response(body, {
+    headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
+  });
 }
 
 /** OpenAI chat-completion chunks for `words`, ending in `[DONE]`. */
