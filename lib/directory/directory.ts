@@ -352,20 +352,22 @@ export class Directory {
     for (const account of this.config.accounts) {
       accounts.set(account.id, { account, source: "config" });
     }
+    // (Map.set keeps a replaced config entry in its place.)
     for (const [id, entry] of stored.account) {
-      accounts.delete(id);
-      if (!isLive(entry.value)) continue;
-      const account = await this.#openAccount(id, entry as Deno.KvEntry<StoredAccount>);
+      const account = isLive(entry.value)
+        ? await this.#openAccount(id, entry as Deno.KvEntry<StoredAccount>)
+        : undefined;
       if (account) accounts.set(id, { account, source: "api" });
+      else accounts.delete(id);
     }
 
     // Groups: members that no longer exist are skipped.
     const groups = new Map<string, GroupInfo>();
     for (const group of this.config.groups) groups.set(group.id, { ...group, source: "config" });
     for (const [id, entry] of stored.group) {
-      groups.delete(id);
       const value = entry.value as StoredGroup | Tombstone;
       if (isLive(value)) groups.set(id, { id, accounts: value.accounts, source: "api" });
+      else groups.delete(id);
     }
 
     const keys = new Map<string, KeyInfo>();
@@ -377,11 +379,13 @@ export class Directory {
     for (const [id, entry] of stored.key) {
       const old = keys.get(id);
       if (old) {
-        keys.delete(id);
         for (const [digest, key] of keysByDigest) if (key === old) keysByDigest.delete(digest);
       }
       const value = entry.value as StoredKey | Tombstone;
-      if (!isLive(value)) continue;
+      if (!isLive(value)) {
+        keys.delete(id);
+        continue;
+      }
       const key = toKeyInfo(value);
       keys.set(id, key);
       keysByDigest.set(value.digest, key);

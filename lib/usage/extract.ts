@@ -134,7 +134,13 @@ export class SseUsageScanner {
   }
 
   report(): UsageReport {
-    return { usage: this.#usage ?? this.#anthropicStart, model: this.#model, deltas: this.#deltas };
+    let usage = this.#usage;
+    if (!usage && this.#anthropicStart) {
+      // Cut off before message_delta: message_start's input, and the output streamed so far.
+      usage = { ...this.#anthropicStart };
+      usage.output = Math.max(usage.output, this.#deltas);
+    }
+    return { usage, model: this.#model, deltas: this.#deltas };
   }
 
   #line(line: string): void {
