@@ -19,6 +19,7 @@ export class LiveHub {
   #last = "";
   #building: Promise<void> | undefined;
   #again = false;
+  #nudge: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly snapshot: () => Promise<unknown>,
@@ -73,9 +74,20 @@ export class LiveHub {
     });
   }
 
+  /** Something minor changed (tokens were used): send a snapshot within `delayMs`, batching bursts. */
+  nudge(delayMs = 250): void {
+    if (this.#subscribers.size === 0 || this.#nudge !== undefined) return;
+    this.#nudge = setTimeout(() => {
+      this.#nudge = undefined;
+      this.poke();
+    }, delayMs);
+  }
+
   /** Ends every stream and waits for a snapshot in progress. */
   async close(): Promise<void> {
     this.#stopPolling();
+    clearTimeout(this.#nudge);
+    this.#nudge = undefined;
     for (const controller of this.#subscribers) {
       try {
         controller.close();
@@ -123,5 +135,7 @@ export class LiveHub {
   #stopPolling(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#nudge);
+    this.#nudge = undefined;
   }
 }

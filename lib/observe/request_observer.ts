@@ -122,6 +122,7 @@ export class RequestObserver {
       metrics.tokens.inc({ key: done.key, type: "input" }, tokens.input);
       metrics.tokens.inc({ key: done.key, type: "output" }, tokens.output);
       metrics.tokens.inc({ key: done.key, type: "cached" }, tokens.cached);
+      this.sinks.live.nudge();
     }
     log({
       key: done.key,
