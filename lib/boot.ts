@@ -22,10 +22,11 @@ export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
   try {
     await configureLogging(env);
     const config = await loadConfig(env);
-    const kv = await openStore(env("SWITCHYARD_KV"), env("DENO_DEPLOYMENT_ID") !== undefined);
+    const store = await openStore(env("SWITCHYARD_KV"), env("DENO_DEPLOYMENT_ID") !== undefined);
     return await createGateway({
       config,
-      kv,
+      kv: store.kv,
+      kvPath: store.filePath,
       adminToken: env("SWITCHYARD_ADMIN_TOKEN") || undefined,
       metricsToken: env("SWITCHYARD_METRICS_TOKEN") || undefined,
       secret: env("SWITCHYARD_SECRET") || undefined,

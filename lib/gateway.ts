@@ -19,6 +19,7 @@ import { routeApiPath } from "./providers/routing.ts";
 import { planAttempts } from "./scheduling/scheduler.ts";
 import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
+import { FileChangeSentinel } from "./state/file_change_sentinel.ts";
 import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
 import { planUsageInjection } from "./usage/stream_options.ts";
 
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   kv: Deno.Kv;
   /** Admin API token; `undefined` turns the admin API off. */
   adminToken?: string;
+  /** Path of a local KV file, which lets the hot path skip KV reads while nothing was written. */
+  kvPath?: string;
   /** Where per-request log lines go; defaults to logtape (JSON lines once configured). */
   logger?: RequestLogger;
   /** Token that may read `/metrics` besides the admin token. */
@@ -44,16 +47,17 @@ export interface Gateway {
   readonly states: AccountStateStore;
   /** Keys/accounts/groups, usage, limits, metrics and the dashboard. */
   readonly ops: Operator;
-  /** Flushes batched usage and ends live dashboard streams; call before closing KV. */
+  /** Flushes batched usage, ends live dashboard streams and closes KV; call after the server has drained. */
   close(): Promise<void>;
 }
 
 /** Builds the request handler. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, kv } = options;
-  const states = new AccountStateStore(kv, () => config.failover.forbiddenStrikes);
+  const sentinel = options.kvPath ? new FileChangeSentinel(options.kvPath) : undefined;
+  const states = new AccountStateStore(kv, () => config.failover.forbiddenStrikes, sentinel);
   const clock = new UsageClock();
-  const adminTokenDigest = options.adminToken ? await sha256Hex(options.adminToken) : undefined;
+  const adminTokenDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
   const log = options.logger ?? requestLogger();
   const ops = await createOperator({
     config,
@@ -65,6 +69,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     secret: options.secret,
     usageFlushMs: options.usageFlushMs,
   });
+  await states.current(); // Warm the snapshot so the first request pays no cold read.
   const proxy: ProxyContext = {
     policy: config.failover,
     states,
@@ -77,9 +82,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const route = routeApiPath(url.pathname);
     if (!route) return errorResponse("openai", 404, `unknown path ${url.pathname}`);
     const surface = route.provider.surface;
-    // The one coalesced KV read: account health, and key/account/group changes.
+    // The shared-state read (coalesced; skipped while the KV file is unchanged). It also
+    // reloads keys/accounts/groups when they changed, so it comes before the key lookup:
+    // a key revoked by any process is refused on the next request.
     const health = await states.current();
-    const key = await ops.directory.findKey(presentedKey(request.headers));
+    const key = ops.directory.findKey(presentedKey(request.headers));
     const done = { request, path: url.pathname, started, surface, attempts: [] };
     if (!key) {
       await request.body?.cancel().catch(() => {});
@@ -150,7 +157,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     states,
     ops,
-    close: () => ops.close(),
+    async close() {
+      await ops.close();
+      kv.close();
+    },
     async fetch(request: Request): Promise<Response> {
       const url = new URL(request.url);
       if (url.pathname === "/healthz") return Response.json({ status: "ok" });

@@ -8,11 +8,15 @@ import { anthropicStream, chatStream, responsesStream, sseText } from "./support
 
 Deno.test("normaliseUsage maps each surface to input/output/cached", () => {
   const cases: [unknown, "openai" | "anthropic", unknown][] = [
-    [{ prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } }, "openai", {
-      input: 10,
-      output: 2,
-      cached: 4,
-    }],
+    [
+      { prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } },
+      "openai",
+      {
+        input: 10,
+        output: 2,
+        cached: 4,
+      },
+    ],
     [{ prompt_tokens: 8, total_tokens: 8 }, "openai", { input: 8, output: 0, cached: 0 }], // embeddings
     [{ input_tokens: 9, output_tokens: 3, input_tokens_details: { cached_tokens: 1 } }, "openai", {
       input: 9,
@@ -20,7 +24,12 @@ Deno.test("normaliseUsage maps each surface to input/output/cached", () => {
       cached: 1,
     }],
     [
-      { input_tokens: 5, cache_creation_input_tokens: 2, cache_read_input_tokens: 7, output_tokens: 4 },
+      {
+        input_tokens: 5,
+        cache_creation_input_tokens: 2,
+        cache_read_input_tokens: 7,
+        output_tokens: 4,
+      },
       "anthropic",
       { input: 14, output: 4, cached: 7 },
     ],
@@ -50,7 +59,8 @@ Deno.test("the SSE scanner finds usage however the stream is split into chunks",
 
 Deno.test("usage from the tail of a JSON body too large to keep", () => {
   const head = '{"id":"x","model":"gpt-big","data":[';
-  const tail = '0.1,0.2]}],"note":"\\"usage\\": {}","usage":{"prompt_tokens":42,"total_tokens":42}}';
+  const tail =
+    '0.1,0.2]}],"note":"\\"usage\\": {}","usage":{"prompt_tokens":42,"total_tokens":42}}';
   assert.deepEqual(usageFromJsonEnds(head, tail, "openai"), {
     usage: { input: 42, output: 0, cached: 0 },
     model: "gpt-big",
@@ -60,9 +70,11 @@ Deno.test("usage from the tail of a JSON body too large to keep", () => {
 
 Deno.test("the usage chunk stripper drops only the usage event, at any chunk boundary", () => {
   const text = sseText(chatStream(["a", "b"], true));
-  const expected = sseText(chatStream(["a", "b"], true).filter(([, data]) =>
-    !(typeof data === "object" && (data as { choices: unknown[] }).choices.length === 0)
-  ));
+  const expected = sseText(
+    chatStream(["a", "b"], true).filter(([, data]) =>
+      !(typeof data === "object" && (data as { choices: unknown[] }).choices.length === 0)
+    ),
+  );
   for (const size of [1, 5, 33, text.length]) {
     const stripper = new UsageChunkStripper();
     let out = "";
@@ -89,7 +101,10 @@ Deno.test("include_usage is added only for standard accounts on streaming chat r
   assert.equal(planUsageInjection("/chat/completions", encode({ model: "m" })), null);
   assert.equal(planUsageInjection("/responses", encode({ stream: true })), null);
   assert.equal(
-    planUsageInjection("/chat/completions", encode({ stream: true, stream_options: { include_usage: true } })),
+    planUsageInjection(
+      "/chat/completions",
+      encode({ stream: true, stream_options: { include_usage: true } }),
+    ),
     null,
   );
 });

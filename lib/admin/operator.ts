@@ -82,13 +82,13 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     log: options.log,
     isPassthrough: (id) => directory.account(id)?.account.passthrough ?? false,
   });
-  const metricsDigest = options.metricsToken ? await sha256Hex(options.metricsToken) : undefined;
+  const metricsDigest = options.metricsToken ? sha256Hex(options.metricsToken) : undefined;
 
   async function serveMetrics(request: Request): Promise<Response> {
     const allowed = [options.adminTokenDigest, metricsDigest].filter((d) => d !== undefined);
     if (allowed.length === 0) return errorResponse("openai", 404, "not found");
     const presented = presentedKey(request.headers);
-    const digest = presented ? await sha256Hex(presented) : "";
+    const digest = presented ? sha256Hex(presented) : "";
     if (!allowed.some((expected) => constantTimeEqual(digest, expected))) {
       return errorResponse("openai", 401, "invalid metrics token", {
         "www-authenticate": 'Bearer realm="switchyard"',

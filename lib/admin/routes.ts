@@ -39,7 +39,7 @@ export async function handleAdmin(
 ): Promise<Response> {
   if (context.tokenDigest === undefined) return errorResponse("openai", 404, "not found");
   const presented = presentedKey(request.headers);
-  if (!presented || !constantTimeEqual(await sha256Hex(presented), context.tokenDigest)) {
+  if (!presented || !constantTimeEqual(sha256Hex(presented), context.tokenDigest)) {
     return errorResponse("openai", 401, "invalid admin token");
   }
 

@@ -13,15 +13,15 @@ export class KeyRing {
   readonly #byDigest = new Map<string, ClientKey>();
 
   /** Indexes keys by digest. */
-  static async of(keys: readonly ClientKey[]): Promise<KeyRing> {
+  static of(keys: readonly ClientKey[]): KeyRing {
     const ring = new KeyRing();
-    for (const key of keys) ring.#byDigest.set(await sha256Hex(key.key), key);
+    for (const key of keys) ring.#byDigest.set(sha256Hex(key.key), key);
     return ring;
   }
 
   /** The key record for a presented secret, or `null`. */
-  async find(secret: string | null): Promise<ClientKey | null> {
+  find(secret: string | null): ClientKey | null {
     if (!secret) return null;
-    return this.#byDigest.get(await sha256Hex(secret)) ?? null;
+    return this.#byDigest.get(sha256Hex(secret)) ?? null;
   }
 }

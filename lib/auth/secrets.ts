@@ -5,10 +5,14 @@
  * @module
  */
 
-/** Hex SHA-256 of a string. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+import { createHash } from "node:crypto";
+
+/**
+ * Hex SHA-256 of a string. Synchronous `node:crypto` on purpose: it runs on
+ * every request, and Web Crypto's async digest costs ~30x more per call.
+ */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
 /** Compares two equal-length strings in time independent of where they differ. */

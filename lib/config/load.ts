@@ -45,7 +45,9 @@ export async function loadConfig(env: EnvLookup): Promise<Config> {
     try {
       text = await Deno.readTextFile(source.path);
     } catch (error) {
-      const reason = error instanceof Deno.errors.NotFound ? "file not found" : String(error);
+      const reason = error instanceof Deno.errors.NotFound
+        ? "file not found (copy switchyard.example.json to start, or set SWITCHYARD_CONFIG or SWITCHYARD_CONFIG_JSON)"
+        : `cannot read the file (${error instanceof Error ? error.name : "error"})`;
       throw new ConfigLoadError(source, reason);
     }
   }

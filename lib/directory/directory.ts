@@ -130,7 +130,7 @@ export class Directory {
         ...(key.rpm !== undefined ? { rpm: key.rpm } : {}),
         ...(key.dailyTokens !== undefined ? { dailyTokens: key.dailyTokens } : {}),
         source: "config",
-        digest: await sha256Hex(key.key),
+        digest: sha256Hex(key.key),
       });
     }
     const directory = new Directory(options.kv, options.config, options.box, configKeys);
@@ -146,9 +146,9 @@ export class Directory {
   }
 
   /** The key record for a presented secret, or `null`. */
-  async findKey(secret: string | null): Promise<KeyInfo | null> {
+  findKey(secret: string | null): KeyInfo | null {
     if (!secret) return null;
-    return this.#keysByDigest.get(await sha256Hex(secret)) ?? null;
+    return this.#keysByDigest.get(sha256Hex(secret)) ?? null;
   }
 
   /** A group's accounts that serve `platform`, in group order. */
@@ -204,7 +204,7 @@ export class Directory {
     const record: StoredKey = {
       id,
       group,
-      digest: await sha256Hex(secret),
+      digest: sha256Hex(secret),
       ...limits,
       createdAt: now,
     };

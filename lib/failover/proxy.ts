@@ -127,7 +127,7 @@ export async function forwardWithFailover(
     // An error: classify one branch, keep the other for the client.
     const [forClassifier, forClient] = upstream.body ? upstream.body.tee() : [null, null];
     const text = forClassifier
-      ? await readPrefixText(forClassifier, CLASSIFY_BODY_LIMIT).catch(() => "")
+      ? await readErrorPrefix(forClassifier, job.request.signal, policy)
       : "";
     const verdict = classifyResponse(
       { status: upstream.status, headers: upstream.headers, body: text },
@@ -148,6 +148,32 @@ export async function forwardWithFailover(
     502,
     `no upstream account could be reached (${lastUnreachable || "no attempt"})`,
   );
+}
+
+/**
+ * Reads the part of an error body that classification needs. An upstream that
+ * never finishes its error body is classified on what arrived within the
+ * headers timeout (at most 30 s).
+ */
+async function readErrorPrefix(
+  body: ReadableStream<Uint8Array>,
+  clientSignal: AbortSignal,
+  policy: FailoverPolicy,
+): Promise<string> {
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(),
+    Math.min(policy.headersTimeoutSeconds * 1000, 30_000),
+  );
+  try {
+    return await readPrefixText(
+      body,
+      CLASSIFY_BODY_LIMIT,
+      AbortSignal.any([clientSignal, deadline.signal]),
+    );
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function relay(

@@ -41,23 +41,33 @@ export async function readRequestBody(
   return concat(chunks, total);
 }
 
-/** Reads at most `limit` bytes of a stream as text, then cancels the rest. */
+/**
+ * Reads at most `limit` bytes of a stream as text, then cancels the rest.
+ * Stops early, with what it has, when `signal` aborts: an upstream that never
+ * finishes its error body must not hold the request forever.
+ */
 export async function readPrefixText(
   stream: ReadableStream<Uint8Array>,
   limit: number,
+  signal?: AbortSignal,
 ): Promise<string> {
   const reader = stream.getReader();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
+  const stop = () => reader.cancel().catch(() => {});
+  signal?.addEventListener("abort", stop, { once: true });
   try {
-    while (total < limit) {
+    while (total < limit && !signal?.aborted) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done || value === undefined) break;
       chunks.push(value as Uint8Array<ArrayBuffer>);
       total += value.byteLength;
     }
+  } catch {
+    // A broken or cancelled body: classify what arrived.
   } finally {
-    await reader.cancel().catch(() => {});
+    signal?.removeEventListener("abort", stop);
+    await stop();
   }
   return new TextDecoder().decode(concat(chunks, total).subarray(0, limit));
 }

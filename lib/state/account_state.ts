@@ -12,13 +12,15 @@
  * that one key (shared between concurrent requests by {@linkcode CoalescedRead})
  * and re-lists account state only when it changed, which keeps the hot path to
  * one KV read while a cooldown written by another process still counts on the
- * very next request.
+ * very next request. For a local KV file a {@linkcode FileChangeSentinel}
+ * goes further and skips even that read while no process has written.
  *
  * @module
  */
 
 import type { AccountEffect, CooldownReason } from "../failover/classify.ts";
 import { CoalescedRead } from "./coalesced_read.ts";
+import type { FileChangeSentinel } from "./file_change_sentinel.ts";
 import { ROOT, withLockRetry } from "./kv.ts";
 
 /** Extra lifetime for cooldown records past their `until`, for garbage collection only. */
@@ -72,12 +74,17 @@ export class AccountStateStore {
   readonly #reader: CoalescedRead<HealthSnapshot>;
   readonly #watches: { key: Deno.KvKey; seen?: string | null; onChange(): Promise<void> }[] = [];
 
-  constructor(private readonly kv: Deno.Kv, private readonly forbiddenStrikes: () => number) {
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly forbiddenStrikes: () => number,
+    private readonly sentinel?: FileChangeSentinel,
+  ) {
     this.#reader = new CoalescedRead(() => this.#refresh());
   }
 
-  /** Health as of a KV read that began after this call. */
+  /** Health as of a KV read that began after this call, or provably as fresh. */
   current(): Promise<HealthSnapshot> {
+    if (this.sentinel?.unchanged()) return Promise.resolve(this.#snapshot);
     return this.#reader.fresh();
   }
 
@@ -174,6 +181,14 @@ export class AccountStateStore {
   }
 
   async #refresh(): Promise<HealthSnapshot> {
+    const files = this.sentinel?.observe();
+    const readStartedAt = Date.now();
+    const snapshot = await this.#read();
+    this.sentinel?.verified(files, readStartedAt);
+    return snapshot;
+  }
+
+  async #read(): Promise<HealthSnapshot> {
     const [generation, ...watched] = await withLockRetry(() =>
       this.kv.getMany<unknown[]>([GENERATION_KEY, ...this.#watches.map((watch) => watch.key)])
     );

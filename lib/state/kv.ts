@@ -9,19 +9,25 @@
 /** Every key the gateway writes starts with this, so one KV can hold other data too. */
 export const ROOT = "switchyard";
 
+/** An open store, with the file behind it when it is local. */
+export interface Store {
+  kv: Deno.Kv;
+  /** The SQLite file, for a local store; `undefined` for `:memory:` and remote stores. */
+  filePath?: string;
+}
+
 /**
  * Opens the store named by `SWITCHYARD_KV`: a file path, `:memory:`, or a KV
  * Connect URL (self-hosted `denokv`, Deno Deploy). On Deno Deploy, with no
  * setting, `Deno.openKv()` gets no argument and uses the managed KV.
  */
-export async function openStore(setting: string | undefined, onDeploy: boolean): Promise<Deno.Kv> {
-  if (setting === undefined && onDeploy) return await Deno.openKv();
+export async function openStore(setting: string | undefined, onDeploy: boolean): Promise<Store> {
+  if (setting === undefined && onDeploy) return { kv: await Deno.openKv() };
   const path = setting ?? "./data/switchyard.kv";
-  if (path !== ":memory:" && !/^https?:\/\//.test(path)) {
-    const dir = path.replace(/[\\/][^\\/]*$/, "");
-    if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
-  }
-  return await Deno.openKv(path);
+  if (path === ":memory:" || /^https?:\/\//.test(path)) return { kv: await Deno.openKv(path) };
+  const dir = path.replace(/[\\/][^\\/]*$/, "");
+  if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
+  return { kv: await Deno.openKv(path), filePath: path };
 }
 
 /** Is this a transient SQLite lock error worth retrying? */

@@ -50,6 +50,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const gateway = await createGateway({
     config,
     kv,
+    kvPath, // the hot path's file-change sentinel, as in production
     adminToken,
     secret: options.secret === undefined ? SECRET : options.secret ?? undefined,
     metricsToken: options.metricsToken,
@@ -82,8 +83,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       }),
     async close() {
       await server.shutdown();
-      await gateway.close();
-      kv.close();
+      await gateway.close(); // flushes usage, closes KV
       if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };

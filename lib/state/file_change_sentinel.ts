@@ -1,0 +1,70 @@
+/**
+ * A cheap "has any process written the local KV file since I last read it?"
+ * check. A local Deno KV is a SQLite database in WAL mode; every commit, from
+ * any process, changes the modification time or size of the database or its
+ * `-wal` file. Comparing a `stat` of both (microseconds) with the one taken
+ * before the last KV read lets a request skip the KV read (a hundred-odd
+ * microseconds) when nothing was written.
+ *
+ * File times are coarse (a kernel tick), so like git's "racily clean" index
+ * entries a signature is trusted only when every time in it is well before the
+ * read that followed it: any later commit must then carry a newer time.
+ * Remote KV (KV Connect, Deno Deploy) has no file and always reads.
+ *
+ * @module
+ */
+
+/** How far a file time must precede the verifying read to be trusted. */
+export const RACY_MARGIN_MS = 50;
+
+/** The state of the database files at one moment. */
+export interface FileSignature {
+  /** `mtime:size:ino` per file, `-` for a missing one. */
+  text: string;
+  /** The newest modification time among the files, epoch ms. */
+  newestMtime: number;
+}
+
+/** Stats the files behind a local KV database. */
+export class FileChangeSentinel {
+  readonly #paths: string[];
+  #verified: { signature: string; readStartedAt: number } | undefined;
+
+  constructor(databasePath: string) {
+    this.#paths = [databasePath, `${databasePath}-wal`];
+  }
+
+  /** Takes a signature now; `undefined` when the files cannot be read. */
+  observe(): FileSignature | undefined {
+    const parts: string[] = [];
+    let newestMtime = 0;
+    for (const path of this.#paths) {
+      try {
+        const info = Deno.statSync(path);
+        const mtime = info.mtime?.getTime() ?? Date.now();
+        newestMtime = Math.max(newestMtime, mtime);
+        parts.push(`${mtime}:${info.size}:${info.ino ?? ""}`);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) return undefined;
+        parts.push("-");
+      }
+    }
+    return { text: parts.join("|"), newestMtime };
+  }
+
+  /**
+   * Records that a KV read which started at `readStartedAt` saw everything
+   * written up to `signature`, taken just before that read.
+   */
+  verified(signature: FileSignature | undefined, readStartedAt: number): void {
+    const trustworthy = signature !== undefined &&
+      signature.newestMtime < readStartedAt - RACY_MARGIN_MS;
+    this.#verified = trustworthy ? { signature: signature.text, readStartedAt } : undefined;
+  }
+
+  /** True when no process can have written since the last verified read. */
+  unchanged(): boolean {
+    if (this.#verified === undefined) return false;
+    return this.observe()?.text === this.#verified.signature;
+  }
+}
