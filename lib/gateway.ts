@@ -108,8 +108,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     try {
       body = await readRequestBody(request, config.maxRequestBytes);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return errorResponse(surface, 413, error.message);
-      return errorResponse(surface, 400, "could not read the request body");
+      const response = error instanceof BodyTooLargeError
+        ? errorResponse(surface, 413, error.message)
+        : errorResponse(surface, 400, "could not read the request body");
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "rejected" });
     }
 
     const candidates = ops.directory.candidates(key.group, route.provider.platform);

@@ -121,7 +121,19 @@ export class SseUsageScanner {
 
   /** Feeds decoded text. */
   push(text: string): void {
-    const lines = (this.#partial + text).split("\n");
+    const joined = this.#partial + text;
+    if (this.#model !== undefined && !MAYBE_INTERESTING.test(joined)) {
+      // The common chunk: content only. Count its deltas in one scan and keep the unfinished line.
+      this.#deltas += countDeltas(joined, this.surface);
+      const cut = joined.lastIndexOf("\n");
+      if (cut >= 0) {
+        this.#partial = joined.slice(cut + 1);
+        this.#event = eventBefore(joined, cut) ?? this.#event;
+      } else this.#partial = joined;
+      if (this.#partial.length > 1_048_576) this.#partial = ""; // a runaway line: stop keeping it
+      return;
+    }
+    const lines = joined.split("\n");
     this.#partial = lines.pop() ?? "";
     if (this.#partial.length > 1_048_576) this.#partial = ""; // a runaway line: stop keeping it
     for (const raw of lines) this.#line(raw.endsWith("\r") ? raw.slice(0, -1) : raw);
@@ -168,11 +180,7 @@ export class SseUsageScanner {
   }
 
   #isDelta(data: string): boolean {
-    if (this.surface === "anthropic") {
-      return this.#event === "content_block_delta" || data.includes('"content_block_delta"');
-    }
-    return data.includes('"response.output_text.delta"') ||
-      (data.includes('"delta"') && /"(content|text|arguments|refusal)"\s*:\s*"[^"]/.test(data));
+    return countDeltas(data, this.surface) > 0;
   }
 
   #take(event: Record<string, unknown>): void {
@@ -205,6 +213,31 @@ export class SseUsageScanner {
     const usage = normaliseUsage(event.usage, "openai");
     if (usage) this.#usage = usage;
   }
+}
+
+/** Text that may hold usage or a message envelope; anything else only counts deltas. */
+const MAYBE_INTERESTING =
+  /"usage"|message_start|message_delta|response\.(completed|incomplete|failed)/;
+const ANTHROPIC_DELTA = /"content_block_delta"/g;
+const OPENAI_DELTA =
+  /"response\.output_text\.delta"|"delta"\s*:\s*\{[^{}]*"(content|text|arguments|refusal)"\s*:\s*"[^"]/g;
+
+/** Content deltas in a piece of stream text: one per content event. */
+function countDeltas(text: string, surface: Surface): number {
+  const pattern = surface === "anthropic" ? ANTHROPIC_DELTA : OPENAI_DELTA;
+  pattern.lastIndex = 0;
+  let count = 0;
+  while (pattern.exec(text) !== null) count++;
+  return count;
+}
+
+/** The SSE `event:` name in force at `end` of `text`, if the text shows it. */
+function eventBefore(text: string, end: number): string | undefined {
+  const blank = text.lastIndexOf("\n\n", end);
+  const at = text.lastIndexOf("event:", end);
+  if (at < 0 || at < blank) return blank >= 0 ? "" : undefined;
+  const stop = text.indexOf("\n", at);
+  return text.slice(at + 6, stop < 0 ? undefined : stop).trim();
 }
 
 /** Is this SSE event (its data) OpenAI's final chat usage chunk? */
