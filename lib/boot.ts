@@ -8,6 +8,7 @@
 
 import { ConfigLoadError, loadConfig } from "./config/load.ts";
 import { createGateway, type Gateway } from "./gateway.ts";
+import { configureLogging } from "./observe/logging.ts";
 import { openStore } from "./state/kv.ts";
 import { PoolSetupError } from "./pool/pool.ts";
 
@@ -20,6 +21,7 @@ export const processEnv: Env = (name) => Deno.env.get(name);
 /** Boots a gateway, or prints one clear line and exits 1 when the config is unusable. */
 export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
   try {
+    await configureLogging(env);
     const config = await loadConfig(env);
     const store = await openStore(env("SWITCHYARD_KV"), env("DENO_DEPLOYMENT_ID") !== undefined);
     return await createGateway({
@@ -27,6 +29,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
       kv: store.kv,
       kvPath: store.filePath,
       adminToken: env("SWITCHYARD_ADMIN_TOKEN") || undefined,
+      metricsToken: env("SWITCHYARD_METRICS_TOKEN") || undefined,
       secret: env("SWITCHYARD_SECRET") || undefined,
     });
   } catch (error) {
@@ -47,4 +50,22 @@ export function portFrom(env: Env): number {
     Deno.exit(1);
   }
   return port;
+}
+
+/** On SIGINT/SIGTERM, flushes batched usage before exiting (where signals exist). */
+export function closeOnSignals(gateway: Gateway): void {
+  let closing = false;
+  const stop = async () => {
+    if (closing) return;
+    closing = true;
+    await gateway.close().catch((error) => console.error(`switchyard: ${error}`));
+    Deno.exit(0);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, stop);
+    } catch {
+      // No signals here (Windows SIGTERM, Deno Deploy): usage is still flushed every second.
+    }
+  }
 }

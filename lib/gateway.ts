@@ -8,10 +8,10 @@
  * @module
  */
 
+import { createOperator, type Operator } from "./admin/operator.ts";
 import { handleAdmin } from "./admin/routes.ts";
-import { KeyRing } from "./auth/client_keys.ts";
 import { presentedKey, sha256Hex } from "./auth/secrets.ts";
-import type { Account, Config, Platform } from "./config/types.ts";
+import type { Config } from "./config/types.ts";
 import type { AttemptRecord, ProxyContext } from "./failover/proxy.ts";
 import { BodyTooLargeError, readRequestBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
@@ -21,6 +21,7 @@ import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
 import { FileChangeSentinel } from "./state/file_change_sentinel.ts";
 import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
+import { planUsageInjection } from "./usage/stream_options.ts";
 import { Pool, type PoolOptions } from "./pool/pool.ts";
 
 /** What a gateway is built from. */
@@ -31,33 +32,36 @@ export interface GatewayOptions {
   adminToken?: string;
   /** Path of a local KV file, which lets the hot path skip KV reads while nothing was written. */
   kvPath?: string;
-  /** Where per-request log lines go; defaults to JSON on stdout. */
+  /** Where per-request log lines go; defaults to logtape (JSON lines once configured). */
   logger?: RequestLogger;
-  /** `SWITCHYARD_SECRET`, which encrypts refreshed OAuth tokens; required with OAuth accounts. */
+  /** Token that may read `/metrics` besides the admin token. */
+  metricsToken?: string;
+  /** `SWITCHYARD_SECRET`: encrypts refreshed OAuth tokens and account secrets stored through the API. */
   secret?: string;
   /** Pool tuning, for tests. */
   poolTuning?: PoolOptions["tuning"];
+  /** Usage batch flush interval (default 1000 ms). */
+  usageFlushMs?: number;
 }
 
 /** A running gateway. */
 export interface Gateway {
   fetch(request: Request): Promise<Response>;
   readonly states: AccountStateStore;
+  /** Keys/accounts/groups, usage, limits, metrics and the dashboard. */
+  readonly ops: Operator;
   /** OAuth, sessions, concurrency and quota features. */
-  readonly pool?: Pool;
-  /** Flushes what is pending and closes KV; call after the server has drained. */
+  readonly pool: Pool;
+  /** Flushes batched usage, ends live dashboard streams and closes KV; call after the server has drained. */
   close(): Promise<void>;
 }
 
 /** Builds the request handler. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, kv } = options;
-  const keys = KeyRing.of(config.keys);
   const sentinel = options.kvPath ? new FileChangeSentinel(options.kvPath) : undefined;
   const states = new AccountStateStore(kv, () => config.failover.forbiddenStrikes, sentinel);
-  await states.current(); // Warm the snapshot so the first request pays no cold read.
   const clock = new UsageClock();
-  const candidatesByGroup = indexGroups(config);
   const adminTokenDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
   const log = options.logger ?? requestLogger();
   const pool = await Pool.create({
@@ -66,6 +70,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     secret: options.secret,
     tuning: options.poolTuning,
   });
+  const ops = await createOperator({
+    config,
+    kv,
+    states,
+    log,
+    adminTokenDigest,
+    metricsToken: options.metricsToken,
+    secret: options.secret,
+    usageFlushMs: options.usageFlushMs,
+    quotas: pool.quotas,
+  });
+  await states.current(); // Warm the snapshot so the first request pays no cold read.
   const proxy: ProxyContext = {
     policy: config.failover,
     states,
@@ -79,28 +95,45 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const route = routeApiPath(url.pathname);
     if (!route) return errorResponse("openai", 404, `unknown path ${url.pathname}`);
     const surface = route.provider.surface;
-    // Start the shared-state read now so it overlaps key lookup and body reading.
-    const health = states.current();
-    health.catch(() => {});
-    const key = keys.find(presentedKey(request.headers));
+    // The shared-state read (coalesced; skipped while the KV file is unchanged). It also
+    // reloads keys/accounts/groups when they changed, so it comes before the key lookup:
+    // a key revoked by any process is refused on the next request.
+    const health = await states.current();
+    const key = ops.directory.findKey(presentedKey(request.headers));
+    const done = { request, path: url.pathname, started, surface, attempts: [] };
     if (!key) {
       await request.body?.cancel().catch(() => {});
-      return errorResponse(surface, 401, "missing or invalid API key");
+      const response = errorResponse(surface, 401, "missing or invalid API key");
+      return await ops.observer.observe({ ...done, key: null, response, outcome: "unauthorized" });
+    }
+    const refusal = key.rpm !== undefined || key.dailyTokens !== undefined
+      ? await ops.limits.admit(key)
+      : null;
+    if (refusal) {
+      await request.body?.cancel().catch(() => {});
+      const response = errorResponse(surface, 429, refusal.message, {
+        "retry-after": String(refusal.retryAfter),
+      });
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "limited" });
     }
 
     let body: Uint8Array<ArrayBuffer> | null;
     try {
       body = await readRequestBody(request, config.maxRequestBytes);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return errorResponse(surface, 413, error.message);
-      return errorResponse(surface, 400, "could not read the request body");
+      const response = error instanceof BodyTooLargeError
+        ? errorResponse(surface, 413, error.message)
+        : errorResponse(surface, 400, "could not read the request body");
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "rejected" });
     }
 
-    const candidates = candidatesByGroup.get(key.group)?.[route.provider.platform] ?? [];
+    const candidates = ops.directory.candidates(key.group, route.provider.platform);
     const now = Date.now();
-    const plan = planAttempts(candidates, await health, (id) => clock.lastUsed(id), now);
+    const plan = planAttempts(candidates, health, (id) => clock.lastUsed(id), now);
     const attempts: AttemptRecord[] = [];
+    const injection = surface === "openai" ? planUsageInjection(route.upstreamPath, body) : null;
     let response: Response;
+    let outcome: string | undefined;
     if (plan.kind === "cooling") {
       const seconds = Math.max(1, Math.ceil((plan.retryAt - now) / 1000));
       response = errorResponse(
@@ -111,8 +144,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           "retry-after": String(seconds),
         },
       );
+      outcome = "cooling";
     } else if (plan.kind === "unavailable") {
       response = errorResponse(surface, 503, plan.reason);
+      outcome = "unavailable";
     } else {
       response = await pool.dispatch(proxy, {
         route,
@@ -121,24 +156,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         body,
         accounts: plan.accounts,
         attempts,
+        bodyFor: injection?.bodyFor,
       }, key);
     }
-    log({
+    return await ops.observer.observe({
+      ...done,
       key: key.id,
-      method: request.method,
-      path: url.pathname,
-      status: response.status,
+      response,
       attempts,
-      ms: Math.round((performance.now() - started) * 100) / 100,
+      outcome,
+      injectedUsage: injection !== null,
     });
-    return response;
   }
 
   return {
     states,
+    ops,
     pool,
     async close() {
       await pool.settled();
+      await ops.close();
       kv.close();
     },
     async fetch(request: Request): Promise<Response> {
@@ -146,29 +183,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (url.pathname === "/healthz") return Response.json({ status: "ok" });
       if (url.pathname.startsWith("/v1/")) return await handleApi(request, url);
       if (url.pathname === "/admin" || url.pathname.startsWith("/admin/")) {
-        return await handleAdmin(request, url, {
+        if (adminTokenDigest !== undefined) await states.current(); // see other processes' changes
+        const response = await handleAdmin(request, url, {
           tokenDigest: adminTokenDigest,
-          accounts: config.accounts,
+          accounts: ops.directory.accounts(),
           states,
           quotas: pool.quotas,
+          extra: ops.admin,
         });
+        if (request.method !== "GET" && response.ok) ops.live.poke();
+        return response;
       }
+      const operator = ops.route(request, url);
+      if (operator) return await operator;
       return errorResponse("openai", 404, `unknown path ${url.pathname}`);
     },
   };
-}
-
-/** Each group's accounts, split by platform, in config order. */
-function indexGroups(config: Config): Map<string, Record<Platform, Account[]>> {
-  const byId = new Map(config.accounts.map((account) => [account.id, account]));
-  const index = new Map<string, Record<Platform, Account[]>>();
-  for (const group of config.groups) {
-    const split: Record<Platform, Account[]> = { openai: [], anthropic: [] };
-    for (const id of group.accounts) {
-      const account = byId.get(id);
-      if (account) split[account.platform].push(account);
-    }
-    index.set(group.id, split);
-  }
-  return index;
 }

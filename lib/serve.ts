@@ -5,9 +5,10 @@
  * @module
  */
 
-import { bootOrExit } from "./boot.ts";
+import { bootOrExit, closeOnSignals } from "./boot.ts";
 
 const gateway = await bootOrExit();
+closeOnSignals(gateway);
 
 export default {
   fetch: (request: Request): Promise<Response> => gateway.fetch(request),

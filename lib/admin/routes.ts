@@ -32,6 +32,8 @@ export interface AdminContext {
   states: AccountStateStore;
   /** Quota snapshots; optional. */
   quotas?: QuotaBook;
+  /** Further routes (the management API); `null` means not handled there. */
+  extra?: (request: Request, url: URL) => Promise<Response | null>;
 }
 
 /** Handles `/admin/*`. */
@@ -45,6 +47,9 @@ export async function handleAdmin(
   if (!presented || !constantTimeEqual(sha256Hex(presented), context.tokenDigest)) {
     return errorResponse("openai", 401, "invalid admin token");
   }
+
+  const extra = await context.extra?.(request, url);
+  if (extra) return extra;
 
   const path = url.pathname;
   if (path === "/admin/accounts") {

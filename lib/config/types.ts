@@ -84,6 +84,10 @@ export interface ClientKey {
   group: string;
   /** Most requests in flight for this key, across all processes. */
   concurrency?: number;
+  /** Requests per minute across processes (optional). */
+  rpm?: number;
+  /** Input plus output tokens per UTC day across processes (optional). */
+  dailyTokens?: number;
 }
 
 /** The validated configuration, with every default filled in. */

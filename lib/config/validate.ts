@@ -151,20 +151,24 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
 
 /** Reads one client key entry; its group must exist. */
 export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKey {
-  fields.onlyKnown(["id", "key", "group", "concurrency"]);
+  fields.onlyKnown(["id", "key", "group", "concurrency", "rpm", "dailyTokens"]);
   const id = readId(fields);
   const key = fields.string("key");
   if (key.length < 8) throw new ConfigError(fields.at("key"), "must be at least 8 characters");
   const group = fields.string("group");
   if (!groupIds.has(group)) throw new ConfigError(fields.at("group"), `unknown group "${group}"`);
   const clientKey: ClientKey = { id, key, group };
-  if (fields.has("concurrency")) {
-    clientKey.concurrency = fields.integer("concurrency", undefined, 1);
-  }
+  const concurrency = fields.optionalInteger("concurrency", 1);
+  const rpm = fields.optionalInteger("rpm", 1, 1_000_000);
+  const dailyTokens = fields.optionalInteger("dailyTokens", 1);
+  if (concurrency !== undefined) clientKey.concurrency = concurrency;
+  if (rpm !== undefined) clientKey.rpm = rpm;
+  if (dailyTokens !== undefined) clientKey.dailyTokens = dailyTokens;
   return clientKey;
 }
 
-function readId(fields: Fields): string {
+/** Reads an `id` field: 1-64 letters, digits, '.', '_' or '-'. */
+export function readId(fields: Fields): string {
   const id = fields.string("id");
   if (!ID_PATTERN.test(id)) {
     throw new ConfigError(fields.at("id"), "must be 1-64 letters, digits, '.', '_' or '-'");

@@ -15,6 +15,7 @@ import { forwardableRequestHeaders, forwardableResponseHeaders } from "../http/h
 import type { Route } from "../providers/routing.ts";
 import { upstreamUrl } from "../providers/routing.ts";
 import type { AccountStateStore } from "../state/account_state.ts";
+import { withAttemptSpan } from "../observe/tracing.ts";
 import { sendAttempt } from "./attempt.ts";
 import { blastKind, BlastRadius } from "./blast_radius.ts";
 import {
@@ -44,6 +45,9 @@ export interface AttemptRecord {
   status?: number;
   /** The account effect, e.g. `cooldown:rateLimited` or `disable`. */
   effect?: string;
+  /** When the attempt started (epoch ms) and how long until headers or failure. */
+  startedAt?: number;
+  ms?: number;
 }
 
 /** Everything the loop needs from the gateway. */
@@ -68,6 +72,8 @@ export interface ProxyRequest {
   accounts: readonly Account[];
   /** Filled in as attempts happen. */
   attempts: AttemptRecord[];
+  /** The body for one account, when it differs per account (see `lib/usage/stream_options.ts`). */
+  bodyFor?: (account: Account) => Uint8Array<ArrayBuffer> | null;
 }
 
 /** Forwards a request, failing over between accounts; always resolves with a response. */
@@ -98,6 +104,8 @@ export async function forwardWithFailover(
     tried++;
     const isLast = tried >= limit || index === job.accounts.length - 1;
     context.touch(account.id);
+    const startedAt = Date.now();
+    const clock = performance.now();
     const send = async (rejectedToken?: string) => {
       const headers = new Headers(clientHeaders);
       // OAuth accounts are the hook's; everything else keeps the static credential.
@@ -105,16 +113,17 @@ export async function forwardWithFailover(
         (job.route.provider.authorize(headers, account, context.credentialFor(account)),
           { ok: true as const });
       if (!auth.ok) return { auth };
-      const result = await sendAttempt(
-        {
-          url: upstreamUrl(account, job.route.upstreamPath, job.url.search),
-          method: job.request.method,
-          headers,
-          body: job.body,
-        },
-        policy.headersTimeoutSeconds * 1000,
-        job.request.signal,
-      );
+      const result = await withAttemptSpan(account.id, tried, () =>
+        sendAttempt(
+          {
+            url: upstreamUrl(account, job.route.upstreamPath, job.url.search),
+            method: job.request.method,
+            headers,
+            body: job.bodyFor ? job.bodyFor(account) : job.body,
+          },
+          policy.headersTimeoutSeconds * 1000,
+          job.request.signal,
+        ));
       return { auth, result };
     };
 
@@ -128,6 +137,7 @@ export async function forwardWithFailover(
       job.attempts.push({ account: account.id, outcome: "refresh", status: 401 });
       sent = await send(sent.auth.token);
     }
+    const timing = { startedAt, ms: Math.round((performance.now() - clock) * 100) / 100 };
     if (!sent.auth.ok || !sent.result) {
       const failure = sent.auth.ok ? undefined : sent.auth;
       if (failure) {
@@ -137,6 +147,8 @@ export async function forwardWithFailover(
           account,
           { outcome: "failover", effect: failure.effect },
           "auth",
+          undefined,
+          timing,
         );
         lastUnreachable = failure.detail;
       }
@@ -148,12 +160,12 @@ export async function forwardWithFailover(
 
     if (result.kind === "client-gone") {
       release();
-      job.attempts.push({ account: account.id, outcome: "client-gone" });
+      job.attempts.push({ account: account.id, outcome: "client-gone", ...timing });
       return errorResponse(surface, 499, "client closed the request");
     }
     if (result.kind === "unreachable") {
       const verdict = classifyConnectionFailure(policy, Date.now());
-      await record(context, job, account, verdict, "unreachable");
+      await record(context, job, account, verdict, "unreachable", undefined, timing);
       lastUnreachable = result.detail;
       lastError = undefined;
       release();
@@ -211,7 +223,12 @@ export async function forwardWithFailover(
         Date.now(),
       );
       states.apply(account.id, verdict.effect).catch(reportStateError);
-      job.attempts.push({ account: account.id, outcome: "success", status: upstream.status });
+      job.attempts.push({
+        account: account.id,
+        outcome: "success",
+        status: upstream.status,
+        ...timing,
+      });
       return relay(upstream, body, account);
     }
 
@@ -230,9 +247,14 @@ export async function forwardWithFailover(
       blastKind(verdict.effect, upstream.status, upstream.headers.get("content-type"), text),
     );
     if (decision.apply) {
-      await record(context, job, account, verdict, verdict.outcome, upstream.status);
+      await record(context, job, account, verdict, verdict.outcome, upstream.status, timing);
     } else {
-      job.attempts.push({ account: account.id, outcome: "spared", status: upstream.status });
+      job.attempts.push({
+        account: account.id,
+        outcome: "spared",
+        status: upstream.status,
+        ...timing,
+      });
     }
     if (verdict.outcome === "failover" && !isLast && !decision.stop) {
       await forClient?.cancel().catch(() => {});
@@ -317,6 +339,7 @@ async function record(
   verdict: Verdict,
   outcome: string,
   status?: number,
+  timing?: { startedAt: number; ms: number },
 ): Promise<void> {
   const effect = verdict.effect;
   job.attempts.push({
@@ -328,6 +351,7 @@ async function record(
       : effect.kind === "disable"
       ? "disable"
       : undefined,
+    ...timing,
   });
   // Await so the next request, on any process, already sees this account's new state.
   await context.states.apply(account.id, effect).catch(reportStateError);

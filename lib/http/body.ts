@@ -67,7 +67,9 @@ export async function readPrefixText(
     // A broken or cancelled body: classify what arrived.
   } finally {
     signal?.removeEventListener("abort", stop);
-    await stop();
+    // Not awaited: on a tee() branch, cancel settles only once the other branch
+    // is cancelled or read to its end, and that branch is still ours to hand on.
+    void stop();
   }
   return new TextDecoder().decode(concat(chunks, total).subarray(0, limit));
 }

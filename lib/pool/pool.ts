@@ -36,6 +36,9 @@ import { QuotaBook } from "../quota/snapshots.ts";
 import { bindFirst, SessionBindings, sessionKeyOf } from "../sessions/sticky.ts";
 import type { ProxyHooks } from "./hooks.ts";
 
+/** What the pool needs of a client key (config or API-created). */
+export type PoolKey = Pick<ClientKey, "id" | "group" | "concurrency">;
+
 /** Default wait for a concurrency slot. */
 export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 30;
 
@@ -132,7 +135,7 @@ export class Pool {
   }
 
   /** Forwards a planned request with sessions, slots and preferences applied. */
-  async dispatch(proxy: ProxyContext, job: ProxyRequest, key: ClientKey): Promise<Response> {
+  async dispatch(proxy: ProxyContext, job: ProxyRequest, key: PoolKey): Promise<Response> {
     const group = this.#groups.get(key.group);
     let accounts = this.quotas.preferBelow(job.accounts, group?.avoidAbovePercent);
     const sessionKey = sessionKeyOf(job.request.headers, job.body);
@@ -172,7 +175,7 @@ export class Pool {
   async #queued(
     proxy: ProxyContext,
     job: ProxyRequest,
-    key: ClientKey,
+    key: PoolKey,
     bind: (response: Response) => Promise<void>,
   ): Promise<Response> {
     const surface = job.route.provider.surface;

@@ -72,6 +72,7 @@ export class AccountStateStore {
   #snapshot = new HealthSnapshot(new Map());
   #generation: string | null | undefined = undefined;
   readonly #reader: CoalescedRead<HealthSnapshot>;
+  readonly #watches: { key: Deno.KvKey; seen?: string | null; onChange(): Promise<void> }[] = [];
 
   constructor(
     private readonly kv: Deno.Kv,
@@ -85,6 +86,15 @@ export class AccountStateStore {
   current(): Promise<HealthSnapshot> {
     if (this.sentinel?.unchanged()) return Promise.resolve(this.#snapshot);
     return this.#reader.fresh();
+  }
+
+  /**
+   * Reads `key` in the same KV round trip as the generation on every refresh
+   * and awaits `onChange` before `current()` resolves whenever its
+   * versionstamp moved (the directory of keys, accounts and groups uses this).
+   */
+  watch(key: Deno.KvKey, onChange: () => Promise<void>): void {
+    this.#watches.push({ key, onChange });
   }
 
   /** Applies what an upstream answer did to an account. */
@@ -179,7 +189,14 @@ export class AccountStateStore {
   }
 
   async #read(): Promise<HealthSnapshot> {
-    const generation = await withLockRetry(() => this.kv.get<string>(GENERATION_KEY));
+    const [generation, ...watched] = await withLockRetry(() =>
+      this.kv.getMany<unknown[]>([GENERATION_KEY, ...this.#watches.map((watch) => watch.key)])
+    );
+    for (const [index, watch] of this.#watches.entries()) {
+      if (watched[index].versionstamp === watch.seen) continue;
+      await watch.onChange();
+      watch.seen = watched[index].versionstamp;
+    }
     if (generation.versionstamp === this.#generation) return this.#snapshot;
     const byAccount = new Map<string, AccountHealth>();
     const entries = this.kv.list<unknown>({ prefix: ACCOUNT_PREFIX });

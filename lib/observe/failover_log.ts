@@ -1,0 +1,53 @@
+/**
+ * Recent failovers, shared by every process through KV, for the dashboard.
+ * Each failover is one small record under
+ * `["switchyard", "failover-log", epochMs, uuid]` that expires after a day;
+ * the newest are listed in reverse. Written only when a request failed over,
+ * never on the success path.
+ *
+ * @module
+ */
+
+import { ROOT, withLockRetry } from "../state/kv.ts";
+
+/** One failed attempt that moved a request on (or ended it). */
+export interface FailoverEvent {
+  /** ISO-8601 time of the attempt. */
+  at: string;
+  account: string;
+  /** Why: `forbidden`, `quota`, `rateLimited`, `overloaded`, `serverError`, `unreachable`, `disabled`. */
+  reason: string;
+  status?: number;
+  key: string;
+}
+
+const PREFIX: Deno.KvKey = [ROOT, "failover-log"];
+const KEEP_MS = 24 * 3600_000;
+
+/** Stores and lists recent failovers. */
+export class FailoverLog {
+  constructor(private readonly kv: Deno.Kv) {}
+
+  async record(events: readonly FailoverEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await withLockRetry(() => {
+      const op = this.kv.atomic();
+      for (const event of events) {
+        op.set([...PREFIX, Date.parse(event.at), crypto.randomUUID()], event, {
+          expireIn: KEEP_MS,
+        });
+      }
+      return op.commit();
+    });
+  }
+
+  /** The newest `limit` failovers, newest first (lazy expiry is filtered by time). */
+  async recent(limit = 20, now = Date.now()): Promise<FailoverEvent[]> {
+    const events: FailoverEvent[] = [];
+    const entries = this.kv.list<FailoverEvent>({ prefix: PREFIX }, { reverse: true, limit });
+    for await (const entry of entries) {
+      if (now - Date.parse(entry.value.at) <= KEEP_MS) events.push(entry.value);
+    }
+    return events;
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * Usage totals in Deno KV, written in batches. Requests add to an in-memory
+ * batch; the batch is flushed about once a second (and on shutdown) as KV
+ * `sum` mutations, so totals from every process add up without read-modify-
+ * write and without one KV write per request.
+ *
+ * Layout (counters are `Deno.KvU64`; `sum` keeps no expiry, so totals are
+ * kept until deleted):
+ * - `["switchyard", "usage", day, key, account, model, "input"|"output"|"cached"|"requests"]`
+ * - `["switchyard", "usage-key", day, key]` → input + output tokens, for `dailyTokens`.
+ *
+ * `day` is the UTC date, `YYYY-MM-DD`.
+ *
+ * @module
+ */
+
+import { ROOT, withLockRetry } from "../state/kv.ts";
+import type { TokenUsage } from "./extract.ts";
+
+/** One request's usage. */
+export interface UsageRecord {
+  key: string;
+  account: string;
+  model: string;
+  tokens: TokenUsage;
+  /** Epoch ms; decides the UTC day. */
+  at: number;
+}
+
+/** What totals are grouped by. */
+export type UsageDimension = "key" | "account" | "model";
+
+/** One row of a usage query. */
+export interface UsageRow {
+  id: string;
+  input: number;
+  output: number;
+  cached: number;
+  requests: number;
+}
+
+interface Pending {
+  day: string;
+  key: string;
+  account: string;
+  model: string;
+  input: number;
+  output: number;
+  cached: number;
+  requests: number;
+}
+
+const COUNTERS = ["input", "output", "cached", "requests"] as const;
+const DIMENSION_INDEX: Record<UsageDimension, number> = { key: 3, account: 4, model: 5 };
+/** Combinations per atomic commit: 5 mutations each, well under KV's limit. */
+const COMBOS_PER_COMMIT = 100;
+
+/** The UTC day of an epoch-ms time, `YYYY-MM-DD`. */
+export function utcDay(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
+/** Batches usage and reads totals. */
+export class UsageRecorder {
+  #pending = new Map<string, Pending>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(private readonly kv: Deno.Kv, private readonly flushMs = 1000) {}
+
+  /** Adds one request's usage to the batch. */
+  record(record: UsageRecord): void {
+    const day = utcDay(record.at);
+    const id = JSON.stringify([day, record.key, record.account, record.model]);
+    let pending = this.#pending.get(id);
+    if (!pending) {
+      pending = {
+        day,
+        key: record.key,
+        account: record.account,
+        model: record.model,
+        input: 0,
+        output: 0,
+        cached: 0,
+        requests: 0,
+      };
+      this.#pending.set(id, pending);
+    }
+    pending.input += record.tokens.input;
+    pending.output += record.tokens.output;
+    pending.cached += record.tokens.cached;
+    pending.requests += 1;
+    this.#schedule();
+  }
+
+  /** Tokens (input + output) a key used on `day`, flushed or still batched here. */
+  async keyTokens(key: string, day: string): Promise<number> {
+    const entry = await withLockRetry(() => this.kv.get<Deno.KvU64>([ROOT, "usage-key", day, key]));
+    let total = entry.value ? Number(entry.value.value) : 0;
+    for (const pending of this.#pending.values()) {
+      if (pending.key === key && pending.day === day) total += pending.input + pending.output;
+    }
+    return total;
+  }
+
+  /** Writes the batch now. Concurrent calls share one write order. */
+  flush(): Promise<void> {
+    const run = this.#flushing.then(() => this.#write());
+    this.#flushing = run.catch(() => {});
+    return run;
+  }
+
+  /** Stops the timer and writes what is left. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.flush();
+  }
+
+  /** Totals per `by` over the UTC days `from`..`to` (inclusive). */
+  async query(from: string, to: string, by: UsageDimension): Promise<UsageRow[]> {
+    await this.flush();
+    const rows = new Map<string, UsageRow>();
+    for (const day of daysBetween(from, to)) {
+      for await (const entry of this.kv.list<Deno.KvU64>({ prefix: [ROOT, "usage", day] })) {
+        const parts = entry.key as string[];
+        const id = parts[DIMENSION_INDEX[by]];
+        const counter = parts[6] as typeof COUNTERS[number];
+        let row = rows.get(id);
+        if (!row) {
+          row = { id, input: 0, output: 0, cached: 0, requests: 0 };
+          rows.set(id, row);
+        }
+        if (COUNTERS.includes(counter)) row[counter] += Number(entry.value.value);
+      }
+    }
+    return [...rows.values()].sort((a, b) => b.input + b.output - (a.input + a.output));
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.flush().catch(reportFlushError);
+    }, this.flushMs);
+    // A pending flush must not keep a finished process (or test) alive; shutdown flushes.
+    Deno.unrefTimer(timer as unknown as number);
+    this.#timer = timer;
+  }
+
+  async #write(): Promise<void> {
+    if (this.#pending.size === 0) return;
+    const batch = [...this.#pending.values()];
+    this.#pending = new Map();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (let start = 0; start < batch.length; start += COMBOS_PER_COMMIT) {
+      const chunk = batch.slice(start, start + COMBOS_PER_COMMIT);
+      try {
+        await withLockRetry(() => {
+          const op = this.kv.atomic();
+          for (const item of chunk) {
+            const base = [ROOT, "usage", item.day, item.key, item.account, item.model];
+            for (const counter of COUNTERS) {
+              if (item[counter] > 0) op.sum([...base, counter], BigInt(item[counter]));
+            }
+            const tokens = item.input + item.output;
+            if (tokens > 0) op.sum([ROOT, "usage-key", item.day, item.key], BigInt(tokens));
+          }
+          return op.commit();
+        });
+      } catch (error) {
+        // Keep what was not written for the next flush.
+        for (const item of batch.slice(start)) this.#merge(item);
+        this.#schedule();
+        throw error;
+      }
+    }
+  }
+
+  #merge(item: Pending): void {
+    const id = JSON.stringify([item.day, item.key, item.account, item.model]);
+    const pending = this.#pending.get(id);
+    if (!pending) {
+      this.#pending.set(id, { ...item });
+      return;
+    }
+    for (const counter of COUNTERS) pending[counter] += item[counter];
+  }
+}
+
+/** The UTC days from `from` to `to`, inclusive; throws on bad dates or a range over 366 days. */
+export function daysBetween(from: string, to: string): string[] {
+  const start = Date.parse(`${from}T00:00:00Z`);
+  const end = Date.parse(`${to}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(from) || Number.isNaN(start)) throw new RangeError("from");
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(to) || Number.isNaN(end)) throw new RangeError("to");
+  if (end < start || end - start > 366 * 86_400_000) throw new RangeError("to");
+  const days: string[] = [];
+  for (let at = start; at <= end; at += 86_400_000) days.push(utcDay(at));
+  return days;
+}
+
+function reportFlushError(error: unknown): void {
+  console.error(
+    JSON.stringify({ level: "error", msg: "usage flush failed", error: String(error) }),
+  );
+}

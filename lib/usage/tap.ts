@@ -1,0 +1,170 @@
+/**
+ * The pass-through observer on a relayed body. Each chunk goes to the client
+ * the moment it arrives (enqueued before it is looked at); a copy of what is
+ * needed feeds the usage scanner. When the stream ends, errors, or the client
+ * goes away, `onEnd` runs exactly once with what was seen so far, so an
+ * aborted stream still counts the tokens it delivered.
+ *
+ * The one exception is strip mode, used when the gateway itself asked an
+ * OpenAI chat stream for its usage chunk (`stream_options.include_usage`) and
+ * the client did not: there the final usage event is removed, so complete
+ * events are forwarded as they complete, and only an event's unfinished tail
+ * waits for its next chunk.
+ *
+ * @module
+ */
+
+import type { Surface } from "../http/errors.ts";
+import {
+  isChatUsageChunk,
+  SseUsageScanner,
+  usageFromJsonEnds,
+  usageFromJsonText,
+  type UsageReport,
+} from "./extract.ts";
+
+/** Largest JSON body kept whole for parsing; past it only the head and tail are kept. */
+const JSON_KEEP_LIMIT = 4 * 1024 * 1024;
+const JSON_END_BYTES = 64 * 1024;
+
+/** How a relayed body ended. */
+export type BodyEnd = "complete" | "aborted" | "error";
+
+/** What the tap reports when the body is done. */
+export interface TapResult extends UsageReport {
+  end: BodyEnd;
+  bytes: number;
+}
+
+/** Options for {@linkcode tapBody}. */
+export interface TapOptions {
+  surface: Surface;
+  contentType: string;
+  /** Whether to look for usage at all (success statuses only). */
+  scanUsage: boolean;
+  /** Remove OpenAI's final chat usage event (the gateway asked for it, not the client). */
+  stripUsageChunk: boolean;
+  /** The client request's signal: aborted when the client disconnected. */
+  clientSignal?: AbortSignal;
+  onFirstByte(): void;
+  onEnd(result: TapResult): void;
+}
+
+/** Wraps `body` in the observing transform. */
+export function tapBody(
+  body: ReadableStream<Uint8Array>,
+  options: TapOptions,
+): ReadableStream<Uint8Array> {
+  const kind = !options.scanUsage
+    ? "none"
+    : options.contentType.includes("text/event-stream")
+    ? "sse"
+    : options.contentType.includes("json")
+    ? "json"
+    : "none";
+  const decoder = new TextDecoder();
+  const scanner = new SseUsageScanner(options.surface);
+  const stripper = kind === "sse" && options.stripUsageChunk ? new UsageChunkStripper() : null;
+  let jsonText = "";
+  let jsonHead = "";
+  let bytes = 0;
+  let done = false;
+
+  const finish = (end: BodyEnd) => {
+    if (done) return;
+    done = true;
+    let report: UsageReport = { deltas: 0 };
+    if (kind === "sse") {
+      scanner.push(decoder.decode());
+      scanner.end();
+      report = scanner.report();
+    } else if (kind === "json" && end === "complete") {
+      jsonText += decoder.decode();
+      report = jsonHead
+        ? usageFromJsonEnds(jsonHead, jsonText, options.surface)
+        : usageFromJsonText(jsonText, options.surface);
+    }
+    options.onEnd({ ...report, end, bytes });
+  };
+
+  const encoder = new TextEncoder();
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (bytes === 0) options.onFirstByte();
+        bytes += chunk.byteLength;
+        if (stripper) {
+          const text = decoder.decode(chunk, { stream: true });
+          const out = stripper.push(text);
+          if (out === text) controller.enqueue(chunk);
+          else if (out) controller.enqueue(encoder.encode(out));
+          scanner.push(text);
+          return;
+        }
+        controller.enqueue(chunk);
+        if (kind === "sse") scanner.push(decoder.decode(chunk, { stream: true }));
+        else if (kind === "json") {
+          jsonText += decoder.decode(chunk, { stream: true });
+          if (jsonText.length > JSON_KEEP_LIMIT) {
+            if (!jsonHead) jsonHead = jsonText.slice(0, JSON_END_BYTES);
+            jsonText = jsonText.slice(-JSON_END_BYTES);
+          }
+        }
+      },
+      flush(controller) {
+        if (stripper) {
+          const rest = stripper.end();
+          if (rest) controller.enqueue(encoder.encode(rest));
+        }
+        finish("complete");
+      },
+      cancel() {
+        // The client went away (its signal aborts), or the upstream broke off mid-stream.
+        finish(options.clientSignal?.aborted ? "aborted" : "error");
+      },
+    }),
+  );
+}
+
+/** Removes the chat usage event from an SSE text stream, event by event. */
+export class UsageChunkStripper {
+  #pending = "";
+
+  /** Returns the text to forward now (the input itself when nothing changed). */
+  push(text: string): string {
+    if (this.#pending === "" && /\n\r?\n$/.test(text) && !/"usage"\s*:\s*\{/.test(text)) {
+      return text;
+    }
+    const all = this.#pending + text;
+    const boundary = lastBoundary(all);
+    if (boundary < 0) {
+      this.#pending = all;
+      return "";
+    }
+    this.#pending = all.slice(boundary);
+    return dropUsageEvents(all.slice(0, boundary));
+  }
+
+  /** The unfinished tail at the end of the stream. */
+  end(): string {
+    const rest = this.#pending;
+    this.#pending = "";
+    return dropUsageEvents(rest);
+  }
+}
+
+function lastBoundary(text: string): number {
+  const lf = text.lastIndexOf("\n\n");
+  const crlf = text.lastIndexOf("\r\n\r\n");
+  if (lf < 0 && crlf < 0) return -1;
+  return lf > crlf ? lf + 2 : crlf + 4;
+}
+
+function dropUsageEvents(text: string): string {
+  if (!/"usage"\s*:\s*\{/.test(text)) return text;
+  return text.split(/(?<=\n\r?\n)/).filter((event) => {
+    const data = event.split(/\r?\n/).filter((line) => line.startsWith("data:"))
+      .map((line) => line.slice(5).trimStart()).join("\n");
+    return !isChatUsageChunk(data);
+  }).join("");
+}

@@ -1,0 +1,259 @@
+/**
+ * `deno task admin <command>`: a terminal client for a running gateway's
+ * management API. It talks HTTP to `--url` (or `SWITCHYARD_URL`, default
+ * `http://127.0.0.1:8787`) with `--token` (or `SWITCHYARD_ADMIN_TOKEN`).
+ *
+ *   keys create <id> --group <group> [--rpm N] [--daily-tokens N] [--concurrency N]
+ *   keys list
+ *   keys revoke <id>
+ *   accounts list
+ *   accounts reset <id>
+ *   usage [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--by key|account|model]
+ *
+ * Add `--json` to print the API's JSON instead of a table.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+const USAGE = `usage: deno task admin <command> [options]
+
+commands:
+  keys create <id> --group <group> [--rpm N] [--daily-tokens N] [--concurrency N]
+  keys list
+  keys revoke <id>
+  accounts list
+  accounts reset <id>
+  usage [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--by key|account|model]
+
+options:
+  --url <url>      gateway URL (env SWITCHYARD_URL, default http://127.0.0.1:8787)
+  --token <token>  admin token (env SWITCHYARD_ADMIN_TOKEN)
+  --json           print JSON instead of a table`;
+
+/** Where the CLI reads settings and writes output (tests pass their own). */
+export interface AdminIo {
+  env(name: string): string | undefined;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const processIo: AdminIo = {
+  env: (name) => Deno.env.get(name),
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+};
+
+class CliError extends Error {}
+
+/** Runs one CLI command; resolves with the exit code. */
+export async function runAdmin(args: string[], io: AdminIo = processIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        url: { type: "string" },
+        token: { type: "string" },
+        json: { type: "boolean", default: false },
+        group: { type: "string" },
+        rpm: { type: "string" },
+        "daily-tokens": { type: "string" },
+        concurrency: { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        by: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    (values.help ? io.out : io.err)(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const url = (values.url ?? io.env("SWITCHYARD_URL") ?? "http://127.0.0.1:8787").replace(
+    /\/+$/,
+    "",
+  );
+  const token = values.token ?? io.env("SWITCHYARD_ADMIN_TOKEN");
+  if (!token) {
+    io.err("no admin token: pass --token or set SWITCHYARD_ADMIN_TOKEN");
+    return 2;
+  }
+
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    let response: Response;
+    try {
+      response = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new CliError(`cannot reach ${url}: ${(error as Error).message}`);
+    }
+    const text = await response.text();
+    let data: unknown = text;
+    try {
+      data = JSON.parse(text);
+    } catch { /* not JSON */ }
+    if (!response.ok) {
+      const message = (data as { error?: { message?: string } })?.error?.message ?? text;
+      throw new CliError(`${response.status}: ${message}`);
+    }
+    return data;
+  };
+  const print = (data: unknown, table: () => string[]) => {
+    for (const line of values.json ? [JSON.stringify(data, null, 2)] : table()) io.out(line);
+  };
+
+  const [noun, verb, id] = positionals;
+  const need = (what: string, value: string | undefined): string => {
+    if (!value) throw new CliError(`missing ${what}\n\n${USAGE}`);
+    return value;
+  };
+  try {
+    const command = `${noun} ${verb ?? ""}`.trim();
+    switch (command) {
+      case "keys create": {
+        const body: Record<string, unknown> = {
+          id: need("<id>", id),
+          group: need("--group", values.group),
+        };
+        for (
+          const [flag, field] of [["rpm", "rpm"], ["daily-tokens", "dailyTokens"], [
+            "concurrency",
+            "concurrency",
+          ]] as const
+        ) {
+          const raw = values[flag];
+          if (raw !== undefined) body[field] = integer(flag, raw);
+        }
+        const created = await call("POST", "/admin/keys", body) as Record<string, unknown>;
+        print(created, () => [
+          `created key "${created.id}" in group "${created.group}"`,
+          `${created.key}`,
+          "store it now: it is shown only once",
+        ]);
+        return 0;
+      }
+      case "keys list": {
+        const keys = await call("GET", "/admin/keys") as Record<string, unknown>[];
+        print(
+          keys,
+          () =>
+            table(
+              ["ID", "GROUP", "RPM", "DAILY TOKENS", "CONCURRENCY", "SOURCE"],
+              keys.map((k) => [
+                k.id,
+                k.group,
+                k.rpm ?? "-",
+                k.dailyTokens ?? "-",
+                k.concurrency ?? "-",
+                k.source,
+              ]),
+            ),
+        );
+        return 0;
+      }
+      case "keys revoke": {
+        const result = await call("DELETE", `/admin/keys/${encodeURIComponent(need("<id>", id))}`);
+        print(result, () => [`revoked key "${id}"`]);
+        return 0;
+      }
+      case "accounts list": {
+        const accounts = await call("GET", "/admin/accounts") as Record<string, unknown>[];
+        const now = Date.now();
+        print(accounts, () =>
+          table(
+            ["ID", "PLATFORM", "STATE", "BACK IN", "REASON", "STRIKES", "SOURCE"],
+            accounts.map((a) => [
+              a.id,
+              a.platform,
+              a.state,
+              typeof a.until === "string" ? seconds(Date.parse(a.until) - now) : "-",
+              a.reason ?? "-",
+              a.strikes,
+              a.source ?? "-",
+            ]),
+          ));
+        return 0;
+      }
+      case "accounts reset": {
+        const path = `/admin/accounts/${encodeURIComponent(need("<id>", id))}/reset`;
+        const account = await call("POST", path) as Record<string, unknown>;
+        print(account, () => [`reset account "${id}": ${account.state}`]);
+        return 0;
+      }
+      case "usage": {
+        const query = new URLSearchParams();
+        if (values.from) query.set("from", values.from);
+        if (values.to) query.set("to", values.to);
+        const by = values.by ?? "key";
+        query.set("by", by);
+        const report = await call("GET", `/admin/usage?${query}`) as {
+          from: string;
+          to: string;
+          rows: Record<string, unknown>[];
+          totals: Record<string, number>;
+        };
+        print(report, () => [
+          `usage ${report.from} .. ${report.to} (UTC) by ${by}`,
+          ...table(
+            [by.toUpperCase(), "REQUESTS", "INPUT", "OUTPUT", "CACHED"],
+            [
+              ...report.rows.map((r) => [r[by], r.requests, r.input, r.output, r.cached]),
+              [
+                "total",
+                report.totals.requests,
+                report.totals.input,
+                report.totals.output,
+                report.totals.cached,
+              ],
+            ],
+          ),
+        ]);
+        return 0;
+      }
+      default:
+        io.err(`unknown command "${positionals.join(" ")}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`admin: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function integer(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value)) throw new CliError(`--${flag} must be a whole number`);
+  return value;
+}
+
+function seconds(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+}
+
+function table(header: string[], rows: unknown[][]): string[] {
+  const cells = [header, ...rows.map((row) => row.map((cell) => String(cell)))];
+  const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column].length)));
+  return cells.map((row) =>
+    row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()
+  );
+}
+
+if (import.meta.main) Deno.exit(await runAdmin(Deno.args));

@@ -1,0 +1,117 @@
+/**
+ * The dashboard in real headless Chromium (Debian's `chromium`, installed by
+ * `.ci/run`), driven with playwright-core: sign in, watch an account turn from
+ * active to cooling after a scripted 403, save a screenshot.
+ *
+ * The screenshot goes to `data/dashboard-e2e.png`, or to the path in
+ * `SWITCHYARD_SCREENSHOT` (the README's image is made that way).
+ */
+
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import {
+  chatCompletion,
+  json as mockJson,
+  startMockUpstream,
+} from "../scripts/support/mock_upstream.ts";
+import { ADMIN_TOKEN, callApi, startHarness } from "./support/ops_harness.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const available = await Deno.stat(CHROMIUM).then(() => true, () => false);
+if (!available) {
+  console.log(`dashboard e2e skipped: ${CHROMIUM} is missing (.ci/run installs Debian's chromium)`);
+}
+
+Deno.test({
+  name: "dashboard in headless Chromium: sign in, see active turn to cooling after a 403",
+  ignore: !available,
+  async fn() {
+    let fail = false;
+    const flaky = startMockUpstream(() =>
+      fail
+        ? mockJson(403, { error: { message: "usage limit reached", type: "forbidden_error" } })
+        : mockJson(200, chatCompletion("hello"))
+    );
+    const healthy = startMockUpstream(() => mockJson(200, chatCompletion("hello")));
+    const h = await startHarness({
+      config: {
+        accounts: [
+          {
+            id: "codex-1",
+            platform: "openai",
+            passthrough: true,
+            baseUrl: flaky.url,
+            apiKey: "sk-a",
+            priority: 1,
+          },
+          { id: "oa-1", platform: "openai", baseUrl: healthy.url, apiKey: "sk-b", priority: 2 },
+          { id: "claude-1", platform: "anthropic", baseUrl: healthy.url, apiKey: "sk-c" },
+        ],
+        groups: [{ id: "team", accounts: ["codex-1", "oa-1", "claude-1"] }],
+        keys: [
+          { id: "alice", key: "alice-key-0123456789", group: "team", dailyTokens: 100000 },
+          { id: "ci-bot", key: "ci-bot-key-0123456789", group: "team" },
+        ],
+      },
+    });
+    const profile = await Deno.makeTempDir({ prefix: "switchyard-chromium-" });
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+      viewport: { width: 412, height: 915 },
+      deviceScaleFactor: 1,
+    });
+    try {
+      const warmup = await callApi(h.url, "ci-bot-key-0123456789", "/v1/chat/completions", {});
+      await warmup.text();
+
+      const page = context.pages()[0] ?? await context.newPage();
+      await page.goto(`${h.url}/dashboard`);
+      await page.fill("#token", "wrong-token");
+      await page.click("button[type=submit]");
+      await page.waitForSelector("#signin-error:has-text('not accepted')");
+
+      await page.fill("#token", ADMIN_TOKEN);
+      await page.click("button[type=submit]");
+      const codexState = page.locator('[data-account="codex-1"] [data-testid="state"]');
+      await codexState.waitFor();
+      assert.equal(await codexState.textContent(), "active");
+      await page.waitForSelector("#status:has-text('live')");
+
+      // The scripted 403: the next request fails over, and the page learns it over SSE.
+      fail = true;
+      const response = await callApi(h.url, "alice-key-0123456789", "/v1/chat/completions", {});
+      assert.equal(response.headers.get("x-switchyard-account"), "oa-1");
+      await response.text();
+
+      await page.waitForSelector('[data-account="codex-1"][data-state="cooling"]');
+      assert.equal(await codexState.textContent(), "cooling");
+      const countdown = await page.locator('[data-account="codex-1"] .countdown').textContent();
+      assert.match(countdown ?? "", /^back in \d+m \d+s$/);
+      await page.waitForSelector("#failovers li:has-text('codex-1')");
+      // Tokens reach the page too: alice's request (5 in, 7 out) shows up in the key table.
+      await page.waitForSelector('#keys tr[data-key="alice"] td:nth-child(3):has-text("1")');
+
+      const path = Deno.env.get("SWITCHYARD_SCREENSHOT") ?? "data/dashboard-e2e.png";
+      await Deno.mkdir(path.replace(/\/[^/]*$/, ""), { recursive: true }).catch(() => {});
+      await page.screenshot({ path, fullPage: true });
+      assert.ok((await Deno.stat(path)).size > 1000);
+    } finally {
+      await context.close();
+      await h.close();
+      await flaky.close();
+      await healthy.close();
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+    }
+  },
+});

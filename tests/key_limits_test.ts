@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import {
+  anthropicMessage,
+  chatCompletion,
+  json as mockJson,
+  startMockUpstream,
+} from "../scripts/support/mock_upstream.ts";
+import { callApi, json, startHarness } from "./support/ops_harness.ts";
+
+/** Waits out the last seconds of a UTC minute, so a fixed-window count cannot reset mid-test. */
+async function awayFromMinuteEdge(): Promise<void> {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 55_000) await new Promise((resolve) => setTimeout(resolve, 60_050 - intoMinute));
+}
+
+function config(upstreamUrl: string) {
+  return {
+    accounts: [
+      { id: "oa", platform: "openai", baseUrl: upstreamUrl, apiKey: "sk-1" },
+      { id: "an", platform: "anthropic", baseUrl: upstreamUrl, apiKey: "sk-2" },
+    ],
+    groups: [{ id: "team", accounts: ["oa", "an"] }],
+    keys: [
+      { id: "free", key: "free-key-0123456789", group: "team" },
+      { id: "capped", key: "capped-key-0123456789", group: "team", dailyTokens: 10 },
+    ],
+  };
+}
+
+Deno.test("rpm is shared across processes and answers 429 with Retry-After in the surface's shape", async () => {
+  const upstream = startMockUpstream((_request, hit) =>
+    hit.path === "/messages"
+      ? mockJson(200, anthropicMessage("hi"))
+      : mockJson(200, chatCompletion("hi"))
+  );
+  const one = await startHarness({ config: config(upstream.url) });
+  const two = await startHarness({ config: config(upstream.url), kvPath: one.kvPath });
+  try {
+    await awayFromMinuteEdge();
+    const created = await json(
+      await one.admin("POST", "/admin/keys", { id: "rpm2", group: "team", rpm: 2 }),
+    );
+    const secret = created.key as string;
+    const first = await callApi(one.url, secret, "/v1/chat/completions", { model: "m" });
+    assert.equal(first.status, 200);
+    await first.body?.cancel();
+    const second = await callApi(two.url, secret, "/v1/chat/completions", { model: "m" });
+    assert.equal(second.status, 200);
+    await second.body?.cancel();
+    const hits = upstream.hits.length;
+
+    const openai = await callApi(one.url, secret, "/v1/chat/completions", { model: "m" });
+    assert.equal(openai.status, 429);
+    const retryAfter = Number(openai.headers.get("retry-after"));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `retry-after ${retryAfter}`);
+    const openaiError = await json<{ error: { type: string; message: string } }>(openai);
+    assert.equal(openaiError.error.type, "rate_limit_error");
+    assert.match(openaiError.error.message, /2 requests per minute/);
+
+    const anthropic = await callApi(two.url, secret, "/v1/messages", { model: "c", max_tokens: 1 });
+    assert.equal(anthropic.status, 429);
+    assert.ok(anthropic.headers.get("retry-after"));
+    const anthropicError = await json<{ type: string; error: { type: string } }>(anthropic);
+    assert.equal(anthropicError.type, "error");
+    assert.equal(anthropicError.error.type, "rate_limit_error");
+    assert.equal(upstream.hits.length, hits, "a refused request reached an upstream");
+
+    // Keys without limits never touch the limit counters.
+    for (let i = 0; i < 3; i++) {
+      const response = await callApi(one.url, "free-key-0123456789", "/v1/chat/completions", {});
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+    }
+    const counters = await Array.fromAsync(one.kv.list({ prefix: ["switchyard", "rpm"] }));
+    assert.deepEqual(counters.map((entry) => entry.key[2]), ["rpm2"]);
+  } finally {
+    await two.close();
+    await one.close();
+    await upstream.close();
+  }
+});
+
+Deno.test("dailyTokens refuses a key that used its tokens today, in every process", async () => {
+  const upstream = startMockUpstream((_request, hit) =>
+    hit.path === "/messages"
+      ? mockJson(200, anthropicMessage("hi"))
+      : mockJson(200, chatCompletion("hi"))
+  );
+  const one = await startHarness({ config: config(upstream.url) });
+  const two = await startHarness({ config: config(upstream.url), kvPath: one.kvPath });
+  try {
+    // 12 tokens (5 in + 7 out): under the limit before the request, over it after.
+    const first = await callApi(one.url, "capped-key-0123456789", "/v1/chat/completions", {});
+    assert.equal(first.status, 200);
+    await first.text();
+
+    const same = await callApi(one.url, "capped-key-0123456789", "/v1/messages", { max_tokens: 1 });
+    assert.equal(same.status, 429);
+    const retryAfter = Number(same.headers.get("retry-after"));
+    const secondsToMidnight = Math.ceil((86_400_000 - (Date.now() % 86_400_000)) / 1000);
+    assert.ok(retryAfter >= 1 && retryAfter <= secondsToMidnight + 1, `retry-after ${retryAfter}`);
+    const error = await json<{ type: string; error: { type: string; message: string } }>(same);
+    assert.equal(error.error.type, "rate_limit_error");
+    assert.match(error.error.message, /10 tokens for today/);
+
+    // The other process sees the total once the first has flushed its batch.
+    await one.gateway.ops.usage.flush();
+    const other = await callApi(two.url, "capped-key-0123456789", "/v1/chat/completions", {});
+    assert.equal(other.status, 429);
+    assert.equal((await json<{ error: { type: string } }>(other)).error.type, "rate_limit_error");
+
+    const free = await callApi(two.url, "free-key-0123456789", "/v1/chat/completions", {});
+    assert.equal(free.status, 200);
+    await free.body?.cancel();
+  } finally {
+    await two.close();
+    await one.close();
+    await upstream.close();
+  }
+});
