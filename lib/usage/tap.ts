@@ -1,7 +1,7 @@
 /**
- * The pass-through observer on a relayed body. Each chunk goes to the client
- * the moment it arrives (enqueued before it is looked at); a copy of what is
- * needed feeds the usage scanner. When the stream ends, errors, or the client
+ * The usage observer on a relayed body, built on {@linkcode observeStream}.
+ * Each chunk goes to the client the moment it arrives (handed on before it is
+ * looked at); a copy of what is needed feeds the usage scanner. When the stream ends, errors, or the client
  * goes away, `onEnd` runs exactly once with what was seen so far, so an
  * aborted stream still counts the tokens it delivered.
  *
@@ -15,6 +15,7 @@
  */
 
 import type { Surface } from "../http/errors.ts";
+import { observeStream } from "../http/observed_stream.ts";
 import {
   isChatUsageChunk,
   SseUsageScanner,
@@ -88,42 +89,42 @@ export function tapBody(
   };
 
   const encoder = new TextEncoder();
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        if (bytes === 0) options.onFirstByte();
-        bytes += chunk.byteLength;
-        if (stripper) {
-          const text = decoder.decode(chunk, { stream: true });
-          const out = stripper.push(text);
-          if (out === text) controller.enqueue(chunk);
-          else if (out) controller.enqueue(encoder.encode(out));
-          scanner.push(text);
-          return;
+  return observeStream(body, {
+    rewrites: stripper !== null,
+    chunk(chunk) {
+      if (bytes === 0) options.onFirstByte();
+      bytes += chunk.byteLength;
+      if (stripper) {
+        const text = decoder.decode(chunk, { stream: true });
+        const out = stripper.push(text);
+        scanner.push(text);
+        return out === text ? chunk : out ? encoder.encode(out) : null;
+      }
+      if (kind === "sse") scanner.push(decoder.decode(chunk, { stream: true }));
+      else if (kind === "json") {
+        jsonText += decoder.decode(chunk, { stream: true });
+        if (jsonText.length > JSON_KEEP_LIMIT) {
+          if (!jsonHead) jsonHead = jsonText.slice(0, JSON_END_BYTES);
+          jsonText = jsonText.slice(-JSON_END_BYTES);
         }
-        controller.enqueue(chunk);
-        if (kind === "sse") scanner.push(decoder.decode(chunk, { stream: true }));
-        else if (kind === "json") {
-          jsonText += decoder.decode(chunk, { stream: true });
-          if (jsonText.length > JSON_KEEP_LIMIT) {
-            if (!jsonHead) jsonHead = jsonText.slice(0, JSON_END_BYTES);
-            jsonText = jsonText.slice(-JSON_END_BYTES);
-          }
-        }
-      },
-      flush(controller) {
-        if (stripper) {
-          const rest = stripper.end();
-          if (rest) controller.enqueue(encoder.encode(rest));
-        }
-        finish("complete");
-      },
-      cancel() {
-        // The client went away (its signal aborts), or the upstream broke off mid-stream.
-        finish(options.clientSignal?.aborted ? "aborted" : "error");
-      },
-    }),
-  );
+      }
+      return chunk;
+    },
+    flush() {
+      const rest = stripper?.end();
+      return rest ? encoder.encode(rest) : null;
+    },
+    end(how) {
+      // "cancel": the client went away (its signal aborts), or the upstream broke off mid-stream.
+      finish(
+        how === "done"
+          ? "complete"
+          : how === "cancel" && options.clientSignal?.aborted
+          ? "aborted"
+          : "error",
+      );
+    },
+  });
 }
 
 /** Removes the chat usage event from an SSE text stream, event by event. */
