@@ -6,7 +6,7 @@
  * @module
  */
 
-import { bootOrExit, portFrom, processEnv } from "./lib/boot.ts";
+import { bootOrExit, closeOnSignals, portFrom, processEnv } from "./lib/boot.ts";
 
 if (import.meta.main) {
   const gateway = await bootOrExit();
@@ -23,19 +23,5 @@ if (import.meta.main) {
   }, (request) => gateway.fetch(request));
 
   // On SIGINT/SIGTERM: stop accepting, let in-flight requests finish, flush, close KV.
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await server.shutdown();
-    await gateway.close();
-    Deno.exit(0);
-  };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    try {
-      Deno.addSignalListener(signal, stop);
-    } catch {
-      // Not every platform (or Deno Deploy) lets a program listen for signals.
-    }
-  }
+  closeOnSignals(gateway, () => server.shutdown());
 }

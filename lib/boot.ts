@@ -8,7 +8,7 @@
 
 import { ConfigLoadError, loadConfig } from "./config/load.ts";
 import { createGateway, type Gateway } from "./gateway.ts";
-import { configureLogging } from "./observe/logging.ts";
+import { configureLogging, flushLogs } from "./observe/logging.ts";
 import { openStore } from "./state/kv.ts";
 import { PoolSetupError } from "./pool/pool.ts";
 
@@ -53,12 +53,14 @@ export function portFrom(env: Env): number {
 }
 
 /** On SIGINT/SIGTERM, flushes batched usage before exiting (where signals exist). */
-export function closeOnSignals(gateway: Gateway): void {
+export function closeOnSignals(gateway: Gateway, drain?: () => Promise<void>): void {
   let closing = false;
   const stop = async () => {
     if (closing) return;
     closing = true;
+    await drain?.().catch(() => {});
     await gateway.close().catch((error) => console.error(`switchyard: ${error}`));
+    await flushLogs();
     Deno.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

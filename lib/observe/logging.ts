@@ -11,7 +11,13 @@
  * @module
  */
 
-import { configure, getConsoleSink, getJsonLinesFormatter, type LogLevel } from "@logtape/logtape";
+import {
+  configure,
+  dispose,
+  getJsonLinesFormatter,
+  getStreamSink,
+  type LogLevel,
+} from "@logtape/logtape";
 
 const LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warning", "error", "fatal"];
 
@@ -23,8 +29,12 @@ export async function configureLogging(env: (name: string) => string | undefined
   await configure({
     reset: true,
     sinks: {
-      stdout: getConsoleSink({
+      // Buffered and written in the background: a synchronous write per request
+      // cost several percent of the gateway's throughput.
+      stdout: getStreamSink(Deno.stdout.writable, {
         formatter: getJsonLinesFormatter({ properties: "flatten", categorySeparator: "." }),
+        nonBlocking: { bufferSize: 256, flushInterval: 50 },
+        closeStream: false,
       }),
     },
     loggers: [
@@ -32,4 +42,9 @@ export async function configureLogging(env: (name: string) => string | undefined
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stdout"] },
     ],
   });
+}
+
+/** Writes out buffered log lines; call before the process exits. */
+export async function flushLogs(): Promise<void> {
+  await dispose();
 }

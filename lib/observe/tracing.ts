@@ -14,6 +14,14 @@ import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { AttemptResult } from "../failover/attempt.ts";
 
 const tracer = trace.getTracer("switchyard");
+/** Deno wires the API to an exporter only under `OTEL_DENO=true`; otherwise spans are skipped. */
+const TRACING = (() => {
+  try {
+    return Deno.env.get("OTEL_DENO") === "true";
+  } catch {
+    return false;
+  }
+})();
 
 /** Runs one upstream attempt inside a `switchyard.attempt` span. */
 export function withAttemptSpan(
@@ -21,6 +29,7 @@ export function withAttemptSpan(
   attempt: number,
   send: () => Promise<AttemptResult>,
 ): Promise<AttemptResult> {
+  if (!TRACING) return send();
   return tracer.startActiveSpan(
     "switchyard.attempt",
     {
