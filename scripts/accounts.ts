@@ -14,7 +14,7 @@
  * @module
  */
 
-import { SecretBox } from "../lib/oauth/crypto.ts";
+import { SecretBox } from "../lib/crypto/secret_box.ts";
 import {
   configEntry,
   type ImportedAccount,
@@ -79,7 +79,7 @@ export async function main(args: string[]): Promise<number> {
     Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined,
   );
   try {
-    const store = new TokenStore(kv, await SecretBox.fromSecret(secret));
+    const store = new TokenStore(kv, await SecretBox.fromSecret(secret, "oauth-tokens"));
     await store.write(accountId, imported.tokens);
     // A fresh sign-in brings back an account disabled for a dead refresh token.
     await new AccountStateStore(kv, () => Number.MAX_SAFE_INTEGER).reset(accountId);

@@ -4,7 +4,7 @@ import { PoolSetupError } from "../lib/pool/pool.ts";
 import { validateConfig } from "../lib/config/validate.ts";
 import { createGateway } from "../lib/gateway.ts";
 import { mergeBetas } from "../lib/oauth/headers.ts";
-import { SecretBox } from "../lib/oauth/crypto.ts";
+import { SecretBox } from "../lib/crypto/secret_box.ts";
 import {
   adminAccounts,
   configDoc,
@@ -84,11 +84,10 @@ Deno.test("OAuth accounts", async (t) => {
       const raw = JSON.stringify(stored.value);
       assert.ok(stored.value, "tokens stored");
       assert.ok(!raw.includes("access-1") && !raw.includes("refresh-1"), "encrypted at rest");
-      const box = await SecretBox.fromSecret("test-secret-0123456789abcdef");
-      const opened = await box.open<{ accessToken: string }>(
-        (stored.value as { sealed: never }).sealed,
-        "codex-1",
-      );
+      const box = await SecretBox.fromSecret("test-secret-0123456789abcdef", "oauth-tokens");
+      const opened = JSON.parse(
+        await box.open((stored.value as { sealed: never }).sealed, "codex-1"),
+      ) as { accessToken: string };
       assert.equal(opened.accessToken, "access-1");
     } finally {
       await gw.close();

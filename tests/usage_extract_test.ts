@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { normaliseUsage, SseUsageScanner, usageFromJsonEnds } from "../lib/usage/extract.ts";
 import { planUsageInjection } from "../lib/usage/stream_options.ts";
 import { UsageChunkStripper } from "../lib/usage/tap.ts";
-import { SecretBox } from "../lib/directory/secret_box.ts";
+import { SecretBox } from "../lib/crypto/secret_box.ts";
 import type { Account } from "../lib/config/types.ts";
 import { anthropicStream, chatStream, responsesStream, sseText } from "./support/streams.ts";
 
@@ -110,12 +110,14 @@ Deno.test("include_usage is added only for standard accounts on streaming chat r
 });
 
 Deno.test("sealed secrets open only with the same secret and the same record id", async () => {
-  const box = await SecretBox.fromSecret("one-secret-long-enough-for-tests");
-  const other = await SecretBox.fromSecret("another-secret-long-enough-too!!");
+  const box = await SecretBox.fromSecret("one-secret-long-enough-for-tests", "account-secrets");
+  const other = await SecretBox.fromSecret("another-secret-long-enough-too!!", "account-secrets");
   const sealed = await box.seal("sk-live-123", "acct-1");
   assert.ok(!JSON.stringify(sealed).includes("sk-live-123"));
   assert.equal(await box.open(sealed, "acct-1"), "sk-live-123");
   await assert.rejects(() => box.open(sealed, "acct-2"));
   await assert.rejects(() => other.open(sealed, "acct-1"));
-  await assert.rejects(() => SecretBox.fromSecret("short"));
+  await assert.rejects(() => SecretBox.fromSecret("short", "account-secrets"));
+  const tokens = await SecretBox.fromSecret("one-secret-long-enough-for-tests", "oauth-tokens");
+  await assert.rejects(() => tokens.open(sealed, "acct-1"), "another purpose derives another key");
 });

@@ -14,7 +14,7 @@ import { LiveHub } from "../dashboard/live.ts";
 import { DASHBOARD_HTML } from "../dashboard/page.ts";
 import { type DashboardSnapshot, dashboardSnapshot } from "../dashboard/snapshot.ts";
 import { Directory, DIRECTORY_GENERATION_KEY } from "../directory/directory.ts";
-import { SecretBox } from "../directory/secret_box.ts";
+import { SecretBox } from "../crypto/secret_box.ts";
 import { errorResponse } from "../http/errors.ts";
 import { GatewayMetrics } from "../metrics/metrics.ts";
 import { FailoverLog } from "../observe/failover_log.ts";
@@ -66,7 +66,9 @@ export interface Operator {
 /** Builds the operator layer and hooks the directory into the state store's read. */
 export async function createOperator(options: OperatorOptions): Promise<Operator> {
   const { kv, states } = options;
-  const box = options.secret ? await SecretBox.fromSecret(options.secret) : undefined;
+  const box = options.secret
+    ? await SecretBox.fromSecret(options.secret, "account-secrets")
+    : undefined;
   const directory = await Directory.open({ kv, config: options.config, box });
   states.watch(DIRECTORY_GENERATION_KEY, () => directory.reload());
   const usage = new UsageRecorder(kv, options.usageFlushMs);

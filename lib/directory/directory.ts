@@ -27,7 +27,7 @@ import { Fields } from "../config/fields.ts";
 import type { Account, Config, Group, Platform } from "../config/types.ts";
 import { readAccount, readGroup, readId } from "../config/validate.ts";
 import { ROOT, withLockRetry } from "../state/kv.ts";
-import type { Sealed, SecretBox } from "./secret_box.ts";
+import type { Sealed, SecretBox } from "../crypto/secret_box.ts";
 
 /** Where an entry came from. */
 export type Source = "config" | "api";

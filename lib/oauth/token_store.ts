@@ -14,11 +14,11 @@
 
 import { sha256Hex } from "../auth/secrets.ts";
 import { ROOT, withLockRetry } from "../state/kv.ts";
-import type { SealedValue, SecretBox } from "./crypto.ts";
+import type { Sealed, SecretBox } from "../crypto/secret_box.ts";
 import type { TokenSet } from "./refresh_client.ts";
 
 interface TokenRecord {
-  sealed?: SealedValue;
+  sealed?: Sealed;
   failure?: string;
   /** SHA-256 hex of the refresh token the endpoint rejected. */
   failedRefresh?: string;
@@ -57,7 +57,7 @@ export class TokenStore {
     }
     if (!record.sealed) return { kind: "none", versionstamp: entry.versionstamp };
     try {
-      const tokens = await this.box.open<TokenSet>(record.sealed, accountId);
+      const tokens = JSON.parse(await this.box.open(record.sealed, accountId)) as TokenSet;
       return { kind: "tokens", tokens, versionstamp: entry.versionstamp };
     } catch {
       console.error(JSON.stringify({
@@ -71,7 +71,10 @@ export class TokenStore {
 
   /** Stores new tokens, encrypted. */
   async write(accountId: string, tokens: TokenSet, now = Date.now()): Promise<void> {
-    const record: TokenRecord = { sealed: await this.box.seal(tokens, accountId), updatedAt: now };
+    const record: TokenRecord = {
+      sealed: await this.box.seal(JSON.stringify(tokens), accountId),
+      updatedAt: now,
+    };
     await withLockRetry(() => this.kv.set(tokensKey(accountId), record));
   }
 

@@ -28,7 +28,7 @@ import {
 } from "../failover/proxy.ts";
 import { errorResponse, type Surface } from "../http/errors.ts";
 import { onResponseEnd } from "../http/observed_stream.ts";
-import { MIN_SECRET_LENGTH, SecretBox } from "../oauth/crypto.ts";
+import { MIN_SECRET_LENGTH, SecretBox } from "../crypto/secret_box.ts";
 import { applyOAuthHeaders } from "../oauth/headers.ts";
 import { OAuthManager } from "../oauth/manager.ts";
 import { TokenStore } from "../oauth/token_store.ts";
@@ -123,7 +123,7 @@ export class Pool {
     const needsSecret = options.config.accounts.some((account) => account.oauth);
     let box: SecretBox | undefined;
     if (options.secret) {
-      box = await SecretBox.fromSecret(options.secret).catch((error) => {
+      box = await SecretBox.fromSecret(options.secret, "oauth-tokens").catch((error) => {
         throw new PoolSetupError(error.message);
       });
     } else if (needsSecret) {

@@ -1,29 +1,40 @@
 /**
- * Encryption at rest for account secrets stored in KV: AES-256-GCM (Web
- * Crypto) under a key derived with HKDF-SHA-256 from `SWITCHYARD_SECRET`.
- * Each record gets a fresh 96-bit IV, and the record's id is bound in as
- * additional authenticated data, so a sealed secret cannot be moved to
- * another account.
+ * Encryption at rest for secrets kept in KV (account credentials created
+ * through the admin API, refreshed OAuth tokens): AES-256-GCM (Web Crypto)
+ * under a key derived with HKDF-SHA-256 from `SWITCHYARD_SECRET`. Each purpose
+ * gets its own derived key, each record a fresh 96-bit IV, and the record's id
+ * is bound in as additional authenticated data, so a sealed value copied to
+ * another record, or to another purpose, does not decrypt.
  *
  * @module
  */
 
-/** A sealed value as stored in KV. Base64 text, so it survives any KV backend. */
+/** Shortest `SWITCHYARD_SECRET` accepted. */
+export const MIN_SECRET_LENGTH = 16;
+
+/** What a box's key is for; each purpose derives a different key. */
+export type SecretPurpose = "account-secrets" | "oauth-tokens";
+
+/** A sealed value as stored in KV: base64 text, so it survives any KV backend. */
 export interface Sealed {
   v: 1;
+  /** Base64 IV. */
   iv: string;
+  /** Base64 ciphertext with the GCM tag. */
   data: string;
 }
 
 const encoder = new TextEncoder();
 
-/** Encrypts and decrypts small values under one key. */
+/** Seals and opens strings under one derived key. */
 export class SecretBox {
   private constructor(private readonly key: CryptoKey) {}
 
-  /** Derives the box key from an operator secret (use 32+ random bytes, e.g. `openssl rand -base64 32`). */
-  static async fromSecret(secret: string): Promise<SecretBox> {
-    if (secret.length < 16) throw new Error("SWITCHYARD_SECRET must be at least 16 characters");
+  /** Derives the key for `purpose` from an operator secret (use 32+ random bytes). */
+  static async fromSecret(secret: string, purpose: SecretPurpose): Promise<SecretBox> {
+    if (secret.length < MIN_SECRET_LENGTH) {
+      throw new Error(`SWITCHYARD_SECRET must be at least ${MIN_SECRET_LENGTH} characters`);
+    }
     const material = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, [
       "deriveKey",
     ]);
@@ -32,7 +43,7 @@ export class SecretBox {
         name: "HKDF",
         hash: "SHA-256",
         salt: encoder.encode("switchyard/v1"),
-        info: encoder.encode("account secrets"),
+        info: encoder.encode(purpose),
       },
       material,
       { name: "AES-GCM", length: 256 },
@@ -53,7 +64,7 @@ export class SecretBox {
     return { v: 1, iv: toBase64(iv), data: toBase64(new Uint8Array(data)) };
   }
 
-  /** Decrypts a sealed value; throws when the key or the context does not match. */
+  /** Decrypts a sealed value; throws when the secret, the purpose or the context does not match. */
   async open(sealed: Sealed, context: string): Promise<string> {
     const plain = await crypto.subtle.decrypt(
       { name: "AES-GCM", iv: fromBase64(sealed.iv), additionalData: encoder.encode(context) },
