@@ -1,0 +1,79 @@
+/**
+ * Mock upstream accounts for tests: the shared `startMockUpstream` (a real
+ * `Deno.serve` on a loopback port) made disposable with `await using`, plus
+ * the upstream answers the tests need again and again.
+ *
+ * @module
+ */
+
+import {
+  type MockHandler,
+  type MockUpstream,
+  startMockUpstream,
+} from "../../scripts/support/mock_upstream.ts";
+import { within } from "./async.ts";
+
+export {
+  anthropicMessage,
+  chatCompletion,
+  json,
+  type MockHandler,
+  type MockHit,
+} from "../../scripts/support/mock_upstream.ts";
+
+/** A mock upstream that closes at the end of its `await using` scope. */
+export type TestUpstream = MockUpstream & AsyncDisposable;
+
+/** Starts a mock upstream answering with `handler`. */
+export function upstream(handler: MockHandler): TestUpstream {
+  const mock = startMockUpstream(handler);
+  return Object.assign(mock, {
+    // Bounded, like the gateway's: a hung exchange fails the test instead of hanging the run.
+    [Symbol.asyncDispose]: () => within(mock.close(), "the mock upstream to shut down"),
+  });
+}
+
+/** A loopback URL where nothing listens: connecting is refused. */
+export function refusedUrl(): string {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * Never sends response headers; answers only once the caller gives up (aborts)
+ * or, so that a failing test cannot hang, once `release` settles.
+ */
+export function hangUntilAborted(
+  request: Request,
+  release?: Promise<unknown>,
+): Promise<Response> {
+  return new Promise((resolve) => {
+    const done = () => resolve(new Response("too late", { status: 200 }));
+    if (request.signal.aborted) done();
+    else request.signal.addEventListener("abort", done, { once: true });
+    release?.then(done);
+  });
+}
+
+/** The Codex passthrough answer that started the project. */
+export const USAGE_LIMIT_403 = {
+  error: { message: "usage limit reached", type: "forbidden_error" },
+};
+
+/** A plain OpenAI-shaped error body. */
+export function openaiError(message: string, type = "server_error"): unknown {
+  return { error: { message, type, param: null, code: null } };
+}
+
+/** A plain Anthropic-shaped error body. */
+export function anthropicError(message: string, type = "api_error"): unknown {
+  return { type: "error", error: { type, message } };
+}
+
+/** Encodes server-sent events: `[event | null, data]` pairs. */
+export function sseText(events: readonly (readonly [string | null, string])[]): string {
+  return events.map(([event, data]) => `${event ? `event: ${event}\n` : ""}data: ${data}\n\n`)
+    .join("");
+}
