@@ -6,9 +6,14 @@
  * a stream finishes or the client goes away; preamble failover uses it to put
  * back the events it held; usage accounting uses it to read token counts.
  *
- * Pull-based on purpose: a `pipeThrough(new TransformStream())` costs a
- * writable side and several promises per chunk, which showed up as a large
- * share of a proxied request's CPU time.
+ * A pull-based byte stream on purpose. Any JS stream in front of a response
+ * costs throughput (Deno can no longer hand the upstream body to the client
+ * natively), but measured on a 20-event SSE stream through a bare proxy, a
+ * byte stream relays about a third more requests per second than a default
+ * `ReadableStream` or a `pipeThrough(new TransformStream())`, which cost the
+ * same. Enqueuing into a byte stream transfers the chunk's buffer, so an
+ * observer sees each chunk just before it is enqueued, in the same tick: it
+ * can look, but it cannot delay.
  *
  * @module
  */
@@ -19,13 +24,11 @@ export type StreamEnd = "done" | "error" | "cancel";
 /** Watches a relayed stream. */
 export interface StreamObserver {
   /**
-   * Sees each chunk. Returns the chunk to relay: normally `chunk` itself,
-   * which has then already been handed on before any scanning work; a
-   * rewriting observer returns a replacement, or `null` to relay nothing now.
+   * Sees each chunk synchronously, just before it is relayed. Returns the
+   * chunk to relay: normally `chunk` itself; a rewriting observer returns a
+   * replacement, or `null` to relay nothing now.
    */
   chunk?(chunk: Uint8Array): Uint8Array | null;
-  /** Whether `chunk` may rewrite chunks (they are then relayed after it runs). */
-  rewrites?: boolean;
   /** Bytes to relay after the last chunk, if any. */
   flush?(): Uint8Array | null;
   /** Called exactly once, when the stream ends. */
@@ -52,7 +55,8 @@ export function observeStream(
     watcher.end(how);
   };
   const held = [...prefix];
-  return new ReadableStream<Uint8Array>({
+  return new ReadableStream({
+    type: "bytes",
     async pull(controller) {
       const next = held.shift();
       if (next) {
@@ -80,19 +84,11 @@ export function observeStream(
       end("cancel");
       await reader.cancel(reason).catch(() => {});
     },
-  }, { highWaterMark: 0 });
+  });
 
-  function relay(controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array): void {
-    if (!watcher.chunk) {
-      controller.enqueue(chunk);
-    } else if (watcher.rewrites) {
-      const out = watcher.chunk(chunk);
-      if (out && out.byteLength > 0) controller.enqueue(out);
-    } else {
-      // Hand the chunk on first, then let the observer scan it.
-      controller.enqueue(chunk);
-      watcher.chunk(chunk);
-    }
+  function relay(controller: ReadableByteStreamController, chunk: Uint8Array): void {
+    const out = watcher.chunk ? watcher.chunk(chunk) : chunk;
+    if (out && out.byteLength > 0) controller.enqueue(out as Uint8Array<ArrayBuffer>);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The usage observer on a relayed body, built on {@linkcode observeStream}.
- * Each chunk goes to the client the moment it arrives (handed on before it is
- * looked at); a copy of what is needed feeds the usage scanner. When the stream ends, errors, or the client
+ * Each chunk goes to the client the moment it arrives: the scanner reads it
+ * synchronously on its way through and never holds it back. When the stream ends, errors, or the client
  * goes away, `onEnd` runs exactly once with what was seen so far, so an
  * aborted stream still counts the tokens it delivered.
  *
@@ -90,7 +90,6 @@ export function tapBody(
 
   const encoder = new TextEncoder();
   return observeStream(body, {
-    rewrites: stripper !== null,
     chunk(chunk) {
       if (bytes === 0) options.onFirstByte();
       bytes += chunk.byteLength;
