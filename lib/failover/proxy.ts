@@ -16,7 +16,7 @@ import type { Route } from "../providers/routing.ts";
 import { upstreamUrl } from "../providers/routing.ts";
 import type { AccountStateStore } from "../state/account_state.ts";
 import { withAttemptSpan } from "../observe/tracing.ts";
-import { sendAttempt } from "./attempt.ts";
+import { type AttemptResult, sendAttempt } from "./attempt.ts";
 import { blastKind, BlastRadius } from "./blast_radius.ts";
 import {
   DEFAULT_PREAMBLE_HOLD_MS,
@@ -28,6 +28,7 @@ import {
 import { observeStream } from "../http/observed_stream.ts";
 import type { ProxyHooks } from "../pool/hooks.ts";
 import {
+  type AccountEffect,
   CLASSIFY_BODY_LIMIT,
   classifyConnectionFailure,
   classifyResponse,
@@ -104,54 +105,19 @@ export async function forwardWithFailover(
     tried++;
     const isLast = tried >= limit || index === job.accounts.length - 1;
     context.touch(account.id);
-    const startedAt = Date.now();
-    const clock = performance.now();
-    const send = async (rejectedToken?: string) => {
-      const headers = new Headers(clientHeaders);
-      // OAuth accounts are the hook's; everything else keeps the static credential.
-      const auth = await hooks.authorize?.(account, headers, rejectedToken) ??
-        (job.route.provider.authorize(headers, account, context.credentialFor(account)),
-          { ok: true as const });
-      if (!auth.ok) return { auth };
-      const result = await withAttemptSpan(account.id, tried, () =>
-        sendAttempt(
-          {
-            url: upstreamUrl(account, job.route.upstreamPath, job.url.search),
-            method: job.request.method,
-            headers,
-            body: job.bodyFor ? job.bodyFor(account) : job.body,
-          },
-          policy.headersTimeoutSeconds * 1000,
-          job.request.signal,
-        ));
-      return { auth, result };
-    };
-
-    let sent = await send();
-    // An OAuth account's 401: refresh the token, then retry the same account once.
-    if (
-      sent.auth.ok && sent.auth.token && sent.result?.kind === "response" &&
-      sent.result.response.status === 401
-    ) {
-      await sent.result.response.body?.cancel().catch(() => {});
-      job.attempts.push({ account: account.id, outcome: "refresh", status: 401 });
-      sent = await send(sent.auth.token);
-    }
-    const timing = { startedAt, ms: Math.round((performance.now() - clock) * 100) / 100 };
-    if (!sent.auth.ok || !sent.result) {
-      const failure = sent.auth.ok ? undefined : sent.auth;
-      if (failure) {
-        await record(
-          context,
-          job,
-          account,
-          { outcome: "failover", effect: failure.effect },
-          "auth",
-          undefined,
-          timing,
-        );
-        lastUnreachable = failure.detail;
-      }
+    const sent = await sendWithCredential(context, job, account, clientHeaders, tried);
+    const timing = sent.timing;
+    if (sent.kind === "no-credential") {
+      await record(
+        context,
+        job,
+        account,
+        { outcome: "failover", effect: sent.effect },
+        "auth",
+        undefined,
+        timing,
+      );
+      lastUnreachable = sent.detail;
       lastError = undefined;
       release();
       continue;
@@ -285,6 +251,67 @@ export async function forwardWithFailover(
     502,
     `no upstream account could be reached (${lastUnreachable || "no attempt"})`,
   );
+}
+
+/** One attempt's outcome, with the account's credential resolved. */
+type CredentialedAttempt =
+  | { kind: "sent"; result: AttemptResult; timing: AttemptTiming }
+  /** The account has no usable credential (an OAuth refresh failed). */
+  | { kind: "no-credential"; effect: AccountEffect; detail: string; timing: AttemptTiming };
+
+/** When an attempt started and how long it took to answer. */
+interface AttemptTiming {
+  startedAt: number;
+  ms: number;
+}
+
+/**
+ * Sends the request to one account with its credential: the static key, or an
+ * OAuth token from the pool's hook. An OAuth account's 401 refreshes the
+ * token and retries the same account once.
+ */
+async function sendWithCredential(
+  context: ProxyContext,
+  job: ProxyRequest,
+  account: Account,
+  clientHeaders: Headers,
+  attemptNumber: number,
+): Promise<CredentialedAttempt> {
+  const startedAt = Date.now();
+  const clock = performance.now();
+  const timing = () => ({ startedAt, ms: Math.round((performance.now() - clock) * 100) / 100 });
+  const send = async (rejectedToken?: string) => {
+    const headers = new Headers(clientHeaders);
+    const auth = await context.hooks?.authorize?.(account, headers, rejectedToken) ??
+      (job.route.provider.authorize(headers, account, context.credentialFor(account)),
+        { ok: true as const });
+    if (!auth.ok) return auth;
+    const result = await withAttemptSpan(account.id, attemptNumber, () =>
+      sendAttempt(
+        {
+          url: upstreamUrl(account, job.route.upstreamPath, job.url.search),
+          method: job.request.method,
+          headers,
+          body: job.bodyFor ? job.bodyFor(account) : job.body,
+        },
+        context.policy.headersTimeoutSeconds * 1000,
+        job.request.signal,
+      ));
+    return { ok: true as const, token: auth.token, result };
+  };
+
+  let sent = await send();
+  if (
+    sent.ok && sent.token && sent.result.kind === "response" && sent.result.response.status === 401
+  ) {
+    await sent.result.response.body?.cancel().catch(() => {});
+    job.attempts.push({ account: account.id, outcome: "refresh", status: 401 });
+    sent = await send(sent.token);
+  }
+  if (!sent.ok) {
+    return { kind: "no-credential", effect: sent.effect, detail: sent.detail, timing: timing() };
+  }
+  return { kind: "sent", result: sent.result, timing: timing() };
 }
 
 /** An error answer kept (as its classified prefix) in case no later account can be tried. */
