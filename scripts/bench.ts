@@ -5,13 +5,19 @@
  * gateway/direct ratios. Load generator, gateway and mock share the machine,
  * so only the ratios between rows of the same run mean anything.
  *
+ * Two yardsticks run in the same pass: a minimal proxy that hands the upstream
+ * body straight back (`minimal`), and the same proxy with a pass-through byte
+ * stream in front of the body (`observed`), the least any proxy that counts
+ * tokens must do. They show how much of the gap to `direct` is the gateway's
+ * own work.
+ *
  * Options: `--seconds N` per load phase (default 5), `--connections N`
  * (default 50), `--sequential N` requests for the latency phase (default 400).
  *
  * @module
  */
 
-import { startGatewayProcess, startMockProcess } from "./support/processes.ts";
+import { startGatewayProcess, startMinimalProxy, startMockProcess } from "./support/processes.ts";
 
 const args = parseArgs(Deno.args);
 const CLIENT_KEY = "bench-client-key";
@@ -40,8 +46,13 @@ const gateway = await startGatewayProcess({
   }),
 });
 
+const minimal = await startMinimalProxy(mock.url, "plain");
+const observed = await startMinimalProxy(mock.url, "observed");
+
 const targets = {
   direct: `${mock.url}/chat/completions`,
+  minimal: `${minimal.url}/v1/chat/completions`,
+  observed: `${observed.url}/v1/chat/completions`,
   gateway: `${gateway.url}/v1/chat/completions`,
 };
 
@@ -59,6 +70,8 @@ try {
   }
 } finally {
   await gateway.stop();
+  await minimal.stop();
+  await observed.stop();
   await mock.stop();
   await Deno.remove(kvDir, { recursive: true });
 }
@@ -72,27 +85,31 @@ function report(): void {
       `${args.sequential} sequential requests; streaming = 20 SSE events)\n`,
   );
   console.log(
-    "phase                       req/s      p50          p99          ttfb p50     errors",
+    "phase                        req/s      p50          p99          ttfb p50     errors",
   );
   for (const [name, phase] of Object.entries(results)) {
     console.log(
-      `${name.padEnd(26)}  ${phase.rps.toFixed(0).padStart(7)}   ${ms(phase.p50).padEnd(11)}  ${
+      `${name.padEnd(27)}  ${phase.rps.toFixed(0).padStart(7)}   ${ms(phase.p50).padEnd(11)}  ${
         ms(phase.p99).padEnd(11)
       }  ${ms(phase.ttfbP50).padEnd(11)}  ${phase.errors}`,
     );
   }
-  console.log("\ngateway vs direct, same run:");
+  console.log("\ngateway vs direct, same run (targets: added p50 <= 0.5 ms, added ttfb <= 1 ms,");
+  console.log("throughput >= 35 % of direct for json and >= 25 % for stream):");
   for (const kind of ["json", "stream"]) {
-    const direct = results[`direct/${kind}/sequential`];
-    const through = results[`gateway/${kind}/sequential`];
-    const directLoad = results[`direct/${kind}/load`];
-    const throughLoad = results[`gateway/${kind}/load`];
+    const seq = (name: string) => results[`${name}/${kind}/sequential`];
+    const rps = (name: string) => results[`${name}/${kind}/load`].rps;
+    const share = (name: string, of: string) => `${(rps(name) / rps(of) * 100).toFixed(1)} %`;
     console.log(
-      `  ${kind.padEnd(6)} added p50 ${ms(through.p50 - direct.p50)}, added ttfb ${
-        ms(through.ttfbP50 - direct.ttfbP50)
-      }, ` +
-        `throughput ${(throughLoad.rps / directLoad.rps * 100).toFixed(1)} % of direct ` +
-        `(${throughLoad.rps.toFixed(0)} / ${directLoad.rps.toFixed(0)} req/s)`,
+      `  ${kind.padEnd(6)} added p50 ${ms(seq("gateway").p50 - seq("direct").p50)}, ` +
+        `added ttfb ${ms(seq("gateway").ttfbP50 - seq("direct").ttfbP50)}, ` +
+        `throughput ${share("gateway", "direct")} of direct ` +
+        `(${rps("gateway").toFixed(0)} / ${rps("direct").toFixed(0)} req/s)`,
+    );
+    console.log(
+      `         yardsticks: minimal proxy ${share("minimal", "direct")} of direct, ` +
+        `with a body observer ${share("observed", "direct")}; ` +
+        `the gateway does ${share("gateway", "observed")} of the latter`,
     );
   }
 }

@@ -15,22 +15,32 @@ export interface ServedProcess {
 }
 
 const ROOT = new URL("../../", import.meta.url);
+/** Every child announces itself with "... listening on http://host:port". */
+const LISTENING = /listening on (http:\/\/\S+)/;
 
 /** Starts `main.ts` with the given environment on an ephemeral port. */
 export function startGatewayProcess(env: Record<string, string>): Promise<ServedProcess> {
   return spawnServed(
     ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "main.ts"],
     { PORT: "0", ...env },
-    /listening on (http:\/\/\S+)/,
+    LISTENING,
   );
 }
 
 /** Starts `scripts/support/mock_server.ts` in a process of its own. */
 export function startMockProcess(mode: string): Promise<ServedProcess> {
+  return spawnServed(["run", "--allow-net", "scripts/support/mock_server.ts", mode], {}, LISTENING);
+}
+
+/** Starts `scripts/support/minimal_proxy.ts` (the benchmark's yardstick) in front of `upstream`. */
+export function startMinimalProxy(
+  upstream: string,
+  mode: "plain" | "observed",
+): Promise<ServedProcess> {
   return spawnServed(
-    ["run", "--allow-net", "scripts/support/mock_server.ts", mode],
+    ["run", "--allow-net", "scripts/support/minimal_proxy.ts", upstream, mode],
     {},
-    /mock listening on (http:\/\/\S+)/,
+    LISTENING,
   );
 }
 
