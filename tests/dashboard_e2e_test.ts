@@ -9,12 +9,7 @@
 
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import {
-  chatCompletion,
-  json as mockJson,
-  startMockUpstream,
-} from "../scripts/support/mock_upstream.ts";
-import { ADMIN_TOKEN, callApi, startHarness } from "./support/ops_harness.ts";
+import { ADMIN_TOKEN, callApi, exhaustibleAccounts, startHarness } from "./support/ops_harness.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const available = await Deno.stat(CHROMIUM).then(() => true, () => false);
@@ -26,26 +21,12 @@ Deno.test({
   name: "dashboard in headless Chromium: sign in, see active turn to cooling after a 403",
   ignore: !available,
   async fn() {
-    let fail = false;
-    const flaky = startMockUpstream(() =>
-      fail
-        ? mockJson(403, { error: { message: "usage limit reached", type: "forbidden_error" } })
-        : mockJson(200, chatCompletion("hello"))
-    );
-    const healthy = startMockUpstream(() => mockJson(200, chatCompletion("hello")));
+    const mocks = exhaustibleAccounts("hello");
     const h = await startHarness({
       config: {
         accounts: [
-          {
-            id: "codex-1",
-            platform: "openai",
-            passthrough: true,
-            baseUrl: flaky.url,
-            apiKey: "sk-a",
-            priority: 1,
-          },
-          { id: "oa-1", platform: "openai", baseUrl: healthy.url, apiKey: "sk-b", priority: 2 },
-          { id: "claude-1", platform: "anthropic", baseUrl: healthy.url, apiKey: "sk-c" },
+          ...mocks.accounts,
+          { id: "claude-1", platform: "anthropic", baseUrl: mocks.healthyUrl, apiKey: "sk-c" },
         ],
         groups: [{ id: "team", accounts: ["codex-1", "oa-1", "claude-1"] }],
         keys: [
@@ -89,7 +70,7 @@ Deno.test({
       await page.waitForSelector("#status:has-text('live')");
 
       // The scripted 403: the next request fails over, and the page learns it over SSE.
-      fail = true;
+      mocks.exhaust();
       const response = await callApi(h.url, "alice-key-0123456789", "/v1/chat/completions", {});
       assert.equal(response.headers.get("x-switchyard-account"), "oa-1");
       await response.text();
@@ -109,8 +90,7 @@ Deno.test({
     } finally {
       await context.close();
       await h.close();
-      await flaky.close();
-      await healthy.close();
+      await mocks.close();
       await Deno.remove(profile, { recursive: true }).catch(() => {});
     }
   },

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import {
-  chatCompletion,
-  json as mockJson,
-  startMockUpstream,
-} from "../scripts/support/mock_upstream.ts";
-import { ADMIN_TOKEN, callApi, json, startHarness } from "./support/ops_harness.ts";
+  ADMIN_TOKEN,
+  callApi,
+  exhaustibleAccounts,
+  json,
+  startHarness,
+} from "./support/ops_harness.ts";
 
 interface Snapshot {
   accounts: {
@@ -19,26 +20,10 @@ interface Snapshot {
 }
 
 Deno.test("dashboard: page, snapshot and live SSE updates after a failover", async (t) => {
-  let fail = false;
-  const flaky = startMockUpstream(() =>
-    fail
-      ? mockJson(403, { error: { message: "usage limit reached", type: "forbidden_error" } })
-      : mockJson(200, chatCompletion("hi"))
-  );
-  const healthy = startMockUpstream(() => mockJson(200, chatCompletion("hi")));
+  const mocks = exhaustibleAccounts("hi");
   const h = await startHarness({
     config: {
-      accounts: [
-        {
-          id: "codex-1",
-          platform: "openai",
-          passthrough: true,
-          baseUrl: flaky.url,
-          apiKey: "sk-a",
-          priority: 1,
-        },
-        { id: "oa-1", platform: "openai", baseUrl: healthy.url, apiKey: "sk-b", priority: 2 },
-      ],
+      accounts: mocks.accounts,
       groups: [{ id: "team", accounts: ["codex-1", "oa-1"] }],
       keys: [{ id: "alice", key: "alice-key-0123456789", group: "team" }],
     },
@@ -88,7 +73,7 @@ Deno.test("dashboard: page, snapshot and live SSE updates after a failover", asy
             "active",
           ]]);
 
-          fail = true;
+          mocks.exhaust();
           const response = await callApi(h.url, "alice-key-0123456789", "/v1/chat/completions", {});
           assert.equal(response.headers.get("x-switchyard-account"), "oa-1");
           await response.text();
@@ -118,7 +103,6 @@ Deno.test("dashboard: page, snapshot and live SSE updates after a failover", asy
     });
   } finally {
     await h.close();
-    await flaky.close();
-    await healthy.close();
+    await mocks.close();
   }
 });

@@ -4,6 +4,11 @@
  */
 
 import { validateConfig } from "../../lib/config/validate.ts";
+import {
+  chatCompletion,
+  json as mockJson,
+  startMockUpstream,
+} from "../../scripts/support/mock_upstream.ts";
 import { createGateway, type Gateway } from "../../lib/gateway.ts";
 import type { RequestLogEntry } from "../../lib/observe/request_log.ts";
 
@@ -107,4 +112,44 @@ export function callApi(
 /** Reads a JSON body. */
 export async function json<T = Record<string, unknown>>(response: Response): Promise<T> {
   return await response.json() as T;
+}
+
+/**
+ * Two mock OpenAI accounts for dashboard tests: `codex-1` (passthrough,
+ * priority 1) answers like `oa-1` until `exhaust()` makes it answer the Codex
+ * "usage limit reached" 403; `oa-1` (priority 2) always answers.
+ */
+export function exhaustibleAccounts(reply: string): {
+  accounts: Record<string, unknown>[];
+  /** Base URL of the always-healthy mock, for further accounts. */
+  healthyUrl: string;
+  exhaust(): void;
+  close(): Promise<void>;
+} {
+  let exhausted = false;
+  const codex = startMockUpstream(() =>
+    exhausted
+      ? mockJson(403, { error: { message: "usage limit reached", type: "forbidden_error" } })
+      : mockJson(200, chatCompletion(reply))
+  );
+  const healthy = startMockUpstream(() => mockJson(200, chatCompletion(reply)));
+  return {
+    accounts: [
+      {
+        id: "codex-1",
+        platform: "openai",
+        passthrough: true,
+        baseUrl: codex.url,
+        apiKey: "sk-a",
+        priority: 1,
+      },
+      { id: "oa-1", platform: "openai", baseUrl: healthy.url, apiKey: "sk-b", priority: 2 },
+    ],
+    healthyUrl: healthy.url,
+    exhaust: () => exhausted = true,
+    close: async () => {
+      await codex.close();
+      await healthy.close();
+    },
+  };
 }
