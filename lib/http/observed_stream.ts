@@ -57,27 +57,33 @@ export function observeStream(
   const held = [...prefix];
   return new ReadableStream({
     type: "bytes",
+    // A pull must enqueue, close or error before it returns: a byte stream whose
+    // pull returns with nothing enqueued is never pulled again, so a chunk the
+    // observer holds back (or drops) reads the next one in the same pull.
     async pull(controller) {
-      const next = held.shift();
-      if (next) {
-        relay(controller, next);
-        return;
-      }
-      try {
-        const read = pending ?? reader.read();
-        pending = undefined;
-        const { done, value } = await read;
-        if (done) {
-          const tail = watcher.flush?.();
-          if (tail) controller.enqueue(tail);
-          controller.close();
-          end("done");
-        } else {
-          relay(controller, value);
+      for (;;) {
+        const next = held.shift();
+        if (next) {
+          if (relay(controller, next)) return;
+          continue;
         }
-      } catch (error) {
-        controller.error(error);
-        end("error");
+        try {
+          const read = pending ?? reader.read();
+          pending = undefined;
+          const { done, value } = await read;
+          if (done) {
+            const tail = watcher.flush?.();
+            if (tail && tail.byteLength > 0) controller.enqueue(tail as Uint8Array<ArrayBuffer>);
+            controller.close();
+            end("done");
+            return;
+          }
+          if (relay(controller, value)) return;
+        } catch (error) {
+          controller.error(error);
+          end("error");
+          return;
+        }
       }
     },
     async cancel(reason) {
@@ -86,9 +92,12 @@ export function observeStream(
     },
   });
 
-  function relay(controller: ReadableByteStreamController, chunk: Uint8Array): void {
+  /** Hands `chunk` (as the observer rewrites it) on; false when nothing was enqueued. */
+  function relay(controller: ReadableByteStreamController, chunk: Uint8Array): boolean {
     const out = watcher.chunk ? watcher.chunk(chunk) : chunk;
-    if (out && out.byteLength > 0) controller.enqueue(out as Uint8Array<ArrayBuffer>);
+    if (!out || out.byteLength === 0) return false;
+    controller.enqueue(out as Uint8Array<ArrayBuffer>);
+    return true;
   }
 }
 

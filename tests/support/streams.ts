@@ -139,3 +139,39 @@ export async function eventually<T>(
   }
   throw new Error("condition not reached");
 }
+
+/**
+ * An SSE response written the way real upstreams write: `text` cut at `cuts`
+ * (byte offsets, or every event boundary with `"events"`), each piece flushed
+ * on its own after a macrotask, so the gateway sees one piece per read.
+ */
+export function trickledResponse(
+  text: string,
+  cuts: number[] | "events",
+  options: { pauseMs?: number } = {},
+): Response {
+  const bytes = new TextEncoder().encode(text);
+  const offsets = cuts === "events" ? eventEnds(text) : [...cuts].sort((a, b) => a - b);
+  const pieces: Uint8Array[] = [];
+  let start = 0;
+  for (const end of [...offsets, bytes.byteLength]) {
+    if (end > start && end <= bytes.byteLength) pieces.push(bytes.slice(start, end));
+    start = Math.max(start, end);
+  }
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const piece = pieces.shift();
+      if (!piece) return controller.close();
+      await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 1));
+      controller.enqueue(piece);
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+}
+
+/** Byte offsets just past each blank line that ends an event (ASCII text). */
+function eventEnds(text: string): number[] {
+  const ends: number[] = [];
+  for (const match of text.matchAll(/\r?\n\r?\n/g)) ends.push(match.index + match[0].length);
+  return ends;
+}
