@@ -33,6 +33,11 @@ export interface FailoverPolicy {
   standardStatuses: number[];
   /** How long a 200 SSE stream's preamble events may be held back waiting for content (default 10). */
   preambleHoldSeconds?: number;
+  /**
+   * Wait before a disabled account with a temporary reason gets a half-open
+   * probe, doubled after each failed probe up to a day; 0 turns probes off (default 300).
+   */
+  probeSeconds?: number;
 }
 
 /** An upstream account in the pool. */

@@ -7,7 +7,12 @@
  * @module
  */
 
-import { DEFAULT_FAILOVER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PRIORITY } from "./defaults.ts";
+import {
+  DEFAULT_FAILOVER,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_PRIORITY,
+  MAX_PROBE_SECONDS,
+} from "./defaults.ts";
 import { type EnvLookup, expandEnv } from "./env_expand.ts";
 import { ConfigError } from "./errors.ts";
 import { baseUrl, Fields } from "./fields.ts";
@@ -65,6 +70,7 @@ export function readFailover(fields: Fields): FailoverPolicy {
     "passthroughStatuses",
     "standardStatuses",
     "preambleHoldSeconds",
+    "probeSeconds",
   ]);
   const defaults = DEFAULT_FAILOVER;
   const cooldown = fields.object("cooldownSeconds");
@@ -91,6 +97,9 @@ export function readFailover(fields: Fields): FailoverPolicy {
   };
   if (fields.has("preambleHoldSeconds")) {
     policy.preambleHoldSeconds = fields.number("preambleHoldSeconds", undefined, 0, 600);
+  }
+  if (fields.has("probeSeconds")) {
+    policy.probeSeconds = fields.number("probeSeconds", undefined, 0, MAX_PROBE_SECONDS);
   }
   return policy;
 }
