@@ -8,6 +8,7 @@
  */
 
 import type { FailoverPolicy } from "../config/types.ts";
+import { modelLimit } from "./model_scope.ts";
 import { announcedReset, errorObject } from "./reset_time.ts";
 
 /** Why an account is cooling down. Doubles as the failover reason in logs and metrics. */
@@ -17,7 +18,9 @@ export type CooldownReason =
   | "rateLimited"
   | "overloaded"
   | "serverError"
-  | "unreachable";
+  | "unreachable"
+  /** The account does not serve the request's model (always model-scoped). */
+  | "modelUnavailable";
 
 /** What an upstream answer does to the account that gave it. */
 export type AccountEffect =
@@ -25,10 +28,16 @@ export type AccountEffect =
   | { kind: "healthy" }
   /** Nothing changes (a 400, a 404, ...). */
   | { kind: "none" }
-  /** Rest until `until` (epoch ms). `strike` counts toward disabling (a 403 without reset information). */
-  | { kind: "cooldown"; reason: CooldownReason; until: number; strike: boolean }
-  /** The credential is dead; only an admin brings it back. */
-  | { kind: "disable"; reason: string };
+  /**
+   * Rest until `until` (epoch ms). `strike` counts toward disabling (a 403 without reset
+   * information). With `model`, only that (account, model) pair rests (`lib/failover/model_scope.ts`).
+   */
+  | { kind: "cooldown"; reason: CooldownReason; until: number; strike: boolean; model?: string }
+  /**
+   * The account stops serving. `temporary` reasons get half-open probes
+   * (`failover.probeSeconds`); without it only an admin brings the account back.
+   */
+  | { kind: "disable"; reason: string; temporary?: boolean };
 
 /** What the proxy loop does with the request. */
 export type Outcome = "success" | "failover" | "passback";
@@ -47,6 +56,14 @@ export interface UpstreamAnswer {
   body: string;
 }
 
+/** What classification knows of the request and the account besides the answer. */
+export interface RequestFacts {
+  /** The request body's `model`, for model-scoped cooldowns. */
+  model?: string;
+  /** The account signs in with OAuth (its 401 came after a refresh and a retry). */
+  oauth?: boolean;
+}
+
 /** How many bytes of an error body classification reads. */
 export const CLASSIFY_BODY_LIMIT = 64 * 1024;
 
@@ -56,13 +73,16 @@ export function classifyResponse(
   passthrough: boolean,
   policy: FailoverPolicy,
   now: number,
+  request: RequestFacts = {},
 ): Verdict {
   const { status } = answer;
   if (status < 400) return { outcome: "success", effect: { kind: "healthy" } };
 
   const statuses = passthrough ? policy.passthroughStatuses : policy.standardStatuses;
-  const outcome: Outcome = statuses.includes(status) ? "failover" : "passback";
-  return { outcome, effect: accountEffect(answer, policy, now) };
+  const effect = accountEffect(answer, policy, now, request);
+  // Another account may well serve this model: a model-scoped answer always moves on.
+  const movesOn = statuses.includes(status) || (effect.kind === "cooldown" && !!effect.model);
+  return { outcome: movesOn ? "failover" : "passback", effect };
 }
 
 /** Classifies a failure to get response headers at all. */
@@ -73,7 +93,12 @@ export function classifyConnectionFailure(policy: FailoverPolicy, now: number): 
   };
 }
 
-function accountEffect(answer: UpstreamAnswer, policy: FailoverPolicy, now: number): AccountEffect {
+function accountEffect(
+  answer: UpstreamAnswer,
+  policy: FailoverPolicy,
+  now: number,
+  request: RequestFacts,
+): AccountEffect {
   const { status, headers } = answer;
   const body = parseJson(answer.body);
   const seconds = policy.cooldownSeconds;
@@ -83,8 +108,14 @@ function accountEffect(answer: UpstreamAnswer, policy: FailoverPolicy, now: numb
     return {
       kind: "disable",
       reason: `upstream answered ${status}${errorType ? ` (${errorType})` : ""}`,
+      // A dead API key stays dead; an OAuth 401 that outlived a token refresh may pass.
+      temporary: status === 401 && request.oauth === true,
     };
   }
+  const limit = request.model
+    ? modelLimit(status, headers, body, request.model, policy, now)
+    : undefined;
+  if (limit) return { kind: "cooldown", ...limit, strike: false, model: request.model };
   if (status === 403) {
     const reset = announcedReset(headers, body, now, { includeRateLimitDurations: false });
     if (reset !== undefined) return cooldown("quota", reset, false);
