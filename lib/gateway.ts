@@ -11,12 +11,14 @@
 import { createOperator, type Operator } from "./admin/operator.ts";
 import { handleAdmin } from "./admin/routes.ts";
 import { presentedKey, sha256Hex } from "./auth/secrets.ts";
-import type { Config } from "./config/types.ts";
+import { DEFAULT_PROBE_SECONDS } from "./config/defaults.ts";
+import type { Account, Config } from "./config/types.ts";
 import type { AttemptRecord, ProxyContext } from "./failover/proxy.ts";
 import { BodyTooLargeError, readRequestBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
+import { lazyRequestModel } from "./http/request_model.ts";
 import { routeApiPath } from "./providers/routing.ts";
-import { planAttempts } from "./scheduling/scheduler.ts";
+import { type Plan, planAttempts } from "./scheduling/scheduler.ts";
 import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
 import { FileChangeSentinel } from "./state/file_change_sentinel.ts";
@@ -60,7 +62,12 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, kv } = options;
   const sentinel = options.kvPath ? new FileChangeSentinel(options.kvPath) : undefined;
-  const states = new AccountStateStore(kv, () => config.failover.forbiddenStrikes, sentinel);
+  const states = new AccountStateStore(
+    kv,
+    () => config.failover.forbiddenStrikes,
+    sentinel,
+    () => config.failover.probeSeconds ?? DEFAULT_PROBE_SECONDS,
+  );
   const clock = new UsageClock();
   const adminTokenDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
   const log = options.logger ?? requestLogger();
@@ -129,12 +136,36 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
     const candidates = ops.directory.candidates(key.group, route.provider.platform);
     const now = Date.now();
-    const plan = planAttempts(candidates, health, (id) => clock.lastUsed(id), now);
+    const model = lazyRequestModel(body);
+    const plan = planAttempts(candidates, health, (id) => clock.lastUsed(id), now, model);
+    const probe = await claimProbe(plan);
     const attempts: AttemptRecord[] = [];
     const injection = surface === "openai" ? planUsageInjection(route.upstreamPath, body) : null;
     let response: Response;
     let outcome: string | undefined;
-    if (plan.kind === "cooling") {
+    if (probe) {
+      const accounts = plan.kind === "ready" ? [probe.account, ...plan.accounts] : [probe.account];
+      response = await pool.dispatch(proxy, {
+        route,
+        request,
+        url,
+        body,
+        accounts,
+        attempts,
+        bodyFor: injection?.bodyFor,
+        model,
+        probe: { accountId: probe.account.id, claim: probe.claim },
+      }, key);
+    } else if (plan.kind === "cooling" && plan.modelUnavailable) {
+      response = errorResponse(
+        surface,
+        404,
+        `model "${model()}" is not available on any account in this key's group`,
+        {},
+        "model_not_found",
+      );
+      outcome = "model_unavailable";
+    } else if (plan.kind === "cooling") {
       const seconds = Math.max(1, Math.ceil((plan.retryAt - now) / 1000));
       response = errorResponse(
         surface,
@@ -157,6 +188,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         accounts: plan.accounts,
         attempts,
         bodyFor: injection?.bodyFor,
+        model,
       }, key);
     }
     return await ops.observer.observe({
@@ -167,6 +199,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       outcome,
       injectedUsage: injection !== null,
     });
+  }
+
+  /** Claims the planned probe, if one is due (one request across all processes gets it). */
+  async function claimProbe(plan: Plan): Promise<{ account: Account; claim: string } | undefined> {
+    if (!plan.probe) return undefined;
+    const claim = await states.claimProbe(plan.probe.id).catch(() => undefined);
+    return claim ? { account: plan.probe, claim } : undefined;
   }
 
   return {
