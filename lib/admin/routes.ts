@@ -20,6 +20,10 @@ export interface AccountView {
   until?: string;
   reason?: string;
   strikes: number;
+  /** When a disabled account's next half-open probe may run (a temporary reason, probes on). */
+  probeAt?: string;
+  /** Models resting on this account while it serves the others (always present, maybe empty). */
+  modelCooldowns?: { model: string; until: string; reason: string }[];
   /** Last quota snapshot (Codex / Claude windows), when the upstream sent one. */
   quota?: QuotaView;
 }
@@ -85,8 +89,17 @@ export async function accountViews(
       platform: account.platform,
       state,
       strikes: health.strikes,
+      modelCooldowns: snapshot.modelCooldowns(account.id, now).map(({ model, until, reason }) => ({
+        model,
+        until: new Date(until).toISOString(),
+        reason,
+      })),
     };
-    if (state === "disabled") view.reason = health.disabled?.reason;
+    if (state === "disabled") {
+      view.reason = health.disabled?.reason;
+      const probeAt = snapshot.nextProbeAt(account.id);
+      if (probeAt !== undefined) view.probeAt = new Date(probeAt).toISOString();
+    }
     if (state === "cooldown") {
       view.until = new Date(health.cooldownUntil).toISOString();
       view.reason = health.cooldownReason;
