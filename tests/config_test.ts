@@ -69,6 +69,8 @@ Deno.test("a partial failover object keeps the other defaults, field by field", 
     ["maxSwitches", { maxSwitches: 1 }, { maxSwitches: 1 }],
     ["headersTimeoutSeconds", { headersTimeoutSeconds: 2.5 }, { headersTimeoutSeconds: 2.5 }],
     ["forbiddenStrikes", { forbiddenStrikes: 5 }, { forbiddenStrikes: 5 }],
+    ["probeSeconds", { probeSeconds: 60 }, { probeSeconds: 60 }],
+    ["probeSeconds 0 (probes off)", { probeSeconds: 0 }, { probeSeconds: 0 }],
     ["passthroughStatuses", { passthroughStatuses: [403] }, { passthroughStatuses: [403] }],
     ["standardStatuses", { standardStatuses: [500, 529] }, { standardStatuses: [500, 529] }],
     [
@@ -204,6 +206,12 @@ Deno.test("invalid configs name the field and the problem", async (t) => {
       (d) => d.failover = { cooldownSeconds: { forbidden: -1 } },
       "failover.cooldownSeconds.forbidden",
       /number/,
+    ],
+    [
+      "a probe wait over a day",
+      (d) => d.failover = { probeSeconds: 86_401 },
+      "failover.probeSeconds",
+      /86400/,
     ],
     [
       "a non-error status in a status list",
