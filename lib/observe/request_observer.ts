@@ -12,6 +12,7 @@
 import { ACCOUNT_HEADER, type AttemptRecord } from "../failover/proxy.ts";
 import type { Surface } from "../http/errors.ts";
 import type { LiveHub } from "../dashboard/live.ts";
+import { QUEUED_HEADER } from "../pool/pool.ts";
 import type { GatewayMetrics } from "../metrics/metrics.ts";
 import type { TokenUsage } from "../usage/extract.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
@@ -68,23 +69,28 @@ export class RequestObserver {
     if (done.attempts.some((attempt) => attempt.effect !== undefined)) live.poke();
 
     const { response } = done;
-    const account = response.headers.get(ACCOUNT_HEADER);
-    if (!account || response.body === null) {
+    const named = response.headers.get(ACCOUNT_HEADER);
+    // A queued stream answers before any account is chosen: its attempts name the one that serves.
+    const queued = named === null && response.headers.get(QUEUED_HEADER) === "true";
+    if ((!named && !queued) || response.body === null) {
       const ms = performance.now() - done.started;
-      this.#finish(done, account, ms, { deltas: 0, end: "complete", bytes: 0 });
+      this.#finish(done, named, ms, { deltas: 0, end: "complete", bytes: 0 });
       return response;
     }
+    const account = () => named ?? servingAccount(done.attempts);
+    const asked = (id: string | null) => id !== null && !this.sinks.isPassthrough(id);
     let ttfb: number | undefined;
     const body = tapBody(response.body, {
       surface: done.surface,
       contentType: response.headers.get("content-type") ?? "",
       scanUsage: response.status < 400,
-      stripUsageChunk: done.injectedUsage === true && !this.sinks.isPassthrough(account),
+      stripUsageChunk: done.injectedUsage === true &&
+        (queued ? () => asked(account()) : asked(named)),
       clientSignal: done.request.signal,
       onFirstByte: () => {
         ttfb = performance.now() - done.started;
       },
-      onEnd: (result) => this.#finish(done, account, ttfb, result),
+      onEnd: (result) => this.#finish(done, account(), ttfb, result),
     });
     return new Response(body, {
       status: response.status,
@@ -139,6 +145,11 @@ export class RequestObserver {
       ...(account ? { end: result.end } : {}),
     });
   }
+}
+
+/** The account whose answer was relayed as a success, if one was. */
+function servingAccount(attempts: readonly AttemptRecord[]): string | null {
+  return attempts.findLast((attempt) => attempt.outcome === "success")?.account ?? null;
 }
 
 function failoverEvents(done: FinishedRequest): FailoverEvent[] {
