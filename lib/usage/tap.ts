@@ -77,6 +77,8 @@ export function tapBody(
   let jsonHead = "";
   let bytes = 0;
   let done = false;
+  /** Whether the last chunk ended in an ASCII byte: the decoder holds nothing back. */
+  let asciiEnd = true;
 
   const finish = (end: BodyEnd) => {
     if (done) return;
@@ -104,7 +106,12 @@ export function tapBody(
         const text = decoder.decode(chunk, { stream: true });
         const out = stripper.push(text);
         scanner.push(text);
-        return out === text ? chunk : out ? encoder.encode(out) : null;
+        // The chunk itself may go on unchanged only if the decoder split no character at either
+        // end of it: a character cut in two is relayed whole, with the text it completes.
+        const carriedIn = !asciiEnd;
+        if (chunk.byteLength > 0) asciiEnd = chunk[chunk.byteLength - 1] < 0x80;
+        if (out === text && !carriedIn && asciiEnd) return chunk;
+        return out ? encoder.encode(out) : null;
       }
       if (kind === "sse") scanner.push(decoder.decode(chunk, { stream: true }));
       else if (kind === "json") {
