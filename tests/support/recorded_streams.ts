@@ -43,48 +43,32 @@ function load(name: string): string {
   return Deno.readTextFileSync(new URL(`${name}.sse`, FIXTURES));
 }
 
-function chat(name: string, usage?: TokenUsage): RecordedStream {
+type Expected = Pick<RecordedStream, "usage" | "deltas" | "preamble">;
+
+function recorded(name: string, path: RecordedStream["path"], expected: Expected): RecordedStream {
+  const anthropic = path === "/v1/messages";
   const text = load(name);
-  const usageChunk = text.split(/(?<=\n\n)/).find((event) => event.includes('"choices":[]'));
   return {
     name,
-    surface: "openai",
-    path: "/v1/chat/completions",
+    surface: anthropic ? "anthropic" : "openai",
+    path,
     text,
-    usage,
-    model: CHAT_MODEL,
-    deltas: 6,
-    preamble: "content",
-    usageChunk,
-  };
-}
-
-function responses(
-  name: string,
-  expected: Pick<RecordedStream, "usage" | "deltas" | "preamble">,
-): RecordedStream {
-  return {
-    name,
-    surface: "openai",
-    path: "/v1/responses",
-    text: load(name),
-    model: CHAT_MODEL,
+    model: anthropic ? CLAUDE_MODEL : CHAT_MODEL,
+    usageChunk: text.split(/(?<=\n\n)/).find((event) => event.includes('"choices":[]')),
     ...expected,
   };
 }
 
-function messages(
-  name: string,
-  expected: Pick<RecordedStream, "usage" | "deltas" | "preamble">,
-): RecordedStream {
-  return {
-    name,
-    surface: "anthropic",
-    path: "/v1/messages",
-    text: load(name),
-    model: CLAUDE_MODEL,
-    ...expected,
-  };
+function chat(name: string, usage?: TokenUsage): RecordedStream {
+  return recorded(name, "/v1/chat/completions", { usage, deltas: 6, preamble: "content" });
+}
+
+function responses(name: string, expected: Expected): RecordedStream {
+  return recorded(name, "/v1/responses", expected);
+}
+
+function messages(name: string, expected: Expected): RecordedStream {
+  return recorded(name, "/v1/messages", expected);
 }
 
 /** Every recorded stream. */

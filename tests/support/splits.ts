@@ -68,6 +68,18 @@ export function eventChunks(bytes: Uint8Array): Split {
   return { name: "one event per chunk", cuts };
 }
 
+/** Every event cut twice: in the middle of its first line, and inside its closing blank line. */
+export function midLineChunks(bytes: Uint8Array): Split {
+  const cuts: number[] = [];
+  let start = 0;
+  for (const end of [...eventChunks(bytes).cuts, bytes.length]) {
+    const lineEnd = bytes.indexOf(10, start);
+    cuts.push(start + Math.max(1, Math.floor((lineEnd - start) / 2)), end - 1);
+    start = end;
+  }
+  return { name: "every event cut mid-line and in its blank line", cuts };
+}
+
 /** `bytes` cut at `cuts` (ascending offsets), each piece a copy of its own. */
 export function cutAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
   const pieces: Uint8Array[] = [];
