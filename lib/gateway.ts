@@ -88,6 +88,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     credentialFor: (account) => account.apiKey,
     touch: (accountId) => clock.touch(accountId),
     hooks: pool.hooks,
+    errorRules: () => ops.errorRules.rules(),
   };
 
   async function handleApi(request: Request, url: URL): Promise<Response> {
