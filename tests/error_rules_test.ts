@@ -480,6 +480,14 @@ Deno.test("management API: PUT replaces the rules for every process's next reque
       const action = await put(a, [{ match: "x", action: "explode" }]);
       assert.equal(action.status, 400);
       assert.equal((await action.json()).error.param, "errorRules[0].action");
+      const huge = Array.from({ length: 80 }, (_, i) => ({
+        id: `r${i}`,
+        match: "x".repeat(1000),
+        action: "passback",
+      }));
+      const tooBig = await put(a, huge);
+      assert.equal(tooBig.status, 400);
+      assert.equal((await tooBig.json()).error.param, "errorRules");
       const notJson = await a.admin("/admin/error-rules", { method: "PUT", body: "{" });
       assert.equal(notJson.status, 400);
       await notJson.body?.cancel();

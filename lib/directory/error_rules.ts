@@ -15,12 +15,16 @@
  */
 
 import { errorRulesFromBody } from "../config/error_rules.ts";
+import { ConfigError } from "../config/errors.ts";
 import type { ErrorRule } from "../config/types.ts";
 import { ROOT, withLockRetry } from "../state/kv.ts";
 import type { Source } from "./directory.ts";
 
 /** The KV key holding rules set through the management API. */
 export const ERROR_RULES_KEY: Deno.KvKey = [ROOT, "error-rules"];
+
+/** A KV value holds at most 64 KiB; this leaves room for the envelope. */
+const MAX_STORED_BYTES = 60_000;
 
 interface StoredRules {
   rules: ErrorRule[];
@@ -66,6 +70,13 @@ export class ErrorRuleStore {
   /** Replaces the whole list; throws a `ConfigError` naming the bad rule. */
   async replace(input: unknown): Promise<ErrorRulesView> {
     const rules = errorRulesFromBody(input);
+    const bytes = new TextEncoder().encode(JSON.stringify(rules)).byteLength;
+    if (bytes > MAX_STORED_BYTES) {
+      throw new ConfigError(
+        "errorRules",
+        `must be at most ${MAX_STORED_BYTES} bytes as JSON to be stored (this list has ${bytes})`,
+      );
+    }
     const stored: StoredRules = { rules, updatedAt: Date.now() };
     await withLockRetry(() => this.kv.set(ERROR_RULES_KEY, stored));
     await this.reload();
