@@ -152,15 +152,19 @@ function servingAccount(attempts: readonly AttemptRecord[]): string | null {
   return attempts.findLast((attempt) => attempt.outcome === "success")?.account ?? null;
 }
 
+/** Attempts that moved a request on, an error event before any content included. */
+const FAILOVER_OUTCOMES = new Set(["failover", "unreachable", "preamble-failover"]);
+
 function failoverEvents(done: FinishedRequest): FailoverEvent[] {
   const events: FailoverEvent[] = [];
   for (const attempt of done.attempts) {
-    if (attempt.outcome !== "failover" && attempt.outcome !== "unreachable") continue;
+    if (!FAILOVER_OUTCOMES.has(attempt.outcome)) continue;
     events.push({
       at: new Date(attempt.startedAt ?? Date.now()).toISOString(),
       account: attempt.account,
       reason: reasonOf(attempt),
       ...(attempt.status !== undefined ? { status: attempt.status } : {}),
+      ...(attempt.rule !== undefined ? { rule: attempt.rule } : {}),
       key: done.key ?? "",
     });
   }
@@ -171,6 +175,7 @@ function reasonOf(attempt: AttemptRecord): string {
   if (attempt.effect?.startsWith("cooldown:")) return attempt.effect.slice("cooldown:".length);
   if (attempt.effect === "disable") return "disabled";
   if (attempt.outcome === "unreachable") return "unreachable";
+  if (attempt.rule !== undefined) return "rule";
   return attempt.status !== undefined ? `status_${attempt.status}` : "other";
 }
 

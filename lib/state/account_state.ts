@@ -112,17 +112,7 @@ export class AccountStateStore {
         );
         return;
       case "cooldown":
-        if (effect.strike) await this.#strike(accountId, effect.until, now);
-        else {
-          // Never shorten a longer rest (say, a weekly quota) because of a brief error.
-          const until = Math.max(effect.until, this.#snapshot.health(accountId).cooldownUntil);
-          const reason = until === effect.until
-            ? effect.reason
-            : this.#snapshot.health(accountId).cooldownReason;
-          await this.#commit((op) =>
-            this.#setCooldown(op, accountId, until, reason ?? effect.reason, now)
-          );
-        }
+        await this.#cool(accountId, effect.reason, effect.until, effect.strike, now);
         return;
     }
   }
@@ -136,20 +126,40 @@ export class AccountStateStore {
     );
   }
 
-  async #strike(accountId: string, until: number, now: number): Promise<void> {
+  /**
+   * Writes a cooldown as a checked read-max-write in one atomic commit, so a
+   * shorter cooldown never replaces a longer one, whichever process wrote it
+   * first (the local snapshot may not have seen that write yet). A strike
+   * counts in the same commit and may disable the account.
+   */
+  async #cool(
+    accountId: string,
+    reason: CooldownReason,
+    until: number,
+    strike: boolean,
+    now: number,
+  ): Promise<void> {
     for (;;) {
-      const entry = await withLockRetry(() => this.kv.get<number>(key(accountId, "strikes")));
-      const strikes = (entry.value ?? 0) + 1;
-      const op = this.kv.atomic().check(entry).set(key(accountId, "strikes"), strikes);
-      this.#setCooldown(op, accountId, until, "forbidden", now);
-      if (strikes >= this.forbiddenStrikes()) {
-        op.set(
-          key(accountId, "disabled"),
-          {
-            reason: `${strikes} consecutive 403 responses`,
-            since: now,
-          } satisfies DisabledRecord,
-        );
+      const [cooldown, strikes] = await withLockRetry(() =>
+        this.kv.getMany<[CooldownRecord, number]>([
+          key(accountId, "cooldown"),
+          key(accountId, "strikes"),
+        ])
+      );
+      const longer = cooldown.value !== null && cooldown.value.until >= until;
+      // Never shorten a longer rest (say, a weekly quota) because of a brief error.
+      if (longer && !strike) return;
+      const op = this.kv.atomic().check(cooldown);
+      if (!longer) this.#setCooldown(op, accountId, until, reason, now);
+      if (strike) {
+        const count = (strikes.value ?? 0) + 1;
+        op.check(strikes).set(key(accountId, "strikes"), count);
+        if (count >= this.forbiddenStrikes()) {
+          op.set(
+            key(accountId, "disabled"),
+            { reason: `${count} consecutive 403 responses`, since: now } satisfies DisabledRecord,
+          );
+        }
       }
       op.set(GENERATION_KEY, crypto.randomUUID());
       const result = await withLockRetry(() => op.commit());
