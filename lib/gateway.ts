@@ -95,6 +95,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     credentialFor: (account) => account.apiKey,
     touch: (accountId) => clock.touch(accountId),
     hooks: pool.hooks,
+    errorRules: () => ops.errorRules.rules(),
   };
 
   async function handleApi(request: Request, url: URL): Promise<Response> {
@@ -220,6 +221,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async fetch(request: Request): Promise<Response> {
       const url = new URL(request.url);
       if (url.pathname === "/healthz") return Response.json({ status: "ok" });
+      // Claude Code checks connectivity with `HEAD /api/hello` at start.
+      if (url.pathname === "/api/hello") return new Response(null, { status: 200 });
       if (url.pathname.startsWith("/v1/")) return await handleApi(request, url);
       if (url.pathname === "/admin" || url.pathname.startsWith("/admin/")) {
         if (adminTokenDigest !== undefined) await states.current(); // see other processes' changes

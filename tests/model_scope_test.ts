@@ -333,6 +333,7 @@ Deno.test("model-scoped answers and probe-worthy disables, in both modes", async
           mode === "passthrough",
           POLICY,
           NOW,
+          undefined,
           row.request,
         );
         assert.deepEqual(verdict, { outcome: row[mode], effect: row.effect });

@@ -5,6 +5,7 @@
  * - `GET|POST /admin/keys`, `DELETE /admin/keys/:id`;
  * - `GET|POST /admin/accounts`, `GET|PUT|DELETE /admin/accounts/:id`;
  * - `GET|POST /admin/groups`, `GET|PUT|DELETE /admin/groups/:id`;
+ * - `GET|PUT|DELETE /admin/error-rules` (the whole list at once);
  * - `GET /admin/usage?from=&to=&by=key|account|model`;
  * - `GET /admin/dashboard` (one snapshot) and `GET /admin/events` (SSE).
  *
@@ -20,6 +21,7 @@ import {
   DirectoryNotFound,
   SecretUnavailable,
 } from "../directory/directory.ts";
+import type { ErrorRuleStore } from "../directory/error_rules.ts";
 import type { LiveHub } from "../dashboard/live.ts";
 import type { DashboardSnapshot } from "../dashboard/snapshot.ts";
 import type { AccountStateStore } from "../state/account_state.ts";
@@ -30,6 +32,7 @@ import { type AccountView, accountViews } from "./routes.ts";
 /** What the management routes work on. */
 export interface ManagementContext {
   directory: Directory;
+  errorRules: ErrorRuleStore;
   states: AccountStateStore;
   usage: UsageRecorder;
   live: LiveHub;
@@ -70,6 +73,9 @@ export async function handleManagement(
       case "groups":
         if (extra !== undefined) return null;
         return await groups(request, method, id, context);
+      case "error-rules":
+        if (id !== undefined) return null;
+        return await errorRules(request, method, context);
       case "usage":
         if (id !== undefined) return null;
         return method === "GET" ? await usage(url, context) : methodNotAllowed("GET");
@@ -173,6 +179,24 @@ async function groups(
   await directory.deleteGroup(id);
   live.poke();
   return Response.json({ id, deleted: true });
+}
+
+/** The whole list at once: `PUT` replaces it, `DELETE` goes back to the config's rules. */
+async function errorRules(
+  request: Request,
+  method: string,
+  { errorRules, live }: ManagementContext,
+): Promise<Response> {
+  if (method === "GET") return Response.json(errorRules.view());
+  if (method === "PUT") {
+    const view = await errorRules.replace(await jsonBody(request));
+    live.poke();
+    return Response.json(view);
+  }
+  if (method !== "DELETE") return methodNotAllowed("GET, PUT, DELETE");
+  const view = await errorRules.reset();
+  live.poke();
+  return Response.json(view);
 }
 
 const DIMENSIONS: readonly UsageDimension[] = ["key", "account", "model"];

@@ -142,6 +142,17 @@ export class Fields {
   }
 }
 
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Reads an `id` field: 1-64 letters, digits, '.', '_' or '-'. */
+export function readId(fields: Fields): string {
+  const id = fields.string("id");
+  if (!ID_PATTERN.test(id)) {
+    throw new ConfigError(fields.at("id"), "must be 1-64 letters, digits, '.', '_' or '-'");
+  }
+  return id;
+}
+
 /** An `http:` or `https:` URL without a trailing slash. */
 export function baseUrl(fields: Fields, name: string, fallback?: string): string {
   const value = fields.string(name, fallback);

@@ -9,6 +9,9 @@
 /** Upstream API family an account speaks. */
 export type Platform = "openai" | "anthropic";
 
+/** Every {@linkcode Platform}, for validation. */
+export const PLATFORMS: readonly Platform[] = ["openai", "anthropic"];
+
 /** Cooldown durations, in seconds, per kind of upstream failure. */
 export interface CooldownSeconds {
   forbidden: number;
@@ -95,6 +98,33 @@ export interface ClientKey {
   dailyTokens?: number;
 }
 
+/** What an error rule does when it matches (see {@linkcode ErrorRule}). */
+export type ErrorRuleAction = "failover" | "cooldown" | "disable" | "passback";
+
+/**
+ * An operator's rule for upstream errors the built-in table does not know,
+ * checked before it: the first rule that matches an error decides.
+ */
+export interface ErrorRule {
+  /** A name for logs and the dashboard; rules without one are called `errorRules[i]`. */
+  id?: string;
+  /** HTTP statuses it applies to (an error event inside a 200 stream has 200); any when absent. */
+  status?: number[];
+  /** Case-insensitive regular expression over the error body (at most 64 KiB) or event data. */
+  match?: string;
+  action: ErrorRuleAction;
+  /** How long the account cools (`failover`: optional, `cooldown`: required). */
+  cooldownSeconds?: number;
+  /** Only for accounts of these platforms. */
+  platforms?: Platform[];
+  /** Only for these account ids. */
+  accounts?: string[];
+  /** The status the client sees instead of the upstream's. */
+  clientStatus?: number;
+  /** The message the client sees instead of the upstream's body. */
+  clientMessage?: string;
+}
+
 /** The validated configuration, with every default filled in. */
 export interface Config {
   failover: FailoverPolicy;
@@ -104,4 +134,6 @@ export interface Config {
   keys: ClientKey[];
   /** How long a request waits for a free concurrency slot (default 30). */
   queueTimeoutSeconds?: number;
+  /** Rules checked before the built-in failover table (the management API may replace them). */
+  errorRules: ErrorRule[];
 }

@@ -160,7 +160,7 @@ function render(snap) {
   const failovers = $("failovers");
   failovers.replaceChildren(...snap.failovers.map((f) => el("li", {},
     el("span", { class: "meta" }, new Date(f.at).toLocaleTimeString() + " "),
-    el("b", {}, f.account), " " + f.reason + (f.status ? " (" + f.status + ")" : "") + (f.key ? " · key " + f.key : ""))));
+    el("b", {}, f.account), " " + f.reason + (f.status ? " (" + f.status + ")" : "") + (f.rule ? " · rule " + f.rule : "") + (f.key ? " · key " + f.key : ""))));
   if (!snap.failovers.length) failovers.replaceChildren(el("li", { class: "empty" }, "No failovers in the last 24 hours."));
 
   const keys = $("keys");

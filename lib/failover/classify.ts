@@ -8,6 +8,7 @@
  */
 
 import type { FailoverPolicy } from "../config/types.ts";
+import type { CompiledErrorRule } from "./error_rules.ts";
 import { modelLimit } from "./model_scope.ts";
 import { announcedReset, errorObject } from "./reset_time.ts";
 
@@ -20,7 +21,9 @@ export type CooldownReason =
   | "serverError"
   | "unreachable"
   /** The account does not serve the request's model (always model-scoped). */
-  | "modelUnavailable";
+  | "modelUnavailable"
+  /** An operator's error rule said so. */
+  | "rule";
 
 /** What an upstream answer does to the account that gave it. */
 export type AccountEffect =
@@ -46,6 +49,8 @@ export type Outcome = "success" | "failover" | "passback";
 export interface Verdict {
   outcome: Outcome;
   effect: AccountEffect;
+  /** The error rule that decided, when one matched. */
+  rule?: CompiledErrorRule;
 }
 
 /** An upstream answer, reduced to what classification needs. */
@@ -67,16 +72,22 @@ export interface RequestFacts {
 /** How many bytes of an error body classification reads. */
 export const CLASSIFY_BODY_LIMIT = 64 * 1024;
 
-/** Classifies an upstream response for an account in `passthrough` or standard mode. */
+/**
+ * Classifies an upstream response for an account in `passthrough` or standard
+ * mode. An error rule that matched the error (`error_rules.ts`) wins over the
+ * built-in table.
+ */
 export function classifyResponse(
   answer: UpstreamAnswer,
   passthrough: boolean,
   policy: FailoverPolicy,
   now: number,
+  rule?: CompiledErrorRule,
   request: RequestFacts = {},
 ): Verdict {
   const { status } = answer;
   if (status < 400) return { outcome: "success", effect: { kind: "healthy" } };
+  if (rule) return ruleVerdict(rule, now);
 
   const statuses = passthrough ? policy.passthroughStatuses : policy.standardStatuses;
   const effect = accountEffect(answer, policy, now, request);
@@ -91,6 +102,33 @@ export function classifyConnectionFailure(policy: FailoverPolicy, now: number): 
     outcome: "failover",
     effect: cooldown("unreachable", now + policy.cooldownSeconds.unreachable * 1000, false),
   };
+}
+
+/**
+ * What a rule's action means: `failover` moves on (cooling the account only
+ * with `cooldownSeconds`), `cooldown` cools but passes the error back,
+ * `disable` disables the account and moves on, `passback` changes nothing.
+ */
+function ruleVerdict(matched: CompiledErrorRule, now: number): Verdict {
+  const { rule } = matched;
+  const rest: AccountEffect = rule.cooldownSeconds === undefined
+    ? { kind: "none" }
+    : cooldown("rule", now + rule.cooldownSeconds * 1000, false);
+  switch (rule.action) {
+    case "failover":
+      return { outcome: "failover", effect: rest, rule: matched };
+    case "cooldown":
+      return { outcome: "passback", effect: rest, rule: matched };
+    case "disable":
+      return {
+        outcome: "failover",
+        // The operator's decision: no half-open probes, an admin brings it back.
+        effect: { kind: "disable", reason: `error rule "${matched.name}"`, temporary: false },
+        rule: matched,
+      };
+    case "passback":
+      return { outcome: "passback", effect: { kind: "none" }, rule: matched };
+  }
 }
 
 function accountEffect(

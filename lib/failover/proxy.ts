@@ -13,9 +13,9 @@
  * @module
  */
 
-import type { Account, FailoverPolicy } from "../config/types.ts";
+import type { Account, ErrorRule, FailoverPolicy } from "../config/types.ts";
 import { readPrefixText } from "../http/body.ts";
-import { errorResponse } from "../http/errors.ts";
+import { errorResponse, type Surface } from "../http/errors.ts";
 import { forwardableRequestHeaders, forwardableResponseHeaders } from "../http/headers.ts";
 import type { Route } from "../providers/routing.ts";
 import { upstreamUrl } from "../providers/routing.ts";
@@ -23,6 +23,12 @@ import type { AccountStateStore } from "../state/account_state.ts";
 import { withAttemptSpan } from "../observe/tracing.ts";
 import { type AttemptResult, sendAttempt } from "./attempt.ts";
 import { blastKind, BlastRadius } from "./blast_radius.ts";
+import {
+  type CompiledErrorRule,
+  compileErrorRules,
+  matchErrorRule,
+  rewrittenError,
+} from "./error_rules.ts";
 import {
   DEFAULT_PREAMBLE_HOLD_MS,
   errorEventAnswer,
@@ -52,6 +58,8 @@ export interface AttemptRecord {
   status?: number;
   /** The account effect, e.g. `cooldown:rateLimited` or `disable`. */
   effect?: string;
+  /** The error rule that decided, by name. */
+  rule?: string;
   /** When the attempt started (epoch ms) and how long until headers or failure. */
   startedAt?: number;
   ms?: number;
@@ -69,6 +77,8 @@ export interface ProxyContext {
   touch(accountId: string): void;
   /** OAuth credentials, concurrency slots and quota snapshots (`lib/pool/`); optional. */
   hooks?: ProxyHooks;
+  /** The operator's error rules as of now (config or management API); none when absent. */
+  errorRules?(): readonly ErrorRule[];
 }
 
 /** One client request, ready to forward. */
@@ -177,11 +187,13 @@ export async function forwardWithFailover(
         }
         if (start.kind === "error") {
           const answer = errorEventAnswer(start.event, upstream.headers);
+          const rule = errorRuleFor(context, account, upstream.status, start.event.data);
           const verdict = classifyResponse(
             answer,
             account.passthrough,
             policy,
             Date.now(),
+            rule,
             facts(job, account),
           );
           const decision = probing
@@ -196,6 +208,12 @@ export async function forwardWithFailover(
             lastError = undefined;
             release();
             continue;
+          }
+          const rewritten = rewrite(surface, verdict.rule, answer.status, answer.body, account);
+          if (rewritten) {
+            await start.reader.cancel().catch(() => {});
+            release();
+            return rewritten;
           }
           return relay(upstream, observeStream(start.reader, release, start.held), account);
         }
@@ -232,6 +250,7 @@ export async function forwardWithFailover(
       account.passthrough,
       policy,
       Date.now(),
+      errorRuleFor(context, account, upstream.status, text),
       facts(job, account),
     );
     // A failed probe neither counts toward the blast radius nor reaches the client.
@@ -250,11 +269,17 @@ export async function forwardWithFailover(
     }
     if ((verdict.outcome === "failover" || probing) && !isLast && !decision.stop) {
       await forClient?.cancel().catch(() => {});
-      lastError = { upstream, text, account };
+      lastError = { upstream, text, account, rule: verdict.rule };
       release();
       continue;
     }
     if (decision.stop) job.attempts.push({ account: account.id, outcome: "blast-radius-stop" });
+    const rewritten = rewrite(surface, verdict.rule, upstream.status, text, account);
+    if (rewritten) {
+      await forClient?.cancel().catch(() => {});
+      release();
+      return rewritten;
+    }
     return relay(
       upstream,
       forClient && slot ? observeStream(forClient, release) : forClient,
@@ -270,7 +295,9 @@ export async function forwardWithFailover(
   }
   if (lastError) {
     // The accounts after this error were all at their concurrency limit.
-    return relay(lastError.upstream, new Blob([lastError.text]).stream(), lastError.account);
+    const { upstream, text, account, rule } = lastError;
+    return rewrite(surface, rule, upstream.status, text, account) ??
+      relay(upstream, new Blob([text]).stream(), account);
   }
   return errorResponse(
     surface,
@@ -345,6 +372,37 @@ interface BufferedError {
   upstream: Response;
   text: string;
   account: Account;
+  rule?: CompiledErrorRule;
+}
+
+/** The first of the operator's error rules that fits this error, if any. */
+function errorRuleFor(
+  context: ProxyContext,
+  account: Account,
+  status: number,
+  text: string,
+): CompiledErrorRule | undefined {
+  const rules = context.errorRules?.();
+  if (!rules || rules.length === 0) return undefined;
+  return matchErrorRule(compileErrorRules(rules), {
+    status,
+    platform: account.platform,
+    account: account.id,
+    text,
+  });
+}
+
+/** The error as the rule that decided rewrites it for the client, or `undefined`. */
+function rewrite(
+  surface: Surface,
+  rule: CompiledErrorRule | undefined,
+  status: number,
+  text: string,
+  account: Account,
+): Response | undefined {
+  const response = rewrittenError(surface, rule, status, text);
+  response?.headers.set(ACCOUNT_HEADER, account.id);
+  return response;
 }
 
 /**
@@ -404,6 +462,7 @@ async function record(
       : effect.kind === "disable"
       ? "disable"
       : undefined,
+    ...(verdict.rule ? { rule: verdict.rule.name } : {}),
     ...timing,
     ...(account.id === job.probe?.accountId ? { probe: true as const } : {}),
   });

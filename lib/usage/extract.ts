@@ -123,10 +123,11 @@ export class SseUsageScanner {
   push(text: string): void {
     const joined = this.#partial + text;
     if (this.#model !== undefined && !MAYBE_INTERESTING.test(joined)) {
-      // The common chunk: content only. Count its deltas in one scan and keep the unfinished line.
-      this.#deltas += countDeltas(joined, this.surface);
+      // The common chunk: content only. Count the deltas of its complete lines in one scan and
+      // keep the unfinished line (counted once it is complete, however the stream was cut).
       const cut = joined.lastIndexOf("\n");
       if (cut >= 0) {
+        this.#deltas += countDeltas(joined.slice(0, cut + 1), this.surface);
         this.#partial = joined.slice(cut + 1);
         this.#event = eventBefore(joined, cut) ?? this.#event;
       } else this.#partial = joined;
@@ -222,12 +223,18 @@ const ANTHROPIC_DELTA = /"content_block_delta"/g;
 const OPENAI_DELTA =
   /"response\.output_text\.delta"|"delta"\s*:\s*\{[^{}]*"(content|text|arguments|refusal)"\s*:\s*"[^"]/g;
 
-/** Content deltas in a piece of stream text: one per content event. */
+/** Content deltas in a piece of stream text: one per line that carries one. */
 function countDeltas(text: string, surface: Surface): number {
   const pattern = surface === "anthropic" ? ANTHROPIC_DELTA : OPENAI_DELTA;
   pattern.lastIndex = 0;
   let count = 0;
-  while (pattern.exec(text) !== null) count++;
+  for (let match; (match = pattern.exec(text)) !== null;) {
+    count++;
+    // The same count as the line-by-line path: a second match on this line adds nothing.
+    const next = text.indexOf("\n", match.index);
+    if (next < 0) break;
+    pattern.lastIndex = next + 1;
+  }
   return count;
 }
 
