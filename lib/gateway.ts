@@ -128,6 +128,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
 
     const candidates = ops.directory.candidates(key.group, route.provider.platform);
+    if (candidates.length === 0) {
+      // A configuration gap, not an outage: a status no client retries, naming what is missing.
+      const response = errorResponse(
+        surface,
+        400,
+        `group "${key.group}" has no account for the ${route.provider.api} ` +
+          `(${request.method} ${url.pathname}); an operator can add one to the group`,
+      );
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "unserved" });
+    }
     const now = Date.now();
     const plan = planAttempts(candidates, health, (id) => clock.lastUsed(id), now);
     const attempts: AttemptRecord[] = [];
