@@ -49,6 +49,8 @@ export interface TapOptions {
   clientSignal?: AbortSignal;
   onFirstByte(): void;
   onEnd(result: TapResult): void;
+  /** Hears a stored response's id: as its stream event passes, or when a JSON body is complete. */
+  onResponseId?(id: string): void;
 }
 
 /** Wraps `body` in the observing transform. */
@@ -64,7 +66,7 @@ export function tapBody(
     ? "json"
     : "none";
   const decoder = new TextDecoder();
-  const scanner = new SseUsageScanner(options.surface);
+  const scanner = new SseUsageScanner(options.surface, options.onResponseId);
   const stripper = kind === "sse" && options.stripUsageChunk ? new UsageChunkStripper() : null;
   let jsonText = "";
   let jsonHead = "";
@@ -84,6 +86,7 @@ export function tapBody(
       report = jsonHead
         ? usageFromJsonEnds(jsonHead, jsonText, options.surface)
         : usageFromJsonText(jsonText, options.surface);
+      if (report.responseId) options.onResponseId?.(report.responseId);
     }
     options.onEnd({ ...report, end, bytes });
   };

@@ -1,4 +1,6 @@
-/** SSE bodies in each upstream format, for usage tests. */
+/** SSE bodies in each upstream format, for usage tests; reading a relayed stream. */
+
+import { within } from "./async.ts";
 
 type Event = [string | null, unknown];
 
@@ -174,4 +176,20 @@ function eventEnds(text: string): number[] {
   const ends: number[] = [];
   for (const match of text.matchAll(/\r?\n\r?\n/g)) ends.push(match.index + match[0].length);
   return ends;
+}
+
+/** Reads from `reader` until the text read so far contains `marker`. */
+export async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  marker: string,
+  seen = "",
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = seen;
+  while (!text.includes(marker)) {
+    const { done, value } = await within(reader.read(), `"${marker}" from the gateway`);
+    if (done) throw new Error(`stream ended before "${marker}"; got ${JSON.stringify(text)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
 }
