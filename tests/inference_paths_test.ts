@@ -304,6 +304,12 @@ Deno.test("a stored response is the creating key's alone (non-streaming create)"
     });
     assert.equal(alice.status, 200);
     await alice.body?.cancel();
+    const junk = await gw.api("/v1/responses", {
+      json: { model: MODEL, input: "and?", previous_response_id: `${id}/../x`.repeat(50) },
+    });
+    assert.equal(junk.status, 400);
+    assert.equal((await junk.json()).error.message, "previous_response_id is not a response id");
+    assert.equal(api.hits.length, before + 1, "only Alice's request went upstream");
   });
 
   await t.step("store: false is not remembered", async () => {

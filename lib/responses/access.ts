@@ -80,7 +80,10 @@ export async function admitReference(
         "through this gateway",
     );
   const access = referenceAccess(id, who.allowPaths);
-  if (access.kind === "denied") return { ok: false, response: notFound() };
+  if (access.kind === "denied") {
+    const message = "previous_response_id is not a response id";
+    return { ok: false, response: errorResponse(who.surface, 400, message) };
+  }
   return await admitStored(owners, access, who, notFound);
 }
 
