@@ -1,9 +1,10 @@
 /**
  * The gateway's request handler: a plain `(Request) => Promise<Response>`.
- * It authenticates the client key, routes the path to a provider, plans the
- * key's group's accounts from shared health and hands the request to the
- * failover loop. Everything stateful is injected, so tests build gateways on
- * a temporary KV with no globals.
+ * It authenticates the client key, routes the path to a provider, checks
+ * that the key may reach it (inference endpoints, the group's `allowPaths`,
+ * its own stored responses), plans the key's group's accounts from shared
+ * health and hands the request to the failover loop. Everything stateful is
+ * injected, so tests build gateways on a temporary KV with no globals.
  *
  * @module
  */
@@ -12,10 +13,13 @@ import { createOperator, type Operator } from "./admin/operator.ts";
 import { handleAdmin } from "./admin/routes.ts";
 import { presentedKey, sha256Hex } from "./auth/secrets.ts";
 import type { Config } from "./config/types.ts";
-import type { AttemptRecord, ProxyContext } from "./failover/proxy.ts";
+import { ACCOUNT_HEADER, type AttemptRecord, type ProxyContext } from "./failover/proxy.ts";
 import { BodyTooLargeError, readRequestBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
+import { createsResponse } from "./providers/inference_paths.ts";
 import { routeApiPath } from "./providers/routing.ts";
+import { accountsFor, admitPath, admitReference, type Requester } from "./responses/access.ts";
+import { ResponseOwners } from "./responses/owners.ts";
 import { planAttempts } from "./scheduling/scheduler.ts";
 import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
@@ -81,6 +85,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     usageFlushMs: options.usageFlushMs,
     quotas: pool.quotas,
   });
+  const owners = new ResponseOwners(kv);
   await states.current(); // Warm the snapshot so the first request pays no cold read.
   const proxy: ProxyContext = {
     policy: config.failover,
@@ -107,6 +112,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const response = errorResponse(surface, 401, "missing or invalid API key");
       return await ops.observer.observe({ ...done, key: null, response, outcome: "unauthorized" });
     }
+    const who: Requester = {
+      key: key.id,
+      group: key.group,
+      allowPaths: ops.directory.group(key.group)?.allowPaths,
+      method: request.method,
+      pathname: url.pathname,
+      surface,
+    };
+    const admitted = await admitPath(owners, who);
+    if (!admitted.ok) {
+      await request.body?.cancel().catch(() => {});
+      const { response } = admitted;
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "refused" });
+    }
     const refusal = key.rpm !== undefined || key.dailyTokens !== undefined
       ? await ops.limits.admit(key)
       : null;
@@ -127,8 +146,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         : errorResponse(surface, 400, "could not read the request body");
       return await ops.observer.observe({ ...done, key: key.id, response, outcome: "rejected" });
     }
+    const referenced = await admitReference(owners, who, body);
+    if (!referenced.ok) {
+      const { response } = referenced;
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "refused" });
+    }
 
-    const candidates = ops.directory.candidates(key.group, route.provider.platform);
+    const candidates = accountsFor(
+      ops.directory.candidates(key.group, route.provider.platform),
+      admitted.owner ?? referenced.owner,
+    );
+    if (candidates.length === 0) {
+      // A configuration gap, not an outage: a status no client retries, naming what is missing.
+      const response = errorResponse(
+        surface,
+        400,
+        `group "${key.group}" has no account for the ${route.provider.api} ` +
+          `(${request.method} ${url.pathname}); an operator can add one to the group`,
+      );
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "unserved" });
+    }
     const now = Date.now();
     const plan = planAttempts(candidates, health, (id) => clock.lastUsed(id), now);
     const attempts: AttemptRecord[] = [];
@@ -160,6 +197,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         bodyFor: injection?.bodyFor,
       }, key);
     }
+    const served = response.headers.get(ACCOUNT_HEADER);
     return await ops.observer.observe({
       ...done,
       key: key.id,
@@ -167,6 +205,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       attempts,
       outcome,
       injectedUsage: injection !== null,
+      onResponseId: served && createsResponse(request.method, url.pathname)
+        ? (id) => owners.remember(id, key.id, served)
+        : undefined,
     });
   }
 
@@ -176,6 +217,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     pool,
     async close() {
       await pool.settled();
+      await owners.settled();
       await ops.close();
       kv.close();
     },
