@@ -1,9 +1,10 @@
 /**
  * The gateway's request handler: a plain `(Request) => Promise<Response>`.
- * It authenticates the client key, routes the path to a provider, plans the
- * key's group's accounts from shared health and hands the request to the
- * failover loop. Everything stateful is injected, so tests build gateways on
- * a temporary KV with no globals.
+ * It authenticates the client key, routes the path to a provider, checks
+ * that the key may reach it (inference endpoints, the group's `allowPaths`,
+ * its own stored responses), plans the key's group's accounts from shared
+ * health and hands the request to the failover loop. Everything stateful is
+ * injected, so tests build gateways on a temporary KV with no globals.
  *
  * @module
  */
@@ -13,11 +14,14 @@ import { handleAdmin } from "./admin/routes.ts";
 import { presentedKey, sha256Hex } from "./auth/secrets.ts";
 import { DEFAULT_PROBE_SECONDS } from "./config/defaults.ts";
 import type { Account, Config } from "./config/types.ts";
-import type { AttemptRecord, ProxyContext } from "./failover/proxy.ts";
+import { ACCOUNT_HEADER, type AttemptRecord, type ProxyContext } from "./failover/proxy.ts";
 import { BodyTooLargeError, readRequestBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
 import { lazyRequestModel } from "./http/request_model.ts";
+import { createsResponse } from "./providers/inference_paths.ts";
 import { routeApiPath } from "./providers/routing.ts";
+import { accountsFor, admitPath, admitReference, type Requester } from "./responses/access.ts";
+import { ResponseOwners } from "./responses/owners.ts";
 import { type Plan, planAttempts } from "./scheduling/scheduler.ts";
 import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
@@ -88,6 +92,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     usageFlushMs: options.usageFlushMs,
     quotas: pool.quotas,
   });
+  const owners = new ResponseOwners(kv);
   await states.current(); // Warm the snapshot so the first request pays no cold read.
   const proxy: ProxyContext = {
     policy: config.failover,
@@ -114,6 +119,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const response = errorResponse(surface, 401, "missing or invalid API key");
       return await ops.observer.observe({ ...done, key: null, response, outcome: "unauthorized" });
     }
+    const who: Requester = {
+      key: key.id,
+      group: key.group,
+      allowPaths: ops.directory.group(key.group)?.allowPaths,
+      method: request.method,
+      pathname: url.pathname,
+      surface,
+    };
+    const admitted = await admitPath(owners, who);
+    if (!admitted.ok) {
+      await request.body?.cancel().catch(() => {});
+      const { response } = admitted;
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "refused" });
+    }
     const refusal = key.rpm !== undefined || key.dailyTokens !== undefined
       ? await ops.limits.admit(key)
       : null;
@@ -134,8 +153,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         : errorResponse(surface, 400, "could not read the request body");
       return await ops.observer.observe({ ...done, key: key.id, response, outcome: "rejected" });
     }
+    const referenced = await admitReference(owners, who, body);
+    if (!referenced.ok) {
+      const { response } = referenced;
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "refused" });
+    }
 
-    const candidates = ops.directory.candidates(key.group, route.provider.platform);
+    const candidates = accountsFor(
+      ops.directory.candidates(key.group, route.provider.platform),
+      admitted.owner ?? referenced.owner,
+    );
+    if (candidates.length === 0) {
+      // A configuration gap, not an outage: a status no client retries, naming what is missing.
+      const response = errorResponse(
+        surface,
+        400,
+        `group "${key.group}" has no account for the ${route.provider.api} ` +
+          `(${request.method} ${url.pathname}); an operator can add one to the group`,
+      );
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "unserved" });
+    }
     const now = Date.now();
     const model = lazyRequestModel(body);
     const plan = planAttempts(candidates, health, (id) => clock.lastUsed(id), now, model);
@@ -144,18 +181,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const injection = surface === "openai" ? planUsageInjection(route.upstreamPath, body) : null;
     let response: Response;
     let outcome: string | undefined;
-    if (probe) {
-      const accounts = plan.kind === "ready" ? [probe.account, ...plan.accounts] : [probe.account];
+    if (probe || plan.kind === "ready") {
+      const planned = plan.kind === "ready" ? plan.accounts : [];
       response = await pool.dispatch(proxy, {
         route,
         request,
         url,
         body,
-        accounts,
+        // A claimed probe rides along; the failover loop tries it first.
+        accounts: probe ? [probe.account, ...planned] : planned,
         attempts,
         bodyFor: injection?.bodyFor,
         model,
-        probe: { accountId: probe.account.id, claim: probe.claim },
+        ...(probe ? { probe: { accountId: probe.account.id, claim: probe.claim } } : {}),
       }, key);
     } else if (plan.kind === "cooling" && plan.modelUnavailable) {
       response = errorResponse(
@@ -177,21 +215,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         },
       );
       outcome = "cooling";
-    } else if (plan.kind === "unavailable") {
+    } else {
       response = errorResponse(surface, 503, plan.reason);
       outcome = "unavailable";
-    } else {
-      response = await pool.dispatch(proxy, {
-        route,
-        request,
-        url,
-        body,
-        accounts: plan.accounts,
-        attempts,
-        bodyFor: injection?.bodyFor,
-        model,
-      }, key);
     }
+    const served = response.headers.get(ACCOUNT_HEADER);
     return await ops.observer.observe({
       ...done,
       key: key.id,
@@ -199,6 +227,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       attempts,
       outcome,
       injectedUsage: injection !== null,
+      onResponseId: served && createsResponse(request.method, url.pathname)
+        ? (id) => owners.remember(id, key.id, served)
+        : undefined,
     });
   }
 
@@ -215,6 +246,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     pool,
     async close() {
       await pool.settled();
+      await owners.settled();
       await ops.close();
       kv.close();
     },

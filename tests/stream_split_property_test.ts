@@ -129,6 +129,7 @@ for (const [index, { stream, endings, text }] of variants().entries()) {
           deltas: stream.deltas,
           end: "complete",
           bytes: bytes.length,
+          ...(stream.responseId ? { responseId: stream.responseId } : {}),
         });
         for (const split of splits) {
           const what = replay(`${name}, strip ${strip}`, SEED, split);

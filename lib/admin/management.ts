@@ -27,7 +27,7 @@ import type { DashboardSnapshot } from "../dashboard/snapshot.ts";
 import type { AccountStateStore } from "../state/account_state.ts";
 import { type UsageDimension, type UsageRecorder, utcDay } from "../usage/recorder.ts";
 import type { QuotaBook } from "../quota/snapshots.ts";
-import { type AccountView, accountViews } from "./routes.ts";
+import { type AccountView, accountViews, decodeId, MALFORMED_ID } from "./routes.ts";
 
 /** What the management routes work on. */
 export interface ManagementContext {
@@ -60,7 +60,11 @@ export async function handleManagement(
   context: ManagementContext,
 ): Promise<Response | null> {
   const [, , collection, rawId, extra] = url.pathname.split("/");
-  const id = rawId === undefined ? undefined : decodeURIComponent(rawId);
+  const id = rawId === undefined ? undefined : decodeId(rawId);
+  if (id === null) {
+    const owned = extra === undefined && ["keys", "accounts", "groups"].includes(collection);
+    return owned ? adminError(400, MALFORMED_ID, "id") : null;
+  }
   const method = request.method;
   try {
     switch (collection) {

@@ -63,7 +63,8 @@ export async function handleAdmin(
   const reset = /^\/admin\/accounts\/([^/]+)\/reset$/.exec(path);
   if (reset) {
     if (request.method !== "POST") return errorResponse("openai", 405, "use POST");
-    const id = decodeURIComponent(reset[1]);
+    const id = decodeId(reset[1]);
+    if (id === null) return errorResponse("openai", 400, MALFORMED_ID);
     if (!context.accounts.some((account) => account.id === id)) {
       return errorResponse("openai", 404, `unknown account "${id}"`);
     }
@@ -72,6 +73,18 @@ export async function handleAdmin(
     return Response.json(view);
   }
   return errorResponse("openai", 404, "not found");
+}
+
+/** Said of an id in a path that does not percent-decode (`%ZZ`). */
+export const MALFORMED_ID = "the id in the path has a malformed percent-escape";
+
+/** A percent-encoded path segment decoded, or `null` when it is malformed. */
+export function decodeId(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
 }
 
 /** Every account's current health. */

@@ -7,6 +7,7 @@
  */
 
 import { ConfigError } from "./errors.ts";
+import { pathPatternProblem } from "./path_patterns.ts";
 
 /** A JSON object under validation, with the path used in error messages. */
 export class Fields {
@@ -125,6 +126,16 @@ export class Fields {
       }
       return item;
     });
+  }
+
+  /** A list of API path patterns (see `path_patterns.ts`), each checked. */
+  pathPatterns(name: string): string[] {
+    const patterns = this.strings(name);
+    patterns.forEach((pattern, index) => {
+      const problem = pathPatternProblem(pattern);
+      if (problem) throw new ConfigError(`${this.at(name)}[${index}]`, problem);
+    });
+    return patterns;
   }
 
   /** A list of objects, each wrapped for further reading. */

@@ -82,6 +82,11 @@ export interface Group {
   accounts: string[];
   /** Prefer accounts whose recorded quota use is below this percent. */
   avoidAbovePercent?: number;
+  /**
+   * Paths forwarded besides the inference endpoints, for every method: exact
+   * (`/v1/files`) or a subtree (`/v1/files/*`). See `lib/providers/inference_paths.ts`.
+   */
+  allowPaths?: string[];
 }
 
 /** A client key handed to a person or a service. */

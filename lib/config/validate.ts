@@ -146,7 +146,7 @@ export function readAccount(fields: Fields): Account {
 
 /** Reads one group entry; every member must be a known account. */
 export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Group {
-  fields.onlyKnown(["id", "accounts", "avoidAbovePercent"]);
+  fields.onlyKnown(["id", "accounts", "avoidAbovePercent", "allowPaths"]);
   const id = readId(fields);
   const accounts = fields.strings("accounts");
   accounts.forEach((accountId, index) => {
@@ -164,6 +164,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
   if (fields.has("avoidAbovePercent")) {
     group.avoidAbovePercent = fields.number("avoidAbovePercent", undefined, 0, 100);
   }
+  if (fields.has("allowPaths")) group.allowPaths = fields.pathPatterns("allowPaths");
   return group;
 }
 

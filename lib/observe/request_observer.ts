@@ -35,6 +35,8 @@ export interface FinishedRequest {
   outcome?: string;
   /** The gateway added `stream_options.include_usage` for standard accounts. */
   injectedUsage?: boolean;
+  /** Hears the id of a stored response in a success body (see `lib/usage/tap.ts`). */
+  onResponseId?(id: string): void;
 }
 
 /** What the observer reports to. */
@@ -91,6 +93,7 @@ export class RequestObserver {
         ttfb = performance.now() - done.started;
       },
       onEnd: (result) => this.#finish(done, account(), ttfb, result),
+      onResponseId: done.onResponseId,
     });
     return new Response(body, {
       status: response.status,

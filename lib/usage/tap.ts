@@ -53,6 +53,8 @@ export interface TapOptions {
   clientSignal?: AbortSignal;
   onFirstByte(): void;
   onEnd(result: TapResult): void;
+  /** Hears a stored response's id: as its stream event passes, or when a JSON body is complete. */
+  onResponseId?(id: string): void;
 }
 
 /** Wraps `body` in the observing transform. */
@@ -68,7 +70,7 @@ export function tapBody(
     ? "json"
     : "none";
   const decoder = new TextDecoder();
-  const scanner = new SseUsageScanner(options.surface);
+  const scanner = new SseUsageScanner(options.surface, options.onResponseId);
   const strip = options.stripUsageChunk;
   const stripper = kind === "sse" && strip
     ? new UsageChunkStripper(typeof strip === "function" ? strip : undefined)
@@ -93,6 +95,7 @@ export function tapBody(
       report = jsonHead
         ? usageFromJsonEnds(jsonHead, jsonText, options.surface)
         : usageFromJsonText(jsonText, options.surface);
+      if (report.responseId) options.onResponseId?.(report.responseId);
     }
     options.onEnd({ ...report, end, bytes });
   };

@@ -35,7 +35,7 @@ export interface AccountSpec {
 export interface GatewaySpec {
   accounts: AccountSpec[];
   /** Defaults to one group `team` holding every account. */
-  groups?: { id: string; accounts: string[] }[];
+  groups?: { id: string; accounts: string[]; allowPaths?: string[] }[];
   /** Defaults to key `alice` ({@linkcode CLIENT_KEY}) in the first group. */
   keys?: { id: string; key: string; group: string }[];
   failover?: Record<string, unknown>;

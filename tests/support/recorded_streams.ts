@@ -32,11 +32,14 @@ export interface RecordedStream {
   preamble: "content" | { error: string };
   /** The SSE event that carries the chat usage chunk, if the stream has one. */
   usageChunk?: string;
+  /** The stored response's id (Responses streams), remembered for its owner. */
+  responseId?: string;
 }
 
 const FIXTURES = new URL("../fixtures/streams/", import.meta.url);
 const CHAT_MODEL = "gpt-4.1-mini-2025-04-14";
 const CLAUDE_MODEL = "claude-sonnet-4-20250514";
+const RESPONSE_ID = "resp_6870a1b2c3d4e5f60718293a4b5c6d7e";
 const CLAUDE_START = { input: 12 + 100 + 2048, cached: 2048 };
 
 function load(name: string): string {
@@ -64,7 +67,7 @@ function chat(name: string, usage?: TokenUsage): RecordedStream {
 }
 
 function responses(name: string, expected: Expected): RecordedStream {
-  return recorded(name, "/v1/responses", expected);
+  return { ...recorded(name, "/v1/responses", expected), responseId: RESPONSE_ID };
 }
 
 function messages(name: string, expected: Expected): RecordedStream {

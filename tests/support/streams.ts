@@ -1,4 +1,6 @@
-/** SSE bodies in each upstream format, for usage tests. */
+/** SSE bodies in each upstream format, for usage tests; reading a relayed stream. */
+
+import { within } from "./async.ts";
 
 import { setImmediate } from "node:timers";
 import { cutAt, eventChunks } from "./splits.ts";
@@ -173,4 +175,20 @@ export function trickledResponse(
     },
   });
   return new Response(body, { headers: { "content-type": "text/event-stream" } });
+}
+
+/** Reads from `reader` until the text read so far contains `marker`. */
+export async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  marker: string,
+  seen = "",
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = seen;
+  while (!text.includes(marker)) {
+    const { done, value } = await within(reader.read(), `"${marker}" from the gateway`);
+    if (done) throw new Error(`stream ended before "${marker}"; got ${JSON.stringify(text)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
 }
