@@ -11,7 +11,7 @@
 
 import { createOperator, type Operator } from "./admin/operator.ts";
 import { handleAdmin } from "./admin/routes.ts";
-import { presentedKey, sha256Hex } from "./auth/secrets.ts";
+import { presentedKey, sha256Hex } from "./crypto/digest.ts";
 import { DEFAULT_PROBE_SECONDS } from "./config/defaults.ts";
 import type { Account, Config } from "./config/types.ts";
 import { ACCOUNT_HEADER, type AttemptRecord, type ProxyContext } from "./failover/proxy.ts";
@@ -25,7 +25,7 @@ import { ResponseOwners } from "./responses/owners.ts";
 import { type Plan, planAttempts } from "./scheduling/scheduler.ts";
 import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
-import { FileChangeSentinel } from "./state/file_change_sentinel.ts";
+import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
 import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
 import { planUsageInjection } from "./usage/stream_options.ts";
 import { Pool, type PoolOptions } from "./pool/pool.ts";

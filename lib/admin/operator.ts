@@ -9,7 +9,7 @@
  * @module
  */
 
-import { constantTimeEqual, presentedKey, sha256Hex } from "../auth/secrets.ts";
+import { constantTimeEqual, presentedKey, sha256Hex } from "../crypto/digest.ts";
 import type { Config } from "../config/types.ts";
 import { LiveHub } from "../dashboard/live.ts";
 import { DASHBOARD_HTML } from "../dashboard/page.ts";

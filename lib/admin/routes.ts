@@ -7,7 +7,7 @@
  */
 
 import type { Account } from "../config/types.ts";
-import { constantTimeEqual, presentedKey, sha256Hex } from "../auth/secrets.ts";
+import { constantTimeEqual, presentedKey, sha256Hex } from "../crypto/digest.ts";
 import { errorResponse } from "../http/errors.ts";
 import type { AccountStateStore } from "../state/account_state.ts";
 import { type QuotaBook, type QuotaView, quotaView } from "../quota/snapshots.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import { ROOT, withLockRetry } from "../kv/store.ts";
 
 /** How long a lease lives without renewal. */
 export const LEASE_MS = 60_000;

@@ -21,12 +21,12 @@
  * @module
  */
 
-import { sha256Hex } from "../auth/secrets.ts";
+import { sha256Hex } from "../crypto/digest.ts";
 import { ConfigError } from "../config/errors.ts";
 import { Fields } from "../config/fields.ts";
 import type { Account, Config, Group, Platform } from "../config/types.ts";
 import { readAccount, readGroup, readId } from "../config/validate.ts";
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import { ROOT, withLockRetry } from "../kv/store.ts";
 import type { Sealed, SecretBox } from "../crypto/secret_box.ts";
 
 /** Where an entry came from. */

@@ -17,7 +17,7 @@
 import { errorRulesFromBody } from "../config/error_rules.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { ErrorRule } from "../config/types.ts";
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import { ROOT, withLockRetry } from "../kv/store.ts";
 import type { Source } from "./directory.ts";
 
 /** The KV key holding rules set through the management API. */

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { sha256Hex } from "../auth/secrets.ts";
+import { sha256Hex } from "../crypto/digest.ts";
 import type { Account } from "../config/types.ts";
 import type { AccountEffect } from "../failover/classify.ts";
 import { requestRefresh, type TokenSet } from "./refresh_client.ts";

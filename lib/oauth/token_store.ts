@@ -12,8 +12,8 @@
  * @module
  */
 
-import { sha256Hex } from "../auth/secrets.ts";
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import { sha256Hex } from "../crypto/digest.ts";
+import { ROOT, withLockRetry } from "../kv/store.ts";
 import type { Sealed, SecretBox } from "../crypto/secret_box.ts";
 import type { TokenSet } from "./refresh_client.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import { ROOT, withLockRetry } from "../kv/store.ts";
 
 /** One failed attempt that moved a request on (or ended it). */
 export interface FailoverEvent {

@@ -13,7 +13,7 @@
 
 import type { Account } from "../config/types.ts";
 import { type QuotaWindow, quotaWindows } from "../failover/reset_time.ts";
-import { ROOT } from "../state/kv.ts";
+import { ROOT } from "../kv/store.ts";
 
 /** Least time between two KV writes of one account's snapshot. */
 export const QUOTA_WRITE_INTERVAL_MS = 30_000;

@@ -20,7 +20,7 @@
  */
 
 import { isSafeId } from "../config/path_patterns.ts";
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import { ROOT, withLockRetry } from "../kv/store.ts";
 
 /** How long a response's creator is remembered: OpenAI's default retention of stored responses. */
 export const RESPONSE_OWNER_TTL_MS = 30 * 24 * 3600_000;

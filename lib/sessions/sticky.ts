@@ -16,8 +16,8 @@
  */
 
 import type { Account } from "../config/types.ts";
-import { sha256Hex } from "../auth/secrets.ts";
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import { sha256Hex } from "../crypto/digest.ts";
+import { ROOT, withLockRetry } from "../kv/store.ts";
 
 /** How long a binding lives without use. */
 export const SESSION_TTL_MS = 3600_000;

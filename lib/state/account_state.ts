@@ -24,9 +24,9 @@
 
 import { DEFAULT_PROBE_SECONDS } from "../config/defaults.ts";
 import type { AccountEffect, CooldownReason } from "../failover/classify.ts";
-import { CoalescedRead } from "./coalesced_read.ts";
-import type { FileChangeSentinel } from "./file_change_sentinel.ts";
-import { ROOT, withLockRetry } from "./kv.ts";
+import { CoalescedRead } from "../kv/coalesced_read.ts";
+import type { FileChangeSentinel } from "../kv/file_change_sentinel.ts";
+import { ROOT, withLockRetry } from "../kv/store.ts";
 import { type DisabledRecord, nextProbeAt, nextProbeWait, probeVerdict } from "./probes.ts";
 
 /** Extra lifetime for cooldown records past their `until`, for garbage collection only. */

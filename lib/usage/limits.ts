@@ -16,7 +16,7 @@
  */
 
 import type { KeyInfo } from "../directory/directory.ts";
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import { ROOT, withLockRetry } from "../kv/store.ts";
 import { type UsageRecorder, utcDay } from "./recorder.ts";
 
 /** Why a request is refused, and when to come back. */

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import { ROOT, withLockRetry } from "../kv/store.ts";
 import type { TokenUsage } from "./extract.ts";
 
 /** One request's usage. */

@@ -9,9 +9,9 @@
  * @module
  */
 
-import { ConfigError } from "../config/errors.ts";
-import type { Fields } from "../config/fields.ts";
-import type { OAuthSettings, Platform } from "../config/types.ts";
+import { ConfigError } from "./errors.ts";
+import type { Fields } from "./fields.ts";
+import type { OAuthSettings, Platform } from "./types.ts";
 
 /** Public OAuth client of each platform's CLI, and where an account's API lives. */
 export const OAUTH_DEFAULTS: Readonly<
