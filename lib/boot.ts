@@ -7,9 +7,9 @@
  */
 
 import { ConfigLoadError, loadConfig } from "./config/load.ts";
-import { createGateway, type Gateway } from "./gateway.ts";
+import { createGateway, type Gateway } from "./app.ts";
 import { type Env, errorLine, exitWith, type ListenAddress, processEnv } from "./listen.ts";
-import { configureLogging, flushLogs } from "./observe/logging.ts";
+import { configureLogging, flushLogs } from "./log.ts";
 import { openStore, StoreOpenError } from "./kv/store.ts";
 import { PoolSetupError } from "./pool/pool.ts";
 

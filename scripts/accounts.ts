@@ -21,9 +21,9 @@ import {
   ImportError,
   parseClaudeCredentials,
   parseCodexAuth,
-} from "../lib/oauth/import.ts";
-import { TokenStore } from "../lib/oauth/token_store.ts";
-import { AccountStateStore } from "../lib/state/account_state.ts";
+} from "../lib/accounts/oauth/import.ts";
+import { TokenStore } from "../lib/accounts/oauth/token_store.ts";
+import { AccountStateStore } from "../lib/accounts/health.ts";
 import { openStore } from "../lib/kv/store.ts";
 
 const USAGE = "usage: deno task accounts import-codex|import-claude [path] [--id ID] [--print]";

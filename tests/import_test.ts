@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import { ImportError, parseClaudeCredentials, parseCodexAuth } from "../lib/oauth/import.ts";
+import {
+  ImportError,
+  parseClaudeCredentials,
+  parseCodexAuth,
+} from "../lib/accounts/oauth/import.ts";
 import { configDoc, post, serveGateway, tempKvPath, TEST_SECRET } from "./support/pool_harness.ts";
 
 /** A JWT-shaped token (unsigned) with the given claims. */

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
 import { PoolSetupError } from "../lib/pool/pool.ts";
 import { validateConfig } from "../lib/config/validate.ts";
-import { createGateway } from "../lib/gateway.ts";
-import { mergeBetas } from "../lib/oauth/headers.ts";
+import { createGateway } from "../lib/app.ts";
+import { mergeBetas } from "../lib/providers/oauth_headers.ts";
 import { SecretBox } from "../lib/crypto/secret_box.ts";
 import {
   adminAccounts,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import { sessionKeyOf } from "../lib/sessions/sticky.ts";
+import { sessionKeyOf } from "../lib/accounts/sessions.ts";
 import { configDoc, post, serveGateway, tempKvPath } from "./support/pool_harness.ts";
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));

@@ -11,22 +11,22 @@
 
 import { constantTimeEqual, presentedKey, sha256Hex } from "../crypto/digest.ts";
 import type { Config } from "../config/types.ts";
-import { LiveHub } from "../dashboard/live.ts";
-import { DASHBOARD_HTML } from "../dashboard/page.ts";
-import { type DashboardSnapshot, dashboardSnapshot } from "../dashboard/snapshot.ts";
-import { Directory, DIRECTORY_GENERATION_KEY } from "../directory/directory.ts";
-import { ERROR_RULES_KEY, ErrorRuleStore } from "../directory/error_rules.ts";
+import { LiveHub } from "../observe/live_hub.ts";
+import { DASHBOARD_HTML } from "../routes/dashboard/page.ts";
+import { type DashboardSnapshot, dashboardSnapshot } from "../routes/dashboard/snapshot.ts";
+import { Directory, DIRECTORY_GENERATION_KEY } from "../accounts/directory.ts";
+import { ERROR_RULES_KEY, ErrorRuleStore } from "../failover/rule_store.ts";
 import { SecretBox } from "../crypto/secret_box.ts";
 import { errorResponse } from "../http/errors.ts";
-import { GatewayMetrics } from "../metrics/metrics.ts";
+import { GatewayMetrics } from "../observe/metrics.ts";
 import { FailoverLog } from "../observe/failover_log.ts";
 import { RequestObserver } from "../observe/request_observer.ts";
 import type { RequestLogger } from "../observe/request_log.ts";
-import type { AccountStateStore } from "../state/account_state.ts";
+import type { AccountStateStore } from "../accounts/health.ts";
 import { KeyLimits } from "../usage/limits.ts";
 import { UsageRecorder } from "../usage/recorder.ts";
-import type { QuotaBook } from "../quota/snapshots.ts";
-import { accountRows, handleManagement } from "./management.ts";
+import type { QuotaBook } from "../accounts/quota.ts";
+import { accountRows, handleManagement } from "../routes/admin/management.ts";
 
 /** What the operator layer is built from. */
 export interface OperatorOptions {

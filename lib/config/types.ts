@@ -61,7 +61,7 @@ export interface Account {
   concurrency?: number;
 }
 
-/** An OAuth account's tokens and token endpoint (see `lib/oauth/`). */
+/** An OAuth account's tokens and token endpoint (see `lib/accounts/oauth/`). */
 export interface OAuthSettings {
   /** Access token from the config; empty when the tokens live only in KV (imported). */
   accessToken: string;
@@ -84,7 +84,7 @@ export interface Group {
   avoidAbovePercent?: number;
   /**
    * Paths forwarded besides the inference endpoints, for every method: exact
-   * (`/v1/files`) or a subtree (`/v1/files/*`). See `lib/providers/inference_paths.ts`.
+   * (`/v1/files`) or a subtree (`/v1/files/*`). See `lib/protocols/inference_paths.ts`.
    */
   allowPaths?: string[];
 }

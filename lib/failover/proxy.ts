@@ -8,7 +8,7 @@
  * A request may carry the half-open probe of a disabled account: that account
  * goes first, does not count against `maxSwitches`, and moves on after any
  * error, so the client never pays for a failed probe; its answer settles the
- * probe (`lib/state/probes.ts`) instead of the usual account effect.
+ * probe (`lib/accounts/probes.ts`) instead of the usual account effect.
  *
  * @module
  */
@@ -19,8 +19,8 @@ import { errorResponse, type Surface } from "../http/errors.ts";
 import { forwardableRequestHeaders, forwardableResponseHeaders } from "../http/headers.ts";
 import type { Route } from "../providers/routing.ts";
 import { upstreamUrl } from "../providers/routing.ts";
-import type { AccountStateStore } from "../state/account_state.ts";
-import { withAttemptSpan } from "../observe/tracing.ts";
+import type { AccountStateStore } from "../accounts/health.ts";
+import { withAttemptSpan } from "./attempt_span.ts";
 import { type AttemptResult, sendAttempt } from "./attempt.ts";
 import { blastKind, BlastRadius } from "./blast_radius.ts";
 import {
@@ -91,9 +91,9 @@ export interface ProxyRequest {
   accounts: readonly Account[];
   /** Filled in as attempts happen. */
   attempts: AttemptRecord[];
-  /** The body for one account, when it differs per account (see `lib/usage/stream_options.ts`). */
+  /** The body for one account, when it differs per account (see `lib/protocols/chat/usage_injection.ts`). */
   bodyFor?: (account: Account) => Uint8Array<ArrayBuffer> | null;
-  /** The request body's `model`, read lazily (`lib/http/request_model.ts`). */
+  /** The request body's `model`, read lazily (`lib/protocols/request_model.ts`). */
   model?: () => string | undefined;
   /** The claimed half-open probe of a disabled account among `accounts` (tried first). */
   probe?: { accountId: string; claim: string };

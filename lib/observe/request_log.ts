@@ -6,7 +6,7 @@
  * go in; never keys, tokens or bodies.
  *
  * Lines go through `@logtape/logtape` (category `switchyard.request`); the
- * entry point sets up JSON lines on stdout (see `lib/observe/logging.ts`).
+ * entry point sets up JSON lines on stdout (see `lib/log.ts`).
  *
  * @module
  */

@@ -11,9 +11,9 @@
 
 import { ACCOUNT_HEADER, type AttemptRecord } from "../failover/proxy.ts";
 import type { Surface } from "../http/errors.ts";
-import type { LiveHub } from "../dashboard/live.ts";
+import type { LiveHub } from "./live_hub.ts";
 import { QUEUED_HEADER } from "../pool/pool.ts";
-import type { GatewayMetrics } from "../metrics/metrics.ts";
+import type { GatewayMetrics } from "./metrics.ts";
 import type { TokenUsage } from "../usage/extract.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { type BodyEnd, tapBody, type TapResult } from "../usage/tap.ts";

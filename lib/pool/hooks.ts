@@ -9,7 +9,7 @@
 
 import type { Account } from "../config/types.ts";
 import type { AccountEffect } from "../failover/classify.ts";
-import type { Slot } from "../concurrency/leases.ts";
+import type { Slot } from "../leases/slots.ts";
 
 /** Whether an account's credential went on the request. */
 export type AuthorizeResult =

@@ -19,7 +19,7 @@
  */
 
 import type { Account, ClientKey, Config, Group } from "../config/types.ts";
-import { type Slot, SlotLeases } from "../concurrency/leases.ts";
+import { type Slot, SlotLeases } from "../leases/slots.ts";
 import {
   ACCOUNT_HEADER,
   forwardWithFailover,
@@ -29,11 +29,11 @@ import {
 import { errorResponse, type Surface } from "../http/errors.ts";
 import { onResponseEnd } from "../http/observed_stream.ts";
 import { MIN_SECRET_LENGTH, SecretBox } from "../crypto/secret_box.ts";
-import { applyOAuthHeaders } from "../oauth/headers.ts";
-import { OAuthManager } from "../oauth/manager.ts";
-import { TokenStore } from "../oauth/token_store.ts";
-import { QuotaBook } from "../quota/snapshots.ts";
-import { bindFirst, SessionBindings, sessionKeyOf } from "../sessions/sticky.ts";
+import { applyOAuthHeaders } from "../providers/oauth_headers.ts";
+import { OAuthManager } from "../accounts/oauth/manager.ts";
+import { TokenStore } from "../accounts/oauth/token_store.ts";
+import { QuotaBook } from "../accounts/quota.ts";
+import { bindFirst, SessionBindings, sessionKeyOf } from "../accounts/sessions.ts";
 import type { ProxyHooks } from "./hooks.ts";
 
 /** What the pool needs of a client key (config or API-created). */

@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { KeyInfo } from "../directory/directory.ts";
+import type { KeyInfo } from "../accounts/directory.ts";
 import { ROOT, withLockRetry } from "../kv/store.ts";
 import { type UsageRecorder, utcDay } from "./recorder.ts";
 

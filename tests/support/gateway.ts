@@ -7,10 +7,10 @@
  * @module
  */
 
-import type { AccountView } from "../../lib/admin/routes.ts";
+import type { AccountView } from "../../lib/routes/admin/accounts.ts";
 import type { Config, Platform } from "../../lib/config/types.ts";
 import { validateConfig } from "../../lib/config/validate.ts";
-import { createGateway, type Gateway } from "../../lib/gateway.ts";
+import { createGateway, type Gateway } from "../../lib/app.ts";
 import type { RequestLogEntry } from "../../lib/observe/request_log.ts";
 import { within } from "./async.ts";
 

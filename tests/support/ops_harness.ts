@@ -9,7 +9,7 @@ import {
   json as mockJson,
   startMockUpstream,
 } from "../../scripts/support/mock_upstream.ts";
-import { createGateway, type Gateway } from "../../lib/gateway.ts";
+import { createGateway, type Gateway } from "../../lib/app.ts";
 import type { RequestLogEntry } from "../../lib/observe/request_log.ts";
 
 export const ADMIN_TOKEN = "admin-token-for-tests";

@@ -7,7 +7,7 @@
  */
 
 import { validateConfig } from "../../lib/config/validate.ts";
-import { createGateway, type Gateway, type GatewayOptions } from "../../lib/gateway.ts";
+import { createGateway, type Gateway, type GatewayOptions } from "../../lib/app.ts";
 
 /** The secret every test gateway uses. */
 export const TEST_SECRET = "test-secret-0123456789abcdef";
