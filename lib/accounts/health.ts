@@ -23,7 +23,7 @@
  */
 
 import { DEFAULT_PROBE_SECONDS } from "../config/defaults.ts";
-import type { AccountEffect, CooldownReason } from "../failover/classify.ts";
+import type { AccountEffect, CooldownReason } from "./model.ts";
 import { CoalescedRead } from "../kv/coalesced_read.ts";
 import type { FileChangeSentinel } from "../kv/file_change_sentinel.ts";
 import { ROOT, withLockRetry } from "../kv/store.ts";

@@ -9,7 +9,7 @@
  */
 
 import { MAX_PROBE_SECONDS } from "../config/defaults.ts";
-import type { AccountEffect } from "../failover/classify.ts";
+import type { AccountEffect } from "./model.ts";
 
 /** A disabled account's record in KV. */
 export interface DisabledRecord {

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AccountEffect } from "../failover/classify.ts";
+import type { AccountEffect } from "./model.ts";
 import { nextProbeAt, nextProbeWait, type ProbeVerdict, probeVerdict } from "./probes.ts";
 
 const ROWS: [name: string, effect: AccountEffect, verdict: ProbeVerdict][] = [

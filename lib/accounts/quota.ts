@@ -12,7 +12,8 @@
  */
 
 import type { Account } from "../config/types.ts";
-import { type QuotaWindow, quotaWindows } from "../failover/reset_time.ts";
+import type { QuotaWindow } from "./model.ts";
+import { quotaWindows } from "../failover/reset_time.ts";
 import { ROOT } from "../kv/store.ts";
 
 /** Least time between two KV writes of one account's snapshot. */

@@ -5,12 +5,8 @@
 
 import assert from "node:assert/strict";
 import type { FailoverPolicy } from "../config/types.ts";
-import {
-  type AccountEffect,
-  classifyConnectionFailure,
-  classifyResponse,
-  type Outcome,
-} from "./classify.ts";
+import type { AccountEffect } from "../accounts/model.ts";
+import { classifyConnectionFailure, classifyResponse, type Outcome } from "./classify.ts";
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 const SECOND = 1000;

@@ -11,7 +11,8 @@ import { ConfigError } from "../config/errors.ts";
 import { errorRulesFromBody } from "../config/error_rules.ts";
 import type { ErrorRule, FailoverPolicy } from "../config/types.ts";
 import { validateConfig } from "../config/validate.ts";
-import { type AccountEffect, classifyResponse, type Outcome } from "./classify.ts";
+import type { AccountEffect } from "../accounts/model.ts";
+import { classifyResponse, type Outcome } from "./classify.ts";
 import {
   compileErrorRules,
   type ErrorSubject,

@@ -26,7 +26,7 @@
  */
 
 import type { FailoverPolicy } from "../config/types.ts";
-import type { CooldownReason } from "./classify.ts";
+import type { CooldownReason } from "../accounts/model.ts";
 import { announcedReset, errorObject, quotaWindows } from "./reset_time.ts";
 
 /** A model-scoped rest: why, and until when (epoch ms). */

@@ -7,12 +7,8 @@
 import assert from "node:assert/strict";
 import { DEFAULT_FAILOVER } from "../config/defaults.ts";
 import type { FailoverPolicy } from "../config/types.ts";
-import {
-  type AccountEffect,
-  classifyResponse,
-  type Outcome,
-  type RequestFacts,
-} from "./classify.ts";
+import type { AccountEffect } from "../accounts/model.ts";
+import { classifyResponse, type Outcome, type RequestFacts } from "./classify.ts";
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 const SECOND = 1000;

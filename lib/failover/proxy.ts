@@ -38,8 +38,8 @@ import {
 } from "./preamble.ts";
 import { observeStream } from "../http/observed_stream.ts";
 import type { ProxyHooks } from "../pool/hooks.ts";
+import type { AccountEffect } from "../accounts/model.ts";
 import {
-  type AccountEffect,
   CLASSIFY_BODY_LIMIT,
   classifyConnectionFailure,
   classifyResponse,

@@ -8,20 +8,10 @@
  * @module
  */
 
+import type { QuotaWindow } from "../accounts/model.ts";
+
 /** Resets further out than this are treated as garbage rather than obeyed. */
 export const MAX_RESET_HORIZON_MS = 31 * 24 * 3600 * 1000;
-
-/** One quota window as an upstream reports it. */
-export interface QuotaWindow {
-  /** e.g. `codex-primary`, `codex-secondary`, `anthropic-5h`, `anthropic-unified`. */
-  name: string;
-  /** Percent used, 0-100, when the upstream says. */
-  usedPercent?: number;
-  /** When the window resets, epoch ms. */
-  resetAt?: number;
-  /** The window is used up: requests fail until `resetAt`. */
-  exhausted: boolean;
-}
 
 /** `Retry-After` as seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {

@@ -8,7 +8,7 @@
  */
 
 import type { Account } from "../config/types.ts";
-import type { AccountEffect } from "../failover/classify.ts";
+import type { AccountEffect } from "../accounts/model.ts";
 import type { Slot } from "../leases/slots.ts";
 
 /** Whether an account's credential went on the request. */
