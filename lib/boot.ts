@@ -10,7 +10,7 @@ import { ConfigLoadError, loadConfig } from "./config/load.ts";
 import { createGateway, type Gateway } from "./app.ts";
 import { type Env, errorLine, exitWith, type ListenAddress, processEnv } from "./listen.ts";
 import { configureLogging, flushLogs } from "./log.ts";
-import { openStore, StoreOpenError } from "./kv/store.ts";
+import { openStore, StoreOpenError } from "./kv/open.ts";
 import { PoolSetupError } from "./pool/pool.ts";
 
 export { type Env, processEnv };

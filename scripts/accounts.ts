@@ -24,7 +24,7 @@ import {
 } from "../lib/accounts/oauth/import.ts";
 import { TokenStore } from "../lib/accounts/oauth/token_store.ts";
 import { AccountStateStore } from "../lib/accounts/health.ts";
-import { openStore } from "../lib/kv/store.ts";
+import { openStore } from "../lib/kv/open.ts";
 
 const USAGE = "usage: deno task accounts import-codex|import-claude [path] [--id ID] [--print]";
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -26,7 +26,8 @@ import { ConfigError } from "../config/errors.ts";
 import { Fields } from "../config/fields.ts";
 import type { Account, Config, Group, Platform } from "../config/types.ts";
 import { readAccount, readGroup, readId } from "../config/validate.ts";
-import { ROOT, withLockRetry } from "../kv/store.ts";
+import { DIRECTORY_GENERATION_KEY, DIRECTORY_PREFIX, directoryKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
 import type { Sealed, SecretBox } from "../crypto/secret_box.ts";
 
 /** Where an entry came from. */
@@ -65,10 +66,6 @@ export class DirectoryNotFound extends Error {}
 
 /** Account secrets cannot be stored: `SWITCHYARD_SECRET` is not set. */
 export class SecretUnavailable extends Error {}
-
-/** KV key read alongside the account-state generation on every request. */
-export const DIRECTORY_GENERATION_KEY: Deno.KvKey = [ROOT, "dir-generation"];
-const DIR_PREFIX: Deno.KvKey = [ROOT, "dir"];
 
 type Kind = "key" | "account" | "group";
 
@@ -307,7 +304,7 @@ export class Directory {
   // ---- storage ----
 
   #get<T>(kind: Kind, id: string): Promise<Deno.KvEntryMaybe<T>> {
-    return withLockRetry(() => this.kv.get<T>([...DIR_PREFIX, kind, id]));
+    return withLockRetry(() => this.kv.get<T>(directoryKey(kind, id)));
   }
 
   async #write(
@@ -317,7 +314,7 @@ export class Directory {
     value: unknown,
   ): Promise<void> {
     const result = await withLockRetry(() =>
-      this.kv.atomic().check(expected).set([...DIR_PREFIX, kind, id], value)
+      this.kv.atomic().check(expected).set(directoryKey(kind, id), value)
         .set(DIRECTORY_GENERATION_KEY, crypto.randomUUID()).commit()
     );
     if (!result.ok) throw new DirectoryConflict(`${kind} "${id}" was changed concurrently; retry`);
@@ -326,7 +323,7 @@ export class Directory {
 
   /** Deletes an API entry, or writes a tombstone over a config entry. */
   async #remove(kind: Kind, id: string, seeded: boolean): Promise<void> {
-    const key = [...DIR_PREFIX, kind, id];
+    const key = directoryKey(kind, id);
     await withLockRetry(() => {
       const op = this.kv.atomic();
       if (seeded) op.set(key, { deleted: true, at: Date.now() } satisfies Tombstone);
@@ -344,7 +341,7 @@ export class Directory {
     };
     await withLockRetry(async () => {
       for (const map of Object.values(stored)) map.clear();
-      for await (const entry of this.kv.list<unknown>({ prefix: DIR_PREFIX })) {
+      for await (const entry of this.kv.list<unknown>({ prefix: DIRECTORY_PREFIX })) {
         const [, , kind, id] = entry.key as [string, string, Kind, string];
         stored[kind]?.set(id, entry);
       }

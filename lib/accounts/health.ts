@@ -26,7 +26,14 @@ import { DEFAULT_PROBE_SECONDS } from "../config/defaults.ts";
 import type { AccountEffect, CooldownReason } from "./model.ts";
 import { CoalescedRead } from "../kv/coalesced_read.ts";
 import type { FileChangeSentinel } from "../kv/file_change_sentinel.ts";
-import { ROOT, withLockRetry } from "../kv/store.ts";
+import {
+  accountKey,
+  accountModelKey,
+  accountModelsPrefix,
+  ACCOUNTS_PREFIX,
+  GENERATION_KEY,
+} from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
 import { type DisabledRecord, nextProbeAt, nextProbeWait, probeVerdict } from "./probes.ts";
 
 /** Extra lifetime for cooldown records past their `until`, for garbage collection only. */
@@ -91,8 +98,6 @@ export class HealthSnapshot {
 }
 
 const HEALTHY: AccountHealth = Object.freeze({ cooldownUntil: 0, strikes: 0 });
-const GENERATION_KEY: Deno.KvKey = [ROOT, "generation"];
-const ACCOUNT_PREFIX: Deno.KvKey = [ROOT, "account"];
 
 interface CooldownRecord {
   until: number;
@@ -152,12 +157,12 @@ export class AccountStateStore {
   /** Clears cooldown, strikes, disabled (with its probes) and model cooldowns for an account. */
   async reset(accountId: string): Promise<void> {
     const models: Deno.KvKey[] = [];
-    for await (const entry of this.kv.list({ prefix: modelPrefix(accountId) })) {
+    for await (const entry of this.kv.list({ prefix: accountModelsPrefix(accountId) })) {
       models.push(entry.key);
     }
     await this.#commit((op) => {
-      op.delete(key(accountId, "cooldown")).delete(key(accountId, "strikes"))
-        .delete(key(accountId, "disabled"));
+      op.delete(accountKey(accountId, "cooldown")).delete(accountKey(accountId, "strikes"))
+        .delete(accountKey(accountId, "disabled"));
       for (const modelKey of models) op.delete(modelKey);
       return op;
     });
@@ -174,8 +179,8 @@ export class AccountStateStore {
     const probeMs = this.#probeMs();
     const [disabled, cooldown] = await withLockRetry(() =>
       this.kv.getMany<[DisabledRecord, CooldownRecord]>([
-        key(accountId, "disabled"),
-        key(accountId, "cooldown"),
+        accountKey(accountId, "disabled"),
+        accountKey(accountId, "cooldown"),
       ])
     );
     const record = disabled.value;
@@ -188,7 +193,7 @@ export class AccountStateStore {
       probeClaim: claim,
     };
     const result = await withLockRetry(() =>
-      this.kv.atomic().check(disabled).set(key(accountId, "disabled"), claimed)
+      this.kv.atomic().check(disabled).set(accountKey(accountId, "disabled"), claimed)
         .set(GENERATION_KEY, crypto.randomUUID()).commit()
     );
     return result.ok ? claim : undefined;
@@ -211,15 +216,15 @@ export class AccountStateStore {
     if (verdict === "inconclusive") return;
     for (;;) {
       const disabled = await withLockRetry(() =>
-        this.kv.get<DisabledRecord>(key(accountId, "disabled"))
+        this.kv.get<DisabledRecord>(accountKey(accountId, "disabled"))
       );
       const record = disabled.value;
       if (record?.probeClaim !== claim) break;
       const op = this.kv.atomic().check(disabled);
       if (verdict === "restore") {
-        op.delete(key(accountId, "disabled")).delete(key(accountId, "strikes"));
+        op.delete(accountKey(accountId, "disabled")).delete(accountKey(accountId, "strikes"));
       } else if (verdict === "permanent" && effect.kind === "disable") {
-        op.set(key(accountId, "disabled"), disabledRecord(effect.reason, false, now));
+        op.set(accountKey(accountId, "disabled"), disabledRecord(effect.reason, false, now));
       } else {
         const wait = nextProbeWait(record.probeWaitMs ?? this.#probeMs());
         const failed: DisabledRecord = {
@@ -229,7 +234,7 @@ export class AccountStateStore {
           probeAt: now + wait,
           probeWaitMs: wait,
         };
-        op.set(key(accountId, "disabled"), failed);
+        op.set(accountKey(accountId, "disabled"), failed);
       }
       op.set(GENERATION_KEY, crypto.randomUUID());
       if ((await withLockRetry(() => op.commit())).ok) break;
@@ -246,11 +251,11 @@ export class AccountStateStore {
   async #disable(accountId: string, reason: string, temporary: boolean, now: number) {
     for (;;) {
       const disabled = await withLockRetry(() =>
-        this.kv.get<DisabledRecord>(key(accountId, "disabled"))
+        this.kv.get<DisabledRecord>(accountKey(accountId, "disabled"))
       );
       if (disabled.value && (!disabled.value.temporary || temporary)) return;
       const op = this.kv.atomic().check(disabled)
-        .set(key(accountId, "disabled"), disabledRecord(reason, temporary, now))
+        .set(accountKey(accountId, "disabled"), disabledRecord(reason, temporary, now))
         .set(GENERATION_KEY, crypto.randomUUID());
       if ((await withLockRetry(() => op.commit())).ok) return;
     }
@@ -276,14 +281,14 @@ export class AccountStateStore {
     const { reason, until, model } = effect;
     const strike = effect.strike && model === undefined;
     const cooldownKey = model === undefined
-      ? key(accountId, "cooldown")
-      : modelKey(accountId, model);
+      ? accountKey(accountId, "cooldown")
+      : accountModelKey(accountId, model);
     for (;;) {
       const [cooldown, strikes, disabled] = await withLockRetry(() =>
         this.kv.getMany<[CooldownRecord, number, DisabledRecord]>([
           cooldownKey,
-          key(accountId, "strikes"),
-          key(accountId, "disabled"),
+          accountKey(accountId, "strikes"),
+          accountKey(accountId, "disabled"),
         ])
       );
       const longer = cooldown.value !== null && cooldown.value.until >= until;
@@ -293,10 +298,10 @@ export class AccountStateStore {
       if (!longer) this.#setCooldown(op, cooldownKey, until, reason, now);
       if (strike) {
         const count = (strikes.value ?? 0) + 1;
-        op.check(strikes).set(key(accountId, "strikes"), count);
+        op.check(strikes).set(accountKey(accountId, "strikes"), count);
         if (count >= this.forbiddenStrikes() && disabled.value === null) {
           op.check(disabled).set(
-            key(accountId, "disabled"),
+            accountKey(accountId, "disabled"),
             disabledRecord(`${count} consecutive 403 responses`, true, now),
           );
         }
@@ -308,7 +313,7 @@ export class AccountStateStore {
   }
 
   async #clearStrikes(accountId: string): Promise<void> {
-    await this.#commit((op) => op.delete(key(accountId, "strikes")));
+    await this.#commit((op) => op.delete(accountKey(accountId, "strikes")));
   }
 
   #setCooldown(
@@ -350,7 +355,7 @@ export class AccountStateStore {
     if (generation.versionstamp === this.#generation) return this.#snapshot;
     const byAccount = new Map<string, AccountHealth>();
     const models = new Map<string, Map<string, ModelCooldown>>();
-    const entries = this.kv.list<unknown>({ prefix: ACCOUNT_PREFIX });
+    const entries = this.kv.list<unknown>({ prefix: ACCOUNTS_PREFIX });
     for await (const entry of entries) {
       const [, , accountId, field, model] = entry.key as string[];
       const health = byAccount.get(accountId) ?? { cooldownUntil: 0, strikes: 0 };
@@ -374,18 +379,6 @@ export class AccountStateStore {
     this.#generation = generation.versionstamp;
     return this.#snapshot;
   }
-}
-
-function key(accountId: string, field: "cooldown" | "strikes" | "disabled"): Deno.KvKey {
-  return [...ACCOUNT_PREFIX, accountId, field];
-}
-
-function modelPrefix(accountId: string): Deno.KvKey {
-  return [...ACCOUNT_PREFIX, accountId, "model"];
-}
-
-function modelKey(accountId: string, model: string): Deno.KvKey {
-  return [...modelPrefix(accountId), model];
 }
 
 function disabledRecord(reason: string, temporary: boolean, now: number): DisabledRecord {

@@ -14,7 +14,7 @@
 import type { Account } from "../config/types.ts";
 import type { QuotaWindow } from "./model.ts";
 import { quotaWindows } from "../failover/reset_time.ts";
-import { ROOT } from "../kv/store.ts";
+import { QUOTA_PREFIX, quotaKey } from "../kv/keys.ts";
 
 /** Least time between two KV writes of one account's snapshot. */
 export const QUOTA_WRITE_INTERVAL_MS = 30_000;
@@ -31,8 +31,6 @@ export interface QuotaView {
   at: string;
   windows: { name: string; usedPercent?: number; resetAt?: string; exhausted: boolean }[];
 }
-
-const PREFIX: Deno.KvKey = [ROOT, "quota"];
 
 /** Quota snapshots of every account, in memory with throttled KV writes. */
 export class QuotaBook {
@@ -54,7 +52,7 @@ export class QuotaBook {
     const last = this.#written.get(accountId);
     if (last && now - last.at < QUOTA_WRITE_INTERVAL_MS && last.exhausted === exhausted) return;
     this.#written.set(accountId, { at: now, exhausted });
-    this.#track(this.kv.set([...PREFIX, accountId], snapshot, { expireIn: 8 * 24 * 3600_000 }));
+    this.#track(this.kv.set(quotaKey(accountId), snapshot, { expireIn: 8 * 24 * 3600_000 }));
   }
 
   /** The highest used percent among an account's current windows, as this process knows it. */
@@ -90,7 +88,7 @@ export class QuotaBook {
   /** Every account's latest snapshot, from KV and memory, newest wins. */
   async all(): Promise<Map<string, QuotaSnapshot>> {
     const merged = new Map<string, QuotaSnapshot>();
-    for await (const entry of this.kv.list<QuotaSnapshot>({ prefix: PREFIX })) {
+    for await (const entry of this.kv.list<QuotaSnapshot>({ prefix: QUOTA_PREFIX })) {
       merged.set(String(entry.key[2]), entry.value);
     }
     for (const [id, snapshot] of this.#memory) {
@@ -110,7 +108,7 @@ export class QuotaBook {
     if (now - this.#pulledAt < QUOTA_WRITE_INTERVAL_MS) return;
     this.#pulledAt = now;
     this.#track((async () => {
-      for await (const entry of this.kv.list<QuotaSnapshot>({ prefix: PREFIX })) {
+      for await (const entry of this.kv.list<QuotaSnapshot>({ prefix: QUOTA_PREFIX })) {
         const id = String(entry.key[2]);
         const mine = this.#memory.get(id);
         if (!mine || mine.at < entry.value.at) this.#memory.set(id, entry.value);

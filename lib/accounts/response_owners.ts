@@ -20,12 +20,11 @@
  */
 
 import { isSafeId } from "../config/path_patterns.ts";
-import { ROOT, withLockRetry } from "../kv/store.ts";
+import { responseOwnerKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
 
 /** How long a response's creator is remembered: OpenAI's default retention of stored responses. */
 export const RESPONSE_OWNER_TTL_MS = 30 * 24 * 3600_000;
-
-const PREFIX: Deno.KvKey = [ROOT, "response-owner"];
 
 /** Who created a response. */
 export interface ResponseOwner {
@@ -48,7 +47,7 @@ export class ResponseOwners {
     if (!isSafeId(responseId) || this.#writes.has(responseId)) return;
     const owner: ResponseOwner = { key, account, at: Date.now() };
     const write = withLockRetry(() =>
-      this.kv.set([...PREFIX, responseId], owner, { expireIn: RESPONSE_OWNER_TTL_MS })
+      this.kv.set(responseOwnerKey(responseId), owner, { expireIn: RESPONSE_OWNER_TTL_MS })
     ).then(() => {}, (error) =>
       console.error(JSON.stringify({
         level: "error",
@@ -62,7 +61,9 @@ export class ResponseOwners {
   async ownerOf(responseId: string): Promise<ResponseOwner | undefined> {
     if (!isSafeId(responseId)) return undefined;
     await this.#writes.get(responseId);
-    const entry = await withLockRetry(() => this.kv.get<ResponseOwner>([...PREFIX, responseId]));
+    const entry = await withLockRetry(() =>
+      this.kv.get<ResponseOwner>(responseOwnerKey(responseId))
+    );
     const owner = entry.value;
     // KV expiry is lazy: an entry may outlive its expireIn for a while.
     return owner && owner.at + RESPONSE_OWNER_TTL_MS > Date.now() ? owner : undefined;

@@ -17,7 +17,8 @@
 
 import type { Account } from "../config/types.ts";
 import { sha256Hex } from "../crypto/digest.ts";
-import { ROOT, withLockRetry } from "../kv/store.ts";
+import { sessionKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
 
 /** How long a binding lives without use. */
 export const SESSION_TTL_MS = 3600_000;
@@ -101,6 +102,6 @@ export function bindFirst(accounts: readonly Account[], boundId: string | undefi
   return [accounts[index], ...accounts.slice(0, index), ...accounts.slice(index + 1)];
 }
 
-function bindingKey(scope: string, sessionKey: string): Deno.KvKey {
-  return [ROOT, "session", scope, sha256Hex(sessionKey)];
+function bindingKey(scope: string, session: string): Deno.KvKey {
+  return sessionKey(scope, sha256Hex(session));
 }

@@ -17,11 +17,9 @@
 import { errorRulesFromBody } from "../config/error_rules.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { ErrorRule } from "../config/types.ts";
-import { ROOT, withLockRetry } from "../kv/store.ts";
+import { ERROR_RULES_KEY } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
 import type { Source } from "../accounts/directory.ts";
-
-/** The KV key holding rules set through the management API. */
-export const ERROR_RULES_KEY: Deno.KvKey = [ROOT, "error-rules"];
 
 /** A KV value holds at most 64 KiB; this leaves room for the envelope. */
 const MAX_STORED_BYTES = 60_000;

@@ -14,7 +14,8 @@
  * @module
  */
 
-import { ROOT, withLockRetry } from "../kv/store.ts";
+import { slotsKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
 
 /** How long a lease lives without renewal. */
 export const LEASE_MS = 60_000;
@@ -42,13 +43,13 @@ export class SlotLeases {
   async tryAcquire(scope: SlotScope, id: string, limit: number): Promise<Slot | null> {
     const leaseId = crypto.randomUUID();
     for (;;) {
-      const entry = await withLockRetry(() => this.kv.get<LeaseTable>(slotKey(scope, id)));
+      const entry = await withLockRetry(() => this.kv.get<LeaseTable>(slotsKey(scope, id)));
       const now = Date.now();
       const live = liveLeases(entry.value, now);
       if (Object.keys(live).length >= limit) return null;
       live[leaseId] = now + this.#leaseMs;
       const result = await withLockRetry(() =>
-        this.kv.atomic().check(entry).set(slotKey(scope, id), live, {
+        this.kv.atomic().check(entry).set(slotsKey(scope, id), live, {
           expireIn: this.#leaseMs * 2,
         }).commit()
       );
@@ -58,7 +59,7 @@ export class SlotLeases {
 
   /** How many live leases an account or key has (for views and tests). */
   async inUse(scope: SlotScope, id: string): Promise<number> {
-    const entry = await withLockRetry(() => this.kv.get<LeaseTable>(slotKey(scope, id)));
+    const entry = await withLockRetry(() => this.kv.get<LeaseTable>(slotsKey(scope, id)));
     return Object.keys(liveLeases(entry.value, Date.now())).length;
   }
 
@@ -108,12 +109,12 @@ export class SlotLeases {
 
   async #update(scope: SlotScope, id: string, change: (table: LeaseTable) => void): Promise<void> {
     for (;;) {
-      const entry = await withLockRetry(() => this.kv.get<LeaseTable>(slotKey(scope, id)));
+      const entry = await withLockRetry(() => this.kv.get<LeaseTable>(slotsKey(scope, id)));
       const table = liveLeases(entry.value, Date.now());
       change(table);
       const op = this.kv.atomic().check(entry);
-      if (Object.keys(table).length === 0) op.delete(slotKey(scope, id));
-      else op.set(slotKey(scope, id), table, { expireIn: this.#leaseMs * 2 });
+      if (Object.keys(table).length === 0) op.delete(slotsKey(scope, id));
+      else op.set(slotsKey(scope, id), table, { expireIn: this.#leaseMs * 2 });
       const result = await withLockRetry(() => op.commit());
       if (result.ok) return;
     }
@@ -126,8 +127,4 @@ function liveLeases(table: LeaseTable | null, now: number): LeaseTable {
     if (until > now) live[leaseId] = until;
   }
   return live;
-}
-
-function slotKey(scope: SlotScope, id: string): Deno.KvKey {
-  return [ROOT, "slots", scope, id];
 }

@@ -13,7 +13,8 @@
  */
 
 import { sha256Hex } from "../../crypto/digest.ts";
-import { ROOT, withLockRetry } from "../../kv/store.ts";
+import { oauthKey } from "../../kv/keys.ts";
+import { withLockRetry } from "../../kv/retry.ts";
 import type { Sealed, SecretBox } from "../../crypto/secret_box.ts";
 import type { TokenSet } from "./refresh_client.ts";
 
@@ -116,9 +117,9 @@ export class TokenStore {
 }
 
 function tokensKey(accountId: string): Deno.KvKey {
-  return [ROOT, "oauth", accountId, "tokens"];
+  return oauthKey(accountId, "tokens");
 }
 
 function leaseKey(accountId: string): Deno.KvKey {
-  return [ROOT, "oauth", accountId, "lease"];
+  return oauthKey(accountId, "lease");
 }

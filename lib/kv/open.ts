@@ -1,13 +1,10 @@
 /**
- * Opening Deno KV and committing to it safely. Locally KV is a SQLite file
- * that several gateway processes may share, so commits can meet "database is
- * locked" and are retried with a short jittered backoff.
+ * Opening Deno KV from the `SWITCHYARD_KV` setting: a local SQLite file (its
+ * directory created on demand), `:memory:`, a KV Connect URL, or Deno
+ * Deploy's managed KV.
  *
  * @module
  */
-
-/** Every key the gateway writes starts with this, so one KV can hold other data too. */
-export const ROOT = "switchyard";
 
 /** An open store, with the file behind it when it is local. */
 export interface Store {
@@ -58,23 +55,4 @@ async function openStoreAt(setting: string | undefined, onDeploy: boolean): Prom
   const dir = path.replace(/[\\/][^\\/]*$/, "");
   if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
   return { kv: await Deno.openKv(path), filePath: path };
-}
-
-/** Is this a transient SQLite lock error worth retrying? */
-export function isLockError(error: unknown): boolean {
-  return error instanceof Error && /database is locked|SQLITE_BUSY|busy/i.test(error.message);
-}
-
-/** Runs a KV operation, retrying lock errors up to `attempts` times. */
-export async function withLockRetry<T>(operation: () => Promise<T>, attempts = 20): Promise<T> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!isLockError(error) || attempt >= attempts) throw error;
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(200, 2 ** attempt) * Math.random() + 1)
-      );
-    }
-  }
 }
