@@ -7,7 +7,9 @@
  */
 
 import { bootOrExit, closeOnSignals, serveOrExit } from "./lib/boot.ts";
+import { errorResponse } from "./lib/http/errors.ts";
 import { listenFrom, processEnv } from "./lib/listen.ts";
+import { logError } from "./lib/log.ts";
 
 if (import.meta.main) {
   const address = listenFrom(processEnv);
@@ -16,10 +18,8 @@ if (import.meta.main) {
     onListen: ({ hostname, port }) =>
       console.log(`switchyard: listening on http://${hostname}:${port}`),
     onError: (error) => {
-      console.error(JSON.stringify({ level: "error", msg: "unhandled", error: String(error) }));
-      return Response.json({ error: { message: "internal gateway error", type: "server_error" } }, {
-        status: 500,
-      });
+      logError("unhandled", { error: String(error) });
+      return errorResponse("openai", 500, "internal gateway error");
     },
   }, (request) => gateway.fetch(request));
 

@@ -48,6 +48,8 @@ export interface GatewayOptions {
   poolTuning?: PoolOptions["tuning"];
   /** Usage batch flush interval (default 1000 ms). */
   usageFlushMs?: number;
+  /** One OpenTelemetry span per upstream attempt (start-up sets it from `OTEL_DENO=true`). */
+  tracing?: boolean;
 }
 
 /** A running gateway. */
@@ -101,6 +103,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     touch: (accountId) => clock.touch(accountId),
     hooks: pool.hooks,
     errorRules: () => ops.errorRules.rules(),
+    tracing: options.tracing,
   };
 
   async function handleApi(request: Request, url: URL): Promise<Response> {

@@ -1,5 +1,7 @@
 /**
  * Start-up from the environment: load the config, open KV, build the gateway.
+ * The environment is read here (and in `listen.ts`) only; everything below
+ * gets its settings as values.
  * Shared by `main.ts` (which calls `Deno.serve`) and `lib/serve.ts` (the
  * `export default { fetch }` module for `deno serve --parallel`).
  *
@@ -10,6 +12,7 @@ import { ConfigLoadError, loadConfig } from "./config/load.ts";
 import { createGateway, type Gateway } from "./app.ts";
 import { type Env, errorLine, exitWith, type ListenAddress, processEnv } from "./listen.ts";
 import { configureLogging, flushLogs } from "./log.ts";
+import { requestLogger } from "./observe/request_log.ts";
 import { openStore, StoreOpenError } from "./kv/open.ts";
 import { PoolSetupError } from "./pool/pool.ts";
 
@@ -21,7 +24,7 @@ export { type Env, processEnv };
  */
 export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
   try {
-    await configureLogging(env);
+    await configureLogging(env("SWITCHYARD_LOG"));
     const config = await loadConfig(env);
     const store = await openStore(env("SWITCHYARD_KV"), env("DENO_DEPLOYMENT_ID") !== undefined);
     return await createGateway({
@@ -31,6 +34,8 @@ export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
       adminToken: env("SWITCHYARD_ADMIN_TOKEN") || undefined,
       metricsToken: env("SWITCHYARD_METRICS_TOKEN") || undefined,
       secret: env("SWITCHYARD_SECRET") || undefined,
+      logger: requestLogger(env("SWITCHYARD_LOG") !== "off"),
+      tracing: env("OTEL_DENO") === "true",
     });
   } catch (error) {
     if (

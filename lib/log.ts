@@ -1,12 +1,17 @@
 /**
- * Log output for the whole process, through `@logtape/logtape`: JSON lines on
- * stdout, one object per record with its properties at the top level. The
- * gateway's modules only call `getLogger(...)`; nothing is printed until the
- * process entry point calls {@linkcode configureLogging}, so tests and
- * embedders stay quiet unless they opt in.
+ * The gateway's one logger module.
  *
- * `SWITCHYARD_LOG=off` turns request logs off; `SWITCHYARD_LOG=debug|info|warning|error`
- * sets the lowest level printed (default `info`).
+ * - Request lines go through `@logtape/logtape`: JSON lines on stdout, one
+ *   object per record with its properties at the top level. Nothing is
+ *   printed until the process entry point calls {@linkcode configureLogging},
+ *   so tests and embedders stay quiet unless they opt in.
+ *   `SWITCHYARD_LOG=off` turns request logs off;
+ *   `SWITCHYARD_LOG=debug|info|warning|error` sets the lowest level printed
+ *   (default `info`).
+ * - Failures off the response path (a KV write that failed, a snapshot that
+ *   could not be built) go to stderr as one JSON line each through
+ *   {@linkcode logError}: `{"level":"error","msg":...}` plus ids, never a
+ *   secret.
  *
  * @module
  */
@@ -15,15 +20,15 @@ import {
   configure,
   dispose,
   getJsonLinesFormatter,
+  getLogger,
   getStreamSink,
   type LogLevel,
 } from "@logtape/logtape";
 
 const LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warning", "error", "fatal"];
 
-/** Sets up JSON-lines logging on stdout from the environment. */
-export async function configureLogging(env: (name: string) => string | undefined): Promise<void> {
-  const setting = env("SWITCHYARD_LOG") ?? "info";
+/** Sets up JSON-lines logging on stdout from the `SWITCHYARD_LOG` setting. */
+export async function configureLogging(setting = "info"): Promise<void> {
   if (setting === "off") return;
   const level = LEVELS.includes(setting as LogLevel) ? setting as LogLevel : "info";
   await configure({
@@ -47,4 +52,22 @@ export async function configureLogging(env: (name: string) => string | undefined
 /** Writes out buffered log lines; call before the process exits. */
 export async function flushLogs(): Promise<void> {
   await dispose();
+}
+
+/** One JSON line on stderr for a failure off the response path: `msg` plus `fields` (ids only). */
+export function logError(msg: string, fields: Record<string, unknown> = {}): void {
+  console.error(JSON.stringify({ level: "error", msg, ...fields }));
+}
+
+/** A `catch` handler that logs `msg` with the error: `promise.catch(logFailure("..."))`. */
+export function logFailure(msg: string): (error: unknown) => void {
+  return (error) => logError(msg, { error: String(error) });
+}
+
+/** Writes one info record under `switchyard.<category>`; a no-op until logging is configured. */
+export function infoLogger(
+  category: string,
+): (message: string, properties: Record<string, unknown>) => void {
+  const logger = getLogger(["switchyard", category]);
+  return (message, properties) => logger.info(message, properties);
 }

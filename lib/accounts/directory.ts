@@ -28,6 +28,7 @@ import type { Account, Config, Group, Platform } from "../config/types.ts";
 import { readAccount, readGroup, readId } from "../config/validate.ts";
 import { DIRECTORY_GENERATION_KEY, DIRECTORY_PREFIX, directoryKey } from "../kv/keys.ts";
 import { withLockRetry } from "../kv/retry.ts";
+import { logError } from "../log.ts";
 import type { Sealed, SecretBox } from "../crypto/secret_box.ts";
 
 /** Where an entry came from. */
@@ -463,5 +464,5 @@ const reported = new Set<string>();
 function reportOnce(message: string): void {
   if (reported.has(message)) return;
   reported.add(message);
-  console.error(JSON.stringify({ level: "error", msg: message }));
+  logError(message);
 }

@@ -22,6 +22,7 @@
 import { isSafeId } from "../config/path_patterns.ts";
 import { responseOwnerKey } from "../kv/keys.ts";
 import { withLockRetry } from "../kv/retry.ts";
+import { logFailure } from "../log.ts";
 
 /** How long a response's creator is remembered: OpenAI's default retention of stored responses. */
 export const RESPONSE_OWNER_TTL_MS = 30 * 24 * 3600_000;
@@ -48,12 +49,8 @@ export class ResponseOwners {
     const owner: ResponseOwner = { key, account, at: Date.now() };
     const write = withLockRetry(() =>
       this.kv.set(responseOwnerKey(responseId), owner, { expireIn: RESPONSE_OWNER_TTL_MS })
-    ).then(() => {}, (error) =>
-      console.error(JSON.stringify({
-        level: "error",
-        msg: "response owner write failed",
-        error: String(error),
-      }))).finally(() => this.#writes.delete(responseId));
+    ).then(() => {}, logFailure("response owner write failed"))
+      .finally(() => this.#writes.delete(responseId));
     this.#writes.set(responseId, write);
   }
 

@@ -4,8 +4,8 @@
  * `@opentelemetry/api` to its exporter. The gateway adds one
  * `switchyard.attempt` span per upstream attempt, as a child of the request
  * span and the parent of that attempt's `fetch` span, carrying the account id,
- * the attempt number and the upstream status. Without `OTEL_DENO` the API is a
- * no-op and this costs next to nothing.
+ * the attempt number and the upstream status. Without `OTEL_DENO` the loop
+ * does not call it, and the API would be a no-op anyway.
  *
  * @module
  */
@@ -14,22 +14,17 @@ import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { AttemptResult } from "./attempt.ts";
 
 const tracer = trace.getTracer("switchyard");
-/** Deno wires the API to an exporter only under `OTEL_DENO=true`; otherwise spans are skipped. */
-const TRACING = (() => {
-  try {
-    return Deno.env.get("OTEL_DENO") === "true";
-  } catch {
-    return false;
-  }
-})();
 
-/** Runs one upstream attempt inside a `switchyard.attempt` span. */
+/**
+ * Runs one upstream attempt inside a `switchyard.attempt` span. Deno wires the
+ * API to an exporter only under `OTEL_DENO=true`, so start-up reads that
+ * setting and the loop calls this only then (see `lib/boot.ts`).
+ */
 export function withAttemptSpan(
   accountId: string,
   attempt: number,
   send: () => Promise<AttemptResult>,
 ): Promise<AttemptResult> {
-  if (!TRACING) return send();
   return tracer.startActiveSpan(
     "switchyard.attempt",
     {

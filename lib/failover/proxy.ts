@@ -20,6 +20,7 @@ import { forwardableRequestHeaders, forwardableResponseHeaders } from "../http/h
 import type { Route } from "../providers/routing.ts";
 import { upstreamUrl } from "../providers/routing.ts";
 import type { AccountStateStore } from "../accounts/health.ts";
+import { logFailure } from "../log.ts";
 import { withAttemptSpan } from "./attempt_span.ts";
 import { type AttemptResult, sendAttempt } from "./attempt.ts";
 import { blastKind, BlastRadius } from "./blast_radius.ts";
@@ -79,6 +80,8 @@ export interface ProxyContext {
   hooks?: ProxyHooks;
   /** The operator's error rules as of now (config or management API); none when absent. */
   errorRules?(): readonly ErrorRule[];
+  /** Wrap each attempt in an OpenTelemetry span (`OTEL_DENO=true`). */
+  tracing?: boolean;
 }
 
 /** One client request, ready to forward. */
@@ -339,7 +342,7 @@ async function sendWithCredential(
       (job.route.provider.authorize(headers, account, context.credentialFor(account)),
         { ok: true as const });
     if (!auth.ok) return auth;
-    const result = await withAttemptSpan(account.id, attemptNumber, () =>
+    const attempt = () =>
       sendAttempt(
         {
           url: upstreamUrl(account, job.route.upstreamPath, job.url.search),
@@ -349,7 +352,10 @@ async function sendWithCredential(
         },
         context.policy.headersTimeoutSeconds * 1000,
         job.request.signal,
-      ));
+      );
+    const result = context.tracing
+      ? await withAttemptSpan(account.id, attemptNumber, attempt)
+      : await attempt();
     return { ok: true as const, token: auth.token, result };
   };
 
@@ -498,8 +504,4 @@ function facts(job: ProxyRequest, account: Account): RequestFacts {
   return { model: job.model?.(), oauth: account.oauth !== undefined };
 }
 
-function reportStateError(error: unknown): void {
-  console.error(
-    JSON.stringify({ level: "error", msg: "account state write failed", error: String(error) }),
-  );
-}
+const reportStateError = logFailure("account state write failed");

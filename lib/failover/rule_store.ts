@@ -19,6 +19,7 @@ import { ConfigError } from "../config/errors.ts";
 import type { ErrorRule } from "../config/types.ts";
 import { ERROR_RULES_KEY } from "../kv/keys.ts";
 import { withLockRetry } from "../kv/retry.ts";
+import { logError } from "../log.ts";
 import type { Source } from "../accounts/directory.ts";
 
 /** A KV value holds at most 64 KiB; this leaves room for the envelope. */
@@ -111,11 +112,9 @@ export class ErrorRuleStore {
         errorRules,
       };
     } catch (error) {
-      console.error(JSON.stringify({
-        level: "error",
-        msg: "stored error rules are invalid; using the config's",
+      logError("stored error rules are invalid; using the config's", {
         error: String(error instanceof Error ? error.message : error),
-      }));
+      });
       this.#view = { source: "config", errorRules: this.seed };
     }
   }

@@ -16,6 +16,7 @@
 
 import { slotsKey } from "../kv/keys.ts";
 import { withLockRetry } from "../kv/retry.ts";
+import { logFailure } from "../log.ts";
 
 /** How long a lease lives without renewal. */
 export const LEASE_MS = 60_000;
@@ -95,13 +96,7 @@ export class SlotLeases {
         clearInterval(renew);
         await this.#update(scope, id, (table) => {
           delete table[leaseId];
-        }).catch((error) =>
-          console.error(JSON.stringify({
-            level: "error",
-            msg: "slot release failed; the lease will expire",
-            error: String(error),
-          }))
-        );
+        }).catch(logFailure("slot release failed; the lease will expire"));
         for (const wake of [...this.#waiters]) wake();
       },
     };

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { logError } from "../log.ts";
+
 const encoder = new TextEncoder();
 
 /** Fans snapshots out to SSE subscribers. */
@@ -103,9 +105,7 @@ export class LiveHub {
     try {
       text = JSON.stringify(await this.snapshot());
     } catch (error) {
-      console.error(
-        JSON.stringify({ level: "error", msg: "dashboard snapshot failed", error: String(error) }),
-      );
+      logError("dashboard snapshot failed", { error: String(error) });
       return;
     }
     if (text === this.#last) return;

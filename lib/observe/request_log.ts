@@ -11,7 +11,7 @@
  * @module
  */
 
-import { getLogger } from "@logtape/logtape";
+import { infoLogger } from "../log.ts";
 import type { AttemptRecord } from "../failover/proxy.ts";
 import type { TokenUsage } from "../usage/extract.ts";
 
@@ -39,9 +39,9 @@ export interface RequestLogEntry {
 /** Receives one entry per request. */
 export type RequestLogger = (entry: RequestLogEntry) => void;
 
-/** Logs through logtape; `enabled = false` (or `SWITCHYARD_LOG=off`) silences request lines. */
-export function requestLogger(enabled = Deno.env.get("SWITCHYARD_LOG") !== "off"): RequestLogger {
+/** Logs through logtape (category `switchyard.request`); `enabled = false` silences request lines. */
+export function requestLogger(enabled = true): RequestLogger {
   if (!enabled) return () => {};
-  const logger = getLogger(["switchyard", "request"]);
-  return (entry) => logger.info("request", { ...entry });
+  const info = infoLogger("request");
+  return (entry) => info("request", { ...entry });
 }

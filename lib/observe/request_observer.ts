@@ -17,6 +17,7 @@ import type { GatewayMetrics } from "./metrics.ts";
 import type { TokenUsage } from "../usage/extract.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { type BodyEnd, tapBody, type TapResult } from "../usage/tap.ts";
+import { logFailure } from "../log.ts";
 import type { FailoverEvent, FailoverLog } from "./failover_log.ts";
 import type { RequestLogger } from "./request_log.ts";
 
@@ -202,8 +203,4 @@ function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
-function reportError(error: unknown): void {
-  console.error(
-    JSON.stringify({ level: "error", msg: "failover log write failed", error: String(error) }),
-  );
-}
+const reportError = logFailure("failover log write failed");

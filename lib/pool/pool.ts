@@ -34,6 +34,7 @@ import { OAuthManager } from "../accounts/oauth/manager.ts";
 import { TokenStore } from "../accounts/oauth/token_store.ts";
 import { QuotaBook } from "../accounts/quota.ts";
 import { bindFirst, SessionBindings, sessionKeyOf } from "../accounts/sessions.ts";
+import { logFailure } from "../log.ts";
 import type { ProxyHooks } from "./hooks.ts";
 
 /** What the pool needs of a client key (config or API-created). */
@@ -153,12 +154,8 @@ export class Pool {
     const bind = async (response: Response) => {
       const served = response.headers.get(ACCOUNT_HEADER);
       if (!sessionKey || !served || response.status >= 400) return;
-      await this.sessions.served(scope, sessionKey, served, binding).catch((error) =>
-        console.error(JSON.stringify({
-          level: "error",
-          msg: "session binding failed",
-          error: String(error),
-        }))
+      await this.sessions.served(scope, sessionKey, served, binding).catch(
+        logFailure("session binding failed"),
       );
     };
     if (!limited) {

@@ -16,6 +16,7 @@
 
 import { keyTokensKey, usageDayPrefix, usageKey } from "../kv/keys.ts";
 import { withLockRetry } from "../kv/retry.ts";
+import { logFailure } from "../log.ts";
 import type { TokenUsage } from "./extract.ts";
 
 /** One request's usage. */
@@ -208,8 +209,4 @@ export function daysBetween(from: string, to: string): string[] {
   return days;
 }
 
-function reportFlushError(error: unknown): void {
-  console.error(
-    JSON.stringify({ level: "error", msg: "usage flush failed", error: String(error) }),
-  );
-}
+const reportFlushError = logFailure("usage flush failed");

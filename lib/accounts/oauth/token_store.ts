@@ -15,6 +15,7 @@
 import { sha256Hex } from "../../crypto/digest.ts";
 import { oauthKey } from "../../kv/keys.ts";
 import { withLockRetry } from "../../kv/retry.ts";
+import { logError } from "../../log.ts";
 import type { Sealed, SecretBox } from "../../crypto/secret_box.ts";
 import type { TokenSet } from "./refresh_client.ts";
 
@@ -61,11 +62,9 @@ export class TokenStore {
       const tokens = JSON.parse(await this.box.open(record.sealed, accountId)) as TokenSet;
       return { kind: "tokens", tokens, versionstamp: entry.versionstamp };
     } catch {
-      console.error(JSON.stringify({
-        level: "error",
-        msg: "stored OAuth tokens do not decrypt (SWITCHYARD_SECRET changed?)",
+      logError("stored OAuth tokens do not decrypt (SWITCHYARD_SECRET changed?)", {
         account: accountId,
-      }));
+      });
       return { kind: "none", versionstamp: entry.versionstamp };
     }
   }
