@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { json, sse, startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import { classifyEvent, errorEventAnswer, splitEvents } from "../lib/failover/preamble.ts";
+import { classifyEvent, errorEventAnswer } from "../lib/failover/preamble.ts";
 import {
   adminAccounts,
   configDoc,
@@ -52,12 +52,6 @@ Deno.test("preamble event classification (table)", () => {
     status({ type: "error", error: { type: "invalid_request_error", message: "bad" } }),
     400,
   );
-
-  const { events, rest } = splitEvents(
-    "event: a\ndata: 1\n\n: comment\n\ndata: 2\r\n\r\nevent: partial",
-  );
-  assert.deepEqual(events, [{ event: "a", data: "1" }, { data: "" }, { data: "2" }]);
-  assert.equal(rest, "event: partial");
 });
 
 Deno.test("preamble failover", async (t) => {

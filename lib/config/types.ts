@@ -6,8 +6,15 @@
  * @module
  */
 
+/**
+ * The two API families: OpenAI-compatible and Anthropic. An account speaks
+ * one (its {@linkcode Platform}); a client speaks one (its surface, which
+ * decides the error shape, `lib/http/errors.ts`).
+ */
+export type ApiFamily = "openai" | "anthropic";
+
 /** Upstream API family an account speaks. */
-export type Platform = "openai" | "anthropic";
+export type Platform = ApiFamily;
 
 /** Every {@linkcode Platform}, for validation. */
 export const PLATFORMS: readonly Platform[] = ["openai", "anthropic"];

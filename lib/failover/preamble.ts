@@ -14,6 +14,7 @@
  * @module
  */
 
+import { type SseEvent, SseParser } from "../http/sse.ts";
 import type { UpstreamAnswer } from "./classify.ts";
 
 /** Default bound on holding preamble events. */
@@ -30,12 +31,6 @@ const PREAMBLE_EVENTS = new Set([
   "message_start",
   "ping",
 ]);
-
-/** One server-sent event. */
-export interface SseEvent {
-  event?: string;
-  data: string;
-}
 
 /** What an event means for failover. */
 export type EventClass = "preamble" | "content" | "error";
@@ -107,7 +102,8 @@ export async function holdPreamble(
   const decoder = new TextDecoder();
   const held: Uint8Array[] = [];
   let heldBytes = 0;
-  let text = "";
+  const events: SseEvent[] = [];
+  const parser = new SseParser({ event: (event) => events.push(event) });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<"expired">((resolve) => {
     timer = setTimeout(() => resolve("expired"), holdMs);
@@ -120,10 +116,8 @@ export async function holdPreamble(
       if (next.done) return { kind: "content", held, reader };
       held.push(next.value);
       heldBytes += next.value.byteLength;
-      text += decoder.decode(next.value, { stream: true });
-      const { events, rest } = splitEvents(text);
-      text = rest;
-      for (const event of events) {
+      parser.push(decoder.decode(next.value, { stream: true }));
+      for (const event of events.splice(0)) {
         const kind = classifyEvent(event);
         if (kind === "error") return { kind: "error", event, held, reader };
         if (kind === "content") return { kind: "content", held, reader };
@@ -136,29 +130,6 @@ export async function holdPreamble(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Splits complete events off the front of an SSE text buffer. */
-export function splitEvents(text: string): { events: SseEvent[]; rest: string } {
-  const events: SseEvent[] = [];
-  const blocks = text.split(/\r?\n\r?\n/);
-  const rest = blocks.pop() ?? "";
-  for (const block of blocks) {
-    let name: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith(":") || line === "") continue;
-      const colon = line.indexOf(":");
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (field === "event") name = value;
-      else if (field === "data") data.push(value);
-    }
-    events.push(
-      name === undefined ? { data: data.join("\n") } : { event: name, data: data.join("\n") },
-    );
-  }
-  return { events, rest };
 }
 
 /**

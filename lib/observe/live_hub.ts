@@ -9,6 +9,7 @@
  * @module
  */
 
+import { sseComment, sseEvent, sseRetry } from "../http/sse.ts";
 import { logError } from "../log.ts";
 
 const encoder = new TextEncoder();
@@ -41,7 +42,7 @@ export class LiveHub {
       start: (controller) => {
         self = controller;
         this.#subscribers.add(controller);
-        controller.enqueue(encoder.encode("retry: 2000\n\n"));
+        controller.enqueue(encoder.encode(sseRetry(2000)));
         this.#startPolling();
         this.#last = ""; // make the next build reach the newcomer
         this.poke();
@@ -110,7 +111,7 @@ export class LiveHub {
     }
     if (text === this.#last) return;
     this.#last = text;
-    this.#send(`event: snapshot\ndata: ${text}\n\n`);
+    this.#send(sseEvent(text, "snapshot"));
   }
 
   #send(message: string): void {
@@ -127,7 +128,7 @@ export class LiveHub {
   #startPolling(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
-      if (++this.#ticks % this.keepAliveEvery === 0) this.#send(": keep-alive\n\n");
+      if (++this.#ticks % this.keepAliveEvery === 0) this.#send(sseComment("keep-alive"));
       this.poke();
     }, this.pollMs);
   }

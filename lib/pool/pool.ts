@@ -26,7 +26,8 @@ import {
   type ProxyContext,
   type ProxyRequest,
 } from "../failover/proxy.ts";
-import { errorResponse, type Surface } from "../http/errors.ts";
+import { errorEvent, errorResponse, type Surface } from "../http/errors.ts";
+import { sseComment, sseEvent } from "../http/sse.ts";
 import { onResponseEnd } from "../http/observed_stream.ts";
 import { MIN_SECRET_LENGTH, SecretBox } from "../crypto/secret_box.ts";
 import { applyOAuthHeaders } from "../providers/oauth_headers.ts";
@@ -251,7 +252,7 @@ export class Pool {
     const encoder = new TextEncoder();
     const run = (async () => {
       try {
-        await writer.write(encoder.encode(": waiting for a free account slot\n\n"));
+        await writer.write(encoder.encode(sseComment("waiting for a free account slot")));
         let nextPing = Date.now() + this.#keepAliveMs;
         while (!grabbed) {
           const now = Date.now();
@@ -262,7 +263,7 @@ export class Pool {
             return;
           }
           if (now >= nextPing) {
-            await writer.write(encoder.encode(": keep-alive\n\n"));
+            await writer.write(encoder.encode(sseComment("keep-alive")));
             nextPing = now + this.#keepAliveMs;
           }
           await this.slots.changed(
@@ -314,28 +315,12 @@ function wantsStream(body: Uint8Array | null): boolean {
   return /"stream"\s*:\s*true/.test(new TextDecoder().decode(body));
 }
 
-/** An SSE error event in the surface's error shape. */
-function errorEvent(surface: Surface, status: number, message: string): string {
-  const body = surface === "anthropic"
-    ? { type: "error", error: { type: status === 429 ? "rate_limit_error" : "api_error", message } }
-    : {
-      type: "error",
-      error: {
-        message,
-        type: status === 429 ? "rate_limit_error" : "server_error",
-        code: status === 429 ? "rate_limit_exceeded" : null,
-        param: null,
-      },
-    };
-  return `event: error\ndata: ${JSON.stringify(body)}\n\n`;
-}
-
 /** An upstream error response, re-sent as an SSE error event. */
 function errorEventFromBody(surface: Surface, status: number, text: string): string {
   try {
     const json = JSON.parse(text);
     if (json !== null && typeof json === "object" && !Array.isArray(json)) {
-      return `event: error\ndata: ${JSON.stringify({ type: "error", ...json })}\n\n`;
+      return sseEvent(JSON.stringify({ type: "error", ...json }), "error");
     }
   } catch {
     // not JSON: fall through

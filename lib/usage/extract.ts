@@ -16,6 +16,7 @@
  */
 
 import type { Surface } from "../http/errors.ts";
+import { SseParser } from "../http/sse.ts";
 
 /** Normalised token counts. */
 export interface TokenUsage {
@@ -132,8 +133,10 @@ const MODEL = /"model"\s*:\s*"([^"\\]{1,200})"/;
  * the few data lines that can carry usage.
  */
 export class SseUsageScanner {
-  #partial = "";
-  #event = "";
+  readonly #parser = new SseParser(
+    { line: (field, value, event) => field === "data" && this.#data(value, event ?? "") },
+    { maxLine: MAX_LINE },
+  );
   #usage: TokenUsage | undefined;
   #anthropicStart: TokenUsage | undefined;
   #model: string | undefined;
@@ -148,29 +151,18 @@ export class SseUsageScanner {
 
   /** Feeds decoded text. */
   push(text: string): void {
-    const joined = this.#partial + text;
-    if (this.#model !== undefined && !MAYBE_INTERESTING.test(joined)) {
-      // The common chunk: content only. Count the deltas of its complete lines in one scan and
-      // keep the unfinished line (counted once it is complete, however the stream was cut).
-      const cut = joined.lastIndexOf("\n");
-      if (cut >= 0) {
-        this.#deltas += countDeltas(joined.slice(0, cut + 1), this.surface);
-        this.#partial = joined.slice(cut + 1);
-        this.#event = eventBefore(joined, cut) ?? this.#event;
-      } else this.#partial = joined;
-      if (this.#partial.length > 1_048_576) this.#partial = ""; // a runaway line: stop keeping it
+    if (this.#model !== undefined && !MAYBE_INTERESTING.test(this.#parser.unfinished + text)) {
+      // The common chunk: content only. Count the deltas of its complete lines in one scan; the
+      // unfinished line is counted once it is complete, however the stream was cut.
+      this.#deltas += countDeltas(this.#parser.skim(text), this.surface);
       return;
     }
-    const lines = joined.split("\n");
-    this.#partial = lines.pop() ?? "";
-    if (this.#partial.length > 1_048_576) this.#partial = ""; // a runaway line: stop keeping it
-    for (const raw of lines) this.#line(raw.endsWith("\r") ? raw.slice(0, -1) : raw);
+    this.#parser.push(text);
   }
 
   /** Ends the stream (a last line without its newline still counts). */
   end(): void {
-    if (this.#partial) this.#line(this.#partial);
-    this.#partial = "";
+    this.#parser.end();
   }
 
   report(): UsageReport {
@@ -184,17 +176,8 @@ export class SseUsageScanner {
     return this.#responseId ? { ...report, responseId: this.#responseId } : report;
   }
 
-  #line(line: string): void {
-    if (line === "") {
-      this.#event = "";
-      return;
-    }
-    if (line.startsWith("event:")) {
-      this.#event = line.slice(6).trim();
-      return;
-    }
-    if (!line.startsWith("data:")) return;
-    const data = line.slice(5).trimStart();
+  /** One `data:` line, under the event name in force (`""` for none). */
+  #data(data: string, name: string): void {
     if (this.#model === undefined) this.#model = MODEL.exec(data)?.[1];
     if (this.#isDelta(data)) this.#deltas++;
     if (!INTERESTING.test(data)) return;
@@ -205,15 +188,15 @@ export class SseUsageScanner {
       return;
     }
     if (!isObject(event)) return;
-    this.#take(event);
+    this.#take(event, name);
   }
 
   #isDelta(data: string): boolean {
     return countDeltas(data, this.surface) > 0;
   }
 
-  #take(event: Record<string, unknown>): void {
-    const type = typeof event.type === "string" ? event.type : this.#event;
+  #take(event: Record<string, unknown>, name: string): void {
+    const type = typeof event.type === "string" ? event.type : name;
     if (this.surface === "anthropic") {
       if (type === "message_start" && isObject(event.message)) {
         const message = event.message;
@@ -248,6 +231,9 @@ export class SseUsageScanner {
   }
 }
 
+/** An unfinished line longer than this is a runaway line: stop keeping it. */
+const MAX_LINE = 1_048_576;
+
 /** Text that may hold usage or a message envelope; anything else only counts deltas. */
 const MAYBE_INTERESTING =
   /"usage"|message_start|message_delta|response\.(created|completed|incomplete|failed)/;
@@ -268,15 +254,6 @@ function countDeltas(text: string, surface: Surface): number {
     pattern.lastIndex = next + 1;
   }
   return count;
-}
-
-/** The SSE `event:` name in force at `end` of `text`, if the text shows it. */
-function eventBefore(text: string, end: number): string | undefined {
-  const blank = text.lastIndexOf("\n\n", end);
-  const at = text.lastIndexOf("event:", end);
-  if (at < 0 || at < blank) return blank >= 0 ? "" : undefined;
-  const stop = text.indexOf("\n", at);
-  return text.slice(at + 6, stop < 0 ? undefined : stop).trim();
 }
 
 /** Is this SSE event (its data) OpenAI's final chat usage chunk? */

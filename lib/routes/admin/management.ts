@@ -15,6 +15,7 @@
  */
 
 import { ConfigError } from "../../config/errors.ts";
+import { HttpError, httpErrorResponse } from "../../http/errors.ts";
 import {
   type Directory,
   DirectoryConflict,
@@ -256,19 +257,10 @@ async function jsonBody(request: Request): Promise<unknown> {
 export function adminError(
   status: number,
   message: string,
-  param: string | null = null,
+  param?: string,
   headers?: HeadersInit,
 ): Response {
-  const type = status === 400
-    ? "invalid_request_error"
-    : status === 404
-    ? "not_found_error"
-    : status === 409
-    ? "conflict_error"
-    : status === 405
-    ? "invalid_request_error"
-    : "server_error";
-  return Response.json({ error: { message, type, param, code: null } }, { status, headers });
+  return httpErrorResponse("admin", new HttpError(status, message, { param, headers }));
 }
 
 function problem(error: unknown): Response {
@@ -288,5 +280,5 @@ function notFound(message: string): Response {
 }
 
 function methodNotAllowed(allow: string): Response {
-  return adminError(405, `use ${allow}`, null, { allow });
+  return adminError(405, `use ${allow}`, undefined, { allow });
 }
