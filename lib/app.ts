@@ -22,7 +22,7 @@ import { createsResponse } from "./protocols/inference_paths.ts";
 import { routeApiPath } from "./providers/routing.ts";
 import { accountsFor, admitPath, admitReference, type Requester } from "./pipeline/access.ts";
 import { ResponseOwners } from "./accounts/response_owners.ts";
-import { type Plan, planAttempts } from "./planning/planner.ts";
+import { attemptOrder, type Plan, planAttempts } from "./planning/planner.ts";
 import { UsageClock } from "./planning/usage_clock.ts";
 import { AccountStateStore } from "./accounts/health.ts";
 import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
@@ -178,7 +178,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const now = Date.now();
     const model = lazyRequestModel(body);
-    const plan = planAttempts(candidates, health, (id) => clock.lastUsed(id), now, model);
+    const session = await pool.session(key.group, route.provider.platform, request.headers, body);
+    const avoidAbovePercent = pool.avoidAbovePercent(key.group);
+    if (avoidAbovePercent !== undefined) pool.quotas.pullSoon();
+    const plan = planAttempts({
+      candidates,
+      health,
+      now,
+      lastUsed: (id) => clock.lastUsed(id),
+      model,
+      usedPercent: (id) => pool.quotas.usedPercent(id, now),
+      avoidAbovePercent,
+      boundAccount: session?.binding?.account,
+    });
     const probe = await claimProbe(plan);
     const attempts: AttemptRecord[] = [];
     const injection = surface === "openai" ? planUsageInjection(route.upstreamPath, body) : null;
@@ -186,18 +198,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     let outcome: string | undefined;
     if (probe || plan.kind === "ready") {
       const planned = plan.kind === "ready" ? plan.accounts : [];
-      response = await pool.dispatch(proxy, {
-        route,
-        request,
-        url,
-        body,
-        // A claimed probe rides along; the failover loop tries it first.
-        accounts: probe ? [probe.account, ...planned] : planned,
-        attempts,
-        bodyFor: injection?.bodyFor,
-        model,
-        ...(probe ? { probe: { accountId: probe.account.id, claim: probe.claim } } : {}),
-      }, key);
+      response = await pool.dispatch(
+        proxy,
+        {
+          route,
+          request,
+          url,
+          body,
+          // A claimed probe rides along; the failover loop tries it first.
+          accounts: attemptOrder(planned, { probe: probe?.account }),
+          attempts,
+          bodyFor: injection?.bodyFor,
+          model,
+          ...(probe ? { probe: { accountId: probe.account.id, claim: probe.claim } } : {}),
+        },
+        key,
+        session,
+      );
     } else if (plan.kind === "cooling" && plan.modelUnavailable) {
       response = errorResponse(
         surface,

@@ -11,7 +11,6 @@
  * @module
  */
 
-import type { Account } from "../config/types.ts";
 import type { QuotaWindow } from "./model.ts";
 import { quotaWindows } from "../failover/reset_time.ts";
 import { QUOTA_PREFIX, quotaKey } from "../kv/keys.ts";
@@ -69,20 +68,12 @@ export class QuotaBook {
   }
 
   /**
-   * Puts accounts above `avoidAbovePercent` after the others, keeping order
-   * otherwise. Also refreshes this process's view from KV now and then.
+   * Refreshes this process's view from KV (other processes' snapshots) in the
+   * background, at most every {@linkcode QUOTA_WRITE_INTERVAL_MS}; the
+   * planner reads {@linkcode usedPercent} for `avoidAbovePercent`.
    */
-  preferBelow(accounts: readonly Account[], avoidAbovePercent: number | undefined): Account[] {
-    if (avoidAbovePercent === undefined) return [...accounts];
-    this.#maybePull();
-    const now = Date.now();
-    const below: Account[] = [];
-    const above: Account[] = [];
-    for (const account of accounts) {
-      const used = this.usedPercent(account.id, now);
-      (used !== undefined && used > avoidAbovePercent ? above : below).push(account);
-    }
-    return [...below, ...above];
+  pullSoon(): void {
+    this.#pull();
   }
 
   /** Every account's latest snapshot, from KV and memory, newest wins. */
@@ -103,7 +94,7 @@ export class QuotaBook {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 
-  #maybePull(): void {
+  #pull(): void {
     const now = Date.now();
     if (now - this.#pulledAt < QUOTA_WRITE_INTERVAL_MS) return;
     this.#pulledAt = now;

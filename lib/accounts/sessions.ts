@@ -9,13 +9,13 @@
  *
  * A binding lives in KV for an hour, refreshed on use, under
  * `["switchyard", "session", scope, sha256(key)]` (the raw key, which may
- * name a user, is never stored). Availability beats stickiness: the bound
- * account only goes first among the accounts that can serve right now.
+ * name a user, is never stored). Availability beats stickiness: the planner
+ * (`lib/planning/planner.ts`) puts the bound account first only among the
+ * accounts that can serve right now.
  *
  * @module
  */
 
-import type { Account } from "../config/types.ts";
 import { sha256Hex } from "../crypto/digest.ts";
 import { sessionKey } from "../kv/keys.ts";
 import { withLockRetry } from "../kv/retry.ts";
@@ -93,13 +93,6 @@ export class SessionBindings {
     const binding: Binding = { account: accountId, until: now + SESSION_TTL_MS };
     await withLockRetry(() => this.kv.set(key, binding, { expireIn: SESSION_TTL_MS }));
   }
-}
-
-/** Moves the bound account to the front, if it is among the schedulable ones. */
-export function bindFirst(accounts: readonly Account[], boundId: string | undefined): Account[] {
-  const index = boundId === undefined ? -1 : accounts.findIndex((a) => a.id === boundId);
-  if (index <= 0) return [...accounts];
-  return [accounts[index], ...accounts.slice(0, index), ...accounts.slice(index + 1)];
 }
 
 function bindingKey(scope: string, session: string): Deno.KvKey {

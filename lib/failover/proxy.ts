@@ -90,7 +90,7 @@ export interface ProxyRequest {
   request: Request;
   url: URL;
   body: Uint8Array<ArrayBuffer> | null;
-  /** The planned accounts, best first. */
+  /** The accounts in the order to try them (`lib/planning/planner.ts`): a claimed probe first. */
   accounts: readonly Account[];
   /** Filled in as attempts happen. */
   attempts: AttemptRecord[];
@@ -118,7 +118,7 @@ export async function forwardWithFailover(
   let lastError: BufferedError | undefined;
   let tried = 0;
 
-  const accounts = probeFirst(job.accounts, job.probe?.accountId);
+  const accounts = job.accounts;
   for (const [index, account] of accounts.entries()) {
     const probing = account.id === job.probe?.accountId;
     if (tried >= limit) break;
@@ -492,12 +492,6 @@ function settle(
 
 /** A probe's errors are neither counted nor final. */
 const PROBE_DECISION = { apply: true, stop: false };
-
-/** The probing account first, the others in their planned order. */
-function probeFirst(accounts: readonly Account[], probeId: string | undefined): readonly Account[] {
-  const probe = probeId === undefined ? undefined : accounts.find((a) => a.id === probeId);
-  return probe ? [probe, ...accounts.filter((a) => a !== probe)] : accounts;
-}
 
 /** What the classifier may know of the request and the account. */
 function facts(job: ProxyRequest, account: Account): RequestFacts {

@@ -1,12 +1,14 @@
 /**
- * Table-style tests for the pure planner: model-scoped cooldowns leave an
- * account out for that model only, and a disabled account whose half-open
- * probe is due is named for the caller to claim.
+ * Table tests for the one planner: every ordering rule (priority, least
+ * recently used, quota preference, session binding, a claimed probe, the
+ * account holding a slot), model-scoped cooldowns that leave an account out
+ * for that model only, and a disabled account whose half-open probe is due,
+ * named for the caller to claim.
  */
 
 import assert from "node:assert/strict";
 import type { Account } from "../config/types.ts";
-import { planAttempts } from "./planner.ts";
+import { attemptOrder, planAttempts, type PlanInput } from "./planner.ts";
 import { type AccountHealth, HealthSnapshot } from "../accounts/health.ts";
 
 const NOW = 10_000_000;
@@ -24,6 +26,17 @@ function snapshot(health: Record<string, Partial<AccountHealth>>, probeMs = PROB
 }
 
 const never = () => 0;
+
+/** The planner with positional basics, as most rows need only these. */
+function plan(
+  candidates: Account[],
+  health: HealthSnapshot,
+  lastUsed: (id: string) => number,
+  now: number,
+  model?: () => string | undefined,
+) {
+  return planAttempts({ candidates, health, lastUsed, now, model });
+}
 const opus = () => "claude-opus-4";
 const A = account("a", 1);
 const B = account("b", 2);
@@ -33,16 +46,16 @@ const restingOpus = {
 
 Deno.test("a model cooldown leaves the account out for that model only", () => {
   const health = snapshot({ a: restingOpus });
-  assert.deepEqual(planAttempts([A, B], health, never, NOW, opus), {
+  assert.deepEqual(plan([A, B], health, never, NOW, opus), {
     kind: "ready",
     accounts: [B],
   });
-  assert.deepEqual(planAttempts([A, B], health, never, NOW, () => "claude-sonnet-4"), {
+  assert.deepEqual(plan([A, B], health, never, NOW, () => "claude-sonnet-4"), {
     kind: "ready",
     accounts: [A, B],
   });
   // An expired model cooldown is over.
-  assert.deepEqual(planAttempts([A, B], health, never, NOW + 60_000, opus), {
+  assert.deepEqual(plan([A, B], health, never, NOW + 60_000, opus), {
     kind: "ready",
     accounts: [A, B],
   });
@@ -54,9 +67,9 @@ Deno.test("the request's model is read only when some candidate rests for a mode
     reads++;
     return "claude-opus-4";
   };
-  planAttempts([A, B], snapshot({ a: { cooldownUntil: NOW + 5 } }), never, NOW, model);
+  plan([A, B], snapshot({ a: { cooldownUntil: NOW + 5 } }), never, NOW, model);
   assert.equal(reads, 0);
-  planAttempts([A, B], snapshot({ a: restingOpus }), never, NOW, model);
+  plan([A, B], snapshot({ a: restingOpus }), never, NOW, model);
   assert.ok(reads > 0);
 });
 
@@ -65,7 +78,7 @@ Deno.test("every candidate resting for the model: cooling, with the earliest ret
     a: restingOpus,
     b: { cooldownUntil: NOW + 30_000 },
   });
-  assert.deepEqual(planAttempts([A, B], health, never, NOW, opus), {
+  assert.deepEqual(plan([A, B], health, never, NOW, opus), {
     kind: "cooling",
     retryAt: NOW + 30_000,
   });
@@ -76,14 +89,14 @@ Deno.test("every candidate lacking the model: cooling, marked modelUnavailable",
     models: new Map([["gpt-typo", { until: NOW + 600_000, reason: "modelUnavailable" as const }]]),
   };
   const health = snapshot({ a: missing, b: missing });
-  assert.deepEqual(planAttempts([A, B], health, never, NOW, () => "gpt-typo"), {
+  assert.deepEqual(plan([A, B], health, never, NOW, () => "gpt-typo"), {
     kind: "cooling",
     retryAt: NOW + 600_000,
     modelUnavailable: true,
   });
   // One account resting for another reason: an ordinary cooling answer.
   const mixed = snapshot({ a: missing, b: { cooldownUntil: NOW + 1_000 } });
-  assert.deepEqual(planAttempts([A, B], mixed, never, NOW, () => "gpt-typo"), {
+  assert.deepEqual(plan([A, B], mixed, never, NOW, () => "gpt-typo"), {
     kind: "cooling",
     retryAt: NOW + 1_000,
   });
@@ -125,19 +138,69 @@ Deno.test("a disabled account with a due probe is named as the probe", async (t)
   ];
   for (const [name, health, probeMs, probe] of rows) {
     await t.step(name, () => {
-      const plan = planAttempts([B, A], snapshot(health, probeMs), never, NOW);
-      assert.equal(plan.probe, probe);
+      const planned = plan([B, A], snapshot(health, probeMs), never, NOW);
+      assert.equal(planned.probe, probe);
     });
   }
   await t.step("the probe rides on every kind of plan", () => {
     const health = snapshot({ a: { disabled: temporary }, b: { cooldownUntil: NOW + 5 } });
-    assert.deepEqual(planAttempts([A, B], health, never, NOW), {
+    assert.deepEqual(plan([A, B], health, never, NOW), {
       kind: "cooling",
       retryAt: NOW + 5,
       probe: A,
     });
-    const alone = planAttempts([A], snapshot({ a: { disabled: temporary } }), never, NOW);
+    const alone = plan([A], snapshot({ a: { disabled: temporary } }), never, NOW);
     assert.equal(alone.kind, "unavailable");
     assert.equal(alone.probe, A);
   });
+});
+
+Deno.test("every ordering rule, in one table", async (t) => {
+  const C = account("c", 2);
+  const D = account("d", 3);
+  const ticks: Record<string, number> = { a: 0, b: 5, c: 1, d: 0 };
+  const lastUsed = (id: string) => ticks[id] ?? 0;
+  const used: Record<string, number> = { b: 95, c: 40 };
+  const base: PlanInput = { candidates: [D, C, B, A], health: snapshot({}), now: NOW, lastUsed };
+  const rows: [name: string, input: Partial<PlanInput>, order: Account[]][] = [
+    ["priority, then least recently used", {}, [A, C, B, D]],
+    ["no quota preference without avoidAbovePercent", { usedPercent: (id) => used[id] }, [
+      A,
+      C,
+      B,
+      D,
+    ]],
+    ["above avoidAbovePercent goes last, order kept otherwise", {
+      usedPercent: (id) => used[id],
+      avoidAbovePercent: 80,
+    }, [A, C, D, B]],
+    ["the bound account goes first", { boundAccount: "d" }, [D, A, C, B]],
+    ["binding beats quota preference", {
+      usedPercent: (id) => used[id],
+      avoidAbovePercent: 80,
+      boundAccount: "b",
+    }, [B, A, C, D]],
+    ["a binding to an account that cannot serve changes nothing", {
+      health: snapshot({ d: { cooldownUntil: NOW + 1 } }),
+      boundAccount: "d",
+    }, [A, C, B]],
+  ];
+  for (const [name, input, order] of rows) {
+    await t.step(name, () => {
+      const planned = planAttempts({ ...base, ...input });
+      assert.equal(planned.kind, "ready");
+      assert.deepEqual(planned.kind === "ready" ? planned.accounts : [], order);
+    });
+  }
+});
+
+Deno.test("attempt order: a claimed probe first, then the account holding a slot", () => {
+  const C = account("c", 3);
+  const P = account("p", 9);
+  assert.deepEqual(attemptOrder([A, B, C]), [A, B, C]);
+  assert.deepEqual(attemptOrder([A, B, C], { probe: P }), [P, A, B, C]);
+  assert.deepEqual(attemptOrder([A, B, C], { leased: C }), [C, A, B]);
+  assert.deepEqual(attemptOrder([P, A, B, C], { probe: P, leased: B }), [P, B, A, C]);
+  assert.deepEqual(attemptOrder([A, B], { probe: P, leased: P }), [P, A, B]);
+  assert.deepEqual(attemptOrder([], { probe: P }), [P]);
 });
