@@ -14,7 +14,7 @@ import { type Env, errorLine, exitWith, type ListenAddress, processEnv } from ".
 import { configureLogging, flushLogs } from "./log.ts";
 import { requestLogger } from "./observe/request_log.ts";
 import { openStore, StoreOpenError } from "./kv/open.ts";
-import { PoolSetupError } from "./pool/pool.ts";
+import { CredentialSetupError } from "./providers/credentials.ts";
 
 export { type Env, processEnv };
 
@@ -39,7 +39,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
     });
   } catch (error) {
     if (
-      error instanceof ConfigLoadError || error instanceof PoolSetupError ||
+      error instanceof ConfigLoadError || error instanceof CredentialSetupError ||
       error instanceof StoreOpenError
     ) {
       exitWith(error.message);

@@ -124,9 +124,9 @@ Deno.test("concurrency in one gateway", async (t) => {
     { root: { queueTimeoutSeconds: 1 } },
   );
   const gw = await serveGateway(doc, tmp.path, {
-    poolTuning: { keepAliveMs: 100, queuePollMs: 20 },
+    tuning: { keepAliveMs: 100, queuePollMs: 20 },
   });
-  const pool = gw.gateway.pool!;
+  const pool = gw.gateway;
   try {
     await t.step("an aborted stream releases its slot at once", async () => {
       const controller = new AbortController();
@@ -200,7 +200,7 @@ Deno.test("key concurrency: a key over its limit waits, then gets 429", async ()
     [{ id: "open", platform: "openai", baseUrl: upstream.server.url, apiKey: "sk" }],
     { key: { concurrency: 1 }, root: { queueTimeoutSeconds: 0.3 } },
   );
-  const gw = await serveGateway(doc, tmp.path, { poolTuning: { queuePollMs: 20 } });
+  const gw = await serveGateway(doc, tmp.path, { tuning: { queuePollMs: 20 } });
   try {
     const holding = await post(gw.url, "/v1/chat/completions", { stream: true });
     const holder = holding.body!.getReader();
@@ -212,7 +212,7 @@ Deno.test("key concurrency: a key over its limit waits, then gets 429", async ()
     upstream.open();
     while (!(await holder.read()).done) { /* drain */ }
     await until(
-      async () => await gw.gateway.pool!.slots.inUse("key", "tester") === 0,
+      async () => await gw.gateway.slots.inUse("key", "tester") === 0,
       "key release",
     );
     const after = await post(gw.url, "/v1/chat/completions", { model: "m" });
@@ -259,7 +259,7 @@ Deno.test("a queued stream is metered like a direct one", async () => {
     },
   );
   const gw = await serveGateway(doc, tmp.path, {
-    poolTuning: { keepAliveMs: 50, queuePollMs: 20 },
+    tuning: { keepAliveMs: 50, queuePollMs: 20 },
     logger: (entry) => logs.push(entry),
   });
   try {

@@ -97,7 +97,7 @@ Deno.test({
         strike: false,
         model: "gpt-big",
       });
-      h.gateway.ops.live.poke();
+      h.gateway.live.poke();
       const probe = page.locator('[data-account="claude-1"] .probe');
       await probe.waitFor();
       assert.match(await probe.textContent() ?? "", /^next probe .+ · probe in [45]m \d+s$/);

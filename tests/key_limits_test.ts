@@ -104,7 +104,7 @@ Deno.test("dailyTokens refuses a key that used its tokens today, in every proces
     assert.match(error.error.message, /10 tokens for today/);
 
     // The other process sees the total once the first has flushed its batch.
-    await one.gateway.ops.usage.flush();
+    await one.gateway.usage.flush();
     const other = await callApi(two.url, "capped-key-0123456789", "/v1/chat/completions", {});
     assert.equal(other.status, 429);
     assert.equal((await json<{ error: { type: string } }>(other)).error.type, "rate_limit_error");

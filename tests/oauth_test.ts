@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import { PoolSetupError } from "../lib/pool/pool.ts";
+import { CredentialSetupError } from "../lib/providers/credentials.ts";
 import { validateConfig } from "../lib/config/validate.ts";
 import { createGateway } from "../lib/app.ts";
 import { mergeBetas } from "../lib/providers/oauth_headers.ts";
@@ -243,7 +243,7 @@ Deno.test("OAuth accounts", async (t) => {
         () => undefined,
       );
       assert.equal(config.accounts[0].baseUrl, "https://chatgpt.com/backend-api/codex");
-      await assert.rejects(() => createGateway({ config, kv }), PoolSetupError);
+      await assert.rejects(() => createGateway({ config, kv }), CredentialSetupError);
     } finally {
       kv.close();
     }

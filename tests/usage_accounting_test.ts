@@ -189,7 +189,7 @@ Deno.test("usage is counted from every response format, aborted streams included
     });
 
     await t.step("usage totals persist in KV after a flush", async () => {
-      await h.gateway.ops.usage.flush();
+      await h.gateway.usage.flush();
       const entry = await h.kv.get<Deno.KvU64>([
         "switchyard",
         "usage-key",

@@ -35,6 +35,7 @@ type LeaseTable = Record<string, number>;
 export class SlotLeases {
   readonly #waiters = new Set<() => void>();
   readonly #leaseMs: number;
+  readonly #pending = new Set<Promise<unknown>>();
 
   constructor(private readonly kv: Deno.Kv, options: { leaseMs?: number } = {}) {
     this.#leaseMs = options.leaseMs ?? LEASE_MS;
@@ -62,6 +63,17 @@ export class SlotLeases {
   async inUse(scope: SlotScope, id: string): Promise<number> {
     const entry = await withLockRetry(() => this.kv.get<LeaseTable>(slotsKey(scope, id)));
     return Object.keys(liveLeases(entry.value, Date.now())).length;
+  }
+
+  /** Keeps track of background work on slots (a release, a waiting stream) for {@linkcode settled}. */
+  track(promise: Promise<unknown>): void {
+    const tracked = promise.catch(() => {}).finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
+  }
+
+  /** Waits for tracked background work (tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 
   /**

@@ -12,8 +12,24 @@
  */
 
 import { infoLogger } from "../log.ts";
-import type { AttemptRecord } from "../failover/proxy.ts";
 import type { TokenUsage } from "../usage/extract.ts";
+
+/** One upstream attempt as the log shows it. */
+export interface LoggedAttempt {
+  account: string;
+  /** `success`, `failover`, `passback`, `unreachable`, `client-gone`, `full`, ... */
+  outcome: string;
+  status?: number;
+  /** What the answer did to the account: `cooldown:<reason>` or `disable`. */
+  effect?: string;
+  /** The error rule that decided, by name. */
+  rule?: string;
+  /** When the attempt started (epoch ms) and how long until headers or failure. */
+  startedAt?: number;
+  ms?: number;
+  /** The attempt was a disabled account's half-open probe. */
+  probe?: true;
+}
 
 /** The facts logged for one request. */
 export interface RequestLogEntry {
@@ -22,7 +38,7 @@ export interface RequestLogEntry {
   method: string;
   path: string;
   status: number;
-  attempts: AttemptRecord[];
+  attempts: LoggedAttempt[];
   /** Total latency, until the last body byte (or the break). */
   ms: number;
   surface?: string;

@@ -17,7 +17,7 @@
  */
 
 import type { Account } from "../config/types.ts";
-import { errorResponse, type Surface } from "../http/errors.ts";
+import { HttpError } from "../http/errors.ts";
 import {
   type PathAccess,
   pathAccess,
@@ -27,9 +27,9 @@ import {
 import type { ResponseOwner, ResponseOwners } from "../accounts/response_owners.ts";
 
 /** Passed, with the creator of the stored response it names (if known); or refused. */
-export type Admission =
+export type Access =
   | { ok: true; owner?: ResponseOwner }
-  | { ok: false; response: Response };
+  | { ok: false; error: HttpError };
 
 /** Who asks for what: the key, its group's `allowPaths`, the request line. */
 export interface Requester {
@@ -38,26 +38,22 @@ export interface Requester {
   allowPaths?: readonly string[];
   method: string;
   pathname: string;
-  /** The error shape to answer in. */
-  surface: Surface;
 }
 
 /** Checks the method and path, and a stored response the path names. */
-export async function admitPath(owners: ResponseOwners, who: Requester): Promise<Admission> {
-  const { method, pathname, surface } = who;
+export async function admitPath(owners: ResponseOwners, who: Requester): Promise<Access> {
+  const { method, pathname } = who;
   const access = pathAccess(method, pathname, who.allowPaths);
   if (access.kind === "denied") {
-    const response = errorResponse(
-      surface,
+    const error = new HttpError(
       403,
       `${method} ${pathname} is not open to client keys: this gateway forwards inference ` +
         `endpoints only (an operator can open more paths with allowPaths on group "${who.group}")`,
     );
-    return { ok: false, response };
+    return { ok: false, error };
   }
   return await admitStored(owners, access, who, () =>
-    errorResponse(
-      surface,
+    new HttpError(
       404,
       `response "${responseIdOf(access)}" not found: a key reaches only the stored responses ` +
         "it created through this gateway",
@@ -69,12 +65,11 @@ export async function admitReference(
   owners: ResponseOwners,
   who: Requester,
   body: Uint8Array | null,
-): Promise<Admission> {
+): Promise<Access> {
   const id = previousResponseId(who.method, who.pathname, body);
   if (id === undefined) return { ok: true };
   const notFound = () =>
-    errorResponse(
-      who.surface,
+    new HttpError(
       400,
       `previous_response_id "${id}" not found: a key continues only from responses it created ` +
         "through this gateway",
@@ -82,7 +77,7 @@ export async function admitReference(
   const access = referenceAccess(id, who.allowPaths);
   if (access.kind === "denied") {
     const message = "previous_response_id is not a response id";
-    return { ok: false, response: errorResponse(who.surface, 400, message) };
+    return { ok: false, error: new HttpError(400, message) };
   }
   return await admitStored(owners, access, who, notFound);
 }
@@ -100,13 +95,13 @@ async function admitStored(
   owners: ResponseOwners,
   access: PathAccess,
   who: Requester,
-  notFound: () => Response,
-): Promise<Admission> {
+  notFound: () => HttpError,
+): Promise<Access> {
   const responseId = responseIdOf(access);
   if (responseId === undefined) return { ok: true };
   const owner = await owners.ownerOf(responseId);
   if (access.kind === "widened") return { ok: true, owner };
-  return owner?.key === who.key ? { ok: true, owner } : { ok: false, response: notFound() };
+  return owner?.key === who.key ? { ok: true, owner } : { ok: false, error: notFound() };
 }
 
 function responseIdOf(access: PathAccess): string | undefined {

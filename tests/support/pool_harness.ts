@@ -78,7 +78,7 @@ export async function serveGateway(
     kv,
     async close() {
       await server.shutdown();
-      await gateway.pool?.settled();
+      await gateway.settled();
       kv.close();
     },
   };

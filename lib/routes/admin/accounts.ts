@@ -1,13 +1,13 @@
 /**
- * The admin API: account health and resets. It answers only when
- * `SWITCHYARD_ADMIN_TOKEN` is set (404 otherwise, so its existence is not
- * advertised) and only to that Bearer token.
+ * Account health for the admin API: the health part of every
+ * `GET /admin/accounts` row, and `POST /admin/accounts/:id/reset`, which
+ * clears an account's cooldown, strikes, disabled state (with a probe in
+ * flight) and model cooldowns.
  *
  * @module
  */
 
 import type { Account } from "../../config/types.ts";
-import { constantTimeEqual, presentedKey, sha256Hex } from "../../crypto/digest.ts";
 import { errorResponse } from "../../http/errors.ts";
 import type { AccountStateStore } from "../../accounts/health.ts";
 import { type QuotaBook, type QuotaView, quotaView } from "../../accounts/quota.ts";
@@ -28,51 +28,31 @@ export interface AccountView {
   quota?: QuotaView;
 }
 
-/** What the admin routes need. */
-export interface AdminContext {
-  /** SHA-256 hex of the admin token, or `undefined` when the admin API is off. */
-  tokenDigest: string | undefined;
-  accounts: readonly Account[];
+/** What the account routes need. */
+export interface AccountsContext {
+  /** Every account, as the directory has them now. */
+  accounts(): readonly Account[];
   states: AccountStateStore;
   /** Quota snapshots; optional. */
   quotas?: QuotaBook;
-  /** Further routes (the management API); `null` means not handled there. */
-  extra?: (request: Request, url: URL) => Promise<Response | null>;
 }
 
-/** Handles `/admin/*`. */
-export async function handleAdmin(
+/** `POST /admin/accounts/:id/reset`: clears the account's health and shows its new row. */
+export async function resetAccount(
   request: Request,
-  url: URL,
-  context: AdminContext,
+  rawId: string,
+  context: AccountsContext,
 ): Promise<Response> {
-  if (context.tokenDigest === undefined) return errorResponse("openai", 404, "not found");
-  const presented = presentedKey(request.headers);
-  if (!presented || !constantTimeEqual(sha256Hex(presented), context.tokenDigest)) {
-    return errorResponse("openai", 401, "invalid admin token");
+  if (rawId === "") return errorResponse("openai", 404, "not found");
+  if (request.method !== "POST") return errorResponse("openai", 405, "use POST");
+  const id = decodeId(rawId);
+  if (id === null) return errorResponse("openai", 400, MALFORMED_ID);
+  if (!context.accounts().some((account) => account.id === id)) {
+    return errorResponse("openai", 404, `unknown account "${id}"`);
   }
-
-  const extra = await context.extra?.(request, url);
-  if (extra) return extra;
-
-  const path = url.pathname;
-  if (path === "/admin/accounts") {
-    if (request.method !== "GET") return errorResponse("openai", 405, "use GET");
-    return Response.json(await accountViews(context));
-  }
-  const reset = /^\/admin\/accounts\/([^/]+)\/reset$/.exec(path);
-  if (reset) {
-    if (request.method !== "POST") return errorResponse("openai", 405, "use POST");
-    const id = decodeId(reset[1]);
-    if (id === null) return errorResponse("openai", 400, MALFORMED_ID);
-    if (!context.accounts.some((account) => account.id === id)) {
-      return errorResponse("openai", 404, `unknown account "${id}"`);
-    }
-    await context.states.reset(id);
-    const view = (await accountViews(context)).find((row) => row.id === id);
-    return Response.json(view);
-  }
-  return errorResponse("openai", 404, "not found");
+  await context.states.reset(id);
+  const view = (await accountViews(context)).find((row) => row.id === id);
+  return Response.json(view);
 }
 
 /** Said of an id in a path that does not percent-decode (`%ZZ`). */
@@ -88,13 +68,11 @@ export function decodeId(raw: string): string | null {
 }
 
 /** Every account's current health. */
-export async function accountViews(
-  context: Pick<AdminContext, "accounts" | "states" | "quotas">,
-): Promise<AccountView[]> {
+export async function accountViews(context: AccountsContext): Promise<AccountView[]> {
   const snapshot = await context.states.current();
   const quotas = await context.quotas?.all();
   const now = Date.now();
-  return context.accounts.map((account) => {
+  return context.accounts().map((account) => {
     const health = snapshot.health(account.id);
     const state = snapshot.condition(account.id, now);
     const view: AccountView = {

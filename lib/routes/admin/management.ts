@@ -1,5 +1,5 @@
 /**
- * The management API, behind the admin token (checked by `lib/routes/admin/accounts.ts`
+ * The management API, behind the admin token (checked by `lib/routes/admin/guard.ts`
  * before these handlers run). Every change lands in KV, so it works on Deno
  * Deploy with no config file:
  * - `GET|POST /admin/keys`, `DELETE /admin/keys/:id`;
@@ -28,6 +28,7 @@ import type { DashboardSnapshot } from "../dashboard/snapshot.ts";
 import type { AccountStateStore } from "../../accounts/health.ts";
 import { type UsageDimension, type UsageRecorder, utcDay } from "../../usage/recorder.ts";
 import type { QuotaBook } from "../../accounts/quota.ts";
+import type { Route } from "../table.ts";
 import { type AccountView, accountViews, decodeId, MALFORMED_ID } from "./accounts.ts";
 
 /** What the management routes work on. */
@@ -47,63 +48,67 @@ export async function accountRows(
   context: Pick<ManagementContext, "directory" | "states" | "quotas">,
 ): Promise<(Record<string, unknown> & AccountView)[]> {
   const views = await accountViews({
-    accounts: context.directory.accounts(),
+    accounts: () => context.directory.accounts(),
     states: context.states,
     quotas: context.quotas,
   });
   return views.map((view) => ({ ...context.directory.publicAccount(view.id), ...view }));
 }
 
-/** Handles a management route, or returns `null` for paths it does not own. */
-export async function handleManagement(
-  request: Request,
-  url: URL,
-  context: ManagementContext,
-): Promise<Response | null> {
-  const [, , collection, rawId, extra] = url.pathname.split("/");
-  const id = rawId === undefined ? undefined : decodeId(rawId);
-  if (id === null) {
-    const owned = extra === undefined && ["keys", "accounts", "groups"].includes(collection);
-    return owned ? adminError(400, MALFORMED_ID, "id") : null;
-  }
-  const method = request.method;
-  try {
-    switch (collection) {
-      case "keys":
-        if (extra !== undefined) return null;
-        return await keys(request, method, id, context);
-      case "accounts":
-        if (extra !== undefined) return null; // `/reset` belongs to the core routes
-        return await accounts(request, method, id, context);
-      case "groups":
-        if (extra !== undefined) return null;
-        return await groups(request, method, id, context);
-      case "error-rules":
-        if (id !== undefined) return null;
-        return await errorRules(request, method, context);
-      case "usage":
-        if (id !== undefined) return null;
-        return method === "GET" ? await usage(url, context) : methodNotAllowed("GET");
-      case "dashboard":
-        if (id !== undefined) return null;
-        return method === "GET" ? Response.json(await context.snapshot()) : methodNotAllowed("GET");
-      case "events":
-        if (id !== undefined) return null;
-        return method === "GET" ? context.live.stream() : methodNotAllowed("GET");
-      default:
-        return null;
+/** The management routes, in the admin route table (behind the admin gate). */
+export function managementRoutes(context: ManagementContext): Route[] {
+  const { snapshot, live } = context;
+  return [
+    { path: "/admin/keys", handle: managed((request) => keys(request, undefined, context)) },
+    { path: "/admin/keys/:id", handle: managed((request, id) => keys(request, id, context)) },
+    {
+      path: "/admin/accounts",
+      handle: managed((request) => accounts(request, undefined, context)),
+    },
+    {
+      path: "/admin/accounts/:id",
+      handle: managed((request, id) => accounts(request, id, context)),
+    },
+    { path: "/admin/groups", handle: managed((request) => groups(request, undefined, context)) },
+    { path: "/admin/groups/:id", handle: managed((request, id) => groups(request, id, context)) },
+    { path: "/admin/error-rules", handle: managed((request) => errorRules(request, context)) },
+    { path: "/admin/usage", handle: managed((request, _id, url) => usage(request, url, context)) },
+    {
+      path: "/admin/dashboard",
+      handle: managed(async (request) =>
+        request.method === "GET" ? Response.json(await snapshot()) : methodNotAllowed("GET")
+      ),
+    },
+    {
+      path: "/admin/events",
+      handle: managed((request) =>
+        Promise.resolve(request.method === "GET" ? live.stream() : methodNotAllowed("GET"))
+      ),
+    },
+  ];
+}
+
+/** A management handler with its `:id` decoded (a malformed one is a 400) and its errors mapped. */
+function managed(
+  handler: (request: Request, id: string | undefined, url: URL) => Promise<Response>,
+): Route["handle"] {
+  return async (request, url, params) => {
+    const id = params.id === undefined ? undefined : decodeId(params.id);
+    if (id === null) return adminError(400, MALFORMED_ID, "id");
+    try {
+      return await handler(request, id, url);
+    } catch (error) {
+      return problem(error);
     }
-  } catch (error) {
-    return problem(error);
-  }
+  };
 }
 
 async function keys(
   request: Request,
-  method: string,
   id: string | undefined,
   { directory, live }: ManagementContext,
 ): Promise<Response> {
+  const method = request.method;
   if (id === undefined) {
     if (method === "GET") return Response.json(directory.keys());
     if (method !== "POST") return methodNotAllowed("GET, POST");
@@ -123,10 +128,10 @@ async function keys(
 
 async function accounts(
   request: Request,
-  method: string,
   id: string | undefined,
   context: ManagementContext,
 ): Promise<Response> {
+  const method = request.method;
   const { directory, live } = context;
   if (id === undefined) {
     if (method === "GET") return Response.json(await accountRows(context));
@@ -160,10 +165,10 @@ async function accountRow(
 
 async function groups(
   request: Request,
-  method: string,
   id: string | undefined,
   { directory, live }: ManagementContext,
 ): Promise<Response> {
+  const method = request.method;
   if (id === undefined) {
     if (method === "GET") return Response.json(directory.groups());
     if (method !== "POST") return methodNotAllowed("GET, POST");
@@ -189,9 +194,9 @@ async function groups(
 /** The whole list at once: `PUT` replaces it, `DELETE` goes back to the config's rules. */
 async function errorRules(
   request: Request,
-  method: string,
   { errorRules, live }: ManagementContext,
 ): Promise<Response> {
+  const method = request.method;
   if (method === "GET") return Response.json(errorRules.view());
   if (method === "PUT") {
     const view = await errorRules.replace(await jsonBody(request));
@@ -206,7 +211,12 @@ async function errorRules(
 
 const DIMENSIONS: readonly UsageDimension[] = ["key", "account", "model"];
 
-async function usage(url: URL, { usage }: ManagementContext): Promise<Response> {
+async function usage(
+  request: Request,
+  url: URL,
+  { usage }: ManagementContext,
+): Promise<Response> {
+  if (request.method !== "GET") return methodNotAllowed("GET");
   const today = utcDay(Date.now());
   const from = url.searchParams.get("from") || today;
   const to = url.searchParams.get("to") || from;
