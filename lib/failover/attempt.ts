@@ -2,7 +2,8 @@
  * One upstream attempt: a fetch bounded by the headers timeout and tied to the
  * client's connection. The timeout covers only the wait for response headers;
  * once they arrive the body streams for as long as it takes, and only a client
- * disconnect aborts it.
+ * disconnect aborts it. Each attempt reaches the upstream at most once: fetch
+ * is kept from re-sending it on its own (see `unpooled` below).
  *
  * @module
  */
@@ -23,6 +24,18 @@ export interface AttemptRequest {
   body: Uint8Array<ArrayBuffer> | null;
 }
 
+/**
+ * Deno's `fetch` sends a request again, once and silently, when a keep-alive
+ * connection taken from its pool closes or resets before the answer, however
+ * much of the request the upstream had read. It does so only for a body it
+ * can replay (bytes, a string, or none) and never on a fresh connection.
+ * Every attempt must reach its account at most once, so a body goes as a
+ * `Blob` (fetch streams it, so cannot replay it, and still sends its
+ * `Content-Length`), and a request without one, which has nothing to stream,
+ * goes on a connection of its own: a client with no pool.
+ */
+const unpooled = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+
 /** Sends one attempt. Never throws. */
 export async function sendAttempt(
   request: AttemptRequest,
@@ -39,7 +52,7 @@ export async function sendAttempt(
     const response = await fetch(request.url, {
       method: request.method,
       headers: request.headers,
-      body: request.body,
+      ...sentOnce(request.body),
       redirect: "manual",
       signal: AbortSignal.any([clientSignal, headersDeadline.signal]),
     });
@@ -55,6 +68,13 @@ export async function sendAttempt(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The body and client that keep fetch from sending the request twice (see {@linkcode unpooled}). */
+function sentOnce(
+  body: Uint8Array<ArrayBuffer> | null,
+): { body: Blob | Uint8Array<ArrayBuffer> | null; client?: Deno.HttpClient } {
+  return body && body.byteLength > 0 ? { body: new Blob([body]) } : { body, client: unpooled };
 }
 
 /** A short, secret-free description of a network error (no URLs: they may carry tokens). */
