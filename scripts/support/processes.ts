@@ -22,7 +22,7 @@ const LISTENING = /listening on (http:\/\/\S+)/;
 export function startGatewayProcess(env: Record<string, string>): Promise<ServedProcess> {
   return spawnServed(
     ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "main.ts"],
-    { PORT: "0", ...env },
+    { HOST: "127.0.0.1", PORT: "0", ...env },
     LISTENING,
   );
 }
