@@ -77,13 +77,24 @@ function sentOnce(
   return body && body.byteLength > 0 ? { body: new Blob([body]) } : { body, client: unpooled };
 }
 
-/** A short, secret-free description of a network error (no URLs: they may carry tokens). */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return "network error";
-  const cause = (error as Error & { cause?: unknown }).cause;
-  const code = cause instanceof Error ? cause.name : error.name;
-  if (/refused/i.test(error.message)) return "connection refused";
-  if (/reset/i.test(error.message)) return "connection reset";
-  if (/dns|lookup|resolve/i.test(error.message)) return "dns failure";
-  return code || "network error";
+/**
+ * A short, secret-free description of a network error (no URLs: they may carry
+ * tokens). Deno's fetch says "fetch failed" or "error sending request" and
+ * keeps the reason in the cause chain, so the whole chain is read.
+ */
+export function describe(error: unknown): string {
+  const messages: string[] = [];
+  for (let link = error, depth = 0; link instanceof Error && depth < 5; depth++) {
+    messages.push(link.message);
+    link = (link as Error & { cause?: unknown }).cause;
+  }
+  const text = messages.join(" | ");
+  if (/refused/i.test(text)) return "connection refused";
+  if (/reset/i.test(text)) return "connection reset";
+  if (/closed|incomplete message|unexpected eof|broken pipe/i.test(text)) {
+    return "connection closed";
+  }
+  if (/dns|lookup|resolve|name or service/i.test(text)) return "dns failure";
+  if (/tls|certificate|handshake/i.test(text)) return "tls failure";
+  return "network error";
 }
