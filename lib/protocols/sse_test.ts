@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatSse, SseEvent, SseParser } from "./sse.ts";
+import { formatSse, type SseEvent, SseParser } from "./sse.ts";
 import { cutAt, oneByteChunks, singleCuts } from "../../tests/support/splits.ts";
 
 const encoder = new TextEncoder();
