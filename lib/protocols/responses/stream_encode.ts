@@ -197,42 +197,31 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const item = this.#item(open, "completed");
     this.#items.push(item);
     const at = { item_id: open.id, output_index: open.index };
-    const done = this.#event("response.output_item.done", { output_index: open.index, item });
+    const out: SseEvent[] = [];
     if (open.kind === "tool") {
-      return [
+      out.push(
         this.#event("response.function_call_arguments.done", { ...at, arguments: open.text }),
-        done,
-      ];
-    }
-    if (open.kind === "reasoning") {
-      return [
-        this.#event("response.reasoning_summary_text.done", {
-          ...at,
-          summary_index: 0,
-          text: open.text,
-        }),
+      );
+    } else if (open.kind === "reasoning") {
+      const summary = { ...at, summary_index: 0 };
+      out.push(
+        this.#event("response.reasoning_summary_text.done", { ...summary, text: open.text }),
+      );
+      out.push(
         this.#event("response.reasoning_summary_part.done", {
-          ...at,
-          summary_index: 0,
+          ...summary,
           part: this.#summary(open.text),
         }),
-        done,
-      ];
+      );
+    } else {
+      const part = { ...at, content_index: 0 };
+      out.push(
+        this.#event("response.output_text.done", { ...part, text: open.text, logprobs: [] }),
+      );
+      out.push(this.#event("response.content_part.done", { ...part, part: this.#text(open.text) }));
     }
-    return [
-      this.#event("response.output_text.done", {
-        ...at,
-        content_index: 0,
-        text: open.text,
-        logprobs: [],
-      }),
-      this.#event("response.content_part.done", {
-        ...at,
-        content_index: 0,
-        part: this.#text(open.text),
-      }),
-      done,
-    ];
+    out.push(this.#event("response.output_item.done", { output_index: open.index, item }));
+    return out;
   }
 
   #item(open: Open, status: "in_progress" | "completed"): ResponsesOutputItem {

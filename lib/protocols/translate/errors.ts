@@ -86,6 +86,7 @@ function kindFromType(type?: string, code?: string): IrErrorKind | undefined {
   if (type === "insufficient_quota" || code === "insufficient_quota") return "billing";
   if (code === "invalid_api_key") return "authentication";
   if (code === "rate_limit_exceeded" || type === "usage_limit_reached") return "rate_limit";
+  if (code === "overloaded" || code === "server_is_overloaded") return "overloaded";
   if (type === "server_error") return code === "overloaded" ? "overloaded" : "api_error";
   if (type === "invalid_request_error") return "invalid_request";
   return undefined;

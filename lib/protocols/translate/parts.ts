@@ -114,7 +114,7 @@ export function modelOf(body: JsonObject): string {
 /** A stable id for a synthetic item (`prefix_<n>`). */
 export function syntheticId(prefix: string, seed: string, n: number): string {
   const base = seed.replace(/[^a-zA-Z0-9]/g, "").slice(-24) || "0";
-  return `${prefix}_${base}${n}`;
+  return `${prefix}_${base}_${n}`;
 }
 
 /** Reports every top-level field of `body` that no decoder step handled. */
