@@ -4,8 +4,8 @@
  * ChatGPT/Codex backend). The terminal event (`response.completed` or
  * `response.incomplete`) gives the response; the Codex backend sends it with
  * an empty `output`, so the output is rebuilt from the
- * `response.output_item.done` items (in `output_index` order), or, when a
- * stream sent none, from the text deltas. `response.failed` and `error`
+ * `response.output_item.done` items in `output_index` order, a message whose
+ * item never came done standing in as the text of its deltas. `response.failed` and `error`
  * events end it with an error.
  *
  * @module
@@ -74,15 +74,18 @@ export class ResponsesAggregator {
   }
 
   #output(): JsonObject[] {
-    const byIndex = (a: [number, unknown], b: [number, unknown]) => a[0] - b[0];
-    if (this.#items.size > 0) return [...this.#items].sort(byIndex).map(([, item]) => item);
-    return [...this.#texts].sort(byIndex).map(([index, text]) => ({
-      type: "message",
-      id: `msg_${index}`,
-      status: "completed",
-      role: "assistant",
-      content: [{ type: "output_text", text, annotations: [] }],
-    }));
+    const indexes = [...new Set([...this.#items.keys(), ...this.#texts.keys()])].sort((a, b) =>
+      a - b
+    );
+    return indexes.map((index) =>
+      this.#items.get(index) ?? {
+        type: "message",
+        id: `msg_${index}`,
+        status: "completed",
+        role: "assistant",
+        content: [{ type: "output_text", text: this.#texts.get(index) ?? "", annotations: [] }],
+      }
+    );
   }
 }
 

@@ -241,6 +241,24 @@ export const RESPONSES_STREAM: SseEvent[] = [
     content_index: 0,
     delta: "both cities.",
   }),
+  event({
+    type: "response.output_text.done",
+    item_id: "msg_1",
+    output_index: 1,
+    content_index: 0,
+    text: "Checking both cities.",
+  }),
+  event({
+    type: "response.output_item.done",
+    output_index: 1,
+    item: {
+      type: "message",
+      id: "msg_1",
+      role: "assistant",
+      status: "completed",
+      content: [{ type: "output_text", text: "Checking both cities.", annotations: [] }],
+    },
+  }),
   event({ type: "response.output_item.added", output_index: 2, item: fc("fc_A", "call_A", "") }),
   event({
     type: "response.function_call_arguments.delta",
