@@ -21,7 +21,7 @@ import {
 import {
   count,
   dropUnhandled,
-  modelOf,
+  newRequest,
   pushPart,
   schemaOf,
   sourceFromFileData,
@@ -58,17 +58,11 @@ export function decodeChatRequest(body: unknown, drops: Drops): IrRequest {
   refuseUnservable(body);
   dropUnhandled(body, HANDLED, drops);
   const ir: IrRequest = {
-    model: modelOf(body),
-    instructions: [],
-    turns: [],
-    tools: [],
-    stream: bool(body, "stream") ?? false,
+    ...newRequest(body),
     includeUsage: bool(obj(body, "stream_options"), "include_usage") ?? false,
     toolChoice: toolChoiceOf(body.tool_choice, drops),
     parallelToolCalls: bool(body, "parallel_tool_calls"),
     maxOutputTokens: count(body, "max_completion_tokens") ?? count(body, "max_tokens"),
-    temperature: num(body, "temperature"),
-    topP: num(body, "top_p"),
     stop: stopList(body.stop),
     format: formatOf(obj(body, "response_format")),
     user: str(body, "user"),

@@ -3,6 +3,8 @@
  * become `tool` messages ahead of the user's other parts; images become
  * `image_url` parts (inline bytes as data URLs); PDFs become `file` parts;
  * readable reasoning has no place in Chat history and is reported dropped.
+ * Call ids longer than OpenAI's 64 characters are cut the same way on a call
+ * and its result; a `user` longer than that (Claude Code's) is dropped.
  * A streamed request always asks for the usage chunk, so the gateway can
  * report usage whatever the client asked; the client's own choice is
  * honoured by the stream encoder.
@@ -18,7 +20,14 @@ import {
   type IrTurn,
   TranslationError,
 } from "../translate/ir.ts";
-import { dataUrl, decodeBase64Text, effortFromBudget, joinText } from "../translate/parts.ts";
+import {
+  dataUrl,
+  decodeBase64Text,
+  effortFromBudget,
+  fitId,
+  joinText,
+  openAiUser,
+} from "../translate/parts.ts";
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatToolChoice } from "./types.ts";
 
 /** Writes a Chat Completions request body. */
@@ -62,7 +71,7 @@ export function encodeChatRequest(ir: IrRequest, drops: Drops): ChatRequest {
       }
       : ir.format,
     reasoning_effort: effort,
-    user: ir.user,
+    user: openAiUser(ir.user, drops),
     metadata: ir.metadata,
     stream: ir.stream ? true : undefined,
     stream_options: ir.stream ? { include_usage: true } : undefined,
@@ -87,7 +96,7 @@ function turnMessages(turn: IrTurn, drops: Drops): ChatMessage[] {
     const calls = turn.parts.flatMap((part) =>
       part.type === "tool_call"
         ? [{
-          id: part.id,
+          id: fitId(part.id),
           type: "function" as const,
           function: { name: part.name, arguments: part.arguments },
         }]
@@ -111,7 +120,7 @@ function turnMessages(turn: IrTurn, drops: Drops): ChatMessage[] {
         if (inner.type !== "text") drops.add(part.path, "Chat tool messages take text only");
       }
       if (part.isError) drops.add(`${part.path}.is_error`, "Chat tool messages have no error flag");
-      out.push({ role: "tool", tool_call_id: part.callId, content: joinText(part.parts) });
+      out.push({ role: "tool", tool_call_id: fitId(part.callId), content: joinText(part.parts) });
     } else content.push(...contentPart(part));
   }
   if (content.length === 1 && content[0].type === "text") {

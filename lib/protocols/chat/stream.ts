@@ -14,8 +14,13 @@
 import { arr, isObject, type JsonObject, num, obj, objects, parseJson, str } from "../json.ts";
 import { jsonEvent, SSE_DONE, type SseEvent } from "../sse.ts";
 import { encodeError, fromErrorObject } from "../translate/errors.ts";
-import { emptyUsage, type IrEvent, type IrUsage, mergeUsage } from "../translate/ir.ts";
-import type { EncoderOptions, StreamDecoder, StreamEncoder } from "../translate/stream.ts";
+import type { IrEvent } from "../translate/ir.ts";
+import {
+  type EncoderOptions,
+  type StreamDecoder,
+  type StreamEncoder,
+  StreamFacts,
+} from "../translate/stream.ts";
 import { stopFromChat, stopToChat, usageFromChat, usageToChat } from "./response.ts";
 import type { ChatChunk, ChatFinishReason } from "./types.ts";
 
@@ -105,24 +110,18 @@ export class ChatStreamDecoder implements StreamDecoder {
 
 /** Writes a Chat Completions stream. */
 export class ChatStreamEncoder implements StreamEncoder {
-  #id = "chatcmpl";
-  #model = "";
-  #created: number;
+  #facts: StreamFacts;
   #tools = new Map<string, number>();
-  #usage: IrUsage = emptyUsage();
   #finished = false;
 
   constructor(private readonly options: EncoderOptions) {
-    this.#created = options.now;
+    this.#facts = new StreamFacts("chatcmpl", options.now);
   }
 
   encode(event: IrEvent): SseEvent[] {
+    this.#facts.note(event);
     switch (event.type) {
       case "start":
-        this.#id = event.id || this.#id;
-        this.#model = event.model;
-        this.#created = event.created ?? this.#created;
-        if (event.usage) this.#usage = mergeUsage(this.#usage, event.usage);
         return [this.#chunk({ role: "assistant", content: "" })];
       case "text":
         return [this.#chunk({ content: event.text })];
@@ -141,15 +140,12 @@ export class ChatStreamEncoder implements StreamEncoder {
         const index = this.#tools.get(event.id) ?? 0;
         return [this.#chunk({ tool_calls: [{ index, function: { arguments: event.text } }] })];
       }
-      case "usage":
-        this.#usage = mergeUsage(this.#usage, event.usage);
-        return [];
       case "stop":
         return this.#finish(stopToChat(event.reason));
       case "end": {
         const out = this.#finish("stop");
         if (this.options.includeUsage) {
-          out.push(jsonEvent(this.#base([], usageToChat(this.#usage))));
+          out.push(jsonEvent(this.#base([], usageToChat(this.#facts.usage))));
         }
         out.push({ data: SSE_DONE });
         return out;
@@ -175,13 +171,8 @@ export class ChatStreamEncoder implements StreamEncoder {
   }
 
   #base(choices: ChatChunk["choices"], usage?: ChatChunk["usage"]): ChatChunk {
-    const chunk: ChatChunk = {
-      id: this.#id,
-      object: "chat.completion.chunk",
-      created: this.#created,
-      model: this.#model,
-      choices,
-    };
+    const { id, created, model } = this.#facts;
+    const chunk: ChatChunk = { id, object: "chat.completion.chunk", created, model, choices };
     if (this.options.includeUsage) chunk.usage = usage ?? null;
     return chunk;
   }

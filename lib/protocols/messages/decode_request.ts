@@ -10,17 +10,7 @@
  * @module
  */
 
-import {
-  arr,
-  bool,
-  isObject,
-  type Json,
-  type JsonObject,
-  num,
-  obj,
-  objects,
-  str,
-} from "../json.ts";
+import { arr, bool, isObject, type Json, type JsonObject, obj, objects, str } from "../json.ts";
 import {
   type Drops,
   type IrPart,
@@ -30,7 +20,14 @@ import {
   type IrToolChoice,
   TranslationError,
 } from "../translate/ir.ts";
-import { count, dropUnhandled, modelOf, pushPart, schemaOf, stopList } from "../translate/parts.ts";
+import {
+  count,
+  dropUnhandled,
+  newRequest,
+  pushPart,
+  schemaOf,
+  stopList,
+} from "../translate/parts.ts";
 
 const HANDLED = new Set([
   "model",
@@ -57,17 +54,10 @@ export function decodeMessagesRequest(body: unknown, drops: Drops): IrRequest {
   dropUnhandled(body, HANDLED, drops);
   const choice = obj(body, "tool_choice");
   const ir: IrRequest = {
-    model: modelOf(body),
-    instructions: [],
-    turns: [],
-    tools: [],
-    stream: bool(body, "stream") ?? false,
-    includeUsage: false,
+    ...newRequest(body),
     toolChoice: toolChoiceOf(choice),
     parallelToolCalls: bool(choice, "disable_parallel_tool_use") === true ? false : undefined,
     maxOutputTokens: count(body, "max_tokens"),
-    temperature: num(body, "temperature"),
-    topP: num(body, "top_p"),
     stop: stopList(body.stop_sequences),
     user: str(obj(body, "metadata"), "user_id"),
     reasoning: reasoningOf(body),

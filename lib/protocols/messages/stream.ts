@@ -15,14 +15,8 @@
 import { isObject, num, obj, parseJson, str } from "../json.ts";
 import { jsonEvent, type SseEvent } from "../sse.ts";
 import { encodeError, fromErrorObject } from "../translate/errors.ts";
-import {
-  emptyUsage,
-  type IrEvent,
-  type IrStop,
-  type IrUsage,
-  mergeUsage,
-} from "../translate/ir.ts";
-import type { StreamDecoder, StreamEncoder } from "../translate/stream.ts";
+import type { IrEvent } from "../translate/ir.ts";
+import { type StreamDecoder, type StreamEncoder, StreamFacts } from "../translate/stream.ts";
 import { safeToolId } from "./encode_request.ts";
 import {
   stopFromMessages,
@@ -116,15 +110,14 @@ export class MessagesStreamEncoder implements StreamEncoder {
   #open: Block | undefined;
   #next = 0;
   #tools = new Map<string, number>();
-  #usage: IrUsage = emptyUsage();
-  #stop: IrStop = "end_turn";
-  #sequence: string | null = null;
+  #facts = new StreamFacts("", 0);
   #started = false;
 
   encode(event: IrEvent): SseEvent[] {
+    this.#facts.note(event);
     switch (event.type) {
       case "start":
-        return this.#start(event.id, event.model, event.usage);
+        return this.#start();
       case "text":
         return [...this.#ensure("text"), this.#delta({ type: "text_delta", text: event.text })];
       case "reasoning":
@@ -133,7 +126,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
           this.#delta({ type: "thinking_delta", thinking: event.text }),
         ];
       case "tool_start": {
-        const out = [...this.#start("", ""), ...this.#close()];
+        const out = [...this.#start(), ...this.#close()];
         const index = this.#next++;
         this.#open = { kind: "tool", index, id: event.id };
         this.#tools.set(event.id, index);
@@ -154,19 +147,16 @@ export class MessagesStreamEncoder implements StreamEncoder {
       case "tool_end":
         return this.#open?.id === event.id ? this.#close() : [];
       case "usage":
-        this.#usage = mergeUsage(this.#usage, event.usage);
-        return [];
       case "stop":
-        this.#stop = event.reason;
-        this.#sequence = event.sequence ?? null;
         return [];
       case "end": {
-        const delta = { stop_reason: stopToMessages(this.#stop), stop_sequence: this.#sequence };
+        const { stop, sequence, usage } = this.#facts;
+        const delta = { stop_reason: stopToMessages(stop), stop_sequence: sequence ?? null };
         return [
-          ...this.#start("", ""),
+          ...this.#start(),
           ...this.#close(),
           jsonEvent(
-            { type: "message_delta", delta, usage: usageToMessages(this.#usage) },
+            { type: "message_delta", delta, usage: usageToMessages(usage) },
             "message_delta",
           ),
           jsonEvent({ type: "message_stop" }, "message_stop"),
@@ -177,10 +167,10 @@ export class MessagesStreamEncoder implements StreamEncoder {
     }
   }
 
-  #start(id: string, model: string, usage?: Partial<IrUsage>): SseEvent[] {
+  #start(): SseEvent[] {
     if (this.#started) return [];
     this.#started = true;
-    if (usage) this.#usage = mergeUsage(this.#usage, usage);
+    const { id, model, usage } = this.#facts;
     const message = {
       id,
       type: "message",
@@ -189,14 +179,14 @@ export class MessagesStreamEncoder implements StreamEncoder {
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: usageToMessages(this.#usage),
+      usage: usageToMessages(usage),
     };
     return [jsonEvent({ type: "message_start", message }, "message_start")];
   }
 
   #ensure(kind: "text" | "thinking"): SseEvent[] {
     if (this.#open?.kind === kind) return [];
-    const out = [...this.#start("", ""), ...this.#close()];
+    const out = [...this.#start(), ...this.#close()];
     const index = this.#next++;
     this.#open = { kind, index };
     const block = kind === "text"

@@ -11,17 +11,7 @@
  * @module
  */
 
-import {
-  arr,
-  bool,
-  isObject,
-  type Json,
-  type JsonObject,
-  num,
-  obj,
-  objects,
-  str,
-} from "../json.ts";
+import { arr, bool, isObject, type Json, type JsonObject, obj, objects, str } from "../json.ts";
 import {
   type Drops,
   type IrFormat,
@@ -33,7 +23,7 @@ import {
 import {
   count,
   dropUnhandled,
-  modelOf,
+  newRequest,
   pushPart,
   schemaOf,
   sourceFromFileData,
@@ -81,17 +71,10 @@ export function decodeResponsesRequest(body: unknown, drops: Drops): IrRequest {
   const reasoning = obj(body, "reasoning");
   const effort = str(reasoning, "effort");
   const ir: IrRequest = {
-    model: modelOf(body),
-    instructions: [],
-    turns: [],
-    tools: [],
-    stream: bool(body, "stream") ?? false,
-    includeUsage: false,
+    ...newRequest(body),
     toolChoice: toolChoiceOf(body.tool_choice, drops),
     parallelToolCalls: bool(body, "parallel_tool_calls"),
     maxOutputTokens: count(body, "max_output_tokens"),
-    temperature: num(body, "temperature"),
-    topP: num(body, "top_p"),
     format: formatOf(obj(obj(body, "text"), "format")),
     user: str(body, "user"),
     metadata: stringRecord(body.metadata),

@@ -3,7 +3,8 @@
  * `instructions`; user parts become one `message` item per run (tool results
  * become `function_call_output` items in their place); assistant text a
  * `message` item and tool calls `function_call` items with the same
- * `call_id`. Function tools are sent with `strict: false` unless the client
+ * `call_id` (cut to OpenAI's 64 characters the same way on both, if
+ * longer). Function tools are sent with `strict: false` unless the client
  * asked for strict: Responses defaults to strict schemas, which most
  * schemas written for other APIs do not satisfy. A translated request is
  * never stored (`store: false`): no client of another API could ever refer
@@ -15,7 +16,7 @@
 
 import { compact } from "../json.ts";
 import { type Drops, type IrPart, type IrRequest, TranslationError } from "../translate/ir.ts";
-import { dataUrl, effortFromBudget, joinText } from "../translate/parts.ts";
+import { dataUrl, effortFromBudget, fitId, joinText, openAiUser } from "../translate/parts.ts";
 import type {
   ResponsesInputContent,
   ResponsesInputItem,
@@ -60,7 +61,7 @@ export function encodeResponsesRequest(ir: IrRequest, drops: Drops): ResponsesRe
     reasoning: effort
       ? compact({ effort, summary: reasoning?.summary ? "auto" : undefined })
       : undefined,
-    user: ir.user,
+    user: openAiUser(ir.user, drops),
     metadata: ir.metadata,
     store: false,
     stream: ir.stream ? true : undefined,
@@ -93,7 +94,7 @@ function input(ir: IrRequest, drops: Drops): ResponsesInputItem[] {
         flush();
         items.push({
           type: "function_call",
-          call_id: part.id,
+          call_id: fitId(part.id),
           name: part.name,
           arguments: part.arguments,
         });
@@ -106,7 +107,7 @@ function input(ir: IrRequest, drops: Drops): ResponsesInputItem[] {
         const output = parts.every((item) => item.type === "input_text")
           ? joinText(part.parts)
           : parts;
-        items.push({ type: "function_call_output", call_id: part.callId, output });
+        items.push({ type: "function_call_output", call_id: fitId(part.callId), output });
       } else if (part.type === "reasoning") {
         drops.add(part.path, "reasoning from another platform cannot be sent to OpenAI");
       } else if (turn.role === "assistant") {

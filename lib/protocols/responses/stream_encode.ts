@@ -13,15 +13,9 @@
 
 import { jsonEvent, type SseEvent } from "../sse.ts";
 import { openAiError } from "../translate/errors.ts";
-import {
-  emptyUsage,
-  type IrEvent,
-  type IrStop,
-  type IrUsage,
-  mergeUsage,
-} from "../translate/ir.ts";
+import type { IrEvent } from "../translate/ir.ts";
 import { syntheticId } from "../translate/parts.ts";
-import type { EncoderOptions, StreamEncoder } from "../translate/stream.ts";
+import { type EncoderOptions, type StreamEncoder, StreamFacts } from "../translate/stream.ts";
 import { statusOf, usageToResponses } from "./response.ts";
 import type { ResponsesOutputItem, ResponsesResponse } from "./types.ts";
 
@@ -37,27 +31,20 @@ interface Open {
 /** Writes a Responses stream. */
 export class ResponsesStreamEncoder implements StreamEncoder {
   #seq = 0;
-  #id = "resp";
-  #model = "";
-  #created: number;
+  #facts: StreamFacts;
   #started = false;
   #open: Open | undefined;
   #items: ResponsesOutputItem[] = [];
   #tools = new Map<string, Open>();
-  #usage: IrUsage = emptyUsage();
-  #stop: IrStop = "end_turn";
 
   constructor(options: EncoderOptions) {
-    this.#created = options.now;
+    this.#facts = new StreamFacts("resp", options.now);
   }
 
   encode(event: IrEvent): SseEvent[] {
+    this.#facts.note(event);
     switch (event.type) {
       case "start":
-        this.#id = event.id || this.#id;
-        this.#model = event.model;
-        this.#created = event.created ?? this.#created;
-        if (event.usage) this.#usage = mergeUsage(this.#usage, event.usage);
         return this.#start();
       case "text":
         return this.#append("message", event.text);
@@ -99,14 +86,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case "tool_end":
         return this.#open?.callId === event.id ? this.#close() : [];
       case "usage":
-        this.#usage = mergeUsage(this.#usage, event.usage);
-        return [];
       case "stop":
-        this.#stop = event.reason;
         return [];
       case "end": {
         const out = [...this.#start(), ...this.#close()];
-        const response = this.#response(statusOf(this.#stop));
+        const response = this.#response(statusOf(this.#facts.stop));
         const name = response.status === "incomplete"
           ? "response.incomplete"
           : "response.completed";
@@ -162,7 +146,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const open: Open = {
       kind,
       index,
-      id: syntheticId(kind === "message" ? "msg" : "rs", this.#id, index),
+      id: syntheticId(kind === "message" ? "msg" : "rs", this.#facts.id, index),
       text: "",
     };
     this.#open = open;
@@ -256,14 +240,15 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   #response(status: Pick<ResponsesResponse, "status" | "incomplete_details">): ResponsesResponse {
+    const { id, created, model, usage } = this.#facts;
     return {
-      id: this.#id,
+      id,
       object: "response",
-      created_at: this.#created,
+      created_at: created,
       ...status,
-      model: this.#model,
+      model,
       output: [...this.#items],
-      usage: usageToResponses(this.#usage),
+      usage: usageToResponses(usage),
       error: null,
     };
   }

@@ -8,7 +8,7 @@
  */
 
 import { isObject, type JsonObject, num, str } from "../json.ts";
-import type { IrPart, IrSource, IrTurn } from "./ir.ts";
+import type { IrPart, IrRequest, IrSource, IrTurn } from "./ir.ts";
 
 /** Adds `part` to the last turn when it has `role`, else starts a turn. */
 export function pushPart(turns: IrTurn[], role: IrTurn["role"], part: IrPart): void {
@@ -106,9 +106,18 @@ export function count(object: JsonObject | undefined, key: string): number | und
   return value !== undefined && value >= 0 ? Math.floor(value) : undefined;
 }
 
-/** The model name; a request without one is served by nobody. */
-export function modelOf(body: JsonObject): string {
-  return str(body, "model") ?? "";
+/** The fields every API's request spells alike (`model`, `stream`, `temperature`, `top_p`), the rest empty. */
+export function newRequest(body: JsonObject): IrRequest {
+  return {
+    model: str(body, "model") ?? "",
+    instructions: [],
+    turns: [],
+    tools: [],
+    stream: body.stream === true,
+    includeUsage: false,
+    temperature: num(body, "temperature"),
+    topP: num(body, "top_p"),
+  };
 }
 
 /** A stable id for a synthetic item (`prefix_<n>`). */
@@ -144,4 +153,30 @@ export function budgetFromEffort(effort: string): number | undefined {
     max: 32768,
   };
   return budgets[effort];
+}
+
+/** The longest call id and `user` OpenAI takes (`string_above_max_length` beyond). */
+export const OPENAI_MAX_ID = 64;
+
+/**
+ * An id cut to `max` characters, deterministically: a long id keeps its head
+ * and gains a hash of the whole, so a call and its result, translated apart
+ * (even in different requests), still get the same id.
+ */
+export function fitId(id: string, max = OPENAI_MAX_ID): string {
+  if (id.length <= max) return id;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  const tail = `_${hash.toString(16).padStart(8, "0")}`;
+  return id.slice(0, max - tail.length) + tail;
+}
+
+/** The `user` for an OpenAI upstream; a longer one (Claude Code's is ~150 characters) is dropped. */
+export function openAiUser(
+  user: string | undefined,
+  drops: { add(field: string, reason: string): void },
+): string | undefined {
+  if (user === undefined || user.length <= OPENAI_MAX_ID) return user;
+  drops.add("user", `OpenAI takes at most ${OPENAI_MAX_ID} characters`);
+  return undefined;
 }

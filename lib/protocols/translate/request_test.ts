@@ -532,3 +532,26 @@ Deno.test("request → messages: reasoning effort becomes thinking, which drops 
     "top_p",
   ]]);
 });
+
+Deno.test("request → OpenAI: long call ids are cut alike on call and result, a long user is dropped", () => {
+  const long = `toolu_${"x".repeat(100)}`;
+  const body = {
+    model: "m",
+    max_tokens: 10,
+    metadata: { user_id: `user_${"a".repeat(64)}_account__session_1234` },
+    messages: [
+      { role: "user", content: "go" },
+      { role: "assistant", content: [{ type: "tool_use", id: long, name: "f", input: {} }] },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: long, content: "done" }] },
+    ],
+  };
+  for (const to of ["chat", "responses"] as const) {
+    const { body: out, dropped } = ok(translateRequest("messages", to, body));
+    const ids = JSON.stringify(out).match(/toolu_x+_[0-9a-f]{8}/g) ?? [];
+    assert.equal(ids.length, 2, to);
+    assert.equal(ids[0], ids[1]);
+    assert.equal(ids[0].length, 64);
+    assert.equal(out.user, undefined);
+    assert.ok(dropped.includes("user"));
+  }
+});
