@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { jsonEvent } from "../sse.ts";
-import { RESPONSES_STREAM, sseText } from "../testdata/streams.ts";
+import { sseText } from "../testdata/streams.ts";
+import { RESPONSES_STREAM } from "../testdata/responses_stream.ts";
 import { aggregateResponsesStream, ResponsesAggregator } from "./aggregate.ts";
 import { cutAt, oneByteChunks, streamOf } from "../../../tests/support/splits.ts";
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { RESPONSES_STREAM, sseText } from "../testdata/streams.ts";
+import { sseText } from "../testdata/streams.ts";
+import { RESPONSES_STREAM } from "../testdata/responses_stream.ts";
 import { StreamTranslator, translateRequest, translateResponse } from "../translate/translate.ts";
 import { aggregateResponsesStream } from "./aggregate.ts";
 import { codexRequest } from "./request.ts";

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { cutAt, oneByteChunks, singleCuts } from "../../../tests/support/splits.ts";
 import { jsonEvent, type SseEvent } from "../sse.ts";
 import { reassemble } from "../testdata/reassemble.ts";
-import { CHAT_STREAM, MESSAGES_STREAM, RESPONSES_STREAM, sseText } from "../testdata/streams.ts";
+import { CHAT_STREAM, MESSAGES_STREAM, sseText } from "../testdata/streams.ts";
+import { RESPONSES_STREAM } from "../testdata/responses_stream.ts";
 import type { Api } from "./ir.ts";
 import { StreamTranslator } from "./translate.ts";
 

@@ -69,8 +69,22 @@ export type RequestTranslation =
   | { ok: true; body: unknown; dropped: Dropped[]; stream: boolean; includeUsage: boolean }
   | { ok: false; error: TranslationError; dropped: Dropped[] };
 
+/** What the caller knows about the target that the body does not say. */
+export interface RequestOptions {
+  /**
+   * The target model does not reason: leave out reasoning settings (a
+   * reasoning effort or thinking budget), which such a model refuses.
+   */
+  noReasoning?: boolean;
+}
+
 /** Translates a client's request body (parsed JSON) from API `from` for an upstream of API `to`. */
-export function translateRequest(from: Api, to: Api, body: unknown): RequestTranslation {
+export function translateRequest(
+  from: Api,
+  to: Api,
+  body: unknown,
+  options: RequestOptions = {},
+): RequestTranslation {
   if (from === to) {
     const root = isObject(body) ? body : undefined;
     const includeUsage = bool(obj(root, "stream_options"), "include_usage") ?? false;
@@ -79,6 +93,10 @@ export function translateRequest(from: Api, to: Api, body: unknown): RequestTran
   const drops = new Drops();
   try {
     const ir = DECODE_REQUEST[from](body, drops);
+    if (options.noReasoning && ir.reasoning) {
+      drops.add("reasoning", "the target model does not reason");
+      delete ir.reasoning;
+    }
     const out = ENCODE_REQUEST[to](ir, drops);
     return {
       ok: true,
