@@ -28,6 +28,7 @@ import {
   sourceFromUrl,
   stopList,
   stringRecord,
+  withMessages,
 } from "../translate/parts.ts";
 
 const HANDLED = new Set([
@@ -51,10 +52,8 @@ const HANDLED = new Set([
 ]);
 
 /** Reads a Chat Completions request body. */
-export function decodeChatRequest(body: unknown, drops: Drops): IrRequest {
-  if (!isObject(body)) throw new TranslationError("body", "the request body must be a JSON object");
-  const messages = arr(body, "messages");
-  if (!messages) throw new TranslationError("messages", "`messages` must be an array");
+export function decodeChatRequest(raw: unknown, drops: Drops): IrRequest {
+  const { body, messages } = withMessages(raw);
   refuseUnservable(body);
   dropUnhandled(body, HANDLED, drops);
   const ir: IrRequest = {

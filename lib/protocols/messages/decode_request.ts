@@ -27,6 +27,7 @@ import {
   pushPart,
   schemaOf,
   stopList,
+  withMessages,
 } from "../translate/parts.ts";
 
 const HANDLED = new Set([
@@ -47,10 +48,8 @@ const HANDLED = new Set([
 ]);
 
 /** Reads a Messages request body. */
-export function decodeMessagesRequest(body: unknown, drops: Drops): IrRequest {
-  if (!isObject(body)) throw new TranslationError("body", "the request body must be a JSON object");
-  const messages = arr(body, "messages");
-  if (!messages) throw new TranslationError("messages", "`messages` must be an array");
+export function decodeMessagesRequest(raw: unknown, drops: Drops): IrRequest {
+  const { body, messages } = withMessages(raw);
   dropUnhandled(body, HANDLED, drops);
   const choice = obj(body, "tool_choice");
   const ir: IrRequest = {

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { isObject, type JsonObject, num, str } from "../json.ts";
-import type { IrPart, IrRequest, IrSource, IrTurn } from "./ir.ts";
+import { isObject, type Json, type JsonObject, num, str } from "../json.ts";
+import { type IrPart, type IrRequest, type IrSource, type IrTurn, TranslationError } from "./ir.ts";
 
 /** Adds `part` to the last turn when it has `role`, else starts a turn. */
 export function pushPart(turns: IrTurn[], role: IrTurn["role"], part: IrPart): void {
@@ -104,6 +104,16 @@ export function stopList(value: unknown): string[] | undefined {
 export function count(object: JsonObject | undefined, key: string): number | undefined {
   const value = num(object, key);
   return value !== undefined && value >= 0 ? Math.floor(value) : undefined;
+}
+
+/** A request body with its `messages` array (Chat and Messages); a 400 otherwise. */
+export function withMessages(body: unknown): { body: JsonObject; messages: Json[] } {
+  if (!isObject(body)) throw new TranslationError("body", "the request body must be a JSON object");
+  const messages = body.messages;
+  if (!Array.isArray(messages)) {
+    throw new TranslationError("messages", "`messages` must be an array");
+  }
+  return { body, messages };
 }
 
 /** The fields every API's request spells alike (`model`, `stream`, `temperature`, `top_p`), the rest empty. */
