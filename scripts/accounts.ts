@@ -21,8 +21,8 @@ import {
   ImportError,
   parseClaudeCredentials,
   parseCodexAuth,
-} from "../lib/accounts/oauth/import.ts";
-import { TokenStore } from "../lib/accounts/oauth/token_store.ts";
+} from "../lib/providers/oauth/import.ts";
+import { TokenStore } from "../lib/providers/oauth/token_store.ts";
 import { AccountStateStore } from "../lib/accounts/health.ts";
 import { openStore } from "../lib/kv/open.ts";
 

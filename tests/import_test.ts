@@ -4,7 +4,7 @@ import {
   ImportError,
   parseClaudeCredentials,
   parseCodexAuth,
-} from "../lib/accounts/oauth/import.ts";
+} from "../lib/providers/oauth/import.ts";
 import { configDoc, post, serveGateway, tempKvPath, TEST_SECRET } from "./support/pool_harness.ts";
 
 /** A JWT-shaped token (unsigned) with the given claims. */

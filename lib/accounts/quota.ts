@@ -12,7 +12,7 @@
  */
 
 import type { QuotaWindow } from "./model.ts";
-import { quotaWindows } from "../failover/reset_time.ts";
+import { quotaWindows } from "../providers/reset_time.ts";
 import { QUOTA_PREFIX, quotaKey } from "../kv/keys.ts";
 
 /** Least time between two KV writes of one account's snapshot. */

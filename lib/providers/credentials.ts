@@ -11,8 +11,8 @@
  */
 
 import type { AccountEffect } from "../accounts/model.ts";
-import { OAuthManager } from "../accounts/oauth/manager.ts";
-import { TokenStore } from "../accounts/oauth/token_store.ts";
+import { OAuthManager } from "./oauth/manager.ts";
+import { TokenStore } from "./oauth/token_store.ts";
 import type { Account, Config } from "../config/types.ts";
 import { MIN_SECRET_LENGTH, SecretBox } from "../crypto/secret_box.ts";
 import { applyOAuthHeaders } from "./oauth_headers.ts";

@@ -10,8 +10,8 @@
  */
 
 import type { Account } from "../config/types.ts";
-import { DEFAULT_ANTHROPIC_VERSION } from "./anthropic.ts";
-import type { TokenSet } from "../accounts/oauth/refresh_client.ts";
+import { DEFAULT_ANTHROPIC_VERSION } from "./anthropic/provider.ts";
+import type { TokenSet } from "./oauth/refresh_client.ts";
 
 /** The beta flag Anthropic requires for OAuth access tokens. */
 export const ANTHROPIC_OAUTH_BETA = "oauth-2025-04-20";

@@ -8,8 +8,8 @@
  */
 
 import type { Account, Platform } from "../config/types.ts";
-import { anthropicProvider } from "./anthropic.ts";
-import { openaiProvider } from "./openai.ts";
+import { anthropicProvider } from "./anthropic/provider.ts";
+import { openaiProvider } from "./openai/provider.ts";
 import type { Provider } from "./provider.ts";
 
 /** Every provider, by platform. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Provider } from "./provider.ts";
+import type { Provider } from "../provider.ts";
 
 /** The OpenAI provider. */
 export const openaiProvider: Provider = {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Provider } from "./provider.ts";
+import type { Provider } from "../provider.ts";
 
 /** The API version sent when the client names none. */
 export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";

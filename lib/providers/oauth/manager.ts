@@ -16,7 +16,7 @@
 
 import { sha256Hex } from "../../crypto/digest.ts";
 import type { Account } from "../../config/types.ts";
-import type { AccountEffect } from "../model.ts";
+import type { AccountEffect } from "../../accounts/model.ts";
 import { requestRefresh, type TokenSet } from "./refresh_client.ts";
 import type { StoredTokens, TokenStore } from "./token_store.ts";
 
