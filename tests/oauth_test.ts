@@ -3,7 +3,7 @@ import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
 import { CredentialSetupError } from "../lib/providers/credentials.ts";
 import { validateConfig } from "../lib/config/validate.ts";
 import { createGateway } from "../lib/app.ts";
-import { mergeBetas } from "../lib/providers/oauth_headers.ts";
+import { mergeBetas } from "../lib/providers/claude/provider.ts";
 import { SecretBox } from "../lib/crypto/secret_box.ts";
 import {
   adminAccounts,

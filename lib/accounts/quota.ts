@@ -12,7 +12,7 @@
  */
 
 import type { QuotaWindow } from "./model.ts";
-import { quotaWindows } from "../providers/reset_time.ts";
+import { hasQuotaHeaders, quotaWindows } from "../providers/reset_time.ts";
 import { QUOTA_PREFIX, quotaKey } from "../kv/keys.ts";
 
 /** Least time between two KV writes of one account's snapshot. */
@@ -124,11 +124,4 @@ export function quotaView(snapshot: QuotaSnapshot): QuotaView {
       return view;
     }),
   };
-}
-
-function hasQuotaHeaders(headers: Headers): boolean {
-  return headers.has("x-codex-primary-used-percent") ||
-    headers.has("x-codex-secondary-used-percent") ||
-    headers.has("anthropic-ratelimit-unified-status") ||
-    headers.has("anthropic-ratelimit-unified-5h-utilization");
 }

@@ -11,7 +11,8 @@ import type { AccountEffect, CooldownReason } from "../accounts/model.ts";
 import type { FailoverPolicy } from "../config/types.ts";
 import type { CompiledErrorRule } from "./error_rules.ts";
 import { modelLimit } from "./model_scope.ts";
-import { announcedReset, errorObject } from "../providers/reset_time.ts";
+import { errorObject } from "../protocols/error_body.ts";
+import { announcedReset } from "../providers/reset_time.ts";
 
 /** What the proxy loop does with the request. */
 export type Outcome = "success" | "failover" | "passback";

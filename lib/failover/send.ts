@@ -8,7 +8,7 @@
 
 import type { AccountEffect } from "../accounts/model.ts";
 import type { Account } from "../config/types.ts";
-import { upstreamUrl } from "../providers/routing.ts";
+import { upstreamUrl } from "../providers/provider.ts";
 import { type AttemptResult, sendAttempt } from "./attempt.ts";
 import { withAttemptSpan } from "./attempt_span.ts";
 import type { AttemptTiming, FailoverRun } from "./run.ts";

@@ -87,12 +87,12 @@ export async function admit(
   const reference = await admitReference(deps.owners, who, body);
   if (!reference.ok) return refuse(reference.error, "refused");
   const candidates = accountsFor(
-    deps.directory.candidates(key.group, route.provider.platform),
+    deps.directory.candidates(key.group, route.family),
     path.owner ?? reference.owner,
   );
   if (candidates.length === 0) {
     // A configuration gap, not an outage: a status no client retries, naming what is missing.
-    const message = `group "${key.group}" has no account for the ${route.provider.api} ` +
+    const message = `group "${key.group}" has no account for the ${route.api} ` +
       `(${request.method} ${url.pathname}); an operator can add one to the group`;
     return refuse(new HttpError(400, message), "unserved");
   }

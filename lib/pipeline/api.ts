@@ -64,7 +64,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   // 3. Plan.
   const planned = await plan(pipeline.plan, {
     key,
-    platform: arrival.route.provider.platform,
+    platform: arrival.route.family,
     candidates: admitted.candidates,
     health,
     headers: request.headers,

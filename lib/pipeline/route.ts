@@ -1,13 +1,13 @@
 /**
  * Stage 1, route: which API a `/v1/*` request is for, and so which surface
  * answers it (the error shape), which platform's accounts serve it, and the
- * path to send upstream (`lib/providers/routing.ts`).
+ * path to send upstream (`lib/protocols/api_route.ts`).
  *
  * @module
  */
 
 import type { Surface } from "../http/errors.ts";
-import { type Route, routeApiPath } from "../providers/routing.ts";
+import { type ApiRoute, routeApiPath } from "../protocols/api_route.ts";
 
 /** A request as it arrived, with what the route stage found out. */
 export interface Arrival {
@@ -15,7 +15,7 @@ export interface Arrival {
   url: URL;
   /** `performance.now()` when the request arrived. */
   started: number;
-  route: Route;
+  route: ApiRoute;
   surface: Surface;
 }
 
@@ -23,5 +23,5 @@ export interface Arrival {
 export function routeRequest(request: Request, url: URL, started: number): Arrival | null {
   const route = routeApiPath(url.pathname);
   if (!route) return null;
-  return { request, url, started, route, surface: route.provider.surface };
+  return { request, url, started, route, surface: route.family };
 }

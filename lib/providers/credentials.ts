@@ -11,12 +11,13 @@
  */
 
 import type { AccountEffect } from "../accounts/model.ts";
-import { OAuthManager } from "./oauth/manager.ts";
-import { TokenStore } from "./oauth/token_store.ts";
 import type { Account, Config } from "../config/types.ts";
 import { MIN_SECRET_LENGTH, SecretBox } from "../crypto/secret_box.ts";
-import { applyOAuthHeaders } from "./oauth_headers.ts";
-import { PROVIDERS } from "./routing.ts";
+import { anthropicApi } from "./anthropic/provider.ts";
+import { OAuthManager } from "./oauth/manager.ts";
+import { TokenStore } from "./oauth/token_store.ts";
+import { openaiApi } from "./openai/provider.ts";
+import { providerOf } from "./provider.ts";
 
 /** A problem with credentials that stops start-up (shown as one line, like a config error). */
 export class CredentialSetupError extends Error {
@@ -78,16 +79,18 @@ export class Credentials {
     headers: Headers,
     rejectedToken?: string,
   ): Promise<Authorization> {
+    const provider = providerOf(account);
     const oauth = this.oauth;
-    if (!account.oauth || !oauth) {
-      PROVIDERS[account.platform].authorize(headers, account, account.apiKey);
+    if (!("refreshes" in provider) || !oauth) {
+      // Without an OAuth manager (no secret), an account's config token goes as an API key.
+      (account.platform === "openai" ? openaiApi : anthropicApi).authorize(headers, account.apiKey);
       return { ok: true };
     }
     const result = rejectedToken
       ? await oauth.refreshRejected(account, rejectedToken)
       : await oauth.credential(account);
     if (!result.ok) return result;
-    applyOAuthHeaders(headers, account, result.tokens);
+    provider.authorize(headers, account, result.tokens);
     return { ok: true, token: result.tokens.accessToken };
   }
 }

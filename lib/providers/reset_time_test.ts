@@ -1,18 +1,14 @@
 /**
- * Table tests for reset-time parsing: every way an upstream announces when a
- * limit lifts, garbage and past values ignored, and the latest reset winning.
+ * Table tests for reset-time parsing across the providers: every way an
+ * upstream announces when a limit lifts, garbage and past values ignored, and
+ * the latest reset winning.
  */
 
 import assert from "node:assert/strict";
-import {
-  announcedReset,
-  MAX_RESET_HORIZON_MS,
-  parseGoDuration,
-  parseRetryAfter,
-  parseUnixSeconds,
-  quotaWindows,
-  resetFromErrorBody,
-} from "./reset_time.ts";
+import { resetFromErrorBody } from "./codex/quota.ts";
+import { parseGoDuration } from "./openai/rate_limits.ts";
+import { announcedReset, parseRetryAfter, quotaWindows } from "./reset_time.ts";
+import { MAX_RESET_HORIZON_MS, parseUnixSeconds } from "./time_values.ts";
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 const SECOND = 1000;

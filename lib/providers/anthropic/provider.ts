@@ -1,24 +1,28 @@
 /**
- * Anthropic upstreams. API keys travel as `x-api-key`; a request without an
+ * Anthropic API keys: the key travels as `x-api-key`; a request without an
  * `anthropic-version` (plain curl) gets the stable default so it still works.
  *
  * @module
  */
 
-import type { Provider } from "../provider.ts";
+import type { ApiKeyProvider } from "../provider.ts";
 
 /** The API version sent when the client names none. */
 export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 
-/** The Anthropic provider. */
-export const anthropicProvider: Provider = {
+/** An Anthropic API key account. */
+export const anthropicApi: ApiKeyProvider = {
+  kind: "anthropic",
   platform: "anthropic",
-  surface: "anthropic",
-  api: "Anthropic Messages API",
-  authorize(headers, _account, credential) {
-    headers.set("x-api-key", credential);
-    if (!headers.has("anthropic-version")) {
-      headers.set("anthropic-version", DEFAULT_ANTHROPIC_VERSION);
-    }
+  authorize(headers, apiKey) {
+    headers.set("x-api-key", apiKey);
+    defaultVersion(headers);
   },
 };
+
+/** Sets `anthropic-version` when the client named none. */
+export function defaultVersion(headers: Headers): void {
+  if (!headers.has("anthropic-version")) {
+    headers.set("anthropic-version", DEFAULT_ANTHROPIC_VERSION);
+  }
+}

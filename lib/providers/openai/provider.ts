@@ -1,18 +1,22 @@
 /**
- * OpenAI-compatible upstreams: the OpenAI API and ChatGPT/Codex backends.
- * The credential travels as `Authorization: Bearer`.
+ * OpenAI-compatible API keys (the OpenAI API, or any compatible upstream):
+ * the key travels as `Authorization: Bearer`.
  *
  * @module
  */
 
-import type { Provider } from "../provider.ts";
+import type { ApiKeyProvider } from "../provider.ts";
 
-/** The OpenAI provider. */
-export const openaiProvider: Provider = {
+/** An OpenAI API key account. */
+export const openaiApi: ApiKeyProvider = {
+  kind: "openai",
   platform: "openai",
-  surface: "openai",
-  api: "OpenAI API",
-  authorize(headers, _account, credential) {
-    headers.set("authorization", `Bearer ${credential}`);
+  authorize(headers, apiKey) {
+    setBearer(headers, apiKey);
   },
 };
+
+/** `Authorization: Bearer <token>`, as the OpenAI family (and every OAuth sign-in) sends it. */
+export function setBearer(headers: Headers, token: string): void {
+  headers.set("authorization", `Bearer ${token}`);
+}
