@@ -15,6 +15,8 @@
  */
 
 import { type SseEvent, SseParser } from "../http/sse.ts";
+import { MESSAGES_ERROR_EVENT, MESSAGES_PREAMBLE_EVENTS } from "../protocols/messages/events.ts";
+import { RESPONSES_ERROR_EVENT, RESPONSES_PREAMBLE_EVENTS } from "../protocols/responses/events.ts";
 import type { UpstreamAnswer } from "./classify.ts";
 
 /** Default bound on holding preamble events. */
@@ -23,14 +25,14 @@ export const DEFAULT_PREAMBLE_HOLD_MS = 10_000;
 /** Most bytes held before giving up and passing the stream through. */
 export const PREAMBLE_MAX_BYTES = 256 * 1024;
 
-/** Events that come before any content. */
-const PREAMBLE_EVENTS = new Set([
-  "response.created",
-  "response.in_progress",
-  "response.queued",
-  "message_start",
-  "ping",
+/** Events that come before any content, in the APIs that have them. */
+const PREAMBLE_EVENTS = new Set<string>([
+  ...RESPONSES_PREAMBLE_EVENTS,
+  ...MESSAGES_PREAMBLE_EVENTS,
 ]);
+
+/** Error events: before any content, the request may still move on. */
+const ERROR_EVENTS = new Set<string>([RESPONSES_ERROR_EVENT, MESSAGES_ERROR_EVENT]);
 
 /** What an event means for failover. */
 export type EventClass = "preamble" | "content" | "error";
@@ -40,7 +42,7 @@ export function classifyEvent(event: SseEvent): EventClass {
   if (event.event === undefined && event.data === "") return "preamble"; // comments only
   const json = parseObject(event.data);
   const name = event.event ?? (typeof json?.type === "string" ? json.type : undefined);
-  if (name === "error" || name === "response.failed") return "error";
+  if (name !== undefined && ERROR_EVENTS.has(name)) return "error";
   if (name !== undefined && PREAMBLE_EVENTS.has(name)) return "preamble";
   if (name === undefined && json?.error !== undefined && json.error !== null) return "error";
   return "content";
@@ -130,16 +132,6 @@ export async function holdPreamble(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * Does this API stream preamble events that may be followed by an error?
- * The Responses API (`response.created`, then `response.failed`) and Anthropic
- * Messages (`message_start`, then `event: error`) do. Chat Completions streams
- * start with content, so they are relayed untouched (and at full speed).
- */
-export function hasPreamble(upstreamPath: string): boolean {
-  return upstreamPath.startsWith("/responses") || upstreamPath.startsWith("/messages");
 }
 
 /** Is this response an event stream? */

@@ -16,11 +16,11 @@ import { classifyConnectionFailure, classifyResponse } from "./classify.ts";
 import {
   DEFAULT_PREAMBLE_HOLD_MS,
   errorEventAnswer,
-  hasPreamble,
   holdPreamble,
   isEventStream,
   type Preamble,
 } from "./preamble.ts";
+import { hasPreamble } from "../protocols/api_route.ts";
 import { relay, rewrite } from "./answers.ts";
 import { type FailoverRun, PROBE_DECISION } from "./run.ts";
 

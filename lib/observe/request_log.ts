@@ -12,7 +12,7 @@
  */
 
 import { infoLogger } from "../log.ts";
-import type { TokenUsage } from "../usage/extract.ts";
+import type { TokenUsage } from "../protocols/usage.ts";
 
 /** One upstream attempt as the log shows it. */
 export interface LoggedAttempt {

@@ -18,7 +18,7 @@ import type { FailoverEvent, FailoverLog } from "../observe/failover_log.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
 import type { LoggedAttempt, RequestLogger } from "../observe/request_log.ts";
-import type { TokenUsage } from "../usage/extract.ts";
+import type { TokenUsage } from "../protocols/usage.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { type BodyEnd, tapBody, type TapResult } from "../usage/tap.ts";
 

@@ -19,6 +19,16 @@ export interface ApiRoute {
   upstreamPath: string;
 }
 
+/**
+ * Does this API stream preamble events that may be followed by an error?
+ * The Responses API (`response.created`, then `response.failed`) and Anthropic
+ * Messages (`message_start`, then `event: error`) do. Chat Completions streams
+ * start with content, so they are relayed untouched (and at full speed).
+ */
+export function hasPreamble(upstreamPath: string): boolean {
+  return upstreamPath.startsWith("/responses") || upstreamPath.startsWith("/messages");
+}
+
 /** Resolves an API path; `null` for paths outside `/v1/`. */
 export function routeApiPath(pathname: string): ApiRoute | null {
   if (!pathname.startsWith("/v1/")) return null;

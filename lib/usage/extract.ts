@@ -1,12 +1,8 @@
 /**
  * Token usage from upstream answers, as pure functions and a small
- * incremental scanner. Tokens are normalised to three numbers:
- * - `input`: every prompt token, cached or not (OpenAI `prompt_tokens` /
- *   `input_tokens`; Anthropic `input_tokens` + `cache_creation_input_tokens`
- *   + `cache_read_input_tokens`);
- * - `output`: generated tokens;
- * - `cached`: prompt tokens served from the cache (OpenAI `cached_tokens`,
- *   Anthropic `cache_read_input_tokens`).
+ * incremental scanner, in the gateway's three numbers (`lib/protocols/usage.ts`).
+ * What each API sends where is the API's own knowledge
+ * (`lib/protocols/<api>/events.ts`); this module finds it in a relayed body.
  *
  * Sources: a JSON body's `usage`; an OpenAI chat stream's final usage chunk;
  * a Responses stream's `response.completed` (or `incomplete`/`failed`);
@@ -17,13 +13,15 @@
 
 import type { Surface } from "../http/errors.ts";
 import { SseParser } from "../http/sse.ts";
-
-/** Normalised token counts. */
-export interface TokenUsage {
-  input: number;
-  output: number;
-  cached: number;
-}
+import { CHAT_DELTA } from "../protocols/chat/events.ts";
+import { MESSAGE_DELTA, MESSAGE_START, MESSAGES_DELTA } from "../protocols/messages/events.ts";
+import {
+  RESPONSE_HEAD,
+  RESPONSES_DELTA,
+  RESPONSES_OBJECT_EVENTS,
+  storedResponseId,
+} from "../protocols/responses/events.ts";
+import { type TokenUsage, tokenUsage } from "../protocols/usage.ts";
 
 /** What a scan found. */
 export interface UsageReport {
@@ -35,36 +33,6 @@ export interface UsageReport {
   responseId?: string;
 }
 
-/** Normalises a `usage` object of any surface; `undefined` when it holds no counts. */
-export function normaliseUsage(raw: unknown, surface: Surface): TokenUsage | undefined {
-  if (!isObject(raw)) return undefined;
-  if (typeof raw.prompt_tokens === "number") {
-    // OpenAI chat completions, completions, embeddings.
-    return {
-      input: raw.prompt_tokens,
-      output: num(raw.completion_tokens),
-      cached: num(field(raw.prompt_tokens_details, "cached_tokens")),
-    };
-  }
-  if (typeof raw.input_tokens !== "number" && typeof raw.output_tokens !== "number") {
-    return undefined;
-  }
-  if (surface === "anthropic") {
-    const cacheRead = num(raw.cache_read_input_tokens);
-    return {
-      input: num(raw.input_tokens) + num(raw.cache_creation_input_tokens) + cacheRead,
-      output: num(raw.output_tokens),
-      cached: cacheRead,
-    };
-  }
-  // OpenAI Responses.
-  return {
-    input: num(raw.input_tokens),
-    output: num(raw.output_tokens),
-    cached: num(field(raw.input_tokens_details, "cached_tokens")),
-  };
-}
-
 /** Usage and model from a whole JSON response body. */
 export function usageFromJsonText(text: string, surface: Surface): UsageReport {
   try {
@@ -72,7 +40,7 @@ export function usageFromJsonText(text: string, surface: Surface): UsageReport {
     if (!isObject(body)) return { deltas: 0 };
     // Responses API objects nest nothing; `response` wrappers appear only in streams.
     const report: UsageReport = {
-      usage: normaliseUsage(body.usage, surface),
+      usage: tokenUsage(body.usage, surface),
       model: typeof body.model === "string" ? body.model : undefined,
       deltas: 0,
     };
@@ -94,17 +62,6 @@ export function usageFromJsonEnds(head: string, tail: string, surface: Surface):
   return responseId ? { ...report, responseId } : report;
 }
 
-/** The start of a Responses object: `{"id": "...", "object": "response"` (or `"response.…"`). */
-const RESPONSE_HEAD = /^\s*\{\s*"id"\s*:\s*"([^"\\]{1,256})"\s*,\s*"object"\s*:\s*"response[."]/;
-
-/** The id of a stored Responses object (a response or a compaction), if `body` is one. */
-function storedResponseId(body: Record<string, unknown>): string | undefined {
-  const object = body.object;
-  if (typeof body.id !== "string" || typeof object !== "string") return undefined;
-  if (object !== "response" && !object.startsWith("response.")) return undefined;
-  return body.store === false ? undefined : body.id;
-}
-
 function usageFromJsonTail(head: string, tail: string, surface: Surface): UsageReport {
   const model = /"model"\s*:\s*"([^"\\]{1,200})"/.exec(head)?.[1];
   let at = tail.length;
@@ -114,7 +71,7 @@ function usageFromJsonTail(head: string, tail: string, surface: Surface): UsageR
     const object = open >= 0 ? balancedObject(tail, open) : undefined;
     if (!object) continue;
     try {
-      return { usage: normaliseUsage(JSON.parse(object), surface), model, deltas: 0 };
+      return { usage: tokenUsage(JSON.parse(object), surface), model, deltas: 0 };
     } catch {
       continue;
     }
@@ -122,9 +79,14 @@ function usageFromJsonTail(head: string, tail: string, surface: Surface): UsageR
   return { model, deltas: 0 };
 }
 
+/** Events that carry usage or the message envelope: a message's, or a response's. */
+const ENVELOPE_EVENTS = [MESSAGE_START, MESSAGE_DELTA, ...RESPONSES_OBJECT_EVENTS]
+  .map((name) => name.replaceAll(".", "\\."));
+
 /** Data lines worth parsing: they may carry usage or the message envelope. */
-const INTERESTING =
-  /"usage"\s*:\s*\{|"type"\s*:\s*"(message_start|message_delta|response\.(created|completed|incomplete|failed))"/;
+const INTERESTING = new RegExp(
+  `"usage"\\s*:\\s*\\{|"type"\\s*:\\s*"(${ENVELOPE_EVENTS.join("|")})"`,
+);
 const MODEL = /"model"\s*:\s*"([^"\\]{1,200})"/;
 
 /**
@@ -198,18 +160,18 @@ export class SseUsageScanner {
   #take(event: Record<string, unknown>, name: string): void {
     const type = typeof event.type === "string" ? event.type : name;
     if (this.surface === "anthropic") {
-      if (type === "message_start" && isObject(event.message)) {
+      if (type === MESSAGE_START && isObject(event.message)) {
         const message = event.message;
         if (typeof message.model === "string") this.#model = message.model;
-        this.#anthropicStart = normaliseUsage(message.usage, "anthropic");
+        this.#anthropicStart = tokenUsage(message.usage, "anthropic");
         return;
       }
-      if (type === "message_delta" && isObject(event.usage)) {
+      if (type === MESSAGE_DELTA && isObject(event.usage)) {
         // message_delta counts are cumulative; input fields appear only on some versions.
         const start = this.#anthropicStart ?? { input: 0, output: 0, cached: 0 };
         const delta = event.usage;
         const hasInput = typeof delta.input_tokens === "number";
-        const merged = hasInput ? normaliseUsage(delta, "anthropic")! : { ...start };
+        const merged = hasInput ? tokenUsage(delta, "anthropic")! : { ...start };
         merged.output = num(delta.output_tokens);
         this.#usage = merged;
       }
@@ -222,11 +184,11 @@ export class SseUsageScanner {
         this.#responseId = response.store === false ? "" : response.id;
         if (this.#responseId) this.onResponseId?.(this.#responseId);
       }
-      const usage = normaliseUsage(response.usage, "openai");
+      const usage = tokenUsage(response.usage, "openai");
       if (usage) this.#usage = usage;
       return;
     }
-    const usage = normaliseUsage(event.usage, "openai");
+    const usage = tokenUsage(event.usage, "openai");
     if (usage) this.#usage = usage;
   }
 }
@@ -235,11 +197,9 @@ export class SseUsageScanner {
 const MAX_LINE = 1_048_576;
 
 /** Text that may hold usage or a message envelope; anything else only counts deltas. */
-const MAYBE_INTERESTING =
-  /"usage"|message_start|message_delta|response\.(created|completed|incomplete|failed)/;
-const ANTHROPIC_DELTA = /"content_block_delta"/g;
-const OPENAI_DELTA =
-  /"response\.output_text\.delta"|"delta"\s*:\s*\{[^{}]*"(content|text|arguments|refusal)"\s*:\s*"[^"]/g;
+const MAYBE_INTERESTING = new RegExp(`"usage"|${ENVELOPE_EVENTS.join("|")}`);
+const ANTHROPIC_DELTA = new RegExp(MESSAGES_DELTA.source, "g");
+const OPENAI_DELTA = new RegExp(`${RESPONSES_DELTA.source}|${CHAT_DELTA.source}`, "g");
 
 /** Content deltas in a piece of stream text: one per line that carries one. */
 function countDeltas(text: string, surface: Surface): number {
@@ -254,18 +214,6 @@ function countDeltas(text: string, surface: Surface): number {
     pattern.lastIndex = next + 1;
   }
   return count;
-}
-
-/** Is this SSE event (its data) OpenAI's final chat usage chunk? */
-export function isChatUsageChunk(data: string): boolean {
-  if (!/"usage"\s*:\s*\{/.test(data)) return false;
-  try {
-    const chunk = JSON.parse(data);
-    return isObject(chunk) && Array.isArray(chunk.choices) && chunk.choices.length === 0 &&
-      isObject(chunk.usage);
-  } catch {
-    return false;
-  }
 }
 
 function balancedObject(text: string, open: number): string | undefined {
@@ -285,10 +233,6 @@ function balancedObject(text: string, open: number): string | undefined {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-function field(value: unknown, name: string): unknown {
-  return isObject(value) ? value[name] : undefined;
 }
 
 function num(value: unknown): number {

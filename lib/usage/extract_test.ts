@@ -1,50 +1,18 @@
+/**
+ * The usage scanner and JSON readers: usage however a stream is split, from
+ * the tail of a body too large to keep, and stored-response ids (from a JSON
+ * body, whole or too large to keep, and from a stream's `response.created`
+ * event however the stream is cut, reported once; never for `store: false`).
+ */
+
 import assert from "node:assert/strict";
-import { normaliseUsage, SseUsageScanner, usageFromJsonEnds } from "./extract.ts";
-import { planUsageInjection } from "../protocols/chat/usage_injection.ts";
-import { UsageChunkStripper } from "./tap.ts";
-import { SecretBox } from "../crypto/secret_box.ts";
-import type { Account } from "../config/types.ts";
+import { SseUsageScanner, usageFromJsonEnds, usageFromJsonText } from "./extract.ts";
 import {
   anthropicStream,
   chatStream,
   responsesStream,
   sseText,
 } from "../../tests/support/streams.ts";
-
-Deno.test("normaliseUsage maps each surface to input/output/cached", () => {
-  const cases: [unknown, "openai" | "anthropic", unknown][] = [
-    [
-      { prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 4 } },
-      "openai",
-      {
-        input: 10,
-        output: 2,
-        cached: 4,
-      },
-    ],
-    [{ prompt_tokens: 8, total_tokens: 8 }, "openai", { input: 8, output: 0, cached: 0 }], // embeddings
-    [{ input_tokens: 9, output_tokens: 3, input_tokens_details: { cached_tokens: 1 } }, "openai", {
-      input: 9,
-      output: 3,
-      cached: 1,
-    }],
-    [
-      {
-        input_tokens: 5,
-        cache_creation_input_tokens: 2,
-        cache_read_input_tokens: 7,
-        output_tokens: 4,
-      },
-      "anthropic",
-      { input: 14, output: 4, cached: 7 },
-    ],
-    [null, "openai", undefined],
-    [{ total: 3 }, "openai", undefined],
-  ];
-  for (const [raw, surface, expected] of cases) {
-    assert.deepEqual(normaliseUsage(raw, surface), expected, JSON.stringify(raw));
-  }
-});
 
 Deno.test("the SSE scanner finds usage however the stream is split into chunks", () => {
   const streams: [string, "openai" | "anthropic", unknown][] = [
@@ -73,61 +41,47 @@ Deno.test("usage from the tail of a JSON body too large to keep", () => {
   });
 });
 
-Deno.test("the usage chunk stripper drops only the usage event, at any chunk boundary", () => {
-  const text = sseText(chatStream(["a", "b"], true));
-  const expected = sseText(
-    chatStream(["a", "b"], true).filter(([, data]) =>
-      !(typeof data === "object" && (data as { choices: unknown[] }).choices.length === 0)
-    ),
-  );
-  for (const size of [1, 5, 33, text.length]) {
-    const stripper = new UsageChunkStripper();
-    let out = "";
-    for (let i = 0; i < text.length; i += size) out += stripper.push(text.slice(i, i + size));
-    out += stripper.end();
-    assert.equal(out, expected, `split by ${size}`);
-  }
-  // Whole events without usage pass through as the very same string (no copy, no delay).
-  const plain = 'data: {"choices":[{"delta":{"content":"x"}}]}\n\n';
-  assert.equal(new UsageChunkStripper().push(plain), plain);
-  // A queued stream learns its account only once served: it is asked then, and may keep the event.
-  let asked = 0;
-  const keeping = new UsageChunkStripper(() => (asked++, false));
-  assert.equal(keeping.push(text) + keeping.end(), text);
-  assert.equal(asked, 1);
-});
+Deno.test("a JSON body's stored response id", () => {
+  const body = (value: unknown) => JSON.stringify(value);
+  const id = (text: string) => usageFromJsonText(text, "openai").responseId;
+  assert.equal(id(body({ id: "resp_1", object: "response", store: true })), "resp_1");
+  assert.equal(id(body({ id: "resp_2", object: "response" })), "resp_2");
+  assert.equal(id(body({ id: "resp_3", object: "response.compaction" })), "resp_3");
+  assert.equal(id(body({ id: "resp_4", object: "response", store: false })), undefined);
+  assert.equal(id(body({ id: "chatcmpl-1", object: "chat.completion" })), undefined);
+  assert.equal(id(body({ id: "resp_5" })), undefined);
 
-Deno.test("include_usage is added only for standard accounts on streaming chat requests", () => {
-  const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-  const standard = { passthrough: false } as Account;
-  const passthrough = { passthrough: true } as Account;
-  const original = encode({ model: "m", stream: true, stream_options: { foo: 1 } });
-  const plan = planUsageInjection("/chat/completions", original)!;
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(plan.bodyFor(standard)!)).stream_options, {
-    foo: 1,
-    include_usage: true,
-  });
-  assert.equal(plan.bodyFor(passthrough), original);
-  assert.equal(planUsageInjection("/chat/completions", encode({ model: "m" })), null);
-  assert.equal(planUsageInjection("/responses", encode({ stream: true })), null);
+  const head = '{"id": "resp_big", "object": "response", "created_at": 1, "output": [';
+  assert.equal(usageFromJsonEnds(head, '"x"]}', "openai").responseId, "resp_big");
   assert.equal(
-    planUsageInjection(
-      "/chat/completions",
-      encode({ stream: true, stream_options: { include_usage: true } }),
-    ),
-    null,
+    usageFromJsonEnds('{"id":"chatcmpl-1","object":"chat.completion"', "}", "openai").responseId,
+    undefined,
   );
 });
 
-Deno.test("sealed secrets open only with the same secret and the same record id", async () => {
-  const box = await SecretBox.fromSecret("one-secret-long-enough-for-tests", "account-secrets");
-  const other = await SecretBox.fromSecret("another-secret-long-enough-too!!", "account-secrets");
-  const sealed = await box.seal("sk-live-123", "acct-1");
-  assert.ok(!JSON.stringify(sealed).includes("sk-live-123"));
-  assert.equal(await box.open(sealed, "acct-1"), "sk-live-123");
-  await assert.rejects(() => box.open(sealed, "acct-2"));
-  await assert.rejects(() => other.open(sealed, "acct-1"));
-  await assert.rejects(() => SecretBox.fromSecret("short", "account-secrets"));
-  const tokens = await SecretBox.fromSecret("one-secret-long-enough-for-tests", "oauth-tokens");
-  await assert.rejects(() => tokens.open(sealed, "acct-1"), "another purpose derives another key");
+Deno.test("a stream's response id is reported once, however the stream is cut", () => {
+  const text = sseText(responsesStream(["a", "b"])).replaceAll("\n", "\r\n");
+  for (let cut = 0; cut <= text.length; cut++) {
+    const heard: string[] = [];
+    const scanner = new SseUsageScanner("openai", (id) => heard.push(id));
+    scanner.push(text.slice(0, cut));
+    scanner.push(text.slice(cut));
+    scanner.end();
+    assert.deepEqual(heard, ["r1"], `cut at ${cut}`);
+    assert.equal(scanner.report().responseId, "r1");
+  }
+});
+
+Deno.test("a store: false stream reports no id", () => {
+  const events = responsesStream(["a"]).map(([name, data]) => {
+    const event = structuredClone(data) as { response?: Record<string, unknown> };
+    if (event.response) event.response.store = false;
+    return [name, event] as [string | null, unknown];
+  });
+  const heard: string[] = [];
+  const scanner = new SseUsageScanner("openai", (id) => heard.push(id));
+  scanner.push(sseText(events));
+  scanner.end();
+  assert.deepEqual(heard, []);
+  assert.equal(scanner.report().responseId, undefined);
 });

@@ -17,7 +17,7 @@
 import { keyTokensKey, usageDayPrefix, usageKey } from "../kv/keys.ts";
 import { withLockRetry } from "../kv/retry.ts";
 import { logFailure } from "../log.ts";
-import type { TokenUsage } from "./extract.ts";
+import type { TokenUsage } from "../protocols/usage.ts";
 
 /** One request's usage. */
 export interface UsageRecord {

@@ -17,8 +17,8 @@
 import type { Surface } from "../http/errors.ts";
 import { observeStream } from "../http/observed_stream.ts";
 import { SseParser } from "../http/sse.ts";
+import { isChatUsageChunk } from "../protocols/chat/events.ts";
 import {
-  isChatUsageChunk,
   SseUsageScanner,
   usageFromJsonEnds,
   usageFromJsonText,
