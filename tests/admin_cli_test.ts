@@ -5,7 +5,7 @@ import {
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
 import { type AdminIo, runAdmin } from "../scripts/admin.ts";
-import { ADMIN_TOKEN, callApi, startHarness } from "./support/ops_harness.ts";
+import { ADMIN_TOKEN, callApi, SECRET, startGateway } from "./support/gateway.ts";
 
 function io(url: string) {
   const out: string[] = [];
@@ -24,7 +24,9 @@ Deno.test("deno task admin: keys, accounts and usage over the HTTP API", async (
     mockJson(403, { error: { message: "no", type: "forbidden_error" } })
   );
   const healthy = startMockUpstream(() => mockJson(200, chatCompletion("hi")));
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     config: {
       accounts: [
         {
@@ -55,7 +57,10 @@ Deno.test("deno task admin: keys, accounts and usage over the HTTP API", async (
     });
 
     await t.step("usage shows the key's tokens", async () => {
-      const response = await callApi(h.url, secret, "/v1/chat/completions", { model: "m" });
+      const response = await callApi(h.url, "/v1/chat/completions", {
+        key: secret,
+        json: { model: "m" },
+      });
       await response.text();
       const cli = io(h.url);
       assert.equal(await runAdmin(["usage", "--by", "key"], cli.io), 0);
@@ -96,7 +101,7 @@ Deno.test("deno task admin: keys, accounts and usage over the HTTP API", async (
     await t.step("keys revoke, then the key is refused", async () => {
       const cli = io(h.url);
       assert.equal(await runAdmin(["keys", "revoke", "dave"], cli.io), 0);
-      const response = await callApi(h.url, secret, "/v1/chat/completions", {});
+      const response = await callApi(h.url, "/v1/chat/completions", { key: secret, json: {} });
       assert.equal(response.status, 401);
       await response.body?.cancel();
     });
@@ -122,7 +127,9 @@ Deno.test("deno task admin: keys, accounts and usage over the HTTP API", async (
 });
 
 Deno.test("deno task admin runs as a real process", async () => {
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     config: { accounts: [], groups: [{ id: "team", accounts: [] }], keys: [] },
   });
   try {

@@ -3,11 +3,12 @@ import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
 import { blastKind, BlastRadius } from "../lib/failover/blast_radius.ts";
 import {
   adminAccounts,
+  callApi,
   configDoc,
-  post,
-  serveGateway,
+  SECRET,
+  startGateway,
   tempKvPath,
-} from "./support/pool_harness.ts";
+} from "./support/gateway.ts";
 
 const cool = (reason: "forbidden" | "quota" | "rateLimited" | "serverError" | "overloaded") => ({
   kind: "cooldown" as const,
@@ -58,7 +59,7 @@ Deno.test("blast radius: one request cools at most two accounts", async (t) => {
     })),
     { root: { failover: { maxSwitches: 5 } } },
   );
-  const gw = await serveGateway(doc, tmp.path);
+  const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   const hits = () => mocks.map(({ server }) => server.hits.length);
   const reset = async () => {
     for (const { id } of mocks) await gw.gateway.states.reset(id);
@@ -70,7 +71,7 @@ Deno.test("blast radius: one request cools at most two accounts", async (t) => {
           status: 403,
           headers: { "content-type": "text/html" },
         });
-      const response = await post(gw.url, "/v1/chat/completions", { model: "m" });
+      const response = await callApi(gw.url, "/v1/chat/completions", { json: { model: "m" } });
       assert.equal(response.status, 403);
       assert.match(await response.text(), /Forbidden/);
       assert.deepEqual(hits(), [1, 1, 0, 0]);
@@ -90,7 +91,7 @@ Deno.test("blast radius: one request cools at most two accounts", async (t) => {
             status: 403,
             headers: { "content-type": "text/html" },
           });
-      const response = await post(gw.url, "/v1/chat/completions", { model: "m" });
+      const response = await callApi(gw.url, "/v1/chat/completions", { json: { model: "m" } });
       assert.equal(response.status, 403);
       assert.equal(await response.text(), "<html>denied</html>", "the third error is returned");
       const after = hits();
@@ -105,7 +106,7 @@ Deno.test("blast radius: one request cools at most two accounts", async (t) => {
         id === "d"
           ? json(200, { served: id })
           : json(429, { error: { message: "slow down", type: "rate_limit_error" } });
-      const response = await post(gw.url, "/v1/chat/completions", { model: "m" });
+      const response = await callApi(gw.url, "/v1/chat/completions", { json: { model: "m" } });
       assert.equal(response.status, 200);
       assert.deepEqual(await response.json(), { served: "d" });
       await reset();

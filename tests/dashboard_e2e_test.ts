@@ -9,7 +9,8 @@
 
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { ADMIN_TOKEN, callApi, exhaustibleAccounts, startHarness } from "./support/ops_harness.ts";
+import { ADMIN_TOKEN, callApi, SECRET, startGateway } from "./support/gateway.ts";
+import { exhaustibleAccounts } from "./support/upstream.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const available = await Deno.stat(CHROMIUM).then(() => true, () => false);
@@ -22,7 +23,9 @@ Deno.test({
   ignore: !available,
   async fn() {
     const mocks = exhaustibleAccounts("hello");
-    const h = await startHarness({
+    const h = await startGateway({
+      secret: SECRET,
+      usageFlushMs: 60_000,
       config: {
         accounts: [
           ...mocks.accounts,
@@ -53,7 +56,10 @@ Deno.test({
       deviceScaleFactor: 1,
     });
     try {
-      const warmup = await callApi(h.url, "ci-bot-key-0123456789", "/v1/chat/completions", {});
+      const warmup = await callApi(h.url, "/v1/chat/completions", {
+        key: "ci-bot-key-0123456789",
+        json: {},
+      });
       await warmup.text();
 
       const page = context.pages()[0] ?? await context.newPage();
@@ -71,7 +77,10 @@ Deno.test({
 
       // The scripted 403: the next request fails over, and the page learns it over SSE.
       mocks.exhaust();
-      const response = await callApi(h.url, "alice-key-0123456789", "/v1/chat/completions", {});
+      const response = await callApi(h.url, "/v1/chat/completions", {
+        key: "alice-key-0123456789",
+        json: {},
+      });
       assert.equal(response.headers.get("x-switchyard-account"), "oa-1");
       await response.text();
 

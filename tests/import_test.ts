@@ -5,7 +5,7 @@ import {
   parseClaudeCredentials,
   parseCodexAuth,
 } from "../lib/providers/oauth/import.ts";
-import { configDoc, post, serveGateway, tempKvPath, TEST_SECRET } from "./support/pool_harness.ts";
+import { callApi, configDoc, SECRET, startGateway, tempKvPath } from "./support/gateway.ts";
 
 /** A JWT-shaped token (unsigned) with the given claims. */
 function jwt(claims: Record<string, unknown>): string {
@@ -99,7 +99,7 @@ Deno.test("deno task accounts import-codex / import-claude", async (t) => {
   const claudePath = `${tmp.dir}/.credentials.json`;
   await Deno.writeTextFile(codexPath, JSON.stringify(CODEX_AUTH));
   await Deno.writeTextFile(claudePath, JSON.stringify(CLAUDE_CREDENTIALS));
-  const env = { SWITCHYARD_KV: tmp.path, SWITCHYARD_SECRET: TEST_SECRET, HOME: tmp.dir };
+  const env = { SWITCHYARD_KV: tmp.path, SWITCHYARD_SECRET: SECRET, HOME: tmp.dir };
   const upstream = startMockUpstream(() => json(200, { ok: true }));
   try {
     await t.step("--print prints a full config entry and writes nothing", async () => {
@@ -146,12 +146,14 @@ Deno.test("deno task accounts import-codex / import-claude", async (t) => {
         { ...JSON.parse(codex.stdout), baseUrl: upstream.url },
         { ...JSON.parse(claude.stdout), baseUrl: upstream.url },
       ]);
-      const gw = await serveGateway(doc, tmp.path);
+      const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
       try {
-        const a = await post(gw.url, "/v1/responses", { model: "m", input: "hi" });
+        const a = await callApi(gw.url, "/v1/responses", { json: { model: "m", input: "hi" } });
         assert.equal(a.status, 200);
         await a.body?.cancel();
-        const b = await post(gw.url, "/v1/messages", { model: "m", max_tokens: 1, messages: [] });
+        const b = await callApi(gw.url, "/v1/messages", {
+          json: { model: "m", max_tokens: 1, messages: [] },
+        });
         assert.equal(b.status, 200);
         await b.body?.cancel();
       } finally {

@@ -3,11 +3,12 @@ import { json, sse, startMockUpstream } from "../scripts/support/mock_upstream.t
 import { classifyEvent, errorEventAnswer } from "../lib/failover/preamble.ts";
 import {
   adminAccounts,
+  callApi,
   configDoc,
-  post,
-  serveGateway,
+  SECRET,
+  startGateway,
   tempKvPath,
-} from "./support/pool_harness.ts";
+} from "./support/gateway.ts";
 
 const ev = (type: string, extra: Record<string, unknown> = {}) =>
   [type, JSON.stringify({ type, ...extra })] as [string, string];
@@ -77,7 +78,7 @@ Deno.test("preamble failover", async (t) => {
     { id: "claude-first", platform: "anthropic", baseUrl: first.url, apiKey: "k3", priority: 1 },
     { id: "claude-second", platform: "anthropic", baseUrl: second.url, apiKey: "k4", priority: 2 },
   ]);
-  const gw = await serveGateway(doc, tmp.path);
+  const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   try {
     await t.step(
       "response.failed (usage limit) before content moves to the next account",
@@ -91,7 +92,9 @@ Deno.test("preamble failover", async (t) => {
               },
             }),
           ]);
-        const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
+        const response = await callApi(gw.url, "/v1/responses", {
+          json: { model: "m", stream: true },
+        });
         assert.equal(response.status, 200);
         assert.equal(response.headers.get("x-switchyard-account"), "second");
         const text = await response.text();
@@ -121,11 +124,13 @@ Deno.test("preamble failover", async (t) => {
             }),
           ],
         ]);
-      const response = await post(gw.url, "/v1/messages", {
-        model: "m",
-        max_tokens: 5,
-        stream: true,
-        messages: [],
+      const response = await callApi(gw.url, "/v1/messages", {
+        json: {
+          model: "m",
+          max_tokens: 5,
+          stream: true,
+          messages: [],
+        },
       });
       assert.equal(response.headers.get("x-switchyard-account"), "claude-second");
       const text = await response.text();
@@ -147,7 +152,9 @@ Deno.test("preamble failover", async (t) => {
             ],
           ]);
         const before = second.hits.length;
-        const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
+        const response = await callApi(gw.url, "/v1/responses", {
+          json: { model: "m", stream: true },
+        });
         assert.equal(response.headers.get("x-switchyard-account"), "first");
         const text = await response.text();
         assert.match(text, /partial/);
@@ -161,7 +168,9 @@ Deno.test("preamble failover", async (t) => {
       async () => {
         firstScript = () =>
           sse([ev("response.created"), ev("error", { code: "invalid_prompt", message: "bad" })]);
-        const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
+        const response = await callApi(gw.url, "/v1/responses", {
+          json: { model: "m", stream: true },
+        });
         assert.equal(response.headers.get("x-switchyard-account"), "first");
         assert.match(await response.text(), /invalid_prompt/);
       },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
 import { sessionKeyOf } from "../lib/accounts/sessions.ts";
-import { configDoc, post, serveGateway, tempKvPath } from "./support/pool_harness.ts";
+import { callApi, configDoc, SECRET, startGateway, tempKvPath } from "./support/gateway.ts";
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
@@ -42,9 +42,9 @@ Deno.test("sticky sessions bind, hold, rebind on failover and never pin keyless 
     { id: "a", platform: "openai", baseUrl: a.url, apiKey: "sk-a" },
     { id: "b", platform: "openai", baseUrl: b.url, apiKey: "sk-b" },
   ]);
-  const gw = await serveGateway(doc, tmp.path);
+  const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   const served = async (headers: Record<string, string>, body: unknown = { model: "m" }) => {
-    const response = await post(gw.url, "/v1/chat/completions", body, headers);
+    const response = await callApi(gw.url, "/v1/chat/completions", { json: body, headers });
     assert.equal(response.status, 200);
     await response.body?.cancel();
     return response.headers.get("x-switchyard-account")!;
