@@ -8,7 +8,7 @@
  */
 
 import { defaultVersion } from "../anthropic/provider.ts";
-import { setBearer } from "../openai/provider.ts";
+import { setOAuthBearer } from "../openai/provider.ts";
 import type { SubscriptionProvider } from "../provider.ts";
 
 /** The beta flag Anthropic requires for OAuth access tokens. */
@@ -20,8 +20,7 @@ export const claudeSubscription: SubscriptionProvider = {
   platform: "anthropic",
   refreshes: true,
   authorize(headers, _account, tokens) {
-    headers.delete("x-api-key");
-    setBearer(headers, tokens.accessToken);
+    setOAuthBearer(headers, tokens.accessToken);
     headers.set("anthropic-beta", mergeBetas(headers.get("anthropic-beta"), ANTHROPIC_OAUTH_BETA));
     defaultVersion(headers);
   },

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { setBearer } from "../openai/provider.ts";
+import { setOAuthBearer } from "../openai/provider.ts";
 import type { SubscriptionProvider } from "../provider.ts";
 
 /** A Codex (ChatGPT sign-in) account. */
@@ -17,8 +17,7 @@ export const codexSubscription: SubscriptionProvider = {
   platform: "openai",
   refreshes: true,
   authorize(headers, account, tokens) {
-    headers.delete("x-api-key");
-    setBearer(headers, tokens.accessToken);
+    setOAuthBearer(headers, tokens.accessToken);
     const accountId = tokens.accountId ?? account.oauth?.accountId;
     if (accountId) headers.set("chatgpt-account-id", accountId);
     else headers.delete("chatgpt-account-id");

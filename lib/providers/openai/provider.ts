@@ -20,3 +20,9 @@ export const openaiApi: ApiKeyProvider = {
 export function setBearer(headers: Headers, token: string): void {
   headers.set("authorization", `Bearer ${token}`);
 }
+
+/** An OAuth sign-in's access token in place of any API key the client sent. */
+export function setOAuthBearer(headers: Headers, accessToken: string): void {
+  headers.delete("x-api-key");
+  setBearer(headers, accessToken);
+}

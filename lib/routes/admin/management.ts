@@ -103,57 +103,75 @@ function managed(
   };
 }
 
-async function keys(
-  request: Request,
-  id: string | undefined,
-  { directory, live }: ManagementContext,
-): Promise<Response> {
-  const method = request.method;
-  if (id === undefined) {
-    if (method === "GET") return Response.json(directory.keys());
-    if (method !== "POST") return methodNotAllowed("GET, POST");
-    const { key, secret } = await directory.createKey(await jsonBody(request));
-    live.poke();
-    return Response.json({ ...key, key: secret }, { status: 201 });
-  }
-  if (method === "GET") {
-    const key = directory.keys().find((item) => item.id === id);
-    return key ? Response.json(key) : notFound(`unknown key "${id}"`);
-  }
-  if (method !== "DELETE") return methodNotAllowed("GET, DELETE");
-  await directory.revokeKey(id);
-  live.poke();
-  return Response.json({ id, revoked: true });
+/** One of the directory's collections, as the management API serves it. */
+interface Collection {
+  /** What one entry is called in messages, e.g. `key`. */
+  noun: string;
+  list(): unknown;
+  /** One entry; `undefined` when there is none. */
+  get(id: string): unknown;
+  /** Creates an entry from a body; the answer's body. */
+  create(body: unknown): Promise<unknown>;
+  /** Creates or replaces an entry (absent: `PUT` is not allowed); the answer's body. */
+  put?(id: string, body: unknown): Promise<unknown>;
+  /** Removes an entry; the answer's body. */
+  remove(id: string): Promise<unknown>;
 }
 
-async function accounts(
+/** `GET|POST` on a collection, `GET|PUT|DELETE` on an entry; every change pokes open dashboards. */
+async function collection(
   request: Request,
   id: string | undefined,
-  context: ManagementContext,
+  entries: Collection,
+  live: ManagementContext["live"],
 ): Promise<Response> {
   const method = request.method;
-  const { directory, live } = context;
-  if (id === undefined) {
-    if (method === "GET") return Response.json(await accountRows(context));
-    if (method !== "POST") return methodNotAllowed("GET, POST");
-    const account = await directory.createAccount(await jsonBody(request));
+  const changed = (body: unknown, status = 200) => {
     live.poke();
-    return Response.json(await accountRow(context, account.id), { status: 201 });
+    return Response.json(body, { status });
+  };
+  if (id === undefined) {
+    if (method === "GET") return Response.json(await entries.list());
+    if (method !== "POST") return methodNotAllowed("GET, POST");
+    return changed(await entries.create(await jsonBody(request)), 201);
   }
   if (method === "GET") {
-    return directory.account(id)
-      ? Response.json(await accountRow(context, id))
-      : notFound(`unknown account "${id}"`);
+    const entry = await entries.get(id);
+    return entry ? Response.json(entry) : notFound(`unknown ${entries.noun} "${id}"`);
   }
-  if (method === "PUT") {
-    await directory.putAccount(id, await jsonBody(request));
-    live.poke();
-    return Response.json(await accountRow(context, id));
+  if (method === "PUT" && entries.put) {
+    return changed(await entries.put(id, await jsonBody(request)));
   }
-  if (method !== "DELETE") return methodNotAllowed("GET, PUT, DELETE");
-  await directory.deleteAccount(id);
-  live.poke();
-  return Response.json({ id, deleted: true });
+  if (method !== "DELETE") {
+    return methodNotAllowed(entries.put ? "GET, PUT, DELETE" : "GET, DELETE");
+  }
+  return changed(await entries.remove(id));
+}
+
+function keys(request: Request, id: string | undefined, context: ManagementContext) {
+  const { directory } = context;
+  return collection(request, id, {
+    noun: "key",
+    list: () => directory.keys(),
+    get: (id) => directory.keys().find((item) => item.id === id),
+    async create(body) {
+      const { key, secret } = await directory.createKey(body);
+      return { ...key, key: secret };
+    },
+    remove: async (id) => (await directory.revokeKey(id), { id, revoked: true }),
+  }, context.live);
+}
+
+function accounts(request: Request, id: string | undefined, context: ManagementContext) {
+  const { directory } = context;
+  return collection(request, id, {
+    noun: "account",
+    list: () => accountRows(context),
+    get: (id) => directory.account(id) ? accountRow(context, id) : undefined,
+    create: async (body) => await accountRow(context, (await directory.createAccount(body)).id),
+    put: async (id, body) => (await directory.putAccount(id, body), await accountRow(context, id)),
+    remove: async (id) => (await directory.deleteAccount(id), { id, deleted: true }),
+  }, context.live);
 }
 
 async function accountRow(
@@ -163,32 +181,16 @@ async function accountRow(
   return (await accountRows(context)).find((row) => row.id === id);
 }
 
-async function groups(
-  request: Request,
-  id: string | undefined,
-  { directory, live }: ManagementContext,
-): Promise<Response> {
-  const method = request.method;
-  if (id === undefined) {
-    if (method === "GET") return Response.json(directory.groups());
-    if (method !== "POST") return methodNotAllowed("GET, POST");
-    const group = await directory.createGroup(await jsonBody(request));
-    live.poke();
-    return Response.json(group, { status: 201 });
-  }
-  if (method === "GET") {
-    const group = directory.groups().find((item) => item.id === id);
-    return group ? Response.json(group) : notFound(`unknown group "${id}"`);
-  }
-  if (method === "PUT") {
-    const group = await directory.putGroup(id, await jsonBody(request));
-    live.poke();
-    return Response.json(group);
-  }
-  if (method !== "DELETE") return methodNotAllowed("GET, PUT, DELETE");
-  await directory.deleteGroup(id);
-  live.poke();
-  return Response.json({ id, deleted: true });
+function groups(request: Request, id: string | undefined, context: ManagementContext) {
+  const { directory } = context;
+  return collection(request, id, {
+    noun: "group",
+    list: () => directory.groups(),
+    get: (id) => directory.groups().find((item) => item.id === id),
+    create: (body) => directory.createGroup(body),
+    put: (id, body) => directory.putGroup(id, body),
+    remove: async (id) => (await directory.deleteGroup(id), { id, deleted: true }),
+  }, context.live);
 }
 
 /** The whole list at once: `PUT` replaces it, `DELETE` goes back to the config's rules. */
