@@ -133,7 +133,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       sessions,
       quotas,
       clock,
-      // Read from the config's groups, as the pool always did: a group replaced through the
+      // Read from the config's groups, as the gateway always has: a group replaced through the
       // management API keeps the config's setting here (a known gap, left for its own fix).
       avoidAbovePercent: (groupId) => groups.get(groupId)?.avoidAbovePercent,
     },

@@ -1,3 +1,8 @@
+/**
+ * The health store over KV, with two stores on one KV file as two processes:
+ * cooldowns, strikes, disables, probes and model cooldowns as every process sees them.
+ */
+
 import assert from "node:assert/strict";
 import { AccountStateStore } from "./health.ts";
 

@@ -2,7 +2,7 @@
  * The failover decision, as a pure function of an upstream answer. Given the
  * status, headers and (at most 64 KiB of) the error body, it says whether the
  * request succeeds, moves to the next account, or goes back to the client, and
- * what happens to the account. No I/O here: the proxy loop acts on the verdict.
+ * what happens to the account. No I/O here: the failover loop acts on the verdict.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import { modelLimit } from "./model_scope.ts";
 import { errorObject } from "../protocols/error_body.ts";
 import { announcedReset } from "../providers/reset_time.ts";
 
-/** What the proxy loop does with the request. */
+/** What the failover loop does with the request. */
 export type Outcome = "success" | "failover" | "passback";
 
 /** The classifier's answer. */

@@ -10,7 +10,8 @@
  */
 
 import type { KeyInfo } from "../accounts/directory.ts";
-import type { AccountStateStore, HealthSnapshot } from "../accounts/health.ts";
+import type { AccountStateStore } from "../accounts/health.ts";
+import type { HealthSnapshot } from "../accounts/health_snapshot.ts";
 import type { QuotaBook } from "../accounts/quota.ts";
 import { type Binding, type SessionBindings, sessionKeyOf } from "../accounts/sessions.ts";
 import type { Account, Platform } from "../config/types.ts";

@@ -22,7 +22,7 @@
  * @module
  */
 
-import type { HealthSnapshot } from "../accounts/health.ts";
+import type { HealthSnapshot } from "../accounts/health_snapshot.ts";
 import type { Account } from "../config/types.ts";
 
 /** What the planner decides from. */

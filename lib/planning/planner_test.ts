@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import type { Account } from "../config/types.ts";
 import { attemptOrder, planAttempts, type PlanInput } from "./planner.ts";
-import { type AccountHealth, HealthSnapshot } from "../accounts/health.ts";
+import { type AccountHealth, HealthSnapshot } from "../accounts/health_snapshot.ts";
 
 const NOW = 10_000_000;
 const PROBE_MS = 300_000;
