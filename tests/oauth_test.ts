@@ -3,7 +3,6 @@ import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
 import { CredentialSetupError } from "../lib/providers/credentials.ts";
 import { validateConfig } from "../lib/config/validate.ts";
 import { createGateway } from "../lib/app.ts";
-import { mergeBetas } from "../lib/providers/claude/provider.ts";
 import { SecretBox } from "../lib/crypto/secret_box.ts";
 import {
   adminAccounts,
@@ -251,12 +250,6 @@ Deno.test("OAuth accounts", async (t) => {
     } finally {
       kv.close();
     }
-  });
-
-  await t.step("beta flags merge without duplicates", () => {
-    assert.equal(mergeBetas(null, "oauth-2025-04-20"), "oauth-2025-04-20");
-    assert.equal(mergeBetas("a, oauth-2025-04-20", "oauth-2025-04-20"), "a,oauth-2025-04-20");
-    assert.equal(mergeBetas("a,b", "oauth-2025-04-20"), "a,b,oauth-2025-04-20");
   });
 });
 

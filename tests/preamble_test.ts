@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { json, sse, startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import { classifyEvent, errorEventAnswer } from "../lib/failover/preamble.ts";
 import {
   adminAccounts,
   callApi,
@@ -12,48 +11,6 @@ import {
 
 const ev = (type: string, extra: Record<string, unknown> = {}) =>
   [type, JSON.stringify({ type, ...extra })] as [string, string];
-
-Deno.test("preamble event classification (table)", () => {
-  const table: [{ event?: string; data: string }, string][] = [
-    [{ event: "response.created", data: '{"type":"response.created"}' }, "preamble"],
-    [{ event: "message_start", data: "{}" }, "preamble"],
-    [{ event: "ping", data: "{}" }, "preamble"],
-    [{ data: "" }, "preamble"],
-    [{ event: "response.output_text.delta", data: "{}" }, "content"],
-    [{ event: "content_block_start", data: "{}" }, "content"],
-    [{ data: '{"choices":[{"delta":{"content":"hi"}}]}' }, "content"],
-    [{ event: "response.failed", data: "{}" }, "error"],
-    [{ event: "error", data: "{}" }, "error"],
-    [{ data: '{"type":"error","error":{"type":"overloaded_error"}}' }, "error"],
-    [{ data: '{"error":{"message":"boom"}}' }, "error"],
-  ];
-  for (const [event, expected] of table) {
-    assert.equal(classifyEvent(event), expected, JSON.stringify(event));
-  }
-
-  const status = (data: unknown) =>
-    errorEventAnswer({ event: "error", data: JSON.stringify(data) }, new Headers()).status;
-  assert.equal(
-    status({
-      type: "response.failed",
-      response: { error: { code: "rate_limit_exceeded", message: "x" } },
-    }),
-    429,
-  );
-  assert.equal(
-    status({ type: "error", error: { type: "usage_limit_reached", resets_in_seconds: 60 } }),
-    429,
-  );
-  assert.equal(
-    status({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }),
-    529,
-  );
-  assert.equal(status({ type: "error", code: "server_error", message: "oops" }), 500);
-  assert.equal(
-    status({ type: "error", error: { type: "invalid_request_error", message: "bad" } }),
-    400,
-  );
-});
 
 Deno.test("preamble failover", async (t) => {
   const tmp = await tempKvPath();
