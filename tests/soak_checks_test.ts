@@ -121,6 +121,8 @@ Deno.test("a cut stream has no terminal event; a stray byte before a field loses
   const events = whole("chat", "r1", false);
   const cut = verifyBody("chat", true, false, sseText(events.slice(0, 3), false));
   assert.deepEqual([cut.terminal, cut.contentEvents, cut.problems], [false, 2, []]);
+  const midEvent = sseText(events.slice(0, 3), false).slice(0, -30);
+  assert.deepEqual(verifyBody("chat", true, false, midEvent).problems, []);
   const text = sseText(events, false).replace("\n\ndata: {", "\n\n\uFFFDdata: {");
   assert.ok(verifyBody("chat", true, false, text).problems.length > 0);
 });

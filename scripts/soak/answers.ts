@@ -412,7 +412,7 @@ async function sendEvents(
       await wire.chunk(piece);
       if (io.chance(0.25)) await pause(io.int(1, 12));
     }
-    if (slowly) await pause(io.int(100, 500));
+    if (slowly) await pause(io.int(50, 250));
     if (content) arrival.sentEvents++;
   }
 }

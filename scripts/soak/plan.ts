@@ -85,16 +85,24 @@ export function makePlan(seed: number, seconds: number, gateways: number): SoakP
   const rng = rngFor(seed, "plan");
   const secret = (what: string) => `${what}-SOAKSECRET-${token(rng)}`;
   const accounts: SoakAccount[] = [];
-  const add = (id: string, platform: SoakAccount["platform"], kind: "std" | "pass" | "ok") => {
-    const healthy = kind === "ok";
+  const add = (
+    id: string,
+    platform: SoakAccount["platform"],
+    kind: "std" | "pass" | "ok" | "slow",
+  ) => {
+    const healthy = kind === "ok" || kind === "slow";
     accounts.push({
       id,
       platform,
       passthrough: kind === "pass",
-      profile: healthy ? null : drawProfile(
-        rngFor(seed, "profile", id),
-        kind === "pass" ? PASSTHROUGH_FAULTS : STANDARD_FAULTS,
-      ),
+      profile: kind === "slow"
+        ? { failRate: 1, weights: [["slow", 1]] } // never fails, always takes its time
+        : healthy
+        ? null
+        : drawProfile(
+          rngFor(seed, "profile", id),
+          kind === "pass" ? PASSTHROUGH_FAULTS : STANDARD_FAULTS,
+        ),
       apiKey: secret(platform === "openai" ? "sk" : "sk-ant"),
       // The healthy account goes last or shares the last rank, so the faulty ones are tried.
       priority: healthy ? rng.int(2, 3) : rng.int(1, 2),
@@ -112,6 +120,7 @@ export function makePlan(seed: number, seconds: number, gateways: number): SoakP
   add("an-3", "anthropic", "std");
   add("ok-mix-oa", "openai", "ok");
   add("ok-mix-an", "anthropic", "ok");
+  add("slow-oa", "openai", "slow");
 
   const groups: SoakGroup[] = [
     {
@@ -125,6 +134,9 @@ export function makePlan(seed: number, seconds: number, gateways: number): SoakP
       accounts: ["oa-3", "px-2", "an-3", "ok-mix-oa", "ok-mix-an"],
       surfaces: ["chat", "responses", "messages"],
     },
+    // The key with `concurrency: 1` waits here: slow streams make queued requests wait past
+    // the 5 s after which a streaming request gets the gateway's own queued event stream.
+    { id: "g-queue", accounts: ["slow-oa"], surfaces: ["chat", "responses"] },
   ];
   const keys: SoakKey[] = [
     { id: "k-oa", key: secret("sy"), group: "g-openai", weight: 30 },
@@ -142,7 +154,7 @@ export function makePlan(seed: number, seconds: number, gateways: number): SoakP
     {
       id: "k-queue",
       key: secret("sy"),
-      group: "g-openai",
+      group: "g-queue",
       weight: 0,
       concurrency: 1,
       // A killed process's slot lease lives on for 60 s and would stall this key's queue.
@@ -154,7 +166,7 @@ export function makePlan(seed: number, seconds: number, gateways: number): SoakP
     seconds,
     gateways,
     lanes: 24,
-    queueLanes: 5,
+    queueLanes: 4,
     accounts,
     groups,
     keys,
