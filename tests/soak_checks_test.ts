@@ -15,7 +15,12 @@ import {
 } from "../scripts/soak/faults.ts";
 import { type Sse, sseText, successJson, successStream } from "../scripts/soak/formats.ts";
 import { makePlan } from "../scripts/soak/plan.ts";
-import type { Arrival, ClientRecord, RunNotes } from "../scripts/soak/records.ts";
+import {
+  type Arrival,
+  type ClientRecord,
+  emptyNotes,
+  type RunNotes,
+} from "../scripts/soak/records.ts";
 import { rngFor } from "../scripts/soak/rng.ts";
 import { parseSse, verifyBody } from "../scripts/soak/stream_check.ts";
 
@@ -172,21 +177,7 @@ function client(id: string, extra: Partial<ClientRecord> = {}): ClientRecord {
 }
 
 function notes(extra: Partial<RunNotes> = {}): RunNotes {
-  return {
-    startedAt: 0,
-    loadEndedAt: 0,
-    killedGateway: 3,
-    resets: [],
-    health: { checks: 1, failures: [] },
-    processProblems: [],
-    stderrLines: [],
-    logs: [],
-    memory: [],
-    secretFindings: [],
-    usageByKey: [],
-    usageByAccount: [],
-    ...extra,
-  };
+  return { ...emptyNotes(3), health: { checks: 1, failures: [] }, ...extra };
 }
 
 Deno.test("blast radius: the same non-quota error twice, or a third one, ends the request", () => {

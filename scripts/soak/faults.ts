@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { CooldownSeconds } from "../../lib/config/types.ts";
 import { type Rng, rngFor } from "./rng.ts";
 
 /** What an upstream attempt gets. `ok` is a plain success. */
@@ -72,13 +73,7 @@ export const HARMLESS: ReadonlySet<FaultKind> = new Set(["ok", "slow"]);
 export type Surface = "chat" | "responses" | "messages";
 
 /** Cooldown lengths (seconds) of the soak's gateway config. */
-export interface CooldownSeconds {
-  forbidden: number;
-  rateLimited: number;
-  overloaded: number;
-  serverError: number;
-  unreachable: number;
-}
+export type { CooldownSeconds };
 
 /** An account's fault profile: how often it fails, and with what. */
 export interface FaultProfile {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { anthropicMessage, chatCompletion } from "../support/mock_upstream.ts";
 import type { Surface } from "./faults.ts";
 
 /** Token counts normalised as the gateway records them (README, Usage accounting). */
@@ -79,23 +80,15 @@ export function successJson(
   const text = contentOf(marker, n);
   if (surface === "chat") {
     return {
+      ...chatCompletion(text, model) as object,
       id: `chatcmpl-${marker}`,
-      object: "chat.completion",
-      created: 1_700_000_000,
-      model,
-      choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }],
       usage: chatUsage(raw),
     };
   }
   if (surface === "responses") return responseObject(marker, model, "completed", text, raw);
   return {
+    ...anthropicMessage(text, model) as object,
     id: `msg_${marker}`,
-    type: "message",
-    role: "assistant",
-    model,
-    content: [{ type: "text", text }],
-    stop_reason: "end_turn",
-    stop_sequence: null,
     usage: anthropicUsage(raw, raw.output),
   };
 }

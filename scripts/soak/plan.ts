@@ -108,19 +108,22 @@ export function makePlan(seed: number, seconds: number, gateways: number): SoakP
       priority: healthy ? rng.int(2, 3) : rng.int(1, 2),
     });
   };
-  add("oa-1", "openai", "std");
-  add("oa-2", "openai", "std");
-  add("px-1", "openai", "pass");
-  add("ok-oa", "openai", "ok");
-  add("an-1", "anthropic", "std");
-  add("an-2", "anthropic", "std");
-  add("ok-an", "anthropic", "ok");
-  add("oa-3", "openai", "std");
-  add("px-2", "openai", "pass");
-  add("an-3", "anthropic", "std");
-  add("ok-mix-oa", "openai", "ok");
-  add("ok-mix-an", "anthropic", "ok");
-  add("slow-oa", "openai", "slow");
+  const roster: [string, SoakAccount["platform"], "std" | "pass" | "ok" | "slow"][] = [
+    ["oa-1", "openai", "std"],
+    ["oa-2", "openai", "std"],
+    ["px-1", "openai", "pass"],
+    ["ok-oa", "openai", "ok"],
+    ["an-1", "anthropic", "std"],
+    ["an-2", "anthropic", "std"],
+    ["ok-an", "anthropic", "ok"],
+    ["oa-3", "openai", "std"],
+    ["px-2", "openai", "pass"],
+    ["an-3", "anthropic", "std"],
+    ["ok-mix-oa", "openai", "ok"],
+    ["ok-mix-an", "anthropic", "ok"],
+    ["slow-oa", "openai", "slow"],
+  ];
+  for (const [id, platform, kind] of roster) add(id, platform, kind);
 
   const groups: SoakGroup[] = [
     {

@@ -122,3 +122,21 @@ export interface UsageTotals {
   cached: number;
   requests: number;
 }
+
+/** Notes with nothing observed yet. */
+export function emptyNotes(killedGateway: number): RunNotes {
+  return {
+    startedAt: 0,
+    loadEndedAt: 0,
+    killedGateway,
+    resets: [],
+    health: { checks: 0, failures: [] },
+    processProblems: [],
+    stderrLines: [],
+    logs: [],
+    memory: [],
+    secretFindings: [],
+    usageByKey: [],
+    usageByAccount: [],
+  };
+}

@@ -19,7 +19,7 @@ import {
 import { type GatewaySlot, runLoad } from "./driver.ts";
 import type { Evidence } from "./evidence.ts";
 import { gatewayConfig, secretsOf, type SoakPlan } from "./plan.ts";
-import type { Arrival, RunNotes, UsageTotals } from "./records.ts";
+import { type Arrival, emptyNotes, type RunNotes, type UsageTotals } from "./records.ts";
 
 /** Longest a gateway may take to exit after SIGTERM. */
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -34,20 +34,8 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
   const processes = new Set<ServedProcess>();
   const expectedExit = new Set<ServedProcess>();
   const secrets = secretsOf(plan);
-  const notes: RunNotes = {
-    startedAt: 0,
-    loadEndedAt: 0,
-    killedGateway: plan.kill.gateway,
-    resets: [],
-    health: { checks: 0, failures: [] },
-    processProblems: [],
-    stderrLines: [],
-    logs: [],
-    memory: [],
-    secretFindings: [],
-    usageByKey: [],
-    usageByAccount: [],
-  };
+  const notes = emptyNotes(plan.kill.gateway);
+
   const gatewayLogs: ServedProcess[] = [];
   const watch = (process: ServedProcess, name: string) => {
     processes.add(process);
