@@ -24,6 +24,11 @@ export interface SoakAccount {
   passthrough: boolean;
   /** `null` for the accounts that never fail. */
   profile: FaultProfile | null;
+  /**
+   * Never fails: no fault, and no silent close of an idle kept-alive connection either
+   * (a close that races the gateway's next request looks to it like a dead upstream).
+   */
+  healthy: boolean;
   apiKey: string;
   priority: number;
 }
@@ -95,6 +100,7 @@ export function makePlan(seed: number, seconds: number, gateways: number): SoakP
       id,
       platform,
       passthrough: kind === "pass",
+      healthy,
       profile: kind === "slow"
         ? { failRate: 1, weights: [["slow", 1]] } // never fails, always takes its time
         : healthy
