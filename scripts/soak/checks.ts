@@ -464,7 +464,10 @@ function dailyTokensHeld(index: Index): Row {
     const tokens = charge ? charge.input + charge.output : 0;
     if (crossedAt !== undefined && client.endedAt > crossedAt) inFlight += tokens;
     total += tokens;
-    if (crossedAt === undefined && total >= limit) crossedAt = client.endedAt;
+    if (crossedAt === undefined && total >= limit) {
+      crossedAt = client.endedAt;
+      inFlight += tokens; // admitted below the limit, it took the total over
+    }
   }
   const isRefusal = (client: ClientRecord) =>
     client.status === 429 && /tokens for today/.test(client.excerpt ?? "");
@@ -482,9 +485,9 @@ function dailyTokensHeld(index: Index): Row {
     ok: crossedAt !== undefined && late.length === 0 && refused > 0,
     detail: crossedAt === undefined
       ? `${key.id} limit ${limit} never reached (${total} tokens served)`
-      : `${key.id} limit ${limit}: ${used} recorded, overshoot ${used - limit}; the requests ` +
-        `that ended after the crossing (in flight then, or admitted within the flush lag) ` +
-        `served ${inFlight}; ${refused} refused` +
+      : `${key.id} limit ${limit}: ${used} recorded, overshoot ${used - limit}; the request that ` +
+        `crossed it and those in flight then or admitted within the flush lag served ${inFlight}; ` +
+        `${refused} refused` +
         (late.length
           ? `; ${late.length} admitted more than ${plan.usageFlushSlackMs} ms after the limit was crossed, e.g. ${
             late[0].id
