@@ -53,6 +53,14 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
     await Promise.all([...processes].map((process) => process.stop(5000).catch(() => {})));
   };
 
+  // Interrupted (Ctrl-C, SIGTERM): stop the children and remove the files before going.
+  const interrupted = async () => {
+    await stopAll();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    Deno.exit(130);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, interrupted);
+
   try {
     const planPath = `${dir}/plan.json`;
     await Deno.writeTextFile(planPath, JSON.stringify(plan));
@@ -192,6 +200,9 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
     }
     return { plan, arrivals, clients, notes };
   } finally {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.removeSignalListener(signal, interrupted);
+    }
     await stopAll();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
