@@ -125,7 +125,7 @@ interface Expected {
 type Totals = Tokens & { requests: number };
 
 /** What each key and account should have been charged. */
-export function expectedUsage(index: Index, windowMs: number): Map<string, Expected> {
+function expectedUsage(index: Index, windowMs: number): Map<string, Expected> {
   const { notes } = index.evidence;
   const expected = new Map<string, Expected>();
   for (const client of index.evidence.clients) {
@@ -357,7 +357,7 @@ function noCrashes(index: Index): Row {
 }
 
 /** Memory plateaus: the last third's peak at most this much above the middle third's. */
-export const MEMORY_MARGIN = { ratio: 0.1, kib: 16 * 1024 };
+const MEMORY_MARGIN = { ratio: 0.1, kib: 16 * 1024 };
 
 /** Checks one process's RSS samples; `undefined` when there are too few to judge. */
 export function plateaus(

@@ -50,7 +50,7 @@ export interface DrawnRequest {
 }
 
 /** Draws request `n` of the general load, or of the queue lanes. */
-export function drawRequest(plan: SoakPlan, n: number, queued: boolean): DrawnRequest {
+function drawRequest(plan: SoakPlan, n: number, queued: boolean): DrawnRequest {
   const rng = rngFor(plan.seed, "request", n);
   const key = queued
     ? plan.keys.find((candidate) => candidate.concurrency !== undefined)!
@@ -107,7 +107,7 @@ const PATHS: Record<Surface, string> = {
 };
 
 /** The request body a client of this API would send. */
-export function requestBody(request: DrawnRequest): string {
+function requestBody(request: DrawnRequest): string {
   const prompt = `soak ${request.id} ${"p".repeat(request.padding)}`;
   const stream = request.stream ? { stream: true } : {};
   if (request.surface === "chat") {

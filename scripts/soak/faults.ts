@@ -66,9 +66,6 @@ export const PASSTHROUGH_FAULTS: readonly FaultKind[] = STANDARD_FAULTS.filter((
   !["500", "502", "503", "401", "402"].includes(kind)
 );
 
-/** Faults that are not failures: the client gets a whole, good answer. */
-export const HARMLESS: ReadonlySet<FaultKind> = new Set(["ok", "slow"]);
-
 /** The API a request speaks. */
 export type Surface = "chat" | "responses" | "messages";
 

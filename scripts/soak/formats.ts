@@ -60,7 +60,7 @@ export function normalised(surface: Surface, raw: RawUsage): Tokens {
 }
 
 /** The content text of event `k` of response `marker`. */
-export function contentText(marker: string, k: number): string {
+function contentText(marker: string, k: number): string {
   // A non-ASCII letter, so splitting bytes at random also splits UTF-8 sequences.
   return `[${marker}:${k}]é `;
 }

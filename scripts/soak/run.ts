@@ -315,7 +315,7 @@ function scanAdmin(text: string, where: string, notes: RunNotes, secrets: readon
  * Resident memory of a process, from /proc (Linux); `undefined` where unreadable. Read
  * through `cat`: Deno wants --allow-all for another process's /proc entries.
  */
-export async function rssKiB(pid: number): Promise<number | undefined> {
+async function rssKiB(pid: number): Promise<number | undefined> {
   try {
     const output = await new Deno.Command("cat", {
       args: [`/proc/${pid}/status`],
