@@ -75,6 +75,9 @@ Deno.test("a whole stream in each format passes, with LF or CRLF", () => {
       assert.equal(verdict.contentEvents, 4);
       assert.ok(verdict.terminal);
     }
+    const named = JSON.stringify(successJson(surface, "r91", 3, "m", RAW));
+    const cutInName = named.slice(0, named.indexOf("r91") + 2);
+    assert.equal(verifyBody(surface, false, false, cutInName).marker, undefined, cutInName);
     const json = JSON.stringify(successJson(surface, "r9", 3, "m", RAW));
     const verdict = verifyBody(surface, false, false, json);
     assert.deepEqual(

@@ -206,8 +206,9 @@ async function success(
   if (arrival.fault === "error-before-content") {
     const variant = rng.chance(0.5) ? "usage" : "overloaded";
     const resetIn = rng.int(1, 12);
-    await send([preambleError(surface, variant, resetIn)], false);
+    // Before the write: the gateway may read the event before this side reads its clock.
     arrival.signalAt = Date.now();
+    await send([preambleError(surface, variant, resetIn)], false);
     const seconds = exchange.seconds;
     arrival.effect = variant === "overloaded"
       ? cooling("overloaded", arrival.signalAt + seconds.overloaded * 1000)

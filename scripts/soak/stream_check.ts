@@ -50,7 +50,8 @@ export function parseSse(text: string): ParsedEvent[] {
   return events;
 }
 
-const RESPONSE_NAME = /(?:chatcmpl-|resp_|msg_)(r\d+)/g;
+/** A response name, whole: a body cut inside `chatcmpl-r123` must not name `r12`. */
+const RESPONSE_NAME = /(?:chatcmpl-|resp_|msg_)(r\d+)(?=\D)/g;
 const CONTENT_MARK = /\[(r\d+):(\d+)\]/g;
 
 /** Judges a whole client body of a 200 answer. */
