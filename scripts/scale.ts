@@ -1,0 +1,267 @@
+/**
+ * `deno task scale`: N concurrent long-lived streams (default 4,000; events
+ * 1 s apart for 20 s) through the observing yardstick (the minimal proxy with
+ * a pass-through byte stream on the body) and through the gateway, one after
+ * the other, against one trickling mock. Prints, for each, the resident
+ * memory per open stream, the CPU it used while the streams trickled, the time
+ * to first byte and whether every stream arrived whole.
+ *
+ * Every party is a process of its own (mock, yardstick, gateway, and the
+ * stream holder `support/stream_holder.ts`), and each needs one file
+ * descriptor per stream, the proxies two (client and upstream socket), so
+ * `ulimit -n` must exceed 2 × streams plus a few dozen.
+ *
+ * Options: `--streams N` (default 4000), `--seconds S` (default 20),
+ * `--interval S` between events (default 1).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { HoldResult, HoldSpec } from "./support/stream_holder.ts";
+import {
+  type ServedProcess,
+  startGatewayProcess,
+  startMinimalProxy,
+  startMockProcess,
+  supervised,
+} from "./support/processes.ts";
+
+const CLIENT_KEY = "scale-client-key";
+/** File descriptors a proxy process uses besides its streams (KV, stdio, listener, V8). */
+const FD_SLACK = 64;
+
+interface Measured {
+  name: string;
+  hold: HoldResult;
+  idleKiB: number;
+  openKiB: number;
+  peakKiB: number;
+  afterKiB: number;
+  /** Share of one core used while the streams were all open. */
+  cpu: number;
+  errors: number;
+}
+
+const options = readOptions();
+const events = Math.max(1, Math.round(options.seconds / options.interval));
+const fdLimit = await fileDescriptorLimit();
+const fdNeeded = 2 * options.streams + FD_SLACK;
+console.log(
+  `${options.streams} streams, ${events} events ${options.interval} s apart; file descriptors: ` +
+    `the limit is ${fdLimit ?? "unknown"} per process (ulimit -n), the gateway needs about ` +
+    `${fdNeeded} (2 per stream + ${FD_SLACK})`,
+);
+if (fdLimit !== undefined && fdLimit < fdNeeded) {
+  console.log(
+    `warning: raise the limit (ulimit -n ${fdNeeded}) or use fewer streams; streams beyond it fail`,
+  );
+}
+
+const budgetMs = (events * options.interval * 2 + options.streams / 50 + 180) * 1000;
+const results = await supervised(budgetMs, async (processes) => {
+  const mock = await startMockProcess("trickle", String(options.interval * 1000), String(events));
+  processes.push(mock);
+  const kvDir = await Deno.makeTempDir({ prefix: "switchyard-scale-" });
+  try {
+    const measured: Measured[] = [];
+    const observed = await startMinimalProxy(mock.url, "observed");
+    processes.push(observed);
+    measured.push(await measure("observed", observed, `${observed.url}/v1/chat/completions`));
+    await stopOne(processes, observed);
+    const gateway = await startGatewayProcess({
+      SWITCHYARD_KV: `${kvDir}/scale.kv`,
+      SWITCHYARD_CONFIG_JSON: JSON.stringify({
+        accounts: [{ id: "mock", platform: "openai", baseUrl: mock.url, apiKey: "sk-scale" }],
+        groups: [{ id: "scale", accounts: ["mock"] }],
+        keys: [{ id: "scale", key: CLIENT_KEY, group: "scale" }],
+      }),
+    });
+    processes.push(gateway);
+    measured.push(await measure("gateway", gateway, `${gateway.url}/v1/chat/completions`));
+    return measured;
+  } finally {
+    await Deno.remove(kvDir, { recursive: true });
+  }
+});
+report(results);
+
+async function stopOne(processes: ServedProcess[], process: ServedProcess): Promise<void> {
+  processes.splice(processes.indexOf(process), 1);
+  await process.stop();
+}
+
+/** Warms `target` up, then holds the streams through it and samples it meanwhile. */
+async function measure(name: string, target: ServedProcess, url: string): Promise<Measured> {
+  const headers = { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" };
+  for (let i = 0; i < 200; i++) {
+    const response = await fetch(url, { method: "POST", headers, body: body(false) });
+    await response.body?.cancel();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idleKiB = await residentKiB(target.pid);
+  console.error(`[scale] ${name}: opening ${options.streams} streams`);
+  const spec: HoldSpec = {
+    url,
+    headers,
+    body: body(true),
+    streams: options.streams,
+    expectEvents: events,
+    openConcurrency: 256,
+  };
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "scripts/support/stream_holder.ts", JSON.stringify(spec)],
+    cwd: new URL("../", import.meta.url),
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const killer = setTimeout(() => holder.kill("SIGKILL"), budgetMs);
+  const lines = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let opened = false;
+  const samples: number[] = [];
+  const cpu = { from: 0, to: 0, fromAt: 0, toAt: 0 };
+  let sampler: ReturnType<typeof setInterval> | undefined;
+  try {
+    for (;;) {
+      const { done, value } = await lines.read();
+      if (done) break;
+      buffer += value;
+      if (!opened && buffer.includes("open ")) {
+        opened = true;
+        cpu.from = cpu.to = await cpuSeconds(target.pid);
+        const startedAt = cpu.fromAt = cpu.toAt = performance.now();
+        // Sample while every stream is open: until shortly before the last events are due.
+        const until = startedAt + Math.max(1, events * options.interval - 3) * 1000;
+        sampler = setInterval(async () => {
+          if (performance.now() > until) return;
+          samples.push(await residentKiB(target.pid));
+          cpu.to = await cpuSeconds(target.pid);
+          cpu.toAt = performance.now();
+        }, 1000);
+        console.error(`[scale] ${name}: ${buffer.trim().split("\n")[0]} s to open them all`);
+      }
+    }
+  } finally {
+    clearInterval(sampler);
+    clearTimeout(killer);
+  }
+  await holder.status;
+  const hold = JSON.parse(buffer.trim().split("\n").at(-1)!) as HoldResult;
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  return {
+    name,
+    hold,
+    idleKiB,
+    openKiB: median(samples),
+    peakKiB: Math.max(...samples),
+    afterKiB: await residentKiB(target.pid),
+    cpu: (cpu.to - cpu.from) / Math.max(1, (cpu.toAt - cpu.fromAt) / 1000),
+    errors: target.errors.count,
+  };
+}
+
+function report(results: Measured[]): void {
+  const perStream = (m: Measured) => (m.openKiB - m.idleKiB) / options.streams;
+  const mb = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
+  console.log(`\ncommand: deno task scale ${Deno.args.join(" ")}`.trimEnd());
+  const rows = [[
+    "target",
+    "whole",
+    "RSS idle",
+    "RSS open (median / peak)",
+    "per open stream",
+    "CPU while trickling",
+    "first byte p50 / p99",
+    "all open after",
+    "stderr lines",
+  ]];
+  for (const m of results) {
+    rows.push([
+      m.name,
+      `${m.hold.whole} of ${m.hold.streams}`,
+      mb(m.idleKiB),
+      `${mb(m.openKiB)} / ${mb(m.peakKiB)}`,
+      `${perStream(m).toFixed(1)} KiB`,
+      `${(m.cpu * 100).toFixed(1)} % of a core`,
+      `${m.hold.ttfbP50.toFixed(1)} / ${m.hold.ttfbP99.toFixed(1)} ms`,
+      `${m.hold.openSeconds.toFixed(2)} s`,
+      String(m.errors),
+    ]);
+  }
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
+  for (const m of results) {
+    if (m.hold.problems.length > 0) {
+      console.log(`${m.name} problems: ${m.hold.problems.join("; ")}`);
+    }
+    console.log(`${m.name}: RSS ${mb(m.afterKiB)} 2 s after the streams ended`);
+  }
+  const [observed, gateway] = results;
+  if (observed && gateway) {
+    const ratio = perStream(gateway) / perStream(observed);
+    console.log(
+      `\nmemory per open stream, gateway / observing yardstick: ${ratio.toFixed(2)}× ` +
+        `(target ≤ 1.05×: ${ratio <= 1.05 ? "met" : "not met"}); every stream whole: ` +
+        `${results.every((m) => m.hold.whole === m.hold.streams) ? "yes" : "no"}`,
+    );
+  }
+}
+
+function body(stream: boolean): string {
+  return JSON.stringify({ model: "gpt-test", stream, messages: [{ role: "user", content: "hi" }] });
+}
+
+/** Reads `/proc/<pid>/<file>` through `cat` (Deno grants /proc of another process only with -A). */
+async function procFile(pid: number, file: string): Promise<string> {
+  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/${file}`] }).output();
+  return new TextDecoder().decode(stdout);
+}
+
+async function residentKiB(pid: number): Promise<number> {
+  return Number(/VmRSS:\s+(\d+)/.exec(await procFile(pid, "status"))?.[1] ?? NaN);
+}
+
+/** User + system CPU seconds of `pid` so far (Linux clock ticks are 1/100 s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await procFile(pid, "stat");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function fileDescriptorLimit(): Promise<number | undefined> {
+  try {
+    const { stdout } = await new Deno.Command("sh", { args: ["-c", "ulimit -n"] }).output();
+    const value = Number(new TextDecoder().decode(stdout).trim());
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+function readOptions(): { streams: number; seconds: number; interval: number } {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      streams: { type: "string", default: "4000" },
+      seconds: { type: "string", default: "20" },
+      interval: { type: "string", default: "1" },
+    },
+  });
+  const parsed = {
+    streams: Number(values.streams),
+    seconds: Number(values.seconds),
+    interval: Number(values.interval),
+  };
+  if (!Object.values(parsed).every((value) => Number.isFinite(value) && value > 0)) {
+    console.error("usage: deno task scale [--streams N] [--seconds S] [--interval S]");
+    Deno.exit(2);
+  }
+  return parsed;
+}
