@@ -20,6 +20,7 @@
  * @module
  */
 
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import type { LatencyResult, LatencySpec } from "./support/latency_client.ts";
 import type { LoadResult, LoadSpec } from "./support/load.ts";
@@ -65,6 +66,7 @@ type Figures = Map<string, number[]>;
 
 const options = readOptions(Deno.args);
 const command = `deno task bench ${Deno.args.join(" ")}`.trim();
+const loadBefore = loadavg()[0];
 
 if (options.profile) {
   await supervised(10 * 60_000, (processes) => profile(options.profile!, processes));
@@ -298,6 +300,9 @@ function report(figures: Figures): void {
       `${options.seconds} s load phases, up to ${options.sequential} sequential requests ` +
       `(${LATENCY_SECONDS} s at most) per latency phase; stream = 20 SSE events\n` +
       `command: ${command}\n` +
+      `machine: ${navigator.hardwareConcurrency} cores; 1-minute load average ` +
+      `${loadBefore.toFixed(1)} before the run (other work), ${loadavg()[0].toFixed(1)} at its ` +
+      `end (with the benchmark's own)\n` +
       `figures: median over rounds, ±half the range as a share of it; ratios: median of per-round ratios\n`,
   );
   const rows: [string, string, (value: number) => string][] = [

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import type { HoldResult, HoldSpec } from "./support/stream_holder.ts";
 import {
@@ -48,7 +49,8 @@ const events = Math.max(1, Math.round(options.seconds / options.interval));
 const fdLimit = await fileDescriptorLimit();
 const fdNeeded = 2 * options.streams + FD_SLACK;
 console.log(
-  `${options.streams} streams, ${events} events ${options.interval} s apart; file descriptors: ` +
+  `${options.streams} streams, ${events} events ${options.interval} s apart; 1-minute load ` +
+    `average before the run ${loadavg()[0].toFixed(1)}; file descriptors: ` +
     `the limit is ${fdLimit ?? "unknown"} per process (ulimit -n), the gateway needs about ` +
     `${fdNeeded} (2 per stream + ${FD_SLACK})`,
 );
@@ -109,6 +111,7 @@ async function measure(name: string, target: ServedProcess, url: string): Promis
     expectEvents: events,
     openConcurrency: 256,
   };
+  const holderStartedAt = performance.now();
   const holder = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "scripts/support/stream_holder.ts", JSON.stringify(spec)],
     cwd: new URL("../", import.meta.url),
@@ -131,9 +134,10 @@ async function measure(name: string, target: ServedProcess, url: string): Promis
       if (!opened && buffer.includes("open ")) {
         opened = true;
         cpu.from = cpu.to = await cpuSeconds(target.pid);
-        const startedAt = cpu.fromAt = cpu.toAt = performance.now();
-        // Sample while every stream is open: until shortly before the last events are due.
-        const until = startedAt + Math.max(1, events * options.interval - 3) * 1000;
+        cpu.fromAt = cpu.toAt = performance.now();
+        samples.push(await residentKiB(target.pid));
+        // Sample while every stream is open: until shortly before the first ones end.
+        const until = holderStartedAt + (events * options.interval - 2) * 1000;
         sampler = setInterval(async () => {
           if (performance.now() > until) return;
           samples.push(await residentKiB(target.pid));
@@ -175,6 +179,7 @@ function report(results: Measured[]): void {
     "CPU while trickling",
     "first byte p50 / p99",
     "all open after",
+    "most open at once",
     "stderr lines",
   ]];
   for (const m of results) {
@@ -187,12 +192,19 @@ function report(results: Measured[]): void {
       `${(m.cpu * 100).toFixed(1)} % of a core`,
       `${m.hold.ttfbP50.toFixed(1)} / ${m.hold.ttfbP99.toFixed(1)} ms`,
       `${m.hold.openSeconds.toFixed(2)} s`,
+      String(m.hold.peakOpen),
       String(m.errors),
     ]);
   }
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
   for (const m of results) {
+    if (m.hold.peakOpen < m.hold.streams) {
+      console.log(
+        `warning: ${m.name}: the first streams ended before the last had begun (opening took ` +
+          `${m.hold.openSeconds.toFixed(1)} s): raise --seconds to hold them all at once`,
+      );
+    }
     if (m.hold.problems.length > 0) {
       console.log(`${m.name} problems: ${m.hold.problems.join("; ")}`);
     }

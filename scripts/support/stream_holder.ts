@@ -34,6 +34,8 @@ export interface HoldResult {
   ttfbP99: number;
   /** Seconds from the first connect until every stream had its first byte. */
   openSeconds: number;
+  /** The most streams that had begun and not yet ended at any one time. */
+  peakOpen: number;
 }
 
 if (import.meta.main) {
@@ -56,12 +58,15 @@ async function hold(spec: HoldSpec): Promise<HoldResult> {
   const ttfbs: number[] = [];
   const problems: string[] = [];
   let whole = 0;
+  let open = 0;
+  let peakOpen = 0;
   const one = async () => {
     await gate.acquire();
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
+      peakOpen = Math.max(peakOpen, ++open);
       gate.release();
       opened();
     };
@@ -77,6 +82,7 @@ async function hold(spec: HoldSpec): Promise<HoldResult> {
       problems.push(String(error));
     } finally {
       release();
+      open--;
       connection?.close();
     }
   };
@@ -88,6 +94,7 @@ async function hold(spec: HoldSpec): Promise<HoldResult> {
     ttfbP50: percentile(ttfbs, 0.5),
     ttfbP99: percentile(ttfbs, 0.99),
     openSeconds,
+    peakOpen,
   };
 }
 
