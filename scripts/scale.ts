@@ -36,12 +36,23 @@ interface Measured {
   name: string;
   hold: HoldResult;
   idleKiB: number;
-  openKiB: number;
+  /** Resident memory over the streams open, median over the samples near the peak. */
+  perStreamKiB: number;
   peakKiB: number;
   afterKiB: number;
-  /** Share of one core used while the streams were all open. */
+  /** Share of one core used over the samples near the peak. */
   cpu: number;
+  /** How many one-second samples were taken near the peak. */
+  window: number;
   errors: number;
+}
+
+/** One look at the target while the holder runs. */
+interface Sample {
+  at: number;
+  open: number;
+  rssKiB: number;
+  cpuSeconds: number;
 }
 
 const options = readOptions();
@@ -93,7 +104,10 @@ async function stopOne(processes: ServedProcess[], process: ServedProcess): Prom
   await process.stop();
 }
 
-/** Warms `target` up, then holds the streams through it and samples it meanwhile. */
+/**
+ * Warms `target` up, then holds the streams through it, sampling its memory
+ * and CPU every second against the number of streams open at that moment.
+ */
 async function measure(name: string, target: ServedProcess, url: string): Promise<Measured> {
   const headers = { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" };
   for (let i = 0; i < 200; i++) {
@@ -111,7 +125,6 @@ async function measure(name: string, target: ServedProcess, url: string): Promis
     expectEvents: events,
     openConcurrency: 256,
   };
-  const holderStartedAt = performance.now();
   const holder = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net", "scripts/support/stream_holder.ts", JSON.stringify(spec)],
     cwd: new URL("../", import.meta.url),
@@ -120,79 +133,80 @@ async function measure(name: string, target: ServedProcess, url: string): Promis
     stdin: "null",
   }).spawn();
   const killer = setTimeout(() => holder.kill("SIGKILL"), budgetMs);
-  const lines = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let opened = false;
-  const samples: number[] = [];
-  const cpu = { from: 0, to: 0, fromAt: 0, toAt: 0 };
-  let sampler: ReturnType<typeof setInterval> | undefined;
+  let open = 0;
+  const samples: Sample[] = [];
+  const sampler = setInterval(async () => {
+    const [rssKiB, cpu] = await Promise.all([residentKiB(target.pid), cpuSeconds(target.pid)]);
+    samples.push({ at: performance.now(), open, rssKiB, cpuSeconds: cpu });
+  }, 1000);
+  let last = "";
   try {
-    for (;;) {
-      const { done, value } = await lines.read();
-      if (done) break;
-      buffer += value;
-      if (!opened && buffer.includes("open ")) {
-        opened = true;
-        cpu.from = cpu.to = await cpuSeconds(target.pid);
-        cpu.fromAt = cpu.toAt = performance.now();
-        samples.push(await residentKiB(target.pid));
-        // Sample while every stream is open: until shortly before the first ones end.
-        const until = holderStartedAt + (events * options.interval - 2) * 1000;
-        sampler = setInterval(async () => {
-          if (performance.now() > until) return;
-          samples.push(await residentKiB(target.pid));
-          cpu.to = await cpuSeconds(target.pid);
-          cpu.toAt = performance.now();
-        }, 1000);
-        console.error(`[scale] ${name}: ${buffer.trim().split("\n")[0]} s to open them all`);
-      }
+    for await (const line of lines(holder.stdout)) {
+      if (line.startsWith("open ")) open = Number(line.slice(5));
+      else last = line;
     }
   } finally {
     clearInterval(sampler);
     clearTimeout(killer);
   }
   await holder.status;
-  const hold = JSON.parse(buffer.trim().split("\n").at(-1)!) as HoldResult;
+  const hold = JSON.parse(last) as HoldResult;
+  console.error(`[scale] ${name}: all open after ${hold.openSeconds.toFixed(1)} s`);
   await new Promise((resolve) => setTimeout(resolve, 2000));
+  const peak = Math.max(...samples.map((sample) => sample.open));
+  const near = samples.filter((sample) => sample.open >= 0.95 * peak && sample.open > 0);
+  const first = near[0];
+  const final = near.at(-1);
   return {
     name,
     hold,
     idleKiB,
-    openKiB: median(samples),
-    peakKiB: Math.max(...samples),
+    perStreamKiB: median(near.map((sample) => (sample.rssKiB - idleKiB) / sample.open)),
+    peakKiB: Math.max(...samples.map((sample) => sample.rssKiB)),
     afterKiB: await residentKiB(target.pid),
-    cpu: (cpu.to - cpu.from) / Math.max(1, (cpu.toAt - cpu.fromAt) / 1000),
+    cpu: first && final && final.at > first.at
+      ? (final.cpuSeconds - first.cpuSeconds) / ((final.at - first.at) / 1000)
+      : NaN,
+    window: near.length,
     errors: target.errors.count,
   };
 }
 
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buffer = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    buffer += text;
+    const complete = buffer.split("\n");
+    buffer = complete.pop()!;
+    yield* complete.filter(Boolean);
+  }
+  if (buffer) yield buffer;
+}
+
 function report(results: Measured[]): void {
-  const perStream = (m: Measured) => (m.openKiB - m.idleKiB) / options.streams;
   const mb = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
   console.log(`\ncommand: deno task scale ${Deno.args.join(" ")}`.trimEnd());
   const rows = [[
     "target",
     "whole",
-    "RSS idle",
-    "RSS open (median / peak)",
-    "per open stream",
-    "CPU while trickling",
-    "first byte p50 / p99",
-    "all open after",
     "most open at once",
+    "all open after",
+    "RSS idle / peak",
+    "per open stream",
+    "CPU near the peak",
+    "first byte p50 / p99",
     "stderr lines",
   ]];
   for (const m of results) {
     rows.push([
       m.name,
       `${m.hold.whole} of ${m.hold.streams}`,
-      mb(m.idleKiB),
-      `${mb(m.openKiB)} / ${mb(m.peakKiB)}`,
-      `${perStream(m).toFixed(1)} KiB`,
-      `${(m.cpu * 100).toFixed(1)} % of a core`,
-      `${m.hold.ttfbP50.toFixed(1)} / ${m.hold.ttfbP99.toFixed(1)} ms`,
-      `${m.hold.openSeconds.toFixed(2)} s`,
       String(m.hold.peakOpen),
+      `${m.hold.openSeconds.toFixed(1)} s`,
+      `${mb(m.idleKiB)} / ${mb(m.peakKiB)}`,
+      `${m.perStreamKiB.toFixed(1)} KiB`,
+      `${(m.cpu * 100).toFixed(1)} % of a core over ${m.window} s`,
+      `${m.hold.ttfbP50.toFixed(1)} / ${m.hold.ttfbP99.toFixed(1)} ms`,
       String(m.errors),
     ]);
   }
@@ -201,8 +215,8 @@ function report(results: Measured[]): void {
   for (const m of results) {
     if (m.hold.peakOpen < m.hold.streams) {
       console.log(
-        `warning: ${m.name}: the first streams ended before the last had begun (opening took ` +
-          `${m.hold.openSeconds.toFixed(1)} s): raise --seconds to hold them all at once`,
+        `note: ${m.name}: the first streams ended before the last had begun (opening took ` +
+          `${m.hold.openSeconds.toFixed(1)} s); memory and CPU are per stream open at the time`,
       );
     }
     if (m.hold.problems.length > 0) {
@@ -212,7 +226,7 @@ function report(results: Measured[]): void {
   }
   const [observed, gateway] = results;
   if (observed && gateway) {
-    const ratio = perStream(gateway) / perStream(observed);
+    const ratio = gateway.perStreamKiB / observed.perStreamKiB;
     console.log(
       `\nmemory per open stream, gateway / observing yardstick: ${ratio.toFixed(2)}× ` +
         `(target ≤ 1.05×: ${ratio <= 1.05 ? "met" : "not met"}); every stream whole: ` +

@@ -5,7 +5,7 @@
  * arrived whole: status 200, exactly `expectEvents` SSE events, the last one
  * `[DONE]`, and a clean end of the chunked body.
  * `deno run --allow-net scripts/support/stream_holder.ts '<spec as JSON>'`
- * prints `open <seconds>` once every stream has its first byte (or failed),
+ * prints `open <count>` every half second (streams begun and not yet ended),
  * then one JSON line with the result.
  *
  * @module
@@ -53,7 +53,6 @@ async function hold(spec: HoldSpec): Promise<HoldResult> {
   const opened = () => {
     if (--waiting > 0) return;
     openSeconds = (performance.now() - started) / 1000;
-    console.log(`open ${openSeconds.toFixed(2)}`);
   };
   const ttfbs: number[] = [];
   const problems: string[] = [];
@@ -86,7 +85,9 @@ async function hold(spec: HoldSpec): Promise<HoldResult> {
       connection?.close();
     }
   };
+  const ticker = setInterval(() => console.log(`open ${open}`), 500);
   await Promise.all(Array.from({ length: spec.streams }, one));
+  clearInterval(ticker);
   return {
     streams: spec.streams,
     whole,
