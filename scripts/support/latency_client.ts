@@ -9,6 +9,7 @@
  * @module
  */
 
+import { answerJsonScript } from "./processes.ts";
 import { postRequest, RawConnection } from "./raw_client.ts";
 
 /** What to send, how often, and for how long at most. */
@@ -35,10 +36,7 @@ export interface LatencyResult {
   ttfbP99: number;
 }
 
-if (import.meta.main) {
-  const spec = JSON.parse(Deno.args[0]) as LatencySpec;
-  console.log(JSON.stringify(await measure(spec)));
-}
+if (import.meta.main) await answerJsonScript(measure);
 
 async function measure(spec: LatencySpec): Promise<LatencyResult> {
   const url = new URL(spec.url);

@@ -10,6 +10,7 @@
  */
 
 import autocannon from "autocannon";
+import { answerJsonScript } from "./processes.ts";
 
 /** What to load and how hard. */
 export interface LoadSpec {
@@ -42,8 +43,9 @@ interface AutocannonResult {
   latency: { p50: number; p99: number };
 }
 
-if (import.meta.main) {
-  const spec = JSON.parse(Deno.args[0]) as LoadSpec;
+if (import.meta.main) await answerJsonScript(load);
+
+async function load(spec: LoadSpec): Promise<LoadResult> {
   const run = autocannon as unknown as (options: unknown) => Promise<AutocannonResult>;
   const result = await run({
     url: spec.url,
@@ -54,12 +56,11 @@ if (import.meta.main) {
     duration: spec.seconds,
     timeout: 10,
   });
-  const output: LoadResult = {
+  return {
     rps: result["2xx"] / result.duration,
     ok: result["2xx"],
     failed: result.non2xx + result.errors + result.timeouts,
     p50: result.latency.p50,
     p99: result.latency.p99,
   };
-  console.log(JSON.stringify(output));
 }

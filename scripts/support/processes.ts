@@ -175,6 +175,13 @@ export async function runJsonScript<T>(
   }
 }
 
+/** The child's side of {@linkcode runJsonScript}: the spec is the first argument, the result one JSON line. */
+export async function answerJsonScript<Spec, Result>(
+  run: (spec: Spec) => Promise<Result>,
+): Promise<void> {
+  console.log(JSON.stringify(await run(JSON.parse(Deno.args[0]) as Spec)));
+}
+
 /**
  * Runs `body` with a list to put its started processes in, and stops them all
  * however it ends: normally, by an error, on Ctrl-C/SIGTERM, or when it runs

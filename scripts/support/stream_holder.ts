@@ -12,6 +12,7 @@
  */
 
 import { percentile } from "./latency_client.ts";
+import { answerJsonScript } from "./processes.ts";
 import { postRequest, RawConnection } from "./raw_client.ts";
 
 /** What to open and what each stream must carry. */
@@ -38,10 +39,7 @@ export interface HoldResult {
   peakOpen: number;
 }
 
-if (import.meta.main) {
-  const spec = JSON.parse(Deno.args[0]) as HoldSpec;
-  console.log(JSON.stringify(await hold(spec)));
-}
+if (import.meta.main) await answerJsonScript(hold);
 
 async function hold(spec: HoldSpec): Promise<HoldResult> {
   const url = new URL(spec.url);
