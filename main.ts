@@ -6,12 +6,13 @@
  * @module
  */
 
-import { bootOrExit, closeOnSignals, portFrom, processEnv } from "./lib/boot.ts";
+import { bootOrExit, closeOnSignals, serveOrExit } from "./lib/boot.ts";
+import { listenFrom, processEnv } from "./lib/listen.ts";
 
 if (import.meta.main) {
+  const address = listenFrom(processEnv);
   const gateway = await bootOrExit();
-  const server = Deno.serve({
-    port: portFrom(processEnv),
+  const server = serveOrExit(address, {
     onListen: ({ hostname, port }) =>
       console.log(`switchyard: listening on http://${hostname}:${port}`),
     onError: (error) => {

@@ -8,17 +8,17 @@
 
 import { ConfigLoadError, loadConfig } from "./config/load.ts";
 import { createGateway, type Gateway } from "./gateway.ts";
+import { type Env, errorLine, exitWith, type ListenAddress, processEnv } from "./listen.ts";
 import { configureLogging, flushLogs } from "./observe/logging.ts";
-import { openStore } from "./state/kv.ts";
+import { openStore, StoreOpenError } from "./state/kv.ts";
 import { PoolSetupError } from "./pool/pool.ts";
 
-/** Reads environment variables (a function so tests can pass their own). */
-export type Env = (name: string) => string | undefined;
+export { type Env, processEnv };
 
-/** The process environment. */
-export const processEnv: Env = (name) => Deno.env.get(name);
-
-/** Boots a gateway, or prints one clear line and exits 1 when the config is unusable. */
+/**
+ * Boots a gateway, or prints one clear line and exits 1 when the config is
+ * unusable or KV cannot be opened.
+ */
 export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
   try {
     await configureLogging(env);
@@ -33,23 +33,27 @@ export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
       secret: env("SWITCHYARD_SECRET") || undefined,
     });
   } catch (error) {
-    if (error instanceof ConfigLoadError || error instanceof PoolSetupError) {
-      console.error(`switchyard: ${error.message}`);
-      Deno.exit(1);
+    if (
+      error instanceof ConfigLoadError || error instanceof PoolSetupError ||
+      error instanceof StoreOpenError
+    ) {
+      exitWith(error.message);
     }
     throw error;
   }
 }
 
-/** The port from `PORT`, default 8787. */
-export function portFrom(env: Env): number {
-  const raw = env("PORT") ?? "8787";
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`switchyard: PORT must be a whole number from 0 to 65535, got "${raw}"`);
-    Deno.exit(1);
+/** `Deno.serve` on `address`, or one line and exit 1 when it cannot listen (a port in use). */
+export function serveOrExit(
+  address: ListenAddress,
+  options: Omit<Deno.ServeTcpOptions, "hostname" | "port">,
+  handler: Deno.ServeHandler,
+): Deno.HttpServer {
+  try {
+    return Deno.serve({ ...options, ...address }, handler);
+  } catch (error) {
+    exitWith(`cannot listen on ${address.hostname}:${address.port}: ${errorLine(error)}`);
   }
-  return port;
 }
 
 /** On SIGINT/SIGTERM, flushes batched usage before exiting (where signals exist). */

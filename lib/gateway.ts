@@ -1,9 +1,10 @@
 /**
  * The gateway's request handler: a plain `(Request) => Promise<Response>`.
- * It authenticates the client key, routes the path to a provider, plans the
- * key's group's accounts from shared health and hands the request to the
- * failover loop. Everything stateful is injected, so tests build gateways on
- * a temporary KV with no globals.
+ * It authenticates the client key, routes the path to a provider, checks
+ * that the key may reach it (inference endpoints, the group's `allowPaths`,
+ * its own stored responses), plans the key's group's accounts from shared
+ * health and hands the request to the failover loop. Everything stateful is
+ * injected, so tests build gateways on a temporary KV with no globals.
  *
  * @module
  */
@@ -11,12 +12,17 @@
 import { createOperator, type Operator } from "./admin/operator.ts";
 import { handleAdmin } from "./admin/routes.ts";
 import { presentedKey, sha256Hex } from "./auth/secrets.ts";
-import type { Config } from "./config/types.ts";
-import type { AttemptRecord, ProxyContext } from "./failover/proxy.ts";
+import { DEFAULT_PROBE_SECONDS } from "./config/defaults.ts";
+import type { Account, Config } from "./config/types.ts";
+import { ACCOUNT_HEADER, type AttemptRecord, type ProxyContext } from "./failover/proxy.ts";
 import { BodyTooLargeError, readRequestBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
+import { lazyRequestModel } from "./http/request_model.ts";
+import { createsResponse } from "./providers/inference_paths.ts";
 import { routeApiPath } from "./providers/routing.ts";
-import { planAttempts } from "./scheduling/scheduler.ts";
+import { accountsFor, admitPath, admitReference, type Requester } from "./responses/access.ts";
+import { ResponseOwners } from "./responses/owners.ts";
+import { type Plan, planAttempts } from "./scheduling/scheduler.ts";
 import { UsageClock } from "./scheduling/usage_clock.ts";
 import { AccountStateStore } from "./state/account_state.ts";
 import { FileChangeSentinel } from "./state/file_change_sentinel.ts";
@@ -60,7 +66,12 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, kv } = options;
   const sentinel = options.kvPath ? new FileChangeSentinel(options.kvPath) : undefined;
-  const states = new AccountStateStore(kv, () => config.failover.forbiddenStrikes, sentinel);
+  const states = new AccountStateStore(
+    kv,
+    () => config.failover.forbiddenStrikes,
+    sentinel,
+    () => config.failover.probeSeconds ?? DEFAULT_PROBE_SECONDS,
+  );
   const clock = new UsageClock();
   const adminTokenDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
   const log = options.logger ?? requestLogger();
@@ -81,6 +92,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     usageFlushMs: options.usageFlushMs,
     quotas: pool.quotas,
   });
+  const owners = new ResponseOwners(kv);
   await states.current(); // Warm the snapshot so the first request pays no cold read.
   const proxy: ProxyContext = {
     policy: config.failover,
@@ -88,6 +100,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     credentialFor: (account) => account.apiKey,
     touch: (accountId) => clock.touch(accountId),
     hooks: pool.hooks,
+    errorRules: () => ops.errorRules.rules(),
   };
 
   async function handleApi(request: Request, url: URL): Promise<Response> {
@@ -105,6 +118,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await request.body?.cancel().catch(() => {});
       const response = errorResponse(surface, 401, "missing or invalid API key");
       return await ops.observer.observe({ ...done, key: null, response, outcome: "unauthorized" });
+    }
+    const who: Requester = {
+      key: key.id,
+      group: key.group,
+      allowPaths: ops.directory.group(key.group)?.allowPaths,
+      method: request.method,
+      pathname: url.pathname,
+      surface,
+    };
+    const admitted = await admitPath(owners, who);
+    if (!admitted.ok) {
+      await request.body?.cancel().catch(() => {});
+      const { response } = admitted;
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "refused" });
     }
     const refusal = key.rpm !== undefined || key.dailyTokens !== undefined
       ? await ops.limits.admit(key)
@@ -126,15 +153,58 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         : errorResponse(surface, 400, "could not read the request body");
       return await ops.observer.observe({ ...done, key: key.id, response, outcome: "rejected" });
     }
+    const referenced = await admitReference(owners, who, body);
+    if (!referenced.ok) {
+      const { response } = referenced;
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "refused" });
+    }
 
-    const candidates = ops.directory.candidates(key.group, route.provider.platform);
+    const candidates = accountsFor(
+      ops.directory.candidates(key.group, route.provider.platform),
+      admitted.owner ?? referenced.owner,
+    );
+    if (candidates.length === 0) {
+      // A configuration gap, not an outage: a status no client retries, naming what is missing.
+      const response = errorResponse(
+        surface,
+        400,
+        `group "${key.group}" has no account for the ${route.provider.api} ` +
+          `(${request.method} ${url.pathname}); an operator can add one to the group`,
+      );
+      return await ops.observer.observe({ ...done, key: key.id, response, outcome: "unserved" });
+    }
     const now = Date.now();
-    const plan = planAttempts(candidates, health, (id) => clock.lastUsed(id), now);
+    const model = lazyRequestModel(body);
+    const plan = planAttempts(candidates, health, (id) => clock.lastUsed(id), now, model);
+    const probe = await claimProbe(plan);
     const attempts: AttemptRecord[] = [];
     const injection = surface === "openai" ? planUsageInjection(route.upstreamPath, body) : null;
     let response: Response;
     let outcome: string | undefined;
-    if (plan.kind === "cooling") {
+    if (probe || plan.kind === "ready") {
+      const planned = plan.kind === "ready" ? plan.accounts : [];
+      response = await pool.dispatch(proxy, {
+        route,
+        request,
+        url,
+        body,
+        // A claimed probe rides along; the failover loop tries it first.
+        accounts: probe ? [probe.account, ...planned] : planned,
+        attempts,
+        bodyFor: injection?.bodyFor,
+        model,
+        ...(probe ? { probe: { accountId: probe.account.id, claim: probe.claim } } : {}),
+      }, key);
+    } else if (plan.kind === "cooling" && plan.modelUnavailable) {
+      response = errorResponse(
+        surface,
+        404,
+        `model "${model()}" is not available on any account in this key's group`,
+        {},
+        "model_not_found",
+      );
+      outcome = "model_unavailable";
+    } else if (plan.kind === "cooling") {
       const seconds = Math.max(1, Math.ceil((plan.retryAt - now) / 1000));
       response = errorResponse(
         surface,
@@ -145,20 +215,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         },
       );
       outcome = "cooling";
-    } else if (plan.kind === "unavailable") {
+    } else {
       response = errorResponse(surface, 503, plan.reason);
       outcome = "unavailable";
-    } else {
-      response = await pool.dispatch(proxy, {
-        route,
-        request,
-        url,
-        body,
-        accounts: plan.accounts,
-        attempts,
-        bodyFor: injection?.bodyFor,
-      }, key);
     }
+    const served = response.headers.get(ACCOUNT_HEADER);
     return await ops.observer.observe({
       ...done,
       key: key.id,
@@ -166,7 +227,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       attempts,
       outcome,
       injectedUsage: injection !== null,
+      onResponseId: served && createsResponse(request.method, url.pathname)
+        ? (id) => owners.remember(id, key.id, served)
+        : undefined,
     });
+  }
+
+  /** Claims the planned probe, if one is due (one request across all processes gets it). */
+  async function claimProbe(plan: Plan): Promise<{ account: Account; claim: string } | undefined> {
+    if (!plan.probe) return undefined;
+    const claim = await states.claimProbe(plan.probe.id).catch(() => undefined);
+    return claim ? { account: plan.probe, claim } : undefined;
   }
 
   return {
@@ -175,12 +246,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     pool,
     async close() {
       await pool.settled();
+      await owners.settled();
       await ops.close();
       kv.close();
     },
     async fetch(request: Request): Promise<Response> {
       const url = new URL(request.url);
       if (url.pathname === "/healthz") return Response.json({ status: "ok" });
+      // Claude Code checks connectivity with `HEAD /api/hello` at start.
+      if (url.pathname === "/api/hello") return new Response(null, { status: 200 });
       if (url.pathname.startsWith("/v1/")) return await handleApi(request, url);
       if (url.pathname === "/admin" || url.pathname.startsWith("/admin/")) {
         if (adminTokenDigest !== undefined) await states.current(); // see other processes' changes

@@ -9,6 +9,9 @@
  *   accounts list
  *   accounts reset <id>
  *   usage [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--by key|account|model]
+ *   error-rules list
+ *   error-rules set < rules.json     (the whole list, as JSON on stdin)
+ *   error-rules reset                (back to the config's rules)
  *
  * Add `--json` to print the API's JSON instead of a table.
  *
@@ -16,6 +19,8 @@
  */
 
 import { parseArgs } from "node:util";
+import { errorRuleName } from "../lib/config/error_rules.ts";
+import type { ErrorRule } from "../lib/config/types.ts";
 
 const USAGE = `usage: deno task admin <command> [options]
 
@@ -26,6 +31,9 @@ commands:
   accounts list
   accounts reset <id>
   usage [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--by key|account|model]
+  error-rules list
+  error-rules set < rules.json     replace the whole list (JSON on stdin)
+  error-rules reset                back to the config's rules
 
 options:
   --url <url>      gateway URL (env SWITCHYARD_URL, default http://127.0.0.1:8787)
@@ -37,6 +45,8 @@ export interface AdminIo {
   env(name: string): string | undefined;
   out(line: string): void;
   err(line: string): void;
+  /** Everything on standard input (`error-rules set`); the process's stdin by default. */
+  input?(): Promise<string>;
 }
 
 const processIo: AdminIo = {
@@ -44,6 +54,10 @@ const processIo: AdminIo = {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
 };
+
+function readStdin(): Promise<string> {
+  return new Response(Deno.stdin.readable).text();
+}
 
 class CliError extends Error {}
 
@@ -224,6 +238,17 @@ export async function runAdmin(args: string[], io: AdminIo = processIo): Promise
         ]);
         return 0;
       }
+      case "error-rules list":
+      case "error-rules set":
+      case "error-rules reset": {
+        const view = verb === "list"
+          ? await call("GET", "/admin/error-rules")
+          : verb === "set"
+          ? await call("PUT", "/admin/error-rules", parseRules(await (io.input ?? readStdin)()))
+          : await call("DELETE", "/admin/error-rules");
+        print(view, () => ruleTable(view as RulesView));
+        return 0;
+      }
       default:
         io.err(`unknown command "${positionals.join(" ")}"\n\n${USAGE}`);
         return 2;
@@ -235,6 +260,39 @@ export async function runAdmin(args: string[], io: AdminIo = processIo): Promise
     }
     throw error;
   }
+}
+
+/** `GET /admin/error-rules`, as far as the table needs it. */
+interface RulesView {
+  source: string;
+  errorRules: ErrorRule[];
+}
+
+function parseRules(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CliError("error-rules set reads a JSON list of rules on stdin");
+  }
+}
+
+function ruleTable(view: RulesView): string[] {
+  const list = (value: unknown) => Array.isArray(value) ? value.join(",") : "-";
+  return [
+    `error rules from the ${view.source}${view.errorRules.length === 0 ? ": none" : ""}`,
+    ...(view.errorRules.length === 0 ? [] : table(
+      ["NAME", "STATUS", "MATCH", "ACTION", "COOLDOWN", "SCOPE", "CLIENT SEES"],
+      view.errorRules.map((rule, index) => [
+        errorRuleName(rule, index),
+        list(rule.status),
+        rule.match ?? "-",
+        rule.action,
+        rule.cooldownSeconds === undefined ? "-" : `${rule.cooldownSeconds}s`,
+        [list(rule.platforms), list(rule.accounts)].filter((s) => s !== "-").join(" ") || "-",
+        [rule.clientStatus, rule.clientMessage].filter((c) => c !== undefined).join(" ") || "-",
+      ]),
+    )),
+  ];
 }
 
 function integer(flag: string, raw: string): number {

@@ -314,6 +314,7 @@ const ROWS: Row[] = [
     effect: {
       kind: "disable",
       reason: `upstream answered ${status} (invalid_request_error)`,
+      temporary: false,
     },
   })),
 

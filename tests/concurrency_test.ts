@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../scripts/support/mock_upstream.ts";
+import type { RequestLogEntry } from "../lib/observe/request_log.ts";
 import {
+  ADMIN_TOKEN,
+  CLIENT_KEY,
   configDoc,
   gate,
   post,
@@ -9,6 +12,7 @@ import {
   tempKvPath,
   until,
 } from "./support/pool_harness.ts";
+import { chatStream, sseResponse } from "./support/streams.ts";
 
 /** An upstream whose streams stay open until `release` and that tracks requests in flight. */
 function heldUpstream() {
@@ -219,6 +223,97 @@ Deno.test("key concurrency: a key over its limit waits, then gets 429", async ()
     upstream.open();
     await gw.close();
     await upstream.server.close();
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("a queued stream is metered like a direct one", async () => {
+  const tmp = await tempKvPath();
+  const holder = gate();
+  const upstream = startMockUpstream((_request, hit) => {
+    const body = JSON.parse(hit.body);
+    if (body.tag === "hold") {
+      // Holds the only slot; sends nothing that counts as tokens.
+      const stream = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(new TextEncoder().encode(": holding\n\n"));
+          await holder.promise;
+          controller.close();
+        },
+      });
+      return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+    }
+    return sseResponse(chatStream(["one", "two", "three"], body.stream_options?.include_usage));
+  });
+  const logs: RequestLogEntry[] = [];
+  const doc = configDoc(
+    [{ id: "solo", platform: "openai", baseUrl: upstream.url, apiKey: "sk", concurrency: 1 }],
+    {
+      root: {
+        queueTimeoutSeconds: 30,
+        keys: [
+          { id: "holder", key: "sk-holder-0123456789", group: "team" },
+          { id: "tester", key: CLIENT_KEY, group: "team", dailyTokens: 16 },
+        ],
+      },
+    },
+  );
+  const gw = await serveGateway(doc, tmp.path, {
+    poolTuning: { keepAliveMs: 50, queuePollMs: 20 },
+    logger: (entry) => logs.push(entry),
+  });
+  try {
+    const holding = await post(gw.url, "/v1/chat/completions", { tag: "hold", stream: true }, {
+      authorization: "Bearer sk-holder-0123456789",
+    });
+    const held = holding.body!.getReader();
+    await held.read();
+
+    const waiting = await post(gw.url, "/v1/chat/completions", { model: "m", stream: true });
+    assert.equal(waiting.headers.get("x-switchyard-queued"), "true");
+    const reader = waiting.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = (await reader.read()).value ?? "";
+    assert.match(text, /^: waiting for a free account slot/);
+    holder.open();
+    while (!(await held.read()).done) { /* drain */ }
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    // The client did not ask for the usage chunk: it is stripped, as on a direct stream.
+    assert.match(text, /"three"/);
+    assert.ok(text.endsWith("data: [DONE]\n\n"));
+    assert.ok(!text.includes('"usage":{'), "the usage chunk reached a client that did not ask");
+
+    await until(() => logs.some((entry) => entry.key === "tester" && entry.end), "the log line");
+    const entry = logs.find((each) => each.key === "tester")!;
+    assert.deepEqual(entry.tokens, { input: 13, output: 3, cached: 3 });
+    assert.equal(entry.model, "gpt-chat");
+    assert.equal(entry.end, "complete");
+    assert.equal(entry.outcome, "success");
+    assert.deepEqual(entry.attempts.map((a) => [a.account, a.outcome]), [["solo", "success"]]);
+
+    const usage = await fetch(`${gw.url}/admin/usage?by=account`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.deepEqual((await usage.json()).rows, [
+      { account: "solo", input: 13, output: 3, cached: 3, requests: 1 },
+    ]);
+    const metrics = await (await fetch(`${gw.url}/metrics`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })).text();
+    assert.match(metrics, /switchyard_tokens_total\{key="tester",type="input"\} 13\n/);
+    assert.match(metrics, /switchyard_tokens_total\{key="tester",type="output"\} 3\n/);
+
+    // 16 tokens used: the key's dailyTokens are spent.
+    const refused = await post(gw.url, "/v1/chat/completions", { model: "m" });
+    assert.equal(refused.status, 429);
+    assert.match((await refused.json()).error.message, /dailyTokens|tokens for today/);
+  } finally {
+    holder.open();
+    await gw.close();
+    await upstream.close();
     await tmp.cleanup();
   }
 });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config/errors.ts";
 import { ConfigLoadError, loadConfig } from "../lib/config/load.ts";
 import { validateConfig } from "../lib/config/validate.ts";
-import { runMain } from "./support/process.ts";
+import { assertOneLineExit, runMain } from "./support/process.ts";
 
 type Env = (name: string) => string | undefined;
 const NO_ENV: Env = () => undefined;
@@ -69,6 +69,8 @@ Deno.test("a partial failover object keeps the other defaults, field by field", 
     ["maxSwitches", { maxSwitches: 1 }, { maxSwitches: 1 }],
     ["headersTimeoutSeconds", { headersTimeoutSeconds: 2.5 }, { headersTimeoutSeconds: 2.5 }],
     ["forbiddenStrikes", { forbiddenStrikes: 5 }, { forbiddenStrikes: 5 }],
+    ["probeSeconds", { probeSeconds: 60 }, { probeSeconds: 60 }],
+    ["probeSeconds 0 (probes off)", { probeSeconds: 0 }, { probeSeconds: 0 }],
     ["passthroughStatuses", { passthroughStatuses: [403] }, { passthroughStatuses: [403] }],
     ["standardStatuses", { standardStatuses: [500, 529] }, { standardStatuses: [500, 529] }],
     [
@@ -206,6 +208,12 @@ Deno.test("invalid configs name the field and the problem", async (t) => {
       /number/,
     ],
     [
+      "a probe wait over a day",
+      (d) => d.failover = { probeSeconds: 86_401 },
+      "failover.probeSeconds",
+      /86400/,
+    ],
+    [
       "a non-error status in a status list",
       (d) => d.failover = { passthroughStatuses: [403, 200] },
       "failover.passthroughStatuses[1]",
@@ -294,19 +302,6 @@ Deno.test("loadConfig reads files and SWITCHYARD_CONFIG_JSON and names the sourc
 Deno.test("main.ts refuses a broken config with exit 1 and one clear line", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-main-" });
   try {
-    const assertOneLine = (
-      result: { code: number; stdout: string; stderr: string },
-      ...parts: string[]
-    ) => {
-      assert.equal(result.code, 1, `exit code; stderr:\n${result.stderr}`);
-      const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
-      assert.equal(lines.length, 1, `exactly one stderr line, got:\n${result.stderr}`);
-      for (const part of parts) assert.ok(lines[0].includes(part), `${lines[0]} names ${part}`);
-      assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
-      assert.doesNotMatch(result.stderr, /Uncaught|error: /, "no uncaught error");
-      assert.equal(result.stdout, "", "nothing on stdout: it never listened");
-    };
-
     await t.step("a group naming an unknown account in a file", async () => {
       const path = `${dir}/switchyard.json`;
       const document = minimal();
@@ -317,7 +312,7 @@ Deno.test("main.ts refuses a broken config with exit 1 and one clear line", asyn
         SWITCHYARD_KV: `${dir}/state.kv`,
         PORT: "0",
       });
-      assertOneLine(result, path, "groups[0].accounts[1]", "ghost");
+      assertOneLineExit(result, path, "groups[0].accounts[1]", "ghost");
     });
 
     await t.step("an unset ${VAR} in SWITCHYARD_CONFIG_JSON", async () => {
@@ -328,7 +323,7 @@ Deno.test("main.ts refuses a broken config with exit 1 and one clear line", asyn
         SWITCHYARD_KV: `${dir}/state.kv`,
         PORT: "0",
       });
-      assertOneLine(result, "SWITCHYARD_CONFIG_JSON", "accounts[0].apiKey", "CODEX1_TOKEN");
+      assertOneLineExit(result, "SWITCHYARD_CONFIG_JSON", "accounts[0].apiKey", "CODEX1_TOKEN");
     });
 
     await t.step("a missing file", async () => {
@@ -338,7 +333,7 @@ Deno.test("main.ts refuses a broken config with exit 1 and one clear line", asyn
         SWITCHYARD_KV: `${dir}/state.kv`,
         PORT: "0",
       });
-      assertOneLine(result, path, "not found");
+      assertOneLineExit(result, path, "not found");
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -83,6 +83,35 @@ Deno.test({
       // Tokens reach the page too: alice's request (5 in, 7 out) shows up in the key table.
       await page.waitForSelector('#keys tr[data-key="alice"] td:nth-child(3):has-text("1")');
 
+      // Recovery: a disabled account's next probe, and a model resting on an active account.
+      const states = h.gateway.states;
+      await states.apply("claude-1", {
+        kind: "disable",
+        reason: "3 consecutive 403 responses",
+        temporary: true,
+      });
+      await states.apply("oa-1", {
+        kind: "cooldown",
+        reason: "quota",
+        until: Date.now() + 3_600_000,
+        strike: false,
+        model: "gpt-big",
+      });
+      h.gateway.ops.live.poke();
+      const probe = page.locator('[data-account="claude-1"] .probe');
+      await probe.waitFor();
+      assert.match(await probe.textContent() ?? "", /^next probe .+ · probe in [45]m \d+s$/);
+      const resting = page.locator('[data-account="oa-1"] [data-model="gpt-big"]');
+      await resting.waitFor();
+      assert.match(
+        await resting.textContent() ?? "",
+        /^gpt-big \(quota\) back in (59m|1h 0m) \d+s$/,
+      );
+      assert.equal(
+        await page.locator('[data-account="oa-1"]').getAttribute("data-state"),
+        "active",
+      );
+
       const path = Deno.env.get("SWITCHYARD_SCREENSHOT") ?? "data/dashboard-e2e.png";
       await Deno.mkdir(path.replace(/\/[^/]*$/, ""), { recursive: true }).catch(() => {});
       await page.screenshot({ path, fullPage: true });

@@ -742,7 +742,7 @@ Deno.test("when every account is disabled the client gets 503 in its surface's s
   });
 });
 
-Deno.test("a group without an account for the surface answers 503 with no upstream call", async (t) => {
+Deno.test("a group without an account for the API answers 400 naming both, with no upstream call", async (t) => {
   await using openai = upstream(() => json(200, chatCompletion("ok")));
   await using claude = upstream(() => json(200, anthropicMessage("ok")));
   await using gw = await startGateway({
@@ -762,10 +762,16 @@ Deno.test("a group without an account for the surface answers 503 with no upstre
       json: messagesRequest(),
       key: "sk-openai-only-key",
     });
-    assert.equal(response.status, 503);
+    // A configuration gap, not an outage: not 503/overloaded_error, which clients retry.
+    assert.equal(response.status, 400);
     const body = await response.json();
     assert.equal(body.type, "error");
-    assert.equal(typeof body.error.message, "string");
+    assert.equal(body.error.type, "invalid_request_error");
+    assert.equal(
+      body.error.message,
+      'group "openai-only" has no account for the Anthropic Messages API (POST /v1/messages); ' +
+        "an operator can add one to the group",
+    );
   });
 
   await t.step("OpenAI path, Anthropic-only group", async () => {
@@ -773,10 +779,11 @@ Deno.test("a group without an account for the surface answers 503 with no upstre
       json: chatRequest(),
       key: "sk-claude-only-key",
     });
-    assert.equal(response.status, 503);
+    assert.equal(response.status, 400);
     const body = await response.json();
     assert.equal(body.type, undefined);
-    assert.equal(typeof body.error.message, "string");
+    assert.equal(body.error.type, "invalid_request_error");
+    assert.match(body.error.message, /^group "claude-only" has no account for the OpenAI API /);
   });
 
   assert.equal(openai.hits.length, 0);

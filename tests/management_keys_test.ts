@@ -170,3 +170,25 @@ Deno.test("without an admin token the management API answers 404", async () => {
     await h.close();
   }
 });
+
+Deno.test("a malformed percent-escape in an admin path is a 400, not a 500", async () => {
+  const h = await startHarness({ config: structuredClone(BASE) });
+  try {
+    const cases: [string, string][] = [
+      ["GET", "/admin/keys/%ZZ"],
+      ["DELETE", "/admin/keys/%ZZ"],
+      ["PUT", "/admin/groups/%E0%A4%A"],
+      ["GET", "/admin/accounts/%ZZ"],
+      ["POST", "/admin/accounts/%ZZ/reset"],
+    ];
+    for (const [method, path] of cases) {
+      const response = await h.admin(method, path, method === "PUT" ? { accounts: [] } : undefined);
+      assert.equal(response.status, 400, `${method} ${path}`);
+      const body = await json<{ error: { message: string; type: string } }>(response);
+      assert.equal(body.error.type, "invalid_request_error");
+      assert.match(body.error.message, /malformed percent-escape/);
+    }
+  } finally {
+    await h.close();
+  }
+});

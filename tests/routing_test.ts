@@ -96,7 +96,7 @@ Deno.test("paths route to their platform and keys to their group", async (t) => 
 
   const cases: [string, string, string, string][] = [
     ["chat completions", "/v1/chat/completions", CLIENT_KEY, "team-oa"],
-    ["responses subpath", "/v1/responses/resp_1/cancel", CLIENT_KEY, "team-oa"],
+    ["responses subpath", "/v1/responses/compact", CLIENT_KEY, "team-oa"],
     ["models", "/v1/models", CLIENT_KEY, "team-oa"],
     ["embeddings", "/v1/embeddings", CLIENT_KEY, "team-oa"],
     ["messages", "/v1/messages", CLIENT_KEY, "team-claude"],
@@ -105,7 +105,8 @@ Deno.test("paths route to their platform and keys to their group", async (t) => 
   ];
   for (const [name, path, key, account] of cases) {
     await t.step(name, async () => {
-      const response = await gw.api(path, { key, json: {} });
+      const init = path === "/v1/models" ? { method: "GET" } : { json: {} };
+      const response = await gw.api(path, { key, ...init });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get("x-switchyard-account"), account);
       await response.body?.cancel();
@@ -113,7 +114,7 @@ Deno.test("paths route to their platform and keys to their group", async (t) => 
   }
   assert.deepEqual(teamOpenai.hits.map((hit) => hit.path), [
     "/v1/chat/completions",
-    "/v1/responses/resp_1/cancel",
+    "/v1/responses/compact",
     "/v1/models",
     "/v1/embeddings",
   ]);
@@ -129,7 +130,7 @@ Deno.test("the upstream URL is baseUrl + the path after /v1 + the query string",
   await using gw = await startGateway({
     accounts: [{ id: "codex", upstream: `${codex.url}/backend-api/codex`, passthrough: true }],
   });
-  const response = await gw.api("/v1/responses/resp_9/input_items?limit=2&after=item%201&x=", {
+  const response = await gw.api("/v1/models/gpt-4.1?limit=2&after=item%201&x=", {
     method: "GET",
   });
   assert.equal(response.status, 200);
@@ -138,7 +139,7 @@ Deno.test("the upstream URL is baseUrl + the path after /v1 + the query string",
   assert.equal(codex.hits[0].method, "GET");
   assert.equal(
     codex.hits[0].path,
-    "/backend-api/codex/responses/resp_9/input_items?limit=2&after=item%201&x=",
+    "/backend-api/codex/models/gpt-4.1?limit=2&after=item%201&x=",
   );
 });
 

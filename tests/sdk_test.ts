@@ -202,16 +202,58 @@ Deno.test("anthropic SDK: a streamed message fails over invisibly", async () => 
   assert.equal(streaming.hits.length, 1);
 });
 
-Deno.test("anthropic SDK: no account for the surface is a typed 503", async () => {
+Deno.test("SDKs: a group with no account for the API is a typed 400 they do not retry", async (t) => {
   await using openai = upstream(() => json(200, chatCompletion("never")));
-  await using gw = await startGateway({ accounts: [{ id: "oa", upstream: openai }] });
-  await assert.rejects(
-    anthropicClient(gw.url).messages.create({
-      model: "claude-test",
-      max_tokens: 64,
-      messages: [{ role: "user", content: "hi" }],
-    }),
-    (error) => error instanceof Anthropic.APIError && error.status === 503,
+  await using claude = upstream(() => json(200, anthropicMessage("never")));
+  await using gw = await startGateway({
+    accounts: [
+      { id: "oa", upstream: openai },
+      { id: "claude", upstream: claude, platform: "anthropic" },
+    ],
+    groups: [{ id: "team", accounts: ["oa"] }, { id: "claude-only", accounts: ["claude"] }],
+    keys: [
+      { id: "alice", key: CLIENT_KEY, group: "team" },
+      { id: "carol", key: "sk-client-carol-0123456789", group: "claude-only" },
+    ],
+  });
+
+  await t.step(
+    "Anthropic SDK (as Claude Code): no retries, the group and the API named",
+    async () => {
+      // Retries on: a retryable status (5xx, 429, 408, 409) would reach the gateway three times.
+      const client = new Anthropic({ apiKey: CLIENT_KEY, baseURL: gw.url, maxRetries: 2 });
+      const before = gw.received.length;
+      await assert.rejects(
+        client.messages.create({
+          model: "claude-test",
+          max_tokens: 64,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+        (error) =>
+          error instanceof Anthropic.BadRequestError && error.status === 400 &&
+          /group \\?"team\\?" has no account for the Anthropic Messages API/.test(error.message),
+      );
+      assert.equal(gw.received.length - before, 1, "one request: not retried");
+    },
   );
-  assert.equal(openai.hits.length, 0);
+
+  await t.step("OpenAI SDK: the same", async () => {
+    const client = new OpenAI({
+      apiKey: "sk-client-carol-0123456789",
+      baseURL: `${gw.url}/v1`,
+      maxRetries: 2,
+    });
+    const before = gw.received.length;
+    await assert.rejects(
+      client.chat.completions.create({
+        model: "gpt-test",
+        messages: [{ role: "user", content: "hi" }],
+      }),
+      (error) =>
+        error instanceof OpenAI.BadRequestError && error.status === 400 &&
+        /group \\?"claude-only\\?" has no account for the OpenAI API/.test(error.message),
+    );
+    assert.equal(gw.received.length - before, 1, "one request: not retried");
+  });
+  assert.equal(openai.hits.length + claude.hits.length, 0);
 });

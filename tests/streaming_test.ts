@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { type Latch, latch, openOnExit, within } from "./support/async.ts";
 import { chatRequest, messagesRequest, startGateway } from "./support/gateway.ts";
 import { rawUpstream } from "./support/raw_http.ts";
+import { readUntil } from "./support/streams.ts";
 import {
   chatCompletion,
   hangUntilAborted,
@@ -19,22 +20,6 @@ import {
 } from "./support/upstream.ts";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** Reads from `reader` until the text read so far contains `marker`. */
-async function readUntil(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  marker: string,
-  seen = "",
-): Promise<string> {
-  let text = seen;
-  while (!text.includes(marker)) {
-    const { done, value } = await within(reader.read(), `"${marker}" from the gateway`);
-    if (done) throw new Error(`stream ended before "${marker}"; got ${JSON.stringify(text)}`);
-    text += decoder.decode(value, { stream: true });
-  }
-  return text;
-}
 
 type Event = [string | null, string];
 

@@ -85,6 +85,11 @@ Deno.test("the usage chunk stripper drops only the usage event, at any chunk bou
   // Whole events without usage pass through as the very same string (no copy, no delay).
   const plain = 'data: {"choices":[{"delta":{"content":"x"}}]}\n\n';
   assert.equal(new UsageChunkStripper().push(plain), plain);
+  // A queued stream learns its account only once served: it is asked then, and may keep the event.
+  let asked = 0;
+  const keeping = new UsageChunkStripper(() => (asked++, false));
+  assert.equal(keeping.push(text) + keeping.end(), text);
+  assert.equal(asked, 1);
 });
 
 Deno.test("include_usage is added only for standard accounts on streaming chat requests", () => {

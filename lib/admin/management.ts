@@ -5,6 +5,7 @@
  * - `GET|POST /admin/keys`, `DELETE /admin/keys/:id`;
  * - `GET|POST /admin/accounts`, `GET|PUT|DELETE /admin/accounts/:id`;
  * - `GET|POST /admin/groups`, `GET|PUT|DELETE /admin/groups/:id`;
+ * - `GET|PUT|DELETE /admin/error-rules` (the whole list at once);
  * - `GET /admin/usage?from=&to=&by=key|account|model`;
  * - `GET /admin/dashboard` (one snapshot) and `GET /admin/events` (SSE).
  *
@@ -20,16 +21,18 @@ import {
   DirectoryNotFound,
   SecretUnavailable,
 } from "../directory/directory.ts";
+import type { ErrorRuleStore } from "../directory/error_rules.ts";
 import type { LiveHub } from "../dashboard/live.ts";
 import type { DashboardSnapshot } from "../dashboard/snapshot.ts";
 import type { AccountStateStore } from "../state/account_state.ts";
 import { type UsageDimension, type UsageRecorder, utcDay } from "../usage/recorder.ts";
 import type { QuotaBook } from "../quota/snapshots.ts";
-import { type AccountView, accountViews } from "./routes.ts";
+import { type AccountView, accountViews, decodeId, MALFORMED_ID } from "./routes.ts";
 
 /** What the management routes work on. */
 export interface ManagementContext {
   directory: Directory;
+  errorRules: ErrorRuleStore;
   states: AccountStateStore;
   usage: UsageRecorder;
   live: LiveHub;
@@ -57,7 +60,11 @@ export async function handleManagement(
   context: ManagementContext,
 ): Promise<Response | null> {
   const [, , collection, rawId, extra] = url.pathname.split("/");
-  const id = rawId === undefined ? undefined : decodeURIComponent(rawId);
+  const id = rawId === undefined ? undefined : decodeId(rawId);
+  if (id === null) {
+    const owned = extra === undefined && ["keys", "accounts", "groups"].includes(collection);
+    return owned ? adminError(400, MALFORMED_ID, "id") : null;
+  }
   const method = request.method;
   try {
     switch (collection) {
@@ -70,6 +77,9 @@ export async function handleManagement(
       case "groups":
         if (extra !== undefined) return null;
         return await groups(request, method, id, context);
+      case "error-rules":
+        if (id !== undefined) return null;
+        return await errorRules(request, method, context);
       case "usage":
         if (id !== undefined) return null;
         return method === "GET" ? await usage(url, context) : methodNotAllowed("GET");
@@ -173,6 +183,24 @@ async function groups(
   await directory.deleteGroup(id);
   live.poke();
   return Response.json({ id, deleted: true });
+}
+
+/** The whole list at once: `PUT` replaces it, `DELETE` goes back to the config's rules. */
+async function errorRules(
+  request: Request,
+  method: string,
+  { errorRules, live }: ManagementContext,
+): Promise<Response> {
+  if (method === "GET") return Response.json(errorRules.view());
+  if (method === "PUT") {
+    const view = await errorRules.replace(await jsonBody(request));
+    live.poke();
+    return Response.json(view);
+  }
+  if (method !== "DELETE") return methodNotAllowed("GET, PUT, DELETE");
+  const view = await errorRules.reset();
+  live.poke();
+  return Response.json(view);
 }
 
 const DIMENSIONS: readonly UsageDimension[] = ["key", "account", "model"];

@@ -2,6 +2,7 @@
  * Everything an operator gets on top of the core gateway, assembled in one
  * place so the gateway only calls a few hooks:
  * - the directory of keys, accounts and groups (config seed + KV);
+ * - the error rules in force (config seed + KV);
  * - per-key limits, usage accounting, metrics, request logs, the failover log;
  * - `GET /metrics`, `GET /dashboard` and the management API routes.
  *
@@ -14,6 +15,7 @@ import { LiveHub } from "../dashboard/live.ts";
 import { DASHBOARD_HTML } from "../dashboard/page.ts";
 import { type DashboardSnapshot, dashboardSnapshot } from "../dashboard/snapshot.ts";
 import { Directory, DIRECTORY_GENERATION_KEY } from "../directory/directory.ts";
+import { ERROR_RULES_KEY, ErrorRuleStore } from "../directory/error_rules.ts";
 import { SecretBox } from "../crypto/secret_box.ts";
 import { errorResponse } from "../http/errors.ts";
 import { GatewayMetrics } from "../metrics/metrics.ts";
@@ -49,6 +51,7 @@ export interface OperatorOptions {
 /** The operator layer. */
 export interface Operator {
   directory: Directory;
+  errorRules: ErrorRuleStore;
   limits: KeyLimits;
   usage: UsageRecorder;
   metrics: GatewayMetrics;
@@ -71,6 +74,8 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     : undefined;
   const directory = await Directory.open({ kv, config: options.config, box });
   states.watch(DIRECTORY_GENERATION_KEY, () => directory.reload());
+  const errorRules = await ErrorRuleStore.open(kv, options.config.errorRules);
+  states.watch(ERROR_RULES_KEY, () => errorRules.reload());
   const usage = new UsageRecorder(kv, options.usageFlushMs);
   const limits = new KeyLimits(kv, usage);
   const metrics = new GatewayMetrics();
@@ -105,6 +110,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
 
   return {
     directory,
+    errorRules,
     limits,
     usage,
     metrics,
@@ -132,6 +138,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     admin: (request, url) =>
       handleManagement(request, url, {
         directory,
+        errorRules,
         states,
         usage,
         live,

@@ -20,6 +20,10 @@ export interface AccountView {
   until?: string;
   reason?: string;
   strikes: number;
+  /** When a disabled account's next half-open probe may run (a temporary reason, probes on). */
+  probeAt?: string;
+  /** Models resting on this account while it serves the others (always present, maybe empty). */
+  modelCooldowns?: { model: string; until: string; reason: string }[];
   /** Last quota snapshot (Codex / Claude windows), when the upstream sent one. */
   quota?: QuotaView;
 }
@@ -59,7 +63,8 @@ export async function handleAdmin(
   const reset = /^\/admin\/accounts\/([^/]+)\/reset$/.exec(path);
   if (reset) {
     if (request.method !== "POST") return errorResponse("openai", 405, "use POST");
-    const id = decodeURIComponent(reset[1]);
+    const id = decodeId(reset[1]);
+    if (id === null) return errorResponse("openai", 400, MALFORMED_ID);
     if (!context.accounts.some((account) => account.id === id)) {
       return errorResponse("openai", 404, `unknown account "${id}"`);
     }
@@ -68,6 +73,18 @@ export async function handleAdmin(
     return Response.json(view);
   }
   return errorResponse("openai", 404, "not found");
+}
+
+/** Said of an id in a path that does not percent-decode (`%ZZ`). */
+export const MALFORMED_ID = "the id in the path has a malformed percent-escape";
+
+/** A percent-encoded path segment decoded, or `null` when it is malformed. */
+export function decodeId(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
 }
 
 /** Every account's current health. */
@@ -85,8 +102,17 @@ export async function accountViews(
       platform: account.platform,
       state,
       strikes: health.strikes,
+      modelCooldowns: snapshot.modelCooldowns(account.id, now).map(({ model, until, reason }) => ({
+        model,
+        until: new Date(until).toISOString(),
+        reason,
+      })),
     };
-    if (state === "disabled") view.reason = health.disabled?.reason;
+    if (state === "disabled") {
+      view.reason = health.disabled?.reason;
+      const probeAt = snapshot.nextProbeAt(account.id);
+      if (probeAt !== undefined) view.probeAt = new Date(probeAt).toISOString();
+    }
     if (state === "cooldown") {
       view.until = new Date(health.cooldownUntil).toISOString();
       view.reason = health.cooldownReason;

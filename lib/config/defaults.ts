@@ -23,6 +23,12 @@ export const DEFAULT_FAILOVER: Readonly<FailoverPolicy> = Object.freeze({
   standardStatuses: Object.freeze([401, 402, 403, 429, 500, 502, 503, 504, 529]) as number[],
 });
 
+/** Wait before the first half-open probe of a temporarily disabled account (`failover.probeSeconds`). */
+export const DEFAULT_PROBE_SECONDS = 300;
+
+/** Longest wait between two probes of one account: failed probes double the wait up to this. */
+export const MAX_PROBE_SECONDS = 86_400;
+
 /** Largest request body accepted, in bytes (32 MiB). */
 export const DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 

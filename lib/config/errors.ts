@@ -11,10 +11,13 @@
 export class ConfigError extends Error {
   /** Dotted path of the offending field, e.g. `groups[0].accounts[2]`. */
   readonly field: string;
+  /** What is wrong, without the field. */
+  readonly problem: string;
 
   constructor(field: string, problem: string) {
     super(field ? `${field}: ${problem}` : problem);
     this.name = "ConfigError";
     this.field = field;
+    this.problem = problem;
   }
 }

@@ -7,6 +7,7 @@
  */
 
 import { ConfigError } from "./errors.ts";
+import { pathPatternProblem } from "./path_patterns.ts";
 
 /** A JSON object under validation, with the path used in error messages. */
 export class Fields {
@@ -127,6 +128,16 @@ export class Fields {
     });
   }
 
+  /** A list of API path patterns (see `path_patterns.ts`), each checked. */
+  pathPatterns(name: string): string[] {
+    const patterns = this.strings(name);
+    patterns.forEach((pattern, index) => {
+      const problem = pathPatternProblem(pattern);
+      if (problem) throw new ConfigError(`${this.at(name)}[${index}]`, problem);
+    });
+    return patterns;
+  }
+
   /** A list of objects, each wrapped for further reading. */
   objects(name: string): Fields[] {
     const value = this.raw[name];
@@ -140,6 +151,17 @@ export class Fields {
       ? Fields.of(this.raw[name], this.at(name))
       : new Fields({}, this.at(name));
   }
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Reads an `id` field: 1-64 letters, digits, '.', '_' or '-'. */
+export function readId(fields: Fields): string {
+  const id = fields.string("id");
+  if (!ID_PATTERN.test(id)) {
+    throw new ConfigError(fields.at("id"), "must be 1-64 letters, digits, '.', '_' or '-'");
+  }
+  return id;
 }
 
 /** An `http:` or `https:` URL without a trailing slash. */

@@ -9,6 +9,9 @@
 /** Upstream API family an account speaks. */
 export type Platform = "openai" | "anthropic";
 
+/** Every {@linkcode Platform}, for validation. */
+export const PLATFORMS: readonly Platform[] = ["openai", "anthropic"];
+
 /** Cooldown durations, in seconds, per kind of upstream failure. */
 export interface CooldownSeconds {
   forbidden: number;
@@ -33,6 +36,11 @@ export interface FailoverPolicy {
   standardStatuses: number[];
   /** How long a 200 SSE stream's preamble events may be held back waiting for content (default 10). */
   preambleHoldSeconds?: number;
+  /**
+   * Wait before a disabled account with a temporary reason gets a half-open
+   * probe, doubled after each failed probe up to a day; 0 turns probes off (default 300).
+   */
+  probeSeconds?: number;
 }
 
 /** An upstream account in the pool. */
@@ -74,6 +82,11 @@ export interface Group {
   accounts: string[];
   /** Prefer accounts whose recorded quota use is below this percent. */
   avoidAbovePercent?: number;
+  /**
+   * Paths forwarded besides the inference endpoints, for every method: exact
+   * (`/v1/files`) or a subtree (`/v1/files/*`). See `lib/providers/inference_paths.ts`.
+   */
+  allowPaths?: string[];
 }
 
 /** A client key handed to a person or a service. */
@@ -90,6 +103,33 @@ export interface ClientKey {
   dailyTokens?: number;
 }
 
+/** What an error rule does when it matches (see {@linkcode ErrorRule}). */
+export type ErrorRuleAction = "failover" | "cooldown" | "disable" | "passback";
+
+/**
+ * An operator's rule for upstream errors the built-in table does not know,
+ * checked before it: the first rule that matches an error decides.
+ */
+export interface ErrorRule {
+  /** A name for logs and the dashboard; rules without one are called `errorRules[i]`. */
+  id?: string;
+  /** HTTP statuses it applies to (an error event inside a 200 stream has 200); any when absent. */
+  status?: number[];
+  /** Case-insensitive regular expression over the error body (at most 64 KiB) or event data. */
+  match?: string;
+  action: ErrorRuleAction;
+  /** How long the account cools (`failover`: optional, `cooldown`: required). */
+  cooldownSeconds?: number;
+  /** Only for accounts of these platforms. */
+  platforms?: Platform[];
+  /** Only for these account ids. */
+  accounts?: string[];
+  /** The status the client sees instead of the upstream's. */
+  clientStatus?: number;
+  /** The message the client sees instead of the upstream's body. */
+  clientMessage?: string;
+}
+
 /** The validated configuration, with every default filled in. */
 export interface Config {
   failover: FailoverPolicy;
@@ -99,4 +139,6 @@ export interface Config {
   keys: ClientKey[];
   /** How long a request waits for a free concurrency slot (default 30). */
   queueTimeoutSeconds?: number;
+  /** Rules checked before the built-in failover table (the management API may replace them). */
+  errorRules: ErrorRule[];
 }

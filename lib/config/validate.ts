@@ -7,15 +7,27 @@
  * @module
  */
 
-import { DEFAULT_FAILOVER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PRIORITY } from "./defaults.ts";
+import {
+  DEFAULT_FAILOVER,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_PRIORITY,
+  MAX_PROBE_SECONDS,
+} from "./defaults.ts";
 import { type EnvLookup, expandEnv } from "./env_expand.ts";
 import { ConfigError } from "./errors.ts";
-import { baseUrl, Fields } from "./fields.ts";
-import type { Account, ClientKey, Config, FailoverPolicy, Group, Platform } from "./types.ts";
+import { baseUrl, Fields, readId } from "./fields.ts";
+import { readErrorRules } from "./error_rules.ts";
+import {
+  type Account,
+  type ClientKey,
+  type Config,
+  type FailoverPolicy,
+  type Group,
+  PLATFORMS,
+} from "./types.ts";
 import { defaultOAuthBaseUrl, readOAuth } from "../oauth/settings.ts";
 
-const PLATFORMS: readonly Platform[] = ["openai", "anthropic"];
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export { readId };
 
 /** Validates a parsed config document; throws {@linkcode ConfigError} on the first problem. */
 export function validateConfig(document: unknown, env: EnvLookup): Config {
@@ -28,6 +40,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     "groups",
     "keys",
     "queueTimeoutSeconds",
+    "errorRules",
   ]);
   const failover = readFailover(root.object("failover"));
   const maxRequestBytes = root.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1);
@@ -48,7 +61,8 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     secrets.add(key.key);
   });
 
-  const config: Config = { failover, maxRequestBytes, accounts, groups, keys };
+  const errorRules = root.has("errorRules") ? readErrorRules(root, "errorRules") : [];
+  const config: Config = { failover, maxRequestBytes, accounts, groups, keys, errorRules };
   if (root.has("queueTimeoutSeconds")) {
     config.queueTimeoutSeconds = root.number("queueTimeoutSeconds", undefined, 0, 3600);
   }
@@ -65,6 +79,7 @@ export function readFailover(fields: Fields): FailoverPolicy {
     "passthroughStatuses",
     "standardStatuses",
     "preambleHoldSeconds",
+    "probeSeconds",
   ]);
   const defaults = DEFAULT_FAILOVER;
   const cooldown = fields.object("cooldownSeconds");
@@ -91,6 +106,9 @@ export function readFailover(fields: Fields): FailoverPolicy {
   };
   if (fields.has("preambleHoldSeconds")) {
     policy.preambleHoldSeconds = fields.number("preambleHoldSeconds", undefined, 0, 600);
+  }
+  if (fields.has("probeSeconds")) {
+    policy.probeSeconds = fields.number("probeSeconds", undefined, 0, MAX_PROBE_SECONDS);
   }
   return policy;
 }
@@ -128,7 +146,7 @@ export function readAccount(fields: Fields): Account {
 
 /** Reads one group entry; every member must be a known account. */
 export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Group {
-  fields.onlyKnown(["id", "accounts", "avoidAbovePercent"]);
+  fields.onlyKnown(["id", "accounts", "avoidAbovePercent", "allowPaths"]);
   const id = readId(fields);
   const accounts = fields.strings("accounts");
   accounts.forEach((accountId, index) => {
@@ -146,6 +164,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
   if (fields.has("avoidAbovePercent")) {
     group.avoidAbovePercent = fields.number("avoidAbovePercent", undefined, 0, 100);
   }
+  if (fields.has("allowPaths")) group.allowPaths = fields.pathPatterns("allowPaths");
   return group;
 }
 
@@ -165,15 +184,6 @@ export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKe
   if (rpm !== undefined) clientKey.rpm = rpm;
   if (dailyTokens !== undefined) clientKey.dailyTokens = dailyTokens;
   return clientKey;
-}
-
-/** Reads an `id` field: 1-64 letters, digits, '.', '_' or '-'. */
-export function readId(fields: Fields): string {
-  const id = fields.string("id");
-  if (!ID_PATTERN.test(id)) {
-    throw new ConfigError(fields.at("id"), "must be 1-64 letters, digits, '.', '_' or '-'");
-  }
-  return id;
 }
 
 function unique(entries: readonly { id: string }[], section: string): void {

@@ -4,7 +4,9 @@
  * token (kept in `sessionStorage`, sent as a Bearer header, never in a URL),
  * it reads `GET /admin/events`, a server-sent event stream, with `fetch` so
  * the token can travel in a header, and redraws on every snapshot. Cooldown
- * countdowns tick in the browser. The layout is a single column on a phone.
+ * countdowns (the account's, each resting model's, and a disabled account's
+ * next half-open probe) tick in the browser. The layout is a single column on
+ * a phone.
  *
  * @module
  */
@@ -39,7 +41,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   .meta { color:var(--dim); font-size:.85rem; margin-top:.35rem; }
   .kv { display:flex; flex-wrap:wrap; gap:.2rem 1rem; margin-top:.45rem; font-size:.85rem; }
   .kv b { font-weight:600; }
-  .countdown { color:var(--warn); font-variant-numeric:tabular-nums; }
+  .countdown, .tick { color:var(--warn); font-variant-numeric:tabular-nums; }
   .bar { height:6px; background:var(--line); border-radius:3px; overflow:hidden; margin-top:.2rem; }
   .bar i { display:block; height:100%; background:var(--accent); }
   table { width:100%; border-collapse:collapse; font-size:.88rem; }
@@ -103,11 +105,12 @@ function el(tag, props, ...children) {
 }
 const fmt = (n) => Number(n || 0).toLocaleString("en-US");
 
-function remaining(until) {
+function remaining(until, kind) {
   const s = Math.max(0, Math.ceil((Date.parse(until) - Date.now()) / 1000));
-  if (s === 0) return "returning now";
+  const probe = kind === "probe";
+  if (s === 0) return probe ? "probe due" : "returning now";
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  return "back in " + (h ? h + "h " : "") + (h || m ? m + "m " : "") + r + "s";
+  return (probe ? "probe in " : "back in ") + (h ? h + "h " : "") + (h || m ? m + "m " : "") + r + "s";
 }
 
 function quotaView(quota) {
@@ -135,6 +138,14 @@ function render(snap) {
       card.append(el("div", { class: "countdown", dataset: { until: a.until } }, remaining(a.until)));
     }
     if (a.reason) card.append(el("div", { class: "meta" }, String(a.reason)));
+    if (a.state === "disabled" && a.probeAt) {
+      card.append(el("div", { class: "meta probe" }, "next probe " + new Date(a.probeAt).toLocaleTimeString() + " · ",
+        el("span", { class: "tick", dataset: { until: a.probeAt, kind: "probe" } }, remaining(a.probeAt, "probe"))));
+    }
+    for (const m of a.modelCooldowns || []) {
+      card.append(el("div", { class: "meta model-cooldown", dataset: { model: m.model } }, m.model + " (" + m.reason + ") ",
+        el("span", { class: "tick", dataset: { until: m.until } }, remaining(m.until))));
+    }
     const t = a.today || {};
     card.append(el("div", { class: "kv" },
       el("span", {}, "strikes ", el("b", {}, String(a.strikes ?? 0))),
@@ -149,7 +160,7 @@ function render(snap) {
   const failovers = $("failovers");
   failovers.replaceChildren(...snap.failovers.map((f) => el("li", {},
     el("span", { class: "meta" }, new Date(f.at).toLocaleTimeString() + " "),
-    el("b", {}, f.account), " " + f.reason + (f.status ? " (" + f.status + ")" : "") + (f.key ? " · key " + f.key : ""))));
+    el("b", {}, f.account), " " + f.reason + (f.status ? " (" + f.status + ")" : "") + (f.rule ? " · rule " + f.rule : "") + (f.key ? " · key " + f.key : ""))));
   if (!snap.failovers.length) failovers.replaceChildren(el("li", { class: "empty" }, "No failovers in the last 24 hours."));
 
   const keys = $("keys");
@@ -165,7 +176,7 @@ function render(snap) {
 }
 
 setInterval(() => {
-  for (const node of document.querySelectorAll("[data-until]")) node.textContent = remaining(node.dataset.until);
+  for (const node of document.querySelectorAll("[data-until]")) node.textContent = remaining(node.dataset.until, node.dataset.kind);
 }, 1000);
 
 function setStatus(live, text) {

@@ -10,7 +10,7 @@
  *   only the SHA-256 digest of the secret is stored.
  * - account: `{ id, sealed, updatedAt }`; the whole account (with its
  *   credential) is sealed with AES-GCM under `SWITCHYARD_SECRET`.
- * - group: `{ id, accounts, updatedAt }`.
+ * - group: `{ id, accounts, avoidAbovePercent?, allowPaths?, updatedAt }`.
  *
  * Each change also writes `["switchyard", "dir-generation"]`. The account
  * state store reads that key in the same coalesced KV read as its own
@@ -93,9 +93,7 @@ interface StoredAccount {
   updatedAt: number;
 }
 
-interface StoredGroup {
-  id: string;
-  accounts: string[];
+interface StoredGroup extends Group {
   updatedAt: number;
 }
 
@@ -172,6 +170,10 @@ export class Directory {
 
   groups(): GroupInfo[] {
     return [...this.#groups.values()];
+  }
+
+  group(id: string): GroupInfo | undefined {
+    return this.#groups.get(id);
   }
 
   /** An account without its credentials, with its source. */
@@ -367,8 +369,10 @@ export class Directory {
     for (const group of this.config.groups) groups.set(group.id, { ...group, source: "config" });
     for (const [id, entry] of stored.group) {
       const value = entry.value as StoredGroup | Tombstone;
-      if (isLive(value)) groups.set(id, { id, accounts: value.accounts, source: "api" });
-      else groups.delete(id);
+      if (isLive(value)) {
+        const { updatedAt: _updatedAt, ...group } = value;
+        groups.set(id, { ...group, id, source: "api" });
+      } else groups.delete(id);
     }
 
     const keys = new Map<string, KeyInfo>();

@@ -2,7 +2,8 @@
  * One upstream attempt: a fetch bounded by the headers timeout and tied to the
  * client's connection. The timeout covers only the wait for response headers;
  * once they arrive the body streams for as long as it takes, and only a client
- * disconnect aborts it.
+ * disconnect aborts it. Each attempt reaches the upstream at most once: fetch
+ * is kept from re-sending it on its own (see `unpooled` below).
  *
  * @module
  */
@@ -23,6 +24,18 @@ export interface AttemptRequest {
   body: Uint8Array<ArrayBuffer> | null;
 }
 
+/**
+ * Deno's `fetch` sends a request again, once and silently, when a keep-alive
+ * connection taken from its pool closes or resets before the answer, however
+ * much of the request the upstream had read. It does so only for a body it
+ * can replay (bytes, a string, or none) and never on a fresh connection.
+ * Every attempt must reach its account at most once, so a body goes as a
+ * `Blob` (fetch streams it, so cannot replay it, and still sends its
+ * `Content-Length`), and a request without one, which has nothing to stream,
+ * goes on a connection of its own: a client with no pool.
+ */
+const unpooled = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+
 /** Sends one attempt. Never throws. */
 export async function sendAttempt(
   request: AttemptRequest,
@@ -39,7 +52,7 @@ export async function sendAttempt(
     const response = await fetch(request.url, {
       method: request.method,
       headers: request.headers,
-      body: request.body,
+      ...sentOnce(request.body),
       redirect: "manual",
       signal: AbortSignal.any([clientSignal, headersDeadline.signal]),
     });
@@ -57,13 +70,31 @@ export async function sendAttempt(
   }
 }
 
-/** A short, secret-free description of a network error (no URLs: they may carry tokens). */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return "network error";
-  const cause = (error as Error & { cause?: unknown }).cause;
-  const code = cause instanceof Error ? cause.name : error.name;
-  if (/refused/i.test(error.message)) return "connection refused";
-  if (/reset/i.test(error.message)) return "connection reset";
-  if (/dns|lookup|resolve/i.test(error.message)) return "dns failure";
-  return code || "network error";
+/** The body and client that keep fetch from sending the request twice (see {@linkcode unpooled}). */
+function sentOnce(
+  body: Uint8Array<ArrayBuffer> | null,
+): { body: Blob | Uint8Array<ArrayBuffer> | null; client?: Deno.HttpClient } {
+  return body && body.byteLength > 0 ? { body: new Blob([body]) } : { body, client: unpooled };
+}
+
+/**
+ * A short, secret-free description of a network error (no URLs: they may carry
+ * tokens). Deno's fetch says "fetch failed" or "error sending request" and
+ * keeps the reason in the cause chain, so the whole chain is read.
+ */
+export function describe(error: unknown): string {
+  const messages: string[] = [];
+  for (let link = error, depth = 0; link instanceof Error && depth < 5; depth++) {
+    messages.push(link.message);
+    link = (link as Error & { cause?: unknown }).cause;
+  }
+  const text = messages.join(" | ");
+  if (/refused/i.test(text)) return "connection refused";
+  if (/reset/i.test(text)) return "connection reset";
+  if (/closed|incomplete message|unexpected eof|broken pipe/i.test(text)) {
+    return "connection closed";
+  }
+  if (/dns|lookup|resolve|name or service/i.test(text)) return "dns failure";
+  if (/tls|certificate|handshake/i.test(text)) return "tls failure";
+  return "network error";
 }

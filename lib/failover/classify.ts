@@ -8,6 +8,8 @@
  */
 
 import type { FailoverPolicy } from "../config/types.ts";
+import type { CompiledErrorRule } from "./error_rules.ts";
+import { modelLimit } from "./model_scope.ts";
 import { announcedReset, errorObject } from "./reset_time.ts";
 
 /** Why an account is cooling down. Doubles as the failover reason in logs and metrics. */
@@ -17,7 +19,11 @@ export type CooldownReason =
   | "rateLimited"
   | "overloaded"
   | "serverError"
-  | "unreachable";
+  | "unreachable"
+  /** The account does not serve the request's model (always model-scoped). */
+  | "modelUnavailable"
+  /** An operator's error rule said so. */
+  | "rule";
 
 /** What an upstream answer does to the account that gave it. */
 export type AccountEffect =
@@ -25,10 +31,16 @@ export type AccountEffect =
   | { kind: "healthy" }
   /** Nothing changes (a 400, a 404, ...). */
   | { kind: "none" }
-  /** Rest until `until` (epoch ms). `strike` counts toward disabling (a 403 without reset information). */
-  | { kind: "cooldown"; reason: CooldownReason; until: number; strike: boolean }
-  /** The credential is dead; only an admin brings it back. */
-  | { kind: "disable"; reason: string };
+  /**
+   * Rest until `until` (epoch ms). `strike` counts toward disabling (a 403 without reset
+   * information). With `model`, only that (account, model) pair rests (`lib/failover/model_scope.ts`).
+   */
+  | { kind: "cooldown"; reason: CooldownReason; until: number; strike: boolean; model?: string }
+  /**
+   * The account stops serving. `temporary` reasons get half-open probes
+   * (`failover.probeSeconds`); without it only an admin brings the account back.
+   */
+  | { kind: "disable"; reason: string; temporary?: boolean };
 
 /** What the proxy loop does with the request. */
 export type Outcome = "success" | "failover" | "passback";
@@ -37,6 +49,8 @@ export type Outcome = "success" | "failover" | "passback";
 export interface Verdict {
   outcome: Outcome;
   effect: AccountEffect;
+  /** The error rule that decided, when one matched. */
+  rule?: CompiledErrorRule;
 }
 
 /** An upstream answer, reduced to what classification needs. */
@@ -47,22 +61,39 @@ export interface UpstreamAnswer {
   body: string;
 }
 
+/** What classification knows of the request and the account besides the answer. */
+export interface RequestFacts {
+  /** The request body's `model`, for model-scoped cooldowns. */
+  model?: string;
+  /** The account signs in with OAuth (its 401 came after a refresh and a retry). */
+  oauth?: boolean;
+}
+
 /** How many bytes of an error body classification reads. */
 export const CLASSIFY_BODY_LIMIT = 64 * 1024;
 
-/** Classifies an upstream response for an account in `passthrough` or standard mode. */
+/**
+ * Classifies an upstream response for an account in `passthrough` or standard
+ * mode. An error rule that matched the error (`error_rules.ts`) wins over the
+ * built-in table.
+ */
 export function classifyResponse(
   answer: UpstreamAnswer,
   passthrough: boolean,
   policy: FailoverPolicy,
   now: number,
+  rule?: CompiledErrorRule,
+  request: RequestFacts = {},
 ): Verdict {
   const { status } = answer;
   if (status < 400) return { outcome: "success", effect: { kind: "healthy" } };
+  if (rule) return ruleVerdict(rule, now);
 
   const statuses = passthrough ? policy.passthroughStatuses : policy.standardStatuses;
-  const outcome: Outcome = statuses.includes(status) ? "failover" : "passback";
-  return { outcome, effect: accountEffect(answer, policy, now) };
+  const effect = accountEffect(answer, policy, now, request);
+  // Another account may well serve this model: a model-scoped answer always moves on.
+  const movesOn = statuses.includes(status) || (effect.kind === "cooldown" && !!effect.model);
+  return { outcome: movesOn ? "failover" : "passback", effect };
 }
 
 /** Classifies a failure to get response headers at all. */
@@ -73,7 +104,39 @@ export function classifyConnectionFailure(policy: FailoverPolicy, now: number): 
   };
 }
 
-function accountEffect(answer: UpstreamAnswer, policy: FailoverPolicy, now: number): AccountEffect {
+/**
+ * What a rule's action means: `failover` moves on (cooling the account only
+ * with `cooldownSeconds`), `cooldown` cools but passes the error back,
+ * `disable` disables the account and moves on, `passback` changes nothing.
+ */
+function ruleVerdict(matched: CompiledErrorRule, now: number): Verdict {
+  const { rule } = matched;
+  const rest: AccountEffect = rule.cooldownSeconds === undefined
+    ? { kind: "none" }
+    : cooldown("rule", now + rule.cooldownSeconds * 1000, false);
+  switch (rule.action) {
+    case "failover":
+      return { outcome: "failover", effect: rest, rule: matched };
+    case "cooldown":
+      return { outcome: "passback", effect: rest, rule: matched };
+    case "disable":
+      return {
+        outcome: "failover",
+        // The operator's decision: no half-open probes, an admin brings it back.
+        effect: { kind: "disable", reason: `error rule "${matched.name}"`, temporary: false },
+        rule: matched,
+      };
+    case "passback":
+      return { outcome: "passback", effect: { kind: "none" }, rule: matched };
+  }
+}
+
+function accountEffect(
+  answer: UpstreamAnswer,
+  policy: FailoverPolicy,
+  now: number,
+  request: RequestFacts,
+): AccountEffect {
   const { status, headers } = answer;
   const body = parseJson(answer.body);
   const seconds = policy.cooldownSeconds;
@@ -83,8 +146,14 @@ function accountEffect(answer: UpstreamAnswer, policy: FailoverPolicy, now: numb
     return {
       kind: "disable",
       reason: `upstream answered ${status}${errorType ? ` (${errorType})` : ""}`,
+      // A dead API key stays dead; an OAuth 401 that outlived a token refresh may pass.
+      temporary: status === 401 && request.oauth === true,
     };
   }
+  const limit = request.model
+    ? modelLimit(status, headers, body, request.model, policy, now)
+    : undefined;
+  if (limit) return { kind: "cooldown", ...limit, strike: false, model: request.model };
   if (status === 403) {
     const reset = announcedReset(headers, body, now, { includeRateLimitDurations: false });
     if (reset !== undefined) return cooldown("quota", reset, false);

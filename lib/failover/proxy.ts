@@ -5,12 +5,17 @@
  * branch (at most 64 KiB) is classified, the other reaches the client whole
  * when the error is passed back. Success bodies are never teed or buffered.
  *
+ * A request may carry the half-open probe of a disabled account: that account
+ * goes first, does not count against `maxSwitches`, and moves on after any
+ * error, so the client never pays for a failed probe; its answer settles the
+ * probe (`lib/state/probes.ts`) instead of the usual account effect.
+ *
  * @module
  */
 
-import type { Account, FailoverPolicy } from "../config/types.ts";
+import type { Account, ErrorRule, FailoverPolicy } from "../config/types.ts";
 import { readPrefixText } from "../http/body.ts";
-import { errorResponse } from "../http/errors.ts";
+import { errorResponse, type Surface } from "../http/errors.ts";
 import { forwardableRequestHeaders, forwardableResponseHeaders } from "../http/headers.ts";
 import type { Route } from "../providers/routing.ts";
 import { upstreamUrl } from "../providers/routing.ts";
@@ -18,6 +23,12 @@ import type { AccountStateStore } from "../state/account_state.ts";
 import { withAttemptSpan } from "../observe/tracing.ts";
 import { type AttemptResult, sendAttempt } from "./attempt.ts";
 import { blastKind, BlastRadius } from "./blast_radius.ts";
+import {
+  type CompiledErrorRule,
+  compileErrorRules,
+  matchErrorRule,
+  rewrittenError,
+} from "./error_rules.ts";
 import {
   DEFAULT_PREAMBLE_HOLD_MS,
   errorEventAnswer,
@@ -32,6 +43,7 @@ import {
   CLASSIFY_BODY_LIMIT,
   classifyConnectionFailure,
   classifyResponse,
+  type RequestFacts,
   type Verdict,
 } from "./classify.ts";
 
@@ -46,9 +58,13 @@ export interface AttemptRecord {
   status?: number;
   /** The account effect, e.g. `cooldown:rateLimited` or `disable`. */
   effect?: string;
+  /** The error rule that decided, by name. */
+  rule?: string;
   /** When the attempt started (epoch ms) and how long until headers or failure. */
   startedAt?: number;
   ms?: number;
+  /** The attempt was a disabled account's half-open probe. */
+  probe?: true;
 }
 
 /** Everything the loop needs from the gateway. */
@@ -61,6 +77,8 @@ export interface ProxyContext {
   touch(accountId: string): void;
   /** OAuth credentials, concurrency slots and quota snapshots (`lib/pool/`); optional. */
   hooks?: ProxyHooks;
+  /** The operator's error rules as of now (config or management API); none when absent. */
+  errorRules?(): readonly ErrorRule[];
 }
 
 /** One client request, ready to forward. */
@@ -75,6 +93,10 @@ export interface ProxyRequest {
   attempts: AttemptRecord[];
   /** The body for one account, when it differs per account (see `lib/usage/stream_options.ts`). */
   bodyFor?: (account: Account) => Uint8Array<ArrayBuffer> | null;
+  /** The request body's `model`, read lazily (`lib/http/request_model.ts`). */
+  model?: () => string | undefined;
+  /** The claimed half-open probe of a disabled account among `accounts` (tried first). */
+  probe?: { accountId: string; claim: string };
 }
 
 /** Forwards a request, failing over between accounts; always resolves with a response. */
@@ -82,10 +104,10 @@ export async function forwardWithFailover(
   context: ProxyContext,
   job: ProxyRequest,
 ): Promise<Response> {
-  const { policy, states } = context;
+  const { policy } = context;
   const hooks = context.hooks ?? {};
   const surface = job.route.provider.surface;
-  const limit = 1 + policy.maxSwitches;
+  let limit = 1 + policy.maxSwitches;
   const holdMs = (policy.preambleHoldSeconds ?? DEFAULT_PREAMBLE_HOLD_MS / 1000) * 1000;
   const clientHeaders = forwardableRequestHeaders(job.request.headers);
   const blast = new BlastRadius();
@@ -93,7 +115,9 @@ export async function forwardWithFailover(
   let lastError: BufferedError | undefined;
   let tried = 0;
 
-  for (const [index, account] of job.accounts.entries()) {
+  const accounts = probeFirst(job.accounts, job.probe?.accountId);
+  for (const [index, account] of accounts.entries()) {
+    const probing = account.id === job.probe?.accountId;
     if (tried >= limit) break;
     // A concurrency slot, where the account has a limit; a full account is skipped, not tried.
     const slot = await hooks.slot?.(account);
@@ -102,8 +126,9 @@ export async function forwardWithFailover(
       continue;
     }
     const release = () => void slot?.release();
+    if (probing) limit++; // a probe is extra: the request keeps every normal attempt
     tried++;
-    const isLast = tried >= limit || index === job.accounts.length - 1;
+    const isLast = tried >= limit || index === accounts.length - 1;
     context.touch(account.id);
     const sent = await sendWithCredential(context, job, account, clientHeaders, tried);
     const timing = sent.timing;
@@ -162,17 +187,33 @@ export async function forwardWithFailover(
         }
         if (start.kind === "error") {
           const answer = errorEventAnswer(start.event, upstream.headers);
-          const verdict = classifyResponse(answer, account.passthrough, policy, Date.now());
-          const decision = blast.judge(blastKind(verdict.effect, answer.status, null, answer.body));
+          const rule = errorRuleFor(context, account, upstream.status, start.event.data);
+          const verdict = classifyResponse(
+            answer,
+            account.passthrough,
+            policy,
+            Date.now(),
+            rule,
+            facts(job, account),
+          );
+          const decision = probing
+            ? PROBE_DECISION
+            : blast.judge(blastKind(verdict.effect, answer.status, null, answer.body));
           if (decision.apply) {
             await record(context, job, account, verdict, `preamble-${verdict.outcome}`, 200);
           }
-          if (verdict.outcome === "failover" && !isLast && !decision.stop) {
+          if ((verdict.outcome === "failover" || probing) && !isLast && !decision.stop) {
             await start.reader.cancel().catch(() => {});
             lastUnreachable = "stream failed before any content";
             lastError = undefined;
             release();
             continue;
+          }
+          const rewritten = rewrite(surface, verdict.rule, answer.status, answer.body, account);
+          if (rewritten) {
+            await start.reader.cancel().catch(() => {});
+            release();
+            return rewritten;
           }
           return relay(upstream, observeStream(start.reader, release, start.held), account);
         }
@@ -188,12 +229,13 @@ export async function forwardWithFailover(
         policy,
         Date.now(),
       );
-      states.apply(account.id, verdict.effect).catch(reportStateError);
+      settle(context, job, account, verdict.effect).catch(reportStateError);
       job.attempts.push({
         account: account.id,
         outcome: "success",
         status: upstream.status,
         ...timing,
+        ...(probing ? { probe: true as const } : {}),
       });
       return relay(upstream, body, account);
     }
@@ -208,8 +250,11 @@ export async function forwardWithFailover(
       account.passthrough,
       policy,
       Date.now(),
+      errorRuleFor(context, account, upstream.status, text),
+      facts(job, account),
     );
-    const decision = blast.judge(
+    // A failed probe neither counts toward the blast radius nor reaches the client.
+    const decision = probing ? PROBE_DECISION : blast.judge(
       blastKind(verdict.effect, upstream.status, upstream.headers.get("content-type"), text),
     );
     if (decision.apply) {
@@ -222,13 +267,19 @@ export async function forwardWithFailover(
         ...timing,
       });
     }
-    if (verdict.outcome === "failover" && !isLast && !decision.stop) {
+    if ((verdict.outcome === "failover" || probing) && !isLast && !decision.stop) {
       await forClient?.cancel().catch(() => {});
-      lastError = { upstream, text, account };
+      lastError = { upstream, text, account, rule: verdict.rule };
       release();
       continue;
     }
     if (decision.stop) job.attempts.push({ account: account.id, outcome: "blast-radius-stop" });
+    const rewritten = rewrite(surface, verdict.rule, upstream.status, text, account);
+    if (rewritten) {
+      await forClient?.cancel().catch(() => {});
+      release();
+      return rewritten;
+    }
     return relay(
       upstream,
       forClient && slot ? observeStream(forClient, release) : forClient,
@@ -244,7 +295,9 @@ export async function forwardWithFailover(
   }
   if (lastError) {
     // The accounts after this error were all at their concurrency limit.
-    return relay(lastError.upstream, new Blob([lastError.text]).stream(), lastError.account);
+    const { upstream, text, account, rule } = lastError;
+    return rewrite(surface, rule, upstream.status, text, account) ??
+      relay(upstream, new Blob([text]).stream(), account);
   }
   return errorResponse(
     surface,
@@ -319,6 +372,37 @@ interface BufferedError {
   upstream: Response;
   text: string;
   account: Account;
+  rule?: CompiledErrorRule;
+}
+
+/** The first of the operator's error rules that fits this error, if any. */
+function errorRuleFor(
+  context: ProxyContext,
+  account: Account,
+  status: number,
+  text: string,
+): CompiledErrorRule | undefined {
+  const rules = context.errorRules?.();
+  if (!rules || rules.length === 0) return undefined;
+  return matchErrorRule(compileErrorRules(rules), {
+    status,
+    platform: account.platform,
+    account: account.id,
+    text,
+  });
+}
+
+/** The error as the rule that decided rewrites it for the client, or `undefined`. */
+function rewrite(
+  surface: Surface,
+  rule: CompiledErrorRule | undefined,
+  status: number,
+  text: string,
+  account: Account,
+): Response | undefined {
+  const response = rewrittenError(surface, rule, status, text);
+  response?.headers.set(ACCOUNT_HEADER, account.id);
+  return response;
 }
 
 /**
@@ -378,10 +462,40 @@ async function record(
       : effect.kind === "disable"
       ? "disable"
       : undefined,
+    ...(verdict.rule ? { rule: verdict.rule.name } : {}),
     ...timing,
+    ...(account.id === job.probe?.accountId ? { probe: true as const } : {}),
   });
   // Await so the next request, on any process, already sees this account's new state.
-  await context.states.apply(account.id, effect).catch(reportStateError);
+  await settle(context, job, account, effect).catch(reportStateError);
+}
+
+/** Applies an answer's effect to the account, or settles the probe when the attempt was one. */
+function settle(
+  context: ProxyContext,
+  job: ProxyRequest,
+  account: Account,
+  effect: AccountEffect,
+): Promise<void> {
+  const probe = job.probe;
+  if (probe && probe.accountId === account.id) {
+    return context.states.settleProbe(account.id, probe.claim, effect);
+  }
+  return context.states.apply(account.id, effect);
+}
+
+/** A probe's errors are neither counted nor final. */
+const PROBE_DECISION = { apply: true, stop: false };
+
+/** The probing account first, the others in their planned order. */
+function probeFirst(accounts: readonly Account[], probeId: string | undefined): readonly Account[] {
+  const probe = probeId === undefined ? undefined : accounts.find((a) => a.id === probeId);
+  return probe ? [probe, ...accounts.filter((a) => a !== probe)] : accounts;
+}
+
+/** What the classifier may know of the request and the account. */
+function facts(job: ProxyRequest, account: Account): RequestFacts {
+  return { model: job.model?.(), oauth: account.oauth !== undefined };
 }
 
 function reportStateError(error: unknown): void {

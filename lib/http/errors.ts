@@ -34,12 +34,13 @@ const ANTHROPIC_TYPES: Record<number, string> = {
   503: "overloaded_error",
 };
 
-/** Builds an error response in the surface's shape. */
+/** Builds an error response in the surface's shape; `code` overrides OpenAI's default code. */
 export function errorResponse(
   surface: Surface,
   status: number,
   message: string,
   headers?: HeadersInit,
+  code?: string,
 ): Response {
   const body = surface === "anthropic"
     ? { type: "error", error: { type: ANTHROPIC_TYPES[status] ?? "api_error", message } }
@@ -48,7 +49,7 @@ export function errorResponse(
         message,
         type: OPENAI_TYPES[status]?.[0] ?? "server_error",
         param: null,
-        code: OPENAI_TYPES[status]?.[1] ?? null,
+        code: code ?? OPENAI_TYPES[status]?.[1] ?? null,
       },
     };
   const responseHeaders = new Headers(headers);

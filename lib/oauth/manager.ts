@@ -7,7 +7,9 @@
  * Refreshing is shared by every process on the KV: inside a process one
  * refresh per account runs at a time, and across processes a KV lease lets
  * one process call the token endpoint while the others poll KV for its
- * result. A rejected refresh token (`invalid_grant`) disables the account.
+ * result. A rejected refresh token (`invalid_grant`) disables the account for
+ * good (no half-open probes): the token is spent or revoked, only a new
+ * sign-in helps, and importing it clears the disabled state anyway.
  *
  * @module
  */
@@ -106,6 +108,7 @@ export class OAuthManager {
           kind: "disable",
           reason:
             "no OAuth tokens: import them with `deno task accounts import-codex|import-claude`",
+          temporary: false,
         },
         detail: "no OAuth tokens",
       };
@@ -202,6 +205,7 @@ function rejected(reason: string): CredentialResult {
     effect: {
       kind: "disable",
       reason: `OAuth refresh rejected (${reason}): sign in again and re-import the account`,
+      temporary: false,
     },
     detail: `OAuth refresh rejected (${reason})`,
   };

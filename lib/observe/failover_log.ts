@@ -15,9 +15,11 @@ export interface FailoverEvent {
   /** ISO-8601 time of the attempt. */
   at: string;
   account: string;
-  /** Why: `forbidden`, `quota`, `rateLimited`, `overloaded`, `serverError`, `unreachable`, `disabled`. */
+  /** Why: `forbidden`, `quota`, `rateLimited`, `overloaded`, `serverError`, `unreachable`, `disabled`, `rule`. */
   reason: string;
   status?: number;
+  /** The error rule that fired, by name (`id` or `errorRules[i]`). */
+  rule?: string;
   key: string;
 }
 

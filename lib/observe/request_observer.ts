@@ -12,6 +12,7 @@
 import { ACCOUNT_HEADER, type AttemptRecord } from "../failover/proxy.ts";
 import type { Surface } from "../http/errors.ts";
 import type { LiveHub } from "../dashboard/live.ts";
+import { QUEUED_HEADER } from "../pool/pool.ts";
 import type { GatewayMetrics } from "../metrics/metrics.ts";
 import type { TokenUsage } from "../usage/extract.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
@@ -34,6 +35,8 @@ export interface FinishedRequest {
   outcome?: string;
   /** The gateway added `stream_options.include_usage` for standard accounts. */
   injectedUsage?: boolean;
+  /** Hears the id of a stored response in a success body (see `lib/usage/tap.ts`). */
+  onResponseId?(id: string): void;
 }
 
 /** What the observer reports to. */
@@ -68,23 +71,29 @@ export class RequestObserver {
     if (done.attempts.some((attempt) => attempt.effect !== undefined)) live.poke();
 
     const { response } = done;
-    const account = response.headers.get(ACCOUNT_HEADER);
-    if (!account || response.body === null) {
+    const named = response.headers.get(ACCOUNT_HEADER);
+    // A queued stream answers before any account is chosen: its attempts name the one that serves.
+    const queued = named === null && response.headers.get(QUEUED_HEADER) === "true";
+    if ((!named && !queued) || response.body === null) {
       const ms = performance.now() - done.started;
-      this.#finish(done, account, ms, { deltas: 0, end: "complete", bytes: 0 });
+      this.#finish(done, named, ms, { deltas: 0, end: "complete", bytes: 0 });
       return response;
     }
+    const account = () => named ?? servingAccount(done.attempts);
+    const asked = (id: string | null) => id !== null && !this.sinks.isPassthrough(id);
     let ttfb: number | undefined;
     const body = tapBody(response.body, {
       surface: done.surface,
       contentType: response.headers.get("content-type") ?? "",
       scanUsage: response.status < 400,
-      stripUsageChunk: done.injectedUsage === true && !this.sinks.isPassthrough(account),
+      stripUsageChunk: done.injectedUsage === true &&
+        (queued ? () => asked(account()) : asked(named)),
       clientSignal: done.request.signal,
       onFirstByte: () => {
         ttfb = performance.now() - done.started;
       },
-      onEnd: (result) => this.#finish(done, account, ttfb, result),
+      onEnd: (result) => this.#finish(done, account(), ttfb, result),
+      onResponseId: done.onResponseId,
     });
     return new Response(body, {
       status: response.status,
@@ -141,15 +150,24 @@ export class RequestObserver {
   }
 }
 
+/** The account whose answer was relayed as a success, if one was. */
+function servingAccount(attempts: readonly AttemptRecord[]): string | null {
+  return attempts.findLast((attempt) => attempt.outcome === "success")?.account ?? null;
+}
+
+/** Attempts that moved a request on, an error event before any content included. */
+const FAILOVER_OUTCOMES = new Set(["failover", "unreachable", "preamble-failover"]);
+
 function failoverEvents(done: FinishedRequest): FailoverEvent[] {
   const events: FailoverEvent[] = [];
   for (const attempt of done.attempts) {
-    if (attempt.outcome !== "failover" && attempt.outcome !== "unreachable") continue;
+    if (!FAILOVER_OUTCOMES.has(attempt.outcome)) continue;
     events.push({
       at: new Date(attempt.startedAt ?? Date.now()).toISOString(),
       account: attempt.account,
       reason: reasonOf(attempt),
       ...(attempt.status !== undefined ? { status: attempt.status } : {}),
+      ...(attempt.rule !== undefined ? { rule: attempt.rule } : {}),
       key: done.key ?? "",
     });
   }
@@ -160,6 +178,7 @@ function reasonOf(attempt: AttemptRecord): string {
   if (attempt.effect?.startsWith("cooldown:")) return attempt.effect.slice("cooldown:".length);
   if (attempt.effect === "disable") return "disabled";
   if (attempt.outcome === "unreachable") return "unreachable";
+  if (attempt.rule !== undefined) return "rule";
   return attempt.status !== undefined ? `status_${attempt.status}` : "other";
 }
 

@@ -39,6 +39,9 @@ import type { ProxyHooks } from "./hooks.ts";
 /** What the pool needs of a client key (config or API-created). */
 export type PoolKey = Pick<ClientKey, "id" | "group" | "concurrency">;
 
+/** Marks the pool's own event stream for a request still waiting for a slot (no account yet). */
+export const QUEUED_HEADER = "x-switchyard-queued";
+
 /** Default wait for a concurrency slot. */
 export const DEFAULT_QUEUE_TIMEOUT_SECONDS = 30;
 
@@ -292,7 +295,7 @@ export class Pool {
       headers: {
         "content-type": "text/event-stream",
         "cache-control": "no-cache",
-        "x-switchyard-queued": "true",
+        [QUEUED_HEADER]: "true",
       },
     });
   }

@@ -14,6 +14,7 @@ export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 export const anthropicProvider: Provider = {
   platform: "anthropic",
   surface: "anthropic",
+  api: "Anthropic Messages API",
   authorize(headers, _account, credential) {
     headers.set("x-api-key", credential);
     if (!headers.has("anthropic-version")) {

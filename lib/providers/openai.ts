@@ -11,6 +11,7 @@ import type { Provider } from "./provider.ts";
 export const openaiProvider: Provider = {
   platform: "openai",
   surface: "openai",
+  api: "OpenAI API",
   authorize(headers, _account, credential) {
     headers.set("authorization", `Bearer ${credential}`);
   },

@@ -14,6 +14,8 @@ export interface Provider {
   platform: Platform;
   /** The client surface (error shape) this provider answers. */
   surface: Surface;
+  /** The API's name in messages to clients, e.g. "Anthropic Messages API". */
+  api: string;
   /** Puts the account's credential (and any headers the platform requires) on an upstream request. */
   authorize(headers: Headers, account: Account, credential: string): void;
 }

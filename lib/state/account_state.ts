@@ -6,7 +6,11 @@
  * - `cooldown` → `{ until, reason }`; `until` is authoritative because
  *   `expireIn` is lazy, and the expiry only collects garbage.
  * - `strikes`  → number, with no expiry: strikes outlive cooldowns.
- * - `disabled` → `{ reason, since }`, until an admin resets the account.
+ * - `disabled` → `{ reason, since, temporary?, probeAt?, probeWaitMs?, probeClaim? }`,
+ *   until an admin resets the account or, for a `temporary` reason, a
+ *   half-open probe succeeds (`probes.ts`).
+ * - `model`, model name → `{ until, reason }`: a cooldown of that (account,
+ *   model) pair only, with the same never-shorten rule as `cooldown`.
  *
  * Every write also bumps `["switchyard", "generation"]`. A request reads only
  * that one key (shared between concurrent requests by {@linkcode CoalescedRead})
@@ -18,10 +22,12 @@
  * @module
  */
 
+import { DEFAULT_PROBE_SECONDS } from "../config/defaults.ts";
 import type { AccountEffect, CooldownReason } from "../failover/classify.ts";
 import { CoalescedRead } from "./coalesced_read.ts";
 import type { FileChangeSentinel } from "./file_change_sentinel.ts";
 import { ROOT, withLockRetry } from "./kv.ts";
+import { type DisabledRecord, nextProbeAt, nextProbeWait, probeVerdict } from "./probes.ts";
 
 /** Extra lifetime for cooldown records past their `until`, for garbage collection only. */
 const COOLDOWN_GC_GRACE_MS = 60_000;
@@ -32,7 +38,15 @@ export interface AccountHealth {
   cooldownUntil: number;
   cooldownReason?: CooldownReason;
   strikes: number;
-  disabled?: { reason: string; since: number };
+  disabled?: DisabledRecord;
+  /** Cooldowns of single models on this account, by model (expired ones included). */
+  models?: ReadonlyMap<string, ModelCooldown>;
+}
+
+/** A cooldown of one (account, model) pair. */
+export interface ModelCooldown {
+  until: number;
+  reason: CooldownReason;
 }
 
 /** Scheduling view of an account's health at a given time. */
@@ -40,7 +54,8 @@ export type AccountCondition = "active" | "cooldown" | "disabled";
 
 /** The state of every account with recorded health, at one generation. */
 export class HealthSnapshot {
-  constructor(readonly byAccount: ReadonlyMap<string, AccountHealth>) {}
+  /** `probeMs`: the configured wait before a first probe; 0 when probes are off. */
+  constructor(readonly byAccount: ReadonlyMap<string, AccountHealth>, readonly probeMs = 0) {}
 
   health(accountId: string): AccountHealth {
     return this.byAccount.get(accountId) ?? HEALTHY;
@@ -51,6 +66,28 @@ export class HealthSnapshot {
     if (health.disabled) return "disabled";
     return health.cooldownUntil > now ? "cooldown" : "active";
   }
+
+  /** When a disabled account's next half-open probe may run; `undefined` when it gets none. */
+  nextProbeAt(accountId: string): number | undefined {
+    const health = this.health(accountId);
+    return nextProbeAt(health.disabled, health.cooldownUntil, this.probeMs);
+  }
+
+  /** Until when `model` rests on this account (0 when it does not); `model` is read only if needed. */
+  modelCooldownUntil(accountId: string, model: () => string | undefined): number {
+    const models = this.health(accountId).models;
+    if (!models || models.size === 0) return 0;
+    const name = model();
+    return name === undefined ? 0 : models.get(name)?.until ?? 0;
+  }
+
+  /** The account's model cooldowns still running at `now`, by model name. */
+  modelCooldowns(accountId: string, now: number): (ModelCooldown & { model: string })[] {
+    const models = this.health(accountId).models ?? new Map<string, ModelCooldown>();
+    return [...models].filter(([, cooldown]) => cooldown.until > now)
+      .map(([model, cooldown]) => ({ model, ...cooldown }))
+      .sort((a, b) => a.model < b.model ? -1 : 1);
+  }
 }
 
 const HEALTHY: AccountHealth = Object.freeze({ cooldownUntil: 0, strikes: 0 });
@@ -60,11 +97,6 @@ const ACCOUNT_PREFIX: Deno.KvKey = [ROOT, "account"];
 interface CooldownRecord {
   until: number;
   reason: CooldownReason;
-}
-
-interface DisabledRecord {
-  reason: string;
-  since: number;
 }
 
 /** Reads and writes account health in KV. */
@@ -78,6 +110,8 @@ export class AccountStateStore {
     private readonly kv: Deno.Kv,
     private readonly forbiddenStrikes: () => number,
     private readonly sentinel?: FileChangeSentinel,
+    /** `failover.probeSeconds`: the wait before a first probe; 0 turns probes off. */
+    private readonly probeSeconds: () => number = () => DEFAULT_PROBE_SECONDS,
   ) {
     this.#reader = new CoalescedRead(() => this.#refresh());
   }
@@ -107,57 +141,163 @@ export class AccountStateStore {
         if (this.#snapshot.health(accountId).strikes > 0) await this.#clearStrikes(accountId);
         return;
       case "disable":
-        await this.#commit((op) =>
-          op.set(key(accountId, "disabled"), { reason: effect.reason, since: now })
-        );
+        await this.#disable(accountId, effect.reason, effect.temporary === true, now);
         return;
       case "cooldown":
-        await this.#cool(accountId, effect.reason, effect.until, effect.strike, now);
+        await this.#cool(accountId, effect, now);
         return;
     }
   }
 
-  /** Clears cooldown, strikes and disabled for an account. */
+  /** Clears cooldown, strikes, disabled (with its probes) and model cooldowns for an account. */
   async reset(accountId: string): Promise<void> {
-    await this.#commit((op) =>
-      op.delete(key(accountId, "cooldown")).delete(key(accountId, "strikes")).delete(
+    const models: Deno.KvKey[] = [];
+    for await (const entry of this.kv.list({ prefix: modelPrefix(accountId) })) {
+      models.push(entry.key);
+    }
+    await this.#commit((op) => {
+      op.delete(key(accountId, "cooldown")).delete(key(accountId, "strikes"))
+        .delete(key(accountId, "disabled"));
+      for (const modelKey of models) op.delete(modelKey);
+      return op;
+    });
+  }
+
+  /**
+   * Claims the due half-open probe of a disabled account for one request, in
+   * a checked commit: of all processes racing for it exactly one gets the
+   * claim, and the next probe moves one wait ahead (so a process that dies
+   * mid-probe only delays the next one). `undefined` when the probe is not
+   * due, probes are off, or another process won.
+   */
+  async claimProbe(accountId: string, now = Date.now()): Promise<string | undefined> {
+    const probeMs = this.#probeMs();
+    const [disabled, cooldown] = await withLockRetry(() =>
+      this.kv.getMany<[DisabledRecord, CooldownRecord]>([
         key(accountId, "disabled"),
-      )
+        key(accountId, "cooldown"),
+      ])
     );
+    const record = disabled.value;
+    const due = nextProbeAt(record ?? undefined, cooldown.value?.until ?? 0, probeMs);
+    if (!record || due === undefined || due > now) return undefined;
+    const claim = crypto.randomUUID();
+    const claimed: DisabledRecord = {
+      ...record,
+      probeAt: now + (record.probeWaitMs ?? probeMs),
+      probeClaim: claim,
+    };
+    const result = await withLockRetry(() =>
+      this.kv.atomic().check(disabled).set(key(accountId, "disabled"), claimed)
+        .set(GENERATION_KEY, crypto.randomUUID()).commit()
+    );
+    return result.ok ? claim : undefined;
+  }
+
+  /**
+   * Applies a probe's answer (`probes.ts`): a success restores the account
+   * and clears its strikes; a failure keeps it disabled and doubles the wait
+   * (capped at a day); a dead credential disables it for good. A claim that
+   * is no longer on the record (an admin reset the account meanwhile)
+   * changes nothing.
+   */
+  async settleProbe(
+    accountId: string,
+    claim: string,
+    effect: AccountEffect,
+    now = Date.now(),
+  ): Promise<void> {
+    const verdict = probeVerdict(effect);
+    if (verdict === "inconclusive") return;
+    for (;;) {
+      const disabled = await withLockRetry(() =>
+        this.kv.get<DisabledRecord>(key(accountId, "disabled"))
+      );
+      const record = disabled.value;
+      if (record?.probeClaim !== claim) break;
+      const op = this.kv.atomic().check(disabled);
+      if (verdict === "restore") {
+        op.delete(key(accountId, "disabled")).delete(key(accountId, "strikes"));
+      } else if (verdict === "permanent" && effect.kind === "disable") {
+        op.set(key(accountId, "disabled"), disabledRecord(effect.reason, false, now));
+      } else {
+        const wait = nextProbeWait(record.probeWaitMs ?? this.#probeMs());
+        const failed: DisabledRecord = {
+          reason: record.reason,
+          since: record.since,
+          temporary: true,
+          probeAt: now + wait,
+          probeWaitMs: wait,
+        };
+        op.set(key(accountId, "disabled"), failed);
+      }
+      op.set(GENERATION_KEY, crypto.randomUUID());
+      if ((await withLockRetry(() => op.commit())).ok) break;
+    }
+    // The rest the answer announced still holds (a model limit, a quota reset); never a strike.
+    if (effect.kind === "cooldown") await this.#cool(accountId, { ...effect, strike: false }, now);
+  }
+
+  /**
+   * Disables an account in a checked commit. An account already disabled
+   * keeps its record and probe schedule, unless a permanent reason replaces
+   * a temporary one.
+   */
+  async #disable(accountId: string, reason: string, temporary: boolean, now: number) {
+    for (;;) {
+      const disabled = await withLockRetry(() =>
+        this.kv.get<DisabledRecord>(key(accountId, "disabled"))
+      );
+      if (disabled.value && (!disabled.value.temporary || temporary)) return;
+      const op = this.kv.atomic().check(disabled)
+        .set(key(accountId, "disabled"), disabledRecord(reason, temporary, now))
+        .set(GENERATION_KEY, crypto.randomUUID());
+      if ((await withLockRetry(() => op.commit())).ok) return;
+    }
+  }
+
+  #probeMs(): number {
+    return Math.max(0, this.probeSeconds() * 1000);
   }
 
   /**
    * Writes a cooldown as a checked read-max-write in one atomic commit, so a
    * shorter cooldown never replaces a longer one, whichever process wrote it
    * first (the local snapshot may not have seen that write yet). A strike
-   * counts in the same commit and may disable the account.
+   * counts in the same commit and may disable the account (a temporary
+   * reason: it gets probes). A model-scoped cooldown is written the same way
+   * under the model's key and never strikes.
    */
   async #cool(
     accountId: string,
-    reason: CooldownReason,
-    until: number,
-    strike: boolean,
+    effect: Extract<AccountEffect, { kind: "cooldown" }>,
     now: number,
   ): Promise<void> {
+    const { reason, until, model } = effect;
+    const strike = effect.strike && model === undefined;
+    const cooldownKey = model === undefined
+      ? key(accountId, "cooldown")
+      : modelKey(accountId, model);
     for (;;) {
-      const [cooldown, strikes] = await withLockRetry(() =>
-        this.kv.getMany<[CooldownRecord, number]>([
-          key(accountId, "cooldown"),
+      const [cooldown, strikes, disabled] = await withLockRetry(() =>
+        this.kv.getMany<[CooldownRecord, number, DisabledRecord]>([
+          cooldownKey,
           key(accountId, "strikes"),
+          key(accountId, "disabled"),
         ])
       );
       const longer = cooldown.value !== null && cooldown.value.until >= until;
       // Never shorten a longer rest (say, a weekly quota) because of a brief error.
       if (longer && !strike) return;
       const op = this.kv.atomic().check(cooldown);
-      if (!longer) this.#setCooldown(op, accountId, until, reason, now);
+      if (!longer) this.#setCooldown(op, cooldownKey, until, reason, now);
       if (strike) {
         const count = (strikes.value ?? 0) + 1;
         op.check(strikes).set(key(accountId, "strikes"), count);
-        if (count >= this.forbiddenStrikes()) {
-          op.set(
+        if (count >= this.forbiddenStrikes() && disabled.value === null) {
+          op.check(disabled).set(
             key(accountId, "disabled"),
-            { reason: `${count} consecutive 403 responses`, since: now } satisfies DisabledRecord,
+            disabledRecord(`${count} consecutive 403 responses`, true, now),
           );
         }
       }
@@ -173,13 +313,13 @@ export class AccountStateStore {
 
   #setCooldown(
     op: Deno.AtomicOperation,
-    accountId: string,
+    cooldownKey: Deno.KvKey,
     until: number,
     reason: CooldownReason,
     now: number,
   ): Deno.AtomicOperation {
     const record: CooldownRecord = { until, reason };
-    return op.set(key(accountId, "cooldown"), record, {
+    return op.set(cooldownKey, record, {
       expireIn: Math.max(1, until - now) + COOLDOWN_GC_GRACE_MS,
     });
   }
@@ -209,11 +349,17 @@ export class AccountStateStore {
     }
     if (generation.versionstamp === this.#generation) return this.#snapshot;
     const byAccount = new Map<string, AccountHealth>();
+    const models = new Map<string, Map<string, ModelCooldown>>();
     const entries = this.kv.list<unknown>({ prefix: ACCOUNT_PREFIX });
     for await (const entry of entries) {
-      const [, , accountId, field] = entry.key as [string, string, string, string];
+      const [, , accountId, field, model] = entry.key as string[];
       const health = byAccount.get(accountId) ?? { cooldownUntil: 0, strikes: 0 };
-      if (field === "cooldown") {
+      if (field === "model" && typeof model === "string") {
+        const mine = models.get(accountId) ?? new Map<string, ModelCooldown>();
+        mine.set(model, entry.value as ModelCooldown);
+        models.set(accountId, mine);
+        health.models = mine;
+      } else if (field === "cooldown") {
         const record = entry.value as CooldownRecord;
         health.cooldownUntil = record.until;
         health.cooldownReason = record.reason;
@@ -224,7 +370,7 @@ export class AccountStateStore {
       }
       byAccount.set(accountId, health);
     }
-    this.#snapshot = new HealthSnapshot(byAccount);
+    this.#snapshot = new HealthSnapshot(byAccount, this.#probeMs());
     this.#generation = generation.versionstamp;
     return this.#snapshot;
   }
@@ -232,4 +378,16 @@ export class AccountStateStore {
 
 function key(accountId: string, field: "cooldown" | "strikes" | "disabled"): Deno.KvKey {
   return [...ACCOUNT_PREFIX, accountId, field];
+}
+
+function modelPrefix(accountId: string): Deno.KvKey {
+  return [...ACCOUNT_PREFIX, accountId, "model"];
+}
+
+function modelKey(accountId: string, model: string): Deno.KvKey {
+  return [...modelPrefix(accountId), model];
+}
+
+function disabledRecord(reason: string, temporary: boolean, now: number): DisabledRecord {
+  return temporary ? { reason, since: now, temporary } : { reason, since: now };
 }

@@ -30,6 +30,8 @@ export interface UsageReport {
   model?: string;
   /** Content deltas seen in a stream: the output estimate when no usage arrived. */
   deltas: number;
+  /** The id of a stored response (Responses API) in the body; never one with `store: false`. */
+  responseId?: string;
 }
 
 /** Normalises a `usage` object of any surface; `undefined` when it holds no counts. */
@@ -68,11 +70,13 @@ export function usageFromJsonText(text: string, surface: Surface): UsageReport {
     const body = JSON.parse(text);
     if (!isObject(body)) return { deltas: 0 };
     // Responses API objects nest nothing; `response` wrappers appear only in streams.
-    return {
+    const report: UsageReport = {
       usage: normaliseUsage(body.usage, surface),
       model: typeof body.model === "string" ? body.model : undefined,
       deltas: 0,
     };
+    const responseId = storedResponseId(body);
+    return responseId ? { ...report, responseId } : report;
   } catch {
     return { deltas: 0 };
   }
@@ -83,6 +87,24 @@ export function usageFromJsonText(text: string, surface: Surface): UsageReport {
  * top-level-looking `"usage": {...}` object. Model from the head.
  */
 export function usageFromJsonEnds(head: string, tail: string, surface: Surface): UsageReport {
+  const report = usageFromJsonTail(head, tail, surface);
+  // OpenAI writes a response's id and object first; `store` comes after the output, out of reach.
+  const responseId = RESPONSE_HEAD.exec(head)?.[1];
+  return responseId ? { ...report, responseId } : report;
+}
+
+/** The start of a Responses object: `{"id": "...", "object": "response"` (or `"response.…"`). */
+const RESPONSE_HEAD = /^\s*\{\s*"id"\s*:\s*"([^"\\]{1,256})"\s*,\s*"object"\s*:\s*"response[."]/;
+
+/** The id of a stored Responses object (a response or a compaction), if `body` is one. */
+function storedResponseId(body: Record<string, unknown>): string | undefined {
+  const object = body.object;
+  if (typeof body.id !== "string" || typeof object !== "string") return undefined;
+  if (object !== "response" && !object.startsWith("response.")) return undefined;
+  return body.store === false ? undefined : body.id;
+}
+
+function usageFromJsonTail(head: string, tail: string, surface: Surface): UsageReport {
   const model = /"model"\s*:\s*"([^"\\]{1,200})"/.exec(head)?.[1];
   let at = tail.length;
   while ((at = tail.lastIndexOf('"usage"', at - 1)) > 0) {
@@ -101,7 +123,7 @@ export function usageFromJsonEnds(head: string, tail: string, surface: Surface):
 
 /** Data lines worth parsing: they may carry usage or the message envelope. */
 const INTERESTING =
-  /"usage"\s*:\s*\{|"type"\s*:\s*"(message_start|message_delta|response\.(completed|incomplete|failed))"/;
+  /"usage"\s*:\s*\{|"type"\s*:\s*"(message_start|message_delta|response\.(created|completed|incomplete|failed))"/;
 const MODEL = /"model"\s*:\s*"([^"\\]{1,200})"/;
 
 /**
@@ -116,17 +138,23 @@ export class SseUsageScanner {
   #anthropicStart: TokenUsage | undefined;
   #model: string | undefined;
   #deltas = 0;
+  #responseId: string | undefined;
 
-  constructor(private readonly surface: Surface) {}
+  /** `onResponseId` hears a stored response's id the moment its event passes. */
+  constructor(
+    private readonly surface: Surface,
+    private readonly onResponseId?: (id: string) => void,
+  ) {}
 
   /** Feeds decoded text. */
   push(text: string): void {
     const joined = this.#partial + text;
     if (this.#model !== undefined && !MAYBE_INTERESTING.test(joined)) {
-      // The common chunk: content only. Count its deltas in one scan and keep the unfinished line.
-      this.#deltas += countDeltas(joined, this.surface);
+      // The common chunk: content only. Count the deltas of its complete lines in one scan and
+      // keep the unfinished line (counted once it is complete, however the stream was cut).
       const cut = joined.lastIndexOf("\n");
       if (cut >= 0) {
+        this.#deltas += countDeltas(joined.slice(0, cut + 1), this.surface);
         this.#partial = joined.slice(cut + 1);
         this.#event = eventBefore(joined, cut) ?? this.#event;
       } else this.#partial = joined;
@@ -152,7 +180,8 @@ export class SseUsageScanner {
       usage = { ...this.#anthropicStart };
       usage.output = Math.max(usage.output, this.#deltas);
     }
-    return { usage, model: this.#model, deltas: this.#deltas };
+    const report: UsageReport = { usage, model: this.#model, deltas: this.#deltas };
+    return this.#responseId ? { ...report, responseId: this.#responseId } : report;
   }
 
   #line(line: string): void {
@@ -206,6 +235,10 @@ export class SseUsageScanner {
     if (type.startsWith("response.") && isObject(event.response)) {
       const response = event.response;
       if (typeof response.model === "string") this.#model = response.model;
+      if (this.#responseId === undefined && typeof response.id === "string") {
+        this.#responseId = response.store === false ? "" : response.id;
+        if (this.#responseId) this.onResponseId?.(this.#responseId);
+      }
       const usage = normaliseUsage(response.usage, "openai");
       if (usage) this.#usage = usage;
       return;
@@ -217,17 +250,23 @@ export class SseUsageScanner {
 
 /** Text that may hold usage or a message envelope; anything else only counts deltas. */
 const MAYBE_INTERESTING =
-  /"usage"|message_start|message_delta|response\.(completed|incomplete|failed)/;
+  /"usage"|message_start|message_delta|response\.(created|completed|incomplete|failed)/;
 const ANTHROPIC_DELTA = /"content_block_delta"/g;
 const OPENAI_DELTA =
   /"response\.output_text\.delta"|"delta"\s*:\s*\{[^{}]*"(content|text|arguments|refusal)"\s*:\s*"[^"]/g;
 
-/** Content deltas in a piece of stream text: one per content event. */
+/** Content deltas in a piece of stream text: one per line that carries one. */
 function countDeltas(text: string, surface: Surface): number {
   const pattern = surface === "anthropic" ? ANTHROPIC_DELTA : OPENAI_DELTA;
   pattern.lastIndex = 0;
   let count = 0;
-  while (pattern.exec(text) !== null) count++;
+  for (let match; (match = pattern.exec(text)) !== null;) {
+    count++;
+    // The same count as the line-by-line path: a second match on this line adds nothing.
+    const next = text.indexOf("\n", match.index);
+    if (next < 0) break;
+    pattern.lastIndex = next + 1;
+  }
   return count;
 }
 

@@ -43,12 +43,18 @@ export interface TapOptions {
   contentType: string;
   /** Whether to look for usage at all (success statuses only). */
   scanUsage: boolean;
-  /** Remove OpenAI's final chat usage event (the gateway asked for it, not the client). */
-  stripUsageChunk: boolean;
+  /**
+   * Remove OpenAI's final chat usage event (the gateway asked for it, not the
+   * client). A function is asked when that event arrives: a queued stream
+   * learns which account serves it (and so whether it was asked) only then.
+   */
+  stripUsageChunk: boolean | (() => boolean);
   /** The client request's signal: aborted when the client disconnected. */
   clientSignal?: AbortSignal;
   onFirstByte(): void;
   onEnd(result: TapResult): void;
+  /** Hears a stored response's id: as its stream event passes, or when a JSON body is complete. */
+  onResponseId?(id: string): void;
 }
 
 /** Wraps `body` in the observing transform. */
@@ -64,12 +70,17 @@ export function tapBody(
     ? "json"
     : "none";
   const decoder = new TextDecoder();
-  const scanner = new SseUsageScanner(options.surface);
-  const stripper = kind === "sse" && options.stripUsageChunk ? new UsageChunkStripper() : null;
+  const scanner = new SseUsageScanner(options.surface, options.onResponseId);
+  const strip = options.stripUsageChunk;
+  const stripper = kind === "sse" && strip
+    ? new UsageChunkStripper(typeof strip === "function" ? strip : undefined)
+    : null;
   let jsonText = "";
   let jsonHead = "";
   let bytes = 0;
   let done = false;
+  /** Whether the last chunk ended in an ASCII byte: the decoder holds nothing back. */
+  let asciiEnd = true;
 
   const finish = (end: BodyEnd) => {
     if (done) return;
@@ -84,6 +95,7 @@ export function tapBody(
       report = jsonHead
         ? usageFromJsonEnds(jsonHead, jsonText, options.surface)
         : usageFromJsonText(jsonText, options.surface);
+      if (report.responseId) options.onResponseId?.(report.responseId);
     }
     options.onEnd({ ...report, end, bytes });
   };
@@ -97,7 +109,12 @@ export function tapBody(
         const text = decoder.decode(chunk, { stream: true });
         const out = stripper.push(text);
         scanner.push(text);
-        return out === text ? chunk : out ? encoder.encode(out) : null;
+        // The chunk itself may go on unchanged only if the decoder split no character at either
+        // end of it: a character cut in two is relayed whole, with the text it completes.
+        const carriedIn = !asciiEnd;
+        if (chunk.byteLength > 0) asciiEnd = chunk[chunk.byteLength - 1] < 0x80;
+        if (out === text && !carriedIn && asciiEnd) return chunk;
+        return out ? encoder.encode(out) : null;
       }
       if (kind === "sse") scanner.push(decoder.decode(chunk, { stream: true }));
       else if (kind === "json") {
@@ -130,6 +147,9 @@ export function tapBody(
 export class UsageChunkStripper {
   #pending = "";
 
+  /** `wanted` is asked whenever a usage event is found: false keeps it. */
+  constructor(private readonly wanted: () => boolean = () => true) {}
+
   /** Returns the text to forward now (the input itself when nothing changed). */
   push(text: string): string {
     if (this.#pending === "" && /\n\r?\n$/.test(text) && !/"usage"\s*:\s*\{/.test(text)) {
@@ -142,14 +162,23 @@ export class UsageChunkStripper {
       return "";
     }
     this.#pending = all.slice(boundary);
-    return dropUsageEvents(all.slice(0, boundary));
+    return this.#drop(all.slice(0, boundary));
   }
 
   /** The unfinished tail at the end of the stream. */
   end(): string {
     const rest = this.#pending;
     this.#pending = "";
-    return dropUsageEvents(rest);
+    return this.#drop(rest);
+  }
+
+  #drop(text: string): string {
+    if (!/"usage"\s*:\s*\{/.test(text)) return text;
+    return text.split(/(?<=\n\r?\n)/).filter((event) => {
+      const data = event.split(/\r?\n/).filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trimStart()).join("\n");
+      return !(isChatUsageChunk(data) && this.wanted());
+    }).join("");
   }
 }
 
@@ -158,13 +187,4 @@ function lastBoundary(text: string): number {
   const crlf = text.lastIndexOf("\r\n\r\n");
   if (lf < 0 && crlf < 0) return -1;
   return lf > crlf ? lf + 2 : crlf + 4;
-}
-
-function dropUsageEvents(text: string): string {
-  if (!/"usage"\s*:\s*\{/.test(text)) return text;
-  return text.split(/(?<=\n\r?\n)/).filter((event) => {
-    const data = event.split(/\r?\n/).filter((line) => line.startsWith("data:"))
-      .map((line) => line.slice(5).trimStart()).join("\n");
-    return !isChatUsageChunk(data);
-  }).join("");
 }

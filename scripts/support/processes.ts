@@ -40,7 +40,7 @@ export function startGatewayProcess(
     "--allow-write",
     ...denoFlags,
     "main.ts",
-  ], { PORT: "0", ...env });
+  ], { HOST: "127.0.0.1", PORT: "0", ...env });
 }
 
 /** Starts `scripts/support/mock_server.ts` in a process of its own. */

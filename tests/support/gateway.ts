@@ -35,10 +35,12 @@ export interface AccountSpec {
 export interface GatewaySpec {
   accounts: AccountSpec[];
   /** Defaults to one group `team` holding every account. */
-  groups?: { id: string; accounts: string[] }[];
+  groups?: { id: string; accounts: string[]; allowPaths?: string[] }[];
   /** Defaults to key `alice` ({@linkcode CLIENT_KEY}) in the first group. */
   keys?: { id: string; key: string; group: string }[];
   failover?: Record<string, unknown>;
+  /** The config's `errorRules`, as written in the file. */
+  errorRules?: unknown[];
   maxRequestBytes?: number;
   /** `null` turns the admin API off. */
   adminToken?: string | null;
@@ -106,6 +108,7 @@ export function configDocument(spec: GatewaySpec): Record<string, unknown> {
     keys: spec.keys ?? [{ id: "alice", key: CLIENT_KEY, group: groups[0].id }],
   };
   if (spec.failover) document.failover = spec.failover;
+  if (spec.errorRules) document.errorRules = spec.errorRules;
   if (spec.maxRequestBytes !== undefined) document.maxRequestBytes = spec.maxRequestBytes;
   return document;
 }

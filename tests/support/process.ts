@@ -7,6 +7,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { within } from "./async.ts";
 
 /** The repository root, where `deno.json` (with `"unstable": ["kv"]`) lives. */
@@ -58,43 +59,72 @@ export async function runMain(
 export interface GatewayProcess extends AsyncDisposable {
   /** e.g. `http://127.0.0.1:41234`. */
   url: string;
+  /** The address the process said it listens on, e.g. `127.0.0.1:41234`. */
+  listening: string;
   /** Everything the process wrote to stderr so far (for failure messages). */
   stderr(): string;
   stop(): Promise<void>;
 }
 
 /**
- * Starts `main.ts` on port 0 and waits for its `switchyard: listening on
- * http://HOST:PORT` line.
+ * Starts `main.ts` on 127.0.0.1, port 0 (unless `env` says otherwise), and
+ * waits for its `switchyard: listening on http://HOST:PORT` line.
  */
-export async function startMainProcess(env: Record<string, string>): Promise<GatewayProcess> {
+export function startMainProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  return startListening(
+    RUN_ARGS,
+    { HOST: "127.0.0.1", PORT: "0", ...env },
+    /switchyard: listening on http:\/\/([^\s/]+):(\d+)/,
+  );
+}
+
+/** Starts `deno task serve` and waits for `deno serve`'s `Listening on http://HOST:PORT/` line. */
+export function startServeTask(env: Record<string, string>): Promise<GatewayProcess> {
+  return startListening(
+    ["task", "--config", `${ROOT}deno.json`, "serve"],
+    env,
+    /Listening on http:\/\/([^\s/]+):(\d+)/,
+  );
+}
+
+/** Spawns Deno with `args` and waits until stdout or stderr matches `listening` (host, port). */
+async function startListening(
+  args: string[],
+  env: Record<string, string>,
+  listening: RegExp,
+): Promise<GatewayProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: RUN_ARGS,
+    args,
     cwd: ROOT,
     clearEnv: true,
-    env: { ...baseEnv(), PORT: "0", ...env },
+    env: { ...baseEnv(), ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
 
+  const { promise: listened, resolve, reject } = Promise.withResolvers<RegExpExecArray>();
+  let output = "";
   let errors = "";
-  const stderrDone = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (chunk) => void (errors += chunk) }),
-  ).catch(() => {});
-
-  const { promise: listening, resolve, reject } = Promise.withResolvers<string>();
-  let seen = "";
-  const stdoutDone = child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({
-      write(chunk) {
-        seen += chunk;
-        const match = /switchyard: listening on http:\/\/[^\s:]+:(\d+)/.exec(seen);
-        if (match) resolve(`http://127.0.0.1:${match[1]}`);
-      },
-      close: () => reject(new Error(`main.ts exited before listening:\n${errors}`)),
-    }),
-  ).catch(() => {});
+  let open = 2;
+  const collect = (stream: ReadableStream<Uint8Array>, isStderr: boolean) =>
+    stream.pipeThrough(new TextDecoderStream()).pipeTo(
+      new WritableStream({
+        write(chunk) {
+          output += chunk;
+          if (isStderr) errors += chunk;
+          const match = listening.exec(output);
+          if (match) resolve(match);
+        },
+        close() {
+          if (--open === 0) {
+            reject(new Error(`${args.join(" ")} exited before listening:\n${output}`));
+          }
+        },
+      }),
+    ).catch(() => {});
+  const stdoutDone = collect(child.stdout, false);
+  const stderrDone = collect(child.stderr, true);
 
   let stopped = false;
   const stop = async () => {
@@ -110,12 +140,35 @@ export async function startMainProcess(env: Record<string, string>): Promise<Gat
     await stderrDone;
   };
 
-  let url: string;
+  let match: RegExpExecArray;
   try {
-    url = await within(listening, "the gateway process to listen", 30_000);
+    match = await within(listened, `${args.join(" ")} to listen`, 30_000);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, stderr: () => errors, stop, [Symbol.asyncDispose]: stop };
+  return {
+    url: `http://127.0.0.1:${match[2]}`,
+    listening: `${match[1]}:${match[2]}`,
+    stderr: () => errors,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** Asserts a start-up refusal: exit 1, one stderr line naming each of `parts`, no stack trace. */
+export function assertOneLineExit(
+  result: { code: number; stdout: string; stderr: string },
+  ...parts: (string | RegExp)[]
+): void {
+  assert.equal(result.code, 1, `exit code; stderr:\n${result.stderr}`);
+  const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
+  assert.equal(lines.length, 1, `exactly one stderr line, got:\n${result.stderr}`);
+  for (const part of parts) {
+    if (typeof part === "string") assert.ok(lines[0].includes(part), `${lines[0]} names ${part}`);
+    else assert.match(lines[0], part);
+  }
+  assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
+  assert.doesNotMatch(result.stderr, /Uncaught|error: /, "no uncaught error");
+  assert.equal(result.stdout, "", "nothing on stdout: it never listened");
 }

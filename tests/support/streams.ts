@@ -1,4 +1,9 @@
-/** SSE bodies in each upstream format, for usage tests. */
+/** SSE bodies in each upstream format, for usage tests; reading a relayed stream. */
+
+import { within } from "./async.ts";
+
+import { setImmediate } from "node:timers";
+import { cutAt, eventChunks } from "./splits.ts";
 
 type Event = [string | null, unknown];
 
@@ -142,36 +147,48 @@ export async function eventually<T>(
 
 /**
  * An SSE response written the way real upstreams write: `text` cut at `cuts`
- * (byte offsets, or every event boundary with `"events"`), each piece flushed
- * on its own after a macrotask, so the gateway sees one piece per read.
+ * (byte offsets, so inside a line, a CRLF or a character too; or every event
+ * boundary with `"events"`), each piece flushed on its own: after a macrotask
+ * by default (enough for every piece to reach the socket, and the reader on
+ * the other side, as a read of its own), or after `pauseMs`.
  */
 export function trickledResponse(
   text: string,
-  cuts: number[] | "events",
+  cuts: readonly number[] | "events",
   options: { pauseMs?: number } = {},
 ): Response {
   const bytes = new TextEncoder().encode(text);
-  const offsets = cuts === "events" ? eventEnds(text) : [...cuts].sort((a, b) => a - b);
-  const pieces: Uint8Array[] = [];
-  let start = 0;
-  for (const end of [...offsets, bytes.byteLength]) {
-    if (end > start && end <= bytes.byteLength) pieces.push(bytes.slice(start, end));
-    start = Math.max(start, end);
-  }
+  const pieces = cutAt(
+    bytes,
+    cuts === "events" ? eventChunks(bytes).cuts : [...cuts].sort((a, b) => a - b),
+  );
+  const pause = () =>
+    new Promise((resolve) =>
+      options.pauseMs ? setTimeout(resolve, options.pauseMs) : setImmediate(resolve)
+    );
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const piece = pieces.shift();
       if (!piece) return controller.close();
-      await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 1));
+      await pause();
       controller.enqueue(piece);
     },
   });
   return new Response(body, { headers: { "content-type": "text/event-stream" } });
 }
 
-/** Byte offsets just past each blank line that ends an event (ASCII text). */
-function eventEnds(text: string): number[] {
-  const ends: number[] = [];
-  for (const match of text.matchAll(/\r?\n\r?\n/g)) ends.push(match.index + match[0].length);
-  return ends;
+/** Reads from `reader` until the text read so far contains `marker`. */
+export async function readUntil(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  marker: string,
+  seen = "",
+): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = seen;
+  while (!text.includes(marker)) {
+    const { done, value } = await within(reader.read(), `"${marker}" from the gateway`);
+    if (done) throw new Error(`stream ended before "${marker}"; got ${JSON.stringify(text)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
 }

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { sendAttempt } from "./attempt.ts";
+
+function request(url: string) {
+  return { url, method: "POST", headers: new Headers(), body: new TextEncoder().encode("{}") };
+}
+
+Deno.test("a refused connection is described as such, without the URL", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${listener.addr.port}/v1/secret-path?token=abc`;
+  listener.close();
+  const result = await sendAttempt(request(url), 5_000, new AbortController().signal);
+  assert.deepEqual(result, { kind: "unreachable", timedOut: false, detail: "connection refused" });
+});
+
+Deno.test("a connection closed before any answer is described as closed", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const connection = await listener.accept();
+    await connection.read(new Uint8Array(4096));
+    connection.close();
+  })();
+  const result = await sendAttempt(
+    request(`http://127.0.0.1:${listener.addr.port}/x`),
+    5_000,
+    new AbortController().signal,
+  );
+  await served;
+  listener.close();
+  assert.equal(result.kind, "unreachable");
+  assert.match((result as { detail: string }).detail, /^connection (closed|reset)$/);
+});

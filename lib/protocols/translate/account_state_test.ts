@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { dropAccountState } from "./account_state.ts";
+
+Deno.test("account state: signed thinking leaves a Messages request, the conversation stays", () => {
+  const body = {
+    model: "claude",
+    max_tokens: 100,
+    thinking: { type: "enabled", budget_tokens: 1024 },
+    messages: [
+      { role: "user", content: "hi" },
+      {
+        role: "assistant",
+        content: [
+          { type: "thinking", thinking: "plan", signature: "SIG" },
+          { type: "redacted_thinking", data: "ENC" },
+          { type: "text", text: "Hello" },
+        ],
+      },
+      { role: "user", content: "and?" },
+      { role: "assistant", content: [{ type: "thinking", thinking: "t", signature: "S" }] },
+    ],
+  };
+  const result = dropAccountState("messages", body);
+  assert.ok(result.ok);
+  assert.deepEqual((result.body as typeof body).messages, [
+    { role: "user", content: "hi" },
+    { role: "assistant", content: [{ type: "text", text: "Hello" }] },
+    { role: "user", content: "and?" },
+  ]);
+  // The last assistant turn lost its thinking, so thinking mode must go too.
+  assert.equal((result.body as { thinking?: unknown }).thinking, undefined);
+  assert.deepEqual(result.dropped.map((entry) => entry.field), [
+    "messages[1].content[0]",
+    "messages[1].content[1]",
+    "messages[3].content[0]",
+    "thinking",
+  ]);
+  assert.equal(body.messages[1].content.length, 3, "the input is not changed");
+});
+
+Deno.test("account state: thinking mode stays when the last assistant turn had no signed thinking", () => {
+  const body = {
+    thinking: { type: "enabled", budget_tokens: 1024 },
+    messages: [
+      {
+        role: "assistant",
+        content: [{ type: "thinking", thinking: "t", signature: "S" }, { type: "text", text: "a" }],
+      },
+      { role: "assistant", content: [{ type: "text", text: "b" }] },
+    ],
+  };
+  const result = dropAccountState("messages", body);
+  assert.ok(result.ok && (result.body as typeof body).thinking !== undefined);
+});
+
+Deno.test("account state: Responses reasoning items and item ids go", () => {
+  const body = {
+    model: "gpt-5",
+    input: [
+      { type: "message", id: "msg_1", role: "user", content: "hi" },
+      {
+        type: "reasoning",
+        id: "rs_1",
+        summary: [{ type: "summary_text", text: "plan" }],
+        encrypted_content: "gAAA",
+      },
+      { type: "function_call", id: "fc_1", call_id: "call_1", name: "f", arguments: "{}" },
+      { type: "function_call_output", call_id: "call_1", output: "ok" },
+    ],
+  };
+  const result = dropAccountState("responses", body);
+  assert.ok(result.ok);
+  assert.deepEqual((result.body as typeof body).input, [
+    { type: "message", role: "user", content: "hi" },
+    { type: "function_call", call_id: "call_1", name: "f", arguments: "{}" },
+    { type: "function_call_output", call_id: "call_1", output: "ok" },
+  ]);
+  assert.deepEqual(result.dropped.map((entry) => entry.field), ["input[].id", "input[1]"]);
+});
+
+Deno.test("account state: a stored conversation does not move to another account", () => {
+  const cases: [unknown, string][] = [
+    [{ previous_response_id: "resp_1", input: "more" }, "previous_response_id"],
+    [{ conversation: "conv_1", input: "more" }, "conversation"],
+    [{ input: [{ type: "item_reference", id: "msg_1" }] }, "input[0]"],
+  ];
+  for (const [body, field] of cases) {
+    const result = dropAccountState("responses", body);
+    assert.ok(!result.ok && result.field === field, field);
+  }
+});
+
+Deno.test("account state: Chat requests carry none", () => {
+  const body = { model: "m", messages: [{ role: "user", content: "x" }] };
+  const result = dropAccountState("chat", body);
+  assert.ok(result.ok && result.body === body && result.dropped.length === 0);
+});

@@ -1,0 +1,133 @@
+/**
+ * Which API requests a client key may make. Pure.
+ *
+ * Every request goes upstream with a pooled account's credential, so a key
+ * must not reach what belongs to the account rather than to the request:
+ * files, batches, fine-tunes, vector stores, stored chat completions, other
+ * users' stored responses. By default only the inference endpoints are open
+ * ({@linkcode INFERENCE_ENDPOINTS}); a stored response (retrieve, delete,
+ * cancel, input items) is open only to the key that created it, which the
+ * caller checks. A group's `allowPaths` opens further paths, for every method.
+ *
+ * @module
+ */
+
+import { isSafeId, matchesPathPattern, pathSegments } from "../config/path_patterns.ts";
+
+/** What a request may do. */
+export type PathAccess =
+  /** An inference endpoint. */
+  | { kind: "open" }
+  /** Opened by the group's `allowPaths`; `responseId` when it names a stored response. */
+  | { kind: "widened"; responseId?: string }
+  /** A stored response: open only to the key that created it. */
+  | { kind: "owner"; responseId: string }
+  | { kind: "denied" };
+
+/**
+ * The default endpoints, `METHOD /path`; `{id}` is one id segment, `{response}`
+ * a stored response's id (owner only).
+ */
+export const INFERENCE_ENDPOINTS: readonly string[] = [
+  "POST /v1/chat/completions",
+  "POST /v1/responses",
+  "POST /v1/responses/compact",
+  "POST /v1/responses/input_tokens",
+  "GET /v1/responses/{response}",
+  "DELETE /v1/responses/{response}",
+  "POST /v1/responses/{response}/cancel",
+  "GET /v1/responses/{response}/input_items",
+  "POST /v1/completions",
+  "POST /v1/embeddings",
+  "POST /v1/moderations",
+  "GET /v1/models",
+  "GET /v1/models/{id}",
+  "POST /v1/audio/transcriptions",
+  "POST /v1/audio/translations",
+  "POST /v1/audio/speech",
+  "POST /v1/images/generations",
+  "POST /v1/images/edits",
+  "POST /v1/images/variations",
+  "POST /v1/messages",
+  "POST /v1/messages/count_tokens",
+];
+
+/** Requests whose success creates a stored response, remembered as the key's own. */
+const CREATES_RESPONSE = ["POST /v1/responses", "POST /v1/responses/compact"];
+
+/** Requests whose body may name an earlier response in `previous_response_id`. */
+const REFERS_TO_RESPONSE = [...CREATES_RESPONSE, "POST /v1/responses/input_tokens"];
+
+const TABLE = INFERENCE_ENDPOINTS.map((row) => {
+  const [method, path] = row.split(" ");
+  return { method, parts: path.split("/").slice(1) };
+});
+
+/** Decides what `method pathname` may do for a group with `allowPaths`. */
+export function pathAccess(
+  method: string,
+  pathname: string,
+  allowPaths: readonly string[] = [],
+): PathAccess {
+  const segments = pathSegments(pathname);
+  if (!segments) return { kind: "denied" };
+  const widened = allowPaths.some((pattern) => matchesPathPattern(pattern, segments));
+  for (const row of TABLE) {
+    if (row.method !== method || row.parts.length !== segments.length) continue;
+    let responseId: string | undefined;
+    const matches = row.parts.every((part, index) => {
+      const segment = segments[index];
+      if (part === "{id}") return isSafeId(segment);
+      if (part === "{response}") {
+        responseId = segment;
+        return isSafeId(segment);
+      }
+      return part === segment;
+    });
+    if (!matches) continue;
+    if (responseId === undefined) return { kind: "open" };
+    return { kind: widened ? "widened" : "owner", responseId };
+  }
+  return widened ? { kind: "widened" } : { kind: "denied" };
+}
+
+/** Does a successful `method pathname` create a response this key should own? */
+export function createsResponse(method: string, pathname: string): boolean {
+  return CREATES_RESPONSE.includes(endpoint(method, pathname));
+}
+
+/**
+ * The `previous_response_id` a request body refers to, for the Responses
+ * endpoints that accept one; `undefined` when there is none. Parses only a
+ * body that mentions the field.
+ */
+export function previousResponseId(
+  method: string,
+  pathname: string,
+  body: Uint8Array | null,
+): string | undefined {
+  if (!body || !REFERS_TO_RESPONSE.includes(endpoint(method, pathname))) return undefined;
+  const text = new TextDecoder().decode(body);
+  if (!text.includes('"previous_response_id"')) return undefined;
+  try {
+    const id = (JSON.parse(text) as Record<string, unknown> | null)?.previous_response_id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined; // Not JSON: the upstream answers that.
+  }
+}
+
+/** Can this reference to a stored response be used by a group with `allowPaths`? */
+export function referenceAccess(
+  responseId: string,
+  allowPaths: readonly string[] = [],
+): PathAccess {
+  if (!isSafeId(responseId)) return { kind: "denied" };
+  return pathAccess("GET", `/v1/responses/${responseId}`, allowPaths);
+}
+
+/** `METHOD /decoded/path`, as the upstream reads it. */
+function endpoint(method: string, pathname: string): string {
+  const segments = pathSegments(pathname);
+  return segments ? `${method} /${segments.join("/")}` : "";
+}
