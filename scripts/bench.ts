@@ -341,7 +341,7 @@ function report(figures: Figures): void {
         ["plain", "once", "failedCall"].map((key) => sum0(failover(`${key} failures`))).join("/")
       })\n` +
       `translated request (Chat client on a Responses account) vs native: skipped, translation ` +
-      `not built yet`,
+      `not built yet (lib/protocols/ is not in the gateway's request path)`,
   );
 
   const diff = (figure: string) =>
