@@ -42,7 +42,7 @@ interface Measured {
   afterKiB: number;
   /** Share of one core used over the samples near the peak. */
   cpu: number;
-  /** How many one-second samples were taken near the peak. */
+  /** Seconds between the first and the last sample near the peak. */
   window: number;
   errors: number;
 }
@@ -167,7 +167,7 @@ async function measure(name: string, target: ServedProcess, url: string): Promis
     cpu: first && final && final.at > first.at
       ? (final.cpuSeconds - first.cpuSeconds) / ((final.at - first.at) / 1000)
       : NaN,
-    window: near.length,
+    window: first && final ? (final.at - first.at) / 1000 : 0,
     errors: target.errors.count,
   };
 }
@@ -205,7 +205,7 @@ function report(results: Measured[]): void {
       `${m.hold.openSeconds.toFixed(1)} s`,
       `${mb(m.idleKiB)} / ${mb(m.peakKiB)}`,
       `${m.perStreamKiB.toFixed(1)} KiB`,
-      `${(m.cpu * 100).toFixed(1)} % of a core over ${m.window} s`,
+      `${(m.cpu * 100).toFixed(1)} % of a core over ${m.window.toFixed(0)} s`,
       `${m.hold.ttfbP50.toFixed(1)} / ${m.hold.ttfbP99.toFixed(1)} ms`,
       String(m.errors),
     ]);
