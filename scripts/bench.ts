@@ -28,6 +28,7 @@ import { startPortkey } from "./support/peers.ts";
 import {
   runJsonScript,
   type ServedProcess,
+  type SpawnOptions,
   startGatewayProcess,
   startMinimalProxy,
   startMockProcess,
@@ -43,6 +44,8 @@ const FAILOVER_KEY = "bench-failover-key";
 const LATENCY_SECONDS = 5;
 const LATENCY_WARMUP = 50;
 const WARMUP_SECONDS = 1;
+/** Stderr kept for the closing notes; only the tail of the gateways' request logs. */
+const QUIET: SpawnOptions = { captureStderr: true, keepLines: 200 };
 
 interface Options {
   rounds: number;
@@ -86,17 +89,20 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
     names.set(process, name);
     return process;
   };
-  const mock = started("mock", await startMockProcess("fast"));
-  const limited = started("429 mock", await startMockProcess("limited"));
+  const mock = started("mock", await startMockProcess("fast", [], QUIET));
+  const limited = started("429 mock", await startMockProcess("limited", [], QUIET));
   const kvDir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
   try {
-    const gateway = started("gateway", await startGatewayProcess(gatewayEnv(mock.url, kvDir)));
+    const gateway = started(
+      "gateway",
+      await startGatewayProcess(gatewayEnv(mock.url, kvDir), QUIET),
+    );
     const failover = started(
       "failover gateway",
-      await startGatewayProcess(failoverEnv(mock.url, limited.url, kvDir)),
+      await startGatewayProcess(failoverEnv(mock.url, limited.url, kvDir), QUIET),
     );
-    const minimal = started("minimal", await startMinimalProxy(mock.url, "plain"));
-    const observed = started("observed", await startMinimalProxy(mock.url, "observed"));
+    const minimal = started("minimal", await startMinimalProxy(mock.url, "plain", QUIET));
+    const observed = started("observed", await startMinimalProxy(mock.url, "observed", QUIET));
     const auth = { authorization: `Bearer ${CLIENT_KEY}` };
     const targets: Target[] = [
       { name: "direct", url: `${mock.url}/chat/completions`, headers: auth },
@@ -157,11 +163,11 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
       }
       progress(`round ${round + 1} of ${options.rounds} done`);
     }
-    const notes = [...names].filter(([process]) => process.errors.count > 0).map((
+    const notes = [...names].filter(([process]) => process.errors.length > 0).map((
       [process, name],
     ) =>
-      `${name} wrote ${process.errors.count} lines to stderr, the last: ${
-        process.errors.lines.at(-1)?.slice(0, 160)
+      `${name} wrote ${process.errors.length} lines to stderr, the last: ${
+        process.errors.at(-1)?.slice(0, 160)
       }`
     );
     return { figures, notes };
@@ -257,7 +263,7 @@ function load(target: Target, kind: Kind, seconds: number): Promise<LoadResult> 
 
 /** Each of the gateway's load phases in a fresh gateway under `--cpu-prof`. */
 async function profile(dir: string, processes: ServedProcess[]): Promise<void> {
-  const mock = await startMockProcess("fast");
+  const mock = await startMockProcess("fast", [], QUIET);
   processes.push(mock);
   const kvDir = await Deno.makeTempDir({ prefix: "switchyard-profile-" });
   try {
@@ -266,7 +272,7 @@ async function profile(dir: string, processes: ServedProcess[]): Promise<void> {
       await Deno.remove(out, { recursive: true }).catch(() => {});
       const gateway = await startGatewayProcess(
         { ...gatewayEnv(mock.url, `${kvDir}`), SWITCHYARD_KV: `${kvDir}/${kind}.kv` },
-        ["--cpu-prof", `--cpu-prof-dir=${out}`],
+        { ...QUIET, denoFlags: ["--cpu-prof", `--cpu-prof-dir=${out}`] },
       );
       processes.push(gateway);
       const target = {

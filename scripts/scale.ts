@@ -22,6 +22,7 @@ import { parseArgs } from "node:util";
 import type { HoldResult, HoldSpec } from "./support/stream_holder.ts";
 import {
   type ServedProcess,
+  type SpawnOptions,
   startGatewayProcess,
   startMinimalProxy,
   startMockProcess,
@@ -31,6 +32,8 @@ import {
 const CLIENT_KEY = "scale-client-key";
 /** File descriptors a proxy process uses besides its streams (KV, stdio, listener, V8). */
 const FD_SLACK = 64;
+/** Stderr kept for the report; only the tail of the gateway's request log. */
+const QUIET: SpawnOptions = { captureStderr: true, keepLines: 200 };
 
 interface Measured {
   name: string;
@@ -73,12 +76,16 @@ if (fdLimit !== undefined && fdLimit < fdNeeded) {
 
 const budgetMs = (events * options.interval * 2 + options.streams / 50 + 180) * 1000;
 const results = await supervised(budgetMs, async (processes) => {
-  const mock = await startMockProcess("trickle", String(options.interval * 1000), String(events));
+  const mock = await startMockProcess(
+    "trickle",
+    [String(options.interval * 1000), String(events)],
+    QUIET,
+  );
   processes.push(mock);
   const kvDir = await Deno.makeTempDir({ prefix: "switchyard-scale-" });
   try {
     const measured: Measured[] = [];
-    const observed = await startMinimalProxy(mock.url, "observed");
+    const observed = await startMinimalProxy(mock.url, "observed", QUIET);
     processes.push(observed);
     measured.push(await measure("observed", observed, `${observed.url}/v1/chat/completions`));
     await stopOne(processes, observed);
@@ -89,7 +96,7 @@ const results = await supervised(budgetMs, async (processes) => {
         groups: [{ id: "scale", accounts: ["mock"] }],
         keys: [{ id: "scale", key: CLIENT_KEY, group: "scale" }],
       }),
-    });
+    }, QUIET);
     processes.push(gateway);
     measured.push(await measure("gateway", gateway, `${gateway.url}/v1/chat/completions`));
     return measured;
@@ -168,7 +175,7 @@ async function measure(name: string, target: ServedProcess, url: string): Promis
       ? (final.cpuSeconds - first.cpuSeconds) / ((final.at - first.at) / 1000)
       : NaN,
     window: first && final ? (final.at - first.at) / 1000 : 0,
-    errors: target.errors.count,
+    errors: target.errors.length,
   };
 }
 

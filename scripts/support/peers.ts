@@ -13,7 +13,7 @@
  * @module
  */
 
-import { type ServedProcess, spawnServed } from "./processes.ts";
+import { type ServedProcess, startScriptProcess } from "./processes.ts";
 
 const PEERS = new URL("./peers/", import.meta.url);
 const PORTKEY_VERSION = "1.15.2";
@@ -32,11 +32,14 @@ export async function startPortkey(upstream: string): Promise<Peer> {
   const dir = await installPeers();
   const script = `${dir}/node_modules/@portkey-ai/gateway/build/start-server.js`;
   const port = freePort();
-  const process = await spawnServed(
-    "node",
+  const process = await startScriptProcess(
     ["--import", LOOPBACK.href, script, `--port=${port}`, "--headless"],
-    { NODE_ENV: "production" },
-    /running at:\S*\s+\S*(http:\/\/localhost:\d+)/,
+    {
+      command: "node",
+      ready: /running at:\S*\s+\S*(http:\/\/localhost:\d+)/,
+      captureStderr: true,
+      keepLines: 200,
+    },
   );
   return {
     name: `portkey ${PORTKEY_VERSION}`,

@@ -1,8 +1,8 @@
 /**
  * Starting real gateway and mock-upstream processes for the benchmarks, the
- * demo and multi-process tests. Each child prints its URL on stdout; the rest
- * of its output, and all of its error output, is drained (the last lines
- * kept) so a chatty child never blocks on a full pipe.
+ * demo, the soak and multi-process tests, and running the benchmarks' client
+ * scripts. Each served child prints its URL on stdout; the rest of its output
+ * is drained so a chatty child never blocks on a full pipe.
  *
  * @module
  */
@@ -11,139 +11,180 @@
 export interface ServedProcess {
   url: string;
   pid: number;
-  /** The last stdout lines after the listening line (drained continuously). */
+  /** Every stdout line after the listening line (drained continuously; see `keepLines`). */
   lines: string[];
-  /** The last stderr lines, and how many there were in all. */
-  errors: { lines: string[]; count: number };
-  /** SIGTERM, then SIGKILL if the child has not exited within `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
+  /** Every stderr line, when started with `captureStderr` (else stderr is inherited). */
+  errors: string[];
+  /** Resolves when the process exits, however it exits. */
+  status: Promise<Deno.CommandStatus>;
+  /** Sends a signal; false when the process is already gone. */
+  kill(signal: Deno.Signal): boolean;
+  /** SIGTERM, then SIGKILL if it is still running after `graceMs` (default 30 s). */
+  stop(graceMs?: number): Promise<Deno.CommandStatus>;
+}
+
+/** How a child is started. */
+export interface SpawnOptions {
+  /** Collect stderr lines in `errors` instead of passing them through. */
+  captureStderr?: boolean;
+  /** Give the child a pipe on stdin that closes when this process exits. */
+  stdinPipe?: boolean;
+  /** Keep only the last this many stdout lines (a benchmark's request log is long). */
+  keepLines?: number;
+  /** Deno flags before the script, e.g. `--cpu-prof` (Deno children only). */
+  denoFlags?: string[];
+  /** The program to run instead of Deno (arguments are then the program's own). */
+  command?: string;
+  /** The line that says it listens, its first group the URL (default "listening on http://..."). */
+  ready?: RegExp;
 }
 
 const ROOT = new URL("../../", import.meta.url);
-/** Every Deno child announces itself with "... listening on http://host:port". */
-const LISTENING = /listening on (http:\/\/\S+)/;
-const KEPT_LINES = 200;
+/** Every child announces itself with a line "... listening on http://host:port". */
+const LISTENING = /listening on (http:\/\/\S+)\r?\n/;
 
-/**
- * Starts `main.ts` with the given environment on an ephemeral port;
- * `denoFlags` go before the script (e.g. `--cpu-prof`).
- */
+/** Starts `main.ts` with the given environment on an ephemeral port. */
 export function startGatewayProcess(
   env: Record<string, string>,
-  denoFlags: string[] = [],
+  options: SpawnOptions = {},
 ): Promise<ServedProcess> {
-  return spawnServed(Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-write",
-    ...denoFlags,
-    "main.ts",
-  ], { HOST: "127.0.0.1", PORT: "0", ...env });
+  const flags = options.denoFlags ?? [];
+  return spawnServed(
+    ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", ...flags, "main.ts"],
+    { HOST: "127.0.0.1", PORT: "0", ...env },
+    options,
+  );
 }
 
-/** Starts `scripts/support/mock_server.ts` in a process of its own. */
-export function startMockProcess(mode: string, ...options: string[]): Promise<ServedProcess> {
-  return spawnServed(Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "scripts/support/mock_server.ts",
-    mode,
-    ...options,
-  ], {});
+/** Starts `scripts/support/mock_server.ts <mode> [modeArgs...]` in a process of its own. */
+export function startMockProcess(
+  mode: string,
+  modeArgs: string[] = [],
+  options: SpawnOptions = {},
+): Promise<ServedProcess> {
+  return spawnServed(
+    ["run", "--allow-net", "scripts/support/mock_server.ts", mode, ...modeArgs],
+    {},
+    options,
+  );
 }
 
 /** Starts `scripts/support/minimal_proxy.ts` (the benchmark's yardstick) in front of `upstream`. */
 export function startMinimalProxy(
   upstream: string,
   mode: "plain" | "observed",
+  options: SpawnOptions = {},
 ): Promise<ServedProcess> {
-  return spawnServed(Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "scripts/support/minimal_proxy.ts",
-    upstream,
-    mode,
-  ], {});
+  return spawnServed(
+    ["run", "--allow-net", "scripts/support/minimal_proxy.ts", upstream, mode],
+    {},
+    options,
+  );
 }
 
 /**
- * Spawns `command` and resolves once a stdout line matches `ready`, whose
- * first group is the URL (`localhost` and `0.0.0.0` become `127.0.0.1`).
+ * Starts any Deno script (arguments after `deno`) that prints "listening on
+ * http://...", or with `command` and `ready` any program that says so its own way.
  */
-export async function spawnServed(
-  command: string,
+export function startScriptProcess(
+  args: string[],
+  options: SpawnOptions = {},
+): Promise<ServedProcess> {
+  return spawnServed(args, {}, options);
+}
+
+async function spawnServed(
   args: string[],
   env: Record<string, string>,
-  ready: RegExp = LISTENING,
+  options: SpawnOptions = {},
 ): Promise<ServedProcess> {
-  const child = new Deno.Command(command, {
+  const child = new Deno.Command(options.command ?? Deno.execPath(), {
     args,
     cwd: ROOT,
     env,
     stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
+    stderr: options.captureStderr ? "piped" : "inherit",
+    stdin: options.stdinPipe ? "piped" : "null",
   }).spawn();
+  const errors: string[] = [];
+  const stderrDone = options.captureStderr
+    ? collectLines(child.stderr.pipeThrough(new TextDecoderStream()), errors)
+    : Promise.resolve();
+  const ready = options.ready ?? LISTENING;
   const lines: string[] = [];
-  const errors = { lines: [] as string[], count: 0 };
-  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const drainedErrors = drain(stderr, (added) => errors.count += keepLast(errors.lines, added));
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const decoder = new TextDecoderStream();
+  const reader = child.stdout.pipeThrough(decoder).getReader();
   let buffer = "";
   let url: string | undefined;
   while (url === undefined) {
     const { done, value } = await reader.read();
     if (done) {
-      await drainedErrors.catch(() => {});
-      throw new Error(
-        `process exited before listening: ${command} ${args.join(" ")}\n${errors.lines.join("\n")}`,
-      );
+      await stderrDone;
+      throw new Error(`process exited before listening: ${args.join(" ")}\n${errors.join("\n")}`);
     }
     buffer += value;
     const match = ready.exec(buffer);
-    if (match) url = match[1].replace(/0\.0\.0\.0|localhost/, "127.0.0.1");
+    if (match) {
+      url = match[1].replace(/0\.0\.0\.0|localhost/, "127.0.0.1");
+      lines.push(...buffer.slice(match.index + match[0].length).split("\n"));
+    }
   }
-  const drained = drain(reader, (added) => keepLast(lines, added));
+  const rest = lines.pop() ?? "";
+  const drained = collectLines(readAll(reader), lines, rest, options.keepLines);
+  const kill = (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+      return true;
+    } catch {
+      return false; // already gone
+    }
+  };
   return {
     url,
     pid: child.pid,
     lines,
     errors,
-    async stop(graceMs = 10_000) {
-      signal(child, "SIGTERM");
-      const timer = setTimeout(() => signal(child, "SIGKILL"), graceMs);
-      await child.status;
+    status: child.status,
+    kill,
+    async stop(graceMs = 30_000) {
+      kill("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+      await Promise.race([child.status, late]);
       clearTimeout(timer);
-      await Promise.all([drained, drainedErrors]).catch(() => {});
+      kill("SIGKILL");
+      const status = await child.status;
+      await drained.catch(() => {});
+      await stderrDone.catch(() => {});
+      return status;
     },
   };
 }
 
-async function drain(
-  reader: ReadableStreamDefaultReader<string>,
-  onLines: (lines: string[]) => void,
+/**
+ * Appends each complete line of `chunks` (after `partial`) to `into` until
+ * they end, keeping the last `keep` lines when given.
+ */
+async function collectLines(
+  chunks: AsyncIterable<string>,
+  into: string[],
+  partial = "",
+  keep = Infinity,
 ): Promise<void> {
+  for await (const text of chunks) {
+    const parts = (partial + text).split("\n");
+    partial = parts.pop() ?? "";
+    into.push(...parts.filter(Boolean));
+    if (into.length > keep) into.splice(0, into.length - keep);
+  }
+  if (partial) into.push(partial);
+}
+
+async function* readAll(reader: ReadableStreamDefaultReader<string>): AsyncIterable<string> {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return;
-    onLines(value.split("\n").filter(Boolean));
-  }
-}
-
-/** Appends `added` to `lines`, keeping the last few; returns how many were added. */
-function keepLast(lines: string[], added: string[]): number {
-  lines.push(...added);
-  if (lines.length > KEPT_LINES) lines.splice(0, lines.length - KEPT_LINES);
-  return added.length;
-}
-
-function signal(child: Deno.ChildProcess, name: Deno.Signal): void {
-  try {
-    child.kill(name);
-  } catch {
-    // already gone
+    yield value;
   }
 }
 
@@ -164,7 +205,13 @@ export async function runJsonScript<T>(
     stderr: "inherit",
     stdin: "null",
   }).spawn();
-  const timer = setTimeout(() => signal(child, "SIGKILL"), timeoutMs);
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
   try {
     const { success, stdout } = await child.output();
     const lines = new TextDecoder().decode(stdout).trim().split("\n");
