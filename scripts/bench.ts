@@ -26,9 +26,10 @@ import type { LatencyResult, LatencySpec } from "./support/latency_client.ts";
 import type { LoadResult, LoadSpec } from "./support/load.ts";
 import { startPortkey } from "./support/peers.ts";
 import {
+  oneAccountEnv,
+  QUIET,
   runJsonScript,
   type ServedProcess,
-  type SpawnOptions,
   startGatewayProcess,
   startMinimalProxy,
   startMockProcess,
@@ -44,8 +45,6 @@ const FAILOVER_KEY = "bench-failover-key";
 const LATENCY_SECONDS = 5;
 const LATENCY_WARMUP = 50;
 const WARMUP_SECONDS = 1;
-/** Stderr kept for the closing notes; only the tail of the gateways' request logs. */
-const QUIET: SpawnOptions = { captureStderr: true, keepLines: 200 };
 
 interface Options {
   rounds: number;
@@ -95,7 +94,7 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
   try {
     const gateway = started(
       "gateway",
-      await startGatewayProcess(gatewayEnv(mock.url, kvDir), QUIET),
+      await startGatewayProcess(oneAccountEnv(mock.url, `${kvDir}/bench.kv`, CLIENT_KEY), QUIET),
     );
     const failover = started(
       "failover gateway",
@@ -175,17 +174,6 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
     await Promise.all(processes.splice(0).map((process) => process.stop()));
     await Deno.remove(kvDir, { recursive: true });
   }
-}
-
-function gatewayEnv(upstream: string, kvDir: string): Record<string, string> {
-  return {
-    SWITCHYARD_KV: `${kvDir}/bench.kv`,
-    SWITCHYARD_CONFIG_JSON: JSON.stringify({
-      accounts: [{ id: "mock", platform: "openai", baseUrl: upstream, apiKey: "sk-bench" }],
-      groups: [{ id: "bench", accounts: ["mock"] }],
-      keys: [{ id: "bench", key: CLIENT_KEY, group: "bench" }],
-    }),
-  };
 }
 
 /**
@@ -271,7 +259,7 @@ async function profile(dir: string, processes: ServedProcess[]): Promise<void> {
       const out = `${dir}/${kind}`;
       await Deno.remove(out, { recursive: true }).catch(() => {});
       const gateway = await startGatewayProcess(
-        { ...gatewayEnv(mock.url, `${kvDir}`), SWITCHYARD_KV: `${kvDir}/${kind}.kv` },
+        oneAccountEnv(mock.url, `${kvDir}/${kind}.kv`, CLIENT_KEY),
         { ...QUIET, denoFlags: ["--cpu-prof", `--cpu-prof-dir=${out}`] },
       );
       processes.push(gateway);

@@ -21,8 +21,9 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import type { HoldResult, HoldSpec } from "./support/stream_holder.ts";
 import {
+  oneAccountEnv,
+  QUIET,
   type ServedProcess,
-  type SpawnOptions,
   startGatewayProcess,
   startMinimalProxy,
   startMockProcess,
@@ -32,8 +33,6 @@ import {
 const CLIENT_KEY = "scale-client-key";
 /** File descriptors a proxy process uses besides its streams (KV, stdio, listener, V8). */
 const FD_SLACK = 64;
-/** Stderr kept for the report; only the tail of the gateway's request log. */
-const QUIET: SpawnOptions = { captureStderr: true, keepLines: 200 };
 
 interface Measured {
   name: string;
@@ -89,14 +88,10 @@ const results = await supervised(budgetMs, async (processes) => {
     processes.push(observed);
     measured.push(await measure("observed", observed, `${observed.url}/v1/chat/completions`));
     await stopOne(processes, observed);
-    const gateway = await startGatewayProcess({
-      SWITCHYARD_KV: `${kvDir}/scale.kv`,
-      SWITCHYARD_CONFIG_JSON: JSON.stringify({
-        accounts: [{ id: "mock", platform: "openai", baseUrl: mock.url, apiKey: "sk-scale" }],
-        groups: [{ id: "scale", accounts: ["mock"] }],
-        keys: [{ id: "scale", key: CLIENT_KEY, group: "scale" }],
-      }),
-    }, QUIET);
+    const gateway = await startGatewayProcess(
+      oneAccountEnv(mock.url, `${kvDir}/scale.kv`, CLIENT_KEY),
+      QUIET,
+    );
     processes.push(gateway);
     measured.push(await measure("gateway", gateway, `${gateway.url}/v1/chat/completions`));
     return measured;

@@ -39,6 +39,9 @@ export interface SpawnOptions {
   ready?: RegExp;
 }
 
+/** For a benchmark's children: stderr kept for its notes, only the tail of a request log. */
+export const QUIET: SpawnOptions = { captureStderr: true, keepLines: 200 };
+
 const ROOT = new URL("../../", import.meta.url);
 /** Every child announces itself with a line "... listening on http://host:port". */
 const LISTENING = /listening on (http:\/\/\S+)\r?\n/;
@@ -54,6 +57,25 @@ export function startGatewayProcess(
     { HOST: "127.0.0.1", PORT: "0", ...env },
     options,
   );
+}
+
+/**
+ * The environment of a gateway with one OpenAI account at `upstream`, one
+ * group and one client key, and its KV at `kvPath`: the benchmarks' gateway.
+ */
+export function oneAccountEnv(
+  upstream: string,
+  kvPath: string,
+  clientKey: string,
+): Record<string, string> {
+  return {
+    SWITCHYARD_KV: kvPath,
+    SWITCHYARD_CONFIG_JSON: JSON.stringify({
+      accounts: [{ id: "mock", platform: "openai", baseUrl: upstream, apiKey: "sk-bench" }],
+      groups: [{ id: "bench", accounts: ["mock"] }],
+      keys: [{ id: "bench", key: clientKey, group: "bench" }],
+    }),
+  };
 }
 
 /** Starts `scripts/support/mock_server.ts <mode> [modeArgs...]` in a process of its own. */
