@@ -2,7 +2,7 @@
  * `deno task check-layers` (part of `deno task test`): fails when a module
  * in `lib/` imports from a layer above its own. Layers, bottom to top:
  *
- * 0. primitives: `http/`, `kv/`, `config/`, `crypto/`, `log.ts`
+ * 0. primitives: `http/`, `kv/`, `config/`, `crypto/`, `log.ts`, `log_sink.ts`
  * 1. accounts, providers, protocols, usage metering, observation:
  *    `accounts/`, `providers/`, `protocols/`, `usage/`, `observe/`
  * 2. planning, leases, failover: `planning/`, `leases/`, `failover/`
@@ -17,7 +17,7 @@
  */
 
 const LAYERS: readonly (readonly string[])[] = [
-  ["http/", "kv/", "config/", "crypto/", "log.ts"],
+  ["http/", "kv/", "config/", "crypto/", "log.ts", "log_sink.ts"],
   ["accounts/", "providers/", "protocols/", "usage/", "observe/"],
   ["planning/", "leases/", "failover/"],
   ["pipeline/"],
