@@ -6,15 +6,18 @@
  * @module
  */
 
+import { originFor } from "./lib/admin/first_run.ts";
 import { bootOrExit, closeOnSignals, serveOrExit } from "./lib/boot.ts";
 import { listenFrom, processEnv } from "./lib/listen.ts";
 
 if (import.meta.main) {
   const address = listenFrom(processEnv);
-  const gateway = await bootOrExit();
+  const { gateway, welcome } = await bootOrExit();
   const server = serveOrExit(address, {
-    onListen: ({ hostname, port }) =>
-      console.log(`switchyard: listening on http://${hostname}:${port}`),
+    onListen: ({ hostname, port }) => {
+      console.log(`switchyard: listening on http://${hostname}:${port}`);
+      for (const line of welcome(originFor(hostname, port))) console.log(line);
+    },
     onError: (error) => {
       console.error(JSON.stringify({ level: "error", msg: "unhandled", error: String(error) }));
       return Response.json({ error: { message: "internal gateway error", type: "server_error" } }, {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { AdminTokenStore } from "./admin/first_run.ts";
 import { createOperator, type Operator } from "./admin/operator.ts";
 import { handleAdmin } from "./admin/routes.ts";
 import { presentedKey, sha256Hex } from "./auth/secrets.ts";
@@ -34,8 +35,10 @@ import { Pool, type PoolOptions } from "./pool/pool.ts";
 export interface GatewayOptions {
   config: Config;
   kv: Deno.Kv;
-  /** Admin API token; `undefined` turns the admin API off. */
+  /** Admin API token; `undefined` (and no `adminTokens`) turns the admin API off. */
   adminToken?: string;
+  /** The KV-stored admin token of a first run, used when `adminToken` is not given. */
+  adminTokens?: AdminTokenStore;
   /** Path of a local KV file, which lets the hot path skip KV reads while nothing was written. */
   kvPath?: string;
   /** Where per-request log lines go; defaults to logtape (JSON lines once configured). */
@@ -73,7 +76,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     () => config.failover.probeSeconds ?? DEFAULT_PROBE_SECONDS,
   );
   const clock = new UsageClock();
-  const adminTokenDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
+  const fixedDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
+  // A KV-stored token is read per admin request, so a reset reaches every process at once.
+  const adminDigest = (): Promise<string | undefined> =>
+    fixedDigest === undefined && options.adminTokens
+      ? options.adminTokens.digest()
+      : Promise.resolve(fixedDigest);
   const log = options.logger ?? requestLogger();
   const pool = await Pool.create({
     config,
@@ -86,7 +94,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     kv,
     states,
     log,
-    adminTokenDigest,
+    adminDigest,
     metricsToken: options.metricsToken,
     secret: options.secret,
     usageFlushMs: options.usageFlushMs,
@@ -257,9 +265,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (url.pathname === "/api/hello") return new Response(null, { status: 200 });
       if (url.pathname.startsWith("/v1/")) return await handleApi(request, url);
       if (url.pathname === "/admin" || url.pathname.startsWith("/admin/")) {
-        if (adminTokenDigest !== undefined) await states.current(); // see other processes' changes
+        const tokenDigest = await adminDigest();
+        if (tokenDigest !== undefined) await states.current(); // see other processes' changes
         const response = await handleAdmin(request, url, {
-          tokenDigest: adminTokenDigest,
+          tokenDigest,
           accounts: ops.directory.accounts(),
           states,
           quotas: pool.quotas,

@@ -19,7 +19,9 @@
  */
 
 import { parseArgs } from "node:util";
+import { AdminTokenStore } from "../lib/admin/first_run.ts";
 import { errorRuleName } from "../lib/config/error_rules.ts";
+import { openStore } from "../lib/state/kv.ts";
 import type { ErrorRule } from "../lib/config/types.ts";
 
 const USAGE = `usage: deno task admin <command> [options]
@@ -91,6 +93,7 @@ export async function runAdmin(args: string[], io: AdminIo = processIo): Promise
     (values.help ? io.out : io.err)(USAGE);
     return values.help ? 0 : 2;
   }
+  if (positionals.join(" ") === "reset-token") return await resetToken(io, values.json);
   const url = (values.url ?? io.env("SWITCHYARD_URL") ?? "http://127.0.0.1:8787").replace(
     /\/+$/,
     "",
@@ -259,6 +262,36 @@ export async function runAdmin(args: string[], io: AdminIo = processIo): Promise
       return 1;
     }
     throw error;
+  }
+}
+
+/**
+ * `reset-token`: a new KV-stored admin token, for a gateway started without
+ * `SWITCHYARD_ADMIN_TOKEN`. It opens the KV itself (`SWITCHYARD_KV`), so only
+ * someone with access to the KV file can do it; running gateways accept the
+ * new token, and refuse the old one, from their next admin request.
+ */
+async function resetToken(io: AdminIo, json: boolean): Promise<number> {
+  const setting = io.env("SWITCHYARD_KV");
+  let store;
+  try {
+    store = await openStore(setting, io.env("DENO_DEPLOYMENT_ID") !== undefined);
+  } catch (error) {
+    io.err(`admin: ${(error as Error).message}`);
+    return 1;
+  }
+  try {
+    const token = await new AdminTokenStore(store.kv).reset();
+    const where = setting ?? "./data/switchyard.kv";
+    if (json) io.out(JSON.stringify({ token, kv: where }, null, 2));
+    else {
+      io.out(`new admin token for the gateway on ${where} (shown this once):`);
+      io.out(token);
+      io.out("the old token stops working at once; SWITCHYARD_ADMIN_TOKEN, where set, still wins");
+    }
+    return 0;
+  } finally {
+    store.kv.close();
   }
 }
 

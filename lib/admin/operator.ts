@@ -34,8 +34,8 @@ export interface OperatorOptions {
   kv: Deno.Kv;
   states: AccountStateStore;
   log: RequestLogger;
-  /** SHA-256 hex of the admin token, when the admin API is on. */
-  adminTokenDigest?: string;
+  /** SHA-256 hex of the admin token; `undefined` while the admin API is off. */
+  adminDigest?: () => Promise<string | undefined>;
   /** A token that may read `/metrics` only (`SWITCHYARD_METRICS_TOKEN`). */
   metricsToken?: string;
   /** Encrypts account secrets stored through the API (`SWITCHYARD_SECRET`). */
@@ -95,7 +95,8 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   const metricsDigest = options.metricsToken ? sha256Hex(options.metricsToken) : undefined;
 
   async function serveMetrics(request: Request): Promise<Response> {
-    const allowed = [options.adminTokenDigest, metricsDigest].filter((d) => d !== undefined);
+    const adminDigest = await options.adminDigest?.();
+    const allowed = [adminDigest, metricsDigest].filter((d) => d !== undefined);
     if (allowed.length === 0) return errorResponse("openai", 404, "not found");
     const presented = presentedKey(request.headers);
     const digest = presented ? sha256Hex(presented) : "";

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { sha256Hex } from "../auth/secrets.ts";
+import { randomToken, sha256Hex } from "../auth/secrets.ts";
 import { ConfigError } from "../config/errors.ts";
 import { Fields } from "../config/fields.ts";
 import type { Account, Config, Group, Platform } from "../config/types.ts";
@@ -202,7 +202,7 @@ export class Directory {
     if (this.#keys.has(id) || isLive(entry.value)) {
       throw new DirectoryConflict(`key "${id}" already exists`);
     }
-    const secret = `sy-${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+    const secret = randomToken("sy-");
     const now = Date.now();
     const record: StoredKey = {
       id,
@@ -454,12 +454,6 @@ function toKeyInfo(record: StoredKey): KeyInfo {
 
 function isLive<T>(value: T | Tombstone | null): value is T {
   return value !== null && !(typeof value === "object" && (value as Tombstone).deleted === true);
-}
-
-function base64url(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 const reported = new Set<string>();

@@ -7,7 +7,7 @@
 
 import { bootOrExit } from "../../lib/boot.ts";
 
-const gateway = await bootOrExit();
+const { gateway } = await bootOrExit();
 const server = Deno.serve({
   hostname: "127.0.0.1",
   port: 0,
