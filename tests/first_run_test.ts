@@ -12,7 +12,8 @@ import { originFor, welcomeLines } from "../lib/admin/first_run.ts";
 import { eventually } from "./support/async.ts";
 import { runScript, startMainProcess } from "./support/process.ts";
 
-const TOKEN_LINE = /admin token \(shown this once; only its hash is kept\): (sya-[A-Za-z0-9_-]{43})\n/;
+const TOKEN_LINE =
+  /admin token \(shown this once; only its hash is kept\): (sya-[A-Za-z0-9_-]{43})\n/;
 
 async function adminStatus(url: string, token: string): Promise<number> {
   const response = await fetch(`${url}/admin/accounts`, {
@@ -62,7 +63,11 @@ Deno.test("a first run with no config starts empty, prints its admin token once,
       () => Promise.resolve(second.stdout().includes("dashboard at")),
       "the welcome lines",
     );
-    assert.doesNotMatch(second.stdout(), /admin token/, "the token is printed on the first start only");
+    assert.doesNotMatch(
+      second.stdout(),
+      /admin token/,
+      "the token is printed on the first start only",
+    );
     assert.doesNotMatch(second.stdout(), /encryption secret/);
     assert.equal(await adminStatus(second.url, token), 200, "the first token still works");
 
