@@ -30,6 +30,7 @@ import { FileChangeSentinel } from "./state/file_change_sentinel.ts";
 import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
 import { planUsageInjection } from "./usage/stream_options.ts";
 import { Pool, type PoolOptions } from "./pool/pool.ts";
+import { SIGN_IN_GENERATION_KEY } from "./oauth/token_store.ts";
 
 /** What a gateway is built from. */
 export interface GatewayOptions {
@@ -100,6 +101,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     usageFlushMs: options.usageFlushMs,
     quotas: pool.quotas,
   });
+  // A new sign-in stored by any process replaces the tokens this one holds.
+  states.watch(SIGN_IN_GENERATION_KEY, () => pool.oauth?.forget() ?? Promise.resolve());
   const owners = new ResponseOwners(kv);
   await states.current(); // Warm the snapshot so the first request pays no cold read.
   const proxy: ProxyContext = {

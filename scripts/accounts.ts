@@ -80,7 +80,7 @@ export async function main(args: string[]): Promise<number> {
   );
   try {
     const store = new TokenStore(kv, await SecretBox.fromSecret(secret, "oauth-tokens"));
-    await store.write(accountId, imported.tokens);
+    await store.writeSignIn(accountId, imported.tokens);
     // A fresh sign-in brings back an account disabled for a dead refresh token.
     await new AccountStateStore(kv, () => Number.MAX_SAFE_INTEGER).reset(accountId);
   } catch (error) {

@@ -243,7 +243,8 @@ async function usage(url: URL, { usage }: ManagementContext): Promise<Response> 
   });
 }
 
-async function jsonBody(request: Request): Promise<unknown> {
+/** A request body as JSON; anything else is a 400 naming `body`. */
+export async function jsonBody(request: Request): Promise<unknown> {
   const text = await request.text();
   try {
     return JSON.parse(text);
@@ -271,7 +272,8 @@ export function adminError(
   return Response.json({ error: { message, type, param, code: null } }, { status, headers });
 }
 
-function problem(error: unknown): Response {
+/** The answer for an error thrown by a handler: a field's 400, a 404, 409 or 503; rethrows others. */
+export function problem(error: unknown): Response {
   if (error instanceof ConfigError) {
     return error.field
       ? adminError(400, error.message, error.field)

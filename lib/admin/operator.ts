@@ -27,6 +27,9 @@ import { KeyLimits } from "../usage/limits.ts";
 import { UsageRecorder } from "../usage/recorder.ts";
 import type { QuotaBook } from "../quota/snapshots.ts";
 import { accountRows, handleManagement } from "./management.ts";
+import { type ConsoleContext, handleConsole } from "./console_routes.ts";
+import { SignInFlows } from "../oauth/flows.ts";
+import { TokenStore } from "../oauth/token_store.ts";
 
 /** What the operator layer is built from. */
 export interface OperatorOptions {
@@ -72,6 +75,9 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   const box = options.secret
     ? await SecretBox.fromSecret(options.secret, "account-secrets")
     : undefined;
+  const tokenBox = options.secret
+    ? await SecretBox.fromSecret(options.secret, "oauth-tokens")
+    : undefined;
   const directory = await Directory.open({ kv, config: options.config, box });
   states.watch(DIRECTORY_GENERATION_KEY, () => directory.reload());
   const errorRules = await ErrorRuleStore.open(kv, options.config.errorRules);
@@ -93,6 +99,15 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     isPassthrough: (id) => directory.account(id)?.account.passthrough ?? false,
   });
   const metricsDigest = options.metricsToken ? sha256Hex(options.metricsToken) : undefined;
+  const consoleContext: ConsoleContext = {
+    directory,
+    states,
+    live,
+    signIn: tokenBox
+      ? { flows: new SignInFlows(kv, tokenBox), tokens: new TokenStore(kv, tokenBox) }
+      : undefined,
+    accountRow: async (id) => (await rows()).find((row) => row.id === id),
+  };
 
   async function serveMetrics(request: Request): Promise<Response> {
     const adminDigest = await options.adminDigest?.();
@@ -136,8 +151,8 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
       }
       return null;
     },
-    admin: (request, url) =>
-      handleManagement(request, url, {
+    admin: async (request, url) =>
+      await handleConsole(request, url, consoleContext) ?? await handleManagement(request, url, {
         directory,
         errorRules,
         states,

@@ -9,6 +9,10 @@
  * - `lease` → `{ owner, until }`: the one process allowed to call the token
  *   endpoint for this account until `until` (stored because `expireIn` is lazy).
  *
+ * A new sign-in (not a refresh) also changes `["switchyard", "oauth-signin"]`,
+ * which every gateway watches in its per-request state read: it drops the
+ * tokens it holds in memory, so the new sign-in serves from the next request.
+ *
  * @module
  */
 
@@ -16,6 +20,9 @@ import { sha256Hex } from "../auth/secrets.ts";
 import { ROOT, withLockRetry } from "../state/kv.ts";
 import type { Sealed, SecretBox } from "../crypto/secret_box.ts";
 import type { TokenSet } from "./refresh_client.ts";
+
+/** Changes on every new sign-in; gateways watch it (see the module comment). */
+export const SIGN_IN_GENERATION_KEY: Deno.KvKey = [ROOT, "oauth-signin"];
 
 interface TokenRecord {
   sealed?: Sealed;
@@ -76,6 +83,18 @@ export class TokenStore {
       updatedAt: now,
     };
     await withLockRetry(() => this.kv.set(tokensKey(accountId), record));
+  }
+
+  /** Stores the tokens of a new sign-in and tells every gateway to drop the ones it holds. */
+  async writeSignIn(accountId: string, tokens: TokenSet, now = Date.now()): Promise<void> {
+    const record: TokenRecord = {
+      sealed: await this.box.seal(JSON.stringify(tokens), accountId),
+      updatedAt: now,
+    };
+    await withLockRetry(() =>
+      this.kv.atomic().set(tokensKey(accountId), record)
+        .set(SIGN_IN_GENERATION_KEY, crypto.randomUUID()).commit()
+    );
   }
 
   /** Records that the endpoint rejected `refreshToken`. */
