@@ -18,6 +18,7 @@ import type { Account, Config } from "./config/types.ts";
 import { ACCOUNT_HEADER, type AttemptRecord, type ProxyContext } from "./failover/proxy.ts";
 import { BodyTooLargeError, readRequestBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
+import { corsPolicy } from "./http/cors.ts";
 import { lazyRequestModel } from "./http/request_model.ts";
 import { createsResponse } from "./providers/inference_paths.ts";
 import { routeApiPath } from "./providers/routing.ts";
@@ -77,6 +78,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     () => config.failover.probeSeconds ?? DEFAULT_PROBE_SECONDS,
   );
   const clock = new UsageClock();
+  const cors = corsPolicy(config.cors?.origins);
   const fixedDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
   // A KV-stored token is read per admin request, so a reset reaches every process at once.
   const adminDigest = (): Promise<string | undefined> =>
@@ -266,7 +268,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (url.pathname === "/healthz") return Response.json({ status: "ok" });
       // Claude Code checks connectivity with `HEAD /api/hello` at start.
       if (url.pathname === "/api/hello") return new Response(null, { status: 200 });
-      if (url.pathname.startsWith("/v1/")) return await handleApi(request, url);
+      if (url.pathname.startsWith("/v1/")) {
+        const preflight = cors?.preflight(request);
+        if (preflight) return preflight;
+        const response = await handleApi(request, url);
+        return cors ? cors.decorate(request, response) : response;
+      }
       if (url.pathname === "/admin" || url.pathname.startsWith("/admin/")) {
         const tokenDigest = await adminDigest();
         if (tokenDigest !== undefined) await states.current(); // see other processes' changes
