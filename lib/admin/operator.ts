@@ -20,6 +20,7 @@ import { SecretBox } from "../crypto/secret_box.ts";
 import { errorResponse } from "../http/errors.ts";
 import { GatewayMetrics } from "../metrics/metrics.ts";
 import { FailoverLog } from "../observe/failover_log.ts";
+import { MinuteSeries } from "../observe/minute_series.ts";
 import { RequestObserver } from "../observe/request_observer.ts";
 import type { RequestLogger } from "../observe/request_log.ts";
 import type { AccountStateStore } from "../state/account_state.ts";
@@ -86,15 +87,17 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   const limits = new KeyLimits(kv, usage);
   const metrics = new GatewayMetrics();
   const failovers = new FailoverLog(kv);
+  const series = new MinuteSeries(kv);
   const rows = () => accountRows({ directory, states, quotas: options.quotas });
   const snapshot = () =>
-    dashboardSnapshot({ accounts: rows, keys: () => directory.keys(), usage, failovers });
+    dashboardSnapshot({ accounts: rows, keys: () => directory.keys(), usage, failovers, series });
   const live = new LiveHub(snapshot, options.livePollMs);
   const observer = new RequestObserver({
     metrics,
     usage,
     failovers,
     live,
+    series,
     log: options.log,
     isPassthrough: (id) => directory.account(id)?.account.passthrough ?? false,
   });
@@ -164,6 +167,7 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     async close() {
       await live.close();
       await usage.close();
+      await series.close();
     },
   };
 }

@@ -18,6 +18,7 @@ import type { TokenUsage } from "../usage/extract.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { type BodyEnd, tapBody, type TapResult } from "../usage/tap.ts";
 import type { FailoverEvent, FailoverLog } from "./failover_log.ts";
+import type { MinuteSeries } from "./minute_series.ts";
 import type { RequestLogger } from "./request_log.ts";
 
 /** A request whose response is ready. */
@@ -46,6 +47,8 @@ export interface ObserverSinks {
   failovers: FailoverLog;
   live: LiveHub;
   log: RequestLogger;
+  /** Per-minute totals for the dashboard's charts. */
+  series?: MinuteSeries;
   /** Whether an account is in passthrough mode (its body went unchanged). */
   isPassthrough(accountId: string): boolean;
 }
@@ -64,6 +67,7 @@ export class RequestObserver {
     }
     const failovers = failoverEvents(done);
     for (const event of failovers) metrics.failovers.inc({ reason: event.reason });
+    this.sinks.series?.failovers(failovers.length);
     if (failovers.length > 0) {
       // Awaited, so nothing is left running after the response: failovers are rare.
       await this.sinks.failovers.record(failovers).catch(reportError);
@@ -120,6 +124,12 @@ export class RequestObserver {
       // The stream ended before its usage report: count what was streamed.
       tokens = { input: 0, output: result.deltas, cached: 0 };
     }
+    this.sinks.series?.request({
+      status,
+      ttfbMs,
+      account,
+      tokens: tokens ? tokens.input + tokens.output : 0,
+    });
     if (tokens && done.key && account) {
       usage.record({
         key: done.key,
@@ -131,8 +141,8 @@ export class RequestObserver {
       metrics.tokens.inc({ key: done.key, type: "input" }, tokens.input);
       metrics.tokens.inc({ key: done.key, type: "output" }, tokens.output);
       metrics.tokens.inc({ key: done.key, type: "cached" }, tokens.cached);
-      this.sinks.live.nudge();
     }
+    this.sinks.live.nudge(); // the charts and usage move; open dashboards get a snapshot soon
     log({
       key: done.key,
       method: done.request.method,
