@@ -81,7 +81,9 @@ Deno.test({
       assert.match(countdown ?? "", /^back in \d+m \d+s$/);
       await page.waitForSelector("#failovers li:has-text('codex-1')");
       // Tokens reach the page too: alice's request (5 in, 7 out) shows up in the key table.
+      await page.click("#tab-usage");
       await page.waitForSelector('#keys tr[data-key="alice"] td:nth-child(3):has-text("1")');
+      await page.click("#tab-pool");
 
       // Recovery: a disabled account's next probe, and a model resting on an active account.
       const states = h.gateway.states;

@@ -12,7 +12,7 @@
 import { constantTimeEqual, presentedKey, sha256Hex } from "../auth/secrets.ts";
 import type { Config } from "../config/types.ts";
 import { LiveHub } from "../dashboard/live.ts";
-import { DASHBOARD_HTML } from "../dashboard/page.ts";
+import { DASHBOARD_HTML, dashboardPage } from "../dashboard/page.ts";
 import { type DashboardSnapshot, dashboardSnapshot } from "../dashboard/snapshot.ts";
 import { Directory, DIRECTORY_GENERATION_KEY } from "../directory/directory.ts";
 import { ERROR_RULES_KEY, ErrorRuleStore } from "../directory/error_rules.ts";
@@ -90,7 +90,14 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
   const series = new MinuteSeries(kv);
   const rows = () => accountRows({ directory, states, quotas: options.quotas });
   const snapshot = () =>
-    dashboardSnapshot({ accounts: rows, keys: () => directory.keys(), usage, failovers, series });
+    dashboardSnapshot({
+      accounts: rows,
+      keys: () => directory.keys(),
+      groups: () => directory.groups(),
+      usage,
+      failovers,
+      series,
+    });
   const live = new LiveHub(snapshot, options.livePollMs);
   const observer = new RequestObserver({
     metrics,
@@ -139,8 +146,9 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
     route(request, url) {
       if (url.pathname === "/metrics") return serveMetrics(request);
       if (url.pathname === "/dashboard" || url.pathname === "/dashboard/") {
-        return Promise.resolve(
-          new Response(DASHBOARD_HTML, {
+        return (async () => {
+          const adminOn = (await options.adminDigest?.()) !== undefined;
+          return new Response(adminOn ? DASHBOARD_HTML : dashboardPage(false), {
             headers: {
               "content-type": "text/html; charset=utf-8",
               "cache-control": "no-store",
@@ -149,8 +157,8 @@ export async function createOperator(options: OperatorOptions): Promise<Operator
               "x-frame-options": "DENY",
               "referrer-policy": "no-referrer",
             },
-          }),
-        );
+          });
+        })();
       }
       return null;
     },

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { KeyInfo } from "../directory/directory.ts";
+import type { GroupInfo, KeyInfo } from "../directory/directory.ts";
 import type { FailoverEvent, FailoverLog } from "../observe/failover_log.ts";
 import { type UsageRecorder, type UsageRow, utcDay } from "../usage/recorder.ts";
 import type { MinuteSeries, SeriesView } from "../observe/minute_series.ts";
@@ -22,6 +22,8 @@ export interface DashboardSnapshot {
   accounts: (Record<string, unknown> & { id: string; today: DayTotals })[];
   failovers: FailoverEvent[];
   keys: (Omit<KeyInfo, "createdAt"> & { today: DayTotals })[];
+  /** Every group, for the console (when the source gives them). */
+  groups?: GroupInfo[];
   /** The last hour by minute, for the charts (when the series is kept). */
   series?: SeriesView;
 }
@@ -31,6 +33,7 @@ export interface SnapshotSources {
   /** Rows as `GET /admin/accounts` returns them. */
   accounts(): Promise<(Record<string, unknown> & { id: string })[]>;
   keys(): KeyInfo[];
+  groups?(): GroupInfo[];
   usage: UsageRecorder;
   failovers: FailoverLog;
   series?: MinuteSeries;
@@ -61,6 +64,7 @@ export async function dashboardSnapshot(
       ...key,
       today: keyTotals.get(key.id) ?? ZERO,
     })),
+    ...(sources.groups ? { groups: sources.groups() } : {}),
     ...(series ? { series } : {}),
   };
 }

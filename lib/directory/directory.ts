@@ -185,6 +185,8 @@ export class Directory {
       if (!SECRET_FIELD.test(name)) view[name] = value;
     }
     view.source = entry.source;
+    // How it signs in, without the credential: a subscription (OAuth) or an API key.
+    view.auth = entry.account.oauth ? "oauth" : "apiKey";
     return view;
   }
 
