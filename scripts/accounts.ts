@@ -52,6 +52,7 @@ import { newPkce, newState } from "../lib/oauth/pkce.ts";
 import { TokenStore } from "../lib/oauth/token_store.ts";
 import { AccountStateStore } from "../lib/state/account_state.ts";
 import { openStore } from "../lib/state/kv.ts";
+import { readStdinLine } from "./support/stdin.ts";
 
 const USAGE = `usage: deno task accounts <command> [options]
 
@@ -269,22 +270,6 @@ async function store(
   } finally {
     kv.close();
   }
-}
-
-/** Reads one line from standard input, then lets go of it. */
-async function readStdinLine(): Promise<string> {
-  const reader = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  try {
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return text.split("\n")[0];
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));
