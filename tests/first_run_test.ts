@@ -95,6 +95,10 @@ Deno.test("SWITCHYARD_ADMIN=off turns the admin API and the dashboard's sign-in 
     const admin = await fetch(`${gateway.url}/admin/accounts`);
     assert.equal(admin.status, 404);
     await admin.body?.cancel();
+    // The dashboard says so instead of offering a sign-in that cannot work.
+    const page = await (await fetch(`${gateway.url}/dashboard`)).text();
+    assert.match(page, /<body data-admin="off">/);
+    assert.match(page, /The admin API is off/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
