@@ -317,6 +317,13 @@ Deno.test("loadConfig reads files and SWITCHYARD_CONFIG_JSON and names the sourc
   }
 });
 
+Deno.test("switchyard.example.json starts with OPENAI_API_KEY and nothing else", async () => {
+  const text = await Deno.readTextFile(new URL("../switchyard.example.json", import.meta.url));
+  const config = validateConfig(JSON.parse(text), envOf({ OPENAI_API_KEY: "sk-example" }));
+  assert.equal(config.accounts[0].apiKey, "sk-example");
+  assert.match(configError(JSON.parse(text)).message, /OPENAI_API_KEY is not set/);
+});
+
 Deno.test("accounts, groups and keys may be left out; cors origins are kept", () => {
   const config = validateConfig({ cors: { origins: ["https://app.example.com", "*"] } }, NO_ENV);
   assert.deepEqual([config.accounts, config.groups, config.keys], [[], [], []]);

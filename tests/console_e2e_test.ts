@@ -166,9 +166,6 @@ Deno.test({
         await page.click(`#snippet-tabs button:has-text("${client}")`);
         assert.ok((await page.locator("#snippet").textContent())?.includes(expected), client);
       }
-      if (Deno.env.get("SWITCHYARD_SCREENSHOTS")) {
-        await page.screenshot({ path: `${screenshotDir()}/console-key.png` });
-      }
       await page.locator("#dlg-created button[data-close]").click();
 
       // The openai SDK with the copied key.
@@ -205,9 +202,6 @@ Deno.test({
       assert.equal(await page.locator("#authorize-link").getAttribute("href"), authorizeUrl);
       // The user signs in (the mock stands in for auth.openai.com) and pastes where they landed.
       const landed = await auth.signIn(authorizeUrl);
-      if (Deno.env.get("SWITCHYARD_SCREENSHOTS")) {
-        await page.screenshot({ path: `${screenshotDir()}/console-sign-in.png` });
-      }
       await page.fill("#finish-form [name=input]", "not what the provider gave");
       await page.click("#finish-form button[type=submit]");
       await page.waitForSelector('#finish-form [data-error-for="input"]:has-text("no spaces")');

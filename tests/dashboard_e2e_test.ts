@@ -4,7 +4,7 @@
  * active to cooling after a scripted 403, save a screenshot.
  *
  * The screenshot goes to `data/dashboard-e2e.png`, or to the path in
- * `SWITCHYARD_SCREENSHOT` (the README's image is made that way).
+ * `SWITCHYARD_SCREENSHOT`.
  */
 
 import assert from "node:assert/strict";
