@@ -15,17 +15,14 @@
 
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { eventually } from "./support/async.ts";
 import { startAuthServer } from "./support/auth_server.ts";
 import { startMainProcess } from "./support/process.ts";
+import { chromiumAvailable, launchChromium } from "./support/chromium.ts";
 import { chatCompletion, json as mockJson, upstream } from "./support/upstream.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!available) {
-  console.log(`console e2e skipped: ${CHROMIUM} is missing (.ci/run installs Debian's chromium)`);
-}
+const available = await chromiumAvailable("console e2e");
 
 /** Codex's answer when the 5-hour window is used up, with its quota headers. */
 function usageLimit403(): Response {
@@ -69,23 +66,8 @@ Deno.test({
     );
     const token = /admin token .*: (sya-\S+)/.exec(gateway.stdout())![1];
 
-    const profile = await Deno.makeTempDir({ prefix: "switchyard-chromium-" });
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 900 },
-      deviceScaleFactor: 1,
-    });
+    await using browser = await launchChromium({ width: 1280, height: 900 });
+    const context = browser.context;
     const errors: string[] = [];
     try {
       await context.grantPermissions(["clipboard-read", "clipboard-write"], {
@@ -262,8 +244,6 @@ Deno.test({
       await page.screenshot({ path: `${dir}/console-phone.png`, fullPage: true });
       assert.deepEqual(errors, [], "no errors in the browser console");
     } finally {
-      await context.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },

@@ -8,14 +8,10 @@
  */
 
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { ADMIN_TOKEN, callApi, exhaustibleAccounts, startHarness } from "./support/ops_harness.ts";
+import { chromiumAvailable, launchChromium } from "./support/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!available) {
-  console.log(`dashboard e2e skipped: ${CHROMIUM} is missing (.ci/run installs Debian's chromium)`);
-}
+const available = await chromiumAvailable("dashboard e2e");
 
 Deno.test({
   name: "dashboard in headless Chromium: sign in, see active turn to cooling after a 403",
@@ -35,23 +31,8 @@ Deno.test({
         ],
       },
     });
-    const profile = await Deno.makeTempDir({ prefix: "switchyard-chromium-" });
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 412, height: 915 },
-      deviceScaleFactor: 1,
-    });
+    const browser = await launchChromium({ width: 412, height: 915 });
+    const context = browser.context;
     try {
       const warmup = await callApi(h.url, "ci-bot-key-0123456789", "/v1/chat/completions", {});
       await warmup.text();
@@ -119,10 +100,9 @@ Deno.test({
       await page.screenshot({ path, fullPage: true });
       assert.ok((await Deno.stat(path)).size > 1000);
     } finally {
-      await context.close();
+      await browser[Symbol.asyncDispose]();
       await h.close();
       await mocks.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
     }
   },
 });

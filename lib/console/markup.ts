@@ -31,6 +31,26 @@ const ID_HINT = "1-64 letters, digits, '.', '_' or '-'";
 const ID_INPUT =
   `<input required pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}" maxlength="64" autocomplete="off">`;
 
+/** An account's order and limit, in the account form and the sign-in form alike. */
+const PRIORITY_AND_CONCURRENCY = `<div class="row2">
+  ${
+  field(
+    "priority",
+    "Priority",
+    `<input type="number" step="any" min="-1000000000" max="1000000000" placeholder="100">`,
+    "Lower is tried first.",
+  )
+}
+  ${
+  field(
+    "concurrency",
+    "Concurrency",
+    `<input type="number" min="1" step="1" placeholder="no limit">`,
+    "Most requests in flight.",
+  )
+}
+</div>`;
+
 const ACCOUNT_FORM = form(
   "acct",
   `<form id="account-form" novalidate>
@@ -53,24 +73,7 @@ const ACCOUNT_FORM = form(
       "Write-only: it is stored encrypted and never shown again.",
     )
   }
-  <div class="row2">
-    ${
-    field(
-      "priority",
-      "Priority",
-      `<input type="number" step="any" min="-1000000000" max="1000000000" placeholder="100">`,
-      "Lower is tried first.",
-    )
-  }
-    ${
-    field(
-      "concurrency",
-      "Concurrency",
-      `<input type="number" min="1" step="1" placeholder="no limit">`,
-      "Most requests in flight.",
-    )
-  }
-  </div>
+  ${PRIORITY_AND_CONCURRENCY}
   <label class="check"><input type="checkbox" name="passthrough"> Passthrough (forward bodies byte for byte)</label>
   <p class="form-error" role="alert"></p>
   <div class="buttons"><button type="button" class="plain" data-close>Cancel</button><button type="submit">Save</button></div>
@@ -83,22 +86,7 @@ const SIGN_IN_FORM = form(
   <h3 id="sub-title">Add a subscription account</h3>
   <p class="meta" id="sub-intro"></p>
   ${field("id", "Account id", ID_INPUT, ID_HINT)}
-  <div class="row2">
-    ${
-    field(
-      "priority",
-      "Priority",
-      `<input type="number" step="any" min="-1000000000" max="1000000000" placeholder="100">`,
-    )
-  }
-    ${
-    field(
-      "concurrency",
-      "Concurrency",
-      `<input type="number" min="1" step="1" placeholder="no limit">`,
-    )
-  }
-  </div>
+  ${PRIORITY_AND_CONCURRENCY}
   <label class="check"><input type="checkbox" name="passthrough"> Passthrough (forward bodies byte for byte)</label>
   <details><summary>Advanced: where it signs in and serves</summary>
     ${

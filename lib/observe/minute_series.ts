@@ -16,6 +16,7 @@
  */
 
 import { ROOT, withLockRetry } from "../state/kv.ts";
+import { WriteBehind } from "../state/write_behind.ts";
 
 /** How often a process writes its minutes. */
 export const SERIES_FLUSH_MS = 2000;
@@ -156,11 +157,11 @@ export class MinuteSeries {
   readonly #process = crypto.randomUUID();
   readonly #mine = new Map<number, MinuteTotals>();
   readonly #dirty = new Set<number>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #writing: Promise<void> = Promise.resolve();
-  #closed = false;
+  readonly #writer: WriteBehind;
 
-  constructor(private readonly kv: Deno.Kv, private readonly flushMs = SERIES_FLUSH_MS) {}
+  constructor(private readonly kv: Deno.Kv, flushMs = SERIES_FLUSH_MS) {
+    this.#writer = new WriteBehind(() => this.#write(), flushMs, "series");
+  }
 
   /** Counts a finished request. Synchronous and cheap. */
   request(
@@ -204,17 +205,12 @@ export class MinuteSeries {
 
   /** Writes this process's changed minutes now. */
   flush(): Promise<void> {
-    const run = this.#writing.then(() => this.#write());
-    this.#writing = run.catch(() => {});
-    return run;
+    return this.#writer.flush();
   }
 
   /** Stops the timer and writes what is left. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  close(): Promise<void> {
+    return this.#writer.close();
   }
 
   #minute(now: number): MinuteTotals {
@@ -229,22 +225,8 @@ export class MinuteSeries {
       }
     }
     this.#dirty.add(at);
-    this.#schedule();
+    this.#writer.schedule();
     return totals;
-  }
-
-  #schedule(): void {
-    if (this.#timer !== undefined || this.#closed) return;
-    const timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.flush().catch((error) =>
-        console.error(
-          JSON.stringify({ level: "error", msg: "series flush failed", error: String(error) }),
-        )
-      );
-    }, this.flushMs);
-    Deno.unrefTimer(timer as unknown as number);
-    this.#timer = timer;
   }
 
   async #write(): Promise<void> {
@@ -261,8 +243,7 @@ export class MinuteSeries {
         return op.commit();
       });
     } catch (error) {
-      for (const at of minutes) this.#dirty.add(at);
-      this.#schedule();
+      for (const at of minutes) this.#dirty.add(at); // the writer schedules the retry
       throw error;
     }
   }
