@@ -6,9 +6,11 @@
  * @module
  */
 
-import { originFor } from "./lib/admin/first_run.ts";
+import { originFor } from "./lib/welcome.ts";
 import { bootOrExit, closeOnSignals, serveOrExit } from "./lib/boot.ts";
+import { errorResponse } from "./lib/http/errors.ts";
 import { listenFrom, processEnv } from "./lib/listen.ts";
+import { logError } from "./lib/log.ts";
 
 if (import.meta.main) {
   const address = listenFrom(processEnv);
@@ -19,10 +21,8 @@ if (import.meta.main) {
       for (const line of welcome(originFor(hostname, port))) console.log(line);
     },
     onError: (error) => {
-      console.error(JSON.stringify({ level: "error", msg: "unhandled", error: String(error) }));
-      return Response.json({ error: { message: "internal gateway error", type: "server_error" } }, {
-        status: 500,
-      });
+      logError("unhandled", { error: String(error) });
+      return errorResponse("openai", 500, "internal gateway error");
     },
   }, (request) => gateway.fetch(request));
 

@@ -1,20 +1,24 @@
 /**
  * Start-up from the environment: load the config, open KV, build the gateway.
+ * The environment is read here (and in `listen.ts`) only; everything below
+ * gets its settings as values.
  * Shared by `main.ts` (which calls `Deno.serve`) and `lib/serve.ts` (the
  * `export default { fetch }` module for `deno serve --parallel`).
  *
  * @module
  */
 
-import { AdminTokenStore, welcomeLines } from "./admin/first_run.ts";
 import { ConfigLoadError, loadConfigOrEmpty } from "./config/load.ts";
+import { createGateway, type Gateway } from "./app.ts";
 import { localSecret } from "./crypto/local_secret.ts";
-import { createGateway, type Gateway } from "./gateway.ts";
+import { randomToken } from "./crypto/random.ts";
 import { type Env, errorLine, exitWith, type ListenAddress, processEnv } from "./listen.ts";
-import { configureLogging, flushLogs } from "./observe/logging.ts";
-import { openStore, type Store, StoreOpenError } from "./state/kv.ts";
-import { randomToken } from "./auth/secrets.ts";
-import { PoolSetupError } from "./pool/pool.ts";
+import { configureLogging, flushLogs } from "./log.ts";
+import { requestLogger } from "./observe/request_log.ts";
+import { openStore, type Store, StoreOpenError } from "./kv/open.ts";
+import { CredentialSetupError } from "./providers/credentials.ts";
+import { AdminTokenStore } from "./routes/admin/admin_token.ts";
+import { welcomeLines } from "./welcome.ts";
 
 export { type Env, processEnv };
 
@@ -36,7 +40,7 @@ export interface Booted {
  */
 export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
   try {
-    await configureLogging(env);
+    await configureLogging(env("SWITCHYARD_LOG"));
     const { config, empty } = await loadConfigOrEmpty(env);
     const store = await openStore(env("SWITCHYARD_KV"), env("DENO_DEPLOYMENT_ID") !== undefined);
     const secret = await secretFor(env, store);
@@ -52,6 +56,8 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
       adminTokens,
       metricsToken: env("SWITCHYARD_METRICS_TOKEN") || undefined,
       secret: secret?.secret,
+      logger: requestLogger(env("SWITCHYARD_LOG") !== "off"),
+      tracing: env("OTEL_DENO") === "true",
     });
     return {
       gateway,
@@ -67,7 +73,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
     };
   } catch (error) {
     if (
-      error instanceof ConfigLoadError || error instanceof PoolSetupError ||
+      error instanceof ConfigLoadError || error instanceof CredentialSetupError ||
       error instanceof StoreOpenError
     ) {
       exitWith(error.message);

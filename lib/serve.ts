@@ -5,7 +5,7 @@
  * @module
  */
 
-import { originFor } from "./admin/first_run.ts";
+import { originFor } from "./welcome.ts";
 import { bootOrExit, closeOnSignals } from "./boot.ts";
 import { listenFrom, processEnv } from "./listen.ts";
 

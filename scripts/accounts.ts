@@ -7,7 +7,7 @@
  *   deno task accounts import-claude [path] [--id ID] [--add] [--print]
  *
  * `login-*` signs a subscription in with the provider's own public client
- * (OAuth authorization code with PKCE, `lib/oauth/authorize.ts`): it prints
+ * (OAuth authorization code with PKCE, `lib/providers/oauth/authorize.ts`): it prints
  * the address to open, in a browser on any machine, and reads back what the
  * provider hands over (the address the browser ends on for Codex, the code
  * Claude shows). `import-codex` reads Codex CLI's `auth.json` (default
@@ -32,26 +32,26 @@ import { ConfigError } from "../lib/config/errors.ts";
 import type { Platform } from "../lib/config/types.ts";
 import { localSecret } from "../lib/crypto/local_secret.ts";
 import { SecretBox } from "../lib/crypto/secret_box.ts";
-import { Directory, DirectoryConflict } from "../lib/directory/directory.ts";
+import { Directory, DirectoryConflict } from "../lib/accounts/directory.ts";
 import {
   authorizationUrl,
   exchangeCode,
   parseReturned,
   type SignInOverrides,
   signInProfile,
-} from "../lib/oauth/authorize.ts";
-import { enrol, enrolmentEntry } from "../lib/oauth/enrol.ts";
+} from "../lib/providers/oauth/authorize.ts";
+import { enrol, enrolmentEntry } from "../lib/providers/oauth/enrol.ts";
 import {
   configEntry,
   type ImportedAccount,
   ImportError,
   parseClaudeCredentials,
   parseCodexAuth,
-} from "../lib/oauth/import.ts";
-import { newPkce, newState } from "../lib/oauth/pkce.ts";
-import { TokenStore } from "../lib/oauth/token_store.ts";
-import { AccountStateStore } from "../lib/state/account_state.ts";
-import { openStore } from "../lib/state/kv.ts";
+} from "../lib/providers/oauth/import.ts";
+import { newPkce, newState } from "../lib/providers/oauth/pkce.ts";
+import { TokenStore } from "../lib/providers/oauth/token_store.ts";
+import { AccountStateStore } from "../lib/accounts/health.ts";
+import { openStore } from "../lib/kv/open.ts";
 import { readStdinLine } from "./support/stdin.ts";
 
 const USAGE = `usage: deno task accounts <command> [options]

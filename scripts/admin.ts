@@ -9,8 +9,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { AdminTokenStore } from "../lib/admin/first_run.ts";
-import { openStore } from "../lib/state/kv.ts";
+import { AdminTokenStore } from "../lib/routes/admin/admin_token.ts";
+import { openStore } from "../lib/kv/open.ts";
 import { COMMANDS } from "./admin/commands.ts";
 import { type AdminIo, apiClient, CliError, type Values } from "./admin/context.ts";
 

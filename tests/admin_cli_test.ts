@@ -5,7 +5,7 @@ import {
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
 import { type AdminIo, runAdmin } from "../scripts/admin.ts";
-import { ADMIN_TOKEN, callApi, startHarness } from "./support/ops_harness.ts";
+import { ADMIN_TOKEN, callApi, SECRET, startGateway } from "./support/gateway.ts";
 import { startAuthServer } from "./support/auth_server.ts";
 import { upstream } from "./support/upstream.ts";
 
@@ -26,7 +26,9 @@ Deno.test("deno task admin: keys, accounts and usage over the HTTP API", async (
     mockJson(403, { error: { message: "no", type: "forbidden_error" } })
   );
   const healthy = startMockUpstream(() => mockJson(200, chatCompletion("hi")));
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     config: {
       accounts: [
         {
@@ -57,7 +59,10 @@ Deno.test("deno task admin: keys, accounts and usage over the HTTP API", async (
     });
 
     await t.step("usage shows the key's tokens", async () => {
-      const response = await callApi(h.url, secret, "/v1/chat/completions", { model: "m" });
+      const response = await callApi(h.url, "/v1/chat/completions", {
+        key: secret,
+        json: { model: "m" },
+      });
       await response.text();
       const cli = io(h.url);
       assert.equal(await runAdmin(["usage", "--by", "key"], cli.io), 0);
@@ -98,7 +103,7 @@ Deno.test("deno task admin: keys, accounts and usage over the HTTP API", async (
     await t.step("keys revoke, then the key is refused", async () => {
       const cli = io(h.url);
       assert.equal(await runAdmin(["keys", "revoke", "dave"], cli.io), 0);
-      const response = await callApi(h.url, secret, "/v1/chat/completions", {});
+      const response = await callApi(h.url, "/v1/chat/completions", { key: secret, json: {} });
       assert.equal(response.status, 401);
       await response.body?.cancel();
     });
@@ -124,7 +129,9 @@ Deno.test("deno task admin: keys, accounts and usage over the HTTP API", async (
 });
 
 Deno.test("deno task admin runs as a real process", async () => {
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     config: { accounts: [], groups: [{ id: "team", accounts: [] }], keys: [] },
   });
   try {
@@ -155,7 +162,7 @@ Deno.test("deno task admin runs as a real process", async () => {
 
 Deno.test("deno task admin: accounts, groups and key limits from a terminal, --json everywhere", async (t) => {
   await using backend = upstream(() => mockJson(200, chatCompletion("hi")));
-  const h = await startHarness({ config: {} });
+  const h = await startGateway({ config: {}, secret: SECRET });
   const run = async (args: string[], env: Record<string, string> = {}) => {
     const cli = io(h.url);
     const base = cli.io.env;

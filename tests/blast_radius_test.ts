@@ -1,45 +1,13 @@
 import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import { blastKind, BlastRadius } from "../lib/failover/blast_radius.ts";
 import {
   adminAccounts,
+  callApi,
   configDoc,
-  post,
-  serveGateway,
+  SECRET,
+  startGateway,
   tempKvPath,
-} from "./support/pool_harness.ts";
-
-const cool = (reason: "forbidden" | "quota" | "rateLimited" | "serverError" | "overloaded") => ({
-  kind: "cooldown" as const,
-  reason,
-  until: 1,
-  strike: reason === "forbidden",
-});
-
-Deno.test("blastKind and BlastRadius (table)", () => {
-  assert.equal(blastKind(cool("quota"), 429, null, ""), undefined);
-  assert.equal(blastKind(cool("rateLimited"), 429, null, ""), undefined);
-  assert.equal(blastKind(cool("overloaded"), 529, null, ""), undefined);
-  assert.equal(blastKind({ kind: "none" }, 404, "text/html", "<html>"), undefined);
-  assert.equal(
-    blastKind(cool("forbidden"), 403, null, '{"error":{"message":"usage limit reached"}}'),
-    undefined,
-  );
-  assert.equal(blastKind(cool("forbidden"), 403, "text/html; charset=utf-8", "<html>"), "403/html");
-  assert.equal(blastKind(cool("serverError"), 500, "application/json", "{}"), "500");
-  assert.equal(blastKind(cool("serverError"), 503, "application/json", "{}"), undefined);
-  assert.equal(blastKind({ kind: "disable", reason: "x" }, 401, null, ""), "401");
-
-  const same = new BlastRadius();
-  assert.deepEqual(same.judge("403/html"), { apply: true, stop: false });
-  assert.deepEqual(same.judge(undefined), { apply: true, stop: false });
-  assert.deepEqual(same.judge("403/html"), { apply: true, stop: true });
-
-  const mixed = new BlastRadius();
-  assert.deepEqual(mixed.judge("500"), { apply: true, stop: false });
-  assert.deepEqual(mixed.judge("403"), { apply: true, stop: false });
-  assert.deepEqual(mixed.judge("502"), { apply: false, stop: true });
-});
+} from "./support/gateway.ts";
 
 Deno.test("blast radius: one request cools at most two accounts", async (t) => {
   const tmp = await tempKvPath();
@@ -58,7 +26,7 @@ Deno.test("blast radius: one request cools at most two accounts", async (t) => {
     })),
     { root: { failover: { maxSwitches: 5 } } },
   );
-  const gw = await serveGateway(doc, tmp.path);
+  const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   const hits = () => mocks.map(({ server }) => server.hits.length);
   const reset = async () => {
     for (const { id } of mocks) await gw.gateway.states.reset(id);
@@ -70,7 +38,7 @@ Deno.test("blast radius: one request cools at most two accounts", async (t) => {
           status: 403,
           headers: { "content-type": "text/html" },
         });
-      const response = await post(gw.url, "/v1/chat/completions", { model: "m" });
+      const response = await callApi(gw.url, "/v1/chat/completions", { json: { model: "m" } });
       assert.equal(response.status, 403);
       assert.match(await response.text(), /Forbidden/);
       assert.deepEqual(hits(), [1, 1, 0, 0]);
@@ -90,7 +58,7 @@ Deno.test("blast radius: one request cools at most two accounts", async (t) => {
             status: 403,
             headers: { "content-type": "text/html" },
           });
-      const response = await post(gw.url, "/v1/chat/completions", { model: "m" });
+      const response = await callApi(gw.url, "/v1/chat/completions", { json: { model: "m" } });
       assert.equal(response.status, 403);
       assert.equal(await response.text(), "<html>denied</html>", "the third error is returned");
       const after = hits();
@@ -105,7 +73,7 @@ Deno.test("blast radius: one request cools at most two accounts", async (t) => {
         id === "d"
           ? json(200, { served: id })
           : json(429, { error: { message: "slow down", type: "rate_limit_error" } });
-      const response = await post(gw.url, "/v1/chat/completions", { model: "m" });
+      const response = await callApi(gw.url, "/v1/chat/completions", { json: { model: "m" } });
       assert.equal(response.status, 200);
       assert.deepEqual(await response.json(), { served: "d" });
       await reset();

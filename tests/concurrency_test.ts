@@ -1,22 +1,21 @@
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import type { RequestLogEntry } from "../lib/observe/request_log.ts";
+import { chatStream, sseResponse } from "./support/streams.ts";
 import {
   ADMIN_TOKEN,
+  callApi,
   CLIENT_KEY,
   configDoc,
-  gate,
-  post,
-  serveGateway,
-  spawnGateway,
+  SECRET,
+  startGateway,
   tempKvPath,
-  until,
-} from "./support/pool_harness.ts";
-import { chatStream, sseResponse } from "./support/streams.ts";
+} from "./support/gateway.ts";
+import { eventually, latch } from "./support/async.ts";
+import { spawnGateway } from "./support/process.ts";
 
 /** An upstream whose streams stay open until `release` and that tracks requests in flight. */
 function heldUpstream() {
-  let release = gate();
+  let release = latch();
   let active = 0;
   let maxActive = 0;
   const order: string[] = [];
@@ -48,8 +47,8 @@ function heldUpstream() {
     active: () => active,
     open() {
       order.push("released");
-      release.open();
-      release = gate();
+      release.resolve();
+      release = latch();
     },
   };
 }
@@ -77,19 +76,21 @@ Deno.test("account concurrency holds across two gateway processes, queues, then 
   ]);
   try {
     // Process 1 holds the only slot with an open stream.
-    const holding = await post(p1.url, "/v1/chat/completions", { tag: "p1", stream: true });
+    const holding = await callApi(p1.url, "/v1/chat/completions", {
+      json: { tag: "p1", stream: true },
+    });
     assert.equal(holding.status, 200);
     const reader = holding.body!.getReader();
     await reader.read();
 
     // Process 2 waits for the queue timeout, then gets 429 with Retry-After.
-    const refused = await post(p2.url, "/v1/chat/completions", { tag: "refused" });
+    const refused = await callApi(p2.url, "/v1/chat/completions", { json: { tag: "refused" } });
     assert.equal(refused.status, 429);
     assert.ok(Number(refused.headers.get("retry-after")) >= 1);
     assert.equal((await refused.json()).error.type, "rate_limit_error");
 
     // Process 2 queues; the slot frees when process 1's stream ends, and it is served.
-    const queued = post(p2.url, "/v1/chat/completions", { tag: "queued" });
+    const queued = callApi(p2.url, "/v1/chat/completions", { json: { tag: "queued" } });
     await new Promise((resolve) => setTimeout(resolve, 300));
     upstream.open();
     while (!(await reader.read()).done) { /* drain */ }
@@ -101,7 +102,7 @@ Deno.test("account concurrency holds across two gateway processes, queues, then 
     assert.deepEqual(upstream.order.slice(0, 3), ["start:p1", "released", "start:queued"]);
   } finally {
     upstream.open();
-    await Promise.all([p1.close(), p2.close()]);
+    await Promise.all([p1.stop(), p2.stop()]);
     await upstream.server.close();
     await tmp.cleanup();
   }
@@ -123,35 +124,36 @@ Deno.test("concurrency in one gateway", async (t) => {
     ],
     { root: { queueTimeoutSeconds: 1 } },
   );
-  const gw = await serveGateway(doc, tmp.path, {
-    poolTuning: { keepAliveMs: 100, queuePollMs: 20 },
+  const gw = await startGateway({
+    config: doc,
+    kvPath: tmp.path,
+    secret: SECRET,
+    tuning: { keepAliveMs: 100, queuePollMs: 20 },
   });
-  const pool = gw.gateway.pool!;
+  const pool = gw.gateway;
   try {
     await t.step("an aborted stream releases its slot at once", async () => {
       const controller = new AbortController();
-      const response = await post(
-        gw.url,
-        "/v1/chat/completions",
-        { stream: true },
-        {},
-        controller.signal,
-      );
+      const response = await callApi(gw.url, "/v1/chat/completions", {
+        json: { stream: true },
+        headers: {},
+        signal: controller.signal,
+      });
       const reader = response.body!.getReader();
       await reader.read();
       assert.equal(await pool.slots.inUse("account", "busy"), 1);
       controller.abort();
       await reader.cancel().catch(() => {});
-      await until(async () => await pool.slots.inUse("account", "busy") === 0, "slot release");
+      await eventually(async () => await pool.slots.inUse("account", "busy") === 0, "slot release");
     });
 
     await t.step(
       "a queued streaming request gets keep-alives, then a rate-limit error event",
       async () => {
-        const holding = await post(gw.url, "/v1/chat/completions", { stream: true });
+        const holding = await callApi(gw.url, "/v1/chat/completions", { json: { stream: true } });
         const holder = holding.body!.getReader();
         await holder.read();
-        const waiting = await post(gw.url, "/v1/chat/completions", { stream: true });
+        const waiting = await callApi(gw.url, "/v1/chat/completions", { json: { stream: true } });
         assert.equal(waiting.status, 200);
         assert.equal(waiting.headers.get("content-type"), "text/event-stream");
         const text = await waiting.text();
@@ -160,15 +162,22 @@ Deno.test("concurrency in one gateway", async (t) => {
         assert.match(text, /event: error\ndata: .*rate_limit_error/);
         upstream.open();
         while (!(await holder.read()).done) { /* drain */ }
-        await until(async () => await pool.slots.inUse("account", "busy") === 0, "slot release");
+        await eventually(
+          async () => await pool.slots.inUse("account", "busy") === 0,
+          "slot release",
+        );
       },
     );
 
     await t.step("a queued streaming request is served once the slot frees", async () => {
-      const holding = await post(gw.url, "/v1/chat/completions", { stream: true, tag: "h" });
+      const holding = await callApi(gw.url, "/v1/chat/completions", {
+        json: { stream: true, tag: "h" },
+      });
       const holder = holding.body!.getReader();
       await holder.read();
-      const waiting = await post(gw.url, "/v1/chat/completions", { stream: true, tag: "w" });
+      const waiting = await callApi(gw.url, "/v1/chat/completions", {
+        json: { stream: true, tag: "w" },
+      });
       const reader = waiting.body!.pipeThrough(new TextDecoderStream()).getReader();
       const firstChunk = (await reader.read()).value ?? "";
       assert.match(firstChunk, /^: waiting/);
@@ -183,7 +192,7 @@ Deno.test("concurrency in one gateway", async (t) => {
       }
       assert.match(rest, /"content":"hi"/);
       assert.match(rest, /\[DONE\]/);
-      await until(async () => await pool.slots.inUse("account", "busy") === 0, "slot release");
+      await eventually(async () => await pool.slots.inUse("account", "busy") === 0, "slot release");
     });
   } finally {
     upstream.open();
@@ -200,22 +209,27 @@ Deno.test("key concurrency: a key over its limit waits, then gets 429", async ()
     [{ id: "open", platform: "openai", baseUrl: upstream.server.url, apiKey: "sk" }],
     { key: { concurrency: 1 }, root: { queueTimeoutSeconds: 0.3 } },
   );
-  const gw = await serveGateway(doc, tmp.path, { poolTuning: { queuePollMs: 20 } });
+  const gw = await startGateway({
+    config: doc,
+    kvPath: tmp.path,
+    secret: SECRET,
+    tuning: { queuePollMs: 20 },
+  });
   try {
-    const holding = await post(gw.url, "/v1/chat/completions", { stream: true });
+    const holding = await callApi(gw.url, "/v1/chat/completions", { json: { stream: true } });
     const holder = holding.body!.getReader();
     await holder.read();
-    const refused = await post(gw.url, "/v1/chat/completions", { model: "m" });
+    const refused = await callApi(gw.url, "/v1/chat/completions", { json: { model: "m" } });
     assert.equal(refused.status, 429);
     assert.equal(refused.headers.get("retry-after"), "1");
     await refused.body?.cancel();
     upstream.open();
     while (!(await holder.read()).done) { /* drain */ }
-    await until(
-      async () => await gw.gateway.pool!.slots.inUse("key", "tester") === 0,
+    await eventually(
+      async () => await gw.gateway.slots.inUse("key", "tester") === 0,
       "key release",
     );
-    const after = await post(gw.url, "/v1/chat/completions", { model: "m" });
+    const after = await callApi(gw.url, "/v1/chat/completions", { json: { model: "m" } });
     assert.equal(after.status, 200);
     upstream.open();
     await after.text();
@@ -229,7 +243,7 @@ Deno.test("key concurrency: a key over its limit waits, then gets 429", async ()
 
 Deno.test("a queued stream is metered like a direct one", async () => {
   const tmp = await tempKvPath();
-  const holder = gate();
+  const holder = latch();
   const upstream = startMockUpstream((_request, hit) => {
     const body = JSON.parse(hit.body);
     if (body.tag === "hold") {
@@ -245,7 +259,6 @@ Deno.test("a queued stream is metered like a direct one", async () => {
     }
     return sseResponse(chatStream(["one", "two", "three"], body.stream_options?.include_usage));
   });
-  const logs: RequestLogEntry[] = [];
   const doc = configDoc(
     [{ id: "solo", platform: "openai", baseUrl: upstream.url, apiKey: "sk", concurrency: 1 }],
     {
@@ -258,23 +271,28 @@ Deno.test("a queued stream is metered like a direct one", async () => {
       },
     },
   );
-  const gw = await serveGateway(doc, tmp.path, {
-    poolTuning: { keepAliveMs: 50, queuePollMs: 20 },
-    logger: (entry) => logs.push(entry),
+  const gw = await startGateway({
+    config: doc,
+    kvPath: tmp.path,
+    secret: SECRET,
+    tuning: { keepAliveMs: 50, queuePollMs: 20 },
   });
   try {
-    const holding = await post(gw.url, "/v1/chat/completions", { tag: "hold", stream: true }, {
-      authorization: "Bearer sk-holder-0123456789",
+    const holding = await callApi(gw.url, "/v1/chat/completions", {
+      key: "sk-holder-0123456789",
+      json: { tag: "hold", stream: true },
     });
     const held = holding.body!.getReader();
     await held.read();
 
-    const waiting = await post(gw.url, "/v1/chat/completions", { model: "m", stream: true });
+    const waiting = await callApi(gw.url, "/v1/chat/completions", {
+      json: { model: "m", stream: true },
+    });
     assert.equal(waiting.headers.get("x-switchyard-queued"), "true");
     const reader = waiting.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = (await reader.read()).value ?? "";
     assert.match(text, /^: waiting for a free account slot/);
-    holder.open();
+    holder.resolve();
     while (!(await held.read()).done) { /* drain */ }
     for (;;) {
       const { done, value } = await reader.read();
@@ -286,8 +304,11 @@ Deno.test("a queued stream is metered like a direct one", async () => {
     assert.ok(text.endsWith("data: [DONE]\n\n"));
     assert.ok(!text.includes('"usage":{'), "the usage chunk reached a client that did not ask");
 
-    await until(() => logs.some((entry) => entry.key === "tester" && entry.end), "the log line");
-    const entry = logs.find((each) => each.key === "tester")!;
+    await eventually(
+      () => gw.log.some((entry) => entry.key === "tester" && entry.end),
+      "the log line",
+    );
+    const entry = gw.log.find((each) => each.key === "tester")!;
     assert.deepEqual(entry.tokens, { input: 13, output: 3, cached: 3 });
     assert.equal(entry.model, "gpt-chat");
     assert.equal(entry.end, "complete");
@@ -307,11 +328,11 @@ Deno.test("a queued stream is metered like a direct one", async () => {
     assert.match(metrics, /switchyard_tokens_total\{key="tester",type="output"\} 3\n/);
 
     // 16 tokens used: the key's dailyTokens are spent.
-    const refused = await post(gw.url, "/v1/chat/completions", { model: "m" });
+    const refused = await callApi(gw.url, "/v1/chat/completions", { json: { model: "m" } });
     assert.equal(refused.status, 429);
     assert.match((await refused.json()).error.message, /dailyTokens|tokens for today/);
   } finally {
-    holder.open();
+    holder.resolve();
     await gw.close();
     await upstream.close();
     await tmp.cleanup();

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { callApi, json, startHarness } from "./support/ops_harness.ts";
+import { callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
 import { fakeJwt, startAuthServer } from "./support/auth_server.ts";
 import {
   anthropicMessage,
@@ -19,21 +19,27 @@ import {
 const CLIENT = "client-key-0123456789";
 
 Deno.test("PUT on a subscription account changes its settings and keeps it a subscription account", async () => {
-  const h = await startHarness({ config: {} });
+  const h = await startGateway({ secret: SECRET, usageFlushMs: 60_000, config: {} });
   try {
-    const created = await h.admin("POST", "/admin/accounts", {
-      id: "codex-1",
-      platform: "openai",
-      oauth: { accountId: "acct-1" },
+    const created = await h.admin("/admin/accounts", {
+      method: "POST",
+      json: {
+        id: "codex-1",
+        platform: "openai",
+        oauth: { accountId: "acct-1" },
+      },
     });
     assert.equal(created.status, 201, await created.clone().text());
     await created.body?.cancel();
-    const updated = await h.admin("PUT", "/admin/accounts/codex-1", { priority: 5 });
-    const row = await json(updated);
+    const updated = await h.admin("/admin/accounts/codex-1", {
+      method: "PUT",
+      json: { priority: 5 },
+    });
+    const row = await readJson(updated);
     assert.equal(updated.status, 200, JSON.stringify(row));
     assert.equal(row.priority, 5);
     assert.equal(row.baseUrl, "https://chatgpt.com/backend-api/codex");
-    assert.equal(h.gateway.ops.directory.account("codex-1")?.account.oauth?.accountId, "acct-1");
+    assert.equal(h.gateway.directory.account("codex-1")?.account.oauth?.accountId, "acct-1");
   } finally {
     await h.close();
   }
@@ -51,18 +57,21 @@ function recordingUpstream() {
 Deno.test("a Codex subscription signs in through the API: start, the provider's redirect, finish", async (t) => {
   await using auth = startAuthServer("codex", { chatgptAccountId: "acct-42" });
   await using backend = recordingUpstream();
-  const h = await startHarness({ config: {} });
+  const h = await startGateway({ secret: SECRET, usageFlushMs: 60_000, config: {} });
   try {
     const start = async (extra: Record<string, unknown> = {}) => {
-      const response = await h.admin("POST", "/admin/oauth/start", {
-        platform: "openai",
-        id: "codex-1",
-        baseUrl: backend.url,
-        authorizeUrl: auth.authorizeUrl,
-        tokenUrl: auth.tokenUrl,
-        ...extra,
+      const response = await h.admin("/admin/oauth/start", {
+        method: "POST",
+        json: {
+          platform: "openai",
+          id: "codex-1",
+          baseUrl: backend.url,
+          authorizeUrl: auth.authorizeUrl,
+          tokenUrl: auth.tokenUrl,
+          ...extra,
+        },
       });
-      return { status: response.status, body: await json(response) };
+      return { status: response.status, body: await readJson(response) };
     };
     let flow = "";
     await t.step("start: the authorization URL of the Codex client, with PKCE", async () => {
@@ -79,11 +88,14 @@ Deno.test("a Codex subscription signs in through the API: start, the provider's 
     });
 
     await t.step("an answer from another sign-in is refused next to the field", async () => {
-      const response = await h.admin("POST", "/admin/oauth/finish", {
-        flow,
-        input: "http://localhost:1455/auth/callback?code=abc&state=not-this-one",
+      const response = await h.admin("/admin/oauth/finish", {
+        method: "POST",
+        json: {
+          flow,
+          input: "http://localhost:1455/auth/callback?code=abc&state=not-this-one",
+        },
       });
-      const body = await json<{ error: { message: string; param: string } }>(response);
+      const body = await readJson<{ error: { message: string; param: string } }>(response);
       assert.equal(response.status, 400);
       assert.equal(body.error.param, "input");
       assert.match(body.error.message, /another sign-in/);
@@ -93,9 +105,12 @@ Deno.test("a Codex subscription signs in through the API: start, the provider's 
       const { body: started } = await start();
       const landed = await auth.signIn(String(started.authorizeUrl));
       assert.match(landed, /^http:\/\/localhost:1455\/auth\/callback\?code=/);
-      const response = await h.admin("POST", "/admin/oauth/finish", {
-        flow: started.flow,
-        input: landed,
+      const response = await h.admin("/admin/oauth/finish", {
+        method: "POST",
+        json: {
+          flow: started.flow,
+          input: landed,
+        },
       });
       const text = await response.text();
       assert.equal(response.status, 201, text);
@@ -112,16 +127,27 @@ Deno.test("a Codex subscription signs in through the API: start, the provider's 
       assert.ok(stored.value);
       assert.ok(!JSON.stringify(stored.value).includes(auth.issued[0]));
       // The same flow cannot make a second account.
-      const again = await h.admin("POST", "/admin/oauth/finish", {
-        flow: started.flow,
-        input: landed,
+      const again = await h.admin("/admin/oauth/finish", {
+        method: "POST",
+        json: {
+          flow: started.flow,
+          input: landed,
+        },
       });
       assert.equal(again.status, 404);
       await again.body?.cancel();
 
-      await (await h.admin("POST", "/admin/groups", { id: "team", accounts: ["codex-1"] })).text();
-      const key = await json(await h.admin("POST", "/admin/keys", { id: "alice", group: "team" }));
-      const served = await callApi(h.url, String(key.key), "/v1/chat/completions", { model: "m" });
+      await (await h.admin("/admin/groups", {
+        method: "POST",
+        json: { id: "team", accounts: ["codex-1"] },
+      })).text();
+      const key = await readJson(
+        await h.admin("/admin/keys", { method: "POST", json: { id: "alice", group: "team" } }),
+      );
+      const served = await callApi(h.url, "/v1/chat/completions", {
+        key: String(key.key),
+        json: { model: "m" },
+      });
       assert.equal(served.status, 200);
       assert.equal(served.headers.get("x-switchyard-account"), "codex-1");
       await served.body?.cancel();
@@ -134,11 +160,14 @@ Deno.test("a Codex subscription signs in through the API: start, the provider's 
       const badId = await start({ id: "no spaces allowed" });
       assert.equal(badId.status, 400);
       assert.equal((badId.body.error as { param: string }).param, "id");
-      await (await h.admin("POST", "/admin/accounts", {
-        id: "oa-1",
-        platform: "openai",
-        baseUrl: backend.url,
-        apiKey: "sk-1",
+      await (await h.admin("/admin/accounts", {
+        method: "POST",
+        json: {
+          id: "oa-1",
+          platform: "openai",
+          baseUrl: backend.url,
+          apiKey: "sk-1",
+        },
       })).text();
       const taken = await start({ id: "oa-1" });
       assert.equal(taken.status, 409);
@@ -154,16 +183,19 @@ Deno.test("a Codex subscription signs in through the API: start, the provider's 
 Deno.test("a Claude subscription signs in with the code#state Claude shows, and a new sign-in revives it", async () => {
   await using auth = startAuthServer("claude");
   await using backend = recordingUpstream();
-  const h = await startHarness({ config: {} });
+  const h = await startGateway({ secret: SECRET, usageFlushMs: 60_000, config: {} });
   try {
     const signIn = async () => {
-      const started = await json(
-        await h.admin("POST", "/admin/oauth/start", {
-          platform: "anthropic",
-          id: "claude-1",
-          baseUrl: backend.url,
-          authorizeUrl: auth.authorizeUrl,
-          tokenUrl: auth.tokenUrl,
+      const started = await readJson(
+        await h.admin("/admin/oauth/start", {
+          method: "POST",
+          json: {
+            platform: "anthropic",
+            id: "claude-1",
+            baseUrl: backend.url,
+            authorizeUrl: auth.authorizeUrl,
+            tokenUrl: auth.tokenUrl,
+          },
         }),
       );
       const authorize = new URL(String(started.authorizeUrl));
@@ -172,20 +204,31 @@ Deno.test("a Claude subscription signs in with the code#state Claude shows, and 
       const landed = new URL(await auth.signIn(String(started.authorizeUrl)));
       // What Claude's callback page shows the user to paste.
       const shown = `${landed.searchParams.get("code")}#${landed.searchParams.get("state")}`;
-      return await h.admin("POST", "/admin/oauth/finish", { flow: started.flow, input: shown });
+      return await h.admin("/admin/oauth/finish", {
+        method: "POST",
+        json: { flow: started.flow, input: shown },
+      });
     };
     const first = await signIn();
     assert.equal(first.status, 201, await first.clone().text());
     await first.body?.cancel();
-    await (await h.admin("POST", "/admin/groups", { id: "team", accounts: ["claude-1"] })).text();
+    await (await h.admin("/admin/groups", {
+      method: "POST",
+      json: { id: "team", accounts: ["claude-1"] },
+    })).text();
     const key = String(
-      (await json(await h.admin("POST", "/admin/keys", { id: "bob", group: "team" }))).key,
+      (await readJson(
+        await h.admin("/admin/keys", { method: "POST", json: { id: "bob", group: "team" } }),
+      )).key,
     );
     const ask = async () => {
-      const response = await callApi(h.url, key, "/v1/messages", {
-        model: "claude-x",
-        max_tokens: 5,
-        messages: [{ role: "user", content: "hi" }],
+      const response = await callApi(h.url, "/v1/messages", {
+        key: key,
+        json: {
+          model: "claude-x",
+          max_tokens: 5,
+          messages: [{ role: "user", content: "hi" }],
+        },
       });
       await response.body?.cancel();
       return response.status;
@@ -200,9 +243,9 @@ Deno.test("a Claude subscription signs in with the code#state Claude shows, and 
       reason: "OAuth refresh rejected (invalid_grant): sign in again",
       temporary: false,
     });
-    assert.equal((await json(await h.admin("GET", "/admin/accounts/claude-1"))).state, "disabled");
+    assert.equal((await readJson(await h.admin("/admin/accounts/claude-1"))).state, "disabled");
     const again = await signIn();
-    const row = await json(again);
+    const row = await readJson(again);
     assert.equal(again.status, 200, JSON.stringify(row));
     assert.deepEqual([row.state, row.created], ["active", false]);
     assert.equal(await ask(), 200);
@@ -214,7 +257,7 @@ Deno.test("a Claude subscription signs in with the code#state Claude shows, and 
 
 Deno.test("an uploaded auth.json adds a Codex account; a file that is not one says why", async () => {
   await using backend = recordingUpstream();
-  const h = await startHarness({ config: {} });
+  const h = await startGateway({ secret: SECRET, usageFlushMs: 60_000, config: {} });
   try {
     const access = fakeJwt({
       exp: Math.floor(Date.now() / 1000) + 3600,
@@ -223,22 +266,28 @@ Deno.test("an uploaded auth.json adds a Codex account; a file that is not one sa
     const file = JSON.stringify({
       tokens: { access_token: access, refresh_token: "rt-up", account_id: "acct-up" },
     });
-    const response = await h.admin("POST", "/admin/oauth/import", {
-      platform: "openai",
-      file,
-      id: "codex-up",
-      baseUrl: backend.url,
+    const response = await h.admin("/admin/oauth/import", {
+      method: "POST",
+      json: {
+        platform: "openai",
+        file,
+        id: "codex-up",
+        baseUrl: backend.url,
+      },
     });
-    const row = await json(response);
+    const row = await readJson(response);
     assert.equal(response.status, 201, JSON.stringify(row));
     assert.equal(row.oauth, undefined, "no oauth object (tokens) in the row");
-    assert.equal(h.gateway.ops.directory.account("codex-up")?.account.oauth?.accountId, "acct-up");
+    assert.equal(h.gateway.directory.account("codex-up")?.account.oauth?.accountId, "acct-up");
 
-    const wrong = await h.admin("POST", "/admin/oauth/import", {
-      platform: "openai",
-      file: JSON.stringify({ OPENAI_API_KEY: "sk-x" }),
+    const wrong = await h.admin("/admin/oauth/import", {
+      method: "POST",
+      json: {
+        platform: "openai",
+        file: JSON.stringify({ OPENAI_API_KEY: "sk-x" }),
+      },
     });
-    const body = await json<{ error: { param: string; message: string } }>(wrong);
+    const body = await readJson<{ error: { param: string; message: string } }>(wrong);
     assert.equal(wrong.status, 400);
     assert.equal(body.error.param, "file");
     assert.match(body.error.message, /API key, not a ChatGPT sign-in/);
@@ -251,7 +300,9 @@ Deno.test("an uploaded auth.json adds a Codex account; a file that is not one sa
 Deno.test("an operator disables and enables an account; requests skip it meanwhile", async () => {
   await using one = upstream(() => mockJson(200, chatCompletion("one")));
   await using two = upstream(() => mockJson(200, chatCompletion("two")));
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     config: {
       accounts: [
         { id: "a-1", platform: "openai", baseUrl: one.url, apiKey: "sk-1", priority: 1 },
@@ -263,22 +314,27 @@ Deno.test("an operator disables and enables an account; requests skip it meanwhi
   });
   try {
     const served = async () => {
-      const response = await callApi(h.url, CLIENT, "/v1/chat/completions", { model: "m" });
+      const response = await callApi(h.url, "/v1/chat/completions", {
+        key: CLIENT,
+        json: { model: "m" },
+      });
       await response.body?.cancel();
       return response.headers.get("x-switchyard-account");
     };
     assert.equal(await served(), "a-1");
-    const disabled = await json(await h.admin("POST", "/admin/accounts/a-1/disable"));
+    const disabled = await readJson(
+      await h.admin("/admin/accounts/a-1/disable", { method: "POST" }),
+    );
     assert.deepEqual([disabled.state, disabled.reason], ["disabled", "disabled by an operator"]);
     assert.equal(disabled.probeAt, undefined, "an operator's disable gets no probes");
     assert.equal(await served(), "a-2");
-    const enabled = await json(await h.admin("POST", "/admin/accounts/a-1/enable"));
+    const enabled = await readJson(await h.admin("/admin/accounts/a-1/enable", { method: "POST" }));
     assert.equal(enabled.state, "active");
     assert.equal(await served(), "a-1");
-    const unknown = await h.admin("POST", "/admin/accounts/ghost/disable");
+    const unknown = await h.admin("/admin/accounts/ghost/disable", { method: "POST" });
     assert.equal(unknown.status, 404);
     await unknown.body?.cancel();
-    const wrongMethod = await h.admin("GET", "/admin/accounts/a-1/disable");
+    const wrongMethod = await h.admin("/admin/accounts/a-1/disable");
     assert.equal(wrongMethod.status, 405);
     await wrongMethod.body?.cancel();
   } finally {
@@ -288,7 +344,9 @@ Deno.test("an operator disables and enables an account; requests skip it meanwhi
 
 Deno.test("PUT /admin/keys/:id changes a key's group and limits and keeps its secret", async () => {
   await using one = upstream(() => mockJson(200, chatCompletion("one")));
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     config: {
       accounts: [{ id: "a-1", platform: "openai", baseUrl: one.url, apiKey: "sk-1" }],
       groups: [{ id: "team", accounts: ["a-1"] }, { id: "other", accounts: ["a-1"] }],
@@ -297,8 +355,8 @@ Deno.test("PUT /admin/keys/:id changes a key's group and limits and keeps its se
   });
   try {
     const put = async (body: unknown) => {
-      const response = await h.admin("PUT", "/admin/keys/alice", body);
-      return { status: response.status, body: await json(response) };
+      const response = await h.admin("/admin/keys/alice", { method: "PUT", json: body });
+      return { status: response.status, body: await readJson(response) };
     };
     const moved = await put({ group: "other", dailyTokens: 1000 });
     assert.equal(moved.status, 200, JSON.stringify(moved.body));
@@ -309,7 +367,10 @@ Deno.test("PUT /admin/keys/:id changes a key's group and limits and keeps its se
     const lifted = await put({ rpm: null });
     assert.equal(lifted.body.rpm, undefined);
     assert.equal(lifted.body.dailyTokens, 1000);
-    const response = await callApi(h.url, CLIENT, "/v1/chat/completions", { model: "m" });
+    const response = await callApi(h.url, "/v1/chat/completions", {
+      key: CLIENT,
+      json: { model: "m" },
+    });
     assert.equal(response.status, 200, "the same secret still works");
     await response.body?.cancel();
     const bad = await put({ group: "nobody" });
@@ -319,7 +380,7 @@ Deno.test("PUT /admin/keys/:id changes a key's group and limits and keeps its se
       400,
       "rpm",
     ]);
-    const missing = await h.admin("PUT", "/admin/keys/ghost", { rpm: 1 });
+    const missing = await h.admin("/admin/keys/ghost", { method: "PUT", json: { rpm: 1 } });
     assert.equal(missing.status, 404);
     await missing.body?.cancel();
   } finally {

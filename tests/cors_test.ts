@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { callApi, startHarness } from "./support/ops_harness.ts";
+import { callApi, SECRET, startGateway } from "./support/gateway.ts";
 import { chatCompletion, json as mockJson, upstream } from "./support/upstream.ts";
 
 const CLIENT = "client-key-0123456789";
@@ -34,7 +34,11 @@ function config(backendUrl: string, extra: Record<string, unknown> = {}) {
 
 Deno.test("cors.origins: preflight answered for a listed origin, refused for another", async () => {
   await using backend = upstream(() => mockJson(200, chatCompletion("hi")));
-  const h = await startHarness({ config: config(backend.url, { cors: { origins: [APP] } }) });
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config: config(backend.url, { cors: { origins: [APP] } }),
+  });
   try {
     const ok = await preflight(h.url, APP);
     assert.equal(ok.status, 204);
@@ -47,8 +51,12 @@ Deno.test("cors.origins: preflight answered for a listed origin, refused for ano
     await ok.body?.cancel();
     assert.equal(backend.hits.length, 0, "a preflight never reaches an account");
 
-    const served = await callApi(h.url, CLIENT, "/v1/chat/completions", { model: "m" }, {
-      origin: APP,
+    const served = await callApi(h.url, "/v1/chat/completions", {
+      key: CLIENT,
+      json: { model: "m" },
+      headers: {
+        origin: APP,
+      },
     });
     assert.equal(served.status, 200);
     assert.equal(served.headers.get("access-control-allow-origin"), APP);
@@ -60,8 +68,12 @@ Deno.test("cors.origins: preflight answered for a listed origin, refused for ano
     assert.equal(other.status, 403);
     assert.equal(other.headers.get("access-control-allow-origin"), null);
     await other.body?.cancel();
-    const plain = await callApi(h.url, CLIENT, "/v1/chat/completions", { model: "m" }, {
-      origin: "https://evil.example",
+    const plain = await callApi(h.url, "/v1/chat/completions", {
+      key: CLIENT,
+      json: { model: "m" },
+      headers: {
+        origin: "https://evil.example",
+      },
     });
     assert.equal(plain.headers.get("access-control-allow-origin"), null);
     await plain.body?.cancel();
@@ -72,7 +84,11 @@ Deno.test("cors.origins: preflight answered for a listed origin, refused for ano
 
 Deno.test("without cors.origins a preflight is not answered for any origin", async () => {
   await using backend = upstream(() => mockJson(200, chatCompletion("hi")));
-  const h = await startHarness({ config: config(backend.url) });
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config: config(backend.url),
+  });
   try {
     const response = await preflight(h.url, APP);
     assert.equal(response.headers.get("access-control-allow-origin"), null);

@@ -8,7 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import { ADMIN_TOKEN, callApi, exhaustibleAccounts, startHarness } from "./support/ops_harness.ts";
+import { ADMIN_TOKEN, callApi, SECRET, startGateway } from "./support/gateway.ts";
+import { exhaustibleAccounts } from "./support/upstream.ts";
 import { chromiumAvailable, launchChromium } from "./support/chromium.ts";
 
 const available = await chromiumAvailable("dashboard e2e");
@@ -18,7 +19,9 @@ Deno.test({
   ignore: !available,
   async fn() {
     const mocks = exhaustibleAccounts("hello");
-    const h = await startHarness({
+    const h = await startGateway({
+      secret: SECRET,
+      usageFlushMs: 60_000,
       config: {
         accounts: [
           ...mocks.accounts,
@@ -34,7 +37,10 @@ Deno.test({
     const browser = await launchChromium({ width: 412, height: 915 });
     const context = browser.context;
     try {
-      const warmup = await callApi(h.url, "ci-bot-key-0123456789", "/v1/chat/completions", {});
+      const warmup = await callApi(h.url, "/v1/chat/completions", {
+        key: "ci-bot-key-0123456789",
+        json: {},
+      });
       await warmup.text();
 
       const page = context.pages()[0] ?? await context.newPage();
@@ -52,7 +58,10 @@ Deno.test({
 
       // The scripted 403: the next request fails over, and the page learns it over SSE.
       mocks.exhaust();
-      const response = await callApi(h.url, "alice-key-0123456789", "/v1/chat/completions", {});
+      const response = await callApi(h.url, "/v1/chat/completions", {
+        key: "alice-key-0123456789",
+        json: {},
+      });
       assert.equal(response.headers.get("x-switchyard-account"), "oa-1");
       await response.text();
 
@@ -80,7 +89,7 @@ Deno.test({
         strike: false,
         model: "gpt-big",
       });
-      h.gateway.ops.live.poke();
+      h.gateway.live.poke();
       const probe = page.locator('[data-account="claude-1"] .probe');
       await probe.waitFor();
       assert.match(await probe.textContent() ?? "", /^next probe .+ · probe in [45]m \d+s$/);

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  ADMIN_TOKEN,
-  callApi,
-  exhaustibleAccounts,
-  json,
-  startHarness,
-} from "./support/ops_harness.ts";
+import { ADMIN_TOKEN, callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
+import { exhaustibleAccounts } from "./support/upstream.ts";
 
 interface Snapshot {
   accounts: {
@@ -21,7 +16,9 @@ interface Snapshot {
 
 Deno.test("dashboard: page, snapshot and live SSE updates after a failover", async (t) => {
   const mocks = exhaustibleAccounts("hi");
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     config: {
       accounts: mocks.accounts,
       groups: [{ id: "team", accounts: ["codex-1", "oa-1"] }],
@@ -74,7 +71,10 @@ Deno.test("dashboard: page, snapshot and live SSE updates after a failover", asy
           ]]);
 
           mocks.exhaust();
-          const response = await callApi(h.url, "alice-key-0123456789", "/v1/chat/completions", {});
+          const response = await callApi(h.url, "/v1/chat/completions", {
+            key: "alice-key-0123456789",
+            json: {},
+          });
           assert.equal(response.headers.get("x-switchyard-account"), "oa-1");
           await response.text();
 
@@ -93,7 +93,7 @@ Deno.test("dashboard: page, snapshot and live SSE updates after a failover", asy
     );
 
     await t.step("GET /admin/dashboard has today's tokens per account and per key", async () => {
-      const snapshot = await json<Snapshot>(await h.admin("GET", "/admin/dashboard"));
+      const snapshot = await readJson<Snapshot>(await h.admin("/admin/dashboard"));
       assert.equal(snapshot.accounts.find((a) => a.id === "oa-1")?.today.input, 5);
       assert.deepEqual(snapshot.keys.map((k) => [k.id, k.today.requests, k.today.output]), [[
         "alice",

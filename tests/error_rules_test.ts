@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AccountView } from "../lib/admin/routes.ts";
+import type { AccountView } from "../lib/routes/admin/accounts.ts";
 import { runAdmin } from "../scripts/admin.ts";
 import {
   ADMIN_TOKEN,

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AccountView } from "../lib/admin/routes.ts";
+import type { AccountView } from "../lib/routes/admin/accounts.ts";
 import { eventually, latch, openOnExit, within } from "./support/async.ts";
 import { chatRequest, coreView, messagesRequest, startGateway } from "./support/gateway.ts";
 import {

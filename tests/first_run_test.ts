@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { originFor, welcomeLines } from "../lib/admin/first_run.ts";
+import { originFor, welcomeLines } from "../lib/welcome.ts";
 import { eventually } from "./support/async.ts";
 import { runScript, startMainProcess } from "./support/process.ts";
 

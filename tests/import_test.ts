@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import { ImportError, parseClaudeCredentials, parseCodexAuth } from "../lib/oauth/import.ts";
-import { configDoc, post, serveGateway, tempKvPath, TEST_SECRET } from "./support/pool_harness.ts";
+import {
+  ImportError,
+  parseClaudeCredentials,
+  parseCodexAuth,
+} from "../lib/providers/oauth/import.ts";
+import { callApi, configDoc, SECRET, startGateway, tempKvPath } from "./support/gateway.ts";
 import { fakeJwt } from "./support/auth_server.ts";
 import { SecretBox } from "../lib/crypto/secret_box.ts";
-import { TokenStore } from "../lib/oauth/token_store.ts";
+import { TokenStore } from "../lib/providers/oauth/token_store.ts";
 
 const jwt = fakeJwt;
 
@@ -93,7 +97,7 @@ Deno.test("deno task accounts import-codex / import-claude", async (t) => {
   const claudePath = `${tmp.dir}/.credentials.json`;
   await Deno.writeTextFile(codexPath, JSON.stringify(CODEX_AUTH));
   await Deno.writeTextFile(claudePath, JSON.stringify(CLAUDE_CREDENTIALS));
-  const env = { SWITCHYARD_KV: tmp.path, SWITCHYARD_SECRET: TEST_SECRET, HOME: tmp.dir };
+  const env = { SWITCHYARD_KV: tmp.path, SWITCHYARD_SECRET: SECRET, HOME: tmp.dir };
   const upstream = startMockUpstream(() => json(200, { ok: true }));
   try {
     await t.step("--print prints a full config entry and writes nothing", async () => {
@@ -140,12 +144,14 @@ Deno.test("deno task accounts import-codex / import-claude", async (t) => {
         { ...JSON.parse(codex.stdout), baseUrl: upstream.url },
         { ...JSON.parse(claude.stdout), baseUrl: upstream.url },
       ]);
-      const gw = await serveGateway(doc, tmp.path);
+      const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
       try {
-        const a = await post(gw.url, "/v1/responses", { model: "m", input: "hi" });
+        const a = await callApi(gw.url, "/v1/responses", { json: { model: "m", input: "hi" } });
         assert.equal(a.status, 200);
         await a.body?.cancel();
-        const b = await post(gw.url, "/v1/messages", { model: "m", max_tokens: 1, messages: [] });
+        const b = await callApi(gw.url, "/v1/messages", {
+          json: { model: "m", max_tokens: 1, messages: [] },
+        });
         assert.equal(b.status, 200);
         await b.body?.cancel();
       } finally {

@@ -5,7 +5,7 @@ import {
   json as mockJson,
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
-import { callApi, json, startHarness } from "./support/ops_harness.ts";
+import { callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
 
 /** Waits out the last seconds of a UTC minute, so a fixed-window count cannot reset mid-test. */
 async function awayFromMinuteEdge(): Promise<void> {
@@ -33,41 +33,68 @@ Deno.test("rpm is shared across processes and answers 429 with Retry-After in th
       ? mockJson(200, anthropicMessage("hi"))
       : mockJson(200, chatCompletion("hi"))
   );
-  const one = await startHarness({ config: config(upstream.url) });
-  const two = await startHarness({ config: config(upstream.url), kvPath: one.kvPath });
+  const one = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config: config(upstream.url),
+  });
+  const two = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config: config(upstream.url),
+    kvPath: one.kvPath,
+  });
   try {
     await awayFromMinuteEdge();
-    const created = await json(
-      await one.admin("POST", "/admin/keys", { id: "rpm2", group: "team", rpm: 2 }),
+    const created = await readJson(
+      await one.admin("/admin/keys", {
+        method: "POST",
+        json: { id: "rpm2", group: "team", rpm: 2 },
+      }),
     );
     const secret = created.key as string;
-    const first = await callApi(one.url, secret, "/v1/chat/completions", { model: "m" });
+    const first = await callApi(one.url, "/v1/chat/completions", {
+      key: secret,
+      json: { model: "m" },
+    });
     assert.equal(first.status, 200);
     await first.body?.cancel();
-    const second = await callApi(two.url, secret, "/v1/chat/completions", { model: "m" });
+    const second = await callApi(two.url, "/v1/chat/completions", {
+      key: secret,
+      json: { model: "m" },
+    });
     assert.equal(second.status, 200);
     await second.body?.cancel();
     const hits = upstream.hits.length;
 
-    const openai = await callApi(one.url, secret, "/v1/chat/completions", { model: "m" });
+    const openai = await callApi(one.url, "/v1/chat/completions", {
+      key: secret,
+      json: { model: "m" },
+    });
     assert.equal(openai.status, 429);
     const retryAfter = Number(openai.headers.get("retry-after"));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `retry-after ${retryAfter}`);
-    const openaiError = await json<{ error: { type: string; message: string } }>(openai);
+    const openaiError = await readJson<{ error: { type: string; message: string } }>(openai);
     assert.equal(openaiError.error.type, "rate_limit_error");
     assert.match(openaiError.error.message, /2 requests per minute/);
 
-    const anthropic = await callApi(two.url, secret, "/v1/messages", { model: "c", max_tokens: 1 });
+    const anthropic = await callApi(two.url, "/v1/messages", {
+      key: secret,
+      json: { model: "c", max_tokens: 1 },
+    });
     assert.equal(anthropic.status, 429);
     assert.ok(anthropic.headers.get("retry-after"));
-    const anthropicError = await json<{ type: string; error: { type: string } }>(anthropic);
+    const anthropicError = await readJson<{ type: string; error: { type: string } }>(anthropic);
     assert.equal(anthropicError.type, "error");
     assert.equal(anthropicError.error.type, "rate_limit_error");
     assert.equal(upstream.hits.length, hits, "a refused request reached an upstream");
 
     // Keys without limits never touch the limit counters.
     for (let i = 0; i < 3; i++) {
-      const response = await callApi(one.url, "free-key-0123456789", "/v1/chat/completions", {});
+      const response = await callApi(one.url, "/v1/chat/completions", {
+        key: "free-key-0123456789",
+        json: {},
+      });
       assert.equal(response.status, 200);
       await response.body?.cancel();
     }
@@ -86,30 +113,54 @@ Deno.test("dailyTokens refuses a key that used its tokens today, in every proces
       ? mockJson(200, anthropicMessage("hi"))
       : mockJson(200, chatCompletion("hi"))
   );
-  const one = await startHarness({ config: config(upstream.url) });
-  const two = await startHarness({ config: config(upstream.url), kvPath: one.kvPath });
+  const one = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config: config(upstream.url),
+  });
+  const two = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config: config(upstream.url),
+    kvPath: one.kvPath,
+  });
   try {
     // 12 tokens (5 in + 7 out): under the limit before the request, over it after.
-    const first = await callApi(one.url, "capped-key-0123456789", "/v1/chat/completions", {});
+    const first = await callApi(one.url, "/v1/chat/completions", {
+      key: "capped-key-0123456789",
+      json: {},
+    });
     assert.equal(first.status, 200);
     await first.text();
 
-    const same = await callApi(one.url, "capped-key-0123456789", "/v1/messages", { max_tokens: 1 });
+    const same = await callApi(one.url, "/v1/messages", {
+      key: "capped-key-0123456789",
+      json: { max_tokens: 1 },
+    });
     assert.equal(same.status, 429);
     const retryAfter = Number(same.headers.get("retry-after"));
     const secondsToMidnight = Math.ceil((86_400_000 - (Date.now() % 86_400_000)) / 1000);
     assert.ok(retryAfter >= 1 && retryAfter <= secondsToMidnight + 1, `retry-after ${retryAfter}`);
-    const error = await json<{ type: string; error: { type: string; message: string } }>(same);
+    const error = await readJson<{ type: string; error: { type: string; message: string } }>(same);
     assert.equal(error.error.type, "rate_limit_error");
     assert.match(error.error.message, /10 tokens for today/);
 
     // The other process sees the total once the first has flushed its batch.
-    await one.gateway.ops.usage.flush();
-    const other = await callApi(two.url, "capped-key-0123456789", "/v1/chat/completions", {});
+    await one.gateway.usage.flush();
+    const other = await callApi(two.url, "/v1/chat/completions", {
+      key: "capped-key-0123456789",
+      json: {},
+    });
     assert.equal(other.status, 429);
-    assert.equal((await json<{ error: { type: string } }>(other)).error.type, "rate_limit_error");
+    assert.equal(
+      (await readJson<{ error: { type: string } }>(other)).error.type,
+      "rate_limit_error",
+    );
 
-    const free = await callApi(two.url, "free-key-0123456789", "/v1/chat/completions", {});
+    const free = await callApi(two.url, "/v1/chat/completions", {
+      key: "free-key-0123456789",
+      json: {},
+    });
     assert.equal(free.status, 200);
     await free.body?.cancel();
   } finally {

@@ -4,7 +4,7 @@ import {
   json as mockJson,
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
-import { callApi, json, startHarness } from "./support/ops_harness.ts";
+import { callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
 
 const CLIENT = "client-key-0123456789";
 
@@ -12,7 +12,9 @@ Deno.test("accounts and groups: config seed, API changes win, secrets sealed", a
   const upstream = startMockUpstream((request) =>
     mockJson(200, chatCompletion(request.headers.get("authorization") ?? ""))
   );
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     config: {
       accounts: [{ id: "seeded", platform: "openai", baseUrl: upstream.url, apiKey: "sk-seeded" }],
       groups: [{ id: "team", accounts: ["seeded"] }],
@@ -20,20 +22,26 @@ Deno.test("accounts and groups: config seed, API changes win, secrets sealed", a
     },
   });
   const ask = async () => {
-    const response = await callApi(h.url, CLIENT, "/v1/chat/completions", { model: "m" });
-    const body = await json<{ choices: { message: { content: string } }[] }>(response);
+    const response = await callApi(h.url, "/v1/chat/completions", {
+      key: CLIENT,
+      json: { model: "m" },
+    });
+    const body = await readJson<{ choices: { message: { content: string } }[] }>(response);
     return [response.headers.get("x-switchyard-account"), body.choices[0].message.content];
   };
   try {
     await t.step(
       "POST /admin/accounts stores the account sealed and never returns the secret",
       async () => {
-        const response = await h.admin("POST", "/admin/accounts", {
-          id: "added",
-          platform: "openai",
-          baseUrl: upstream.url,
-          apiKey: "sk-added-secret",
-          priority: 1,
+        const response = await h.admin("/admin/accounts", {
+          method: "POST",
+          json: {
+            id: "added",
+            platform: "openai",
+            baseUrl: upstream.url,
+            apiKey: "sk-added-secret",
+            priority: 1,
+          },
         });
         assert.equal(response.status, 201);
         const text = await response.text();
@@ -49,7 +57,7 @@ Deno.test("accounts and groups: config seed, API changes win, secrets sealed", a
     );
 
     await t.step("GET /admin/accounts shows where each entry came from", async () => {
-      const response = await h.admin("GET", "/admin/accounts");
+      const response = await h.admin("/admin/accounts");
       const text = await response.text();
       assert.ok(!text.includes("sk-"));
       const rows = JSON.parse(text) as { id: string; source: string; state: string }[];
@@ -62,11 +70,14 @@ Deno.test("accounts and groups: config seed, API changes win, secrets sealed", a
     await t.step(
       "PUT /admin/groups changes membership; requests use the new account's secret",
       async () => {
-        const response = await h.admin("PUT", "/admin/groups/team", {
-          accounts: ["seeded", "added"],
+        const response = await h.admin("/admin/groups/team", {
+          method: "PUT",
+          json: {
+            accounts: ["seeded", "added"],
+          },
         });
         assert.equal(response.status, 200);
-        assert.equal((await json(response)).source, "api");
+        assert.equal((await readJson(response)).source, "api");
         assert.deepEqual(await ask(), ["added", "Bearer sk-added-secret"]);
       },
     );
@@ -74,23 +85,32 @@ Deno.test("accounts and groups: config seed, API changes win, secrets sealed", a
     await t.step(
       "PUT /admin/accounts/:id keeps fields left out, including the secret",
       async () => {
-        const response = await h.admin("PUT", "/admin/accounts/added", { priority: 200 });
+        const response = await h.admin("/admin/accounts/added", {
+          method: "PUT",
+          json: { priority: 200 },
+        });
         assert.equal(response.status, 200);
-        assert.equal((await json(response)).priority, 200);
+        assert.equal((await readJson(response)).priority, 200);
         assert.deepEqual(await ask(), ["seeded", "Bearer sk-seeded"]);
-        const back = await h.admin("PUT", "/admin/accounts/added", { priority: 1 });
+        const back = await h.admin("/admin/accounts/added", {
+          method: "PUT",
+          json: { priority: 1 },
+        });
         await back.body?.cancel();
         assert.deepEqual(await ask(), ["added", "Bearer sk-added-secret"]);
       },
     );
 
     await t.step("a config account overridden through the API reports source api", async () => {
-      const response = await h.admin("PUT", "/admin/accounts/seeded", {
-        apiKey: "sk-rotated",
-        priority: 0,
+      const response = await h.admin("/admin/accounts/seeded", {
+        method: "PUT",
+        json: {
+          apiKey: "sk-rotated",
+          priority: 0,
+        },
       });
       assert.equal(response.status, 200);
-      const row = await json(response);
+      const row = await readJson(response);
       assert.equal(row.source, "api");
       assert.equal(row.apiKey, undefined);
       assert.deepEqual(await ask(), ["seeded", "Bearer sk-rotated"]);
@@ -129,51 +149,61 @@ Deno.test("accounts and groups: config seed, API changes win, secrets sealed", a
         ["PUT", "/admin/groups/team", { accounts: "added" }, "accounts"],
       ];
       for (const [method, path, body, field] of cases) {
-        const response = await h.admin(method, path, body);
+        const response = await h.admin(path, { method, json: body });
         assert.equal(response.status, 400, `${method} ${path} ${JSON.stringify(body)}`);
-        const error = (await json<{ error: { param: string; message: string } }>(response)).error;
+        const error =
+          (await readJson<{ error: { param: string; message: string } }>(response)).error;
         assert.equal(error.param, field);
         assert.ok(error.message.startsWith(field), error.message);
       }
     });
 
     await t.step("deleting an account a group uses is a 409; groups used by keys too", async () => {
-      const account = await h.admin("DELETE", "/admin/accounts/added");
+      const account = await h.admin("/admin/accounts/added", { method: "DELETE" });
       assert.equal(account.status, 409);
       assert.match(
-        (await json<{ error: { message: string } }>(account)).error.message,
+        (await readJson<{ error: { message: string } }>(account)).error.message,
         /group "team"/,
       );
-      const group = await h.admin("DELETE", "/admin/groups/team");
+      const group = await h.admin("/admin/groups/team", { method: "DELETE" });
       assert.equal(group.status, 409);
       await group.body?.cancel();
     });
 
     await t.step("groups: POST, GET with source, DELETE", async () => {
-      const created = await h.admin("POST", "/admin/groups", { id: "spare", accounts: ["added"] });
+      const created = await h.admin("/admin/groups", {
+        method: "POST",
+        json: { id: "spare", accounts: ["added"] },
+      });
       assert.equal(created.status, 201);
       await created.body?.cancel();
-      const duplicate = await h.admin("POST", "/admin/groups", { id: "spare", accounts: [] });
+      const duplicate = await h.admin("/admin/groups", {
+        method: "POST",
+        json: { id: "spare", accounts: [] },
+      });
       assert.equal(duplicate.status, 409);
       await duplicate.body?.cancel();
-      const list = await json<{ id: string; source: string }[]>(
-        await h.admin("GET", "/admin/groups"),
+      const list = await readJson<{ id: string; source: string }[]>(
+        await h.admin("/admin/groups"),
       );
       assert.deepEqual(list.map((g) => [g.id, g.source]), [["team", "api"], ["spare", "api"]]);
-      const removed = await h.admin("DELETE", "/admin/groups/spare");
+      const removed = await h.admin("/admin/groups/spare", { method: "DELETE" });
       assert.equal(removed.status, 200);
       await removed.body?.cancel();
     });
 
     await t.step("DELETE removes accounts, config-seeded ones included", async () => {
-      const regroup = await h.admin("PUT", "/admin/groups/team", { accounts: ["added"] });
+      const regroup = await h.admin("/admin/groups/team", {
+        method: "PUT",
+        json: { accounts: ["added"] },
+      });
       await regroup.body?.cancel();
-      const removed = await h.admin("DELETE", "/admin/accounts/seeded");
+      const removed = await h.admin("/admin/accounts/seeded", { method: "DELETE" });
       assert.equal(removed.status, 200);
       await removed.body?.cancel();
-      const rows = await json<{ id: string }[]>(await h.admin("GET", "/admin/accounts"));
+      const rows = await readJson<{ id: string }[]>(await h.admin("/admin/accounts"));
       assert.deepEqual(rows.map((r) => r.id), ["added"]);
-      const gone = await h.admin("GET", "/admin/accounts/seeded");
+      const gone = await h.admin("/admin/accounts/seeded");
       assert.equal(gone.status, 404);
       await gone.body?.cancel();
       assert.deepEqual(await ask(), ["added", "Bearer sk-added-secret"]);
@@ -190,13 +220,18 @@ Deno.test("API changes survive a restart and win over the config seed", async ()
     groups: [{ id: "team", accounts: ["seeded"] }],
     keys: [],
   };
-  const first = await startHarness({ config });
-  const put = await first.admin("PUT", "/admin/accounts/seeded", { priority: 7 });
+  const first = await startGateway({ secret: SECRET, usageFlushMs: 60_000, config });
+  const put = await first.admin("/admin/accounts/seeded", { method: "PUT", json: { priority: 7 } });
   await put.body?.cancel();
-  const second = await startHarness({ config, kvPath: first.kvPath });
+  const second = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config,
+    kvPath: first.kvPath,
+  });
   try {
-    const rows = await json<{ id: string; priority: number; source: string }[]>(
-      await second.admin("GET", "/admin/accounts"),
+    const rows = await readJson<{ id: string; priority: number; source: string }[]>(
+      await second.admin("/admin/accounts"),
     );
     assert.deepEqual(rows.map((r) => [r.id, r.priority, r.source]), [["seeded", 7, "api"]]);
   } finally {
@@ -206,17 +241,20 @@ Deno.test("API changes survive a restart and win over the config seed", async ()
 });
 
 Deno.test("without SWITCHYARD_SECRET accounts cannot be stored through the API", async () => {
-  const h = await startHarness({ config: {}, secret: null });
+  const h = await startGateway({ usageFlushMs: 60_000, config: {} });
   try {
-    const response = await h.admin("POST", "/admin/accounts", {
-      id: "x",
-      platform: "openai",
-      baseUrl: "http://127.0.0.1:9",
-      apiKey: "sk-x",
+    const response = await h.admin("/admin/accounts", {
+      method: "POST",
+      json: {
+        id: "x",
+        platform: "openai",
+        baseUrl: "http://127.0.0.1:9",
+        apiKey: "sk-x",
+      },
     });
     assert.equal(response.status, 503);
     assert.match(
-      (await json<{ error: { message: string } }>(response)).error.message,
+      (await readJson<{ error: { message: string } }>(response)).error.message,
       /SWITCHYARD_SECRET/,
     );
     assert.equal((await h.kv.get(["switchyard", "dir", "account", "x"])).value, null);

@@ -4,7 +4,7 @@ import {
   json as mockJson,
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
-import { callApi, json, startHarness } from "./support/ops_harness.ts";
+import { callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
 
 const BASE = {
   accounts: [{
@@ -21,13 +21,16 @@ Deno.test("client keys: create, list, use and revoke over the management API", a
   const upstream = startMockUpstream(() => mockJson(200, chatCompletion("hi")));
   const config = structuredClone(BASE);
   config.accounts[0].baseUrl = upstream.url;
-  const h = await startHarness({ config });
+  const h = await startGateway({ secret: SECRET, usageFlushMs: 60_000, config });
   try {
     let secret = "";
     await t.step("POST /admin/keys returns the key once", async () => {
-      const response = await h.admin("POST", "/admin/keys", { id: "bob", group: "team", rpm: 5 });
+      const response = await h.admin("/admin/keys", {
+        method: "POST",
+        json: { id: "bob", group: "team", rpm: 5 },
+      });
       assert.equal(response.status, 201);
-      const body = await json(response);
+      const body = await readJson(response);
       secret = body.key as string;
       assert.match(secret, /^sy-[A-Za-z0-9_-]{43,}$/);
       assert.equal(body.id, "bob");
@@ -46,7 +49,7 @@ Deno.test("client keys: create, list, use and revoke over the management API", a
     });
 
     await t.step("GET /admin/keys lists keys with their source and no secrets", async () => {
-      const response = await h.admin("GET", "/admin/keys");
+      const response = await h.admin("/admin/keys");
       assert.equal(response.status, 200);
       const text = await response.text();
       assert.ok(!text.includes(secret));
@@ -59,18 +62,27 @@ Deno.test("client keys: create, list, use and revoke over the management API", a
     });
 
     await t.step("the new key works, and the seed key too", async () => {
-      const ok = await callApi(h.url, secret, "/v1/chat/completions", { model: "m", messages: [] });
+      const ok = await callApi(h.url, "/v1/chat/completions", {
+        key: secret,
+        json: { model: "m", messages: [] },
+      });
       assert.equal(ok.status, 200);
       await ok.body?.cancel();
-      const seed = await callApi(h.url, "seed-key-0123456789", "/v1/chat/completions", {
-        model: "m",
+      const seed = await callApi(h.url, "/v1/chat/completions", {
+        key: "seed-key-0123456789",
+        json: {
+          model: "m",
+        },
       });
       assert.equal(seed.status, 200);
       await seed.body?.cancel();
     });
 
     await t.step("a duplicate id is a 409, bad input a 400 naming the field", async () => {
-      const duplicate = await h.admin("POST", "/admin/keys", { id: "bob", group: "team" });
+      const duplicate = await h.admin("/admin/keys", {
+        method: "POST",
+        json: { id: "bob", group: "team" },
+      });
       assert.equal(duplicate.status, 409);
       await duplicate.body?.cancel();
       const cases: [unknown, string][] = [
@@ -83,9 +95,9 @@ Deno.test("client keys: create, list, use and revoke over the management API", a
         ["{not json", "body"],
       ];
       for (const [input, field] of cases) {
-        const response = await h.admin("POST", "/admin/keys", input);
+        const response = await h.admin("/admin/keys", { method: "POST", json: input });
         assert.equal(response.status, 400, JSON.stringify(input));
-        const body = await json<{ error: { param: string; message: string } }>(response);
+        const body = await readJson<{ error: { param: string; message: string } }>(response);
         assert.equal(body.error.param, field);
         assert.match(body.error.message, new RegExp(field.replace(/[.[\]]/g, "\\$&")));
       }
@@ -93,29 +105,35 @@ Deno.test("client keys: create, list, use and revoke over the management API", a
 
     await t.step("DELETE revokes: the next request gets 401 with no upstream call", async () => {
       const before = upstream.hits.length;
-      const revoke = await h.admin("DELETE", "/admin/keys/bob");
+      const revoke = await h.admin("/admin/keys/bob", { method: "DELETE" });
       assert.equal(revoke.status, 200);
       await revoke.body?.cancel();
-      const refused = await callApi(h.url, secret, "/v1/chat/completions", { model: "m" });
+      const refused = await callApi(h.url, "/v1/chat/completions", {
+        key: secret,
+        json: { model: "m" },
+      });
       assert.equal(refused.status, 401);
       assert.equal(
-        (await json<{ error: { type: string } }>(refused)).error.type,
+        (await readJson<{ error: { type: string } }>(refused)).error.type,
         "invalid_request_error",
       );
       assert.equal(upstream.hits.length, before);
-      const missing = await h.admin("DELETE", "/admin/keys/bob");
+      const missing = await h.admin("/admin/keys/bob", { method: "DELETE" });
       assert.equal(missing.status, 404);
       await missing.body?.cancel();
     });
 
     await t.step("a config key can be revoked too, and stays revoked", async () => {
-      const revoke = await h.admin("DELETE", "/admin/keys/seed");
+      const revoke = await h.admin("/admin/keys/seed", { method: "DELETE" });
       assert.equal(revoke.status, 200);
       await revoke.body?.cancel();
-      const refused = await callApi(h.url, "seed-key-0123456789", "/v1/chat/completions", {});
+      const refused = await callApi(h.url, "/v1/chat/completions", {
+        key: "seed-key-0123456789",
+        json: {},
+      });
       assert.equal(refused.status, 401);
       await refused.body?.cancel();
-      const list = await json<{ id: string }[]>(await h.admin("GET", "/admin/keys"));
+      const list = await readJson<{ id: string }[]>(await h.admin("/admin/keys"));
       assert.deepEqual(list.map((k) => k.id), []);
     });
 
@@ -136,21 +154,32 @@ Deno.test("a key revoked in one process is refused by another process's next req
   const upstream = startMockUpstream(() => mockJson(200, chatCompletion("hi")));
   const config = structuredClone(BASE);
   config.accounts[0].baseUrl = upstream.url;
-  const one = await startHarness({ config });
-  const two = await startHarness({ config, kvPath: one.kvPath });
+  const one = await startGateway({ secret: SECRET, usageFlushMs: 60_000, config });
+  const two = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config,
+    kvPath: one.kvPath,
+  });
   try {
-    const created = await json(
-      await one.admin("POST", "/admin/keys", { id: "carol", group: "team" }),
+    const created = await readJson(
+      await one.admin("/admin/keys", { method: "POST", json: { id: "carol", group: "team" } }),
     );
     const secret = created.key as string;
     // The other process learns about the new key on its next request...
-    const ok = await callApi(two.url, secret, "/v1/chat/completions", { model: "m" });
+    const ok = await callApi(two.url, "/v1/chat/completions", {
+      key: secret,
+      json: { model: "m" },
+    });
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
     // ...and about its revocation.
-    const revoke = await one.admin("DELETE", "/admin/keys/carol");
+    const revoke = await one.admin("/admin/keys/carol", { method: "DELETE" });
     await revoke.body?.cancel();
-    const refused = await callApi(two.url, secret, "/v1/chat/completions", { model: "m" });
+    const refused = await callApi(two.url, "/v1/chat/completions", {
+      key: secret,
+      json: { model: "m" },
+    });
     assert.equal(refused.status, 401);
     await refused.body?.cancel();
   } finally {
@@ -161,7 +190,12 @@ Deno.test("a key revoked in one process is refused by another process's next req
 });
 
 Deno.test("without an admin token the management API answers 404", async () => {
-  const h = await startHarness({ config: structuredClone(BASE), adminToken: null });
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config: structuredClone(BASE),
+    adminToken: null,
+  });
   try {
     const response = await fetch(`${h.url}/admin/keys`, { method: "POST", body: "{}" });
     assert.equal(response.status, 404);
@@ -172,7 +206,11 @@ Deno.test("without an admin token the management API answers 404", async () => {
 });
 
 Deno.test("a malformed percent-escape in an admin path is a 400, not a 500", async () => {
-  const h = await startHarness({ config: structuredClone(BASE) });
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config: structuredClone(BASE),
+  });
   try {
     const cases: [string, string][] = [
       ["GET", "/admin/keys/%ZZ"],
@@ -182,9 +220,12 @@ Deno.test("a malformed percent-escape in an admin path is a 400, not a 500", asy
       ["POST", "/admin/accounts/%ZZ/reset"],
     ];
     for (const [method, path] of cases) {
-      const response = await h.admin(method, path, method === "PUT" ? { accounts: [] } : undefined);
+      const response = await h.admin(path, {
+        method,
+        json: method === "PUT" ? { accounts: [] } : undefined,
+      });
       assert.equal(response.status, 400, `${method} ${path}`);
-      const body = await json<{ error: { message: string; type: string } }>(response);
+      const body = await readJson<{ error: { message: string; type: string } }>(response);
       assert.equal(body.error.type, "invalid_request_error");
       assert.match(body.error.message, /malformed percent-escape/);
     }

@@ -4,15 +4,17 @@ import {
   json as mockJson,
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
-import { ADMIN_TOKEN, callApi, startHarness } from "./support/ops_harness.ts";
 import { sample } from "./support/prometheus.ts";
+import { ADMIN_TOKEN, callApi, SECRET, startGateway } from "./support/gateway.ts";
 
 const FORBIDDEN = { error: { message: "usage limit reached", type: "forbidden_error" } };
 
 Deno.test("GET /metrics reports requests, failovers, account state, latency and tokens", async (t) => {
   const exhausted = startMockUpstream(() => mockJson(403, FORBIDDEN));
   const healthy = startMockUpstream(() => mockJson(200, chatCompletion("hi")));
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     metricsToken: "metrics-token-0123",
     config: {
       accounts: [
@@ -72,8 +74,11 @@ Deno.test("GET /metrics reports requests, failovers, account state, latency and 
     });
 
     await t.step("a request that fails over on the 403 changes the metrics", async () => {
-      const response = await callApi(h.url, "alice-key-0123456789", "/v1/chat/completions", {
-        model: "m",
+      const response = await callApi(h.url, "/v1/chat/completions", {
+        key: "alice-key-0123456789",
+        json: {
+          model: "m",
+        },
       });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get("x-switchyard-account"), "oa-1");
@@ -115,7 +120,10 @@ Deno.test("GET /metrics reports requests, failovers, account state, latency and 
     });
 
     await t.step("refused requests are counted by outcome", async () => {
-      const response = await callApi(h.url, "wrong-key-0123456789", "/v1/chat/completions", {});
+      const response = await callApi(h.url, "/v1/chat/completions", {
+        key: "wrong-key-0123456789",
+        json: {},
+      });
       assert.equal(response.status, 401);
       await response.body?.cancel();
       const text = await scrape();
@@ -136,7 +144,12 @@ Deno.test("GET /metrics reports requests, failovers, account state, latency and 
 });
 
 Deno.test("GET /metrics is 404 when no admin or metrics token is configured", async () => {
-  const h = await startHarness({ config: {}, adminToken: null });
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config: {},
+    adminToken: null,
+  });
   try {
     const response = await fetch(`${h.url}/metrics`);
     assert.equal(response.status, 404);

@@ -1,18 +1,18 @@
 import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import { PoolSetupError } from "../lib/pool/pool.ts";
+import { CredentialSetupError } from "../lib/providers/credentials.ts";
 import { validateConfig } from "../lib/config/validate.ts";
-import { createGateway } from "../lib/gateway.ts";
-import { mergeBetas } from "../lib/oauth/headers.ts";
+import { createGateway } from "../lib/app.ts";
 import { SecretBox } from "../lib/crypto/secret_box.ts";
 import {
   adminAccounts,
+  callApi,
   configDoc,
-  post,
-  serveGateway,
-  spawnGateway,
+  SECRET,
+  startGateway,
   tempKvPath,
-} from "./support/pool_harness.ts";
+} from "./support/gateway.ts";
+import { spawnGateway } from "./support/process.ts";
 
 const CHAT = { model: "gpt-test", messages: [{ role: "user", content: "hi" }] };
 
@@ -59,12 +59,12 @@ Deno.test("OAuth accounts", async (t) => {
     const tokens = tokenEndpoint();
     const upstream = startMockUpstream(() => json(200, { ok: true }));
     const doc = configDoc([codexAccount(tokens.server.url, upstream.url, Date.now() + 60_000)]);
-    const gw = await serveGateway(doc, tmp.path);
+    const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
     try {
-      const first = await post(gw.url, "/v1/responses", CHAT);
+      const first = await callApi(gw.url, "/v1/responses", { json: CHAT });
       assert.equal(first.status, 200);
       await first.body?.cancel();
-      const second = await post(gw.url, "/v1/responses", CHAT);
+      const second = await callApi(gw.url, "/v1/responses", { json: CHAT });
       assert.equal(second.status, 200);
       await second.body?.cancel();
 
@@ -84,7 +84,7 @@ Deno.test("OAuth accounts", async (t) => {
       const raw = JSON.stringify(stored.value);
       assert.ok(stored.value, "tokens stored");
       assert.ok(!raw.includes("access-1") && !raw.includes("refresh-1"), "encrypted at rest");
-      const box = await SecretBox.fromSecret("test-secret-0123456789abcdef", "oauth-tokens");
+      const box = await SecretBox.fromSecret(SECRET, "oauth-tokens");
       const opened = JSON.parse(
         await box.open((stored.value as { sealed: never }).sealed, "codex-1"),
       ) as { accessToken: string };
@@ -102,14 +102,14 @@ Deno.test("OAuth accounts", async (t) => {
     const tokens = tokenEndpoint();
     const upstream = startMockUpstream(() => json(200, { ok: true }));
     const doc = configDoc([codexAccount(tokens.server.url, upstream.url, Date.now() + 60_000)]);
-    const first = await serveGateway(doc, tmp.path);
-    const res = await post(first.url, "/v1/responses", CHAT);
+    const first = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
+    const res = await callApi(first.url, "/v1/responses", { json: CHAT });
     await res.body?.cancel();
     await first.close();
     // A restart with the same (stale) config copy uses the KV tokens and does not refresh.
-    const second = await serveGateway(doc, tmp.path);
+    const second = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
     try {
-      const again = await post(second.url, "/v1/responses", CHAT);
+      const again = await callApi(second.url, "/v1/responses", { json: CHAT });
       assert.equal(again.status, 200);
       await again.body?.cancel();
       assert.equal(tokens.calls(), 1);
@@ -135,9 +135,9 @@ Deno.test("OAuth accounts", async (t) => {
       { ...codexAccount(tokens.server.url, upstream.url, Date.now() + 3600_000), priority: 1 },
       { id: "spare", platform: "openai", baseUrl: other.url, apiKey: "sk-spare", priority: 2 },
     ]);
-    const gw = await serveGateway(doc, tmp.path);
+    const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
     try {
-      const response = await post(gw.url, "/v1/responses", CHAT);
+      const response = await callApi(gw.url, "/v1/responses", { json: CHAT });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get("x-switchyard-account"), "codex-1");
       assert.deepEqual(await response.json(), { ok: true });
@@ -169,9 +169,9 @@ Deno.test("OAuth accounts", async (t) => {
         { ...codexAccount(tokens.server.url, upstream.url, Date.now() - 1000), priority: 1 },
         { id: "spare", platform: "openai", baseUrl: other.url, apiKey: "sk-spare", priority: 2 },
       ]);
-      const gw = await serveGateway(doc, tmp.path);
+      const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
       try {
-        const response = await post(gw.url, "/v1/responses", CHAT);
+        const response = await callApi(gw.url, "/v1/responses", { json: CHAT });
         assert.equal(response.status, 200);
         assert.equal(response.headers.get("x-switchyard-account"), "spare");
         await response.body?.cancel();
@@ -182,7 +182,7 @@ Deno.test("OAuth accounts", async (t) => {
         assert.match(String(codex.reason), /invalid_grant/);
         assert.ok(!JSON.stringify(views).includes("refresh-0"), "no token in the admin view");
         // A second request does not hammer the token endpoint: the account is disabled.
-        const again = await post(gw.url, "/v1/responses", CHAT);
+        const again = await callApi(gw.url, "/v1/responses", { json: CHAT });
         await again.body?.cancel();
         assert.equal(tokens.calls(), 1);
       } finally {
@@ -208,14 +208,17 @@ Deno.test("OAuth accounts", async (t) => {
         expiresAt: Date.now() + 3600_000,
       },
     }]);
-    const gw = await serveGateway(doc, tmp.path);
+    const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
     try {
-      const response = await post(gw.url, "/v1/messages", {
-        model: "claude",
-        max_tokens: 5,
-        messages: [],
-      }, {
-        "anthropic-beta": "prompt-caching-2024-07-31",
+      const response = await callApi(gw.url, "/v1/messages", {
+        json: {
+          model: "claude",
+          max_tokens: 5,
+          messages: [],
+        },
+        headers: {
+          "anthropic-beta": "prompt-caching-2024-07-31",
+        },
       });
       assert.equal(response.status, 200);
       await response.body?.cancel();
@@ -243,16 +246,10 @@ Deno.test("OAuth accounts", async (t) => {
         () => undefined,
       );
       assert.equal(config.accounts[0].baseUrl, "https://chatgpt.com/backend-api/codex");
-      await assert.rejects(() => createGateway({ config, kv }), PoolSetupError);
+      await assert.rejects(() => createGateway({ config, kv }), CredentialSetupError);
     } finally {
       kv.close();
     }
-  });
-
-  await t.step("beta flags merge without duplicates", () => {
-    assert.equal(mergeBetas(null, "oauth-2025-04-20"), "oauth-2025-04-20");
-    assert.equal(mergeBetas("a, oauth-2025-04-20", "oauth-2025-04-20"), "a,oauth-2025-04-20");
-    assert.equal(mergeBetas("a,b", "oauth-2025-04-20"), "a,b,oauth-2025-04-20");
   });
 });
 
@@ -271,10 +268,10 @@ Deno.test("two gateway processes racing to refresh one account make one refresh 
   ]);
   try {
     const responses = await Promise.all([
-      post(a.url, "/v1/responses", CHAT),
-      post(b.url, "/v1/responses", CHAT),
-      post(a.url, "/v1/responses", CHAT),
-      post(b.url, "/v1/responses", CHAT),
+      callApi(a.url, "/v1/responses", { json: CHAT }),
+      callApi(b.url, "/v1/responses", { json: CHAT }),
+      callApi(a.url, "/v1/responses", { json: CHAT }),
+      callApi(b.url, "/v1/responses", { json: CHAT }),
     ]);
     for (const response of responses) {
       assert.equal(response.status, 200);
@@ -286,7 +283,7 @@ Deno.test("two gateway processes racing to refresh one account make one refresh 
       assert.equal(hit.headers.get("authorization"), "Bearer access-1");
     }
   } finally {
-    await Promise.all([a.close(), b.close()]);
+    await Promise.all([a.stop(), b.stop()]);
     await upstream.close();
     await tokens.server.close();
     await tmp.cleanup();

@@ -1,64 +1,16 @@
 import assert from "node:assert/strict";
 import { json, sse, startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import { classifyEvent, errorEventAnswer, splitEvents } from "../lib/failover/preamble.ts";
 import {
   adminAccounts,
+  callApi,
   configDoc,
-  post,
-  serveGateway,
+  SECRET,
+  startGateway,
   tempKvPath,
-} from "./support/pool_harness.ts";
+} from "./support/gateway.ts";
 
 const ev = (type: string, extra: Record<string, unknown> = {}) =>
   [type, JSON.stringify({ type, ...extra })] as [string, string];
-
-Deno.test("preamble event classification (table)", () => {
-  const table: [{ event?: string; data: string }, string][] = [
-    [{ event: "response.created", data: '{"type":"response.created"}' }, "preamble"],
-    [{ event: "message_start", data: "{}" }, "preamble"],
-    [{ event: "ping", data: "{}" }, "preamble"],
-    [{ data: "" }, "preamble"],
-    [{ event: "response.output_text.delta", data: "{}" }, "content"],
-    [{ event: "content_block_start", data: "{}" }, "content"],
-    [{ data: '{"choices":[{"delta":{"content":"hi"}}]}' }, "content"],
-    [{ event: "response.failed", data: "{}" }, "error"],
-    [{ event: "error", data: "{}" }, "error"],
-    [{ data: '{"type":"error","error":{"type":"overloaded_error"}}' }, "error"],
-    [{ data: '{"error":{"message":"boom"}}' }, "error"],
-  ];
-  for (const [event, expected] of table) {
-    assert.equal(classifyEvent(event), expected, JSON.stringify(event));
-  }
-
-  const status = (data: unknown) =>
-    errorEventAnswer({ event: "error", data: JSON.stringify(data) }, new Headers()).status;
-  assert.equal(
-    status({
-      type: "response.failed",
-      response: { error: { code: "rate_limit_exceeded", message: "x" } },
-    }),
-    429,
-  );
-  assert.equal(
-    status({ type: "error", error: { type: "usage_limit_reached", resets_in_seconds: 60 } }),
-    429,
-  );
-  assert.equal(
-    status({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }),
-    529,
-  );
-  assert.equal(status({ type: "error", code: "server_error", message: "oops" }), 500);
-  assert.equal(
-    status({ type: "error", error: { type: "invalid_request_error", message: "bad" } }),
-    400,
-  );
-
-  const { events, rest } = splitEvents(
-    "event: a\ndata: 1\n\n: comment\n\ndata: 2\r\n\r\nevent: partial",
-  );
-  assert.deepEqual(events, [{ event: "a", data: "1" }, { data: "" }, { data: "2" }]);
-  assert.equal(rest, "event: partial");
-});
 
 Deno.test("preamble failover", async (t) => {
   const tmp = await tempKvPath();
@@ -83,7 +35,7 @@ Deno.test("preamble failover", async (t) => {
     { id: "claude-first", platform: "anthropic", baseUrl: first.url, apiKey: "k3", priority: 1 },
     { id: "claude-second", platform: "anthropic", baseUrl: second.url, apiKey: "k4", priority: 2 },
   ]);
-  const gw = await serveGateway(doc, tmp.path);
+  const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   try {
     await t.step(
       "response.failed (usage limit) before content moves to the next account",
@@ -97,7 +49,9 @@ Deno.test("preamble failover", async (t) => {
               },
             }),
           ]);
-        const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
+        const response = await callApi(gw.url, "/v1/responses", {
+          json: { model: "m", stream: true },
+        });
         assert.equal(response.status, 200);
         assert.equal(response.headers.get("x-switchyard-account"), "second");
         const text = await response.text();
@@ -127,11 +81,13 @@ Deno.test("preamble failover", async (t) => {
             }),
           ],
         ]);
-      const response = await post(gw.url, "/v1/messages", {
-        model: "m",
-        max_tokens: 5,
-        stream: true,
-        messages: [],
+      const response = await callApi(gw.url, "/v1/messages", {
+        json: {
+          model: "m",
+          max_tokens: 5,
+          stream: true,
+          messages: [],
+        },
       });
       assert.equal(response.headers.get("x-switchyard-account"), "claude-second");
       const text = await response.text();
@@ -153,7 +109,9 @@ Deno.test("preamble failover", async (t) => {
             ],
           ]);
         const before = second.hits.length;
-        const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
+        const response = await callApi(gw.url, "/v1/responses", {
+          json: { model: "m", stream: true },
+        });
         assert.equal(response.headers.get("x-switchyard-account"), "first");
         const text = await response.text();
         assert.match(text, /partial/);
@@ -167,7 +125,9 @@ Deno.test("preamble failover", async (t) => {
       async () => {
         firstScript = () =>
           sse([ev("response.created"), ev("error", { code: "invalid_prompt", message: "bad" })]);
-        const response = await post(gw.url, "/v1/responses", { model: "m", stream: true });
+        const response = await callApi(gw.url, "/v1/responses", {
+          json: { model: "m", stream: true },
+        });
         assert.equal(response.headers.get("x-switchyard-account"), "first");
         assert.match(await response.text(), /invalid_prompt/);
       },

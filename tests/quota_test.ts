@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
 import {
   adminAccounts,
+  callApi,
   configDoc,
-  post,
-  serveGateway,
+  SECRET,
+  startGateway,
   tempKvPath,
-} from "./support/pool_harness.ts";
+} from "./support/gateway.ts";
 
 Deno.test("quota-aware cooldowns and snapshots", async (t) => {
   const tmp = await tempKvPath();
@@ -35,7 +36,7 @@ Deno.test("quota-aware cooldowns and snapshots", async (t) => {
     ],
     { root: { failover: { forbiddenStrikes: 2 } } },
   );
-  const gw = await serveGateway(doc, tmp.path);
+  const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   const view = async (id: string) => (await adminAccounts(gw.url)).find((v) => v.id === id)!;
   try {
     await t.step(
@@ -49,7 +50,7 @@ Deno.test("quota-aware cooldowns and snapshots", async (t) => {
             })
             : json(200, { served: id });
         for (let i = 0; i < 3; i++) {
-          const response = await post(gw.url, "/v1/responses", { model: "m" });
+          const response = await callApi(gw.url, "/v1/responses", { json: { model: "m" } });
           assert.equal(response.status, 200);
           await response.body?.cancel();
           const row = await view("a");
@@ -68,7 +69,7 @@ Deno.test("quota-aware cooldowns and snapshots", async (t) => {
             error: { type: "usage_limit_reached", message: "limit", resets_in_seconds: 7200 },
           })
           : json(200, { served: id });
-      const response = await post(gw.url, "/v1/responses", { model: "m" });
+      const response = await callApi(gw.url, "/v1/responses", { json: { model: "m" } });
       assert.equal(response.status, 200);
       await response.body?.cancel();
       const row = await view("a");
@@ -88,7 +89,7 @@ Deno.test("quota-aware cooldowns and snapshots", async (t) => {
             "x-codex-secondary-used-percent": "40",
             "x-codex-secondary-reset-at": String(resetAt),
           });
-        const response = await post(gw.url, "/v1/responses", { model: "m" });
+        const response = await callApi(gw.url, "/v1/responses", { json: { model: "m" } });
         assert.equal(response.headers.get("x-switchyard-account"), "a");
         await response.body?.cancel();
         const quota = (await view("a")).quota as {
@@ -100,7 +101,7 @@ Deno.test("quota-aware cooldowns and snapshots", async (t) => {
         );
         await gw.close();
         // Another gateway on the same KV sees the snapshot too (it was written through).
-        const other = await serveGateway(doc, tmp.path);
+        const other = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
         try {
           assert.ok((await adminAccounts(other.url)).find((v) => v.id === "a")?.quota);
         } finally {
@@ -132,13 +133,15 @@ Deno.test("avoidAbovePercent prefers accounts below the mark", async () => {
     ],
     { group: { avoidAbovePercent: 80 } },
   );
-  const gw = await serveGateway(doc, tmp.path);
+  const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   try {
     const served = async () => {
-      const response = await post(gw.url, "/v1/messages", {
-        model: "m",
-        max_tokens: 1,
-        messages: [],
+      const response = await callApi(gw.url, "/v1/messages", {
+        json: {
+          model: "m",
+          max_tokens: 1,
+          messages: [],
+        },
       });
       await response.body?.cancel();
       return response.headers.get("x-switchyard-account");

@@ -12,7 +12,17 @@
 
 import assert from "node:assert/strict";
 import { eventually } from "./support/async.ts";
-import { chatRequest, messagesRequest, startGateway, type TestGateway } from "./support/gateway.ts";
+import {
+  adminAccounts,
+  callApi,
+  chatRequest,
+  configDoc,
+  messagesRequest,
+  SECRET,
+  startGateway,
+  tempKvPath,
+  type TestGateway,
+} from "./support/gateway.ts";
 import {
   anthropicError,
   anthropicMessage,
@@ -23,13 +33,6 @@ import {
   USAGE_LIMIT_403,
 } from "./support/upstream.ts";
 import { startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import {
-  adminAccounts,
-  configDoc,
-  post,
-  serveGateway,
-  tempKvPath,
-} from "./support/pool_harness.ts";
 
 /** An admin row with the recovery fields (the fixture's `account()` reduces rows to the core). */
 interface RecoveryRow {
@@ -393,9 +396,11 @@ Deno.test("OAuth: a 401 that outlives a refresh gets probes; a rejected refresh 
     oauthAccount("codex-401", Date.now() + 3600_000),
     { id: "spare", platform: "openai", baseUrl: spare.url, apiKey: "sk-spare", priority: 2 },
   ]);
-  const gw = await serveGateway(doc, tmp.path);
+  const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   try {
-    const response = await post(gw.url, "/v1/responses", { model: "gpt-test", input: "hi" });
+    const response = await callApi(gw.url, "/v1/responses", {
+      json: { model: "gpt-test", input: "hi" },
+    });
     assert.equal(response.headers.get("x-switchyard-account"), "spare");
     await response.body?.cancel();
     assert.equal(revoked.hits.length, 2, "sent, refreshed, sent again");
@@ -411,9 +416,11 @@ Deno.test("OAuth: a 401 that outlives a refresh gets probes; a rejected refresh 
     oauthAccount("codex-grant", Date.now() - 1000),
     { id: "spare", platform: "openai", baseUrl: spare.url, apiKey: "sk-spare", priority: 2 },
   ]);
-  const gw2 = await serveGateway(doc2, tmp.path);
+  const gw2 = await startGateway({ config: doc2, kvPath: tmp.path, secret: SECRET });
   try {
-    const response = await post(gw2.url, "/v1/responses", { model: "gpt-test", input: "hi" });
+    const response = await callApi(gw2.url, "/v1/responses", {
+      json: { model: "gpt-test", input: "hi" },
+    });
     assert.equal(response.headers.get("x-switchyard-account"), "spare");
     await response.body?.cancel();
     const view = (await adminAccounts(gw2.url)).find((v) => v.id === "codex-grant")!;

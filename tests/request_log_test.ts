@@ -6,14 +6,16 @@ import {
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
 import { requestLogger } from "../lib/observe/request_log.ts";
-import { callApi, startHarness } from "./support/ops_harness.ts";
+import { callApi, SECRET, startGateway } from "./support/gateway.ts";
 
 Deno.test("one log entry per request: key, attempts with outcomes, status, latency, tokens; no secrets", async () => {
   const exhausted = startMockUpstream(() =>
     mockJson(403, { error: { message: "usage limit reached", type: "forbidden_error" } })
   );
   const healthy = startMockUpstream(() => mockJson(200, chatCompletion("hi")));
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     config: {
       accounts: [
         {
@@ -30,12 +32,15 @@ Deno.test("one log entry per request: key, attempts with outcomes, status, laten
     },
   });
   try {
-    const response = await callApi(h.url, "alice-secret-key-0123", "/v1/chat/completions", {
-      model: "m",
+    const response = await callApi(h.url, "/v1/chat/completions", {
+      key: "alice-secret-key-0123",
+      json: {
+        model: "m",
+      },
     });
     await response.text();
-    assert.equal(h.logs.length, 1);
-    const [entry] = h.logs;
+    assert.equal(h.log.length, 1);
+    const [entry] = h.log;
     assert.equal(entry.key, "alice");
     assert.equal(entry.status, 200);
     assert.equal(entry.outcome, "success");
@@ -48,7 +53,7 @@ Deno.test("one log entry per request: key, attempts with outcomes, status, laten
     assert.ok(entry.ms >= 0 && entry.ttfbMs !== undefined);
     assert.deepEqual(entry.tokens, { input: 5, output: 7, cached: 0 });
     assert.equal(entry.model, "gpt-test");
-    const text = JSON.stringify(h.logs);
+    const text = JSON.stringify(h.log);
     for (const secret of ["alice-secret-key-0123", "sk-secret-a1", "sk-secret-a2"]) {
       assert.ok(!text.includes(secret), `log contains ${secret}`);
     }

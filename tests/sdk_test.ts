@@ -14,10 +14,10 @@ import {
   chatCompletion,
   json,
   openaiError,
-  sseText,
   upstream,
   USAGE_LIMIT_403,
 } from "./support/upstream.ts";
+import { sseText } from "./support/streams.ts";
 
 function openaiClient(url: string, apiKey = CLIENT_KEY): OpenAI {
   return new OpenAI({ apiKey, baseURL: `${url}/v1`, maxRetries: 0 });

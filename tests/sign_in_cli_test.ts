@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { within } from "./support/async.ts";
 import { startAuthServer } from "./support/auth_server.ts";
-import { callApi, json, startHarness } from "./support/ops_harness.ts";
+import { callApi, readJson, startGateway } from "./support/gateway.ts";
 import { ROOT } from "./support/process.ts";
 import { chatCompletion, json as mockJson, upstream } from "./support/upstream.ts";
 
@@ -96,13 +96,21 @@ Deno.test("login-codex --add: sign in from a terminal, the account serves throug
 
     // A gateway on the same KV (and the secret the script made beside it) has the account.
     const secret = (await Deno.readTextFile(`${dir}/switchyard.secret`)).trim();
-    const h = await startHarness({ config: {}, kvPath, secret });
+    const h = await startGateway({ config: {}, kvPath, secret });
     try {
-      await (await h.admin("POST", "/admin/groups", { id: "team", accounts: ["codex-cli"] }))
+      await (await h.admin("/admin/groups", {
+        method: "POST",
+        json: { id: "team", accounts: ["codex-cli"] },
+      }))
         .text();
-      const key = await json(await h.admin("POST", "/admin/keys", { id: "k", group: "team" }));
-      const response = await callApi(h.url, String(key.key), "/v1/chat/completions", {
-        model: "m",
+      const key = await readJson(
+        await h.admin("/admin/keys", { method: "POST", json: { id: "k", group: "team" } }),
+      );
+      const response = await callApi(h.url, "/v1/chat/completions", {
+        key: String(key.key),
+        json: {
+          model: "m",
+        },
       });
       assert.equal(response.status, 200);
       await response.body?.cancel();

@@ -1,29 +1,6 @@
 import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
-import { sessionKeyOf } from "../lib/sessions/sticky.ts";
-import { configDoc, post, serveGateway, tempKvPath } from "./support/pool_harness.ts";
-
-const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-
-Deno.test("session keys: first match wins, no key means none", () => {
-  const cases: [Record<string, string>, unknown, string | undefined][] = [
-    [{ session_id: "s1" }, { prompt_cache_key: "p" }, "h:s1"],
-    [{ "session-id": "s2" }, {}, "h:s2"],
-    [{ conversation_id: "c3" }, {}, "h:c3"],
-    [{}, { prompt_cache_key: "p4", metadata: { user_id: "u" } }, "p:p4"],
-    [{}, { metadata: { user_id: "user_abc_session_1" } }, "u:user_abc_session_1"],
-    [{}, { model: "m", messages: [{ role: "user", content: 'say "user_id"' }] }, undefined],
-    [{}, { model: "m" }, undefined],
-  ];
-  for (const [headers, body, expected] of cases) {
-    assert.equal(
-      sessionKeyOf(new Headers(headers), encode(body)),
-      expected,
-      JSON.stringify([headers, body]),
-    );
-  }
-  assert.equal(sessionKeyOf(new Headers(), null), undefined);
-});
+import { callApi, configDoc, SECRET, startGateway, tempKvPath } from "./support/gateway.ts";
 
 Deno.test("sticky sessions bind, hold, rebind on failover and never pin keyless traffic", async () => {
   const tmp = await tempKvPath();
@@ -42,9 +19,9 @@ Deno.test("sticky sessions bind, hold, rebind on failover and never pin keyless 
     { id: "a", platform: "openai", baseUrl: a.url, apiKey: "sk-a" },
     { id: "b", platform: "openai", baseUrl: b.url, apiKey: "sk-b" },
   ]);
-  const gw = await serveGateway(doc, tmp.path);
+  const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   const served = async (headers: Record<string, string>, body: unknown = { model: "m" }) => {
-    const response = await post(gw.url, "/v1/chat/completions", body, headers);
+    const response = await callApi(gw.url, "/v1/chat/completions", { json: body, headers });
     assert.equal(response.status, 200);
     await response.body?.cancel();
     return response.headers.get("x-switchyard-account")!;

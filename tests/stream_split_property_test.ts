@@ -12,7 +12,8 @@
  * (`PROPERTY_SEED=<seed> scripts/deno test -A tests/stream_split_property_test.ts`).
  */
 import assert from "node:assert/strict";
-import { holdPreamble, type SseEvent } from "../lib/failover/preamble.ts";
+import { holdPreamble } from "../lib/failover/preamble.ts";
+import type { SseEvent } from "../lib/http/sse.ts";
 import { tapBody, type TapResult } from "../lib/usage/tap.ts";
 import { within } from "./support/async.ts";
 import { type RecordedStream, variants, withoutUsageChunk } from "./support/recorded_streams.ts";

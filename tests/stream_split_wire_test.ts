@@ -10,7 +10,7 @@
  * before the client sees a byte.
  */
 import assert from "node:assert/strict";
-import type { TokenUsage } from "../lib/usage/extract.ts";
+import type { TokenUsage } from "../lib/protocols/usage.ts";
 import { eventually, within } from "./support/async.ts";
 import { chatRequest, messagesRequest, startGateway, type TestGateway } from "./support/gateway.ts";
 import { rawUpstream } from "./support/raw_http.ts";

@@ -9,13 +9,12 @@ import assert from "node:assert/strict";
 import { type Latch, latch, openOnExit, within } from "./support/async.ts";
 import { chatRequest, messagesRequest, startGateway } from "./support/gateway.ts";
 import { rawUpstream } from "./support/raw_http.ts";
-import { readUntil } from "./support/streams.ts";
+import { readUntil, sseText } from "./support/streams.ts";
 import {
   chatCompletion,
   hangUntilAborted,
   json,
   openaiError,
-  sseText,
   upstream,
 } from "./support/upstream.ts";
 

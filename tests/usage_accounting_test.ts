@@ -6,14 +6,9 @@ import {
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
 import { utcDay } from "../lib/usage/recorder.ts";
-import { callApi, json, startHarness } from "./support/ops_harness.ts";
-import {
-  anthropicStream,
-  chatStream,
-  eventually,
-  responsesStream,
-  sseResponse,
-} from "./support/streams.ts";
+import { anthropicStream, chatStream, responsesStream, sseResponse } from "./support/streams.ts";
+import { eventually } from "./support/async.ts";
+import { callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
 
 interface Row {
   key?: string;
@@ -55,7 +50,9 @@ Deno.test("usage is counted from every response format, aborted streams included
       stall,
     });
   });
-  const h = await startHarness({
+  const h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
     config: {
       accounts: [
         { id: "oa-std", platform: "openai", baseUrl: upstream.url, apiKey: "sk-1" },
@@ -80,7 +77,11 @@ Deno.test("usage is counted from every response format, aborted streams included
     },
   });
   const call = (id: string, path: string, body: unknown) =>
-    callApi(h.url, `key-${id}-0123456789`, path, body, { "x-scenario": id });
+    callApi(h.url, path, {
+      key: `key-${id}-0123456789`,
+      json: body,
+      headers: { "x-scenario": id },
+    });
 
   try {
     await t.step("non-streaming JSON usage", async () => {
@@ -147,7 +148,7 @@ Deno.test("usage is counted from every response format, aborted streams included
             seen += value;
           }
           await reader.cancel();
-          const entry = await eventually(() => h.logs.find((log) => log.key === id));
+          const entry = await eventually(() => h.log.find((log) => log.key === id));
           assert.equal(entry.end, "aborted");
           assert.equal(entry.outcome, "aborted");
         }
@@ -156,9 +157,9 @@ Deno.test("usage is counted from every response format, aborted streams included
 
     await t.step("GET /admin/usage?by=key has each format's totals", async () => {
       const day = utcDay(Date.now());
-      const response = await h.admin("GET", `/admin/usage?from=${day}&to=${day}&by=key`);
+      const response = await h.admin(`/admin/usage?from=${day}&to=${day}&by=key`);
       assert.equal(response.status, 200);
-      const body = await json<{ rows: Row[]; totals: Row }>(response);
+      const body = await readJson<{ rows: Row[]; totals: Row }>(response);
       const byKey = Object.fromEntries(
         body.rows.map(({ key, ...counts }) => [key, counts]),
       );
@@ -178,18 +179,18 @@ Deno.test("usage is counted from every response format, aborted streams included
     });
 
     await t.step("by=model and by=account group the same totals", async () => {
-      const models = await json<{ rows: Row[] }>(await h.admin("GET", "/admin/usage?by=model"));
+      const models = await readJson<{ rows: Row[] }>(await h.admin("/admin/usage?by=model"));
       const byModel = Object.fromEntries(models.rows.map((row) => [row.model, row.requests]));
       assert.equal(byModel["gpt-resp"], 1);
       assert.equal(byModel["claude-test"], 3);
       assert.equal(byModel["gpt-chat"], 4);
-      const accounts = await json<{ rows: Row[] }>(await h.admin("GET", "/admin/usage?by=account"));
+      const accounts = await readJson<{ rows: Row[] }>(await h.admin("/admin/usage?by=account"));
       const byAccount = Object.fromEntries(accounts.rows.map((row) => [row.account, row.input]));
       assert.deepEqual(byAccount, { "an-1": 65, "oa-std": 42, "oa-pass": 0 });
     });
 
     await t.step("usage totals persist in KV after a flush", async () => {
-      await h.gateway.ops.usage.flush();
+      await h.gateway.usage.flush();
       const entry = await h.kv.get<Deno.KvU64>([
         "switchyard",
         "usage-key",
@@ -206,9 +207,9 @@ Deno.test("usage is counted from every response format, aborted streams included
           "to",
         ]]
       ) {
-        const response = await h.admin("GET", `/admin/usage?${query}`);
+        const response = await h.admin(`/admin/usage?${query}`);
         assert.equal(response.status, 400);
-        assert.equal((await json<{ error: { param: string } }>(response)).error.param, param);
+        assert.equal((await readJson<{ error: { param: string } }>(response)).error.param, param);
       }
     });
   } finally {

@@ -6,8 +6,15 @@
  * @module
  */
 
+/**
+ * The two API families: OpenAI-compatible and Anthropic. An account speaks
+ * one (its {@linkcode Platform}); a client speaks one (its surface, which
+ * decides the error shape, `lib/http/errors.ts`).
+ */
+export type ApiFamily = "openai" | "anthropic";
+
 /** Upstream API family an account speaks. */
-export type Platform = "openai" | "anthropic";
+export type Platform = ApiFamily;
 
 /** Every {@linkcode Platform}, for validation. */
 export const PLATFORMS: readonly Platform[] = ["openai", "anthropic"];
@@ -61,7 +68,7 @@ export interface Account {
   concurrency?: number;
 }
 
-/** An OAuth account's tokens and token endpoint (see `lib/oauth/`). */
+/** An OAuth account's tokens and token endpoint (see `lib/accounts/oauth/`). */
 export interface OAuthSettings {
   /** Access token from the config; empty when the tokens live only in KV (imported). */
   accessToken: string;
@@ -84,7 +91,7 @@ export interface Group {
   avoidAbovePercent?: number;
   /**
    * Paths forwarded besides the inference endpoints, for every method: exact
-   * (`/v1/files`) or a subtree (`/v1/files/*`). See `lib/providers/inference_paths.ts`.
+   * (`/v1/files`) or a subtree (`/v1/files/*`). See `lib/protocols/inference_paths.ts`.
    */
   allowPaths?: string[];
 }

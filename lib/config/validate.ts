@@ -26,7 +26,7 @@ import {
   type Group,
   PLATFORMS,
 } from "./types.ts";
-import { defaultOAuthBaseUrl, readOAuth } from "../oauth/settings.ts";
+import { defaultOAuthBaseUrl, readOAuth } from "./oauth.ts";
 
 export { readId };
 

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { randomToken } from "../auth/secrets.ts";
+import { randomToken } from "./random.ts";
 
 /** The file beside a KV file that holds its generated secret. */
 export function localSecretPath(kvFilePath: string): string {

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { AccountEffect } from "./classify.ts";
+import type { AccountEffect } from "../accounts/model.ts";
 
 /** Most accounts one request may cool for non-quota errors. */
 export const MAX_COOLED_PER_REQUEST = 2;

@@ -2,47 +2,19 @@
  * The failover decision, as a pure function of an upstream answer. Given the
  * status, headers and (at most 64 KiB of) the error body, it says whether the
  * request succeeds, moves to the next account, or goes back to the client, and
- * what happens to the account. No I/O here: the proxy loop acts on the verdict.
+ * what happens to the account. No I/O here: the failover loop acts on the verdict.
  *
  * @module
  */
 
+import type { AccountEffect, CooldownReason } from "../accounts/model.ts";
 import type { FailoverPolicy } from "../config/types.ts";
 import type { CompiledErrorRule } from "./error_rules.ts";
 import { modelLimit } from "./model_scope.ts";
-import { announcedReset, errorObject } from "./reset_time.ts";
+import { errorObject } from "../protocols/error_body.ts";
+import { announcedReset } from "../providers/reset_time.ts";
 
-/** Why an account is cooling down. Doubles as the failover reason in logs and metrics. */
-export type CooldownReason =
-  | "forbidden"
-  | "quota"
-  | "rateLimited"
-  | "overloaded"
-  | "serverError"
-  | "unreachable"
-  /** The account does not serve the request's model (always model-scoped). */
-  | "modelUnavailable"
-  /** An operator's error rule said so. */
-  | "rule";
-
-/** What an upstream answer does to the account that gave it. */
-export type AccountEffect =
-  /** A success: consecutive-403 strikes start over. */
-  | { kind: "healthy" }
-  /** Nothing changes (a 400, a 404, ...). */
-  | { kind: "none" }
-  /**
-   * Rest until `until` (epoch ms). `strike` counts toward disabling (a 403 without reset
-   * information). With `model`, only that (account, model) pair rests (`lib/failover/model_scope.ts`).
-   */
-  | { kind: "cooldown"; reason: CooldownReason; until: number; strike: boolean; model?: string }
-  /**
-   * The account stops serving. `temporary` reasons get half-open probes
-   * (`failover.probeSeconds`); without it only an admin brings the account back.
-   */
-  | { kind: "disable"; reason: string; temporary?: boolean };
-
-/** What the proxy loop does with the request. */
+/** What the failover loop does with the request. */
 export type Outcome = "success" | "failover" | "passback";
 
 /** The classifier's answer. */

@@ -17,7 +17,7 @@ import { compileMatch, errorRuleName } from "../config/error_rules.ts";
 import type { ErrorRule, Platform } from "../config/types.ts";
 import { errorResponse, type Surface } from "../http/errors.ts";
 import { CLASSIFY_BODY_LIMIT } from "./classify.ts";
-import { errorObject } from "./reset_time.ts";
+import { errorObject } from "../protocols/error_body.ts";
 
 /** A rule ready to match. */
 export interface CompiledErrorRule {

@@ -26,8 +26,9 @@
  */
 
 import type { FailoverPolicy } from "../config/types.ts";
-import type { CooldownReason } from "./classify.ts";
-import { announcedReset, errorObject, quotaWindows } from "./reset_time.ts";
+import type { CooldownReason } from "../accounts/model.ts";
+import { errorObject } from "../protocols/error_body.ts";
+import { announcedReset, quotaWindows } from "../providers/reset_time.ts";
 
 /** A model-scoped rest: why, and until when (epoch ms). */
 export interface ModelLimit {

@@ -14,6 +14,9 @@
  * @module
  */
 
+import { type SseEvent, SseParser } from "../http/sse.ts";
+import { MESSAGES_ERROR_EVENT, MESSAGES_PREAMBLE_EVENTS } from "../protocols/messages/events.ts";
+import { RESPONSES_ERROR_EVENT, RESPONSES_PREAMBLE_EVENTS } from "../protocols/responses/events.ts";
 import type { UpstreamAnswer } from "./classify.ts";
 
 /** Default bound on holding preamble events. */
@@ -22,20 +25,14 @@ export const DEFAULT_PREAMBLE_HOLD_MS = 10_000;
 /** Most bytes held before giving up and passing the stream through. */
 export const PREAMBLE_MAX_BYTES = 256 * 1024;
 
-/** Events that come before any content. */
-const PREAMBLE_EVENTS = new Set([
-  "response.created",
-  "response.in_progress",
-  "response.queued",
-  "message_start",
-  "ping",
+/** Events that come before any content, in the APIs that have them. */
+const PREAMBLE_EVENTS = new Set<string>([
+  ...RESPONSES_PREAMBLE_EVENTS,
+  ...MESSAGES_PREAMBLE_EVENTS,
 ]);
 
-/** One server-sent event. */
-export interface SseEvent {
-  event?: string;
-  data: string;
-}
+/** Error events: before any content, the request may still move on. */
+const ERROR_EVENTS = new Set<string>([RESPONSES_ERROR_EVENT, MESSAGES_ERROR_EVENT]);
 
 /** What an event means for failover. */
 export type EventClass = "preamble" | "content" | "error";
@@ -45,7 +42,7 @@ export function classifyEvent(event: SseEvent): EventClass {
   if (event.event === undefined && event.data === "") return "preamble"; // comments only
   const json = parseObject(event.data);
   const name = event.event ?? (typeof json?.type === "string" ? json.type : undefined);
-  if (name === "error" || name === "response.failed") return "error";
+  if (name !== undefined && ERROR_EVENTS.has(name)) return "error";
   if (name !== undefined && PREAMBLE_EVENTS.has(name)) return "preamble";
   if (name === undefined && json?.error !== undefined && json.error !== null) return "error";
   return "content";
@@ -107,7 +104,8 @@ export async function holdPreamble(
   const decoder = new TextDecoder();
   const held: Uint8Array[] = [];
   let heldBytes = 0;
-  let text = "";
+  const events: SseEvent[] = [];
+  const parser = new SseParser({ event: (event) => events.push(event) });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<"expired">((resolve) => {
     timer = setTimeout(() => resolve("expired"), holdMs);
@@ -120,10 +118,8 @@ export async function holdPreamble(
       if (next.done) return { kind: "content", held, reader };
       held.push(next.value);
       heldBytes += next.value.byteLength;
-      text += decoder.decode(next.value, { stream: true });
-      const { events, rest } = splitEvents(text);
-      text = rest;
-      for (const event of events) {
+      parser.push(decoder.decode(next.value, { stream: true }));
+      for (const event of events.splice(0)) {
         const kind = classifyEvent(event);
         if (kind === "error") return { kind: "error", event, held, reader };
         if (kind === "content") return { kind: "content", held, reader };
@@ -136,39 +132,6 @@ export async function holdPreamble(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Splits complete events off the front of an SSE text buffer. */
-export function splitEvents(text: string): { events: SseEvent[]; rest: string } {
-  const events: SseEvent[] = [];
-  const blocks = text.split(/\r?\n\r?\n/);
-  const rest = blocks.pop() ?? "";
-  for (const block of blocks) {
-    let name: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith(":") || line === "") continue;
-      const colon = line.indexOf(":");
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (field === "event") name = value;
-      else if (field === "data") data.push(value);
-    }
-    events.push(
-      name === undefined ? { data: data.join("\n") } : { event: name, data: data.join("\n") },
-    );
-  }
-  return { events, rest };
-}
-
-/**
- * Does this API stream preamble events that may be followed by an error?
- * The Responses API (`response.created`, then `response.failed`) and Anthropic
- * Messages (`message_start`, then `event: error`) do. Chat Completions streams
- * start with content, so they are relayed untouched (and at full speed).
- */
-export function hasPreamble(upstreamPath: string): boolean {
-  return upstreamPath.startsWith("/responses") || upstreamPath.startsWith("/messages");
 }
 
 /** Is this response an event stream? */

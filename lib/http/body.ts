@@ -6,10 +6,12 @@
  * @module
  */
 
-/** The request body exceeded the configured limit. */
-export class BodyTooLargeError extends Error {
+import { HttpError } from "./errors.ts";
+
+/** The request body exceeded the configured limit: a 413. */
+export class BodyTooLargeError extends HttpError {
   constructor(readonly limit: number) {
-    super(`request body exceeds ${limit} bytes`);
+    super(413, `request body exceeds ${limit} bytes`);
     this.name = "BodyTooLargeError";
   }
 }

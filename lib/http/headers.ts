@@ -1,7 +1,8 @@
 /**
  * Which headers cross the gateway. Hop-by-hop headers describe one connection
  * and never travel on; `host`, `cookie` and `content-length` are recomputed or
- * private; client credentials are replaced by the account's.
+ * private; client credentials are replaced by the account's. Also where a
+ * client's own credential for the gateway is found.
  *
  * @module
  */
@@ -66,4 +67,15 @@ function connectionListed(headers: Headers, name: string): boolean {
   const connection = headers.get("connection");
   if (!connection) return false;
   return connection.toLowerCase().split(",").some((token) => token.trim() === name);
+}
+
+/** The credential a client presented: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+export function presentedKey(headers: Headers): string | null {
+  const authorization = headers.get("authorization");
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match) return match[1];
+  }
+  const apiKey = headers.get("x-api-key");
+  return apiKey ? apiKey.trim() : null;
 }

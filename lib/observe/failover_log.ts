@@ -8,7 +8,8 @@
  * @module
  */
 
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import { FAILOVER_LOG_PREFIX, failoverLogKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
 
 /** One failed attempt that moved a request on (or ended it). */
 export interface FailoverEvent {
@@ -23,7 +24,6 @@ export interface FailoverEvent {
   key: string;
 }
 
-const PREFIX: Deno.KvKey = [ROOT, "failover-log"];
 const KEEP_MS = 24 * 3600_000;
 
 /** Stores and lists recent failovers. */
@@ -35,7 +35,7 @@ export class FailoverLog {
     await withLockRetry(() => {
       const op = this.kv.atomic();
       for (const event of events) {
-        op.set([...PREFIX, Date.parse(event.at), crypto.randomUUID()], event, {
+        op.set(failoverLogKey(Date.parse(event.at), crypto.randomUUID()), event, {
           expireIn: KEEP_MS,
         });
       }
@@ -46,7 +46,10 @@ export class FailoverLog {
   /** The newest `limit` failovers, newest first (lazy expiry is filtered by time). */
   async recent(limit = 20, now = Date.now()): Promise<FailoverEvent[]> {
     const events: FailoverEvent[] = [];
-    const entries = this.kv.list<FailoverEvent>({ prefix: PREFIX }, { reverse: true, limit });
+    const entries = this.kv.list<FailoverEvent>({ prefix: FAILOVER_LOG_PREFIX }, {
+      reverse: true,
+      limit,
+    });
     for await (const entry of entries) {
       if (now - Date.parse(entry.value.at) <= KEEP_MS) events.push(entry.value);
     }

@@ -15,8 +15,9 @@
  * @module
  */
 
-import { ROOT, withLockRetry } from "../state/kv.ts";
-import { WriteBehind } from "../state/write_behind.ts";
+import { SERIES_PREFIX, seriesKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
+import { WriteBehind } from "../kv/write_behind.ts";
 
 /** How often a process writes its minutes. */
 export const SERIES_FLUSH_MS = 2000;
@@ -41,7 +42,6 @@ export const TTFB_BOUNDS_MS: readonly number[] = [
   60000,
 ];
 
-const PREFIX: Deno.KvKey = [ROOT, "series"];
 const KEEP_MS = 2 * 3600_000;
 
 /** One minute's totals (one process's, or merged). */
@@ -192,8 +192,8 @@ export class MinuteSeries {
       merged.set(at, into);
     };
     const entries = this.kv.list<MinuteTotals>({
-      start: [...PREFIX, first],
-      end: [...PREFIX, Infinity],
+      start: [...SERIES_PREFIX, first],
+      end: [...SERIES_PREFIX, Infinity],
     });
     for await (const entry of entries) {
       const [, , at, process] = entry.key as [string, string, number, string];
@@ -238,7 +238,7 @@ export class MinuteSeries {
         const op = this.kv.atomic();
         for (const at of minutes) {
           const totals = this.#mine.get(at);
-          if (totals) op.set([...PREFIX, at, this.#process], totals, { expireIn: KEEP_MS });
+          if (totals) op.set(seriesKey(at, this.#process), totals, { expireIn: KEEP_MS });
         }
         return op.commit();
       });

@@ -6,14 +6,30 @@
  * go in; never keys, tokens or bodies.
  *
  * Lines go through `@logtape/logtape` (category `switchyard.request`); the
- * entry point sets up JSON lines on stdout (see `lib/observe/logging.ts`).
+ * entry point sets up JSON lines on stdout (see `lib/log.ts`).
  *
  * @module
  */
 
-import { getLogger } from "@logtape/logtape";
-import type { AttemptRecord } from "../failover/proxy.ts";
-import type { TokenUsage } from "../usage/extract.ts";
+import { infoLogger } from "../log.ts";
+import type { TokenUsage } from "../protocols/usage.ts";
+
+/** One upstream attempt as the log shows it. */
+export interface LoggedAttempt {
+  account: string;
+  /** `success`, `failover`, `passback`, `unreachable`, `client-gone`, `full`, ... */
+  outcome: string;
+  status?: number;
+  /** What the answer did to the account: `cooldown:<reason>` or `disable`. */
+  effect?: string;
+  /** The error rule that decided, by name. */
+  rule?: string;
+  /** When the attempt started (epoch ms) and how long until headers or failure. */
+  startedAt?: number;
+  ms?: number;
+  /** The attempt was a disabled account's half-open probe. */
+  probe?: true;
+}
 
 /** The facts logged for one request. */
 export interface RequestLogEntry {
@@ -22,7 +38,7 @@ export interface RequestLogEntry {
   method: string;
   path: string;
   status: number;
-  attempts: AttemptRecord[];
+  attempts: LoggedAttempt[];
   /** Total latency, until the last body byte (or the break). */
   ms: number;
   surface?: string;
@@ -39,9 +55,9 @@ export interface RequestLogEntry {
 /** Receives one entry per request. */
 export type RequestLogger = (entry: RequestLogEntry) => void;
 
-/** Logs through logtape; `enabled = false` (or `SWITCHYARD_LOG=off`) silences request lines. */
-export function requestLogger(enabled = Deno.env.get("SWITCHYARD_LOG") !== "off"): RequestLogger {
+/** Logs through logtape (category `switchyard.request`); `enabled = false` silences request lines. */
+export function requestLogger(enabled = true): RequestLogger {
   if (!enabled) return () => {};
-  const logger = getLogger(["switchyard", "request"]);
-  return (entry) => logger.info("request", { ...entry });
+  const info = infoLogger("request");
+  return (entry) => info("request", { ...entry });
 }

@@ -1,21 +1,53 @@
 /**
- * What the gateway needs to know about an upstream API family: which client
- * paths it serves and how an account's credential goes on the wire. Each
- * platform has one module implementing {@linkcode Provider}.
+ * The kinds of upstream account and what each knows, one folder per kind:
+ *
+ * | kind        | folder                  | platform    | credential                      |
+ * | ----------- | ----------------------- | ----------- | ------------------------------- |
+ * | OpenAI API  | `openai/`               | `openai`    | API key, `Authorization: Bearer`|
+ * | Codex       | `codex/` (uses openai/) | `openai`    | ChatGPT sign-in (OAuth)         |
+ * | Anthropic   | `anthropic/`            | `anthropic` | API key, `x-api-key`            |
+ * | Claude      | `claude/` (uses anthropic/) | `anthropic` | Claude sign-in (OAuth)      |
+ *
+ * A kind's folder holds its credential headers, its quota and reset headers
+ * (`quota.ts`, `rate_limits.ts`) and its sign-in defaults. Accounts of a
+ * platform serve that platform's client APIs natively (`lib/protocols/api_route.ts`):
+ * today a request's surface is always its accounts' platform.
  *
  * @module
  */
 
 import type { Account, Platform } from "../config/types.ts";
-import type { Surface } from "../http/errors.ts";
+import { anthropicApi } from "./anthropic/provider.ts";
+import { claudeSubscription } from "./claude/provider.ts";
+import { codexSubscription } from "./codex/provider.ts";
+import type { TokenSet } from "./oauth/refresh_client.ts";
+import { openaiApi } from "./openai/provider.ts";
 
-/** One upstream API family. */
-export interface Provider {
+/** An account that signs in with an API key. */
+export interface ApiKeyProvider {
+  kind: "openai" | "anthropic";
   platform: Platform;
-  /** The client surface (error shape) this provider answers. */
-  surface: Surface;
-  /** The API's name in messages to clients, e.g. "Anthropic Messages API". */
-  api: string;
-  /** Puts the account's credential (and any headers the platform requires) on an upstream request. */
-  authorize(headers: Headers, account: Account, credential: string): void;
+  /** Puts the API key (and any headers the platform requires) on an upstream request. */
+  authorize(headers: Headers, apiKey: string): void;
+}
+
+/** A subscription account that signs in with OAuth. */
+export interface SubscriptionProvider {
+  kind: "codex" | "claude";
+  platform: Platform;
+  /** Its access tokens expire and are refreshed (`oauth/manager.ts`). */
+  refreshes: true;
+  /** Puts the live OAuth tokens (and the headers the sign-in requires) on an upstream request. */
+  authorize(headers: Headers, account: Account, tokens: TokenSet): void;
+}
+
+/** The provider of an account's kind. */
+export function providerOf(account: Account): ApiKeyProvider | SubscriptionProvider {
+  if (account.oauth) return account.platform === "openai" ? codexSubscription : claudeSubscription;
+  return account.platform === "openai" ? openaiApi : anthropicApi;
+}
+
+/** The upstream URL for an account: its base URL, the path after `/v1`, the query string. */
+export function upstreamUrl(account: Account, upstreamPath: string, search: string): string {
+  return `${account.baseUrl}${upstreamPath}${search}`;
 }

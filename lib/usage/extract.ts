@@ -1,12 +1,8 @@
 /**
  * Token usage from upstream answers, as pure functions and a small
- * incremental scanner. Tokens are normalised to three numbers:
- * - `input`: every prompt token, cached or not (OpenAI `prompt_tokens` /
- *   `input_tokens`; Anthropic `input_tokens` + `cache_creation_input_tokens`
- *   + `cache_read_input_tokens`);
- * - `output`: generated tokens;
- * - `cached`: prompt tokens served from the cache (OpenAI `cached_tokens`,
- *   Anthropic `cache_read_input_tokens`).
+ * incremental scanner, in the gateway's three numbers (`lib/protocols/usage.ts`).
+ * What each API sends where is the API's own knowledge
+ * (`lib/protocols/<api>/events.ts`); this module finds it in a relayed body.
  *
  * Sources: a JSON body's `usage`; an OpenAI chat stream's final usage chunk;
  * a Responses stream's `response.completed` (or `incomplete`/`failed`);
@@ -16,13 +12,16 @@
  */
 
 import type { Surface } from "../http/errors.ts";
-
-/** Normalised token counts. */
-export interface TokenUsage {
-  input: number;
-  output: number;
-  cached: number;
-}
+import { SseParser } from "../http/sse.ts";
+import { CHAT_DELTA } from "../protocols/chat/events.ts";
+import { MESSAGE_DELTA, MESSAGE_START, MESSAGES_DELTA } from "../protocols/messages/events.ts";
+import {
+  RESPONSE_HEAD,
+  RESPONSES_DELTA,
+  RESPONSES_OBJECT_EVENTS,
+  storedResponseId,
+} from "../protocols/responses/events.ts";
+import { type TokenUsage, tokenUsage } from "../protocols/usage.ts";
 
 /** What a scan found. */
 export interface UsageReport {
@@ -34,36 +33,6 @@ export interface UsageReport {
   responseId?: string;
 }
 
-/** Normalises a `usage` object of any surface; `undefined` when it holds no counts. */
-export function normaliseUsage(raw: unknown, surface: Surface): TokenUsage | undefined {
-  if (!isObject(raw)) return undefined;
-  if (typeof raw.prompt_tokens === "number") {
-    // OpenAI chat completions, completions, embeddings.
-    return {
-      input: raw.prompt_tokens,
-      output: num(raw.completion_tokens),
-      cached: num(field(raw.prompt_tokens_details, "cached_tokens")),
-    };
-  }
-  if (typeof raw.input_tokens !== "number" && typeof raw.output_tokens !== "number") {
-    return undefined;
-  }
-  if (surface === "anthropic") {
-    const cacheRead = num(raw.cache_read_input_tokens);
-    return {
-      input: num(raw.input_tokens) + num(raw.cache_creation_input_tokens) + cacheRead,
-      output: num(raw.output_tokens),
-      cached: cacheRead,
-    };
-  }
-  // OpenAI Responses.
-  return {
-    input: num(raw.input_tokens),
-    output: num(raw.output_tokens),
-    cached: num(field(raw.input_tokens_details, "cached_tokens")),
-  };
-}
-
 /** Usage and model from a whole JSON response body. */
 export function usageFromJsonText(text: string, surface: Surface): UsageReport {
   try {
@@ -71,7 +40,7 @@ export function usageFromJsonText(text: string, surface: Surface): UsageReport {
     if (!isObject(body)) return { deltas: 0 };
     // Responses API objects nest nothing; `response` wrappers appear only in streams.
     const report: UsageReport = {
-      usage: normaliseUsage(body.usage, surface),
+      usage: tokenUsage(body.usage, surface),
       model: typeof body.model === "string" ? body.model : undefined,
       deltas: 0,
     };
@@ -93,17 +62,6 @@ export function usageFromJsonEnds(head: string, tail: string, surface: Surface):
   return responseId ? { ...report, responseId } : report;
 }
 
-/** The start of a Responses object: `{"id": "...", "object": "response"` (or `"response.…"`). */
-const RESPONSE_HEAD = /^\s*\{\s*"id"\s*:\s*"([^"\\]{1,256})"\s*,\s*"object"\s*:\s*"response[."]/;
-
-/** The id of a stored Responses object (a response or a compaction), if `body` is one. */
-function storedResponseId(body: Record<string, unknown>): string | undefined {
-  const object = body.object;
-  if (typeof body.id !== "string" || typeof object !== "string") return undefined;
-  if (object !== "response" && !object.startsWith("response.")) return undefined;
-  return body.store === false ? undefined : body.id;
-}
-
 function usageFromJsonTail(head: string, tail: string, surface: Surface): UsageReport {
   const model = /"model"\s*:\s*"([^"\\]{1,200})"/.exec(head)?.[1];
   let at = tail.length;
@@ -113,7 +71,7 @@ function usageFromJsonTail(head: string, tail: string, surface: Surface): UsageR
     const object = open >= 0 ? balancedObject(tail, open) : undefined;
     if (!object) continue;
     try {
-      return { usage: normaliseUsage(JSON.parse(object), surface), model, deltas: 0 };
+      return { usage: tokenUsage(JSON.parse(object), surface), model, deltas: 0 };
     } catch {
       continue;
     }
@@ -121,9 +79,14 @@ function usageFromJsonTail(head: string, tail: string, surface: Surface): UsageR
   return { model, deltas: 0 };
 }
 
+/** Events that carry usage or the message envelope: a message's, or a response's. */
+const ENVELOPE_EVENTS = [MESSAGE_START, MESSAGE_DELTA, ...RESPONSES_OBJECT_EVENTS]
+  .map((name) => name.replaceAll(".", "\\."));
+
 /** Data lines worth parsing: they may carry usage or the message envelope. */
-const INTERESTING =
-  /"usage"\s*:\s*\{|"type"\s*:\s*"(message_start|message_delta|response\.(created|completed|incomplete|failed))"/;
+const INTERESTING = new RegExp(
+  `"usage"\\s*:\\s*\\{|"type"\\s*:\\s*"(${ENVELOPE_EVENTS.join("|")})"`,
+);
 const MODEL = /"model"\s*:\s*"([^"\\]{1,200})"/;
 
 /**
@@ -132,8 +95,10 @@ const MODEL = /"model"\s*:\s*"([^"\\]{1,200})"/;
  * the few data lines that can carry usage.
  */
 export class SseUsageScanner {
-  #partial = "";
-  #event = "";
+  readonly #parser = new SseParser(
+    { line: (field, value, event) => field === "data" && this.#data(value, event ?? "") },
+    { maxLine: MAX_LINE },
+  );
   #usage: TokenUsage | undefined;
   #anthropicStart: TokenUsage | undefined;
   #model: string | undefined;
@@ -148,29 +113,18 @@ export class SseUsageScanner {
 
   /** Feeds decoded text. */
   push(text: string): void {
-    const joined = this.#partial + text;
-    if (this.#model !== undefined && !MAYBE_INTERESTING.test(joined)) {
-      // The common chunk: content only. Count the deltas of its complete lines in one scan and
-      // keep the unfinished line (counted once it is complete, however the stream was cut).
-      const cut = joined.lastIndexOf("\n");
-      if (cut >= 0) {
-        this.#deltas += countDeltas(joined.slice(0, cut + 1), this.surface);
-        this.#partial = joined.slice(cut + 1);
-        this.#event = eventBefore(joined, cut) ?? this.#event;
-      } else this.#partial = joined;
-      if (this.#partial.length > 1_048_576) this.#partial = ""; // a runaway line: stop keeping it
+    if (this.#model !== undefined && !MAYBE_INTERESTING.test(this.#parser.unfinished + text)) {
+      // The common chunk: content only. Count the deltas of its complete lines in one scan; the
+      // unfinished line is counted once it is complete, however the stream was cut.
+      this.#deltas += countDeltas(this.#parser.skim(text), this.surface);
       return;
     }
-    const lines = joined.split("\n");
-    this.#partial = lines.pop() ?? "";
-    if (this.#partial.length > 1_048_576) this.#partial = ""; // a runaway line: stop keeping it
-    for (const raw of lines) this.#line(raw.endsWith("\r") ? raw.slice(0, -1) : raw);
+    this.#parser.push(text);
   }
 
   /** Ends the stream (a last line without its newline still counts). */
   end(): void {
-    if (this.#partial) this.#line(this.#partial);
-    this.#partial = "";
+    this.#parser.end();
   }
 
   report(): UsageReport {
@@ -184,17 +138,8 @@ export class SseUsageScanner {
     return this.#responseId ? { ...report, responseId: this.#responseId } : report;
   }
 
-  #line(line: string): void {
-    if (line === "") {
-      this.#event = "";
-      return;
-    }
-    if (line.startsWith("event:")) {
-      this.#event = line.slice(6).trim();
-      return;
-    }
-    if (!line.startsWith("data:")) return;
-    const data = line.slice(5).trimStart();
+  /** One `data:` line, under the event name in force (`""` for none). */
+  #data(data: string, name: string): void {
     if (this.#model === undefined) this.#model = MODEL.exec(data)?.[1];
     if (this.#isDelta(data)) this.#deltas++;
     if (!INTERESTING.test(data)) return;
@@ -205,28 +150,28 @@ export class SseUsageScanner {
       return;
     }
     if (!isObject(event)) return;
-    this.#take(event);
+    this.#take(event, name);
   }
 
   #isDelta(data: string): boolean {
     return countDeltas(data, this.surface) > 0;
   }
 
-  #take(event: Record<string, unknown>): void {
-    const type = typeof event.type === "string" ? event.type : this.#event;
+  #take(event: Record<string, unknown>, name: string): void {
+    const type = typeof event.type === "string" ? event.type : name;
     if (this.surface === "anthropic") {
-      if (type === "message_start" && isObject(event.message)) {
+      if (type === MESSAGE_START && isObject(event.message)) {
         const message = event.message;
         if (typeof message.model === "string") this.#model = message.model;
-        this.#anthropicStart = normaliseUsage(message.usage, "anthropic");
+        this.#anthropicStart = tokenUsage(message.usage, "anthropic");
         return;
       }
-      if (type === "message_delta" && isObject(event.usage)) {
+      if (type === MESSAGE_DELTA && isObject(event.usage)) {
         // message_delta counts are cumulative; input fields appear only on some versions.
         const start = this.#anthropicStart ?? { input: 0, output: 0, cached: 0 };
         const delta = event.usage;
         const hasInput = typeof delta.input_tokens === "number";
-        const merged = hasInput ? normaliseUsage(delta, "anthropic")! : { ...start };
+        const merged = hasInput ? tokenUsage(delta, "anthropic")! : { ...start };
         merged.output = num(delta.output_tokens);
         this.#usage = merged;
       }
@@ -239,21 +184,22 @@ export class SseUsageScanner {
         this.#responseId = response.store === false ? "" : response.id;
         if (this.#responseId) this.onResponseId?.(this.#responseId);
       }
-      const usage = normaliseUsage(response.usage, "openai");
+      const usage = tokenUsage(response.usage, "openai");
       if (usage) this.#usage = usage;
       return;
     }
-    const usage = normaliseUsage(event.usage, "openai");
+    const usage = tokenUsage(event.usage, "openai");
     if (usage) this.#usage = usage;
   }
 }
 
+/** An unfinished line longer than this is a runaway line: stop keeping it. */
+const MAX_LINE = 1_048_576;
+
 /** Text that may hold usage or a message envelope; anything else only counts deltas. */
-const MAYBE_INTERESTING =
-  /"usage"|message_start|message_delta|response\.(created|completed|incomplete|failed)/;
-const ANTHROPIC_DELTA = /"content_block_delta"/g;
-const OPENAI_DELTA =
-  /"response\.output_text\.delta"|"delta"\s*:\s*\{[^{}]*"(content|text|arguments|refusal)"\s*:\s*"[^"]/g;
+const MAYBE_INTERESTING = new RegExp(`"usage"|${ENVELOPE_EVENTS.join("|")}`);
+const ANTHROPIC_DELTA = new RegExp(MESSAGES_DELTA.source, "g");
+const OPENAI_DELTA = new RegExp(`${RESPONSES_DELTA.source}|${CHAT_DELTA.source}`, "g");
 
 /** Content deltas in a piece of stream text: one per line that carries one. */
 function countDeltas(text: string, surface: Surface): number {
@@ -268,27 +214,6 @@ function countDeltas(text: string, surface: Surface): number {
     pattern.lastIndex = next + 1;
   }
   return count;
-}
-
-/** The SSE `event:` name in force at `end` of `text`, if the text shows it. */
-function eventBefore(text: string, end: number): string | undefined {
-  const blank = text.lastIndexOf("\n\n", end);
-  const at = text.lastIndexOf("event:", end);
-  if (at < 0 || at < blank) return blank >= 0 ? "" : undefined;
-  const stop = text.indexOf("\n", at);
-  return text.slice(at + 6, stop < 0 ? undefined : stop).trim();
-}
-
-/** Is this SSE event (its data) OpenAI's final chat usage chunk? */
-export function isChatUsageChunk(data: string): boolean {
-  if (!/"usage"\s*:\s*\{/.test(data)) return false;
-  try {
-    const chunk = JSON.parse(data);
-    return isObject(chunk) && Array.isArray(chunk.choices) && chunk.choices.length === 0 &&
-      isObject(chunk.usage);
-  } catch {
-    return false;
-  }
 }
 
 function balancedObject(text: string, open: number): string | undefined {
@@ -308,10 +233,6 @@ function balancedObject(text: string, open: number): string | undefined {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-function field(value: unknown, name: string): unknown {
-  return isObject(value) ? value[name] : undefined;
 }
 
 function num(value: unknown): number {

@@ -15,8 +15,9 @@
  * @module
  */
 
-import type { KeyInfo } from "../directory/directory.ts";
-import { ROOT, withLockRetry } from "../state/kv.ts";
+import type { KeyInfo } from "../accounts/directory.ts";
+import { rpmKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
 import { type UsageRecorder, utcDay } from "./recorder.ts";
 
 /** Why a request is refused, and when to come back. */
@@ -54,7 +55,7 @@ export class KeyLimits {
 
   async #takeMinuteSlot(keyId: string, rpm: number, now: number): Promise<LimitRefusal | null> {
     const minute = Math.floor(now / MINUTE_MS);
-    const counter: Deno.KvKey = [ROOT, "rpm", keyId, minute];
+    const counter = rpmKey(keyId, minute);
     for (;;) {
       const entry = await withLockRetry(() => this.kv.get<number>(counter));
       const used = entry.value ?? 0;

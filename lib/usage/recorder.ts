@@ -14,9 +14,10 @@
  * @module
  */
 
-import { ROOT, withLockRetry } from "../state/kv.ts";
-import type { TokenUsage } from "./extract.ts";
-import { WriteBehind } from "../state/write_behind.ts";
+import { keyTokensKey, usageDayPrefix, usageKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
+import { WriteBehind } from "../kv/write_behind.ts";
+import type { TokenUsage } from "../protocols/usage.ts";
 
 /** One request's usage. */
 export interface UsageRecord {
@@ -97,7 +98,7 @@ export class UsageRecorder {
 
   /** Tokens (input + output) a key used on `day`, flushed or still batched here. */
   async keyTokens(key: string, day: string): Promise<number> {
-    const entry = await withLockRetry(() => this.kv.get<Deno.KvU64>([ROOT, "usage-key", day, key]));
+    const entry = await withLockRetry(() => this.kv.get<Deno.KvU64>(keyTokensKey(day, key)));
     let total = entry.value ? Number(entry.value.value) : 0;
     for (const pending of this.#pending.values()) {
       if (pending.key === key && pending.day === day) total += pending.input + pending.output;
@@ -120,7 +121,7 @@ export class UsageRecorder {
     await this.flush();
     const rows = new Map<string, UsageRow>();
     for (const day of daysBetween(from, to)) {
-      for await (const entry of this.kv.list<Deno.KvU64>({ prefix: [ROOT, "usage", day] })) {
+      for await (const entry of this.kv.list<Deno.KvU64>({ prefix: usageDayPrefix(day) })) {
         const parts = entry.key as string[];
         const id = parts[DIMENSION_INDEX[by]];
         const counter = parts[6] as typeof COUNTERS[number];
@@ -145,12 +146,16 @@ export class UsageRecorder {
         await withLockRetry(() => {
           const op = this.kv.atomic();
           for (const item of chunk) {
-            const base = [ROOT, "usage", item.day, item.key, item.account, item.model];
             for (const counter of COUNTERS) {
-              if (item[counter] > 0) op.sum([...base, counter], BigInt(item[counter]));
+              if (item[counter] > 0) {
+                op.sum(
+                  usageKey(item.day, item.key, item.account, item.model, counter),
+                  BigInt(item[counter]),
+                );
+              }
             }
             const tokens = item.input + item.output;
-            if (tokens > 0) op.sum([ROOT, "usage-key", item.day, item.key], BigInt(tokens));
+            if (tokens > 0) op.sum(keyTokensKey(item.day, item.key), BigInt(tokens));
           }
           return op.commit();
         });

@@ -16,8 +16,9 @@
 
 import type { Surface } from "../http/errors.ts";
 import { observeStream } from "../http/observed_stream.ts";
+import { SseParser } from "../http/sse.ts";
+import { isChatUsageChunk } from "../protocols/chat/events.ts";
 import {
-  isChatUsageChunk,
   SseUsageScanner,
   usageFromJsonEnds,
   usageFromJsonText,
@@ -145,46 +146,35 @@ export function tapBody(
 
 /** Removes the chat usage event from an SSE text stream, event by event. */
 export class UsageChunkStripper {
-  #pending = "";
+  #out = "";
+  readonly #parser = new SseParser({
+    event: (event, raw) => {
+      if (!(isChatUsageChunk(event.data) && this.wanted())) this.#out += raw;
+    },
+  }, { raw: true });
 
   /** `wanted` is asked whenever a usage event is found: false keeps it. */
   constructor(private readonly wanted: () => boolean = () => true) {}
 
   /** Returns the text to forward now (the input itself when nothing changed). */
   push(text: string): string {
-    if (this.#pending === "" && /\n\r?\n$/.test(text) && !/"usage"\s*:\s*\{/.test(text)) {
-      return text;
-    }
-    const all = this.#pending + text;
-    const boundary = lastBoundary(all);
-    if (boundary < 0) {
-      this.#pending = all;
-      return "";
-    }
-    this.#pending = all.slice(boundary);
-    return this.#drop(all.slice(0, boundary));
+    if (this.#parser.idle && /\n\r?\n$/.test(text) && !USAGE.test(text)) return text;
+    this.#parser.push(text);
+    return this.#take();
   }
 
   /** The unfinished tail at the end of the stream. */
   end(): string {
-    const rest = this.#pending;
-    this.#pending = "";
-    return this.#drop(rest);
+    this.#parser.end();
+    return this.#take();
   }
 
-  #drop(text: string): string {
-    if (!/"usage"\s*:\s*\{/.test(text)) return text;
-    return text.split(/(?<=\n\r?\n)/).filter((event) => {
-      const data = event.split(/\r?\n/).filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trimStart()).join("\n");
-      return !(isChatUsageChunk(data) && this.wanted());
-    }).join("");
+  #take(): string {
+    const out = this.#out;
+    this.#out = "";
+    return out;
   }
 }
 
-function lastBoundary(text: string): number {
-  const lf = text.lastIndexOf("\n\n");
-  const crlf = text.lastIndexOf("\r\n\r\n");
-  if (lf < 0 && crlf < 0) return -1;
-  return lf > crlf ? lf + 2 : crlf + 4;
-}
+/** Text that may hold a usage object. */
+const USAGE = /"usage"\s*:\s*\{/;

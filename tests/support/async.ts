@@ -43,16 +43,20 @@ export async function within<T>(promise: Promise<T>, what: string, ms = 10_000):
 }
 
 /**
- * Polls `check` until it returns true, for state written off the response
- * path (a success clears strikes without holding up the response).
+ * Polls `check` until it returns `true` or a value (not `false`, not
+ * `undefined`), for state written off the response path (a success clears
+ * strikes without holding up the response), and returns it. Bounded by `ms`:
+ * it only turns a hang into a clear failure, never times anything.
  */
-export async function eventually(
-  check: () => Promise<boolean>,
-  what: string,
+export async function eventually<T>(
+  check: () => T | false | undefined | Promise<T | false | undefined>,
+  what = "a condition",
   ms = 10_000,
-): Promise<void> {
+): Promise<T> {
   const deadline = Date.now() + ms;
-  while (!(await check())) {
+  for (;;) {
+    const value = await check();
+    if (value !== false && value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -10,8 +10,8 @@
  * @module
  */
 
-import { challengeOf } from "../../lib/oauth/pkce.ts";
-import { base64url } from "../../lib/auth/secrets.ts";
+import { challengeOf } from "../../lib/providers/oauth/pkce.ts";
+import { base64url } from "../../lib/crypto/random.ts";
 import { json, type MockHit, startMockUpstream } from "../../scripts/support/mock_upstream.ts";
 
 /** A running mock authorization server. */

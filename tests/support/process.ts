@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { within } from "./async.ts";
+import { ADMIN_TOKEN, SECRET } from "./gateway.ts";
 
 /** The repository root, where `deno.json` (with `"unstable": ["kv"]`) lives. */
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -84,6 +85,16 @@ export function startMainProcess(
     /switchyard: listening on http:\/\/([^\s/]+):(\d+)/,
     cwd,
   );
+}
+
+/** A gateway process on a config file and a KV file (shared with others), with the tests' secret and admin token. */
+export function spawnGateway(configPath: string, kvPath: string): Promise<GatewayProcess> {
+  return startMainProcess({
+    SWITCHYARD_CONFIG: configPath,
+    SWITCHYARD_KV: kvPath,
+    SWITCHYARD_SECRET: SECRET,
+    SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
+  });
 }
 
 /** Starts `deno task serve` and waits for `deno serve`'s `Listening on http://HOST:PORT/` line. */

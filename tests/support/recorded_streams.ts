@@ -12,7 +12,7 @@
  */
 
 import type { Surface } from "../../lib/http/errors.ts";
-import type { TokenUsage } from "../../lib/usage/extract.ts";
+import type { TokenUsage } from "../../lib/protocols/usage.ts";
 
 /** One recorded stream and what it holds. */
 export interface RecordedStream {

@@ -133,18 +133,6 @@ export function anthropicStream(words: string[], options: { finish?: boolean } =
   return events;
 }
 
-/** Polls `check` until it returns a value (bounded: about 5 s), for effects that land after a disconnect. */
-export async function eventually<T>(
-  check: () => T | undefined | Promise<T | undefined>,
-): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error("condition not reached");
-}
-
 /**
  * An SSE response written the way real upstreams write: `text` cut at `cuts`
  * (byte offsets, so inside a line, a CRLF or a character too; or every event

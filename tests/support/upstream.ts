@@ -7,6 +7,8 @@
  */
 
 import {
+  chatCompletion,
+  json,
   type MockHandler,
   type MockUpstream,
   startMockUpstream,
@@ -72,8 +74,42 @@ export function anthropicError(message: string, type = "api_error"): unknown {
   return { type: "error", error: { type, message } };
 }
 
-/** Encodes server-sent events: `[event | null, data]` pairs. */
-export function sseText(events: readonly (readonly [string | null, string])[]): string {
-  return events.map(([event, data]) => `${event ? `event: ${event}\n` : ""}data: ${data}\n\n`)
-    .join("");
+/**
+ * Two mock OpenAI accounts for dashboard tests: `codex-1` (passthrough,
+ * priority 1) answers like `oa-1` until `exhaust()` makes it answer the Codex
+ * "usage limit reached" 403; `oa-1` (priority 2) always answers.
+ */
+export function exhaustibleAccounts(reply: string): {
+  accounts: Record<string, unknown>[];
+  /** Base URL of the always-healthy mock, for further accounts. */
+  healthyUrl: string;
+  exhaust(): void;
+  close(): Promise<void>;
+} {
+  let exhausted = false;
+  const codex = startMockUpstream(() =>
+    exhausted
+      ? json(403, { error: { message: "usage limit reached", type: "forbidden_error" } })
+      : json(200, chatCompletion(reply))
+  );
+  const healthy = startMockUpstream(() => json(200, chatCompletion(reply)));
+  return {
+    accounts: [
+      {
+        id: "codex-1",
+        platform: "openai",
+        passthrough: true,
+        baseUrl: codex.url,
+        apiKey: "sk-a",
+        priority: 1,
+      },
+      { id: "oa-1", platform: "openai", baseUrl: healthy.url, apiKey: "sk-b", priority: 2 },
+    ],
+    healthyUrl: healthy.url,
+    exhaust: () => exhausted = true,
+    close: async () => {
+      await codex.close();
+      await healthy.close();
+    },
+  };
 }

@@ -1,0 +1,127 @@
+/**
+ * Per-account quota snapshots: the used percent and reset time of each Codex
+ * (`x-codex-*`) and Claude (`anthropic-ratelimit-unified-*`) window, taken
+ * from the headers of every upstream answer, successes included.
+ *
+ * Kept cheap: a snapshot lands in memory on each answer that carries quota
+ * headers, and reaches KV (`["switchyard", "quota", id]`) at most once per
+ * {@linkcode QUOTA_WRITE_INTERVAL_MS} per account, or at once when a window's
+ * exhaustion flips. The admin view merges KV (other processes) with memory.
+ *
+ * @module
+ */
+
+import type { QuotaWindow } from "./model.ts";
+import { hasQuotaHeaders, quotaWindows } from "../providers/reset_time.ts";
+import { QUOTA_PREFIX, quotaKey } from "../kv/keys.ts";
+
+/** Least time between two KV writes of one account's snapshot. */
+export const QUOTA_WRITE_INTERVAL_MS = 30_000;
+
+/** One account's quota as last seen. */
+export interface QuotaSnapshot {
+  /** Epoch ms of the answer it came from. */
+  at: number;
+  windows: QuotaWindow[];
+}
+
+/** The JSON form shown by `GET /admin/accounts`. */
+export interface QuotaView {
+  at: string;
+  windows: { name: string; usedPercent?: number; resetAt?: string; exhausted: boolean }[];
+}
+
+/** Quota snapshots of every account, in memory with throttled KV writes. */
+export class QuotaBook {
+  readonly #memory = new Map<string, QuotaSnapshot>();
+  readonly #written = new Map<string, { at: number; exhausted: string }>();
+  readonly #pending = new Set<Promise<unknown>>();
+  #pulledAt = 0;
+
+  constructor(private readonly kv: Deno.Kv) {}
+
+  /** Records the quota headers of an upstream answer. Synchronous and cheap. */
+  record(accountId: string, headers: Headers, now = Date.now()): void {
+    if (!hasQuotaHeaders(headers)) return;
+    const windows = quotaWindows(headers, now);
+    if (windows.length === 0) return;
+    const snapshot: QuotaSnapshot = { at: now, windows };
+    this.#memory.set(accountId, snapshot);
+    const exhausted = windows.filter((w) => w.exhausted).map((w) => w.name).join(",");
+    const last = this.#written.get(accountId);
+    if (last && now - last.at < QUOTA_WRITE_INTERVAL_MS && last.exhausted === exhausted) return;
+    this.#written.set(accountId, { at: now, exhausted });
+    this.#track(this.kv.set(quotaKey(accountId), snapshot, { expireIn: 8 * 24 * 3600_000 }));
+  }
+
+  /** The highest used percent among an account's current windows, as this process knows it. */
+  usedPercent(accountId: string, now = Date.now()): number | undefined {
+    const snapshot = this.#memory.get(accountId);
+    if (!snapshot) return undefined;
+    let highest: number | undefined;
+    for (const window of snapshot.windows) {
+      if (window.resetAt !== undefined && window.resetAt <= now) continue;
+      const used = window.exhausted ? Math.max(100, window.usedPercent ?? 100) : window.usedPercent;
+      if (used !== undefined && (highest === undefined || used > highest)) highest = used;
+    }
+    return highest;
+  }
+
+  /**
+   * Refreshes this process's view from KV (other processes' snapshots) in the
+   * background, at most every {@linkcode QUOTA_WRITE_INTERVAL_MS}; the
+   * planner reads {@linkcode usedPercent} for `avoidAbovePercent`.
+   */
+  pullSoon(): void {
+    this.#pull();
+  }
+
+  /** Every account's latest snapshot, from KV and memory, newest wins. */
+  async all(): Promise<Map<string, QuotaSnapshot>> {
+    const merged = new Map<string, QuotaSnapshot>();
+    for await (const entry of this.kv.list<QuotaSnapshot>({ prefix: QUOTA_PREFIX })) {
+      merged.set(String(entry.key[2]), entry.value);
+    }
+    for (const [id, snapshot] of this.#memory) {
+      const stored = merged.get(id);
+      if (!stored || stored.at <= snapshot.at) merged.set(id, snapshot);
+    }
+    return merged;
+  }
+
+  /** Waits for background KV writes (tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #pull(): void {
+    const now = Date.now();
+    if (now - this.#pulledAt < QUOTA_WRITE_INTERVAL_MS) return;
+    this.#pulledAt = now;
+    this.#track((async () => {
+      for await (const entry of this.kv.list<QuotaSnapshot>({ prefix: QUOTA_PREFIX })) {
+        const id = String(entry.key[2]);
+        const mine = this.#memory.get(id);
+        if (!mine || mine.at < entry.value.at) this.#memory.set(id, entry.value);
+      }
+    })());
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const tracked = promise.catch(() => {}).finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
+  }
+}
+
+/** The admin view of a snapshot. */
+export function quotaView(snapshot: QuotaSnapshot): QuotaView {
+  return {
+    at: new Date(snapshot.at).toISOString(),
+    windows: snapshot.windows.map((window) => {
+      const view: QuotaView["windows"][number] = { name: window.name, exhausted: window.exhausted };
+      if (window.usedPercent !== undefined) view.usedPercent = window.usedPercent;
+      if (window.resetAt !== undefined) view.resetAt = new Date(window.resetAt).toISOString();
+      return view;
+    }),
+  };
+}

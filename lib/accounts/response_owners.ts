@@ -1,0 +1,73 @@
+/**
+ * Which client key created each stored response, and on which account.
+ *
+ * A stored response (OpenAI Responses API) lives on the account that served
+ * it, and anyone holding that account's credential can read it. The gateway
+ * remembers the responses each key creates, under
+ * `["switchyard", "response-owner", responseId]` as `{key, account, at}` for
+ * {@linkcode RESPONSE_OWNER_TTL_MS} (OpenAI keeps stored responses 30 days by
+ * default), so that only the creating key can read, cancel or delete one, or
+ * continue from it, and so that those requests go to the account that has it.
+ *
+ * A write starts as the id passes through the relayed body (a stream's
+ * `response.created` event; a JSON body as it ends, before the client has
+ * its last byte), and a lookup in the same process waits for a write still
+ * in flight, so a client that cancels the moment it sees the id is not
+ * refused. (Through another process sharing the KV, a lookup within the
+ * millisecond or so the commit takes may still miss it.)
+ *
+ * @module
+ */
+
+import { isSafeId } from "../config/path_patterns.ts";
+import { responseOwnerKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
+import { logFailure } from "../log.ts";
+
+/** How long a response's creator is remembered: OpenAI's default retention of stored responses. */
+export const RESPONSE_OWNER_TTL_MS = 30 * 24 * 3600_000;
+
+/** Who created a response. */
+export interface ResponseOwner {
+  /** The client key's id. */
+  key: string;
+  /** The account that served it (and stores it). */
+  account: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** The creators of stored responses, in KV. */
+export class ResponseOwners {
+  readonly #writes = new Map<string, Promise<void>>();
+
+  constructor(private readonly kv: Deno.Kv) {}
+
+  /** Records that `key` created `responseId` on `account`; the write runs in the background. */
+  remember(responseId: string, key: string, account: string): void {
+    if (!isSafeId(responseId) || this.#writes.has(responseId)) return;
+    const owner: ResponseOwner = { key, account, at: Date.now() };
+    const write = withLockRetry(() =>
+      this.kv.set(responseOwnerKey(responseId), owner, { expireIn: RESPONSE_OWNER_TTL_MS })
+    ).then(() => {}, logFailure("response owner write failed"))
+      .finally(() => this.#writes.delete(responseId));
+    this.#writes.set(responseId, write);
+  }
+
+  /** The creator of `responseId`, if it is remembered. */
+  async ownerOf(responseId: string): Promise<ResponseOwner | undefined> {
+    if (!isSafeId(responseId)) return undefined;
+    await this.#writes.get(responseId);
+    const entry = await withLockRetry(() =>
+      this.kv.get<ResponseOwner>(responseOwnerKey(responseId))
+    );
+    const owner = entry.value;
+    // KV expiry is lazy: an entry may outlive its expireIn for a while.
+    return owner && owner.at + RESPONSE_OWNER_TTL_MS > Date.now() ? owner : undefined;
+  }
+
+  /** Waits for background writes (shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes.values()]);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Sticky sessions: one conversation keeps going to the account that served
+ * it, so that account's prompt cache keeps paying off.
+ *
+ * The session key comes from, first match wins: the `session_id`,
+ * `session-id` or `conversation_id` header; the body's `prompt_cache_key`;
+ * the Anthropic body's `metadata.user_id`. No key, no binding: traffic is
+ * never pinned through a fallback hash.
+ *
+ * A binding lives in KV for an hour, refreshed on use, under
+ * `["switchyard", "session", scope, sha256(key)]` (the raw key, which may
+ * name a user, is never stored). Availability beats stickiness: the planner
+ * (`lib/planning/planner.ts`) puts the bound account first only among the
+ * accounts that can serve right now.
+ *
+ * @module
+ */
+
+import { sha256Hex } from "../crypto/digest.ts";
+import { sessionKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
+
+/** How long a binding lives without use. */
+export const SESSION_TTL_MS = 3600_000;
+
+/** A use rewrites the binding only once it is this old, to spare KV writes. */
+const REFRESH_AFTER_MS = 5 * 60_000;
+
+const SESSION_HEADERS = ["session_id", "session-id", "conversation_id"];
+
+/** The session key of a request, if it carries one. */
+export function sessionKeyOf(headers: Headers, body: Uint8Array | null): string | undefined {
+  for (const name of SESSION_HEADERS) {
+    const value = headers.get(name)?.trim();
+    if (value) return `h:${value}`;
+  }
+  if (!body || body.byteLength === 0) return undefined;
+  const text = new TextDecoder().decode(body);
+  // Parse only bodies that can hold a key: parsing every large body would cost more.
+  if (!text.includes('"prompt_cache_key"') && !text.includes('"user_id"')) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (json === null || typeof json !== "object") return undefined;
+  const record = json as Record<string, unknown>;
+  if (typeof record.prompt_cache_key === "string" && record.prompt_cache_key !== "") {
+    return `p:${record.prompt_cache_key}`;
+  }
+  const metadata = record.metadata;
+  if (metadata !== null && typeof metadata === "object") {
+    const userId = (metadata as Record<string, unknown>).user_id;
+    if (typeof userId === "string" && userId !== "") return `u:${userId}`;
+  }
+  return undefined;
+}
+
+/** A session's current binding. */
+export interface Binding {
+  account: string;
+  /** Epoch ms when it lapses. */
+  until: number;
+}
+
+/** Session bindings in KV. */
+export class SessionBindings {
+  constructor(private readonly kv: Deno.Kv) {}
+
+  /** The live binding of a session, if any. */
+  async lookup(scope: string, sessionKey: string): Promise<Binding | undefined> {
+    const key = bindingKey(scope, sessionKey);
+    const entry = await withLockRetry(() => this.kv.get<Binding>(key));
+    const binding = entry.value;
+    return binding && binding.until > Date.now() ? binding : undefined;
+  }
+
+  /** Records that `accountId` served the session; a no-op for a recent, same binding. */
+  async served(
+    scope: string,
+    sessionKey: string,
+    accountId: string,
+    previous: Binding | undefined,
+  ): Promise<void> {
+    const now = Date.now();
+    if (
+      previous?.account === accountId && previous.until - now > SESSION_TTL_MS - REFRESH_AFTER_MS
+    ) {
+      return;
+    }
+    const key = bindingKey(scope, sessionKey);
+    const binding: Binding = { account: accountId, until: now + SESSION_TTL_MS };
+    await withLockRetry(() => this.kv.set(key, binding, { expireIn: SESSION_TTL_MS }));
+  }
+}
+
+function bindingKey(scope: string, session: string): Deno.KvKey {
+  return sessionKey(scope, sha256Hex(session));
+}

@@ -1,0 +1,254 @@
+/**
+ * The gateway: builds every store and stage from its options and answers
+ * requests through the one route table (`lib/routes/routes.ts`); `/v1/*`
+ * goes through the request pipeline (`lib/pipeline/api.ts`). Everything
+ * stateful is injected, so tests build gateways on a temporary KV with no
+ * globals, and the environment is read only by `lib/boot.ts`.
+ *
+ * @module
+ */
+
+import { Directory } from "./accounts/directory.ts";
+import { AccountStateStore } from "./accounts/health.ts";
+import { QuotaBook } from "./accounts/quota.ts";
+import { ResponseOwners } from "./accounts/response_owners.ts";
+import { SessionBindings } from "./accounts/sessions.ts";
+import { DEFAULT_PROBE_SECONDS } from "./config/defaults.ts";
+import type { Config } from "./config/types.ts";
+import { sha256Hex } from "./crypto/digest.ts";
+import { SecretBox } from "./crypto/secret_box.ts";
+import { ErrorRuleStore } from "./failover/rule_store.ts";
+import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
+import { DIRECTORY_GENERATION_KEY, ERROR_RULES_KEY, SIGN_IN_GENERATION_KEY } from "./kv/keys.ts";
+import { corsPolicy } from "./http/cors.ts";
+import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
+import { SlotLeases } from "./leases/slots.ts";
+import { FailoverLog } from "./observe/failover_log.ts";
+import { MinuteSeries } from "./observe/minute_series.ts";
+import { LiveHub } from "./observe/live_hub.ts";
+import { GatewayMetrics } from "./observe/metrics.ts";
+import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
+import { handleApi, type Pipeline } from "./pipeline/api.ts";
+import { failoverPorts } from "./pipeline/forward.ts";
+import { Relay } from "./pipeline/relay.ts";
+import { UsageClock } from "./planning/usage_clock.ts";
+import { Credentials, type OAuthTuning } from "./providers/credentials.ts";
+import { SignInFlows } from "./providers/oauth/flows.ts";
+import { TokenStore } from "./providers/oauth/token_store.ts";
+import type { AdminTokenStore } from "./routes/admin/admin_token.ts";
+import { accountRows } from "./routes/admin/management.ts";
+import { dashboardSnapshot } from "./routes/dashboard/snapshot.ts";
+import { gatewayRoutes, routeTable } from "./routes/routes.ts";
+import { KeyLimits } from "./usage/limits.ts";
+import { UsageRecorder } from "./usage/recorder.ts";
+
+/** Timings the tests shorten. */
+export interface Tuning extends OAuthTuning {
+  /** How often a queued request looks for slots freed by other processes (default 200 ms). */
+  queuePollMs?: number;
+  /** Silence before a queued streaming request gets a keep-alive, and between them (default 5 s). */
+  keepAliveMs?: number;
+  /** How long a concurrency lease lives without renewal. */
+  slotLeaseMs?: number;
+}
+
+/** What a gateway is built from. */
+export interface GatewayOptions {
+  config: Config;
+  kv: Deno.Kv;
+  /** Admin API token; `undefined` (and no `adminTokens`) turns the admin API off. */
+  adminToken?: string;
+  /** The KV-stored admin token of a first run, used when `adminToken` is not given. */
+  adminTokens?: AdminTokenStore;
+  /** Path of a local KV file, which lets the hot path skip KV reads while nothing was written. */
+  kvPath?: string;
+  /** Where per-request log lines go; defaults to logtape (JSON lines once configured). */
+  logger?: RequestLogger;
+  /** Token that may read `/metrics` besides the admin token. */
+  metricsToken?: string;
+  /** `SWITCHYARD_SECRET`: encrypts refreshed OAuth tokens and account secrets stored through the API. */
+  secret?: string;
+  /** Timings, for tests. */
+  tuning?: Tuning;
+  /** Usage batch flush interval (default 1000 ms). */
+  usageFlushMs?: number;
+  /** One OpenTelemetry span per upstream attempt (start-up sets it from `OTEL_DENO=true`). */
+  tracing?: boolean;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  fetch(request: Request): Promise<Response>;
+  /** Shared account health. */
+  readonly states: AccountStateStore;
+  /** Concurrency slots. */
+  readonly slots: SlotLeases;
+  /** Batched usage totals. */
+  readonly usage: UsageRecorder;
+  /** Live dashboard updates. */
+  readonly live: LiveHub;
+  /** Keys, accounts and groups (config seed + KV). */
+  readonly directory: Directory;
+  /** Waits for background KV writes (quota snapshots, slot releases, response owners). */
+  settled(): Promise<void>;
+  /** Flushes batched usage, ends live dashboard streams and closes KV; call after the server has drained. */
+  close(): Promise<void>;
+}
+
+/** Builds the gateway. */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, kv, tuning = {} } = options;
+  const sentinel = options.kvPath ? new FileChangeSentinel(options.kvPath) : undefined;
+  const states = new AccountStateStore(
+    kv,
+    () => config.failover.forbiddenStrikes,
+    sentinel,
+    () => config.failover.probeSeconds ?? DEFAULT_PROBE_SECONDS,
+  );
+  // OAuth accounts need SWITCHYARD_SECRET: checked first, so start-up names it.
+  const credentials = await Credentials.create(config, kv, options.secret, tuning);
+  const box = options.secret
+    ? await SecretBox.fromSecret(options.secret, "account-secrets")
+    : undefined;
+  const directory = await Directory.open({ kv, config, box });
+  states.watch(DIRECTORY_GENERATION_KEY, () => directory.reload());
+  const errorRules = await ErrorRuleStore.open(kv, config.errorRules);
+  states.watch(ERROR_RULES_KEY, () => errorRules.reload());
+  // A new sign-in stored by any process replaces the OAuth tokens this one holds.
+  states.watch(SIGN_IN_GENERATION_KEY, () => credentials.oauth?.forget() ?? Promise.resolve());
+
+  const clock = new UsageClock();
+  const slots = new SlotLeases(kv, { leaseMs: tuning.slotLeaseMs });
+  const sessions = new SessionBindings(kv);
+  const quotas = new QuotaBook(kv);
+  const owners = new ResponseOwners(kv);
+  const usage = new UsageRecorder(kv, options.usageFlushMs);
+  const metrics = new GatewayMetrics();
+  const failovers = new FailoverLog(kv);
+  const series = new MinuteSeries(kv);
+  const rows = () => accountRows({ directory, states, quotas });
+  const snapshot = () =>
+    dashboardSnapshot({
+      accounts: rows,
+      keys: () => directory.keys(),
+      groups: () => directory.groups(),
+      usage,
+      failovers,
+      series,
+    });
+  const live = new LiveHub(snapshot);
+  const groups = new Map(config.groups.map((group) => [group.id, group]));
+
+  const pipeline: Pipeline = {
+    states,
+    admit: {
+      directory,
+      limits: new KeyLimits(kv, usage),
+      owners,
+      maxRequestBytes: config.maxRequestBytes,
+    },
+    plan: {
+      states,
+      sessions,
+      quotas,
+      clock,
+      // Read from the config's groups, as the gateway always has: a group replaced through the
+      // management API keeps the config's setting here (a known gap, left for its own fix).
+      avoidAbovePercent: (groupId) => groups.get(groupId)?.avoidAbovePercent,
+    },
+    lease: {
+      slots,
+      queue: {
+        timeoutMs: (config.queueTimeoutSeconds ?? DEFAULT_QUEUE_TIMEOUT_SECONDS) * 1000,
+        pollMs: tuning.queuePollMs ?? 200,
+        keepAliveMs: tuning.keepAliveMs ?? 5_000,
+      },
+    },
+    forward: {
+      sessions,
+      ports: failoverPorts({
+        policy: config.failover,
+        credentials,
+        slots,
+        states,
+        quotas,
+        clock,
+        errorRules: () => errorRules.rules(),
+        tracing: options.tracing,
+      }),
+    },
+    relay: new Relay({
+      metrics,
+      usage,
+      failovers,
+      live,
+      series,
+      log: options.logger ?? requestLogger(),
+      isPassthrough: (id) => directory.account(id)?.account.passthrough ?? false,
+    }),
+    owners,
+  };
+
+  const fixedDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
+  // A KV-stored token is read per admin request, so a reset reaches every process at once.
+  const adminDigest = (): Promise<string | undefined> =>
+    fixedDigest === undefined && options.adminTokens
+      ? options.adminTokens.digest()
+      : Promise.resolve(fixedDigest);
+  const metricsDigest = options.metricsToken ? sha256Hex(options.metricsToken) : undefined;
+  const tokenBox = options.secret
+    ? await SecretBox.fromSecret(options.secret, "oauth-tokens")
+    : undefined;
+  const cors = corsPolicy(config.cors?.origins);
+  const fetch = routeTable(gatewayRoutes({
+    api: async (request, url) => {
+      if (!cors) return await handleApi(pipeline, request, url);
+      return cors.preflight(request) ??
+        cors.decorate(request, await handleApi(pipeline, request, url));
+    },
+    adminDigest,
+    states,
+    live,
+    accounts: { accounts: () => directory.accounts(), states, quotas },
+    management: { directory, errorRules, states, usage, live, snapshot, quotas },
+    console: {
+      directory,
+      states,
+      live,
+      signIn: tokenBox
+        ? { flows: new SignInFlows(kv, tokenBox), tokens: new TokenStore(kv, tokenBox) }
+        : undefined,
+      accountRow: async (id) => (await rows()).find((row) => row.id === id),
+    },
+    metrics: {
+      metrics,
+      tokenDigests: async () =>
+        [await adminDigest(), metricsDigest].filter((digest) => digest !== undefined),
+      rows,
+    },
+  }));
+  await states.current(); // Warm the snapshot so the first request pays no cold read.
+
+  async function settled(): Promise<void> {
+    await quotas.settled();
+    await slots.settled();
+    await owners.settled();
+  }
+
+  return {
+    fetch,
+    states,
+    slots,
+    usage,
+    live,
+    directory,
+    settled,
+    async close() {
+      await settled();
+      await live.close();
+      await usage.close();
+      await series.close();
+      kv.close();
+    },
+  };
+}

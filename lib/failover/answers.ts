@@ -1,0 +1,68 @@
+/**
+ * The responses the failover loop hands back: an upstream answer relayed
+ * (its headers filtered, the serving account named in `x-switchyard-account`),
+ * an error rewritten by the error rule that decided it, and the part of an
+ * error body that classification reads.
+ *
+ * @module
+ */
+
+import type { Account, FailoverPolicy } from "../config/types.ts";
+import { readPrefixText } from "../http/body.ts";
+import type { Surface } from "../http/errors.ts";
+import { forwardableResponseHeaders } from "../http/headers.ts";
+import { CLASSIFY_BODY_LIMIT } from "./classify.ts";
+import { type CompiledErrorRule, rewrittenError } from "./error_rules.ts";
+import { ACCOUNT_HEADER } from "./result.ts";
+
+/** The upstream's answer with `body`, as the client gets it. */
+export function relay(
+  upstream: Response,
+  body: ReadableStream<Uint8Array> | null,
+  account: Account,
+  release?: () => void,
+): Response {
+  if (!body) release?.();
+  const headers = forwardableResponseHeaders(upstream.headers);
+  headers.set(ACCOUNT_HEADER, account.id);
+  return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
+}
+
+/** The error as the rule that decided rewrites it for the client, or `undefined`. */
+export function rewrite(
+  surface: Surface,
+  rule: CompiledErrorRule | undefined,
+  status: number,
+  text: string,
+  account: Account,
+): Response | undefined {
+  const response = rewrittenError(surface, rule, status, text);
+  response?.headers.set(ACCOUNT_HEADER, account.id);
+  return response;
+}
+
+/**
+ * Reads the part of an error body that classification needs. An upstream that
+ * never finishes its error body is classified on what arrived within the
+ * headers timeout (at most 30 s).
+ */
+export async function readErrorPrefix(
+  body: ReadableStream<Uint8Array>,
+  clientSignal: AbortSignal,
+  policy: FailoverPolicy,
+): Promise<string> {
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(),
+    Math.min(policy.headersTimeoutSeconds * 1000, 30_000),
+  );
+  try {
+    return await readPrefixText(
+      body,
+      CLASSIFY_BODY_LIMIT,
+      AbortSignal.any([clientSignal, deadline.signal]),
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}

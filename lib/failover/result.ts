@@ -1,0 +1,101 @@
+/**
+ * What goes into the failover loop and what comes out of it. The loop takes
+ * a {@linkcode FailoverJob} (the request, ready to send, and the accounts in
+ * the order to try them) and returns a {@linkcode FailoverResult}: the
+ * response, every attempt with its outcome, the account that served, and the
+ * effects it applied to account health. Nothing travels back through headers
+ * or shared arrays.
+ *
+ * @module
+ */
+
+import type { AccountEffect } from "../accounts/model.ts";
+import type { Account } from "../config/types.ts";
+import type { Surface } from "../http/errors.ts";
+import type { Slot } from "../leases/slots.ts";
+
+/** Response header naming the account that served a request (ids are not secrets). */
+export const ACCOUNT_HEADER = "x-switchyard-account";
+
+/** How one attempt ended. */
+export type AttemptOutcome =
+  /** The answer (< 400) was relayed. */
+  | "success"
+  /** An error that moved the request on. */
+  | "failover"
+  /** An error passed back to the client. */
+  | "passback"
+  /** No response headers: refused, reset, the headers timeout. */
+  | "unreachable"
+  /** The client went away. */
+  | "client-gone"
+  /** The account was at its concurrency limit: skipped, not tried. */
+  | "full"
+  /** An OAuth account answered 401: refresh the token, retry the same account. */
+  | "refresh"
+  /** The blast radius spared the account its error's effect. */
+  | "spared"
+  /** Two accounts gave the same non-quota error: the request stops here. */
+  | "blast-radius-stop"
+  /** No usable credential (an OAuth refresh failed). */
+  | "auth"
+  /** A 200 stream failed before its first content. */
+  | "dropped"
+  /** An error event before the first content, moved on or passed back. */
+  | "preamble-failover"
+  | "preamble-passback";
+
+/** What an attempt did to the account, as far as logs and metrics tell it. */
+export type AttemptEffect = Extract<AccountEffect, { kind: "cooldown" | "disable" }>;
+
+/** One attempt, for logs and metrics. */
+export interface Attempt {
+  account: string;
+  outcome: AttemptOutcome;
+  status?: number;
+  effect?: AttemptEffect;
+  /** The error rule that decided, by name. */
+  rule?: string;
+  /** When the attempt started (epoch ms) and how long until headers or failure. */
+  startedAt?: number;
+  ms?: number;
+  /** The attempt was a disabled account's half-open probe. */
+  probe?: true;
+}
+
+/** One client request, ready to forward. */
+export interface FailoverJob {
+  /** The client's request: method, headers and the signal that aborts when it goes away. */
+  request: Request;
+  /** The path after `/v1`, e.g. `/chat/completions`. */
+  upstreamPath: string;
+  /** The query string, with its `?`, or empty. */
+  search: string;
+  surface: Surface;
+  body: Uint8Array<ArrayBuffer> | null;
+  /** The body for one account, when it differs per account (`lib/protocols/chat/usage_injection.ts`). */
+  bodyFor?: (account: Account) => Uint8Array<ArrayBuffer> | null;
+  /** The request body's `model`, read lazily (`lib/protocols/request_model.ts`). */
+  model?: () => string | undefined;
+  /** The accounts in the order to try them (`lib/planning/planner.ts`): a claimed probe first. */
+  accounts: readonly Account[];
+  /** The claimed half-open probe of a disabled account among `accounts`. */
+  probe?: { accountId: string; claim: string };
+  /** A concurrency slot the lease stage already holds for one of `accounts`. */
+  leased?: { account: Account; slot?: Slot };
+}
+
+/** An effect the loop handed to the health store. */
+export interface AppliedEffect {
+  account: string;
+  effect: AccountEffect;
+}
+
+/** What forwarding came to. */
+export interface FailoverResult {
+  response: Response;
+  attempts: Attempt[];
+  /** The account whose answer the response carries (also named in `x-switchyard-account`). */
+  served?: Account;
+  effects: AppliedEffect[];
+}

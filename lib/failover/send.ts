@@ -1,0 +1,66 @@
+/**
+ * Sends the request to one account with its credential: the static key, or
+ * an OAuth token (through the credentials port). An OAuth account's 401
+ * refreshes the token and retries the same account once.
+ *
+ * @module
+ */
+
+import type { AccountEffect } from "../accounts/model.ts";
+import type { Account } from "../config/types.ts";
+import { upstreamUrl } from "../providers/provider.ts";
+import { type AttemptResult, sendAttempt } from "./attempt.ts";
+import { withAttemptSpan } from "./attempt_span.ts";
+import type { AttemptTiming, FailoverRun } from "./run.ts";
+
+/** One attempt's outcome, with the account's credential resolved. */
+export type CredentialedAttempt =
+  | { kind: "sent"; result: AttemptResult; timing: AttemptTiming }
+  /** The account has no usable credential (an OAuth refresh failed). */
+  | { kind: "no-credential"; effect: AccountEffect; detail: string; timing: AttemptTiming };
+
+/** Sends to `account`: the `attemptNumber`th account this request tries. */
+export async function sendWithCredential(
+  run: FailoverRun,
+  account: Account,
+  clientHeaders: Headers,
+  attemptNumber: number,
+): Promise<CredentialedAttempt> {
+  const { ports, job } = run;
+  const startedAt = Date.now();
+  const clock = performance.now();
+  const timing = () => ({ startedAt, ms: Math.round((performance.now() - clock) * 100) / 100 });
+  const send = async (rejectedToken?: string) => {
+    const headers = new Headers(clientHeaders);
+    const auth = await ports.credentials.authorize(account, headers, rejectedToken);
+    if (!auth.ok) return auth;
+    const attempt = () =>
+      sendAttempt(
+        {
+          url: upstreamUrl(account, job.upstreamPath, job.search),
+          method: job.request.method,
+          headers,
+          body: job.bodyFor ? job.bodyFor(account) : job.body,
+        },
+        ports.policy.headersTimeoutSeconds * 1000,
+        job.request.signal,
+      );
+    const result = ports.tracing
+      ? await withAttemptSpan(account.id, attemptNumber, attempt)
+      : await attempt();
+    return { ok: true as const, token: auth.token, result };
+  };
+
+  let sent = await send();
+  if (
+    sent.ok && sent.token && sent.result.kind === "response" && sent.result.response.status === 401
+  ) {
+    await sent.result.response.body?.cancel().catch(() => {});
+    run.note({ account: account.id, outcome: "refresh", status: 401 });
+    sent = await send(sent.token);
+  }
+  if (!sent.ok) {
+    return { kind: "no-credential", effect: sent.effect, detail: sent.detail, timing: timing() };
+  }
+  return { kind: "sent", result: sent.result, timing: timing() };
+}

@@ -1,0 +1,71 @@
+/**
+ * What one attempt comes to, for the loop: an answer for the client (with the
+ * account it came from, if any), or the next account. The per-attempt
+ * context is gathered here too, so the steps (`success.ts`, `error_answer.ts`)
+ * take one argument for it.
+ *
+ * @module
+ */
+
+import type { Account } from "../config/types.ts";
+import type { Slot } from "../leases/slots.ts";
+import { type CompiledErrorRule, compileErrorRules, matchErrorRule } from "./error_rules.ts";
+import type { RequestFacts } from "./classify.ts";
+import type { AttemptTiming, FailoverRun } from "./run.ts";
+
+/** Where an attempt leaves the request. */
+export type Step =
+  | { kind: "answer"; response: Response; served?: Account }
+  | { kind: "next" };
+
+/** Move on to the next account. */
+export const NEXT: Step = { kind: "next" };
+
+/** Answer the client with `response`, which carries `served`'s answer when given. */
+export function answer(response: Response, served?: Account): Step {
+  return { kind: "answer", response, served };
+}
+
+/** One attempt on one account. */
+export interface AttemptContext {
+  account: Account;
+  /** Its concurrency slot, when it has a limit. */
+  slot: Slot | undefined;
+  /** Gives the slot back (idempotent). */
+  release(): void;
+  /** The attempt is the request's half-open probe. */
+  probing: boolean;
+  /** No account can be tried after this one: its error goes to the client. */
+  isLast: boolean;
+  timing: AttemptTiming;
+}
+
+/** Moves on after an attempt that got no usable answer; the slot goes back. */
+export function moveOn(run: FailoverRun, attempt: AttemptContext, unreachable: string): Step {
+  run.lastUnreachable = unreachable;
+  run.lastError = undefined;
+  attempt.release();
+  return NEXT;
+}
+
+/** The first of the operator's error rules that fits this error, if any. */
+export function errorRuleFor(
+  run: FailoverRun,
+  account: Account,
+  status: number,
+  text: string,
+): CompiledErrorRule | undefined {
+  const rules = run.ports.errorRules();
+  if (rules.length === 0) return undefined;
+  return matchErrorRule(compileErrorRules(rules), {
+    status,
+    platform: account.platform,
+    account: account.id,
+    text,
+  });
+}
+
+/** What the classifier may know of the request and the account. */
+export function facts(run: FailoverRun, account: Account): RequestFacts {
+  return { model: run.job.model?.(), oauth: account.oauth !== undefined };
+}

@@ -1,0 +1,106 @@
+/**
+ * A success answer (status < 400). Its body streams straight through, never
+ * teed or buffered. One exception: the preamble events of a 200 event stream
+ * (`response.created`, `message_start`, `ping`) are held until the first
+ * content, because an error event before any content (`response.failed`,
+ * `event: error`) can still move the request to another account: nothing has
+ * reached the client yet.
+ *
+ * @module
+ */
+
+import { observeStream } from "../http/observed_stream.ts";
+import { answer, type AttemptContext, errorRuleFor, facts, moveOn, type Step } from "./step.ts";
+import { blastKind } from "./blast_radius.ts";
+import { classifyConnectionFailure, classifyResponse } from "./classify.ts";
+import {
+  DEFAULT_PREAMBLE_HOLD_MS,
+  errorEventAnswer,
+  holdPreamble,
+  isEventStream,
+  type Preamble,
+} from "./preamble.ts";
+import { hasPreamble } from "../protocols/api_route.ts";
+import { relay, rewrite } from "./answers.ts";
+import { type FailoverRun, PROBE_DECISION } from "./run.ts";
+
+/** Relays a success, after holding its preamble where the API has one. */
+export async function onSuccess(
+  run: FailoverRun,
+  attempt: AttemptContext,
+  upstream: Response,
+): Promise<Step> {
+  const { account, release, slot, probing, timing } = attempt;
+  const { policy } = run.ports;
+  const holdMs = (policy.preambleHoldSeconds ?? DEFAULT_PREAMBLE_HOLD_MS / 1000) * 1000;
+  let body: ReadableStream<Uint8Array> | null = upstream.body;
+  if (
+    body && holdMs > 0 && hasPreamble(run.job.upstreamPath) && isEventStream(upstream.headers)
+  ) {
+    const start = await holdPreamble(body, holdMs);
+    if (start.kind === "dropped") {
+      await run.record(account, classifyConnectionFailure(policy, Date.now()), "dropped");
+      return moveOn(run, attempt, "stream failed before any content");
+    }
+    if (start.kind === "error") return await onEarlyError(run, attempt, upstream, start);
+    body = observeStream(start.reader, release, start.held, start.pending);
+  } else if (body && slot) {
+    body = observeStream(body, release);
+  } else {
+    release();
+  }
+  const verdict = classifyResponse(
+    { status: upstream.status, headers: upstream.headers, body: "" },
+    account.passthrough,
+    policy,
+    Date.now(),
+  );
+  void run.settle(account, verdict.effect);
+  run.note({
+    account: account.id,
+    outcome: "success",
+    status: upstream.status,
+    ...timing,
+    ...(probing ? { probe: true as const } : {}),
+  });
+  return answer(relay(upstream, body, account), account);
+}
+
+/** An error event before the first content: judged like an error answer. */
+async function onEarlyError(
+  run: FailoverRun,
+  attempt: AttemptContext,
+  upstream: Response,
+  start: Extract<Preamble, { kind: "error" }>,
+): Promise<Step> {
+  const { account, release, probing, isLast } = attempt;
+  const early = errorEventAnswer(start.event, upstream.headers);
+  const rule = errorRuleFor(run, account, upstream.status, start.event.data);
+  const verdict = classifyResponse(
+    early,
+    account.passthrough,
+    run.ports.policy,
+    Date.now(),
+    rule,
+    facts(run, account),
+  );
+  const decision = probing
+    ? PROBE_DECISION
+    : run.blast.judge(blastKind(verdict.effect, early.status, null, early.body));
+  const outcome = verdict.outcome === "passback" ? "preamble-passback" : "preamble-failover";
+  if (decision.apply) await run.record(account, verdict, outcome, 200);
+  if ((verdict.outcome === "failover" || probing) && !isLast && !decision.stop) {
+    await start.reader.cancel().catch(() => {});
+    return moveOn(run, attempt, "stream failed before any content");
+  }
+  const rewritten = rewrite(run.job.surface, verdict.rule, early.status, early.body, account);
+  if (rewritten) {
+    await start.reader.cancel().catch(() => {});
+    release();
+    return answer(rewritten, account);
+  }
+  return answer(
+    relay(upstream, observeStream(start.reader, release, start.held), account),
+    account,
+  );
+}

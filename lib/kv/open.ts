@@ -1,0 +1,58 @@
+/**
+ * Opening Deno KV from the `SWITCHYARD_KV` setting: a local SQLite file (its
+ * directory created on demand), `:memory:`, a KV Connect URL, or Deno
+ * Deploy's managed KV.
+ *
+ * @module
+ */
+
+/** An open store, with the file behind it when it is local. */
+export interface Store {
+  kv: Deno.Kv;
+  /** The SQLite file, for a local store; `undefined` for `:memory:` and remote stores. */
+  filePath?: string;
+}
+
+/** KV cannot be opened (a bad path, a KV Connect URL without its token): stops start-up. */
+export class StoreOpenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreOpenError";
+  }
+}
+
+/**
+ * Opens the store named by `SWITCHYARD_KV`: a file path, `:memory:`, or a KV
+ * Connect URL (self-hosted `denokv`, Deno Deploy). On Deno Deploy, with no
+ * setting, `Deno.openKv()` gets no argument and uses the managed KV. Failures
+ * are {@linkcode StoreOpenError}s naming the setting.
+ */
+export async function openStore(setting: string | undefined, onDeploy: boolean): Promise<Store> {
+  try {
+    return await openStoreAt(setting, onDeploy);
+  } catch (error) {
+    const what = setting === undefined ? "the default KV" : `SWITCHYARD_KV "${shown(setting)}"`;
+    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    throw new StoreOpenError(`cannot open ${what}: ${reason}`);
+  }
+}
+
+/** A setting as it may be printed: a URL loses any user name and password. */
+function shown(setting: string): string {
+  if (!/^https?:\/\//.test(setting)) return setting;
+  try {
+    const url = new URL(setting);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return "(an unparsable URL)";
+  }
+}
+
+async function openStoreAt(setting: string | undefined, onDeploy: boolean): Promise<Store> {
+  if (setting === undefined && onDeploy) return { kv: await Deno.openKv() };
+  const path = setting ?? "./data/switchyard.kv";
+  if (path === ":memory:" || /^https?:\/\//.test(path)) return { kv: await Deno.openKv(path) };
+  const dir = path.replace(/[\\/][^\\/]*$/, "");
+  if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
+  return { kv: await Deno.openKv(path), filePath: path };
+}

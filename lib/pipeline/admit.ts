@@ -1,0 +1,100 @@
+/**
+ * Stage 2, authenticate and admit: the client key, the paths it may reach
+ * (inference endpoints, its group's `allowPaths`, its own stored responses),
+ * its per-key limits, the body (bounded), a `previous_response_id` it names,
+ * and the accounts of its group that serve the API. A refusal costs no
+ * upstream call; the body of a request refused before it is read is
+ * cancelled.
+ *
+ * @module
+ */
+
+import type { Directory, KeyInfo } from "../accounts/directory.ts";
+import type { ResponseOwners } from "../accounts/response_owners.ts";
+import type { Account } from "../config/types.ts";
+import { BodyTooLargeError, readRequestBody } from "../http/body.ts";
+import { HttpError } from "../http/errors.ts";
+import { presentedKey } from "../http/headers.ts";
+import type { KeyLimits } from "../usage/limits.ts";
+import { accountsFor, admitPath, admitReference, type Requester } from "./access.ts";
+import { type Refusal, refusal } from "./refusal.ts";
+import type { Arrival } from "./route.ts";
+
+/** What admission checks against. */
+export interface AdmitDeps {
+  directory: Directory;
+  limits: KeyLimits;
+  owners: ResponseOwners;
+  maxRequestBytes: number;
+}
+
+/** An admitted request. */
+export interface Admitted {
+  ok: true;
+  key: KeyInfo;
+  body: Uint8Array<ArrayBuffer> | null;
+  /** The group's accounts that may serve it (only the one storing its response, when known). */
+  candidates: readonly Account[];
+}
+
+/** Admits a request, or says why not; `key` is set once the key is known. */
+export async function admit(
+  deps: AdmitDeps,
+  arrival: Arrival,
+): Promise<Admitted | (Refusal & { key: string | null })> {
+  const { request, url, route } = arrival;
+  const key = deps.directory.findKey(presentedKey(request.headers));
+  if (!key) {
+    await request.body?.cancel().catch(() => {});
+    return {
+      ...refusal(new HttpError(401, "missing or invalid API key"), "unauthorized"),
+      key: null,
+    };
+  }
+  const refuse = (error: HttpError, outcome: string) => ({
+    ...refusal(error, outcome),
+    key: key.id,
+  });
+  const who: Requester = {
+    key: key.id,
+    group: key.group,
+    allowPaths: deps.directory.group(key.group)?.allowPaths,
+    method: request.method,
+    pathname: url.pathname,
+  };
+  const path = await admitPath(deps.owners, who);
+  if (!path.ok) {
+    await request.body?.cancel().catch(() => {});
+    return refuse(path.error, "refused");
+  }
+  const limited = key.rpm !== undefined || key.dailyTokens !== undefined
+    ? await deps.limits.admit(key)
+    : null;
+  if (limited) {
+    await request.body?.cancel().catch(() => {});
+    const headers = { "retry-after": String(limited.retryAfter) };
+    return refuse(new HttpError(429, limited.message, { headers }), "limited");
+  }
+  let body: Uint8Array<ArrayBuffer> | null;
+  try {
+    body = await readRequestBody(request, deps.maxRequestBytes);
+  } catch (error) {
+    const problem = error instanceof BodyTooLargeError
+      ? error
+      : new HttpError(400, "could not read the request body");
+    return refuse(problem, "rejected");
+  }
+  const reference = await admitReference(deps.owners, who, body);
+  if (!reference.ok) return refuse(reference.error, "refused");
+  const candidates = accountsFor(
+    deps.directory.candidates(key.group, route.family),
+    path.owner ?? reference.owner,
+  );
+  if (candidates.length === 0) {
+    // A configuration gap, not an outage: a status no client retries, naming what is missing.
+    const message = `group "${key.group}" has no account for the ${route.api} ` +
+      `(${request.method} ${url.pathname}); an operator can add one to the group`;
+    return refuse(new HttpError(400, message), "unserved");
+  }
+  return { ok: true, key, body, candidates };
+}

@@ -1,0 +1,157 @@
+/**
+ * The request pipeline: one `/v1/*` request, top to bottom. Each stage is a
+ * module of its own that gets what it needs as arguments and returns a value:
+ *
+ * 1. route (`route.ts`): which API, surface and platform;
+ * 2. authenticate and admit (`admit.ts`): key, path allow-list, limits, body;
+ * 3. plan (`plan.ts`): the accounts in the order to try them, a probe claimed;
+ * 4. lease (`lease.ts`): concurrency slots, the queue;
+ * 5. forward with failover (`forward.ts`): the failover loop, then the session binding;
+ * 6. relay (`relay.ts`): observe usage, release the key's slot, log.
+ *
+ * A stage that refuses ends the request with an answer in the surface's
+ * shape, relayed (counted and logged) like any other.
+ *
+ * @module
+ */
+
+import type { AccountStateStore } from "../accounts/health.ts";
+import type { ResponseOwners } from "../accounts/response_owners.ts";
+import type { Account } from "../config/types.ts";
+import type { FailoverJob, FailoverResult } from "../failover/result.ts";
+import { errorResponse, httpErrorResponse } from "../http/errors.ts";
+import type { Held } from "../leases/queue.ts";
+import { waitingStream } from "../leases/waiting_stream.ts";
+import { planUsageInjection } from "../protocols/chat/usage_injection.ts";
+import { createsResponse } from "../protocols/inference_paths.ts";
+import { lazyRequestModel } from "../protocols/request_model.ts";
+import { admit, type AdmitDeps } from "./admit.ts";
+import { forward, type ForwardDeps } from "./forward.ts";
+import { lease, type LeaseDeps } from "./lease.ts";
+import { plan, type PlanDeps } from "./plan.ts";
+import type { Refusal } from "./refusal.ts";
+import type { Delivery, Relay } from "./relay.ts";
+import { type Arrival, routeRequest } from "./route.ts";
+
+/** What the stages work with. */
+export interface Pipeline {
+  /** Shared account health, read once per request (it also reloads the directory). */
+  states: AccountStateStore;
+  admit: AdmitDeps;
+  plan: PlanDeps;
+  lease: LeaseDeps;
+  forward: ForwardDeps;
+  relay: Relay;
+  owners: ResponseOwners;
+}
+
+/** Handles one `/v1/*` request. */
+export async function handleApi(pipeline: Pipeline, request: Request, url: URL): Promise<Response> {
+  // 1. Route.
+  const arrival = routeRequest(request, url, performance.now());
+  if (!arrival) return errorResponse("openai", 404, `unknown path ${url.pathname}`);
+  // The shared-state read (coalesced; skipped while the KV file is unchanged). It also
+  // reloads keys/accounts/groups when they changed, so it comes before the key lookup:
+  // a key revoked by any process is refused on the next request.
+  const health = await pipeline.states.current();
+
+  // 2. Authenticate and admit.
+  const admitted = await admit(pipeline.admit, arrival);
+  if (!admitted.ok) return await refuse(pipeline, arrival, admitted.key, admitted);
+  const { key, body } = admitted;
+  const model = lazyRequestModel(body);
+
+  // 3. Plan.
+  const planned = await plan(pipeline.plan, {
+    key,
+    platform: arrival.route.family,
+    candidates: admitted.candidates,
+    health,
+    headers: request.headers,
+    body,
+    model,
+  });
+  if (!planned.ok) return await refuse(pipeline, arrival, key.id, planned);
+
+  // 4. Lease.
+  const leased = await lease(pipeline.lease, {
+    accounts: planned.accounts,
+    key,
+    client: request,
+    body,
+  });
+  if (leased.kind === "refused") return await refuse(pipeline, arrival, key.id, leased);
+
+  // 5. Forward with failover.
+  const injection = arrival.surface === "openai"
+    ? planUsageInjection(arrival.route.upstreamPath, body)
+    : null;
+  const job = (held: Held | undefined): FailoverJob => ({
+    request,
+    upstreamPath: arrival.route.upstreamPath,
+    search: url.search,
+    surface: arrival.surface,
+    body,
+    bodyFor: injection?.bodyFor,
+    model,
+    accounts: planned.accounts,
+    probe: planned.probe,
+    leased: held,
+  });
+  const send = (held?: Held) => forward(pipeline.forward, job(held), planned.session);
+  const delivery = {
+    ...arrived(arrival, key.id),
+    injectedUsage: injection !== null,
+  };
+  if (leased.kind === "waiting") {
+    // A streaming request still waiting for a slot: answer now, forward once one frees.
+    const waiting = waitingStream(leased.wait, arrival.surface, send);
+    pipeline.lease.slots.track(waiting.done);
+    return await pipeline.relay.deliver({
+      ...delivery,
+      response: waiting.response,
+      later: waiting.result,
+    });
+  }
+  const result = await send(leased.held);
+
+  // 6. Relay.
+  return await pipeline.relay.deliver({
+    ...delivery,
+    response: result.response,
+    result,
+    release: leased.release,
+    onResponseId: ownerRecorder(pipeline.owners, arrival, key.id, result),
+  });
+}
+
+/** Relays a stage's refusal in the surface's shape. */
+async function refuse(
+  pipeline: Pipeline,
+  arrival: Arrival,
+  key: string | null,
+  refusal: Refusal,
+): Promise<Response> {
+  return await pipeline.relay.deliver({
+    ...arrived(arrival, key),
+    response: httpErrorResponse(arrival.surface, refusal.error),
+    outcome: refusal.outcome,
+  });
+}
+
+function arrived(arrival: Arrival, key: string | null): Omit<Delivery, "response"> {
+  const { request, url, started, surface } = arrival;
+  return { request, path: url.pathname, started, surface, key };
+}
+
+/** Remembers a stored response as this key's, on the account that served it. */
+function ownerRecorder(
+  owners: ResponseOwners,
+  arrival: Arrival,
+  key: string,
+  result: FailoverResult,
+): ((id: string) => void) | undefined {
+  const served: Account | undefined = result.served;
+  if (!served || !createsResponse(arrival.request.method, arrival.url.pathname)) return undefined;
+  return (id) => owners.remember(id, key, served.id);
+}

@@ -1,0 +1,238 @@
+/**
+ * Stage 6, relay: what happens around an answer on its way to the client,
+ * off the forwarding path. Failovers are logged (shared, for the dashboard)
+ * and counted; the body is wrapped in the usage tap (`lib/usage/tap.ts`); and
+ * when the body is done, the request is counted in the metrics, its tokens go
+ * to the usage batch, the key's concurrency slot is given back, and one log
+ * line is written. Success bodies are observed through the one pass-through
+ * stream, never teed or buffered.
+ *
+ * @module
+ */
+
+import type { Attempt, FailoverResult } from "../failover/result.ts";
+import type { Surface } from "../http/errors.ts";
+import { onResponseEnd } from "../http/observed_stream.ts";
+import { logFailure } from "../log.ts";
+import type { FailoverEvent, FailoverLog } from "../observe/failover_log.ts";
+import type { LiveHub } from "../observe/live_hub.ts";
+import type { MinuteSeries } from "../observe/minute_series.ts";
+import type { GatewayMetrics } from "../observe/metrics.ts";
+import type { LoggedAttempt, RequestLogger } from "../observe/request_log.ts";
+import type { TokenUsage } from "../protocols/usage.ts";
+import type { UsageRecorder } from "../usage/recorder.ts";
+import { type BodyEnd, tapBody, type TapResult } from "../usage/tap.ts";
+
+/** An answer ready for the client, with what the stages before learned. */
+export interface Delivery {
+  request: Request;
+  path: string;
+  /** `performance.now()` when the request arrived. */
+  started: number;
+  surface: Surface;
+  /** The client key id; `null` when it was missing or unknown. */
+  key: string | null;
+  response: Response;
+  /** Set for answers the gateway made itself: `unauthorized`, `limited`, `cooling`, ... */
+  outcome?: string;
+  /** What forwarding came to, when the request was forwarded. */
+  result?: FailoverResult;
+  /** A waiting stream's result, once a slot freed (`undefined` if none did). */
+  later?: Promise<FailoverResult | undefined>;
+  /** The gateway added `stream_options.include_usage` for standard accounts. */
+  injectedUsage?: boolean;
+  /** Hears the id of a stored response in a success body (see `lib/usage/tap.ts`). */
+  onResponseId?(id: string): void;
+  /** Gives the key's concurrency slot back once the body is done. */
+  release?(): void;
+}
+
+/** Where the relay reports. */
+export interface RelaySinks {
+  metrics: GatewayMetrics;
+  usage: UsageRecorder;
+  failovers: FailoverLog;
+  live: LiveHub;
+  log: RequestLogger;
+  /** Per-minute totals for the dashboard's charts. */
+  series?: MinuteSeries;
+  /** Whether an account is in passthrough mode (its body went unchanged). */
+  isPassthrough(accountId: string): boolean;
+}
+
+/** Relays answers to clients, observing them on the way. */
+export class Relay {
+  constructor(private readonly sinks: RelaySinks) {}
+
+  /** Records the attempts and returns the response to send, its body tapped. */
+  async deliver(delivery: Delivery): Promise<Response> {
+    const { metrics, live } = this.sinks;
+    const attempts = delivery.result?.attempts ?? [];
+    for (const attempt of attempts) {
+      if (attempt.ms !== undefined) {
+        metrics.upstreamLatency.observe({ account: attempt.account }, attempt.ms / 1000);
+      }
+    }
+    const failovers = failoverEvents(attempts, delivery.key);
+    for (const event of failovers) metrics.failovers.inc({ reason: event.reason });
+    this.sinks.series?.failovers(failovers.length);
+    if (failovers.length > 0) {
+      // Awaited, so nothing is left running after the response: failovers are rare.
+      await this.sinks.failovers.record(failovers).catch(reportError);
+    }
+    if (attempts.some((attempt) => attempt.effect !== undefined)) live.poke();
+
+    const { response } = delivery;
+    const named = delivery.result?.served?.id ?? null;
+    // A waiting stream answers before any account is chosen: its result names the one that serves.
+    let later: FailoverResult | undefined;
+    delivery.later?.then((result) => later = result);
+    const queued = delivery.later !== undefined;
+    if ((!named && !queued) || response.body === null) {
+      const ms = performance.now() - delivery.started;
+      this.#finish(delivery, attempts, named, ms, { deltas: 0, end: "complete", bytes: 0 });
+      return delivery.release ? onResponseEnd(response, delivery.release) : response;
+    }
+    const account = () => named ?? servingAccount(later?.attempts ?? []);
+    const asked = (id: string | null) => id !== null && !this.sinks.isPassthrough(id);
+    let ttfb: number | undefined;
+    const body = tapBody(response.body, {
+      surface: delivery.surface,
+      contentType: response.headers.get("content-type") ?? "",
+      scanUsage: response.status < 400,
+      stripUsageChunk: delivery.injectedUsage === true &&
+        (queued ? () => asked(account()) : asked(named)),
+      clientSignal: delivery.request.signal,
+      onFirstByte: () => {
+        ttfb = performance.now() - delivery.started;
+      },
+      onEnd: (result) => {
+        delivery.release?.();
+        this.#finish(delivery, later?.attempts ?? attempts, account(), ttfb, result);
+      },
+      onResponseId: delivery.onResponseId,
+    });
+    return new Response(body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  }
+
+  #finish(
+    delivery: Delivery,
+    attempts: readonly Attempt[],
+    account: string | null,
+    ttfbMs: number | undefined,
+    result: TapResult,
+  ): void {
+    const { metrics, usage, log } = this.sinks;
+    const ms = performance.now() - delivery.started;
+    const status = delivery.response.status;
+    const outcome = delivery.outcome ?? outcomeOf(attempts, result.end);
+    metrics.requests.inc({ surface: delivery.surface, status: String(status), outcome });
+    if (ttfbMs !== undefined) metrics.ttfb.observe({ surface: delivery.surface }, ttfbMs / 1000);
+
+    let tokens: TokenUsage | undefined = result.usage;
+    if (!tokens && result.deltas > 0) {
+      // The stream ended before its usage report: count what was streamed.
+      tokens = { input: 0, output: result.deltas, cached: 0 };
+    }
+    this.sinks.series?.request({
+      status,
+      ttfbMs,
+      account,
+      tokens: tokens ? tokens.input + tokens.output : 0,
+    });
+    if (tokens && delivery.key && account) {
+      usage.record({
+        key: delivery.key,
+        account,
+        model: result.model ?? "unknown",
+        tokens,
+        at: Date.now(),
+      });
+      metrics.tokens.inc({ key: delivery.key, type: "input" }, tokens.input);
+      metrics.tokens.inc({ key: delivery.key, type: "output" }, tokens.output);
+      metrics.tokens.inc({ key: delivery.key, type: "cached" }, tokens.cached);
+    }
+    this.sinks.live.nudge(); // the charts and usage move; open dashboards get a snapshot soon
+    log({
+      key: delivery.key,
+      method: delivery.request.method,
+      path: delivery.path,
+      status,
+      attempts: attempts.map(loggedAttempt),
+      ms: round(ms),
+      surface: delivery.surface,
+      outcome,
+      ...(ttfbMs !== undefined ? { ttfbMs: round(ttfbMs) } : {}),
+      ...(result.model ? { model: result.model } : {}),
+      ...(tokens ? { tokens } : {}),
+      ...(account ? { end: result.end } : {}),
+    });
+  }
+}
+
+/** An attempt as the request log shows it: its effect as `cooldown:<reason>` or `disable`. */
+function loggedAttempt(attempt: Attempt): LoggedAttempt {
+  const { effect, ...rest } = attempt;
+  if (!effect) return attempt as LoggedAttempt;
+  const shown = effect.kind === "cooldown" ? `cooldown:${effect.reason}` : "disable";
+  const { account, outcome, status, ...more } = rest;
+  return { account, outcome, status, effect: shown, ...more };
+}
+
+/** The account whose answer was relayed as a success, if one was. */
+function servingAccount(attempts: readonly Attempt[]): string | null {
+  return attempts.findLast((attempt) => attempt.outcome === "success")?.account ?? null;
+}
+
+/** Attempts that moved a request on, an error event before any content included. */
+const FAILOVER_OUTCOMES = new Set(["failover", "unreachable", "preamble-failover"]);
+
+function failoverEvents(attempts: readonly Attempt[], key: string | null): FailoverEvent[] {
+  const events: FailoverEvent[] = [];
+  for (const attempt of attempts) {
+    if (!FAILOVER_OUTCOMES.has(attempt.outcome)) continue;
+    events.push({
+      at: new Date(attempt.startedAt ?? Date.now()).toISOString(),
+      account: attempt.account,
+      reason: reasonOf(attempt),
+      ...(attempt.status !== undefined ? { status: attempt.status } : {}),
+      ...(attempt.rule !== undefined ? { rule: attempt.rule } : {}),
+      key: key ?? "",
+    });
+  }
+  return events;
+}
+
+function reasonOf(attempt: Attempt): string {
+  if (attempt.effect?.kind === "cooldown") return attempt.effect.reason;
+  if (attempt.effect?.kind === "disable") return "disabled";
+  if (attempt.outcome === "unreachable") return "unreachable";
+  if (attempt.rule !== undefined) return "rule";
+  return attempt.status !== undefined ? `status_${attempt.status}` : "other";
+}
+
+function outcomeOf(attempts: readonly Attempt[], end: BodyEnd): string {
+  const last = attempts.at(-1);
+  if (!last) return "unknown";
+  if (end === "aborted") return "aborted";
+  if (end === "error") return "broken";
+  switch (last.outcome) {
+    case "success":
+    case "passback":
+      return last.outcome;
+    case "client-gone":
+      return "client_gone";
+    default:
+      return "exhausted";
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+const reportError = logFailure("failover log write failed");

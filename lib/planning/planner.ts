@@ -1,0 +1,155 @@
+/**
+ * The one planner: which accounts a request may try, and in which order.
+ * Pure: it sees the candidates, their shared health, when this process last
+ * used each, their quota snapshots and the session's binding, and decides
+ * every ordering rule in one place:
+ *
+ * 1. health: cooling and disabled accounts are left out; an account resting
+ *    for the request's model only (a model-scoped cooldown) is left out for
+ *    that model alone;
+ * 2. `priority` (lower first), then least recently used, which spreads load
+ *    and lets each account's limits recover;
+ * 3. quota preference: accounts whose last quota snapshot shows more use
+ *    than the group's `avoidAbovePercent` go last;
+ * 4. session binding: the account the conversation is bound to goes first,
+ *    if it can serve right now (availability beats stickiness);
+ * 5. probes: a disabled account whose half-open probe is due is named as
+ *    `probe`, for the caller to claim (one request across all processes);
+ *    {@linkcode attemptOrder} puts a claimed probe first of all;
+ * 6. slot availability: {@linkcode attemptOrder} puts the account that holds
+ *    a concurrency slot right after the probe.
+ *
+ * @module
+ */
+
+import type { HealthSnapshot } from "../accounts/health_snapshot.ts";
+import type { Account } from "../config/types.ts";
+
+/** What the planner decides from. */
+export interface PlanInput {
+  /** The accounts of the key's group that serve the request's API. */
+  candidates: readonly Account[];
+  health: HealthSnapshot;
+  now: number;
+  /** The tick of this process's last use of an account (`usage_clock.ts`); 0 if never. */
+  lastUsed(accountId: string): number;
+  /** The request's model, read only when some candidate rests for a model. */
+  model?: () => string | undefined;
+  /** The highest used percent of an account's quota windows, when known. */
+  usedPercent?(accountId: string): number | undefined;
+  /** The group's `avoidAbovePercent`. */
+  avoidAbovePercent?: number;
+  /** The account the request's session is bound to. */
+  boundAccount?: string;
+}
+
+/** The accounts a request may try, or why there are none. */
+export type Plan =
+  & (
+    /** `accounts` in the order to try them. */
+    | { kind: "ready"; accounts: Account[] }
+    /**
+     * Every candidate is cooling; the first returns at `retryAt` (epoch ms).
+     * `modelUnavailable`: all that rest, rest only because they lack the request's model.
+     */
+    | { kind: "cooling"; retryAt: number; modelUnavailable?: true }
+    /** No candidate at all, or every one is disabled. */
+    | { kind: "unavailable"; reason: string }
+  )
+  & {
+    /** A disabled account whose half-open probe is due. */
+    probe?: Account;
+  };
+
+/** Plans one request. */
+export function planAttempts(input: PlanInput): Plan {
+  const { candidates, health, now, lastUsed } = input;
+  const model = input.model ?? (() => undefined);
+  if (candidates.length === 0) {
+    return { kind: "unavailable", reason: "no account in this key's group serves this API" };
+  }
+  const byPreference = (a: Account, b: Account) =>
+    a.priority - b.priority || lastUsed(a.id) - lastUsed(b.id);
+  const ready: Account[] = [];
+  let retryAt = Infinity;
+  let allMissModel = true;
+  let probe: Account | undefined;
+  for (const account of candidates) {
+    const condition = health.condition(account.id, now);
+    if (condition === "disabled") {
+      const probeAt = health.nextProbeAt(account.id);
+      if (probeAt !== undefined && probeAt <= now && (!probe || byPreference(account, probe) < 0)) {
+        probe = account;
+      }
+      continue;
+    }
+    const accountUntil = condition === "cooldown" ? health.health(account.id).cooldownUntil : 0;
+    const modelUntil = health.modelCooldownUntil(account.id, model);
+    if (accountUntil > now || modelUntil > now) {
+      retryAt = Math.min(retryAt, Math.max(accountUntil, modelUntil));
+      allMissModel &&= accountUntil <= now &&
+        modelReason(health, account.id, model) === "modelUnavailable";
+      continue;
+    }
+    ready.push(account);
+  }
+  const extra = probe ? { probe } : {};
+  if (ready.length > 0) {
+    const ordered = boundFirst(
+      belowQuotaFirst(ready.sort(byPreference), input),
+      input.boundAccount,
+    );
+    return { kind: "ready", accounts: ordered, ...extra };
+  }
+  if (retryAt !== Infinity) {
+    const missing = allMissModel ? { modelUnavailable: true as const } : {};
+    return { kind: "cooling", retryAt, ...missing, ...extra };
+  }
+  return { kind: "unavailable", reason: "every account in this key's group is disabled", ...extra };
+}
+
+/**
+ * The order in which the failover loop tries the accounts: a claimed probe
+ * first (it does not count against `maxSwitches`, and placed last it would
+ * never run in a healthy pool), then the account that holds a concurrency
+ * slot for this request, then the plan's order.
+ */
+export function attemptOrder(
+  planned: readonly Account[],
+  choice: { probe?: Account; leased?: Account } = {},
+): Account[] {
+  const { probe, leased } = choice;
+  const first = [probe, leased].filter((account, index, all): account is Account =>
+    account !== undefined && all.indexOf(account) === index
+  );
+  return [...first, ...planned.filter((account) => !first.includes(account))];
+}
+
+/** Accounts above `avoidAbovePercent` after the others, keeping the order otherwise. */
+function belowQuotaFirst(accounts: Account[], input: PlanInput): Account[] {
+  const { avoidAbovePercent, usedPercent } = input;
+  if (avoidAbovePercent === undefined || !usedPercent) return accounts;
+  const below: Account[] = [];
+  const above: Account[] = [];
+  for (const account of accounts) {
+    const used = usedPercent(account.id);
+    (used !== undefined && used > avoidAbovePercent ? above : below).push(account);
+  }
+  return [...below, ...above];
+}
+
+/** The bound account first, if it is among the schedulable ones. */
+function boundFirst(accounts: Account[], boundId: string | undefined): Account[] {
+  const index = boundId === undefined ? -1 : accounts.findIndex((a) => a.id === boundId);
+  if (index <= 0) return accounts;
+  return [accounts[index], ...accounts.slice(0, index), ...accounts.slice(index + 1)];
+}
+
+function modelReason(
+  health: HealthSnapshot,
+  accountId: string,
+  model: () => string | undefined,
+): string | undefined {
+  const name = model();
+  return name === undefined ? undefined : health.health(accountId).models?.get(name)?.reason;
+}

@@ -1,0 +1,28 @@
+/**
+ * Anthropic API keys: the key travels as `x-api-key`; a request without an
+ * `anthropic-version` (plain curl) gets the stable default so it still works.
+ *
+ * @module
+ */
+
+import type { ApiKeyProvider } from "../provider.ts";
+
+/** The API version sent when the client names none. */
+export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
+
+/** An Anthropic API key account. */
+export const anthropicApi: ApiKeyProvider = {
+  kind: "anthropic",
+  platform: "anthropic",
+  authorize(headers, apiKey) {
+    headers.set("x-api-key", apiKey);
+    defaultVersion(headers);
+  },
+};
+
+/** Sets `anthropic-version` when the client named none. */
+export function defaultVersion(headers: Headers): void {
+  if (!headers.has("anthropic-version")) {
+    headers.set("anthropic-version", DEFAULT_ANTHROPIC_VERSION);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * OpenAI-compatible API keys (the OpenAI API, or any compatible upstream):
+ * the key travels as `Authorization: Bearer`.
+ *
+ * @module
+ */
+
+import type { ApiKeyProvider } from "../provider.ts";
+
+/** An OpenAI API key account. */
+export const openaiApi: ApiKeyProvider = {
+  kind: "openai",
+  platform: "openai",
+  authorize(headers, apiKey) {
+    setBearer(headers, apiKey);
+  },
+};
+
+/** `Authorization: Bearer <token>`, as the OpenAI family (and every OAuth sign-in) sends it. */
+export function setBearer(headers: Headers, token: string): void {
+  headers.set("authorization", `Bearer ${token}`);
+}
+
+/** An OAuth sign-in's access token in place of any API key the client sent. */
+export function setOAuthBearer(headers: Headers, accessToken: string): void {
+  headers.delete("x-api-key");
+  setBearer(headers, accessToken);
+}

@@ -1,0 +1,299 @@
+/**
+ * The management API, behind the admin token (checked by `lib/routes/admin/guard.ts`
+ * before these handlers run). Every change lands in KV, so it works on Deno
+ * Deploy with no config file:
+ * - `GET|POST /admin/keys`, `GET|PUT|DELETE /admin/keys/:id` (`PUT`: group and limits);
+ * - `GET|POST /admin/accounts`, `GET|PUT|DELETE /admin/accounts/:id`;
+ * - `GET|POST /admin/groups`, `GET|PUT|DELETE /admin/groups/:id`;
+ * - `GET|PUT|DELETE /admin/error-rules` (the whole list at once);
+ * - `GET /admin/usage?from=&to=&by=key|account|model`;
+ * - `GET /admin/dashboard` (one snapshot) and `GET /admin/events` (SSE).
+ *
+ * Bad input gets a 400 whose `param` names the field.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../../config/errors.ts";
+import { HttpError, httpErrorResponse } from "../../http/errors.ts";
+import {
+  type Directory,
+  DirectoryConflict,
+  DirectoryNotFound,
+  SecretUnavailable,
+} from "../../accounts/directory.ts";
+import type { ErrorRuleStore } from "../../failover/rule_store.ts";
+import type { LiveHub } from "../../observe/live_hub.ts";
+import type { DashboardSnapshot } from "../dashboard/snapshot.ts";
+import type { AccountStateStore } from "../../accounts/health.ts";
+import { type UsageDimension, type UsageRecorder, utcDay } from "../../usage/recorder.ts";
+import type { QuotaBook } from "../../accounts/quota.ts";
+import type { Route } from "../table.ts";
+import { type AccountView, accountViews, decodeId, MALFORMED_ID } from "./accounts.ts";
+
+/** What the management routes work on. */
+export interface ManagementContext {
+  directory: Directory;
+  errorRules: ErrorRuleStore;
+  states: AccountStateStore;
+  usage: UsageRecorder;
+  live: LiveHub;
+  snapshot(): Promise<DashboardSnapshot>;
+  /** Quota snapshots of subscription accounts, shown with each account. */
+  quotas?: QuotaBook;
+}
+
+/** `GET /admin/accounts` rows: health, public settings and source. */
+export async function accountRows(
+  context: Pick<ManagementContext, "directory" | "states" | "quotas">,
+): Promise<(Record<string, unknown> & AccountView)[]> {
+  const views = await accountViews({
+    accounts: () => context.directory.accounts(),
+    states: context.states,
+    quotas: context.quotas,
+  });
+  return views.map((view) => ({ ...context.directory.publicAccount(view.id), ...view }));
+}
+
+/** The management routes, in the admin route table (behind the admin gate). */
+export function managementRoutes(context: ManagementContext): Route[] {
+  const { snapshot, live } = context;
+  return [
+    { path: "/admin/keys", handle: managed((request) => keys(request, undefined, context)) },
+    { path: "/admin/keys/:id", handle: managed((request, id) => keys(request, id, context)) },
+    {
+      path: "/admin/accounts",
+      handle: managed((request) => accounts(request, undefined, context)),
+    },
+    {
+      path: "/admin/accounts/:id",
+      handle: managed((request, id) => accounts(request, id, context)),
+    },
+    { path: "/admin/groups", handle: managed((request) => groups(request, undefined, context)) },
+    { path: "/admin/groups/:id", handle: managed((request, id) => groups(request, id, context)) },
+    { path: "/admin/error-rules", handle: managed((request) => errorRules(request, context)) },
+    { path: "/admin/usage", handle: managed((request, _id, url) => usage(request, url, context)) },
+    {
+      path: "/admin/dashboard",
+      handle: managed(async (request) =>
+        request.method === "GET" ? Response.json(await snapshot()) : methodNotAllowed("GET")
+      ),
+    },
+    {
+      path: "/admin/events",
+      handle: managed((request) =>
+        Promise.resolve(request.method === "GET" ? live.stream() : methodNotAllowed("GET"))
+      ),
+    },
+  ];
+}
+
+/** A management handler with its `:id` decoded (a malformed one is a 400) and its errors mapped. */
+export function managed(
+  handler: (request: Request, id: string | undefined, url: URL) => Promise<Response>,
+): Route["handle"] {
+  return async (request, url, params) => {
+    const id = params.id === undefined ? undefined : decodeId(params.id);
+    if (id === null) return adminError(400, MALFORMED_ID, "id");
+    try {
+      return await handler(request, id, url);
+    } catch (error) {
+      return problem(error);
+    }
+  };
+}
+
+/** One of the directory's collections, as the management API serves it. */
+interface Collection {
+  /** What one entry is called in messages, e.g. `key`. */
+  noun: string;
+  list(): unknown;
+  /** One entry; `undefined` when there is none. */
+  get(id: string): unknown;
+  /** Creates an entry from a body; the answer's body. */
+  create(body: unknown): Promise<unknown>;
+  /** Creates or replaces an entry (absent: `PUT` is not allowed); the answer's body. */
+  put?(id: string, body: unknown): Promise<unknown>;
+  /** Removes an entry; the answer's body. */
+  remove(id: string): Promise<unknown>;
+}
+
+/** `GET|POST` on a collection, `GET|PUT|DELETE` on an entry; every change pokes open dashboards. */
+async function collection(
+  request: Request,
+  id: string | undefined,
+  entries: Collection,
+  live: ManagementContext["live"],
+): Promise<Response> {
+  const method = request.method;
+  const changed = (body: unknown, status = 200) => {
+    live.poke();
+    return Response.json(body, { status });
+  };
+  if (id === undefined) {
+    if (method === "GET") return Response.json(await entries.list());
+    if (method !== "POST") return methodNotAllowed("GET, POST");
+    return changed(await entries.create(await jsonBody(request)), 201);
+  }
+  if (method === "GET") {
+    const entry = await entries.get(id);
+    return entry ? Response.json(entry) : notFound(`unknown ${entries.noun} "${id}"`);
+  }
+  if (method === "PUT" && entries.put) {
+    return changed(await entries.put(id, await jsonBody(request)));
+  }
+  if (method !== "DELETE") {
+    return methodNotAllowed(entries.put ? "GET, PUT, DELETE" : "GET, DELETE");
+  }
+  return changed(await entries.remove(id));
+}
+
+function keys(request: Request, id: string | undefined, context: ManagementContext) {
+  const { directory } = context;
+  return collection(request, id, {
+    noun: "key",
+    list: () => directory.keys(),
+    get: (id) => directory.keys().find((item) => item.id === id),
+    async create(body) {
+      const { key, secret } = await directory.createKey(body);
+      return { ...key, key: secret };
+    },
+    // Group and limits only; `null` lifts a limit. The secret stays.
+    put: (id, body) => directory.updateKey(id, body),
+    remove: async (id) => (await directory.revokeKey(id), { id, revoked: true }),
+  }, context.live);
+}
+
+function accounts(request: Request, id: string | undefined, context: ManagementContext) {
+  const { directory } = context;
+  return collection(request, id, {
+    noun: "account",
+    list: () => accountRows(context),
+    get: (id) => directory.account(id) ? accountRow(context, id) : undefined,
+    create: async (body) => await accountRow(context, (await directory.createAccount(body)).id),
+    put: async (id, body) => (await directory.putAccount(id, body), await accountRow(context, id)),
+    remove: async (id) => (await directory.deleteAccount(id), { id, deleted: true }),
+  }, context.live);
+}
+
+async function accountRow(
+  context: ManagementContext,
+  id: string,
+): Promise<Record<string, unknown> | undefined> {
+  return (await accountRows(context)).find((row) => row.id === id);
+}
+
+function groups(request: Request, id: string | undefined, context: ManagementContext) {
+  const { directory } = context;
+  return collection(request, id, {
+    noun: "group",
+    list: () => directory.groups(),
+    get: (id) => directory.groups().find((item) => item.id === id),
+    create: (body) => directory.createGroup(body),
+    put: (id, body) => directory.putGroup(id, body),
+    remove: async (id) => (await directory.deleteGroup(id), { id, deleted: true }),
+  }, context.live);
+}
+
+/** The whole list at once: `PUT` replaces it, `DELETE` goes back to the config's rules. */
+async function errorRules(
+  request: Request,
+  { errorRules, live }: ManagementContext,
+): Promise<Response> {
+  const method = request.method;
+  if (method === "GET") return Response.json(errorRules.view());
+  if (method === "PUT") {
+    const view = await errorRules.replace(await jsonBody(request));
+    live.poke();
+    return Response.json(view);
+  }
+  if (method !== "DELETE") return methodNotAllowed("GET, PUT, DELETE");
+  const view = await errorRules.reset();
+  live.poke();
+  return Response.json(view);
+}
+
+const DIMENSIONS: readonly UsageDimension[] = ["key", "account", "model"];
+
+async function usage(
+  request: Request,
+  url: URL,
+  { usage }: ManagementContext,
+): Promise<Response> {
+  if (request.method !== "GET") return methodNotAllowed("GET");
+  const today = utcDay(Date.now());
+  const from = url.searchParams.get("from") || today;
+  const to = url.searchParams.get("to") || from;
+  const by = (url.searchParams.get("by") || "key") as UsageDimension;
+  if (!DIMENSIONS.includes(by)) {
+    throw new ConfigError("by", 'must be one of "key", "account", "model"');
+  }
+  let rows;
+  try {
+    rows = await usage.query(from, to, by);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ConfigError(
+      error.message,
+      error.message === "from"
+        ? "must be a date, YYYY-MM-DD"
+        : "must be a date YYYY-MM-DD, not before from and at most 366 days after it",
+    );
+  }
+  const totals = rows.reduce(
+    (sum, row) => ({
+      input: sum.input + row.input,
+      output: sum.output + row.output,
+      cached: sum.cached + row.cached,
+      requests: sum.requests + row.requests,
+    }),
+    { input: 0, output: 0, cached: 0, requests: 0 },
+  );
+  return Response.json({
+    from,
+    to,
+    by,
+    rows: rows.map(({ id, ...counts }) => ({ [by]: id, ...counts })),
+    totals,
+  });
+}
+
+/** A request body as JSON; anything else is a 400 naming `body`. */
+export async function jsonBody(request: Request): Promise<unknown> {
+  const text = await request.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigError("body", "must be a JSON object");
+  }
+}
+
+/** An admin error in the OpenAI shape, with `param` naming the field for a 400. */
+export function adminError(
+  status: number,
+  message: string,
+  param?: string,
+  headers?: HeadersInit,
+): Response {
+  return httpErrorResponse("admin", new HttpError(status, message, { param, headers }));
+}
+
+function problem(error: unknown): Response {
+  if (error instanceof ConfigError) {
+    return error.field
+      ? adminError(400, error.message, error.field)
+      : adminError(400, `body: ${error.message}`, "body");
+  }
+  if (error instanceof DirectoryConflict) return adminError(409, error.message);
+  if (error instanceof DirectoryNotFound) return adminError(404, error.message);
+  if (error instanceof SecretUnavailable) return adminError(503, error.message);
+  throw error;
+}
+
+function notFound(message: string): Response {
+  return adminError(404, message);
+}
+
+function methodNotAllowed(allow: string): Response {
+  return adminError(405, `use ${allow}`, undefined, { allow });
+}

@@ -1,0 +1,121 @@
+/**
+ * `deno task soak`: the fault-injection soak (issue 7). N gateway processes on
+ * one KV file (default 4), a fault-injecting upstream and a load driver run
+ * for a bounded time (default 120 s); mid-run one gateway is killed with
+ * SIGKILL and restarted. Then every invariant is checked and printed as a
+ * table whose last line is `N passed, M failed`; the exit status is 1 when
+ * any failed. Seeded: the same `--seed` gives the same accounts, fault
+ * profiles, requests and faults per request, so a failure can be replayed.
+ *
+ * Options: `--seed N` (default 1), `--seconds N` (default 120),
+ * `--gateways N` (default 4), `--short` (30 s, for CI), `--dump FILE` (write
+ * every record of the run as JSON, for a closer look at a failure).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { checkAll, outcomes, type Row } from "./soak/checks.ts";
+import { CLIENT_TIMEOUT_MS } from "./soak/driver.ts";
+import { type Evidence, Index } from "./soak/evidence.ts";
+import { makePlan } from "./soak/plan.ts";
+import { runSoak } from "./soak/run.ts";
+
+const DEFAULT_SEED = 1;
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    seed: { type: "string", default: String(DEFAULT_SEED) },
+    seconds: { type: "string" },
+    gateways: { type: "string", default: "4" },
+    short: { type: "boolean", default: false },
+    dump: { type: "string" },
+  },
+});
+const seed = whole("seed", values.seed, 0);
+const seconds = whole("seconds", values.seconds ?? (values.short ? "30" : "120"), 10);
+const gateways = whole("gateways", values.gateways, 2);
+const plan = makePlan(seed, seconds, gateways);
+
+// However the run goes, it ends: a hung phase is cut off here.
+const watchdog = setTimeout(() => {
+  console.error("soak: overran its time limit; giving up");
+  Deno.exit(1);
+}, seconds * 1000 + CLIENT_TIMEOUT_MS + 120_000);
+Deno.unrefTimer(watchdog);
+
+const started = performance.now();
+let evidence: Evidence;
+try {
+  evidence = await runSoak(plan, (line) => console.log(line));
+} catch (error) {
+  console.error(`soak: the run failed: ${error instanceof Error ? error.stack : error}`);
+  console.log("0 passed, 1 failed");
+  Deno.exit(1);
+}
+clearTimeout(watchdog);
+if (values.dump) await Deno.writeTextFile(values.dump, JSON.stringify(evidence));
+const rows = checkAll(evidence);
+printFigures(evidence, (performance.now() - started) / 1000);
+printTable(rows);
+const failed = rows.filter((row) => !row.ok).length;
+console.log(`${rows.length - failed} passed, ${failed} failed`);
+Deno.exit(failed === 0 ? 0 : 1);
+
+function printFigures({ clients, arrivals, notes }: Evidence, wallSeconds: number): void {
+  const load = (notes.loadEndedAt - notes.startedAt) / 1000;
+  const index = new Index(evidence);
+  const byOutcome = [...outcomes(index)].map(([outcome, list]) => `${outcome} ${list.length}`);
+  const faults = new Map<string, number>();
+  for (const arrival of arrivals) faults.set(arrival.fault, (faults.get(arrival.fault) ?? 0) + 1);
+  const faulty = arrivals.filter((arrival) => arrival.fault !== "ok").length;
+  const ok = clients.filter((client) => client.status === 200).length;
+  console.log("");
+  console.log(
+    `seed ${plan.seed}, ${plan.gateways} gateways, ${plan.seconds}s of load (${
+      load.toFixed(1)
+    }s with the drain), ` +
+      `${
+        wallSeconds.toFixed(0)
+      }s in all; replay: deno task soak --seed ${plan.seed} --seconds ${plan.seconds} ` +
+      `--gateways ${plan.gateways}`,
+  );
+  console.log(
+    `client requests ${clients.length} (${
+      (clients.length / load).toFixed(1)
+    }/s; 200 answers ${ok}, ` +
+      `${(ok / load).toFixed(1)}/s): ${byOutcome.join(", ")}`,
+  );
+  console.log(
+    `upstream attempts ${arrivals.length}, ${faulty} faulted: ` +
+      [...faults].filter(([kind]) => kind !== "ok").sort((a, b) => b[1] - a[1])
+        .map(([kind, count]) => `${kind} ${count}`).join(", "),
+  );
+  console.log(
+    `gateway ${notes.killedGateway} killed at +${
+      (((notes.killedAt ?? 0) - notes.startedAt) / 1000).toFixed(1)
+    }s, ` +
+      `restarted at +${(((notes.restartedAt ?? 0) - notes.startedAt) / 1000).toFixed(1)}s; ` +
+      `${notes.resets.length} disabled accounts reset by the operator`,
+  );
+  console.log("");
+}
+
+function printTable(rows: Row[]): void {
+  const width = Math.max(...rows.map((row) => row.name.length));
+  console.log(`${"invariant".padEnd(width)}  result  detail`);
+  console.log(`${"-".repeat(width)}  ------  ------`);
+  for (const row of rows) {
+    console.log(`${row.name.padEnd(width)}  ${row.ok ? "pass  " : "FAIL  "}  ${row.detail}`);
+  }
+  console.log("");
+}
+
+function whole(name: string, raw: string | undefined, min: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`soak: --${name} must be a whole number of at least ${min}, got "${raw}"`);
+    Deno.exit(2);
+  }
+  return value;
+}

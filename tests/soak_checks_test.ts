@@ -1,0 +1,281 @@
+/**
+ * The soak's pure parts (scripts/soak/): seeded draws, the client-side body
+ * verdict (splices, gaps, the terminal event), the blast-radius replay, what a
+ * served answer must be charged, the cooldown rule and the memory plateau.
+ */
+
+import assert from "node:assert/strict";
+import { blastRadius, chargeOf, Index, outcomeOf } from "../scripts/soak/evidence.ts";
+import { cooldownWindows, plateaus } from "../scripts/soak/checks.ts";
+import {
+  applicableFault,
+  drawFault,
+  drawProfile,
+  STANDARD_FAULTS,
+} from "../scripts/soak/faults.ts";
+import { type Sse, sseText, successJson, successStream } from "../scripts/soak/formats.ts";
+import { makePlan } from "../scripts/soak/plan.ts";
+import {
+  type Arrival,
+  type ClientRecord,
+  emptyNotes,
+  type RunNotes,
+} from "../scripts/soak/records.ts";
+import { rngFor } from "../scripts/soak/rng.ts";
+import { parseSse, verifyBody } from "../scripts/soak/stream_check.ts";
+
+const RAW = { input: 100, output: 9, cached: 10, cacheWrite: 5 };
+
+function whole(
+  surface: "chat" | "responses" | "messages",
+  marker = "r7",
+  includeUsage = true,
+): Sse[] {
+  const parts = successStream(surface, marker, 4, "m", RAW, includeUsage);
+  return [
+    ...parts.preamble,
+    ...(parts.opening ? [parts.opening] : []),
+    ...parts.content,
+    ...parts.tail,
+  ];
+}
+
+Deno.test("seeded draws repeat for the same names, whatever the order", () => {
+  const profile = drawProfile(rngFor(5, "profile", "oa-1"), STANDARD_FAULTS);
+  const draws = (ids: string[]) => ids.map((id) => drawFault(5, "oa-1", profile, id, 0));
+  const forward = draws(["a", "b", "c", "d", "e", "f"]);
+  const backward = draws(["f", "e", "d", "c", "b", "a"]).reverse();
+  assert.deepEqual(forward, backward);
+  assert.deepEqual(makePlan(3, 30, 4), makePlan(3, 30, 4));
+  assert.notDeepEqual(makePlan(3, 30, 4).accounts, makePlan(4, 30, 4).accounts);
+  assert.equal(drawFault(5, "ok-oa", null, "a", 0), "ok");
+});
+
+Deno.test("faults that need a preamble fall back where the API has none", () => {
+  assert.equal(applicableFault("error-before-content", "chat", true), "529");
+  assert.equal(applicableFault("error-before-content", "responses", false), "529");
+  assert.equal(applicableFault("drop-before-content", "messages", false), "reset");
+  assert.equal(applicableFault("drop-before-content", "messages", true), "drop-before-content");
+});
+
+Deno.test("SSE parsing: LF, CRLF, CR, comments, a last event without its blank line", () => {
+  assert.deepEqual(parseSse(": hi\r\nevent: a\r\ndata: 1\r\n\r\ndata: 2\rdata: 3\n\ndata: 4"), [
+    { event: "a", data: "1" },
+    { data: "2\n3" },
+    { data: "4" },
+  ]);
+});
+
+Deno.test("a whole stream in each format passes, with LF or CRLF", () => {
+  for (const surface of ["chat", "responses", "messages"] as const) {
+    for (const crlf of [false, true]) {
+      const verdict = verifyBody(surface, true, true, sseText(whole(surface), crlf));
+      assert.deepEqual(verdict.problems, [], `${surface} ${crlf}`);
+      assert.equal(verdict.marker, "r7");
+      assert.equal(verdict.contentEvents, 4);
+      assert.ok(verdict.terminal);
+    }
+    const named = JSON.stringify(successJson(surface, "r91", 3, "m", RAW));
+    const cutInName = named.slice(0, named.indexOf("r91") + 2);
+    assert.equal(verifyBody(surface, false, false, cutInName).marker, undefined, cutInName);
+    const json = JSON.stringify(successJson(surface, "r9", 3, "m", RAW));
+    const verdict = verifyBody(surface, false, false, json);
+    assert.deepEqual(
+      [verdict.marker, verdict.contentEvents, verdict.terminal, verdict.problems],
+      ["r9", 3, true, []],
+    );
+  }
+});
+
+Deno.test("splices, gaps, repeats and events after the end are caught", () => {
+  const a = whole("chat", "r1", false);
+  const b = whole("chat", "r2", false);
+  const spliced = verifyBody(
+    "chat",
+    true,
+    false,
+    sseText([...a.slice(0, 3), ...b.slice(3)], false),
+  );
+  assert.ok(spliced.problems.some((problem) => problem.startsWith("spliced")));
+
+  const gap = verifyBody("chat", true, false, sseText([...a.slice(0, 2), ...a.slice(3)], false));
+  assert.deepEqual(gap.problems, ["content event 1 carries mark 2"]);
+
+  const repeat = verifyBody(
+    "messages",
+    true,
+    false,
+    sseText([...whole("messages").slice(0, 5), ...whole("messages").slice(4)], false),
+  );
+  assert.ok(repeat.problems.length > 0);
+
+  const after = verifyBody(
+    "responses",
+    true,
+    false,
+    sseText([...whole("responses"), whole("responses")[2]], false),
+  );
+  assert.ok(after.problems.some((problem) => problem.startsWith("an event after the end")));
+});
+
+Deno.test("a chat usage chunk must be there exactly when the client asked", () => {
+  const asked = verifyBody("chat", true, true, sseText(whole("chat", "r1", false), false));
+  assert.deepEqual(asked.problems, ["the usage chunk the client asked for is missing"]);
+  const unasked = verifyBody("chat", true, false, sseText(whole("chat", "r1", true), false));
+  assert.deepEqual(unasked.problems, ["a usage chunk the client did not ask for"]);
+});
+
+Deno.test("a cut stream has no terminal event; a stray byte before a field loses its event", () => {
+  const events = whole("chat", "r1", false);
+  const cut = verifyBody("chat", true, false, sseText(events.slice(0, 3), false));
+  assert.deepEqual([cut.terminal, cut.contentEvents, cut.problems], [false, 2, []]);
+  const midEvent = sseText(events.slice(0, 3), false).slice(0, -30);
+  assert.deepEqual(verifyBody("chat", true, false, midEvent).problems, []);
+  const text = sseText(events, false).replace("\n\ndata: {", "\n\n\uFFFDdata: {");
+  assert.ok(verifyBody("chat", true, false, text).problems.length > 0);
+});
+
+function arrival(
+  seq: number,
+  id: string,
+  account: string,
+  fault: Arrival["fault"],
+  extra: Partial<Arrival> = {},
+): Arrival {
+  return {
+    seq,
+    id,
+    account,
+    at: 1000 + seq,
+    path: `/${account}/v1/chat/completions`,
+    surface: "chat",
+    stream: true,
+    includeUsage: true,
+    credentialOk: true,
+    clientSecretSeen: false,
+    fault,
+    sentEvents: 0,
+    completed: false,
+    ...extra,
+  };
+}
+
+function client(id: string, extra: Partial<ClientRecord> = {}): ClientRecord {
+  return {
+    id,
+    n: 0,
+    key: "k",
+    surface: "chat",
+    stream: true,
+    includeUsage: false,
+    gateway: 0,
+    incarnation: 0,
+    sentAt: 1000,
+    endedAt: 2000,
+    queued: false,
+    timedOut: false,
+    body: { contentEvents: 0, terminal: false, errorEvent: false, usageSeen: false, problems: [] },
+    ...extra,
+  };
+}
+
+function notes(extra: Partial<RunNotes> = {}): RunNotes {
+  return { ...emptyNotes(3), health: { checks: 1, failures: [] }, ...extra };
+}
+
+Deno.test("blast radius: the same non-quota error twice, or a third one, ends the request", () => {
+  const same = [arrival(1, "x", "a", "500"), arrival(2, "x", "b", "500")];
+  assert.deepEqual(blastRadius(same), { stopped: true, spared: new Set() });
+  const three = [
+    arrival(1, "x", "a", "500"),
+    arrival(2, "x", "b", "plain403"),
+    arrival(3, "x", "c", "401"),
+  ];
+  assert.deepEqual(blastRadius(three), { stopped: true, spared: new Set([3]) });
+  const quota = [
+    arrival(1, "x", "a", "429-retry-after"),
+    arrival(2, "x", "b", "500"),
+    arrival(3, "x", "c", "ok"),
+  ];
+  assert.equal(blastRadius(quota).stopped, false);
+});
+
+Deno.test("charges: usage report when whole, deltas when cut, Anthropic start usage plus deltas", () => {
+  const usage = { input: 10, output: 5, cached: 2 };
+  const served = arrival(1, "x", "a", "ok", { status: 200, usage, completed: true });
+  const whole = client("x", {
+    status: 200,
+    body: { ...client("x").body, terminal: true, contentEvents: 5 },
+  });
+  assert.deepEqual(chargeOf(whole, served), usage);
+  const cut = client("x", {
+    status: 200,
+    failure: "cut",
+    body: { ...client("x").body, contentEvents: 3 },
+  });
+  assert.deepEqual(chargeOf(cut, served), { input: 0, output: 3, cached: 0 });
+  const anthropic = arrival(1, "x", "a", "drop-after-content", {
+    status: 200,
+    surface: "messages",
+    startUsage: { input: 40, output: 1, cached: 7 },
+  });
+  assert.deepEqual(chargeOf(cut, anthropic), { input: 40, output: 3, cached: 7 });
+  const json = arrival(1, "x", "a", "drop-after-content", { status: 200, stream: false, usage });
+  assert.equal(chargeOf(cut, json), undefined);
+  assert.equal(chargeOf(client("x", { status: 429 }), served), undefined);
+});
+
+Deno.test("outcomes: key limits and drops after content are the client's own; the rest are errors", () => {
+  const plan = makePlan(1, 30, 4);
+  const arrivals = [
+    arrival(1, "drop", "a", "drop-after-content", { status: 200 }),
+    arrival(2, "err", "a", "ok", { status: 200, completed: true }),
+  ];
+  const clients = [
+    client("limit", {
+      status: 429,
+      excerpt: 'key "k" reached its limit of 30 requests per minute',
+    }),
+    client("drop", {
+      status: 200,
+      account: "a",
+      failure: "cut",
+      body: { ...client("x").body, marker: "r1" },
+    }),
+    client("err", {
+      status: 200,
+      account: "a",
+      failure: "cut",
+      body: { ...client("x").body, marker: "r2" },
+    }),
+  ];
+  const index = new Index({ plan, arrivals, clients, notes: notes() });
+  assert.deepEqual(clients.map((c) => outcomeOf(c, index)), [
+    "own: key limit",
+    "own: drop after content",
+    "error",
+  ]);
+});
+
+Deno.test("a cooldown counts from the next attempt or the client's headers, until its announced end", () => {
+  const plan = makePlan(1, 30, 4);
+  const effect = { kind: "cooldown" as const, reason: "announced", until: 9000 };
+  const arrivals = [
+    arrival(1, "x", "a", "429-retry-after", { at: 1000, signalAt: 1000, effect }),
+    arrival(2, "x", "b", "ok", { at: 1200 }),
+    // Reached the upstream twice: proves nothing about cooldowns.
+    arrival(3, "y", "a", "close-before-answer", { at: 1300, effect }),
+    arrival(4, "y", "a", "ok", { at: 1400 }),
+  ];
+  const clients = [client("x", { headersAt: 1500, status: 200 }), client("y", { status: 200 })];
+  const windows = cooldownWindows(new Index({ plan, arrivals, clients, notes: notes() }));
+  assert.deepEqual(windows.map((w) => [w.account, w.from, w.until]), [["a", 1200, 9000]]);
+});
+
+Deno.test("memory plateaus unless the last third outgrows the middle third", () => {
+  assert.equal(plateaus([1, 2, 3]), undefined);
+  const flat = [50, 80, 90, 100, 101, 100, 102, 101, 103].map((mib) => mib * 1024);
+  assert.equal(plateaus(flat)?.ok, true);
+  const growing = [50, 80, 90, 100, 110, 120, 200, 220, 240].map((mib) => mib * 1024);
+  assert.equal(plateaus(growing)?.ok, false);
+});
