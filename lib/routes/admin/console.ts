@@ -50,9 +50,14 @@ const OVERRIDES = ["authorizeUrl", "tokenUrl", "clientId", "redirectUri", "scope
 export function consoleRoutes(context: ConsoleContext): Route[] {
   const post = (handle: (body: unknown) => Promise<Response>) =>
     managed(async (request) => {
-      if (request.method !== "POST") return adminError(405, "use POST", undefined, { allow: "POST" });
+      if (request.method !== "POST") {
+        return adminError(405, "use POST", undefined, { allow: "POST" });
+      }
       if (!context.signIn) {
-        return adminError(503, "SWITCHYARD_SECRET is not set, so signed-in accounts cannot be stored");
+        return adminError(
+          503,
+          "SWITCHYARD_SECRET is not set, so signed-in accounts cannot be stored",
+        );
       }
       return await handle(await jsonBody(request));
     });
@@ -78,7 +83,11 @@ async function switchAccount(
 ): Promise<Response> {
   if (!context.directory.account(id)) return adminError(404, `unknown account "${id}"`);
   if (action === "disable") {
-    await context.states.apply(id, { kind: "disable", reason: OPERATOR_DISABLED, temporary: false });
+    await context.states.apply(id, {
+      kind: "disable",
+      reason: OPERATOR_DISABLED,
+      temporary: false,
+    });
   } else {
     await context.states.reset(id);
   }
@@ -171,7 +180,9 @@ async function enrolled(
 
 function pick(raw: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name of names) if (raw[name] !== undefined && raw[name] !== null) out[name] = raw[name];
+  for (const name of names) {
+    if (raw[name] !== undefined && raw[name] !== null) out[name] = raw[name];
+  }
   return out;
 }
 

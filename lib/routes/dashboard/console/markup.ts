@@ -22,6 +22,12 @@ function field(
   }<p class="field-error" data-error-for="${name}" role="alert"></p></div>`;
 }
 
+/** A form's end: where a message without a field goes, Cancel, and the submit button. */
+function footer(submit: string): string {
+  return `<p class="form-error" role="alert"></p>
+  <div class="buttons"><button type="button" class="plain" data-close>Cancel</button><button type="submit">${submit}</button></div>`;
+}
+
 /** Gives a form's ids a unique suffix, so two forms may share field names. */
 function form(suffix: string, html: string): string {
   return html.replaceAll("-%", `-${suffix}`);
@@ -75,8 +81,7 @@ const ACCOUNT_FORM = form(
   }
   ${PRIORITY_AND_CONCURRENCY}
   <label class="check"><input type="checkbox" name="passthrough"> Passthrough (forward bodies byte for byte)</label>
-  <p class="form-error" role="alert"></p>
-  <div class="buttons"><button type="button" class="plain" data-close>Cancel</button><button type="submit">Save</button></div>
+  ${footer("Save")}
 </form>`,
 );
 
@@ -101,8 +106,7 @@ const SIGN_IN_FORM = form(
     ${field("tokenUrl", "Token URL", `<input type="url" autocomplete="off">`)}
     ${field("clientId", "Client id", `<input autocomplete="off">`)}
   </details>
-  <p class="form-error" role="alert"></p>
-  <div class="buttons"><button type="button" class="plain" data-close>Cancel</button><button type="submit">Start sign-in</button></div>
+  ${footer("Start sign-in")}
   <details id="upload"><summary id="upload-summary">Or upload a credentials file</summary>
     ${field("file", "File", `<input type="file" accept=".json,application/json">`)}
     <div class="buttons"><button type="button" class="plain" id="upload-button">Upload</button></div>
@@ -120,8 +124,7 @@ const SIGN_IN_FORM = form(
       `<textarea required spellcheck="false" autocomplete="off"></textarea>`,
     )
   }
-  <p class="form-error" role="alert"></p>
-  <div class="buttons"><button type="button" class="plain" data-close>Cancel</button><button type="submit">Finish</button></div>
+  ${footer("Finish")}
 </form>`,
 );
 
@@ -147,8 +150,7 @@ const GROUP_FORM = form(
       "One per line; besides the inference endpoints.",
     )
   }
-  <p class="form-error" role="alert"></p>
-  <div class="buttons"><button type="button" class="plain" data-close>Cancel</button><button type="submit">Save</button></div>
+  ${footer("Save")}
 </form>`,
 );
 
@@ -181,8 +183,7 @@ const KEY_FORM = form(
       `<input type="number" min="1" max="100000" step="1" placeholder="no limit">`,
     )
   }
-  <p class="form-error" role="alert"></p>
-  <div class="buttons"><button type="button" class="plain" data-close>Cancel</button><button type="submit">Save</button></div>
+  ${footer("Save")}
 </form>`,
 );
 
