@@ -7,7 +7,8 @@
  * send a request with the `openai` SDK; see it on the chart and in usage;
  * then add a Codex subscription through the sign-in flow against a mock
  * authorization server, exhaust it with a scripted 403, and watch its card
- * turn to cooling with a countdown and its quota bar full.
+ * turn to cooling with a countdown and its quota bar full. Then by keyboard,
+ * and a token reset from the terminal that sends the page back to sign-in.
  *
  * Screenshots (desktop and phone) go to `data/`, or to `docs/` with
  * `SWITCHYARD_SCREENSHOTS=docs` (the README's images are made that way).
@@ -18,7 +19,7 @@ import OpenAI from "openai";
 import type { Page } from "playwright-core";
 import { eventually } from "./support/async.ts";
 import { startAuthServer } from "./support/auth_server.ts";
-import { startMainProcess } from "./support/process.ts";
+import { runScript, startMainProcess } from "./support/process.ts";
 import { chromiumAvailable, launchChromium } from "./support/chromium.ts";
 import { chatCompletion, json as mockJson, upstream } from "./support/upstream.ts";
 
@@ -236,12 +237,34 @@ Deno.test({
       await page.locator('[data-chart="requests"] circle[data-series="failovers"]').first()
         .waitFor();
 
-      const dir = screenshotDir();
-      await Deno.mkdir(dir, { recursive: true });
+      const shots = screenshotDir();
+      await Deno.mkdir(shots, { recursive: true });
       await page.locator("#toast").waitFor({ state: "hidden" });
-      await page.screenshot({ path: `${dir}/console-desktop.png`, fullPage: true });
+      await page.screenshot({ path: `${shots}/console-desktop.png`, fullPage: true });
       await page.setViewportSize({ width: 412, height: 915 });
-      await page.screenshot({ path: `${dir}/console-phone.png`, fullPage: true });
+      await page.screenshot({ path: `${shots}/console-phone.png`, fullPage: true });
+
+      // By keyboard: arrow keys move between the sections, Enter opens a dialog, Escape closes it.
+      await page.focus("#tab-pool");
+      await page.keyboard.press("ArrowRight");
+      assert.equal(await page.getAttribute("#tab-keys", "aria-selected"), "true");
+      assert.equal(await page.evaluate("document.activeElement.id"), "tab-keys");
+      await page.focus("#add-key");
+      await page.keyboard.press("Enter");
+      await page.locator("#dlg-key[open]").waitFor();
+      assert.equal(await page.evaluate("document.activeElement.name"), "id");
+      await page.keyboard.press("Escape");
+      await page.locator("#dlg-key").waitFor({ state: "hidden" });
+      await page.keyboard.press("ArrowLeft"); // focus went back to the opener, not the tabs
+      assert.equal(await page.getAttribute("#tab-keys", "aria-selected"), "true");
+
+      // A reset token (from a terminal, on the KV file) sends the page back to sign-in, saying why.
+      const reset = await runScript("scripts/admin.ts", ["reset-token"], { cwd: dir });
+      assert.equal(reset.code, 0, reset.stderr);
+      await page.click('#groups tr[data-group="team"] button:has-text("Edit")');
+      await page.click("#group-form button[type=submit]");
+      await page.waitForSelector("#signin-error:has-text('no longer accepted')");
+      assert.equal(await page.isVisible("#app"), false);
       assert.deepEqual(errors, [], "no errors in the browser console");
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
