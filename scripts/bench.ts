@@ -1,203 +1,449 @@
 /**
- * `deno task bench`: drives a local mock upstream directly and through a real
- * gateway process, in one run, non-streaming and streaming, and prints
- * requests/s, p50/p99 latency and time to first byte for both, with the
- * gateway/direct ratios. Load generator, gateway and mock share the machine,
- * so only the ratios between rows of the same run mean anything.
+ * `deno task bench`: the gateway against a mock upstream, directly and through
+ * yardsticks, in one pass. Every party is a process of its own: the mock, the
+ * minimal proxy (`minimal`), the same proxy with a pass-through byte stream on
+ * the body (`observed`), the gateway (request log on, one account, no limits),
+ * with `--peers` the Portkey gateway (Node), and the clients: autocannon for
+ * load (`support/load.ts`, a new process per phase) and a raw HTTP/1.1 client
+ * for one-at-a-time latency and time to first byte (`support/latency_client.ts`).
  *
- * Two yardsticks run in the same pass: a minimal proxy that hands the upstream
- * body straight back (`minimal`), and the same proxy with a pass-through byte
- * stream in front of the body (`observed`), the least any proxy that counts
- * tokens must do. They show how much of the gap to `direct` is the gateway's
- * own work.
+ * Each round takes turns through the targets phase by phase (starting one
+ * target later each round), then measures failover once: a gateway whose
+ * first account answers 429 at once, against the same gateway on a group with
+ * only the good account. Figures are medians over `--rounds`; ratios are
+ * medians of the per-round ratios. The benchmark prints figures; it does not
+ * pass or fail.
  *
- * Options: `--seconds N` per load phase (default 5), `--connections N`
- * (default 50), `--sequential N` requests for the latency phase (default 400).
+ * `--profile DIR` instead runs the gateway's JSON and stream load phases, each
+ * in a fresh gateway under `--cpu-prof`, and prints the top of each profile.
  *
  * @module
  */
 
-import { startGatewayProcess, startMinimalProxy, startMockProcess } from "./support/processes.ts";
+import { loadavg } from "node:os";
+import { parseArgs } from "node:util";
+import type { LatencyResult, LatencySpec } from "./support/latency_client.ts";
+import type { LoadResult, LoadSpec } from "./support/load.ts";
+import { startPortkey } from "./support/peers.ts";
+import {
+  oneAccountEnv,
+  QUIET,
+  runJsonScript,
+  type ServedProcess,
+  startGatewayProcess,
+  startMinimalProxy,
+  startMockProcess,
+  supervised,
+} from "./support/processes.ts";
+import { printTop } from "./profile_top.ts";
 
-const args = parseArgs(Deno.args);
+const USAGE = "usage: deno task bench [--rounds N] [--seconds N] [--connections N] " +
+  "[--sequential N] [--peers] [--profile DIR]";
 const CLIENT_KEY = "bench-client-key";
+const FAILOVER_KEY = "bench-failover-key";
+/** A latency phase stops after this long even short of `--sequential` requests. */
+const LATENCY_SECONDS = 5;
+const LATENCY_WARMUP = 50;
+const WARMUP_SECONDS = 1;
 
-interface Sample {
-  latency: number;
-  ttfb: number;
+interface Options {
+  rounds: number;
+  seconds: number;
+  connections: number;
+  sequential: number;
+  peers: boolean;
+  profile?: string;
 }
 
-interface Phase {
-  rps: number;
-  p50: number;
-  p99: number;
-  ttfbP50: number;
-  errors: number;
+/** Somewhere to send the benchmark's requests. */
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
 }
 
-const mock = await startMockProcess("fast");
-const kvDir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
-const gateway = await startGatewayProcess({
-  SWITCHYARD_KV: `${kvDir}/bench.kv`,
-  SWITCHYARD_CONFIG_JSON: JSON.stringify({
-    accounts: [{ id: "mock", platform: "openai", baseUrl: mock.url, apiKey: "sk-bench" }],
-    groups: [{ id: "bench", accounts: ["mock"] }],
-    keys: [{ id: "bench", key: CLIENT_KEY, group: "bench" }],
-  }),
-});
+type Kind = "json" | "stream";
+/** Per target and figure, one value per round. */
+type Figures = Map<string, number[]>;
 
-const minimal = await startMinimalProxy(mock.url, "plain");
-const observed = await startMinimalProxy(mock.url, "observed");
+const options = readOptions(Deno.args);
+const command = `deno task bench ${Deno.args.join(" ")}`.trim();
+const loadBefore = loadavg()[0];
 
-const targets = {
-  direct: `${mock.url}/chat/completions`,
-  minimal: `${minimal.url}/v1/chat/completions`,
-  observed: `${observed.url}/v1/chat/completions`,
-  gateway: `${gateway.url}/v1/chat/completions`,
-};
-
-const results: Record<string, Phase> = {};
-try {
-  for (const streaming of [false, true]) {
-    const kind = streaming ? "stream" : "json";
-    for (const [name, url] of Object.entries(targets)) {
-      await runFor(url, streaming, 1, 1); // warm-up
-      const sequential = await runCount(url, streaming, args.sequential);
-      const loaded = await runFor(url, streaming, args.connections, args.seconds);
-      results[`${name}/${kind}/sequential`] = sequential;
-      results[`${name}/${kind}/load`] = loaded;
-    }
-  }
-} finally {
-  await gateway.stop();
-  await minimal.stop();
-  await observed.stop();
-  await mock.stop();
-  await Deno.remove(kvDir, { recursive: true });
+if (options.profile) {
+  await supervised(10 * 60_000, (processes) => profile(options.profile!, processes));
+} else {
+  const targetCount = options.peers ? 5 : 4;
+  const perRound = targetCount * (2 * options.seconds + 2 * LATENCY_SECONDS + 4) + 20;
+  const budgetMs = (120 + targetCount * 8 + options.rounds * perRound * 2) * 1000;
+  const { figures, notes } = await supervised(budgetMs, (processes) => run(processes));
+  report(figures);
+  if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
 }
 
-report();
-
-function report(): void {
-  const ms = (value: number) => `${value.toFixed(3)} ms`;
-  console.log(
-    `\nSwitchyard benchmark (${args.connections} connections, ${args.seconds}s load phases, ` +
-      `${args.sequential} sequential requests; streaming = 20 SSE events)\n`,
-  );
-  console.log(
-    "phase                        req/s      p50          p99          ttfb p50     errors",
-  );
-  for (const [name, phase] of Object.entries(results)) {
-    console.log(
-      `${name.padEnd(27)}  ${phase.rps.toFixed(0).padStart(7)}   ${ms(phase.p50).padEnd(11)}  ${
-        ms(phase.p99).padEnd(11)
-      }  ${ms(phase.ttfbP50).padEnd(11)}  ${phase.errors}`,
-    );
-  }
-  console.log("\ngateway vs direct, same run (targets: added p50 <= 0.5 ms, added ttfb <= 1 ms,");
-  console.log("throughput >= 35 % of direct for json and >= 25 % for stream):");
-  for (const kind of ["json", "stream"]) {
-    const seq = (name: string) => results[`${name}/${kind}/sequential`];
-    const rps = (name: string) => results[`${name}/${kind}/load`].rps;
-    const share = (name: string, of: string) => `${(rps(name) / rps(of) * 100).toFixed(1)} %`;
-    console.log(
-      `  ${kind.padEnd(6)} added p50 ${ms(seq("gateway").p50 - seq("direct").p50)}, ` +
-        `added ttfb ${ms(seq("gateway").ttfbP50 - seq("direct").ttfbP50)}, ` +
-        `throughput ${share("gateway", "direct")} of direct ` +
-        `(${rps("gateway").toFixed(0)} / ${rps("direct").toFixed(0)} req/s)`,
-    );
-    console.log(
-      `         yardsticks: minimal proxy ${share("minimal", "direct")} of direct, ` +
-        `with a body observer ${share("observed", "direct")}; ` +
-        `the gateway does ${share("gateway", "observed")} of the latter`,
-    );
-  }
-}
-
-async function runCount(url: string, streaming: boolean, count: number): Promise<Phase> {
-  const samples: Sample[] = [];
-  let errors = 0;
-  const started = performance.now();
-  for (let i = 0; i < count; i++) {
-    const sample = await oneRequest(url, streaming);
-    if (sample) samples.push(sample);
-    else errors++;
-  }
-  return summarize(samples, errors, performance.now() - started);
-}
-
-async function runFor(
-  url: string,
-  streaming: boolean,
-  connections: number,
-  seconds: number,
-): Promise<Phase> {
-  const samples: Sample[] = [];
-  let errors = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (performance.now() < deadline) {
-      const sample = await oneRequest(url, streaming);
-      if (sample) samples.push(sample);
-      else errors++;
-    }
-  }));
-  return summarize(samples, errors, performance.now() - started);
-}
-
-async function oneRequest(url: string, streaming: boolean): Promise<Sample | null> {
-  const started = performance.now();
+async function run(processes: ServedProcess[]): Promise<{ figures: Figures; notes: string[] }> {
+  const names = new Map<ServedProcess, string>();
+  const started = (name: string, process: ServedProcess) => {
+    processes.push(process);
+    names.set(process, name);
+    return process;
+  };
+  const mock = started("mock", await startMockProcess("fast", [], QUIET));
+  const limited = started("429 mock", await startMockProcess("limited", [], QUIET));
+  const kvDir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
   try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "gpt-test",
-        stream: streaming,
-        messages: [{ role: "user", content: "ping" }],
-      }),
-    });
-    let ttfb = 0;
-    const reader = response.body!.getReader();
-    for (;;) {
-      const { done } = await reader.read();
-      if (ttfb === 0) ttfb = performance.now() - started;
-      if (done) break;
+    const gateway = started(
+      "gateway",
+      await startGatewayProcess(oneAccountEnv(mock.url, `${kvDir}/bench.kv`, CLIENT_KEY), QUIET),
+    );
+    const failover = started(
+      "failover gateway",
+      await startGatewayProcess(failoverEnv(mock.url, limited.url, kvDir), QUIET),
+    );
+    const minimal = started("minimal", await startMinimalProxy(mock.url, "plain", QUIET));
+    const observed = started("observed", await startMinimalProxy(mock.url, "observed", QUIET));
+    const auth = { authorization: `Bearer ${CLIENT_KEY}` };
+    const targets: Target[] = [
+      { name: "direct", url: `${mock.url}/chat/completions`, headers: auth },
+      { name: "minimal", url: `${minimal.url}/v1/chat/completions`, headers: auth },
+      { name: "observed", url: `${observed.url}/v1/chat/completions`, headers: auth },
+      { name: "gateway", url: `${gateway.url}/v1/chat/completions`, headers: auth },
+    ];
+    if (options.peers) {
+      const portkey = await startPortkey(mock.url);
+      started("portkey", portkey.process);
+      targets.push({
+        name: "portkey",
+        url: portkey.url,
+        headers: { ...portkey.headers, authorization: "Bearer sk-bench" },
+      });
     }
-    return response.ok ? { latency: performance.now() - started, ttfb } : null;
-  } catch {
-    return null;
+    const failoverTargets = {
+      plain: { name: "no failover", url: `${failover.url}/v1/chat/completions`, headers: auth },
+      once: {
+        name: "failover once",
+        url: `${failover.url}/v1/chat/completions`,
+        headers: { authorization: `Bearer ${FAILOVER_KEY}` },
+      },
+      failedCall: { name: "429 account", url: `${limited.url}/chat/completions`, headers: {} },
+    };
+
+    progress(`warming up ${targets.map((target) => target.name).join(", ")}`);
+    for (const target of targets) {
+      for (const kind of ["json", "stream"] as const) {
+        await latency(target, kind, 0);
+        await load(target, kind, WARMUP_SECONDS);
+      }
+    }
+    const figures: Figures = new Map();
+    const record = (key: string, value: number) =>
+      figures.set(key, [...(figures.get(key) ?? []), value]);
+    for (let round = 0; round < options.rounds; round++) {
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      for (const kind of ["json", "stream"] as const) {
+        for (const target of order) {
+          const result = await latency(target, kind);
+          record(`${target.name}/${kind} p50`, result.p50);
+          if (kind === "stream") record(`${target.name}/stream ttfb`, result.ttfbP50);
+          record(`${target.name}/${kind} latency failures`, result.unexpected);
+        }
+      }
+      for (const kind of ["json", "stream"] as const) {
+        for (const target of order) {
+          const result = await load(target, kind, options.seconds);
+          record(`${target.name}/${kind} rps`, result.rps);
+          record(`${target.name}/${kind} load failures`, result.failed);
+        }
+      }
+      for (const [key, target] of Object.entries(failoverTargets)) {
+        const result = await latency(target, "json", undefined, key === "failedCall" ? 429 : 200);
+        record(`failover/${key}`, result.p50);
+        record(`failover/${key} failures`, result.unexpected);
+      }
+      progress(`round ${round + 1} of ${options.rounds} done`);
+    }
+    const notes = [...names].filter(([process]) => process.errors.length > 0).map((
+      [process, name],
+    ) =>
+      `${name} wrote ${process.errors.length} lines to stderr, the last: ${
+        process.errors.at(-1)?.slice(0, 160)
+      }`
+    );
+    return { figures, notes };
+  } finally {
+    await Promise.all(processes.splice(0).map((process) => process.stop()));
+    await Deno.remove(kvDir, { recursive: true });
   }
 }
 
-function summarize(samples: Sample[], errors: number, elapsedMs: number): Phase {
-  const latencies = samples.map((sample) => sample.latency).sort((a, b) => a - b);
-  const ttfbs = samples.map((sample) => sample.ttfb).sort((a, b) => a - b);
+/**
+ * Two groups on one gateway: `bench` has the good account only; `failover`
+ * tries the 429 account first. A zero `rateLimited` cooldown keeps the 429
+ * account first in line, so every request fails over exactly once.
+ */
+function failoverEnv(upstream: string, limited: string, kvDir: string): Record<string, string> {
   return {
-    rps: samples.length / (elapsedMs / 1000),
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    ttfbP50: percentile(ttfbs, 0.5),
-    errors,
+    SWITCHYARD_KV: `${kvDir}/failover.kv`,
+    SWITCHYARD_CONFIG_JSON: JSON.stringify({
+      failover: { cooldownSeconds: { rateLimited: 0 } },
+      accounts: [
+        { id: "limited", platform: "openai", baseUrl: limited, apiKey: "sk-1", priority: 1 },
+        { id: "mock", platform: "openai", baseUrl: upstream, apiKey: "sk-2", priority: 2 },
+      ],
+      groups: [
+        { id: "bench", accounts: ["mock"] },
+        { id: "failover", accounts: ["limited", "mock"] },
+      ],
+      keys: [
+        { id: "bench", key: CLIENT_KEY, group: "bench" },
+        { id: "failover", key: FAILOVER_KEY, group: "failover" },
+      ],
+    }),
   };
 }
 
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+function requestBody(kind: Kind): string {
+  return JSON.stringify({
+    model: "gpt-test",
+    stream: kind === "stream",
+    messages: [{ role: "user", content: "ping" }],
+  });
 }
 
-function parseArgs(argv: string[]): { seconds: number; connections: number; sequential: number } {
-  const options = { seconds: 5, connections: 50, sequential: 400 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const name = argv[i].replace(/^--/, "") as keyof typeof options;
-    const value = Number(argv[i + 1]);
-    if (!(name in options) || !Number.isFinite(value) || value <= 0) {
-      console.error(`usage: deno task bench [--seconds N] [--connections N] [--sequential N]`);
-      Deno.exit(2);
+function latency(
+  target: Target,
+  kind: Kind,
+  count = options.sequential,
+  expectStatus = 200,
+): Promise<LatencyResult> {
+  const spec: LatencySpec = {
+    url: target.url,
+    headers: { ...target.headers, "content-type": "application/json" },
+    body: requestBody(kind),
+    count,
+    warmup: LATENCY_WARMUP,
+    maxSeconds: LATENCY_SECONDS,
+    expectStatus,
+  };
+  return runJsonScript(
+    "scripts/support/latency_client.ts",
+    ["--allow-net"],
+    spec,
+    (LATENCY_SECONDS + 30) * 1000,
+  );
+}
+
+function load(target: Target, kind: Kind, seconds: number): Promise<LoadResult> {
+  const spec: LoadSpec = {
+    url: target.url,
+    headers: { ...target.headers, "content-type": "application/json" },
+    body: requestBody(kind),
+    connections: options.connections,
+    seconds,
+  };
+  return runJsonScript(
+    "scripts/support/load.ts",
+    ["--allow-net", "--allow-read", "--allow-env", "--allow-sys"],
+    spec,
+    (seconds + 30) * 1000,
+  );
+}
+
+/** Each of the gateway's load phases in a fresh gateway under `--cpu-prof`. */
+async function profile(dir: string, processes: ServedProcess[]): Promise<void> {
+  const mock = await startMockProcess("fast", [], QUIET);
+  processes.push(mock);
+  const kvDir = await Deno.makeTempDir({ prefix: "switchyard-profile-" });
+  try {
+    for (const kind of ["json", "stream"] as const) {
+      const out = `${dir}/${kind}`;
+      await Deno.remove(out, { recursive: true }).catch(() => {});
+      const gateway = await startGatewayProcess(
+        oneAccountEnv(mock.url, `${kvDir}/${kind}.kv`, CLIENT_KEY),
+        { ...QUIET, denoFlags: ["--cpu-prof", `--cpu-prof-dir=${out}`] },
+      );
+      processes.push(gateway);
+      const target = {
+        name: "gateway",
+        url: `${gateway.url}/v1/chat/completions`,
+        headers: { authorization: `Bearer ${CLIENT_KEY}` },
+      };
+      const result = await load(target, kind, options.seconds);
+      await gateway.stop(); // SIGTERM: the gateway exits cleanly and writes its profile
+      processes.splice(processes.indexOf(gateway), 1);
+      console.log(
+        `\n${kind} phase: ${result.rps.toFixed(0)} req/s at ${options.connections} connections ` +
+          `for ${options.seconds} s, under the profiler (slower than without it)`,
+      );
+      for await (const entry of Deno.readDir(out)) {
+        if (entry.name.endsWith(".cpuprofile")) await printTop(`${out}/${entry.name}`, 15);
+      }
     }
-    options[name] = value;
+  } finally {
+    await Deno.remove(kvDir, { recursive: true });
   }
-  return options;
+}
+
+function report(figures: Figures): void {
+  const names = [...new Set([...figures.keys()].map((key) => key.split("/")[0]))]
+    .filter((name) => name !== "failover");
+  const values = (name: string, figure: string) => figures.get(`${name}/${figure}`) ?? [];
+  const ms = (value: number) => `${value.toFixed(3)} ms`;
+  console.log(
+    `\nSwitchyard benchmark: ${options.rounds} round(s), ${options.connections} connections, ` +
+      `${options.seconds} s load phases, up to ${options.sequential} sequential requests ` +
+      `(${LATENCY_SECONDS} s at most) per latency phase; stream = 20 SSE events\n` +
+      `command: ${command}\n` +
+      `machine: ${navigator.hardwareConcurrency} cores; 1-minute load average ` +
+      `${loadBefore.toFixed(1)} before the run (other work), ${loadavg()[0].toFixed(1)} at its ` +
+      `end (with the benchmark's own)\n` +
+      `figures: median over rounds, ±half the range as a share of it; ratios: median of per-round ratios\n`,
+  );
+  const rows: [string, string, (value: number) => string][] = [
+    ["json req/s", "json rps", (value) => value.toFixed(0)],
+    ["json p50, one at a time", "json p50", ms],
+    ["stream req/s", "stream rps", (value) => value.toFixed(0)],
+    ["stream first byte p50, one at a time", "stream ttfb", ms],
+    ["stream whole p50, one at a time", "stream p50", ms],
+  ];
+  const table: string[][] = [["figure", ...names]];
+  for (const [label, figure, format] of rows) {
+    table.push([label, ...names.map((name) => withSpread(values(name, figure), format))]);
+    for (const base of ["minimal", "direct"]) {
+      table.push([
+        `  × ${base}`,
+        ...names.map((name) => `${ratio(values(name, figure), values(base, figure)).toFixed(2)}×`),
+      ]);
+    }
+  }
+  const failures = names.map((name) =>
+    ["json latency", "stream latency", "json load", "stream load"]
+      .reduce((sum, figure) => sum + sum0(values(name, `${figure} failures`)), 0)
+  );
+  table.push(["failed or unexpected answers", ...failures.map(String)]);
+  printTable(table);
+
+  const failover = (key: string) => figures.get(`failover/${key}`) ?? [];
+  const added = pairwise(failover("once"), failover("plain"), (a, b) => a - b);
+  const budget = failover("failedCall").map((value) => value + 1);
+  console.log(
+    `\nfailover once (JSON, one at a time, one gateway; its first account answers 429 at once):\n` +
+      `  no failover p50 ${ms(median(failover("plain")))}, failover once p50 ` +
+      `${ms(median(failover("once")))}: added ${ms(median(added))}; the failed call alone ` +
+      `(direct to the 429 account) p50 ${ms(median(failover("failedCall")))}` +
+      ` (failures: ${
+        ["plain", "once", "failedCall"].map((key) => sum0(failover(`${key} failures`))).join("/")
+      })\n` +
+      `translated request (Chat client on a Responses account) vs native: skipped, translation ` +
+      `not built yet (lib/protocols/ is not in the gateway's request path)`,
+  );
+
+  const diff = (figure: string) =>
+    median(pairwise(values("gateway", figure), values("minimal", figure), (a, b) => a - b));
+  const share = (figure: string, base: string) =>
+    ratio(values("gateway", figure), values(base, figure));
+  const met = (ok: boolean) => (ok ? "yes" : "no");
+  const targetRows: string[][] = [
+    ["target (gateway, same run)", "measured", "met"],
+    ["json req/s ≥ 0.70 × minimal", `${share("json rps", "minimal").toFixed(2)}×`, ""],
+    ["stream req/s ≥ 0.45 × minimal", `${share("stream rps", "minimal").toFixed(2)}×`, ""],
+    ["json p50 ≤ minimal + 0.10 ms", `+${ms(diff("json p50"))}`, ""],
+    ["stream first byte ≤ minimal + 0.15 ms", `+${ms(diff("stream ttfb"))}`, ""],
+  ];
+  targetRows[1][2] = met(share("json rps", "minimal") >= 0.7);
+  targetRows[2][2] = met(share("stream rps", "minimal") >= 0.45);
+  targetRows[3][2] = met(diff("json p50") <= 0.1);
+  targetRows[4][2] = met(diff("stream ttfb") <= 0.15);
+  if (names.includes("portkey")) {
+    targetRows.push(
+      ["json req/s ≥ 8 × portkey", `${share("json rps", "portkey").toFixed(2)}×`, ""],
+      ["stream req/s ≥ 3 × portkey", `${share("stream rps", "portkey").toFixed(2)}×`, ""],
+    );
+    targetRows[5][2] = met(share("json rps", "portkey") >= 8);
+    targetRows[6][2] = met(share("stream rps", "portkey") >= 3);
+  }
+  const overBudget = median(pairwise(added, budget, (a, b) => a - b));
+  targetRows.push([
+    "failover once: added ≤ failed call + 1 ms",
+    `${ms(median(added))} vs ${ms(median(budget))}`,
+    met(overBudget <= 0),
+  ]);
+  console.log("");
+  printTable(targetRows);
+}
+
+/** The median of the per-round ratios `a[i] / b[i]`. */
+function ratio(a: number[], b: number[]): number {
+  return median(pairwise(a, b, (x, y) => x / y));
+}
+
+function pairwise(a: number[], b: number[], f: (x: number, y: number) => number): number[] {
+  return a.slice(0, b.length).map((x, i) => f(x, b[i]));
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function sum0(values: number[]): number {
+  return values.reduce((sum, value) => sum + value, 0);
+}
+
+/** `median ±x%`, x being half the range across rounds over the median. */
+function withSpread(values: number[], format: (value: number) => string): string {
+  const mid = median(values);
+  if (values.length < 2) return format(mid);
+  const spread = (Math.max(...values) - Math.min(...values)) / 2 / mid * 100;
+  return `${format(mid)} ±${spread.toFixed(0)}%`;
+}
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  for (const row of rows) {
+    console.log(
+      row.map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[0]) : cell.padStart(widths[column])
+      )
+        .join("   "),
+    );
+  }
+}
+
+function progress(message: string): void {
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+function readOptions(args: string[]): Options {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: {
+        rounds: { type: "string", default: "1" },
+        seconds: { type: "string", default: "5" },
+        connections: { type: "string", default: "50" },
+        sequential: { type: "string", default: "500" },
+        peers: { type: "boolean", default: false },
+        profile: { type: "string" },
+      },
+    });
+    const whole = (name: string, raw: string) => {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be 1 or more`);
+      return value;
+    };
+    return {
+      rounds: whole("rounds", values.rounds),
+      seconds: whole("seconds", values.seconds),
+      connections: whole("connections", values.connections),
+      sequential: whole("sequential", values.sequential),
+      peers: values.peers,
+      profile: values.profile,
+    };
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
+    Deno.exit(2);
+  }
 }

@@ -278,4 +278,6 @@ Deno.test("memory plateaus unless the last third outgrows the middle third", () 
   assert.equal(plateaus(flat)?.ok, true);
   const growing = [50, 80, 90, 100, 110, 120, 200, 220, 240].map((mib) => mib * 1024);
   assert.equal(plateaus(growing)?.ok, false);
+  // A process that lived for less than half the run (killed mid-run) is not judged.
+  assert.equal(plateaus(growing, 18), undefined);
 });

@@ -359,11 +359,16 @@ function noCrashes(index: Index): Row {
 /** Memory plateaus: the last third's peak at most this much above the middle third's. */
 const MEMORY_MARGIN = { ratio: 0.1, kib: 16 * 1024 };
 
-/** Checks one process's RSS samples; `undefined` when there are too few to judge. */
+/**
+ * Checks one process's RSS samples; `undefined` when there are too few to
+ * judge: fewer than 9, or fewer than `minSamples` (a process that lived for
+ * less than half the run, like the one killed mid-run, is still warming up).
+ */
 export function plateaus(
   samplesKiB: readonly number[],
+  minSamples = 9,
 ): { ok: boolean; middle: number; last: number } | undefined {
-  if (samplesKiB.length < 9) return undefined;
+  if (samplesKiB.length < Math.max(9, minSamples)) return undefined;
   const third = Math.floor(samplesKiB.length / 3);
   const middle = Math.max(...samplesKiB.slice(third, 2 * third));
   const last = Math.max(...samplesKiB.slice(2 * third));
@@ -371,9 +376,10 @@ export function plateaus(
 }
 
 function memoryPlateaus({ notes }: Evidence): Row {
+  const longest = Math.max(0, ...notes.memory.map((series) => series.samplesKiB.length));
   const judged = notes.memory.map((series) => ({
     name: series.name,
-    verdict: plateaus(series.samplesKiB),
+    verdict: plateaus(series.samplesKiB, Math.ceil(longest / 2)),
   }));
   const parts = judged.map(({ name, verdict }) =>
     verdict

@@ -1,8 +1,8 @@
 /**
- * Starting real gateway and mock-upstream processes for the benchmark, the
- * demo, the soak and multi-process tests. Each child prints its URL on stdout;
- * the rest of its output is drained so a chatty child never blocks on a full
- * pipe.
+ * Starting real gateway and mock-upstream processes for the benchmarks, the
+ * demo, the soak and multi-process tests, and running the benchmarks' client
+ * scripts. Each served child prints its URL on stdout; the rest of its output
+ * is drained so a chatty child never blocks on a full pipe.
  *
  * @module
  */
@@ -11,7 +11,7 @@
 export interface ServedProcess {
   url: string;
   pid: number;
-  /** Every stdout line after the listening line (drained continuously). */
+  /** Every stdout line after the listening line (drained continuously; see `keepLines`). */
   lines: string[];
   /** Every stderr line, when started with `captureStderr` (else stderr is inherited). */
   errors: string[];
@@ -29,7 +29,18 @@ export interface SpawnOptions {
   captureStderr?: boolean;
   /** Give the child a pipe on stdin that closes when this process exits. */
   stdinPipe?: boolean;
+  /** Keep only the last this many stdout lines (a benchmark's request log is long). */
+  keepLines?: number;
+  /** Deno flags before the script, e.g. `--cpu-prof` (Deno children only). */
+  denoFlags?: string[];
+  /** The program to run instead of Deno (arguments are then the program's own). */
+  command?: string;
+  /** The line that says it listens, its first group the URL (default "listening on http://..."). */
+  ready?: RegExp;
 }
+
+/** For a benchmark's children: stderr kept for its notes, only the tail of a request log. */
+export const QUIET: SpawnOptions = { captureStderr: true, keepLines: 200 };
 
 const ROOT = new URL("../../", import.meta.url);
 /** Every child announces itself with a line "... listening on http://host:port". */
@@ -40,30 +51,63 @@ export function startGatewayProcess(
   env: Record<string, string>,
   options: SpawnOptions = {},
 ): Promise<ServedProcess> {
+  const flags = options.denoFlags ?? [];
   return spawnServed(
-    ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "main.ts"],
+    ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", ...flags, "main.ts"],
     { HOST: "127.0.0.1", PORT: "0", ...env },
     options,
   );
 }
 
-/** Starts `scripts/support/mock_server.ts` in a process of its own. */
-export function startMockProcess(mode: string): Promise<ServedProcess> {
-  return spawnServed(["run", "--allow-net", "scripts/support/mock_server.ts", mode], {});
+/**
+ * The environment of a gateway with one OpenAI account at `upstream`, one
+ * group and one client key, and its KV at `kvPath`: the benchmarks' gateway.
+ */
+export function oneAccountEnv(
+  upstream: string,
+  kvPath: string,
+  clientKey: string,
+): Record<string, string> {
+  return {
+    SWITCHYARD_KV: kvPath,
+    SWITCHYARD_CONFIG_JSON: JSON.stringify({
+      accounts: [{ id: "mock", platform: "openai", baseUrl: upstream, apiKey: "sk-bench" }],
+      groups: [{ id: "bench", accounts: ["mock"] }],
+      keys: [{ id: "bench", key: clientKey, group: "bench" }],
+    }),
+  };
+}
+
+/** Starts `scripts/support/mock_server.ts <mode> [modeArgs...]` in a process of its own. */
+export function startMockProcess(
+  mode: string,
+  modeArgs: string[] = [],
+  options: SpawnOptions = {},
+): Promise<ServedProcess> {
+  return spawnServed(
+    ["run", "--allow-net", "scripts/support/mock_server.ts", mode, ...modeArgs],
+    {},
+    options,
+  );
 }
 
 /** Starts `scripts/support/minimal_proxy.ts` (the benchmark's yardstick) in front of `upstream`. */
 export function startMinimalProxy(
   upstream: string,
   mode: "plain" | "observed",
+  options: SpawnOptions = {},
 ): Promise<ServedProcess> {
   return spawnServed(
     ["run", "--allow-net", "scripts/support/minimal_proxy.ts", upstream, mode],
     {},
+    options,
   );
 }
 
-/** Starts any Deno script (arguments after `deno`) that prints "listening on http://...". */
+/**
+ * Starts any Deno script (arguments after `deno`) that prints "listening on
+ * http://...", or with `command` and `ready` any program that says so its own way.
+ */
 export function startScriptProcess(
   args: string[],
   options: SpawnOptions = {},
@@ -76,7 +120,7 @@ async function spawnServed(
   env: Record<string, string>,
   options: SpawnOptions = {},
 ): Promise<ServedProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(options.command ?? Deno.execPath(), {
     args,
     cwd: ROOT,
     env,
@@ -88,6 +132,7 @@ async function spawnServed(
   const stderrDone = options.captureStderr
     ? collectLines(child.stderr.pipeThrough(new TextDecoderStream()), errors)
     : Promise.resolve();
+  const ready = options.ready ?? LISTENING;
   const lines: string[] = [];
   const decoder = new TextDecoderStream();
   const reader = child.stdout.pipeThrough(decoder).getReader();
@@ -100,14 +145,14 @@ async function spawnServed(
       throw new Error(`process exited before listening: ${args.join(" ")}\n${errors.join("\n")}`);
     }
     buffer += value;
-    const match = LISTENING.exec(buffer);
+    const match = ready.exec(buffer);
     if (match) {
-      url = match[1].replace("0.0.0.0", "127.0.0.1");
+      url = match[1].replace(/0\.0\.0\.0|localhost/, "127.0.0.1");
       lines.push(...buffer.slice(match.index + match[0].length).split("\n"));
     }
   }
   const rest = lines.pop() ?? "";
-  const drained = collectLines(readAll(reader), lines, rest);
+  const drained = collectLines(readAll(reader), lines, rest, options.keepLines);
   const kill = (signal: Deno.Signal) => {
     try {
       child.kill(signal);
@@ -138,16 +183,21 @@ async function spawnServed(
   };
 }
 
-/** Appends each complete line of `chunks` (after `partial`) to `into` until they end. */
+/**
+ * Appends each complete line of `chunks` (after `partial`) to `into` until
+ * they end, keeping the last `keep` lines when given.
+ */
 async function collectLines(
   chunks: AsyncIterable<string>,
   into: string[],
   partial = "",
+  keep = Infinity,
 ): Promise<void> {
   for await (const text of chunks) {
     const parts = (partial + text).split("\n");
     partial = parts.pop() ?? "";
     into.push(...parts.filter(Boolean));
+    if (into.length > keep) into.splice(0, into.length - keep);
   }
   if (partial) into.push(partial);
 }
@@ -157,5 +207,76 @@ async function* readAll(reader: ReadableStreamDefaultReader<string>): AsyncItera
     const { done, value } = await reader.read();
     if (done) return;
     yield value;
+  }
+}
+
+/**
+ * Runs `deno run <flags> <script> <spec as JSON>` to completion and parses the
+ * last line it prints as JSON; the child is killed after `timeoutMs`.
+ */
+export async function runJsonScript<T>(
+  script: string,
+  flags: string[],
+  spec: unknown,
+  timeoutMs: number,
+): Promise<T> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, script, JSON.stringify(spec)],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
+  try {
+    const { success, stdout } = await child.output();
+    const lines = new TextDecoder().decode(stdout).trim().split("\n");
+    if (!success) throw new Error(`${script} failed or timed out: ${lines.at(-1) ?? ""}`);
+    return JSON.parse(lines.at(-1)!) as T;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The child's side of {@linkcode runJsonScript}: the spec is the first argument, the result one JSON line. */
+export async function answerJsonScript<Spec, Result>(
+  run: (spec: Spec) => Promise<Result>,
+): Promise<void> {
+  console.log(JSON.stringify(await run(JSON.parse(Deno.args[0]) as Spec)));
+}
+
+/**
+ * Runs `body` with a list to put its started processes in, and stops them all
+ * however it ends: normally, by an error, on Ctrl-C/SIGTERM, or when it runs
+ * past `budgetMs` (then the script exits with status 1).
+ */
+export async function supervised<T>(
+  budgetMs: number,
+  body: (processes: ServedProcess[]) => Promise<T>,
+): Promise<T> {
+  const processes: ServedProcess[] = [];
+  const stopAll = () => Promise.all(processes.splice(0).map((process) => process.stop(3_000)));
+  const exitAfterStop = (code: number, why: string) => () => {
+    console.error(`\n${why}: stopping ${processes.length} child processes`);
+    stopAll().finally(() => Deno.exit(code));
+  };
+  const onSignal = exitAfterStop(130, "interrupted");
+  const watchdog = setTimeout(
+    exitAfterStop(1, `over the ${budgetMs / 1000} s time budget`),
+    budgetMs,
+  );
+  for (const name of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(name, onSignal);
+  try {
+    return await body(processes);
+  } finally {
+    clearTimeout(watchdog);
+    for (const name of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(name, onSignal);
+    await stopAll();
   }
 }
