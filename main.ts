@@ -6,6 +6,7 @@
  * @module
  */
 
+import { originFor } from "./lib/welcome.ts";
 import { bootOrExit, closeOnSignals, serveOrExit } from "./lib/boot.ts";
 import { errorResponse } from "./lib/http/errors.ts";
 import { listenFrom, processEnv } from "./lib/listen.ts";
@@ -13,10 +14,12 @@ import { logError } from "./lib/log.ts";
 
 if (import.meta.main) {
   const address = listenFrom(processEnv);
-  const gateway = await bootOrExit();
+  const { gateway, welcome } = await bootOrExit();
   const server = serveOrExit(address, {
-    onListen: ({ hostname, port }) =>
-      console.log(`switchyard: listening on http://${hostname}:${port}`),
+    onListen: ({ hostname, port }) => {
+      console.log(`switchyard: listening on http://${hostname}:${port}`);
+      for (const line of welcome(originFor(hostname, port))) console.log(line);
+    },
     onError: (error) => {
       logError("unhandled", { error: String(error) });
       return errorResponse("openai", 500, "internal gateway error");

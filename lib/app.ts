@@ -19,10 +19,12 @@ import { sha256Hex } from "./crypto/digest.ts";
 import { SecretBox } from "./crypto/secret_box.ts";
 import { ErrorRuleStore } from "./failover/rule_store.ts";
 import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
-import { DIRECTORY_GENERATION_KEY, ERROR_RULES_KEY } from "./kv/keys.ts";
+import { DIRECTORY_GENERATION_KEY, ERROR_RULES_KEY, SIGN_IN_GENERATION_KEY } from "./kv/keys.ts";
+import { corsPolicy } from "./http/cors.ts";
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
 import { SlotLeases } from "./leases/slots.ts";
 import { FailoverLog } from "./observe/failover_log.ts";
+import { MinuteSeries } from "./observe/minute_series.ts";
 import { LiveHub } from "./observe/live_hub.ts";
 import { GatewayMetrics } from "./observe/metrics.ts";
 import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
@@ -31,6 +33,9 @@ import { failoverPorts } from "./pipeline/forward.ts";
 import { Relay } from "./pipeline/relay.ts";
 import { UsageClock } from "./planning/usage_clock.ts";
 import { Credentials, type OAuthTuning } from "./providers/credentials.ts";
+import { SignInFlows } from "./providers/oauth/flows.ts";
+import { TokenStore } from "./providers/oauth/token_store.ts";
+import type { AdminTokenStore } from "./routes/admin/admin_token.ts";
 import { accountRows } from "./routes/admin/management.ts";
 import { dashboardSnapshot } from "./routes/dashboard/snapshot.ts";
 import { gatewayRoutes, routeTable } from "./routes/routes.ts";
@@ -51,8 +56,10 @@ export interface Tuning extends OAuthTuning {
 export interface GatewayOptions {
   config: Config;
   kv: Deno.Kv;
-  /** Admin API token; `undefined` turns the admin API off. */
+  /** Admin API token; `undefined` (and no `adminTokens`) turns the admin API off. */
   adminToken?: string;
+  /** The KV-stored admin token of a first run, used when `adminToken` is not given. */
+  adminTokens?: AdminTokenStore;
   /** Path of a local KV file, which lets the hot path skip KV reads while nothing was written. */
   kvPath?: string;
   /** Where per-request log lines go; defaults to logtape (JSON lines once configured). */
@@ -80,6 +87,8 @@ export interface Gateway {
   readonly usage: UsageRecorder;
   /** Live dashboard updates. */
   readonly live: LiveHub;
+  /** Keys, accounts and groups (config seed + KV). */
+  readonly directory: Directory;
   /** Waits for background KV writes (quota snapshots, slot releases, response owners). */
   settled(): Promise<void>;
   /** Flushes batched usage, ends live dashboard streams and closes KV; call after the server has drained. */
@@ -105,6 +114,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   states.watch(DIRECTORY_GENERATION_KEY, () => directory.reload());
   const errorRules = await ErrorRuleStore.open(kv, config.errorRules);
   states.watch(ERROR_RULES_KEY, () => errorRules.reload());
+  // A new sign-in stored by any process replaces the OAuth tokens this one holds.
+  states.watch(SIGN_IN_GENERATION_KEY, () => credentials.oauth?.forget() ?? Promise.resolve());
 
   const clock = new UsageClock();
   const slots = new SlotLeases(kv, { leaseMs: tuning.slotLeaseMs });
@@ -114,9 +125,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const usage = new UsageRecorder(kv, options.usageFlushMs);
   const metrics = new GatewayMetrics();
   const failovers = new FailoverLog(kv);
+  const series = new MinuteSeries(kv);
   const rows = () => accountRows({ directory, states, quotas });
   const snapshot = () =>
-    dashboardSnapshot({ accounts: rows, keys: () => directory.keys(), usage, failovers });
+    dashboardSnapshot({
+      accounts: rows,
+      keys: () => directory.keys(),
+      groups: () => directory.groups(),
+      usage,
+      failovers,
+      series,
+    });
   const live = new LiveHub(snapshot);
   const groups = new Map(config.groups.map((group) => [group.id, group]));
 
@@ -163,24 +182,48 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       usage,
       failovers,
       live,
+      series,
       log: options.logger ?? requestLogger(),
       isPassthrough: (id) => directory.account(id)?.account.passthrough ?? false,
     }),
     owners,
   };
 
-  const adminTokenDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
+  const fixedDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
+  // A KV-stored token is read per admin request, so a reset reaches every process at once.
+  const adminDigest = (): Promise<string | undefined> =>
+    fixedDigest === undefined && options.adminTokens
+      ? options.adminTokens.digest()
+      : Promise.resolve(fixedDigest);
   const metricsDigest = options.metricsToken ? sha256Hex(options.metricsToken) : undefined;
+  const tokenBox = options.secret
+    ? await SecretBox.fromSecret(options.secret, "oauth-tokens")
+    : undefined;
+  const cors = corsPolicy(config.cors?.origins);
   const fetch = routeTable(gatewayRoutes({
-    api: (request, url) => handleApi(pipeline, request, url),
-    adminTokenDigest,
+    api: async (request, url) => {
+      if (!cors) return await handleApi(pipeline, request, url);
+      return cors.preflight(request) ??
+        cors.decorate(request, await handleApi(pipeline, request, url));
+    },
+    adminDigest,
     states,
     live,
     accounts: { accounts: () => directory.accounts(), states, quotas },
     management: { directory, errorRules, states, usage, live, snapshot, quotas },
+    console: {
+      directory,
+      states,
+      live,
+      signIn: tokenBox
+        ? { flows: new SignInFlows(kv, tokenBox), tokens: new TokenStore(kv, tokenBox) }
+        : undefined,
+      accountRow: async (id) => (await rows()).find((row) => row.id === id),
+    },
     metrics: {
       metrics,
-      tokenDigests: [adminTokenDigest, metricsDigest].filter((digest) => digest !== undefined),
+      tokenDigests: async () =>
+        [await adminDigest(), metricsDigest].filter((digest) => digest !== undefined),
       rows,
     },
   }));
@@ -198,11 +241,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     slots,
     usage,
     live,
+    directory,
     settled,
     async close() {
       await settled();
       await live.close();
       await usage.close();
+      await series.close();
       kv.close();
     },
   };

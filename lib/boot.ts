@@ -8,35 +8,69 @@
  * @module
  */
 
-import { ConfigLoadError, loadConfig } from "./config/load.ts";
+import { ConfigLoadError, loadConfigOrEmpty } from "./config/load.ts";
 import { createGateway, type Gateway } from "./app.ts";
+import { localSecret } from "./crypto/local_secret.ts";
+import { randomToken } from "./crypto/random.ts";
 import { type Env, errorLine, exitWith, type ListenAddress, processEnv } from "./listen.ts";
 import { configureLogging, flushLogs } from "./log.ts";
 import { requestLogger } from "./observe/request_log.ts";
-import { openStore, StoreOpenError } from "./kv/open.ts";
+import { openStore, type Store, StoreOpenError } from "./kv/open.ts";
 import { CredentialSetupError } from "./providers/credentials.ts";
+import { AdminTokenStore } from "./routes/admin/admin_token.ts";
+import { welcomeLines } from "./welcome.ts";
 
 export { type Env, processEnv };
 
+/** A booted gateway and what to tell its operator once it listens. */
+export interface Booted {
+  gateway: Gateway;
+  /** The admin token this start made (a first run): print it once, it is stored only hashed. */
+  createdToken?: string;
+  /** Lines to print once listening at `origin` (e.g. `http://localhost:8787`). */
+  welcome(origin: string): string[];
+}
+
 /**
  * Boots a gateway, or prints one clear line and exits 1 when the config is
- * unusable or KV cannot be opened.
+ * unusable or KV cannot be opened. With no config it starts empty; with no
+ * `SWITCHYARD_ADMIN_TOKEN` it uses (and on the first start makes) a token
+ * stored hashed in KV; with no `SWITCHYARD_SECRET` on a local KV file it uses
+ * (and makes) `switchyard.secret` beside that file.
  */
-export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
+export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
   try {
     await configureLogging(env("SWITCHYARD_LOG"));
-    const config = await loadConfig(env);
+    const { config, empty } = await loadConfigOrEmpty(env);
     const store = await openStore(env("SWITCHYARD_KV"), env("DENO_DEPLOYMENT_ID") !== undefined);
-    return await createGateway({
+    const secret = await secretFor(env, store);
+    const adminOff = env("SWITCHYARD_ADMIN") === "off";
+    const adminToken = adminOff ? undefined : env("SWITCHYARD_ADMIN_TOKEN") || undefined;
+    const adminTokens = adminOff || adminToken ? undefined : new AdminTokenStore(store.kv);
+    const createdToken = await adminTokens?.ensure();
+    const gateway = await createGateway({
       config,
       kv: store.kv,
       kvPath: store.filePath,
-      adminToken: env("SWITCHYARD_ADMIN_TOKEN") || undefined,
+      adminToken,
+      adminTokens,
       metricsToken: env("SWITCHYARD_METRICS_TOKEN") || undefined,
-      secret: env("SWITCHYARD_SECRET") || undefined,
+      secret: secret?.secret,
       logger: requestLogger(env("SWITCHYARD_LOG") !== "off"),
       tracing: env("OTEL_DENO") === "true",
     });
+    return {
+      gateway,
+      createdToken,
+      welcome: (origin) =>
+        welcomeLines({
+          origin,
+          admin: adminOff ? "off" : adminToken ? "env" : "kv",
+          createdToken,
+          emptyConfig: empty,
+          createdSecretAt: secret?.created ? secret.path : undefined,
+        }),
+    };
   } catch (error) {
     if (
       error instanceof ConfigLoadError || error instanceof CredentialSetupError ||
@@ -46,6 +80,27 @@ export async function bootOrExit(env: Env = processEnv): Promise<Gateway> {
     }
     throw error;
   }
+}
+
+/** `SWITCHYARD_SECRET`, else the generated one beside a local KV file (or one in memory for `:memory:`). */
+async function secretFor(
+  env: Env,
+  store: Store,
+): Promise<{ secret: string; path?: string; created: boolean } | undefined> {
+  const fromEnv = env("SWITCHYARD_SECRET");
+  if (fromEnv) return { secret: fromEnv, created: false };
+  if (store.filePath) {
+    try {
+      return await localSecret(store.filePath);
+    } catch (error) {
+      throw new StoreOpenError(
+        `cannot keep the generated secret beside ${store.filePath}: ${errorLine(error)} ` +
+          "(set SWITCHYARD_SECRET instead)",
+      );
+    }
+  }
+  if (env("SWITCHYARD_KV") === ":memory:") return { secret: randomToken(""), created: false };
+  return undefined; // a remote KV: only SWITCHYARD_SECRET can seal what it holds
 }
 
 /** `Deno.serve` on `address`, or one line and exit 1 when it cannot listen (a port in use). */

@@ -5,10 +5,17 @@
  * @module
  */
 
+import { originFor } from "./welcome.ts";
 import { bootOrExit, closeOnSignals } from "./boot.ts";
+import { listenFrom, processEnv } from "./listen.ts";
 
-const gateway = await bootOrExit();
+const { gateway, createdToken, welcome } = await bootOrExit();
 closeOnSignals(gateway);
+if (createdToken) {
+  // Every worker boots; only the one that made the first-run token prints it.
+  const { hostname, port } = listenFrom(processEnv);
+  for (const line of welcome(originFor(hostname, port))) console.log(line);
+}
 
 export default {
   fetch: (request: Request): Promise<Response> => gateway.fetch(request),

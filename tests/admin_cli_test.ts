@@ -6,6 +6,8 @@ import {
 } from "../scripts/support/mock_upstream.ts";
 import { type AdminIo, runAdmin } from "../scripts/admin.ts";
 import { ADMIN_TOKEN, callApi, SECRET, startGateway } from "./support/gateway.ts";
+import { startAuthServer } from "./support/auth_server.ts";
+import { upstream } from "./support/upstream.ts";
 
 function io(url: string) {
   const out: string[] = [];
@@ -153,6 +155,138 @@ Deno.test("deno task admin runs as a real process", async () => {
     assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
     assert.match(stdout, /created key "eve"/);
     assert.match(stdout, /^sy-[A-Za-z0-9_-]{43}$/m);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("deno task admin: accounts, groups and key limits from a terminal, --json everywhere", async (t) => {
+  await using backend = upstream(() => mockJson(200, chatCompletion("hi")));
+  const h = await startGateway({ config: {}, secret: SECRET });
+  const run = async (args: string[], env: Record<string, string> = {}) => {
+    const cli = io(h.url);
+    const base = cli.io.env;
+    cli.io.env = (name) => env[name] ?? base(name);
+    const code = await runAdmin(args, cli.io);
+    return { code, out: cli.out, err: cli.err };
+  };
+  try {
+    await t.step("accounts add takes the key from a variable, never prints it", async () => {
+      const added = await run(
+        [
+          "accounts",
+          "add",
+          "oa-1",
+          "--platform",
+          "openai",
+          "--base-url",
+          backend.url,
+          "--api-key-env",
+          "UPSTREAM_KEY",
+          "--priority",
+          "2",
+          "--concurrency",
+          "4",
+        ],
+        { UPSTREAM_KEY: "sk-from-env" },
+      );
+      assert.equal(added.code, 0, added.err.join("\n"));
+      assert.deepEqual(added.out, ['added account "oa-1" (openai); list it in a group to use it']);
+      const json = await run(["accounts", "list", "--json"]);
+      const rows = JSON.parse(json.out.join("\n"));
+      assert.deepEqual([rows[0].priority, rows[0].concurrency], [2, 4]);
+      assert.ok(!json.out.join("").includes("sk-from-env"));
+      const missing = await run([
+        "accounts",
+        "add",
+        "oa-2",
+        "--platform",
+        "openai",
+        "--base-url",
+        backend.url,
+        "--api-key-env",
+        "NOPE",
+      ]);
+      assert.equal(missing.code, 2);
+      assert.match(missing.err[0], /NOPE is not set/);
+    });
+
+    await t.step("accounts update lifts a limit with none; disable and enable", async () => {
+      const updated = await run(["accounts", "update", "oa-1", "--concurrency", "none", "--json"]);
+      assert.equal(updated.code, 0, updated.err.join("\n"));
+      assert.equal(JSON.parse(updated.out.join("\n")).concurrency, undefined);
+      const disabled = await run(["accounts", "disable", "oa-1"]);
+      assert.deepEqual(disabled.out, ['disable account "oa-1": disabled']);
+      const enabled = await run(["accounts", "enable", "oa-1"]);
+      assert.deepEqual(enabled.out, ['enable account "oa-1": active']);
+    });
+
+    await t.step("groups add, list, update, and keys update", async () => {
+      assert.equal((await run(["groups", "add", "team", "--accounts", "oa-1"])).code, 0);
+      const updated = await run(["groups", "update", "team", "--avoid-above", "90"]);
+      assert.equal(updated.code, 0, updated.err.join("\n"));
+      const listed = await run(["groups", "list"]);
+      assert.deepEqual(listed.out.map((line) => line.split(/\s+/)), [
+        ["ID", "ACCOUNTS", "AVOID", "ABOVE", "ALLOW", "PATHS", "SOURCE"],
+        ["team", "oa-1", "90%", "-", "api"],
+      ]);
+      assert.equal((await run(["keys", "create", "bob", "--group", "team", "--rpm", "5"])).code, 0);
+      const limited = await run([
+        "keys",
+        "update",
+        "bob",
+        "--rpm",
+        "none",
+        "--daily-tokens",
+        "900",
+      ]);
+      assert.deepEqual(limited.out, ['updated key "bob": group team, 900 tokens/day']);
+      const nothing = await run(["keys", "update", "bob"]);
+      assert.equal(nothing.code, 2);
+    });
+
+    await t.step(
+      "groups remove refuses a group in use, accounts remove a listed account",
+      async () => {
+        const group = await run(["groups", "remove", "team"]);
+        assert.equal(group.code, 1);
+        assert.match(group.err[0], /409: group "team" is used by key "bob"/);
+        const account = await run(["accounts", "remove", "oa-1"]);
+        assert.match(account.err[0], /409: account "oa-1" is used by group "team"/);
+        await run(["keys", "revoke", "bob"]);
+        assert.deepEqual((await run(["groups", "remove", "team"])).out, ['removed group "team"']);
+        assert.deepEqual((await run(["accounts", "remove", "oa-1"])).out, [
+          'removed account "oa-1"',
+        ]);
+      },
+    );
+
+    await t.step(
+      "login-codex through the gateway: the printed address, the pasted answer",
+      async () => {
+        await using auth = startAuthServer("codex");
+        const cli = io(h.url);
+        cli.io.readLine = async () => await auth.signIn(cli.out[0]);
+        const code = await runAdmin(
+          [
+            "login-codex",
+            "--id",
+            "codex-9",
+            "--base-url",
+            backend.url,
+            "--authorize-url",
+            auth.authorizeUrl,
+            "--token-url",
+            auth.tokenUrl,
+          ],
+          cli.io,
+        );
+        assert.equal(code, 0, cli.err.join("\n"));
+        assert.ok(cli.out[0].startsWith(auth.authorizeUrl));
+        assert.equal(cli.out[1], 'added account "codex-9" (Codex); list it in a group to use it');
+        assert.match(cli.err.join("\n"), /copy that whole address/);
+      },
+    );
   } finally {
     await h.close();
   }

@@ -110,6 +110,16 @@ function served(gateway: TestGateway, path: string): string[] {
     .map((entry) => entry.attempts.at(-1)?.account ?? "?");
 }
 
+/**
+ * What a client sent to the gateway, each distinct request once with its
+ * status, printed for the record (README: "What the clients send").
+ */
+function sent(gateway: TestGateway, client: string): string[] {
+  const lines = [...new Set(gateway.requests.map(({ line, status }) => `${line} → ${status}`))];
+  console.log(`${client} sent:\n  ${lines.join("\n  ")}`);
+  return lines;
+}
+
 function paths(hits: MockHit[]): string[] {
   return hits.map((hit) => `${hit.method} ${hit.path}`);
 }
@@ -134,6 +144,9 @@ Deno.test({
       assert.match(run.stdout, new RegExp(ANSWER), round);
     }
     assert.deepEqual(served(gateway, "/v1/responses"), ["codex-2", "codex-2"]);
+    const codexSent = sent(gateway, "Codex CLI");
+    assert.ok(codexSent.includes("POST /v1/responses → 200"), codexSent.join("\n"));
+    assert.ok(!codexSent.some((line) => line.endsWith("→ 404")), "nothing it sends is unknown");
     // The exhausted account was tried once, then left alone while it cooled.
     assert.deepEqual(paths(exhausted.hits), ["POST /v1/responses"]);
     assert.equal((await gateway.account("codex-1")).state, "cooldown");
@@ -172,6 +185,10 @@ Deno.test({
     assert.equal(run.code, 0, run.stderr.slice(-2000));
     assert.match(run.stdout, new RegExp(ANSWER));
     assert.deepEqual(served(gateway, "/v1/messages"), ["claude-2"]);
+    const claudeSent = sent(gateway, "Claude Code");
+    assert.ok(claudeSent.includes("HEAD /api/hello → 200"), claudeSent.join("\n"));
+    assert.ok(claudeSent.includes("POST /v1/messages?beta=true → 200"), claudeSent.join("\n"));
+    assert.ok(!claudeSent.some((line) => line.endsWith("→ 404")), "nothing it sends is unknown");
     assert.deepEqual(paths(limited.hits), ["POST /v1/messages?beta=true"]);
     const cooled = await gateway.account("claude-1");
     assert.equal(cooled.state, "cooldown");

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config/errors.ts";
-import { ConfigLoadError, loadConfig } from "../lib/config/load.ts";
+import { ConfigLoadError, loadConfig, loadConfigOrEmpty } from "../lib/config/load.ts";
 import { validateConfig } from "../lib/config/validate.ts";
 import { assertOneLineExit, runMain } from "./support/process.ts";
 
@@ -178,10 +178,28 @@ Deno.test("invalid configs name the field and the problem", async (t) => {
       /unknown group "nobody"/,
     ],
     [
-      "a missing accounts list",
-      (d) => delete d.accounts,
+      "an accounts field that is not a list",
+      (d) => d.accounts = { id: "oa-1" },
       "accounts",
       /array/,
+    ],
+    [
+      "a key shorter than 8 characters",
+      (d) => (d.keys as Record<string, unknown>[])[0].key = "short",
+      "keys[0].key",
+      /at least 8 characters/,
+    ],
+    [
+      "a CORS origin with a path",
+      (d) => d.cors = { origins: ["https://app.example.com/"] },
+      "cors.origins[0]",
+      /exactly an origin.*"https:\/\/app\.example\.com"/,
+    ],
+    [
+      "a CORS origin that is no URL",
+      (d) => d.cors = { origins: ["app.example.com"] },
+      "cors.origins[0]",
+      /an origin such as/,
     ],
     [
       "an unknown platform",
@@ -294,6 +312,37 @@ Deno.test("loadConfig reads files and SWITCHYARD_CONFIG_JSON and names the sourc
         'invalid config (SWITCHYARD_CONFIG_JSON): groups[0].accounts[0]: unknown account "ghost"',
       );
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("switchyard.example.json starts with OPENAI_API_KEY and nothing else", async () => {
+  const text = await Deno.readTextFile(new URL("../switchyard.example.json", import.meta.url));
+  const config = validateConfig(JSON.parse(text), envOf({ OPENAI_API_KEY: "sk-example" }));
+  assert.equal(config.accounts[0].apiKey, "sk-example");
+  assert.match(configError(JSON.parse(text)).message, /OPENAI_API_KEY is not set/);
+});
+
+Deno.test("accounts, groups and keys may be left out; cors origins are kept", () => {
+  const config = validateConfig({ cors: { origins: ["https://app.example.com", "*"] } }, NO_ENV);
+  assert.deepEqual([config.accounts, config.groups, config.keys], [[], [], []]);
+  assert.deepEqual(config.cors, { origins: ["https://app.example.com", "*"] });
+  assert.equal(validateConfig({}, NO_ENV).cors, undefined, "no CORS unless configured");
+});
+
+Deno.test("a config file named on purpose must exist (the empty start is for the default only)", async () => {
+  // The empty start itself runs in a real process in an empty directory: tests/first_run_test.ts.
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-empty-" });
+  try {
+    const error = await loadConfigOrEmpty(envOf({ SWITCHYARD_CONFIG: `${dir}/nope.json` }))
+      .catch((e) => e);
+    assert.ok(error instanceof ConfigLoadError);
+    assert.match(error.message, /file not found \(unset SWITCHYARD_CONFIG/);
+    await Deno.writeTextFile(`${dir}/switchyard.json`, JSON.stringify(minimal()));
+    const found = await loadConfigOrEmpty(envOf({ SWITCHYARD_CONFIG: `${dir}/switchyard.json` }));
+    assert.equal(found.empty, false);
+    assert.equal(found.config.accounts[0].id, "oa-1");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

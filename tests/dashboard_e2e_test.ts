@@ -4,19 +4,15 @@
  * active to cooling after a scripted 403, save a screenshot.
  *
  * The screenshot goes to `data/dashboard-e2e.png`, or to the path in
- * `SWITCHYARD_SCREENSHOT` (the README's image is made that way).
+ * `SWITCHYARD_SCREENSHOT`.
  */
 
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { ADMIN_TOKEN, callApi, SECRET, startGateway } from "./support/gateway.ts";
 import { exhaustibleAccounts } from "./support/upstream.ts";
+import { chromiumAvailable, launchChromium } from "./support/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const available = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!available) {
-  console.log(`dashboard e2e skipped: ${CHROMIUM} is missing (.ci/run installs Debian's chromium)`);
-}
+const available = await chromiumAvailable("dashboard e2e");
 
 Deno.test({
   name: "dashboard in headless Chromium: sign in, see active turn to cooling after a 403",
@@ -38,23 +34,8 @@ Deno.test({
         ],
       },
     });
-    const profile = await Deno.makeTempDir({ prefix: "switchyard-chromium-" });
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 412, height: 915 },
-      deviceScaleFactor: 1,
-    });
+    const browser = await launchChromium({ width: 412, height: 915 });
+    const context = browser.context;
     try {
       const warmup = await callApi(h.url, "/v1/chat/completions", {
         key: "ci-bot-key-0123456789",
@@ -90,7 +71,9 @@ Deno.test({
       assert.match(countdown ?? "", /^back in \d+m \d+s$/);
       await page.waitForSelector("#failovers li:has-text('codex-1')");
       // Tokens reach the page too: alice's request (5 in, 7 out) shows up in the key table.
+      await page.click("#tab-usage");
       await page.waitForSelector('#keys tr[data-key="alice"] td:nth-child(3):has-text("1")');
+      await page.click("#tab-pool");
 
       // Recovery: a disabled account's next probe, and a model resting on an active account.
       const states = h.gateway.states;
@@ -126,10 +109,9 @@ Deno.test({
       await page.screenshot({ path, fullPage: true });
       assert.ok((await Deno.stat(path)).size > 1000);
     } finally {
-      await context.close();
+      await browser[Symbol.asyncDispose]();
       await h.close();
       await mocks.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
     }
   },
 });

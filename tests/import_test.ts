@@ -6,13 +6,11 @@ import {
   parseCodexAuth,
 } from "../lib/providers/oauth/import.ts";
 import { callApi, configDoc, SECRET, startGateway, tempKvPath } from "./support/gateway.ts";
+import { fakeJwt } from "./support/auth_server.ts";
+import { SecretBox } from "../lib/crypto/secret_box.ts";
+import { TokenStore } from "../lib/providers/oauth/token_store.ts";
 
-/** A JWT-shaped token (unsigned) with the given claims. */
-function jwt(claims: Record<string, unknown>): string {
-  const encode = (value: unknown) =>
-    btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-  return `${encode({ alg: "none" })}.${encode(claims)}.sig`;
-}
+const jwt = fakeJwt;
 
 const EXP = Math.floor(Date.now() / 1000) + 7 * 24 * 3600;
 const CODEX_ACCESS = jwt({
@@ -164,11 +162,36 @@ Deno.test("deno task accounts import-codex / import-claude", async (t) => {
       assert.equal(upstream.hits[1].headers.get("authorization"), "Bearer sk-ant-oat01-fixture");
     });
 
-    await t.step("without SWITCHYARD_SECRET the import refuses to write", async () => {
-      const run = await runAccounts(["import-codex", codexPath], { SWITCHYARD_KV: tmp.path });
-      assert.equal(run.code, 1);
-      assert.match(run.stderr, /SWITCHYARD_SECRET/);
-    });
+    await t.step(
+      "without SWITCHYARD_SECRET the import seals with the secret beside the KV file",
+      async () => {
+        const run = await runAccounts(["import-codex", codexPath, "--id", "codex-b"], {
+          SWITCHYARD_KV: tmp.path,
+        });
+        assert.equal(run.code, 0, run.stderr);
+        // The same file the gateway makes and uses when SWITCHYARD_SECRET is unset.
+        const secret = (await Deno.readTextFile(`${tmp.dir}/switchyard.secret`)).trim();
+        const kv = await Deno.openKv(tmp.path);
+        try {
+          const store = new TokenStore(kv, await SecretBox.fromSecret(secret, "oauth-tokens"));
+          const read = await store.read("codex-b");
+          assert.equal(read.kind, "tokens");
+        } finally {
+          kv.close();
+        }
+      },
+    );
+
+    await t.step(
+      "a KV with no file beside it (:memory:, KV Connect) needs SWITCHYARD_SECRET",
+      async () => {
+        const run = await runAccounts(["import-codex", codexPath], {
+          SWITCHYARD_KV: ":memory:",
+        });
+        assert.equal(run.code, 1);
+        assert.match(run.stderr, /SWITCHYARD_SECRET/);
+      },
+    );
   } finally {
     await upstream.close();
     await tmp.cleanup();

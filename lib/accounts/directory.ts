@@ -22,6 +22,7 @@
  */
 
 import { sha256Hex } from "../crypto/digest.ts";
+import { randomToken } from "../crypto/random.ts";
 import { ConfigError } from "../config/errors.ts";
 import { Fields } from "../config/fields.ts";
 import type { Account, Config, Group, Platform } from "../config/types.ts";
@@ -183,6 +184,8 @@ export class Directory {
       if (!SECRET_FIELD.test(name)) view[name] = value;
     }
     view.source = entry.source;
+    // How it signs in, without the credential: a subscription (OAuth) or an API key.
+    view.auth = entry.account.oauth ? "oauth" : "apiKey";
     return view;
   }
 
@@ -200,7 +203,7 @@ export class Directory {
     if (this.#keys.has(id) || isLive(entry.value)) {
       throw new DirectoryConflict(`key "${id}" already exists`);
     }
-    const secret = `sy-${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+    const secret = randomToken("sy-");
     const now = Date.now();
     const record: StoredKey = {
       id,
@@ -211,6 +214,39 @@ export class Directory {
     };
     await this.#write("key", id, entry, record);
     return { key: toKeyInfo(record), secret };
+  }
+
+  /**
+   * Changes a key's group or limits; its secret stays. Fields left out keep
+   * their value, a limit set to `null` is lifted. A config key changed here
+   * becomes an API entry, which wins over the config from then on.
+   */
+  async updateKey(id: string, input: unknown): Promise<KeyInfo> {
+    const current = this.#keys.get(id);
+    if (!current) throw new DirectoryNotFound(`unknown key "${id}"`);
+    const patch = Fields.of(input, "");
+    patch.onlyKnown(["id", "group", "concurrency", "rpm", "dailyTokens"]);
+    if (patch.has("id") && patch.raw.id !== id) throw new ConfigError("id", "must match the URL");
+    const { source: _source, createdAt: _createdAt, ...kept } = current;
+    const merged: Record<string, unknown> = { ...kept, ...patch.raw };
+    for (const [name, value] of Object.entries(merged)) if (value === null) delete merged[name];
+    const fields = Fields.of(merged, "");
+    const group = fields.string("group");
+    if (!this.#groups.has(group)) throw new ConfigError("group", `unknown group "${group}"`);
+    const limits = readKeyLimits(fields);
+    const entry = await this.#get<StoredKey | Tombstone>("key", id);
+    const stored = isLive(entry.value) ? entry.value : undefined;
+    const digest = stored?.digest ?? this.configKeys.get(id)?.digest;
+    if (!digest) throw new DirectoryNotFound(`unknown key "${id}"`);
+    const record: StoredKey = {
+      id,
+      group,
+      digest,
+      ...limits,
+      createdAt: stored?.createdAt ?? Date.now(),
+    };
+    await this.#write("key", id, entry, record);
+    return toKeyInfo(record);
   }
 
   /** Revokes a key, config-seeded or not. */
@@ -232,12 +268,22 @@ export class Directory {
     return account;
   }
 
-  /** Creates or updates an account; fields left out keep their current values. */
+  /**
+   * Creates or updates an account; fields left out keep their current values
+   * and a field set to `null` goes back to its default (`concurrency: null`
+   * lifts the limit).
+   */
   async putAccount(id: string, input: unknown): Promise<Account> {
     const patch = Fields.of(input, "");
     if (patch.has("id") && patch.raw.id !== id) throw new ConfigError("id", "must match the URL");
     const current = this.#accounts.get(id)?.account;
-    const account = readAccount(Fields.of({ ...current, ...patch.raw, id }, ""));
+    const merged: Record<string, unknown> = {
+      ...(current ? editableForm(current) : {}),
+      ...patch.raw,
+      id,
+    };
+    for (const [name, value] of Object.entries(merged)) if (value === null) delete merged[name];
+    const account = readAccount(Fields.of(merged, ""));
     await this.#storeAccount(account, await this.#get("account", id));
     return account;
   }
@@ -431,6 +477,22 @@ export class Directory {
   }
 }
 
+/**
+ * An account as config input again, for a partial update: a subscription
+ * account's `apiKey` (a copy of its access token) and its empty token fields
+ * are left out, or they would read as "apiKey and oauth" and as empty tokens.
+ */
+function editableForm(account: Account): Record<string, unknown> {
+  const { apiKey, oauth, ...rest } = account;
+  if (!oauth) return { ...rest, apiKey };
+  const settings: Record<string, unknown> = { tokenUrl: oauth.tokenUrl, clientId: oauth.clientId };
+  if (oauth.accessToken) settings.accessToken = oauth.accessToken;
+  if (oauth.refreshToken) settings.refreshToken = oauth.refreshToken;
+  if (oauth.expiresAt) settings.expiresAt = oauth.expiresAt;
+  if (oauth.accountId) settings.accountId = oauth.accountId;
+  return { ...rest, oauth: settings };
+}
+
 /** Reads the optional per-key limits shared by config keys and API keys. */
 export function readKeyLimits(
   fields: Fields,
@@ -452,12 +514,6 @@ function toKeyInfo(record: StoredKey): KeyInfo {
 
 function isLive<T>(value: T | Tombstone | null): value is T {
   return value !== null && !(typeof value === "object" && (value as Tombstone).deleted === true);
-}
-
-function base64url(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 const reported = new Set<string>();

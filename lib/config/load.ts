@@ -3,6 +3,9 @@
  * (Deno Deploy has no file to edit), else from the file named by
  * `SWITCHYARD_CONFIG` (default `./switchyard.json`). Every failure becomes a
  * {@linkcode ConfigLoadError} whose message names the source and the field.
+ * With neither variable set and no `./switchyard.json`, the gateway starts
+ * empty ({@linkcode loadConfigOrEmpty}): a first run is filled in from the
+ * dashboard, so a missing default file is not an error.
  *
  * @module
  */
@@ -46,12 +49,34 @@ export async function loadConfig(env: EnvLookup): Promise<Config> {
       text = await Deno.readTextFile(source.path);
     } catch (error) {
       const reason = error instanceof Deno.errors.NotFound
-        ? "file not found (copy switchyard.example.json to start, or set SWITCHYARD_CONFIG or SWITCHYARD_CONFIG_JSON)"
+        ? "file not found (unset SWITCHYARD_CONFIG to start without a config file)"
         : `cannot read the file (${error instanceof Error ? error.name : "error"})`;
       throw new ConfigLoadError(source, reason);
     }
   }
   return parseConfigText(text, source, env);
+}
+
+/** The config, or an empty one when only the default file is missing (`empty` says which). */
+export async function loadConfigOrEmpty(
+  env: EnvLookup,
+): Promise<{ config: Config; empty: boolean }> {
+  const source = configSource(env);
+  const implicit = source.kind === "file" && env("SWITCHYARD_CONFIG") === undefined;
+  if (implicit && !(await exists(source.path))) {
+    return { config: validateConfig({}, env), empty: true };
+  }
+  return { config: await loadConfig(env), empty: false };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    // Anything but "not there" (no permission, say) is reported by loadConfig.
+    return !(error instanceof Deno.errors.NotFound);
+  }
 }
 
 /** Parses and validates config text from a named source. */

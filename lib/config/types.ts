@@ -148,4 +148,12 @@ export interface Config {
   queueTimeoutSeconds?: number;
   /** Rules checked before the built-in failover table (the management API may replace them). */
   errorRules: ErrorRule[];
+  /** Browser origins that may call `/v1/*` (CORS); none by default. */
+  cors?: CorsSettings;
+}
+
+/** Cross-origin access to the API for browser-based clients. */
+export interface CorsSettings {
+  /** Exact origins (`https://app.example.com`), or `"*"` for any. */
+  origins: string[];
 }

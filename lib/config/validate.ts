@@ -17,6 +17,7 @@ import { type EnvLookup, expandEnv } from "./env_expand.ts";
 import { ConfigError } from "./errors.ts";
 import { baseUrl, Fields, readId } from "./fields.ts";
 import { readErrorRules } from "./error_rules.ts";
+import { readCors } from "./cors.ts";
 import {
   type Account,
   type ClientKey,
@@ -41,19 +42,20 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     "keys",
     "queueTimeoutSeconds",
     "errorRules",
+    "cors",
   ]);
   const failover = readFailover(root.object("failover"));
   const maxRequestBytes = root.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1);
 
-  const accounts = root.objects("accounts").map(readAccount);
+  const accounts = sectionOf(root, "accounts").map(readAccount);
   unique(accounts, "accounts");
   const accountIds = new Set(accounts.map((account) => account.id));
 
-  const groups = root.objects("groups").map((fields) => readGroup(fields, accountIds));
+  const groups = sectionOf(root, "groups").map((fields) => readGroup(fields, accountIds));
   unique(groups, "groups");
   const groupIds = new Set(groups.map((group) => group.id));
 
-  const keys = root.objects("keys").map((fields) => readKey(fields, groupIds));
+  const keys = sectionOf(root, "keys").map((fields) => readKey(fields, groupIds));
   unique(keys, "keys");
   const secrets = new Set<string>();
   keys.forEach((key, index) => {
@@ -66,7 +68,13 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
   if (root.has("queueTimeoutSeconds")) {
     config.queueTimeoutSeconds = root.number("queueTimeoutSeconds", undefined, 0, 3600);
   }
+  if (root.has("cors")) config.cors = readCors(root.object("cors"));
   return config;
+}
+
+/** `accounts`, `groups` and `keys` may be left out: an empty gateway is filled in from the dashboard. */
+function sectionOf(root: Fields, name: string): Fields[] {
+  return root.has(name) ? root.objects(name) : [];
 }
 
 /** Reads a `failover` object; absent fields keep their defaults. */

@@ -20,6 +20,10 @@
  * | `usage`, day, key, account, model, counter               | `lib/usage/recorder.ts`             |
  * | `usage-key`, day, key                                    | `lib/usage/recorder.ts`             |
  * | `failover-log`, epoch ms, uuid                           | `lib/observe/failover_log.ts`       |
+ * | `series`, minute, process id                             | `lib/observe/minute_series.ts`      |
+ * | `oauth-flow`, flow id                                    | `lib/providers/oauth/flows.ts`      |
+ * | `oauth-signin`                                           | `lib/providers/oauth/token_store.ts`|
+ * | `admin-token`                                            | `lib/routes/admin/admin_token.ts`   |
  *
  * @module
  */
@@ -129,3 +133,22 @@ export const FAILOVER_LOG_PREFIX: Deno.KvKey = [ROOT, "failover-log"];
 export function failoverLogKey(at: number, id: string): Deno.KvKey {
   return [...FAILOVER_LOG_PREFIX, at, id];
 }
+
+/** Every process's per-minute totals, for the dashboard's charts. */
+export const SERIES_PREFIX: Deno.KvKey = [ROOT, "series"];
+
+/** One process's totals of one minute (epoch ms of its start). */
+export function seriesKey(minute: number, process: string): Deno.KvKey {
+  return [...SERIES_PREFIX, minute, process];
+}
+
+/** A sign-in in progress (PKCE verifier sealed, expected state, the account to create). */
+export function oauthFlowKey(flow: string): Deno.KvKey {
+  return [ROOT, "oauth-flow", flow];
+}
+
+/** Changes on every new sign-in; every gateway then drops the OAuth tokens it holds in memory. */
+export const SIGN_IN_GENERATION_KEY: Deno.KvKey = [ROOT, "oauth-signin"];
+
+/** The SHA-256 of the admin token made on a first run (no `SWITCHYARD_ADMIN_TOKEN`). */
+export const ADMIN_TOKEN_KEY: Deno.KvKey = [ROOT, "admin-token"];

@@ -16,6 +16,7 @@ import { onResponseEnd } from "../http/observed_stream.ts";
 import { logFailure } from "../log.ts";
 import type { FailoverEvent, FailoverLog } from "../observe/failover_log.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
+import type { MinuteSeries } from "../observe/minute_series.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
 import type { LoggedAttempt, RequestLogger } from "../observe/request_log.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
@@ -53,6 +54,8 @@ export interface RelaySinks {
   failovers: FailoverLog;
   live: LiveHub;
   log: RequestLogger;
+  /** Per-minute totals for the dashboard's charts. */
+  series?: MinuteSeries;
   /** Whether an account is in passthrough mode (its body went unchanged). */
   isPassthrough(accountId: string): boolean;
 }
@@ -72,6 +75,7 @@ export class Relay {
     }
     const failovers = failoverEvents(attempts, delivery.key);
     for (const event of failovers) metrics.failovers.inc({ reason: event.reason });
+    this.sinks.series?.failovers(failovers.length);
     if (failovers.length > 0) {
       // Awaited, so nothing is left running after the response: failovers are rare.
       await this.sinks.failovers.record(failovers).catch(reportError);
@@ -134,6 +138,12 @@ export class Relay {
       // The stream ended before its usage report: count what was streamed.
       tokens = { input: 0, output: result.deltas, cached: 0 };
     }
+    this.sinks.series?.request({
+      status,
+      ttfbMs,
+      account,
+      tokens: tokens ? tokens.input + tokens.output : 0,
+    });
     if (tokens && delivery.key && account) {
       usage.record({
         key: delivery.key,
@@ -145,8 +155,8 @@ export class Relay {
       metrics.tokens.inc({ key: delivery.key, type: "input" }, tokens.input);
       metrics.tokens.inc({ key: delivery.key, type: "output" }, tokens.output);
       metrics.tokens.inc({ key: delivery.key, type: "cached" }, tokens.cached);
-      this.sinks.live.nudge();
     }
+    this.sinks.live.nudge(); // the charts and usage move; open dashboards get a snapshot soon
     log({
       key: delivery.key,
       method: delivery.request.method,

@@ -14,15 +14,15 @@ import type { AccountStateRow, GatewayMetrics } from "../observe/metrics.ts";
 /** What the metrics route needs. */
 export interface MetricsContext {
   metrics: GatewayMetrics;
-  /** SHA-256 digests of the tokens that may read metrics. */
-  tokenDigests: readonly string[];
+  /** SHA-256 digests of the tokens that may read metrics now (the admin token may be reset). */
+  tokenDigests(): Promise<readonly string[]>;
   /** Every account's state row (as `GET /admin/accounts` has them). */
   rows(): Promise<readonly AccountStateRow[]>;
 }
 
 /** Answers `/metrics`. */
 export async function serveMetrics(request: Request, context: MetricsContext): Promise<Response> {
-  const allowed = context.tokenDigests;
+  const allowed = await context.tokenDigests();
   if (allowed.length === 0) return errorResponse("openai", 404, "not found");
   const presented = presentedKey(request.headers);
   const digest = presented ? sha256Hex(presented) : "";

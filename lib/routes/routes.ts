@@ -3,8 +3,10 @@
  * request pipeline, `lib/pipeline/api.ts`), the admin API behind its gate,
  * metrics and the dashboard. Anything else is a 404.
  *
- * Every `/admin` path passes the admin gate first (404 with no admin token
- * configured, 401 for a wrong token), including paths no admin route owns.
+ * Every `/admin` path passes the admin gate first (404 with the admin API
+ * off, 401 for a wrong token), including paths no admin route owns. The
+ * token's digest is asked for per request: a first run's token lives in KV,
+ * and a reset there reaches every process at once.
  * Before the gate, shared state is read so the admin sees other processes'
  * changes; a change made here (any non-`GET` that succeeded) is pushed to
  * open dashboards at once.
@@ -16,6 +18,7 @@ import { errorResponse } from "../http/errors.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
 import type { AccountStateStore } from "../accounts/health.ts";
 import { type AccountsContext, resetAccount } from "./admin/accounts.ts";
+import { type ConsoleContext, consoleRoutes } from "./admin/console.ts";
 import { adminRefusal } from "./admin/guard.ts";
 import { type ManagementContext, managementRoutes } from "./admin/management.ts";
 import { dashboardPage } from "./dashboard/route.ts";
@@ -26,24 +29,27 @@ import { matchRoute, type Route } from "./table.ts";
 export interface RoutesContext {
   /** The request pipeline for `/v1/*`. */
   api(request: Request, url: URL): Promise<Response>;
-  /** SHA-256 hex of the admin token; `undefined` turns the admin API off. */
-  adminTokenDigest?: string;
+  /** SHA-256 hex of the admin token now; `undefined` while the admin API is off. */
+  adminDigest(): Promise<string | undefined>;
   states: AccountStateStore;
   live: LiveHub;
   accounts: AccountsContext;
   management: ManagementContext;
+  console: ConsoleContext;
   metrics: MetricsContext;
 }
 
 /** The route table. */
 export function gatewayRoutes(context: RoutesContext): Route[] {
   const admin = adminGate(context);
+  const dashboard = async () => dashboardPage((await context.adminDigest()) !== undefined);
   return [
     { path: "/healthz", handle: () => Response.json({ status: "ok" }) },
     // Claude Code checks connectivity with `HEAD /api/hello` at start.
     { path: "/api/hello", handle: () => new Response(null, { status: 200 }) },
     { path: "/v1/*", handle: (request, url) => context.api(request, url) },
     ...managementRoutes(context.management).map(admin),
+    ...consoleRoutes(context.console).map(admin),
     admin({
       path: "/admin/accounts/:id/reset",
       handle: (request, _url, params) => resetAccount(request, params.id, context.accounts),
@@ -51,8 +57,8 @@ export function gatewayRoutes(context: RoutesContext): Route[] {
     admin({ path: "/admin", handle: notFound }),
     admin({ path: "/admin/*", handle: notFound }),
     { path: "/metrics", handle: (request) => serveMetrics(request, context.metrics) },
-    { path: "/dashboard", handle: dashboardPage },
-    { path: "/dashboard/", handle: dashboardPage },
+    { path: "/dashboard", handle: dashboard },
+    { path: "/dashboard/", handle: dashboard },
   ];
 }
 
@@ -68,10 +74,11 @@ export function routeTable(routes: readonly Route[]): (request: Request) => Prom
 
 /** Puts a route behind the admin gate. */
 function adminGate(context: RoutesContext): (route: Route) => Route {
-  const { adminTokenDigest, states, live } = context;
+  const { adminDigest, states, live } = context;
   return (route) => ({
     path: route.path,
     async handle(request, url, params) {
+      const adminTokenDigest = await adminDigest();
       if (adminTokenDigest !== undefined) await states.current(); // see other processes' changes
       const response = adminRefusal(request, adminTokenDigest) ??
         await route.handle(request, url, params);

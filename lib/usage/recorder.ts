@@ -16,7 +16,7 @@
 
 import { keyTokensKey, usageDayPrefix, usageKey } from "../kv/keys.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { logFailure } from "../log.ts";
+import { WriteBehind } from "../kv/write_behind.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 
 /** One request's usage. */
@@ -65,11 +65,11 @@ export function utcDay(at: number): string {
 /** Batches usage and reads totals. */
 export class UsageRecorder {
   #pending = new Map<string, Pending>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #flushing: Promise<void> = Promise.resolve();
-  #closed = false;
+  readonly #writer: WriteBehind;
 
-  constructor(private readonly kv: Deno.Kv, private readonly flushMs = 1000) {}
+  constructor(private readonly kv: Deno.Kv, flushMs = 1000) {
+    this.#writer = new WriteBehind(() => this.#write(), flushMs, "usage");
+  }
 
   /** Adds one request's usage to the batch. */
   record(record: UsageRecord): void {
@@ -93,7 +93,7 @@ export class UsageRecorder {
     pending.output += record.tokens.output;
     pending.cached += record.tokens.cached;
     pending.requests += 1;
-    this.#schedule();
+    this.#writer.schedule();
   }
 
   /** Tokens (input + output) a key used on `day`, flushed or still batched here. */
@@ -108,17 +108,12 @@ export class UsageRecorder {
 
   /** Writes the batch now. Concurrent calls share one write order. */
   flush(): Promise<void> {
-    const run = this.#flushing.then(() => this.#write());
-    this.#flushing = run.catch(() => {});
-    return run;
+    return this.#writer.flush();
   }
 
   /** Stops the timer and writes what is left. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  close(): Promise<void> {
+    return this.#writer.close();
   }
 
   /** Totals per `by` over the UTC days `from`..`to` (inclusive). */
@@ -141,23 +136,10 @@ export class UsageRecorder {
     return [...rows.values()].sort((a, b) => b.input + b.output - (a.input + a.output));
   }
 
-  #schedule(): void {
-    if (this.#timer !== undefined || this.#closed) return;
-    const timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.flush().catch(reportFlushError);
-    }, this.flushMs);
-    // A pending flush must not keep a finished process (or test) alive; shutdown flushes.
-    Deno.unrefTimer(timer as unknown as number);
-    this.#timer = timer;
-  }
-
   async #write(): Promise<void> {
     if (this.#pending.size === 0) return;
     const batch = [...this.#pending.values()];
     this.#pending = new Map();
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     for (let start = 0; start < batch.length; start += COMBOS_PER_COMMIT) {
       const chunk = batch.slice(start, start + COMBOS_PER_COMMIT);
       try {
@@ -178,9 +160,8 @@ export class UsageRecorder {
           return op.commit();
         });
       } catch (error) {
-        // Keep what was not written for the next flush.
+        // Keep what was not written for the next flush (the writer schedules it).
         for (const item of batch.slice(start)) this.#merge(item);
-        this.#schedule();
         throw error;
       }
     }
@@ -208,5 +189,3 @@ export function daysBetween(from: string, to: string): string[] {
   for (let at = start; at <= end; at += 86_400_000) days.push(utcDay(at));
   return days;
 }
-
-const reportFlushError = logFailure("usage flush failed");

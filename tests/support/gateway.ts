@@ -90,6 +90,8 @@ export interface TestGateway extends AsyncDisposable {
   kvPath: string;
   /** Headers of every request as it reached the gateway's handler. */
   received: Headers[];
+  /** Every request as `METHOD /path?query` with the status the gateway answered, in order. */
+  requests: { line: string; status: number }[];
   /** The gateway's request log. */
   log: RequestLogEntry[];
   /** Calls the gateway's API. */
@@ -164,10 +166,17 @@ export async function startGateway(spec: GatewaySpec): Promise<TestGateway> {
     logger: (entry) => log.push(entry),
   });
   const received: Headers[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => {
-    received.push(new Headers(request.headers));
-    return gateway.fetch(request);
-  });
+  const requests: { line: string; status: number }[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      received.push(new Headers(request.headers));
+      const { pathname, search } = new URL(request.url);
+      const response = await gateway.fetch(request);
+      requests.push({ line: `${request.method} ${pathname}${search}`, status: response.status });
+      return response;
+    },
+  );
   const url = `http://127.0.0.1:${server.addr.port}`;
 
   async function admin(path: string, init: AdminInit = {}): Promise<Response> {
@@ -204,6 +213,7 @@ export async function startGateway(spec: GatewaySpec): Promise<TestGateway> {
     kv,
     kvPath,
     received,
+    requests,
     log,
     api: (path, init) => callApi(url, path, init),
     admin,

@@ -64,18 +64,26 @@ export interface GatewayProcess extends AsyncDisposable {
   listening: string;
   /** Everything the process wrote to stderr so far (for failure messages). */
   stderr(): string;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
   stop(): Promise<void>;
 }
 
 /**
  * Starts `main.ts` on 127.0.0.1, port 0 (unless `env` says otherwise), and
- * waits for its `switchyard: listening on http://HOST:PORT` line.
+ * waits for its `switchyard: listening on http://HOST:PORT` line. `cwd`
+ * (default the repository) is where relative paths such as the default
+ * `./switchyard.json` and `./data/switchyard.kv` resolve.
  */
-export function startMainProcess(env: Record<string, string>): Promise<GatewayProcess> {
+export function startMainProcess(
+  env: Record<string, string>,
+  cwd = ROOT,
+): Promise<GatewayProcess> {
   return startListening(
     RUN_ARGS,
     { HOST: "127.0.0.1", PORT: "0", ...env },
     /switchyard: listening on http:\/\/([^\s/]+):(\d+)/,
+    cwd,
   );
 }
 
@@ -103,10 +111,11 @@ async function startListening(
   args: string[],
   env: Record<string, string>,
   listening: RegExp,
+  cwd = ROOT,
 ): Promise<GatewayProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: ROOT,
+    cwd,
     clearEnv: true,
     env: { ...baseEnv(), ...env },
     stdin: "null",
@@ -117,6 +126,7 @@ async function startListening(
   const { promise: listened, resolve, reject } = Promise.withResolvers<RegExpExecArray>();
   let output = "";
   let errors = "";
+  let printed = "";
   let open = 2;
   const collect = (stream: ReadableStream<Uint8Array>, isStderr: boolean) =>
     stream.pipeThrough(new TextDecoderStream()).pipeTo(
@@ -124,6 +134,7 @@ async function startListening(
         write(chunk) {
           output += chunk;
           if (isStderr) errors += chunk;
+          else printed += chunk;
           const match = listening.exec(output);
           if (match) resolve(match);
         },
@@ -162,6 +173,7 @@ async function startListening(
     url: `http://127.0.0.1:${match[2]}`,
     listening: `${match[1]}:${match[2]}`,
     stderr: () => errors,
+    stdout: () => printed,
     stop,
     [Symbol.asyncDispose]: stop,
   };
@@ -182,4 +194,33 @@ export function assertOneLineExit(
   assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
   assert.doesNotMatch(result.stderr, /Uncaught|error: /, "no uncaught error");
   assert.equal(result.stdout, "", "nothing on stdout: it never listened");
+}
+
+/** Runs a script of this repository (e.g. `scripts/admin.ts`) to completion, in `cwd`. */
+export async function runScript(
+  script: string,
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--config", `${ROOT}deno.json`, "-A", `${ROOT}${script}`, ...args],
+    cwd: options.cwd ?? ROOT,
+    clearEnv: true,
+    env: { ...baseEnv(), ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const output = await within(child.output(), `${script} ${args.join(" ")}`, 60_000);
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
 }

@@ -68,6 +68,12 @@ export class OAuthManager {
     return refreshed;
   }
 
+  /** Drops every token held in memory: a new sign-in was stored, load from KV again. */
+  forget(): Promise<void> {
+    this.#cache.clear();
+    return Promise.resolve();
+  }
+
   /** New tokens after the upstream answered 401 to `rejectedAccessToken`. */
   refreshRejected(account: Account, rejectedAccessToken: string): Promise<CredentialResult> {
     return this.#refresh(account, rejectedAccessToken);

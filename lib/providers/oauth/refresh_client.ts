@@ -1,8 +1,10 @@
 /**
- * One call to an OAuth token endpoint with `grant_type=refresh_token`, as
- * Codex CLI and Claude Code make it (a JSON body). The answer is reduced to
- * new tokens, a rejected grant (the refresh token is dead: sign in again), or
- * a transient failure. Token values never appear in a returned message.
+ * Calls to an OAuth token endpoint: `grant_type=refresh_token` as Codex CLI
+ * and Claude Code make it (a JSON body), and the shared call and answer
+ * reading that the sign-in's code exchange (`authorize.ts`) uses too. An
+ * answer is reduced to new tokens, a rejected grant (the refresh token or the
+ * code is dead: sign in again), or a transient failure. Token values never
+ * appear in a returned message.
  *
  * @module
  */
@@ -50,19 +52,41 @@ export async function requestRefresh(
     client_id: target.clientId,
   };
   if (target.platform === "openai") body.scope = "openid profile email";
+  const answer = await callTokenEndpoint(target.tokenUrl, body, "json");
+  if (answer.kind === "failed") return answer;
+  return readTokenAnswer(answer.status, answer.text, current, now);
+}
+
+/** What a token endpoint answered, or why it did not. */
+export type EndpointAnswer =
+  | { kind: "answer"; status: number; text: string }
+  | { kind: "failed"; reason: string };
+
+/**
+ * One POST to a token endpoint, as JSON (Claude Code, Codex refreshes) or a
+ * form (Codex's code exchange), bounded by {@linkcode REFRESH_TIMEOUT_MS}.
+ * Never throws, and no reason names a token.
+ */
+export async function callTokenEndpoint(
+  url: string,
+  body: Record<string, string>,
+  encoding: "json" | "form",
+): Promise<EndpointAnswer> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), REFRESH_TIMEOUT_MS);
-  let status: number;
-  let text: string;
   try {
-    const response = await fetch(target.tokenUrl, {
+    const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify(body),
+      headers: {
+        "content-type": encoding === "json"
+          ? "application/json"
+          : "application/x-www-form-urlencoded",
+        accept: "application/json",
+      },
+      body: encoding === "json" ? JSON.stringify(body) : new URLSearchParams(body).toString(),
       signal: deadline.signal,
     });
-    status = response.status;
-    text = await response.text();
+    return { kind: "answer", status: response.status, text: await response.text() };
   } catch {
     return {
       kind: "failed",
@@ -71,6 +95,19 @@ export async function requestRefresh(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A token endpoint's answer as new tokens, a rejected grant, or a failure.
+ * `previous` supplies what an answer may leave out (a refresh that does not
+ * rotate the refresh token, the ChatGPT account id).
+ */
+export function readTokenAnswer(
+  status: number,
+  text: string,
+  previous: Partial<TokenSet> = {},
+  now: () => number = Date.now,
+): RefreshOutcome {
   const json = parseObject(text);
   if (status >= 400) {
     const code = errorCode(json);
@@ -86,7 +123,8 @@ export async function requestRefresh(
   }
   const refreshToken = typeof json?.refresh_token === "string" && json.refresh_token !== ""
     ? json.refresh_token
-    : current.refreshToken;
+    : previous.refreshToken;
+  if (!refreshToken) return { kind: "failed", reason: "token endpoint sent no refresh_token" };
   const expiresIn = typeof json?.expires_in === "number" ? json.expires_in : undefined;
   const expiresAt = expiresIn !== undefined
     ? now() + expiresIn * 1000
@@ -94,7 +132,7 @@ export async function requestRefresh(
   const tokens: TokenSet = { accessToken, refreshToken, expiresAt };
   const accountId =
     (typeof json?.id_token === "string" ? chatgptAccountId(json.id_token) : undefined) ??
-      current.accountId;
+      previous.accountId;
   if (accountId) tokens.accountId = accountId;
   return { kind: "ok", tokens };
 }

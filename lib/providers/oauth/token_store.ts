@@ -9,11 +9,15 @@
  * - `lease` → `{ owner, until }`: the one process allowed to call the token
  *   endpoint for this account until `until` (stored because `expireIn` is lazy).
  *
+ * A new sign-in (not a refresh) also changes `["switchyard", "oauth-signin"]`,
+ * which every gateway watches in its per-request state read: it drops the
+ * tokens it holds in memory, so the new sign-in serves from the next request.
+ *
  * @module
  */
 
 import { sha256Hex } from "../../crypto/digest.ts";
-import { oauthKey } from "../../kv/keys.ts";
+import { oauthKey, SIGN_IN_GENERATION_KEY } from "../../kv/keys.ts";
 import { withLockRetry } from "../../kv/retry.ts";
 import { logError } from "../../log.ts";
 import type { Sealed, SecretBox } from "../../crypto/secret_box.ts";
@@ -76,6 +80,18 @@ export class TokenStore {
       updatedAt: now,
     };
     await withLockRetry(() => this.kv.set(tokensKey(accountId), record));
+  }
+
+  /** Stores the tokens of a new sign-in and tells every gateway to drop the ones it holds. */
+  async writeSignIn(accountId: string, tokens: TokenSet, now = Date.now()): Promise<void> {
+    const record: TokenRecord = {
+      sealed: await this.box.seal(JSON.stringify(tokens), accountId),
+      updatedAt: now,
+    };
+    await withLockRetry(() =>
+      this.kv.atomic().set(tokensKey(accountId), record)
+        .set(SIGN_IN_GENERATION_KEY, crypto.randomUUID()).commit()
+    );
   }
 
   /** Records that the endpoint rejected `refreshToken`. */

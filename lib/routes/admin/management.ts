@@ -2,7 +2,7 @@
  * The management API, behind the admin token (checked by `lib/routes/admin/guard.ts`
  * before these handlers run). Every change lands in KV, so it works on Deno
  * Deploy with no config file:
- * - `GET|POST /admin/keys`, `DELETE /admin/keys/:id`;
+ * - `GET|POST /admin/keys`, `GET|PUT|DELETE /admin/keys/:id` (`PUT`: group and limits);
  * - `GET|POST /admin/accounts`, `GET|PUT|DELETE /admin/accounts/:id`;
  * - `GET|POST /admin/groups`, `GET|PUT|DELETE /admin/groups/:id`;
  * - `GET|PUT|DELETE /admin/error-rules` (the whole list at once);
@@ -89,7 +89,7 @@ export function managementRoutes(context: ManagementContext): Route[] {
 }
 
 /** A management handler with its `:id` decoded (a malformed one is a 400) and its errors mapped. */
-function managed(
+export function managed(
   handler: (request: Request, id: string | undefined, url: URL) => Promise<Response>,
 ): Route["handle"] {
   return async (request, url, params) => {
@@ -158,6 +158,8 @@ function keys(request: Request, id: string | undefined, context: ManagementConte
       const { key, secret } = await directory.createKey(body);
       return { ...key, key: secret };
     },
+    // Group and limits only; `null` lifts a limit. The secret stays.
+    put: (id, body) => directory.updateKey(id, body),
     remove: async (id) => (await directory.revokeKey(id), { id, revoked: true }),
   }, context.live);
 }
@@ -256,7 +258,8 @@ async function usage(
   });
 }
 
-async function jsonBody(request: Request): Promise<unknown> {
+/** A request body as JSON; anything else is a 400 naming `body`. */
+export async function jsonBody(request: Request): Promise<unknown> {
   const text = await request.text();
   try {
     return JSON.parse(text);

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { DASHBOARD_HTML } from "./page.ts";
+import { consolePage, DASHBOARD_HTML } from "./page.ts";
 
-/** The dashboard page. */
-export function dashboardPage(): Response {
-  return new Response(DASHBOARD_HTML, {
+/** The dashboard page; with the admin API off it says so instead of offering a sign-in. */
+export function dashboardPage(adminOn: boolean): Response {
+  return new Response(adminOn ? DASHBOARD_HTML : consolePage(false), {
     headers: {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",

@@ -7,8 +7,9 @@
  * @module
  */
 
-import type { KeyInfo } from "../../accounts/directory.ts";
+import type { GroupInfo, KeyInfo } from "../../accounts/directory.ts";
 import type { FailoverEvent, FailoverLog } from "../../observe/failover_log.ts";
+import type { MinuteSeries, SeriesView } from "../../observe/minute_series.ts";
 import { type UsageRecorder, type UsageRow, utcDay } from "../../usage/recorder.ts";
 
 /** Today's totals for one account or key. */
@@ -21,6 +22,10 @@ export interface DashboardSnapshot {
   accounts: (Record<string, unknown> & { id: string; today: DayTotals })[];
   failovers: FailoverEvent[];
   keys: (Omit<KeyInfo, "createdAt"> & { today: DayTotals })[];
+  /** Every group, for the console (when the source gives them). */
+  groups?: GroupInfo[];
+  /** The last hour by minute, for the charts (when the series is kept). */
+  series?: SeriesView;
 }
 
 /** Where the snapshot's parts come from. */
@@ -28,8 +33,10 @@ export interface SnapshotSources {
   /** Rows as `GET /admin/accounts` returns them. */
   accounts(): Promise<(Record<string, unknown> & { id: string })[]>;
   keys(): KeyInfo[];
+  groups?(): GroupInfo[];
   usage: UsageRecorder;
   failovers: FailoverLog;
+  series?: MinuteSeries;
 }
 
 const ZERO: DayTotals = Object.freeze({ input: 0, output: 0, cached: 0, requests: 0 });
@@ -40,11 +47,12 @@ export async function dashboardSnapshot(
   now = Date.now(),
 ): Promise<DashboardSnapshot> {
   const day = utcDay(now);
-  const [accounts, byAccount, byKey, failovers] = await Promise.all([
+  const [accounts, byAccount, byKey, failovers, series] = await Promise.all([
     sources.accounts(),
     sources.usage.query(day, day, "account"),
     sources.usage.query(day, day, "key"),
     sources.failovers.recent(20, now),
+    sources.series?.view(now),
   ]);
   const accountTotals = new Map(byAccount.map(({ id, ...totals }) => [id, totals]));
   const keyTotals = new Map(byKey.map(({ id, ...totals }) => [id, totals]));
@@ -56,5 +64,7 @@ export async function dashboardSnapshot(
       ...key,
       today: keyTotals.get(key.id) ?? ZERO,
     })),
+    ...(sources.groups ? { groups: sources.groups() } : {}),
+    ...(series ? { series } : {}),
   };
 }

@@ -1,0 +1,305 @@
+/**
+ * The console script, part 4: what the buttons do. Adding accounts of each
+ * kind (an API key, or a Codex or Claude subscription signed in with the
+ * provider's own page, or from an uploaded credentials file), editing them,
+ * disabling, enabling, resetting and deleting; groups; keys, with the new key
+ * shown once beside ready-to-paste setups for the Codex CLI, Claude Code, the
+ * OpenAI SDK and curl.
+ *
+ * @module
+ */
+
+export const SCRIPT_FORMS = String.raw`
+const KINDS = {
+  "openai-key": { platform: "openai", title: "Add an OpenAI API key", base: "https://api.openai.com/v1", id: "openai-" },
+  "anthropic-key": { platform: "anthropic", title: "Add an Anthropic API key", base: "https://api.anthropic.com/v1", id: "anthropic-" },
+};
+const SUBSCRIPTIONS = {
+  openai: { name: "Codex", file: "auth.json", id: "codex-",
+    intro: "Signs a ChatGPT Plus or Pro account in with the Codex CLI's own sign-in page.",
+    steps: ["Open the sign-in page (here, or copy the address to any browser) and sign in to ChatGPT.",
+      "The browser then goes to an address starting with http://localhost:1455/auth/callback?code=, a page that may not load. That is expected.",
+      "Copy that whole address from the address bar and paste it below."],
+    upload: "Or upload a Codex auth.json (from ~/.codex after codex login)" },
+  anthropic: { name: "Claude", file: ".credentials.json", id: "claude-",
+    intro: "Signs a Claude Pro or Max account in with Claude Code's own sign-in page.",
+    steps: ["Open the sign-in page (here, or copy the address to any browser) and sign in to Claude.",
+      "Claude then shows a code. Copy it.", "Paste the code below."],
+    upload: "Or upload a Claude Code .credentials.json (from ~/.claude after signing in)" },
+};
+
+function nextId(prefix) {
+  const taken = new Set((snap ? snap.accounts : []).map((a) => a.id));
+  for (let i = 1; ; i++) if (!taken.has(prefix + i)) return prefix + i;
+}
+
+// ---- accounts ----
+
+$("add-account").addEventListener("click", () => openDialog($("dlg-kind")));
+for (const button of $("dlg-kind").querySelectorAll("[data-kind]")) {
+  button.addEventListener("click", () => {
+    $("dlg-kind").close();
+    const kind = button.dataset.kind;
+    if (KINDS[kind]) addAccount(kind); else startSubscription(kind === "codex" ? "openai" : "anthropic");
+  });
+}
+
+function accountForm(title, kindText) {
+  const form = $("account-form");
+  form.reset();
+  $("account-title").textContent = title;
+  $("account-kind").textContent = kindText;
+  return form;
+}
+
+function addAccount(kind) {
+  const spec = KINDS[kind];
+  const form = accountForm(spec.title, "Requests use this key; it is stored encrypted and never shown again.");
+  form.elements.id.readOnly = false;
+  form.elements.id.value = nextId(spec.id);
+  form.elements.baseUrl.value = spec.base;
+  form.elements.apiKey.required = true;
+  form.elements.apiKey.placeholder = "";
+  fieldOf(form, "apiKey").hidden = false;
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const ok = await submitWith(form, async () => {
+      const body = { id: form.elements.id.value.trim(), platform: spec.platform, baseUrl: form.elements.baseUrl.value.trim(),
+        apiKey: form.elements.apiKey.value, passthrough: form.elements.passthrough.checked };
+      const priority = numberOf(form, "priority"), concurrency = numberOf(form, "concurrency");
+      if (priority !== null) body.priority = priority;
+      if (concurrency !== null) body.concurrency = concurrency;
+      await api("POST", "/admin/accounts", body);
+    });
+    if (ok) { $("dlg-account").close(); toast("Account " + form.elements.id.value + " added. List it in a group to use it."); }
+  };
+  openDialog($("dlg-account"));
+}
+
+function editAccount(a) {
+  const form = accountForm("Edit " + a.id, kindOf(a) + (a.source === "config" ? " · from the config file: saving stores a copy that wins over it" : ""));
+  form.elements.id.value = a.id;
+  form.elements.id.readOnly = true;
+  form.elements.baseUrl.value = a.baseUrl || "";
+  form.elements.priority.value = a.priority ?? "";
+  form.elements.concurrency.value = a.concurrency ?? "";
+  form.elements.passthrough.checked = Boolean(a.passthrough);
+  const apiKey = form.elements.apiKey;
+  apiKey.required = false;
+  apiKey.placeholder = "unchanged (write-only)";
+  fieldOf(form, "apiKey").hidden = a.auth === "oauth";
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const ok = await submitWith(form, async () => {
+      const body = { baseUrl: form.elements.baseUrl.value.trim(), priority: numberOf(form, "priority"),
+        concurrency: numberOf(form, "concurrency"), passthrough: form.elements.passthrough.checked };
+      if (a.auth !== "oauth" && apiKey.value) body.apiKey = apiKey.value;
+      await api("PUT", "/admin/accounts/" + encodeURIComponent(a.id), body);
+    });
+    if (ok) { $("dlg-account").close(); toast("Saved " + a.id + "."); }
+  };
+  openDialog($("dlg-account"));
+}
+
+async function accountAction(id, action) {
+  try {
+    await api("POST", "/admin/accounts/" + encodeURIComponent(id) + "/" + action);
+    toast({ enable: "Enabled ", disable: "Disabled ", reset: "Reset " }[action] + id + ".");
+  } catch (error) {
+    if (error.status !== 401) toast(error.message, true);
+  }
+}
+
+function deleteAccount(a) {
+  confirmAction("Delete " + a.id + "?", "Requests stop using it at once. Its tokens or key stay in KV until overwritten. A group that lists it must drop it first.",
+    "Delete", () => api("DELETE", "/admin/accounts/" + encodeURIComponent(a.id)));
+}
+
+// ---- subscriptions ----
+
+let flow = null;
+
+function startSubscription(platform, existing) {
+  const spec = SUBSCRIPTIONS[platform];
+  const form = $("sub-form");
+  const finish = $("finish-form");
+  form.reset();
+  form.hidden = false;
+  finish.hidden = true;
+  $("sub-title").textContent = existing ? "Sign " + existing.id + " in again" : "Add a " + spec.name + " subscription";
+  $("sub-intro").textContent = spec.intro;
+  $("upload-summary").textContent = spec.upload;
+  form.elements.id.value = existing ? existing.id : nextId(spec.id);
+  form.elements.id.readOnly = Boolean(existing);
+  for (const name of ["priority", "concurrency"]) fieldOf(form, name).closest(".row2").hidden = Boolean(existing);
+  form.elements.passthrough.closest("label").hidden = Boolean(existing);
+  const settings = () => {
+    const body = { platform, id: form.elements.id.value.trim() };
+    if (!existing) {
+      const priority = numberOf(form, "priority"), concurrency = numberOf(form, "concurrency");
+      if (priority !== null) body.priority = priority;
+      if (concurrency !== null) body.concurrency = concurrency;
+      if (form.elements.passthrough.checked) body.passthrough = true;
+      if (form.elements.baseUrl.value.trim()) body.baseUrl = form.elements.baseUrl.value.trim();
+    }
+    return body;
+  };
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    await submitWith(form, async () => {
+      const body = settings();
+      for (const name of ["authorizeUrl", "tokenUrl", "clientId"]) {
+        const value = form.elements[name].value.trim();
+        if (value) body[name] = value;
+      }
+      flow = await api("POST", "/admin/oauth/start", body);
+      showFinish(spec, existing);
+    });
+  };
+  $("upload-button").onclick = async () => {
+    await submitWith(form, async () => {
+      const file = form.elements.file.files[0];
+      if (!file) throw new ApiError(400, "Choose the " + spec.file + " file first.", "file");
+      const body = settings();
+      body.file = await file.text();
+      const row = await api("POST", "/admin/oauth/import", body);
+      $("dlg-sub").close();
+      toast((row.created ? "Added " : "Signed in again: ") + row.id + (row.created ? ". List it in a group to use it." : "."));
+    });
+  };
+  openDialog($("dlg-sub"));
+}
+
+function showFinish(spec, existing) {
+  const form = $("finish-form");
+  $("sub-form").hidden = true;
+  form.hidden = false;
+  form.reset();
+  clearErrors(form);
+  $("authorize-url").value = flow.authorizeUrl;
+  $("authorize-link").href = flow.authorizeUrl;
+  $("finish-steps").replaceChildren(...spec.steps.map((step) => el("li", { text: step })));
+  form.elements.input.placeholder = flow.platform === "openai" ? "http://localhost:1455/auth/callback?code=…&state=…" : "the code Claude showed";
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const ok = await submitWith(form, async () => {
+      const row = await api("POST", "/admin/oauth/finish", { flow: flow.flow, input: form.elements.input.value });
+      toast((row.created ? "Added " : "Signed in again: ") + row.id + (row.created ? ". List it in a group to use it." : "."));
+    });
+    if (ok) $("dlg-sub").close();
+  };
+  $("authorize-link").focus();
+}
+
+// ---- groups ----
+
+$("add-group").addEventListener("click", () => editGroup(null));
+
+function editGroup(g) {
+  const form = $("group-form");
+  form.reset();
+  $("group-title").textContent = g ? "Edit group " + g.id : "New group";
+  form.elements.id.value = g ? g.id : (snap && snap.groups && snap.groups.length ? "" : "team");
+  form.elements.id.readOnly = Boolean(g);
+  const accounts = snap ? snap.accounts : [];
+  $("group-accounts").replaceChildren(...(accounts.length ? accounts.map((a) => el("label", { class: "check" },
+    el("input", { type: "checkbox", name: "accounts", value: a.id, checked: g ? g.accounts.includes(a.id) : true }),
+    a.id + " · " + kindOf(a))) : [el("p", { class: "meta", text: "No accounts yet: a group can start empty." })]));
+  form.elements.avoidAbovePercent.value = g && g.avoidAbovePercent !== undefined ? g.avoidAbovePercent : "";
+  form.elements.allowPaths.value = g && g.allowPaths ? g.allowPaths.join("\n") : "";
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const id = form.elements.id.value.trim();
+    const ok = await submitWith(form, async () => {
+      const body = { accounts: [...form.querySelectorAll("input[name=accounts]:checked")].map((box) => box.value) };
+      const avoid = numberOf(form, "avoidAbovePercent");
+      if (avoid !== null) body.avoidAbovePercent = avoid;
+      const paths = form.elements.allowPaths.value.split("\n").map((line) => line.trim()).filter(Boolean);
+      if (paths.length) body.allowPaths = paths;
+      if (g) await api("PUT", "/admin/groups/" + encodeURIComponent(g.id), body);
+      else await api("POST", "/admin/groups", Object.assign({ id }, body));
+    });
+    if (ok) { $("dlg-group").close(); toast((g ? "Saved group " : "Created group ") + id + "."); }
+  };
+  openDialog($("dlg-group"));
+}
+
+function deleteGroup(g) {
+  confirmAction("Delete group " + g.id + "?", "Its accounts stay. Keys that use the group must move to another group or be revoked first.",
+    "Delete", () => api("DELETE", "/admin/groups/" + encodeURIComponent(g.id)));
+}
+
+// ---- keys ----
+
+$("add-key").addEventListener("click", () => editKey(null));
+
+function editKey(k) {
+  const form = $("key-form");
+  form.reset();
+  $("key-title").textContent = k ? "Edit key " + k.id : "New key";
+  form.elements.id.value = k ? k.id : "";
+  form.elements.id.readOnly = Boolean(k);
+  const groups = (snap && snap.groups) || [];
+  form.elements.group.replaceChildren(...groups.map((g) => el("option", { value: g.id, text: g.id, selected: k ? k.group === g.id : false })));
+  if (!groups.length) form.elements.group.replaceChildren(el("option", { value: "", text: "Create a group first" }));
+  for (const name of ["rpm", "dailyTokens", "concurrency"]) form.elements[name].value = k && k[name] !== undefined ? k[name] : "";
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    let created = null;
+    const ok = await submitWith(form, async () => {
+      const body = { group: form.elements.group.value };
+      for (const name of ["rpm", "dailyTokens", "concurrency"]) {
+        const value = numberOf(form, name);
+        if (value !== null || k) body[name] = value;
+      }
+      if (k) await api("PUT", "/admin/keys/" + encodeURIComponent(k.id), body);
+      else created = await api("POST", "/admin/keys", Object.assign({ id: form.elements.id.value.trim() }, body));
+    });
+    if (!ok) return;
+    $("dlg-key").close();
+    if (created) showCreatedKey(created); else toast("Saved key " + k.id + ".");
+  };
+  openDialog($("dlg-key"));
+}
+
+function revokeKey(k) {
+  confirmAction("Revoke " + k.id + "?", "Every gateway refuses it from its next request. This cannot be undone; a new key is a new secret.",
+    "Revoke", () => api("DELETE", "/admin/keys/" + encodeURIComponent(k.id)));
+}
+
+function snippets(key) {
+  const origin = location.origin;
+  return [
+    ["Codex CLI", "# ~/.codex/config.toml\nmodel_provider = \"switchyard\"\n\n[model_providers.switchyard]\nname = \"Switchyard\"\nbase_url = \"" + origin + "/v1\"\nenv_key = \"SWITCHYARD_API_KEY\"\nwire_api = \"responses\"\n\n# then, in your shell:\nexport SWITCHYARD_API_KEY=" + key + "\ncodex"],
+    ["Claude Code", "export ANTHROPIC_BASE_URL=" + origin + "\nexport ANTHROPIC_AUTH_TOKEN=" + key + "\nclaude"],
+    ["OpenAI SDK", "# Python\nfrom openai import OpenAI\nclient = OpenAI(base_url=\"" + origin + "/v1\", api_key=\"" + key + "\")\n\n// JavaScript / TypeScript\nimport OpenAI from \"openai\";\nconst client = new OpenAI({ baseURL: \"" + origin + "/v1\", apiKey: \"" + key + "\" });"],
+    ["curl", "curl " + origin + "/v1/chat/completions \\\n  -H \"Authorization: Bearer " + key + "\" \\\n  -H \"content-type: application/json\" \\\n  -d '{\"model\":\"gpt-4.1-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"],
+  ];
+}
+
+function showCreatedKey(created) {
+  $("created-title").textContent = "Key " + created.id + " created";
+  $("created-key").value = created.key;
+  const list = snippets(created.key);
+  const choose = (index, focus) => {
+    for (const [i, button] of [...$("snippet-tabs").children].entries()) {
+      button.setAttribute("aria-selected", String(i === index));
+      button.tabIndex = i === index ? 0 : -1;
+      if (i === index && focus) button.focus();
+    }
+    $("snippet").textContent = list[index][1];
+    $("snippet").dataset.client = list[index][0];
+  };
+  $("snippet-tabs").replaceChildren(...list.map(([name], index) => el("button", { type: "button", role: "tab", onclick: () => choose(index),
+    onkeydown: (event) => {
+      const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+      if (step) choose((index + step + list.length) % list.length, true);
+    }, text: name })));
+  choose(0);
+  $("copy-snippet").onclick = () => copyText($("snippet").textContent, $("copy-snippet"));
+  openDialog($("dlg-created"));
+  $("copy-key").focus();
+}
+
+if (!ADMIN_ON) showAdminOff(); else if (token) start(); else signOut();
+`;
