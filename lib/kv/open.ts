@@ -6,6 +6,8 @@
  * @module
  */
 
+import { withLockRetry } from "./retry.ts";
+
 /** An open store, with the file behind it when it is local. */
 export interface Store {
   kv: Deno.Kv;
@@ -54,5 +56,7 @@ async function openStoreAt(setting: string | undefined, onDeploy: boolean): Prom
   if (path === ":memory:" || /^https?:\/\//.test(path)) return { kv: await Deno.openKv(path) };
   const dir = path.replace(/[\\/][^\\/]*$/, "");
   if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
-  return { kv: await Deno.openKv(path), filePath: path };
+  // Two gateways starting at once on a new file both switch it to WAL mode, and SQLite may
+  // answer one of them "database is locked" at once (or after its own 5 s wait): try again.
+  return { kv: await withLockRetry(() => Deno.openKv(path), 5), filePath: path };
 }
