@@ -94,6 +94,11 @@ export interface Group {
    * (`/v1/files`) or a subtree (`/v1/files/*`). See `lib/protocols/inference_paths.ts`.
    */
   allowPaths?: string[];
+  /**
+   * Whether accounts that speak another client API may serve a request through
+   * translation (default true); `false` keeps every request on native accounts.
+   */
+  translate?: boolean;
 }
 
 /** A client key handed to a person or a service. */

@@ -146,7 +146,7 @@ export function readAccount(fields: Fields): Account {
 
 /** Reads one group entry; every member must be a known account. */
 export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Group {
-  fields.onlyKnown(["id", "accounts", "avoidAbovePercent", "allowPaths"]);
+  fields.onlyKnown(["id", "accounts", "avoidAbovePercent", "allowPaths", "translate"]);
   const id = readId(fields);
   const accounts = fields.strings("accounts");
   accounts.forEach((accountId, index) => {
@@ -165,6 +165,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
     group.avoidAbovePercent = fields.number("avoidAbovePercent", undefined, 0, 100);
   }
   if (fields.has("allowPaths")) group.allowPaths = fields.pathPatterns("allowPaths");
+  if (fields.has("translate")) group.translate = fields.boolean("translate", true);
   return group;
 }
 

@@ -30,8 +30,9 @@ import { forward, type ForwardDeps } from "./forward.ts";
 import { lease, type LeaseDeps } from "./lease.ts";
 import { plan, type PlanDeps } from "./plan.ts";
 import type { Refusal } from "./refusal.ts";
-import type { Delivery, Relay } from "./relay.ts";
+import { type Delivery, type Relay, translatedNow } from "./relay.ts";
 import { type Arrival, routeRequest } from "./route.ts";
+import { RequestShape } from "./translation.ts";
 
 /** What the stages work with. */
 export interface Pipeline {
@@ -60,6 +61,18 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   if (!admitted.ok) return await refuse(pipeline, arrival, admitted.key, admitted);
   const { key, body } = admitted;
   const model = lazyRequestModel(body);
+  const injection = arrival.surface === "openai"
+    ? planUsageInjection(arrival.route.upstreamPath, body)
+    : null;
+  const shape = new RequestShape({
+    method: request.method,
+    headers: request.headers,
+    platform: arrival.route.family,
+    upstreamPath: arrival.route.upstreamPath,
+    body,
+    translate: pipeline.admit.directory.group(key.group)?.translate !== false,
+    injection,
+  });
 
   // 3. Plan.
   const planned = await plan(pipeline.plan, {
@@ -70,6 +83,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     headers: request.headers,
     body,
     model,
+    mode: (account) => shape.mode(account),
   });
   if (!planned.ok) return await refuse(pipeline, arrival, key.id, planned);
 
@@ -83,16 +97,13 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   if (leased.kind === "refused") return await refuse(pipeline, arrival, key.id, leased);
 
   // 5. Forward with failover.
-  const injection = arrival.surface === "openai"
-    ? planUsageInjection(arrival.route.upstreamPath, body)
-    : null;
   const job = (held: Held | undefined): FailoverJob => ({
     request,
     upstreamPath: arrival.route.upstreamPath,
     search: url.search,
     surface: arrival.surface,
     body,
-    bodyFor: injection?.bodyFor,
+    prepare: (account) => shape.prepare(account),
     model,
     accounts: planned.accounts,
     probe: planned.probe,
@@ -105,7 +116,11 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   };
   if (leased.kind === "waiting") {
     // A streaming request still waiting for a slot: answer now, forward once one frees.
-    const waiting = waitingStream(leased.wait, arrival.surface, send);
+    const waiting = waitingStream(
+      leased.wait,
+      arrival.surface,
+      async (held) => translatedNow(await send(held)),
+    );
     pipeline.lease.slots.track(waiting.done);
     return await pipeline.relay.deliver({
       ...delivery,

@@ -10,14 +10,16 @@
  * @module
  */
 
-import type { Attempt, FailoverResult } from "../failover/result.ts";
+import type { Attempt, FailoverResult, Translation } from "../failover/result.ts";
 import type { Surface } from "../http/errors.ts";
-import { onResponseEnd } from "../http/observed_stream.ts";
+import { observeStream, onResponseEnd } from "../http/observed_stream.ts";
 import { logFailure } from "../log.ts";
 import type { FailoverEvent, FailoverLog } from "../observe/failover_log.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
 import type { LoggedAttempt, RequestLogger } from "../observe/request_log.ts";
+import type { Api } from "../protocols/translate/ir.ts";
+import { StreamTranslator } from "../protocols/translate/translate.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { type BodyEnd, tapBody, type TapResult } from "../usage/tap.ts";
@@ -90,14 +92,19 @@ export class Relay {
       return delivery.release ? onResponseEnd(response, delivery.release) : response;
     }
     const account = () => named ?? servingAccount(later?.attempts ?? []);
-    const asked = (id: string | null) => id !== null && !this.sinks.isPassthrough(id);
+    // A translated account was never asked for the chat usage chunk: nothing to strip.
+    const asked = (id: string | null, result?: FailoverResult) =>
+      id !== null && !this.sinks.isPassthrough(id) && !result?.translation;
+    const translation = delivery.result?.translation;
     let ttfb: number | undefined;
     const body = tapBody(response.body, {
-      surface: delivery.surface,
+      // A translated stream is read in the upstream's API, where its usage is.
+      surface: translation ? surfaceOf(translation.from) : delivery.surface,
       contentType: response.headers.get("content-type") ?? "",
       scanUsage: response.status < 400,
       stripUsageChunk: delivery.injectedUsage === true &&
-        (queued ? () => asked(account()) : asked(named)),
+        (queued ? () => asked(account(), later) : asked(named, delivery.result)),
+      translator: translation ? streamTranslator(translation) : undefined,
       clientSignal: delivery.request.signal,
       onFirstByte: () => {
         ttfb = performance.now() - delivery.started;
@@ -219,6 +226,39 @@ function outcomeOf(attempts: readonly Attempt[], end: BodyEnd): string {
     default:
       return "exhausted";
   }
+}
+
+/**
+ * A result whose stream is translated for the client as it is read, for a
+ * queued request: its waiting stream relays the body itself, so the usage
+ * tap sees the client's events there (a Chat client that did not ask for the
+ * usage chunk then goes uncounted but for its deltas).
+ */
+export function translatedNow(result: FailoverResult): FailoverResult {
+  const { response, translation } = result;
+  if (!translation || !response.body) return result;
+  const translator = streamTranslator(translation);
+  const encoder = new TextEncoder();
+  const bytes = (text: string) => text ? encoder.encode(text) : null;
+  const body = observeStream(response.body, {
+    chunk: (chunk) => bytes(translator.push(chunk)),
+    flush: () => bytes(translator.finish()),
+    end() {},
+  });
+  const { status, statusText, headers } = response;
+  const { translation: _done, ...rest } = result;
+  return { ...rest, response: new Response(body, { status, statusText, headers }) };
+}
+
+function streamTranslator(translation: Translation): StreamTranslator {
+  return new StreamTranslator(translation.from, translation.to, {
+    includeUsage: translation.includeUsage,
+  });
+}
+
+/** The surface (usage and error shapes) of a client API. */
+function surfaceOf(api: Api): Surface {
+  return api === "messages" ? "anthropic" : "openai";
 }
 
 function round(ms: number): number {

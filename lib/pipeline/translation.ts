@@ -1,0 +1,171 @@
+/**
+ * Protocol translation in the pipeline: how each account of a group serves a
+ * request ({@linkcode RequestShape.mode}, for the planner) and the request
+ * as each account gets it ({@linkcode RequestShape.prepare}, for the
+ * failover loop, once per attempt):
+ *
+ * - natively: the body as the client sent it (a standard account's chat
+ *   request with the usage chunk asked for); a Codex account's Responses
+ *   request made acceptable to the ChatGPT backend (`codexRequest`: store
+ *   off, streaming, Codex CLI's fields), aggregated back into one JSON body
+ *   for a non-streaming client;
+ * - through translation: account-bound state dropped (signed thinking,
+ *   encrypted reasoning; a stored-conversation reference refuses), the body
+ *   translated into the account's API and sent to that API's path (then
+ *   `codexRequest` for Codex), the answer translated back for the client.
+ *
+ * Fields a translation leaves out go to a debug log line; a request that
+ * cannot be put in an account's API without a field skips that account, and
+ * gets 400 naming the field when no account could take it.
+ *
+ * @module
+ */
+
+import type { Account, Platform } from "../config/types.ts";
+import type { Prepared, Translation } from "../failover/result.ts";
+import { debugLogger } from "../log.ts";
+import { type ServingMode, servingMode } from "../planning/serving.ts";
+import { API_PATHS, clientApiOf } from "../protocols/api_route.ts";
+import type { UsageInjection } from "../protocols/chat/usage_injection.ts";
+import { isClaudeCodeRequest } from "../protocols/claude/client.ts";
+import { codexRequest } from "../protocols/codex/request.ts";
+import { parseJson } from "../protocols/json.ts";
+import { dropAccountState } from "../protocols/translate/account_state.ts";
+import { translationErrorBody } from "../protocols/translate/errors.ts";
+import type { Api, Dropped } from "../protocols/translate/ir.ts";
+import { TranslationError } from "../protocols/translate/ir.ts";
+import { translateRequest } from "../protocols/translate/translate.ts";
+import { isCodexAccount, nativeApis } from "../providers/provider.ts";
+
+const debug = debugLogger("translate");
+const encoder = new TextEncoder();
+
+/** What the pipeline knows of a request, for planning and per-account preparation. */
+export interface RequestInput {
+  method: string;
+  headers: Headers;
+  platform: Platform;
+  upstreamPath: string;
+  body: Uint8Array<ArrayBuffer> | null;
+  /** The group allows translation (`"translate": false` turns it off). */
+  translate: boolean;
+  /** The chat usage request for standard accounts, when planned. */
+  injection: UsageInjection | null;
+}
+
+/** A request's serving modes and per-account bodies, computed once each. */
+export class RequestShape {
+  readonly api: Api | undefined;
+  #json: { value: unknown } | undefined;
+  #claudeCode: boolean | undefined;
+  readonly #prepared = new Map<Account, Prepared>();
+
+  constructor(private readonly input: RequestInput) {
+    this.api = clientApiOf(input.method, input.upstreamPath);
+  }
+
+  /** How `account` serves this request, or `null` when it cannot. */
+  mode(account: Account): ServingMode | null {
+    return servingMode(account, {
+      platform: this.input.platform,
+      api: this.api,
+      translate: this.input.translate,
+      claudeCode: this.api === "messages" && this.#isClaudeCode(),
+    });
+  }
+
+  /** The request as `account` gets it. */
+  prepare(account: Account): Prepared {
+    let prepared = this.#prepared.get(account);
+    if (!prepared) {
+      prepared = this.#prepare(account);
+      this.#prepared.set(account, prepared);
+    }
+    return prepared;
+  }
+
+  #prepare(account: Account): Prepared {
+    const { api } = this;
+    const { body, upstreamPath, injection } = this.input;
+    const asIs: Prepared = { ok: true, body: injection?.bodyFor(account) ?? body, upstreamPath };
+    if (api === undefined) return asIs;
+    const mode = this.mode(account);
+    const codex = isCodexAccount(account);
+    if (mode !== "translated") {
+      return codex && api === "responses" ? this.#codex(api, this.#body()) : asIs;
+    }
+    // Another platform's account: the signed and encrypted parts of the history are not its own.
+    const portable = dropAccountState(api, this.#body());
+    if (!portable.ok) {
+      return this.#refuse(api, new TranslationError(portable.field, portable.message));
+    }
+    const target = nativeApis(account).apis[0];
+    const translated = translateRequest(api, target, portable.body);
+    this.#logDropped(account, [...portable.dropped, ...translated.dropped]);
+    if (!translated.ok) return this.#refuse(api, translated.error);
+    if (codex) return this.#codex(api, translated.body, translated.includeUsage);
+    const translation: Translation = {
+      from: target,
+      to: api,
+      stream: translated.stream,
+      includeUsage: translated.includeUsage,
+      aggregate: false,
+    };
+    return {
+      ok: true,
+      body: jsonBytes(translated.body),
+      upstreamPath: API_PATHS[target],
+      translation,
+    };
+  }
+
+  /** A Responses request for the ChatGPT backend; its stream aggregated for a JSON client. */
+  #codex(client: Api, body: unknown, includeUsage = false): Prepared {
+    const codex = codexRequest(body);
+    if (!codex.ok) return this.#refuse(client, codex.error);
+    this.#logDropped(undefined, codex.dropped);
+    const same = client === "responses" && codex.stream;
+    const translation: Translation = {
+      from: "responses",
+      to: client,
+      stream: codex.stream,
+      includeUsage,
+      aggregate: !codex.stream,
+    };
+    return {
+      ok: true,
+      body: jsonBytes(codex.body),
+      upstreamPath: API_PATHS.responses,
+      ...(same ? {} : { translation }),
+    };
+  }
+
+  #refuse(api: Api, error: TranslationError): Prepared {
+    return { ok: false, status: 400, body: translationErrorBody(api, error) };
+  }
+
+  #logDropped(account: Account | undefined, dropped: readonly Dropped[]): void {
+    if (dropped.length === 0) return;
+    debug("fields left out in translation", {
+      ...(account ? { account: account.id } : {}),
+      dropped: dropped.map((entry) => entry.field).join(","),
+    });
+  }
+
+  #body(): unknown {
+    if (!this.#json) {
+      const bytes = this.input.body;
+      this.#json = { value: bytes ? parseJson(new TextDecoder().decode(bytes)) : undefined };
+    }
+    return this.#json.value;
+  }
+
+  #isClaudeCode(): boolean {
+    this.#claudeCode ??= isClaudeCodeRequest(this.input.headers, this.#body());
+    return this.#claudeCode;
+  }
+}
+
+function jsonBytes(value: unknown): Uint8Array<ArrayBuffer> {
+  return encoder.encode(JSON.stringify(value));
+}
