@@ -1,0 +1,264 @@
+/**
+ * Any client on any account, over real sockets: the real `openai` and
+ * `@anthropic-ai/sdk` clients served by groups whose accounts speak only
+ * another API (mock upstreams in `support/protocol_mocks.ts` that refuse
+ * anything else), tool-call round trips, streaming and not, and failover
+ * across protocols.
+ */
+
+import assert from "node:assert/strict";
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { CLIENT_KEY, SECRET, startGateway, type TestGateway } from "./support/gateway.ts";
+import {
+  anthropicHandler,
+  chatHandler,
+  codexHandler,
+  FINAL_TEXT,
+} from "./support/protocol_mocks.ts";
+import { json, type TestUpstream, upstream } from "./support/upstream.ts";
+
+const KEYS = {
+  codex: "sk-client-codex-only-0123456789",
+  anthropic: "sk-client-anthropic-only-0123",
+  openai: "sk-client-openai-only-01234567",
+  mixed: CLIENT_KEY,
+};
+
+const oauth = {
+  accessToken: "codex-access",
+  refreshToken: "codex-refresh",
+  expiresAt: Date.now() + 24 * 3600_000,
+  accountId: "acct-1",
+  tokenUrl: "http://127.0.0.1:9/oauth/token",
+};
+
+interface Mocks {
+  codex: TestUpstream;
+  anthropic: TestUpstream;
+  chat: TestUpstream;
+  limited: TestUpstream;
+}
+
+async function gatewayFor(mocks: Mocks): Promise<TestGateway> {
+  return await startGateway({
+    secret: SECRET,
+    config: {
+      accounts: [
+        { id: "codex", platform: "openai", baseUrl: mocks.codex.url, oauth },
+        { id: "claude-key", platform: "anthropic", baseUrl: mocks.anthropic.url, apiKey: "sk-a" },
+        { id: "oa", platform: "openai", baseUrl: mocks.chat.url, apiKey: "sk-o" },
+        { id: "oa-limited", platform: "openai", baseUrl: mocks.limited.url, apiKey: "sk-l" },
+      ],
+      groups: [
+        { id: "codex-only", accounts: ["codex"] },
+        { id: "anthropic-only", accounts: ["claude-key"] },
+        { id: "openai-only", accounts: ["oa"] },
+        // The native account first by listing and by kind; it is out of quota.
+        { id: "mixed", accounts: ["oa-limited", "claude-key"] },
+      ],
+      keys: [
+        { id: "c", key: KEYS.codex, group: "codex-only" },
+        { id: "a", key: KEYS.anthropic, group: "anthropic-only" },
+        { id: "o", key: KEYS.openai, group: "openai-only" },
+        { id: "m", key: KEYS.mixed, group: "mixed" },
+      ],
+    },
+  });
+}
+
+const WEATHER_TOOL: OpenAI.Chat.ChatCompletionTool = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    description: "Weather for a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  },
+};
+
+const QUESTION: OpenAI.Chat.ChatCompletionMessageParam[] = [
+  { role: "system", content: "Be brief." },
+  { role: "user", content: "Weather in Paris and Oslo?" },
+];
+
+function openai(gw: TestGateway, key: string): OpenAI {
+  return new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+}
+
+/** A chat tool round trip, non-streaming: tool calls, then the answer to their results. */
+async function chatRoundTrip(client: OpenAI): Promise<void> {
+  const first = await client.chat.completions.create({
+    model: "gpt-5",
+    messages: QUESTION,
+    tools: [WEATHER_TOOL],
+    temperature: 0.2,
+    max_completion_tokens: 300,
+  });
+  const choice = first.choices[0];
+  assert.equal(choice.finish_reason, "tool_calls");
+  const calls = choice.message.tool_calls ?? [];
+  assert.equal(calls.length, 2);
+  assert.ok(
+    calls.every((call) => call.type === "function" && call.function.name === "get_weather"),
+  );
+  assert.ok(
+    first.usage && first.usage.prompt_tokens === 100 && first.usage.completion_tokens === 20,
+  );
+  const second = await client.chat.completions.create({
+    model: "gpt-5",
+    messages: [
+      ...QUESTION,
+      choice.message,
+      ...calls.map((call) => ({
+        role: "tool" as const,
+        tool_call_id: call.id,
+        content: "sunny",
+      })),
+    ],
+    tools: [WEATHER_TOOL],
+  });
+  assert.equal(second.choices[0].message.content, FINAL_TEXT);
+  assert.equal(second.choices[0].finish_reason, "stop");
+}
+
+/** A streaming chat call with tools: the deltas reassembled, usage at the end. */
+async function chatStream(client: OpenAI): Promise<void> {
+  const stream = await client.chat.completions.create({
+    model: "gpt-5",
+    messages: QUESTION,
+    tools: [WEATHER_TOOL],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let text = "";
+  const args = new Map<number, string>();
+  const names = new Map<number, string>();
+  let finish: string | null = null;
+  let usage: OpenAI.CompletionUsage | undefined | null;
+  for await (const chunk of stream) {
+    const choice = chunk.choices[0];
+    if (chunk.usage) usage = chunk.usage;
+    if (!choice) continue;
+    text += choice.delta.content ?? "";
+    for (const call of choice.delta.tool_calls ?? []) {
+      if (call.function?.name) names.set(call.index, call.function.name);
+      args.set(call.index, (args.get(call.index) ?? "") + (call.function?.arguments ?? ""));
+    }
+    finish = choice.finish_reason ?? finish;
+  }
+  assert.equal(text, "Checking both cities.");
+  assert.deepEqual([...names.values()], ["get_weather", "get_weather"]);
+  assert.deepEqual([...args.values()].map((a) => JSON.parse(a).city), ["Paris", "Oslo"]);
+  assert.equal(finish, "tool_calls");
+  assert.equal(usage?.prompt_tokens, 100);
+  assert.equal(usage?.completion_tokens, 20);
+}
+
+/** Streaming Messages with tools through the Anthropic SDK. */
+async function messagesStream(gw: TestGateway, key: string): Promise<void> {
+  const client = new Anthropic({ apiKey: key, baseURL: gw.url, maxRetries: 0 });
+  const stream = client.messages.stream({
+    model: "claude-test",
+    max_tokens: 300,
+    system: "Be brief.",
+    messages: [{ role: "user", content: "Weather in Paris and Oslo?" }],
+    tools: [{
+      name: "get_weather",
+      description: "Weather for a city",
+      input_schema: { type: "object", properties: { city: { type: "string" } } },
+    }],
+  });
+  const message = await stream.finalMessage();
+  assert.equal(message.stop_reason, "tool_use");
+  const uses = message.content.filter((block) => block.type === "tool_use");
+  assert.deepEqual(uses.map((block) => (block.input as { city: string }).city), ["Paris", "Oslo"]);
+  const text = message.content.filter((block) => block.type === "text").map((b) => b.text).join("");
+  assert.equal(text, "Checking both cities.");
+  assert.equal(message.usage.output_tokens, 20);
+}
+
+Deno.test("translation: SDK clients on accounts of another API", async (t) => {
+  await using codex = upstream(codexHandler);
+  await using anthropic = upstream(anthropicHandler);
+  await using chat = upstream(chatHandler);
+  await using limited = upstream(() =>
+    json(403, {
+      error: {
+        message: "You exceeded your current quota, please check your plan and billing details.",
+        type: "insufficient_quota",
+        code: "insufficient_quota",
+      },
+    })
+  );
+  await using gw = await gatewayFor({ codex, anthropic, chat, limited });
+
+  await t.step("OpenAI SDK chat on a Codex-only group: a tool round trip", async () => {
+    await chatRoundTrip(openai(gw, KEYS.codex));
+    assert.ok(codex.hits.length >= 2);
+    for (const hit of codex.hits) {
+      assert.equal(hit.path, "/responses");
+      const sent = JSON.parse(hit.body);
+      assert.equal(sent.store, false);
+      assert.equal(sent.stream, true);
+    }
+    assert.equal(JSON.parse(codex.hits[0].body).instructions, "Be brief.");
+  });
+
+  await t.step("OpenAI SDK chat on a Codex-only group: streaming", async () => {
+    await chatStream(openai(gw, KEYS.codex));
+  });
+
+  await t.step("OpenAI SDK chat on an Anthropic-only group: a tool round trip", async () => {
+    await chatRoundTrip(openai(gw, KEYS.anthropic));
+    assert.equal(anthropic.hits.at(-1)?.path, "/messages");
+  });
+
+  await t.step("OpenAI SDK chat on an Anthropic-only group: streaming", async () => {
+    await chatStream(openai(gw, KEYS.anthropic));
+  });
+
+  await t.step("Anthropic SDK streaming with tools on an OpenAI-only group", async () => {
+    const before = chat.hits.length;
+    await messagesStream(gw, KEYS.openai);
+    assert.equal(chat.hits.length, before + 1);
+    assert.equal(chat.hits.at(-1)?.path, "/chat/completions");
+  });
+
+  await t.step("Anthropic SDK streaming with tools on a Codex-only group", async () => {
+    const before = codex.hits.length;
+    await messagesStream(gw, KEYS.codex);
+    assert.equal(codex.hits.length, before + 1);
+  });
+
+  await t.step(
+    "failover across protocols: a usage-limit 403, then a translated account",
+    async () => {
+      const before = anthropic.hits.length;
+      const response = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEYS.mixed}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-5", messages: QUESTION, tools: [WEATHER_TOOL] }),
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("x-switchyard-account"), "claude-key");
+      const body = await response.json();
+      assert.equal(body.object, "chat.completion");
+      assert.equal(body.choices[0].finish_reason, "tool_calls");
+      assert.equal(limited.hits.length, 1);
+      assert.equal(anthropic.hits.length, before + 1);
+    },
+  );
+
+  await t.step("an upstream error reaches the client in its own shape, status kept", async () => {
+    // The Codex backend refuses a request it cannot parse; the Chat client gets an OpenAI error.
+    const response = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEYS.codex}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-5", messages: "not a list" }),
+    });
+    assert.equal(response.status, 400);
+    const body = await response.json();
+    assert.equal(typeof body.error?.message, "string");
+    assert.equal(body.type, undefined);
+  });
+});
