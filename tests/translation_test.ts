@@ -262,3 +262,40 @@ Deno.test("translation: SDK clients on accounts of another API", async (t) => {
     assert.equal(body.type, undefined);
   });
 });
+
+Deno.test("translation: usage is read from the upstream's own stream, and no chunk is stripped", async () => {
+  await using codex = upstream(codexHandler);
+  await using anthropic = upstream(anthropicHandler);
+  await using chat = upstream(chatHandler);
+  await using limited = upstream(() => json(500, {}));
+  await using gw = await gatewayFor({ codex, anthropic, chat, limited });
+  // Streaming Chat clients that did not ask for the usage chunk: none reaches them, yet it counts.
+  for (const key of [KEYS.anthropic, KEYS.codex]) {
+    const response = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-5", messages: QUESTION, stream: true }),
+    });
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    assert.match(text, /Checking /);
+    assert.doesNotMatch(text, /"usage"/);
+    assert.match(text, /data: \[DONE\]/);
+  }
+  // A Chat client that asked gets it, from an upstream whose stream has it in another shape.
+  const asked = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${KEYS.anthropic}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "gpt-5",
+      messages: QUESTION,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
+  });
+  assert.match(await asked.text(), /"completion_tokens":20/);
+  const response = await gw.admin("/admin/usage?by=key");
+  const rows = (await response.json()).rows as { key: string; output: number; input: number }[];
+  const byKey = Object.fromEntries(rows.map((row) => [row.key, [row.input, row.output]]));
+  assert.deepEqual(byKey, { a: [200, 40], c: [100, 20] });
+});
