@@ -26,7 +26,7 @@ import { relay, rewrite } from "./answers.ts";
 import { classifyConnectionFailure } from "./classify.ts";
 import { onError } from "./error_answer.ts";
 import type { FailoverPorts } from "./ports.ts";
-import type { FailoverJob, FailoverResult, Prepared } from "./result.ts";
+import { type FailoverJob, type FailoverResult, MODEL_HEADER, type Prepared } from "./result.ts";
 import { FailoverRun } from "./run.ts";
 import { sendWithCredential } from "./send.ts";
 import { answer, type AttemptContext, moveOn, type Step } from "./step.ts";
@@ -76,7 +76,10 @@ async function tryAccounts(run: FailoverRun): Promise<Extract<Step, { kind: "ans
     const isLast = run.tried >= run.limit || index === job.accounts.length - 1;
     const place = { probing, isLast };
     const step = await tryAccount(run, account, slot, place, clientHeaders, prepared);
-    if (step.kind === "answer") return step;
+    if (step.kind === "answer") {
+      if (prepared.model && step.served) step.response.headers.set(MODEL_HEADER, prepared.model);
+      return step;
+    }
   }
   return exhausted(run);
 }

@@ -18,6 +18,9 @@ import type { Api } from "../protocols/translate/ir.ts";
 /** Response header naming the account that served a request (ids are not secrets). */
 export const ACCOUNT_HEADER = "x-switchyard-account";
 
+/** Response header naming the model the serving account was asked for. */
+export const MODEL_HEADER = "x-switchyard-model";
+
 /** How one attempt ended. */
 export type AttemptOutcome =
   /** The answer (< 400) was relayed. */
@@ -115,6 +118,8 @@ export type Prepared =
     upstreamPath: string;
     /** How the answer is translated for the client; absent when it goes as it is. */
     translation?: Translation;
+    /** The model name sent upstream, for the `x-switchyard-model` header. */
+    model?: string;
   }
   /** `status` and `body` in the client's error shape, answered if no other account can serve. */
   | { ok: false; status: number; body: string };

@@ -33,6 +33,7 @@ import type { Refusal } from "./refusal.ts";
 import { type Delivery, type Relay, translatedNow } from "./relay.ts";
 import { type Arrival, routeRequest } from "./route.ts";
 import { RequestShape } from "./translation.ts";
+import { configuredModels, routeModel, unservedModel } from "./models.ts";
 
 /** What the stages work with. */
 export interface Pipeline {
@@ -64,15 +65,33 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   const injection = arrival.surface === "openai"
     ? planUsageInjection(arrival.route.upstreamPath, body)
     : null;
+  const group = pipeline.admit.directory.group(key.group);
+  const listed = configuredModels(request, key, group, groupAccounts(pipeline, key.group));
+  if (listed) {
+    return await pipeline.relay.deliver({
+      ...arrived(arrival, key.id),
+      response: listed,
+      outcome: "models",
+    });
+  }
+  // Model routing reads the body's model only where some model setting applies.
+  const routing = group?.models !== undefined || group?.allowModels !== undefined ||
+    key.allowModels !== undefined || admitted.candidates.some((a) => a.models !== undefined);
+  const asked = routing ? model() : undefined;
+  const routed = routeModel(key, group, asked);
+  if (!routed.ok) return await refuse(pipeline, arrival, key.id, routed);
   const shape = new RequestShape({
     method: request.method,
     headers: request.headers,
     platform: arrival.route.family,
     upstreamPath: arrival.route.upstreamPath,
     body,
-    translate: pipeline.admit.directory.group(key.group)?.translate !== false,
+    translate: group?.translate !== false,
     injection,
+    model: routed.model,
   });
+  const unserved = unservedModel(shape, admitted.candidates, asked);
+  if (unserved) return await refuse(pipeline, arrival, key.id, unserved);
 
   // 3. Plan.
   const planned = await plan(pipeline.plan, {
@@ -138,6 +157,15 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     release: leased.release,
     onResponseId: ownerRecorder(pipeline.owners, arrival, key.id, result),
   });
+}
+
+/** Every account of a group, both platforms. */
+function groupAccounts(pipeline: Pipeline, groupId: string): Account[] {
+  const { directory } = pipeline.admit;
+  return [
+    ...directory.candidates(groupId, "openai"),
+    ...directory.candidates(groupId, "anthropic"),
+  ];
 }
 
 /** Relays a stage's refusal in the surface's shape. */

@@ -29,7 +29,8 @@ import { API_PATHS, clientApiOf } from "../protocols/api_route.ts";
 import type { UsageInjection } from "../protocols/chat/usage_injection.ts";
 import { isClaudeCodeRequest } from "../protocols/claude/client.ts";
 import { codexRequest } from "../protocols/codex/request.ts";
-import { parseJson } from "../protocols/json.ts";
+import { isObject, type JsonObject, parseJson } from "../protocols/json.ts";
+import { upstreamModel } from "../config/models.ts";
 import { dropAccountState } from "../protocols/translate/account_state.ts";
 import { translationErrorBody } from "../protocols/translate/errors.ts";
 import type { Api, Dropped } from "../protocols/translate/ir.ts";
@@ -51,6 +52,8 @@ export interface RequestInput {
   translate: boolean;
   /** The chat usage request for standard accounts, when planned. */
   injection: UsageInjection | null;
+  /** The requested model after the group's aliases, when the body names one. */
+  model?: string;
 }
 
 /** A request's serving modes and per-account bodies, computed once each. */
@@ -64,8 +67,15 @@ export class RequestShape {
     this.api = clientApiOf(input.method, input.upstreamPath);
   }
 
-  /** How `account` serves this request, or `null` when it cannot. */
+  /** How `account` serves this request, or `null` when it cannot (its API, or the model). */
   mode(account: Account): ServingMode | null {
+    const { model } = this.input;
+    if (model !== undefined && upstreamModel(account.models, model) === null) return null;
+    return this.apiMode(account);
+  }
+
+  /** How `account` serves this request's API, whatever the model. */
+  apiMode(account: Account): ServingMode | null {
     return servingMode(account, {
       platform: this.input.platform,
       api: this.api,
@@ -85,17 +95,29 @@ export class RequestShape {
   }
 
   #prepare(account: Account): Prepared {
+    const prepared = this.#translate(account);
+    const model = this.#upstreamModel(account);
+    return prepared.ok && model !== undefined ? { ...prepared, model } : prepared;
+  }
+
+  #translate(account: Account): Prepared {
     const { api } = this;
     const { body, upstreamPath, injection } = this.input;
-    const asIs: Prepared = { ok: true, body: injection?.bodyFor(account) ?? body, upstreamPath };
+    const renamed = this.#renamed(account);
+    const asIs: Prepared = {
+      ok: true,
+      body: renamed === undefined ? injection?.bodyFor(account) ?? body : jsonBytes(renamed),
+      upstreamPath,
+    };
     if (api === undefined) return asIs;
     const mode = this.mode(account);
     const codex = isCodexAccount(account);
+    const client = renamed ?? this.#body();
     if (mode !== "translated") {
-      return codex && api === "responses" ? this.#codex(api, this.#body()) : asIs;
+      return codex && api === "responses" ? this.#codex(api, client) : asIs;
     }
     // Another platform's account: the signed and encrypted parts of the history are not its own.
-    const portable = dropAccountState(api, this.#body());
+    const portable = dropAccountState(api, client);
     if (!portable.ok) {
       return this.#refuse(api, new TranslationError(portable.field, portable.message));
     }
@@ -138,6 +160,20 @@ export class RequestShape {
       upstreamPath: API_PATHS.responses,
       ...(same ? {} : { translation }),
     };
+  }
+
+  /** The model name `account` is sent, when the request names one. */
+  #upstreamModel(account: Account): string | undefined {
+    const { model } = this.input;
+    return model === undefined ? undefined : upstreamModel(account.models, model) ?? model;
+  }
+
+  /** The body with the model the account knows it by, when that is not the client's name. */
+  #renamed(account: Account): JsonObject | undefined {
+    const name = this.#upstreamModel(account);
+    const body = this.#body();
+    if (name === undefined || !isObject(body) || body.model === name) return undefined;
+    return { ...body, model: name };
   }
 
   #refuse(api: Api, error: TranslationError): Prepared {
