@@ -299,3 +299,31 @@ Deno.test("translation: usage is read from the upstream's own stream, and no chu
   const byKey = Object.fromEntries(rows.map((row) => [row.key, [row.input, row.output]]));
   assert.deepEqual(byKey, { a: [200, 40], c: [100, 20] });
 });
+
+Deno.test("previous_response_id: sent to the account that made the response, refused clearly there", async () => {
+  await using codex = upstream(codexHandler);
+  await using anthropic = upstream(anthropicHandler);
+  await using chat = upstream(chatHandler);
+  await using limited = upstream(() => json(500, {}));
+  await using gw = await gatewayFor({ codex, anthropic, chat, limited });
+  const post = (body: unknown) =>
+    fetch(`${gw.url}/v1/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEYS.codex}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  // A non-streaming Responses client on a Codex account: the stream aggregated into one object.
+  const first = await post({ model: "gpt-5", input: "Weather in Paris and Oslo?" });
+  assert.equal(first.status, 200);
+  const made = await first.json();
+  assert.equal(made.object, "response");
+  assert.equal(made.status, "completed");
+  assert.ok(made.output.some((item: { type: string }) => item.type === "function_call"));
+  const before = codex.hits.length;
+  const next = await post({ model: "gpt-5", previous_response_id: made.id, input: "And Rome?" });
+  assert.equal(next.status, 400);
+  const body = await next.json();
+  assert.equal(body.error.param, "previous_response_id");
+  assert.match(body.error.message, /previous_response_id/);
+  assert.equal(codex.hits.length, before, "nothing sent upstream");
+});
