@@ -38,7 +38,12 @@ export async function sendWithCredential(
     const attempt = () =>
       sendAttempt(
         {
-          url: upstreamUrl(account, request.upstreamPath, job.search),
+          // A translated request goes to another API's path, without the client API's query.
+          url: upstreamUrl(
+            account,
+            request.upstreamPath,
+            request.upstreamPath === job.upstreamPath ? job.search : "",
+          ),
           method: job.request.method,
           headers,
           body: request.body,

@@ -46,7 +46,16 @@ const named = (payload: Record<string, unknown> & { type: string }) =>
 
 /** The ChatGPT backend: Responses only, its refusals, always a stream. */
 export function codexHandler(request: Request, hit: MockHit): Response {
-  if (request.method !== "POST" || new URL(request.url).pathname !== "/responses") {
+  return codexAnswering()(request, hit);
+}
+
+/** The ChatGPT backend mock; with `text`, every answer is that text. */
+export function codexAnswering(text?: string): (request: Request, hit: MockHit) => Response {
+  return (request, hit) => codexAnswer(request, hit, text);
+}
+
+function codexAnswer(request: Request, hit: MockHit, text?: string): Response {
+  if (request.method !== "POST" || !new URL(request.url).pathname.endsWith("/responses")) {
     return json(404, { detail: "Not Found" });
   }
   const body = JSON.parse(hit.body);
@@ -60,10 +69,11 @@ export function codexHandler(request: Request, hit: MockHit): Response {
   }
   const input = Array.isArray(body.input) ? body.input : [];
   const answered = input.some((item: { type?: string }) => item.type === "function_call_output");
+  if (text !== undefined) return eventStream(responsesText(text));
   return eventStream(answered ? responsesText() : RESPONSES_STREAM);
 }
 
-function responsesText(): SseEvent[] {
+function responsesText(text = FINAL_TEXT): SseEvent[] {
   const response = (status: string, usage: unknown) => ({
     id: "resp_final",
     object: "response",
@@ -88,9 +98,9 @@ function responsesText(): SseEvent[] {
       output_index: 0,
       content_index: 0,
       item_id: "msg_final",
-      delta: FINAL_TEXT,
+      delta: text,
     }),
-    named({ type: "response.output_item.done", output_index: 0, item: message(FINAL_TEXT) }),
+    named({ type: "response.output_item.done", output_index: 0, item: message(text) }),
     named({
       type: "response.completed",
       response: response("completed", {
@@ -106,7 +116,16 @@ function responsesText(): SseEvent[] {
 
 /** Anthropic Messages only; a stream or one JSON message. */
 export function anthropicHandler(request: Request, hit: MockHit): Response {
-  if (request.method !== "POST" || new URL(request.url).pathname !== "/messages") {
+  return anthropicAnswering()(request, hit);
+}
+
+/** The Anthropic mock; with `text`, every streamed answer is that text. */
+export function anthropicAnswering(text?: string): (request: Request, hit: MockHit) => Response {
+  return (request, hit) => anthropicAnswer(request, hit, text);
+}
+
+function anthropicAnswer(request: Request, hit: MockHit, text?: string): Response {
+  if (request.method !== "POST" || !new URL(request.url).pathname.endsWith("/messages")) {
     return json(404, { type: "error", error: { type: "not_found_error", message: "Not Found" } });
   }
   const body = JSON.parse(hit.body);
@@ -121,6 +140,7 @@ export function anthropicHandler(request: Request, hit: MockHit): Response {
     Array.isArray(message.content) &&
     message.content.some((block: { type?: string }) => block.type === "tool_result")
   );
+  if (body.stream === true && text !== undefined) return eventStream(messagesText(text));
   if (body.stream === true) return eventStream(answered ? messagesText() : MESSAGES_STREAM);
   if (answered) {
     return json(200, {
@@ -150,7 +170,7 @@ export function anthropicHandler(request: Request, hit: MockHit): Response {
   });
 }
 
-function messagesText(): SseEvent[] {
+function messagesText(text = FINAL_TEXT): SseEvent[] {
   return [
     named({
       type: "message_start",
@@ -169,7 +189,7 @@ function messagesText(): SseEvent[] {
     named({
       type: "content_block_delta",
       index: 0,
-      delta: { type: "text_delta", text: FINAL_TEXT },
+      delta: { type: "text_delta", text },
     }),
     named({ type: "content_block_stop", index: 0 }),
     named({
@@ -183,7 +203,7 @@ function messagesText(): SseEvent[] {
 
 /** OpenAI Chat Completions only. */
 export function chatHandler(request: Request, hit: MockHit): Response {
-  if (request.method !== "POST" || new URL(request.url).pathname !== "/chat/completions") {
+  if (request.method !== "POST" || !new URL(request.url).pathname.endsWith("/chat/completions")) {
     return json(404, { error: { message: "Not Found", type: "invalid_request_error" } });
   }
   const body = JSON.parse(hit.body);
