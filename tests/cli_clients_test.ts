@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { startGateway, type TestGateway } from "./support/gateway.ts";
 import { CLIENT_KEY, SECRET } from "./support/gateway.ts";
-import { anthropicAnswering, codexAnswering } from "./support/protocol_mocks.ts";
+import { anthropicAnswering, codexAccount, codexAnswering } from "./support/protocol_mocks.ts";
 import { installClients, runClaude, runCodex } from "./support/cli_clients.ts";
 import { sseText, trickledResponse } from "./support/streams.ts";
 import { json, type MockHit, upstream } from "./support/upstream.ts";
@@ -211,17 +211,7 @@ Deno.test({
     await using gateway = await startGateway({
       secret: SECRET,
       config: {
-        accounts: [{
-          id: "codex",
-          platform: "openai",
-          baseUrl: codex.url,
-          oauth: {
-            accessToken: "codex-access",
-            refreshToken: "codex-refresh",
-            expiresAt: Date.now() + 24 * 3600_000,
-            tokenUrl: "http://127.0.0.1:9/oauth/token",
-          },
-        }],
+        accounts: [codexAccount("codex", codex.url)],
         groups: [{ id: "team", accounts: ["codex"] }],
         keys: [{ id: "alice", key: CLIENT_KEY, group: "team" }],
       },

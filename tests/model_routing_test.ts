@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../lib/config/errors.ts";
 import { validateConfig } from "../lib/config/validate.ts";
 import { CLIENT_KEY, SECRET, startGateway } from "./support/gateway.ts";
-import { anthropicHandler, codexHandler } from "./support/protocol_mocks.ts";
+import { anthropicHandler, codexAccount, codexHandler } from "./support/protocol_mocks.ts";
 import { upstream } from "./support/upstream.ts";
 
 const LIMITED_KEY = "sk-client-limited-0123456789";
@@ -22,18 +22,7 @@ Deno.test("model routing", async (t) => {
     secret: SECRET,
     config: {
       accounts: [
-        {
-          id: "codex",
-          platform: "openai",
-          baseUrl: codex.url,
-          oauth: {
-            accessToken: "codex-access",
-            refreshToken: "codex-refresh",
-            expiresAt: Date.now() + 24 * 3600_000,
-            tokenUrl: "http://127.0.0.1:9/oauth/token",
-          },
-          models: { "gpt-5": "gpt-5-codex", "gpt-5-mini": "*" },
-        },
+        codexAccount("codex", codex.url, { models: { "gpt-5": "gpt-5-codex", "gpt-5-mini": "*" } }),
         {
           id: "claude-key",
           platform: "anthropic",

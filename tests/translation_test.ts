@@ -13,6 +13,7 @@ import { CLIENT_KEY, SECRET, startGateway, type TestGateway } from "./support/ga
 import {
   anthropicHandler,
   chatHandler,
+  codexAccount,
   codexHandler,
   FINAL_TEXT,
 } from "./support/protocol_mocks.ts";
@@ -23,14 +24,6 @@ const KEYS = {
   anthropic: "sk-client-anthropic-only-0123",
   openai: "sk-client-openai-only-01234567",
   mixed: CLIENT_KEY,
-};
-
-const oauth = {
-  accessToken: "codex-access",
-  refreshToken: "codex-refresh",
-  expiresAt: Date.now() + 24 * 3600_000,
-  accountId: "acct-1",
-  tokenUrl: "http://127.0.0.1:9/oauth/token",
 };
 
 interface Mocks {
@@ -45,7 +38,7 @@ async function gatewayFor(mocks: Mocks): Promise<TestGateway> {
     secret: SECRET,
     config: {
       accounts: [
-        { id: "codex", platform: "openai", baseUrl: mocks.codex.url, oauth },
+        codexAccount("codex", mocks.codex.url),
         { id: "claude-key", platform: "anthropic", baseUrl: mocks.anthropic.url, apiKey: "sk-a" },
         { id: "oa", platform: "openai", baseUrl: mocks.chat.url, apiKey: "sk-o" },
         { id: "oa-limited", platform: "openai", baseUrl: mocks.limited.url, apiKey: "sk-l" },

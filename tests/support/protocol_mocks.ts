@@ -245,3 +245,24 @@ function chatText(): SseEvent[] {
     { data: "[DONE]" },
   ];
 }
+
+/** A Codex (ChatGPT sign-in) account entry on a mock, with a token that needs no refresh. */
+export function codexAccount(
+  id: string,
+  baseUrl: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id,
+    platform: "openai",
+    baseUrl,
+    oauth: {
+      accessToken: "codex-access",
+      refreshToken: "codex-refresh",
+      expiresAt: Date.now() + 24 * 3600_000,
+      accountId: "acct-1",
+      tokenUrl: "http://127.0.0.1:9/oauth/token",
+    },
+    ...extra,
+  };
+}
