@@ -15,8 +15,10 @@ import {
   chatHandler,
   codexAccount,
   codexHandler,
+  eventStream,
   FINAL_TEXT,
 } from "./support/protocol_mocks.ts";
+import { jsonEvent } from "../lib/protocols/sse.ts";
 import { json, type TestUpstream, upstream } from "./support/upstream.ts";
 
 const KEYS = {
@@ -319,4 +321,61 @@ Deno.test("previous_response_id: sent to the account that made the response, ref
   assert.equal(body.error.param, "previous_response_id");
   assert.match(body.error.message, /previous_response_id/);
   assert.equal(codex.hits.length, before, "nothing sent upstream");
+});
+
+Deno.test("preamble failover across translation: nothing translated reaches the client first", async () => {
+  // A Codex account whose stream fails (usage limit) after its preamble, before any content.
+  await using failing = upstream(() =>
+    eventStream([
+      jsonEvent({
+        type: "response.created",
+        response: { id: "resp_x", object: "response", status: "in_progress", output: [] },
+      }, "response.created"),
+      jsonEvent({
+        type: "response.failed",
+        response: {
+          id: "resp_x",
+          status: "failed",
+          error: { code: "usage_limit_reached", message: "The usage limit has been reached" },
+        },
+      }, "response.failed"),
+    ])
+  );
+  await using anthropic = upstream(anthropicHandler);
+  await using gw = await startGateway({
+    secret: SECRET,
+    config: {
+      accounts: [
+        codexAccount("codex", failing.url, { priority: 1 }),
+        {
+          id: "claude-key",
+          platform: "anthropic",
+          baseUrl: anthropic.url,
+          apiKey: "k",
+          priority: 2,
+        },
+      ],
+      groups: [{ id: "team", accounts: ["codex", "claude-key"] }],
+      keys: [{ id: "alice", key: CLIENT_KEY, group: "team" }],
+    },
+  });
+  const response = await fetch(`${gw.url}/v1/messages`, {
+    method: "POST",
+    headers: { "x-api-key": CLIENT_KEY, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "claude-test",
+      max_tokens: 100,
+      stream: true,
+      messages: [{ role: "user", content: "Weather in Paris and Oslo?" }],
+    }),
+  });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("x-switchyard-account"), "claude-key");
+  const text = await response.text();
+  // One message, the native account's: the Codex preamble was held and dropped.
+  assert.equal(text.match(/event: message_start/g)?.length, 1);
+  assert.match(text, /"id":"msg_01"/);
+  assert.doesNotMatch(text, /resp_x/);
+  assert.equal(failing.hits.length, 1);
+  assert.equal((await gw.account("codex")).state, "cooldown");
 });
