@@ -379,3 +379,46 @@ Deno.test("preamble failover across translation: nothing translated reaches the 
   assert.equal(failing.hits.length, 1);
   assert.equal((await gw.account("codex")).state, "cooldown");
 });
+
+Deno.test("a conversation moving to another account of its own API loses the other's signed thinking", async () => {
+  let firstDown = false;
+  await using first = upstream((request, hit) =>
+    firstDown
+      ? json(529, { type: "error", error: { type: "overloaded_error", message: "Overloaded" } })
+      : anthropicHandler(request, hit)
+  );
+  await using second = upstream(anthropicHandler);
+  await using gw = await startGateway({
+    accounts: [
+      { id: "a1", upstream: first, platform: "anthropic", priority: 1 },
+      { id: "a2", upstream: second, platform: "anthropic", priority: 2 },
+    ],
+  });
+  const ask = (messages: unknown[]) =>
+    gw.api("/v1/messages", {
+      json: { model: "claude-test", max_tokens: 100, messages },
+      headers: { session_id: "conv-9" },
+    });
+  const opening = await ask([{ role: "user", content: "hi" }]);
+  assert.equal(opening.headers.get("x-switchyard-account"), "a1");
+  await opening.body?.cancel();
+  firstDown = true;
+  const history = [
+    { role: "user", content: "hi" },
+    {
+      role: "assistant",
+      content: [
+        { type: "thinking", thinking: "Greeting.", signature: "sig-from-a1" },
+        { type: "text", text: "Hello!" },
+      ],
+    },
+    { role: "user", content: "and now?" },
+  ];
+  const moved = await ask(history);
+  assert.equal(moved.headers.get("x-switchyard-account"), "a2");
+  await moved.body?.cancel();
+  // The bound account got the conversation as it was; the other one without a1's signature.
+  assert.match(first.hits.at(-1)!.body, /sig-from-a1/);
+  assert.doesNotMatch(second.hits.at(-1)!.body, /sig-from-a1/);
+  assert.match(second.hits.at(-1)!.body, /Hello!/);
+});

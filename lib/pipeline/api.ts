@@ -105,6 +105,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     mode: (account) => shape.mode(account),
   });
   if (!planned.ok) return await refuse(pipeline, arrival, key.id, planned);
+  shape.boundAccount = planned.session?.binding?.account;
 
   // 4. Lease.
   const leased = await lease(pipeline.lease, {

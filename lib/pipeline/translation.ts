@@ -62,6 +62,8 @@ export class RequestShape {
   #json: { value: unknown } | undefined;
   #claudeCode: boolean | undefined;
   readonly #prepared = new Map<Account, Prepared>();
+  /** The account the request's session is bound to, once planning looked it up. */
+  boundAccount: string | undefined;
 
   constructor(private readonly input: RequestInput) {
     this.api = clientApiOf(input.method, input.upstreamPath);
@@ -114,7 +116,9 @@ export class RequestShape {
     const codex = isCodexAccount(account);
     const client = renamed ?? this.#body();
     if (mode !== "translated") {
-      return codex && api === "responses" ? this.#codex(api, client) : asIs;
+      const native = this.#movedFrom(account) ? this.#portableNative(api, client) : undefined;
+      if (codex && api === "responses") return this.#codex(api, native ?? client);
+      return native === undefined ? asIs : { ...asIs, body: jsonBytes(native) };
     }
     // Another platform's account: the signed and encrypted parts of the history are not its own.
     const portable = dropAccountState(api, client);
@@ -160,6 +164,25 @@ export class RequestShape {
       upstreamPath: API_PATHS.responses,
       ...(same ? {} : { translation }),
     };
+  }
+
+  /**
+   * The conversation is bound to another account (its session moved: failover
+   * or rebinding), so the signed and encrypted parts of its history are that
+   * account's, not this one's.
+   */
+  #movedFrom(account: Account): boolean {
+    const bound = this.boundAccount;
+    return bound !== undefined && bound !== account.id;
+  }
+
+  /** A native body without another account's state; `undefined` when nothing changes. */
+  #portableNative(api: Api, body: unknown): unknown {
+    const portable = dropAccountState(api, body);
+    // A stored-conversation reference stays: the account that stores it was planned for it.
+    if (!portable.ok || portable.dropped.length === 0) return undefined;
+    this.#logDropped(undefined, portable.dropped);
+    return portable.body;
   }
 
   /** The model name `account` is sent, when the request names one. */
