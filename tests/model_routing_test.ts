@@ -100,6 +100,17 @@ Deno.test("model routing", async (t) => {
     assert.equal(anthropic.hits.length, before);
   });
 
+  await t.step("usage by=model shows the upstream's name and the client's", async () => {
+    await gw.gateway.usage.flush();
+    const response = await gw.admin("/admin/usage?by=model");
+    const models = (await response.json()).rows.map((row: { model: string }) => row.model);
+    // The mock upstreams report their own model names; the client's name stands beside them.
+    assert.ok(models.includes("gpt-5 (as fast)"), models.join());
+    assert.ok(models.includes("claude-sonnet-4-5"), models.join());
+    const logged = gw.log.find((entry) => entry.requestedModel === "fast");
+    assert.equal(logged?.model, "gpt-5");
+  });
+
   await t.step("GET /v1/models lists the configured names, in either API's shape", async () => {
     const openai = await fetch(`${gw.url}/v1/models`, {
       headers: { authorization: `Bearer ${CLIENT_KEY}` },

@@ -133,6 +133,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   const delivery = {
     ...arrived(arrival, key.id),
     injectedUsage: injection !== null,
+    ...(asked !== undefined ? { requestedModel: asked } : {}),
   };
   if (leased.kind === "waiting") {
     // A streaming request still waiting for a slot: answer now, forward once one frees.

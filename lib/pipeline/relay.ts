@@ -40,6 +40,8 @@ export interface Delivery {
   result?: FailoverResult;
   /** A waiting stream's result, once a slot freed (`undefined` if none did). */
   later?: Promise<FailoverResult | undefined>;
+  /** The model the client asked for, when model routing read it (it may differ upstream). */
+  requestedModel?: string;
   /** The gateway added `stream_options.include_usage` for standard accounts. */
   injectedUsage?: boolean;
   /** Hears the id of a stored response in a success body (see `lib/usage/tap.ts`). */
@@ -145,7 +147,7 @@ export class Relay {
       usage.record({
         key: delivery.key,
         account,
-        model: result.model ?? "unknown",
+        model: usageModel(result.model, delivery.requestedModel),
         tokens,
         at: Date.now(),
       });
@@ -165,6 +167,9 @@ export class Relay {
       outcome,
       ...(ttfbMs !== undefined ? { ttfbMs: round(ttfbMs) } : {}),
       ...(result.model ? { model: result.model } : {}),
+      ...(delivery.requestedModel && delivery.requestedModel !== result.model
+        ? { requestedModel: delivery.requestedModel }
+        : {}),
       ...(tokens ? { tokens } : {}),
       ...(account ? { end: result.end } : {}),
     });
@@ -254,6 +259,15 @@ function streamTranslator(translation: Translation): StreamTranslator {
   return new StreamTranslator(translation.from, translation.to, {
     includeUsage: translation.includeUsage,
   });
+}
+
+/**
+ * The model usage is counted under: the one the upstream reports, with the
+ * client's name beside it when routing gave it another (`gpt-5-codex (as gpt-5)`).
+ */
+export function usageModel(upstream: string | undefined, requested: string | undefined): string {
+  const used = upstream ?? requested ?? "unknown";
+  return requested !== undefined && requested !== used ? `${used} (as ${requested})` : used;
 }
 
 /** The surface (usage and error shapes) of a client API. */
