@@ -82,7 +82,8 @@ export class RequestShape {
       platform: this.input.platform,
       api: this.api,
       translate: this.input.translate,
-      claudeCode: this.api === "messages" && this.#isClaudeCode(),
+      // Parsing the body is left to the one account kind that needs to know.
+      claudeCode: () => this.api === "messages" && this.#isClaudeCode(),
     });
   }
 

@@ -30,15 +30,15 @@ export interface ServingRequest {
   api?: Api;
   /** The group allows translation. */
   translate: boolean;
-  /** The request comes from Claude Code itself. */
-  claudeCode: boolean;
+  /** The request comes from Claude Code itself (asked only for a Claude subscription account). */
+  claudeCode(): boolean;
 }
 
 /** How `account` serves `request`, or `null` when it cannot. */
 export function servingMode(account: Account, request: ServingRequest): ServingMode | null {
   if (request.api === undefined) return account.platform === request.platform ? "native" : null;
   const native = nativeApis(account);
-  if (native.claudeCodeOnly && !(request.claudeCode && native.apis.includes(request.api))) {
+  if (native.claudeCodeOnly && !(native.apis.includes(request.api) && request.claudeCode())) {
     return null;
   }
   if (native.apis.includes(request.api)) return "native";

@@ -41,7 +41,7 @@ const CLAUDE = account("claude", "anthropic", { oauth });
 
 function request(api: Api | undefined, extra: Partial<ServingRequest> = {}): ServingRequest {
   const platform: Platform = api === "messages" ? "anthropic" : "openai";
-  return { platform, api, translate: true, claudeCode: false, ...extra };
+  return { platform, api, translate: true, claudeCode: () => false, ...extra };
 }
 
 const ROWS: [string, Account, ServingRequest, ServingMode | null][] = [
@@ -63,13 +63,13 @@ const ROWS: [string, Account, ServingRequest, ServingMode | null][] = [
     { ...request(undefined), platform: "anthropic" },
     "native",
   ],
-  ["claude, Claude Code", CLAUDE, request("messages", { claudeCode: true }), "native"],
+  ["claude, Claude Code", CLAUDE, request("messages", { claudeCode: () => true }), "native"],
   ["claude, another Messages client", CLAUDE, request("messages"), null],
   ["claude, a translated chat request", CLAUDE, request("chat"), null],
   [
     "claude, translated even from Claude Code",
     CLAUDE,
-    request("responses", { claudeCode: true }),
+    request("responses", { claudeCode: () => true }),
     null,
   ],
 ];
