@@ -71,3 +71,11 @@ export function infoLogger(
   const logger = getLogger(["switchyard", category]);
   return (message, properties) => logger.info(message, properties);
 }
+
+/** Writes one debug record under `switchyard.<category>`; a no-op until logging is configured. */
+export function debugLogger(
+  category: string,
+): (message: string, properties: Record<string, unknown>) => void {
+  const logger = getLogger(["switchyard", category]);
+  return (message, properties) => logger.debug(message, properties);
+}

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { startGateway, type TestGateway } from "./support/gateway.ts";
-import { CLIENT_KEY } from "./support/gateway.ts";
+import { CLIENT_KEY, SECRET } from "./support/gateway.ts";
+import { anthropicAnswering, codexAccount, codexAnswering } from "./support/protocol_mocks.ts";
 import { installClients, runClaude, runCodex } from "./support/cli_clients.ts";
 import { sseText, trickledResponse } from "./support/streams.ts";
 import { json, type MockHit, upstream } from "./support/upstream.ts";
@@ -197,5 +198,46 @@ Deno.test({
     assert.ok(gateway.received.some((headers) => headers.get("user-agent")?.startsWith("Bun/")));
     const hello = await fetch(`${gateway.url}/api/hello`, { method: "HEAD" });
     assert.equal(hello.status, 200);
+  },
+});
+
+Deno.test({
+  name: "the Codex CLI served by an Anthropic-only group (Responses → Messages)",
+  ignore: missing !== null,
+  async fn() {
+    await using anthropic = upstream(anthropicAnswering(ANSWER));
+    await using gateway = await startGateway({
+      accounts: [{ id: "claude-key", upstream: anthropic, platform: "anthropic" }],
+    });
+    const run = await runCodex(`${gateway.url}/v1`, CLIENT_KEY, "say pong");
+    assert.equal(run.code, 0, run.stderr.slice(-2000));
+    assert.match(run.stdout, new RegExp(ANSWER));
+    assert.deepEqual(served(gateway, "/v1/responses"), ["claude-key"]);
+    assert.ok(
+      anthropic.hits.every((hit) => hit.path === "/v1/messages"),
+      paths(anthropic.hits).join(),
+    );
+  },
+});
+
+Deno.test({
+  name: "Claude Code served by a Codex-only group (Messages → Responses)",
+  ignore: missing !== null,
+  async fn() {
+    await using codex = upstream(codexAnswering(ANSWER));
+    await using gateway = await startGateway({
+      secret: SECRET,
+      config: {
+        accounts: [codexAccount("codex", codex.url)],
+        groups: [{ id: "team", accounts: ["codex"] }],
+        keys: [{ id: "alice", key: CLIENT_KEY, group: "team" }],
+      },
+    });
+    const run = await runClaude(gateway.url, CLIENT_KEY, "say pong");
+    assert.equal(run.code, 0, run.stderr.slice(-2000));
+    assert.match(run.stdout, new RegExp(ANSWER));
+    assert.ok(served(gateway, "/v1/messages").includes("codex"));
+    // Only what the ChatGPT backend takes reached it: /responses, no query string.
+    assert.ok(codex.hits.length > 0 && codex.hits.every((hit) => hit.path === "/responses"));
   },
 });

@@ -144,9 +144,10 @@ Deno.test("a Codex subscription signs in through the API: start, the provider's 
       const key = await readJson(
         await h.admin("/admin/keys", { method: "POST", json: { id: "alice", group: "team" } }),
       );
-      const served = await callApi(h.url, "/v1/chat/completions", {
+      // Codex serves the Responses API (a Chat request would be translated).
+      const served = await callApi(h.url, "/v1/responses", {
         key: String(key.key),
-        json: { model: "m" },
+        json: { model: "m", input: "hi" },
       });
       assert.equal(served.status, 200);
       assert.equal(served.headers.get("x-switchyard-account"), "codex-1");
@@ -222,8 +223,10 @@ Deno.test("a Claude subscription signs in with the code#state Claude shows, and 
       )).key,
     );
     const ask = async () => {
+      // Claude subscription accounts serve Claude Code's own requests only.
       const response = await callApi(h.url, "/v1/messages", {
         key: key,
+        headers: { "user-agent": "claude-cli/2.0.0 (external, cli)", "x-app": "cli" },
         json: {
           model: "claude-x",
           max_tokens: 5,

@@ -22,6 +22,7 @@ import { startAuthServer } from "./support/auth_server.ts";
 import { runScript, startMainProcess } from "./support/process.ts";
 import { chromiumAvailable, launchChromium } from "./support/chromium.ts";
 import { chatCompletion, json as mockJson, upstream } from "./support/upstream.ts";
+import { codexAnswering } from "./support/protocol_mocks.ts";
 
 const available = await chromiumAvailable("console e2e");
 
@@ -56,8 +57,10 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "switchyard-console-e2e-" });
     await using apiUpstream = upstream(() => mockJson(200, chatCompletion("hello from the pool")));
     let exhausted = false;
-    await using codexBackend = upstream(() =>
-      exhausted ? usageLimit403() : mockJson(200, chatCompletion("hello from codex"))
+    const codex = codexAnswering("hello from codex");
+    await using codexBackend = upstream((request, hit) =>
+      // The ChatGPT backend speaks Responses only: the SDK's chat call reaches it translated.
+      exhausted ? usageLimit403() : codex(request, hit)
     );
     await using auth = startAuthServer("codex", { chatgptAccountId: "acct-e2e" });
     await using gateway = await startMainProcess({}, dir);

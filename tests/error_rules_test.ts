@@ -210,6 +210,12 @@ Deno.test("platforms and accounts scope a rule", async (t) => {
         { id: "claude-1", upstream: odd, platform: "anthropic", priority: 1 },
         { id: "claude-2", upstream: healthy, platform: "anthropic", priority: 2 },
       ],
+      // Each platform's own accounts only: oa-1 would serve the Messages request translated.
+      groups: [{
+        id: "team",
+        accounts: ["oa-1", "oa-2", "claude-1", "claude-2"],
+        translate: false,
+      }],
       errorRules: [{ platforms: ["anthropic"], match: "quirk", action: "failover" }],
     });
     const openai = await gw.api("/v1/chat/completions", { json: chatRequest() });

@@ -742,7 +742,7 @@ Deno.test("when every account is disabled the client gets 503 in its surface's s
   });
 });
 
-Deno.test("a group without an account for the API answers 400 naming both, with no upstream call", async (t) => {
+Deno.test("a group without translation and without an account for the API answers 400 naming both, with no upstream call", async (t) => {
   await using openai = upstream(() => json(200, chatCompletion("ok")));
   await using claude = upstream(() => json(200, anthropicMessage("ok")));
   await using gw = await startGateway({
@@ -750,7 +750,10 @@ Deno.test("a group without an account for the API answers 400 naming both, with 
       { id: "oa", upstream: openai },
       { id: "claude", upstream: claude, platform: "anthropic" },
     ],
-    groups: [{ id: "openai-only", accounts: ["oa"] }, { id: "claude-only", accounts: ["claude"] }],
+    groups: [
+      { id: "openai-only", accounts: ["oa"], translate: false },
+      { id: "claude-only", accounts: ["claude"], translate: false },
+    ],
     keys: [
       { id: "o", key: "sk-openai-only-key", group: "openai-only" },
       { id: "c", key: "sk-claude-only-key", group: "claude-only" },

@@ -151,6 +151,8 @@ Deno.test("deno task accounts import-codex / import-claude", async (t) => {
         await a.body?.cancel();
         const b = await callApi(gw.url, "/v1/messages", {
           json: { model: "m", max_tokens: 1, messages: [] },
+          // Claude Code's own request: the subscription account serves nothing else.
+          headers: { "user-agent": "claude-cli/2.0.0 (external, cli)", "x-app": "cli" },
         });
         assert.equal(b.status, 200);
         await b.body?.cancel();

@@ -218,6 +218,9 @@ Deno.test("OAuth accounts", async (t) => {
         },
         headers: {
           "anthropic-beta": "prompt-caching-2024-07-31",
+          // Claude Code's own request: a subscription account serves nothing else.
+          "user-agent": "claude-cli/2.0.0 (external, cli)",
+          "x-app": "cli",
         },
       });
       assert.equal(response.status, 200);

@@ -34,7 +34,8 @@ Deno.test("preamble failover", async (t) => {
     { id: "second", platform: "openai", baseUrl: second.url, apiKey: "k2", priority: 2 },
     { id: "claude-first", platform: "anthropic", baseUrl: first.url, apiKey: "k3", priority: 1 },
     { id: "claude-second", platform: "anthropic", baseUrl: second.url, apiKey: "k4", priority: 2 },
-  ]);
+    // Each API on its own platform's accounts (failover across protocols: translation_test.ts).
+  ], { group: { translate: false } });
   const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   try {
     await t.step(

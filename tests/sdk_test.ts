@@ -202,7 +202,7 @@ Deno.test("anthropic SDK: a streamed message fails over invisibly", async () => 
   assert.equal(streaming.hits.length, 1);
 });
 
-Deno.test("SDKs: a group with no account for the API is a typed 400 they do not retry", async (t) => {
+Deno.test("SDKs: a group without translation and with no account for the API is a typed 400 they do not retry", async (t) => {
   await using openai = upstream(() => json(200, chatCompletion("never")));
   await using claude = upstream(() => json(200, anthropicMessage("never")));
   await using gw = await startGateway({
@@ -210,7 +210,10 @@ Deno.test("SDKs: a group with no account for the API is a typed 400 they do not 
       { id: "oa", upstream: openai },
       { id: "claude", upstream: claude, platform: "anthropic" },
     ],
-    groups: [{ id: "team", accounts: ["oa"] }, { id: "claude-only", accounts: ["claude"] }],
+    groups: [
+      { id: "team", accounts: ["oa"], translate: false },
+      { id: "claude-only", accounts: ["claude"], translate: false },
+    ],
     keys: [
       { id: "alice", key: CLIENT_KEY, group: "team" },
       { id: "carol", key: "sk-client-carol-0123456789", group: "claude-only" },

@@ -106,11 +106,10 @@ Deno.test("login-codex --add: sign in from a terminal, the account serves throug
       const key = await readJson(
         await h.admin("/admin/keys", { method: "POST", json: { id: "k", group: "team" } }),
       );
-      const response = await callApi(h.url, "/v1/chat/completions", {
+      // Codex serves the Responses API (a Chat request would be translated).
+      const response = await callApi(h.url, "/v1/responses", {
         key: String(key.key),
-        json: {
-          model: "m",
-        },
+        json: { model: "m", input: "hi" },
       });
       assert.equal(response.status, 200);
       await response.body?.cancel();

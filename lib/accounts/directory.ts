@@ -45,6 +45,8 @@ export interface KeyInfo {
   dailyTokens?: number;
   /** Requests in flight, across processes. */
   concurrency?: number;
+  /** The model names (patterns) the key may ask for (config keys only). */
+  allowModels?: string[];
   source: Source;
   createdAt?: string;
 }
@@ -127,6 +129,7 @@ export class Directory {
         ...(key.rpm !== undefined ? { rpm: key.rpm } : {}),
         ...(key.dailyTokens !== undefined ? { dailyTokens: key.dailyTokens } : {}),
         ...(key.concurrency !== undefined ? { concurrency: key.concurrency } : {}),
+        ...(key.allowModels !== undefined ? { allowModels: key.allowModels } : {}),
         source: "config",
         digest: sha256Hex(key.key),
       });

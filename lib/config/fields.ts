@@ -146,6 +146,35 @@ export class Fields {
   }
 
   /** A nested object; an absent one reads as empty so defaults apply. */
+  /** A map of non-empty strings to non-empty strings. */
+  stringMap(name: string): Record<string, string> {
+    const value = this.raw[name];
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new ConfigError(this.at(name), "must be an object of names to names");
+    }
+    const out: Record<string, string> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (key === "" || typeof item !== "string" || item === "") {
+        throw new ConfigError(`${this.at(name)}.${key}`, "must be a non-empty string");
+      }
+      out[key] = item;
+    }
+    return out;
+  }
+
+  /** A list of names (`["a", "b"]`) or a map of names to names (`{"a": "b"}`). */
+  namesOrMap(name: string): string[] | Record<string, string> {
+    if (Array.isArray(this.raw[name])) {
+      const names = this.strings(name);
+      if (names.length === 0) throw new ConfigError(this.at(name), "must not be empty");
+      return names;
+    }
+    if (this.raw[name] === null || typeof this.raw[name] !== "object") {
+      throw new ConfigError(this.at(name), "must be a list of model names or a map of names");
+    }
+    return this.stringMap(name);
+  }
+
   object(name: string): Fields {
     return this.has(name)
       ? Fields.of(this.raw[name], this.at(name))

@@ -66,6 +66,8 @@ export interface Account {
   oauth?: OAuthSettings;
   /** Most requests in flight on this account, across all processes. */
   concurrency?: number;
+  /** The model names it serves, or client name to upstream name (`lib/config/models.ts`); any when absent. */
+  models?: string[] | Record<string, string>;
 }
 
 /** An OAuth account's tokens and token endpoint (see `lib/accounts/oauth/`). */
@@ -94,6 +96,15 @@ export interface Group {
    * (`/v1/files`) or a subtree (`/v1/files/*`). See `lib/protocols/inference_paths.ts`.
    */
   allowPaths?: string[];
+  /**
+   * Whether accounts that speak another client API may serve a request through
+   * translation (default true); `false` keeps every request on native accounts.
+   */
+  translate?: boolean;
+  /** Model aliases for everyone in the group: client name to the name accounts see. */
+  models?: Record<string, string>;
+  /** The model names (patterns) the group's keys may ask for; any when absent. */
+  allowModels?: string[];
 }
 
 /** A client key handed to a person or a service. */
@@ -108,6 +119,8 @@ export interface ClientKey {
   rpm?: number;
   /** Input plus output tokens per UTC day across processes (optional). */
   dailyTokens?: number;
+  /** The model names (patterns) this key may ask for; any when absent. */
+  allowModels?: string[];
 }
 
 /** What an error rule does when it matches (see {@linkcode ErrorRule}). */

@@ -132,6 +132,7 @@ export function readAccount(fields: Fields): Account {
     "priority",
     "oauth",
     "concurrency",
+    "models",
   ]);
   const id = readId(fields);
   const platform = fields.oneOf("platform", PLATFORMS);
@@ -149,12 +150,21 @@ export function readAccount(fields: Fields): Account {
   };
   if (oauth) account.oauth = oauth;
   if (fields.has("concurrency")) account.concurrency = fields.integer("concurrency", undefined, 1);
+  if (fields.has("models")) account.models = fields.namesOrMap("models");
   return account;
 }
 
 /** Reads one group entry; every member must be a known account. */
 export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Group {
-  fields.onlyKnown(["id", "accounts", "avoidAbovePercent", "allowPaths"]);
+  fields.onlyKnown([
+    "id",
+    "accounts",
+    "avoidAbovePercent",
+    "allowPaths",
+    "translate",
+    "models",
+    "allowModels",
+  ]);
   const id = readId(fields);
   const accounts = fields.strings("accounts");
   accounts.forEach((accountId, index) => {
@@ -173,12 +183,15 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
     group.avoidAbovePercent = fields.number("avoidAbovePercent", undefined, 0, 100);
   }
   if (fields.has("allowPaths")) group.allowPaths = fields.pathPatterns("allowPaths");
+  if (fields.has("translate")) group.translate = fields.boolean("translate", true);
+  if (fields.has("models")) group.models = fields.stringMap("models");
+  if (fields.has("allowModels")) group.allowModels = fields.strings("allowModels");
   return group;
 }
 
 /** Reads one client key entry; its group must exist. */
 export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKey {
-  fields.onlyKnown(["id", "key", "group", "concurrency", "rpm", "dailyTokens"]);
+  fields.onlyKnown(["id", "key", "group", "concurrency", "rpm", "dailyTokens", "allowModels"]);
   const id = readId(fields);
   const key = fields.string("key");
   if (key.length < 8) throw new ConfigError(fields.at("key"), "must be at least 8 characters");
@@ -191,6 +204,7 @@ export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKe
   if (concurrency !== undefined) clientKey.concurrency = concurrency;
   if (rpm !== undefined) clientKey.rpm = rpm;
   if (dailyTokens !== undefined) clientKey.dailyTokens = dailyTokens;
+  if (fields.has("allowModels")) clientKey.allowModels = fields.strings("allowModels");
   return clientKey;
 }
 

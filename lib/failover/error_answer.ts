@@ -10,6 +10,7 @@
 
 import { observeStream } from "../http/observed_stream.ts";
 import { readErrorPrefix, relay, rewrite } from "./answers.ts";
+import { translatedError } from "./translated.ts";
 import { blastKind } from "./blast_radius.ts";
 import { classifyResponse } from "./classify.ts";
 import { type FailoverRun, PROBE_DECISION } from "./run.ts";
@@ -46,12 +47,21 @@ export async function onError(
   }
   if ((verdict.outcome === "failover" || probing) && !isLast && !decision.stop) {
     await forClient?.cancel().catch(() => {});
-    run.lastError = { upstream, text, account, rule: verdict.rule };
+    run.lastError = {
+      upstream,
+      text,
+      account,
+      rule: verdict.rule,
+      translation: attempt.translation,
+    };
     release();
     return NEXT;
   }
   if (decision.stop) run.note({ account: account.id, outcome: "blast-radius-stop" });
-  const rewritten = rewrite(run.job.surface, verdict.rule, upstream.status, text, account);
+  const rewritten = rewrite(run.job.surface, verdict.rule, upstream.status, text, account) ??
+    (attempt.translation
+      ? translatedError(upstream, text, account, attempt.translation)
+      : undefined);
   if (rewritten) {
     await forClient?.cancel().catch(() => {});
     release();

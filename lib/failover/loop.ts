@@ -26,11 +26,12 @@ import { relay, rewrite } from "./answers.ts";
 import { classifyConnectionFailure } from "./classify.ts";
 import { onError } from "./error_answer.ts";
 import type { FailoverPorts } from "./ports.ts";
-import type { FailoverJob, FailoverResult } from "./result.ts";
+import { type FailoverJob, type FailoverResult, MODEL_HEADER, type Prepared } from "./result.ts";
 import { FailoverRun } from "./run.ts";
 import { sendWithCredential } from "./send.ts";
 import { answer, type AttemptContext, moveOn, type Step } from "./step.ts";
 import { onSuccess } from "./success.ts";
+import { translatedError } from "./translated.ts";
 
 /** Forwards a request, failing over between accounts; always resolves. */
 export async function forwardWithFailover(
@@ -39,8 +40,14 @@ export async function forwardWithFailover(
 ): Promise<FailoverResult> {
   const run = new FailoverRun(ports, job);
   try {
-    const { response, served } = await tryAccounts(run);
-    return { response, served, attempts: run.attempts, effects: run.effects };
+    const { response, served, translation } = await tryAccounts(run);
+    return {
+      response,
+      served,
+      attempts: run.attempts,
+      effects: run.effects,
+      ...(translation ? { translation } : {}),
+    };
   } finally {
     run.releaseUnusedLease();
   }
@@ -51,6 +58,12 @@ async function tryAccounts(run: FailoverRun): Promise<Extract<Step, { kind: "ans
   const clientHeaders = forwardableRequestHeaders(job.request.headers);
   for (const [index, account] of job.accounts.entries()) {
     if (run.tried >= run.limit) break;
+    // An account that cannot be sent this request (in its API) is skipped, not tried.
+    const prepared = run.prepare(account);
+    if (!prepared.ok) {
+      run.note({ account: account.id, outcome: "untranslatable" });
+      continue;
+    }
     // A concurrency slot, where the account has a limit; a full account is skipped, not tried.
     const slot = await run.slotFor(account);
     if (slot === null) {
@@ -61,8 +74,12 @@ async function tryAccounts(run: FailoverRun): Promise<Extract<Step, { kind: "ans
     if (probing) run.limit++; // a probe is extra: the request keeps every normal attempt
     run.tried++;
     const isLast = run.tried >= run.limit || index === job.accounts.length - 1;
-    const step = await tryAccount(run, account, slot, { probing, isLast }, clientHeaders);
-    if (step.kind === "answer") return step;
+    const place = { probing, isLast };
+    const step = await tryAccount(run, account, slot, place, clientHeaders, prepared);
+    if (step.kind === "answer") {
+      if (prepared.model && step.served) step.response.headers.set(MODEL_HEADER, prepared.model);
+      return step;
+    }
   }
   return exhausted(run);
 }
@@ -74,15 +91,18 @@ async function tryAccount(
   slot: AttemptContext["slot"],
   place: Pick<AttemptContext, "probing" | "isLast">,
   clientHeaders: Headers,
+  prepared: Extract<Prepared, { ok: true }>,
 ): Promise<Step> {
   run.ports.used(account.id);
-  const sent = await sendWithCredential(run, account, clientHeaders, run.tried);
+  const sent = await sendWithCredential(run, account, clientHeaders, run.tried, prepared);
   const attempt: AttemptContext = {
     account,
     slot,
     release: () => void slot?.release(),
     ...place,
     timing: sent.timing,
+    upstreamPath: prepared.upstreamPath,
+    ...(prepared.translation ? { translation: prepared.translation } : {}),
   };
   if (sent.kind === "no-credential") {
     const verdict = { outcome: "failover" as const, effect: sent.effect };
@@ -110,6 +130,11 @@ async function tryAccount(
 /** No account answered for the client: say why. */
 function exhausted(run: FailoverRun): Extract<Step, { kind: "answer" }> {
   const { surface } = run.job;
+  if (run.tried === 0 && run.refused) {
+    const { status, body } = run.refused;
+    const headers = { "content-type": "application/json" };
+    return { kind: "answer", response: new Response(body, { status, headers }) };
+  }
   if (run.tried === 0) {
     return {
       kind: "answer",
@@ -123,9 +148,11 @@ function exhausted(run: FailoverRun): Extract<Step, { kind: "answer" }> {
   }
   if (run.lastError) {
     // The accounts after this error were all at their concurrency limit.
-    const { upstream, text, account, rule } = run.lastError;
+    const { upstream, text, account, rule, translation } = run.lastError;
     const response = rewrite(surface, rule, upstream.status, text, account) ??
-      relay(upstream, new Blob([text]).stream(), account);
+      (translation
+        ? translatedError(upstream, text, account, translation)
+        : relay(upstream, new Blob([text]).stream(), account));
     return { kind: "answer", response, served: account };
   }
   const reason = run.lastUnreachable || "no attempt";

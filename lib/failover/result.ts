@@ -13,9 +13,13 @@ import type { AccountEffect } from "../accounts/model.ts";
 import type { Account } from "../config/types.ts";
 import type { Surface } from "../http/errors.ts";
 import type { Slot } from "../leases/slots.ts";
+import type { Api } from "../protocols/translate/ir.ts";
 
 /** Response header naming the account that served a request (ids are not secrets). */
 export const ACCOUNT_HEADER = "x-switchyard-account";
+
+/** Response header naming the model the serving account was asked for. */
+export const MODEL_HEADER = "x-switchyard-model";
 
 /** How one attempt ended. */
 export type AttemptOutcome =
@@ -31,6 +35,8 @@ export type AttemptOutcome =
   | "client-gone"
   /** The account was at its concurrency limit: skipped, not tried. */
   | "full"
+  /** The request cannot be put in the account's API (a field it cannot do without): skipped. */
+  | "untranslatable"
   /** An OAuth account answered 401: refresh the token, retry the same account. */
   | "refresh"
   /** The blast radius spared the account its error's effect. */
@@ -73,8 +79,13 @@ export interface FailoverJob {
   search: string;
   surface: Surface;
   body: Uint8Array<ArrayBuffer> | null;
-  /** The body for one account, when it differs per account (`lib/protocols/chat/usage_injection.ts`). */
-  bodyFor?: (account: Account) => Uint8Array<ArrayBuffer> | null;
+  /**
+   * The request as one account gets it, when that differs per account: the
+   * chat usage request (`lib/protocols/chat/usage_injection.ts`), or the
+   * request translated into the account's API. Without it every account gets
+   * `body` at `upstreamPath`.
+   */
+  prepare?: (account: Account) => Prepared;
   /** The request body's `model`, read lazily (`lib/protocols/request_model.ts`). */
   model?: () => string | undefined;
   /** The accounts in the order to try them (`lib/planning/planner.ts`): a claimed probe first. */
@@ -84,6 +95,34 @@ export interface FailoverJob {
   /** A concurrency slot the lease stage already holds for one of `accounts`. */
   leased?: { account: Account; slot?: Slot };
 }
+
+/** How an upstream's answer in its own API reaches a client of another (or a non-streaming client of a streaming-only upstream). */
+export interface Translation {
+  /** The upstream's API. */
+  from: Api;
+  /** The client's API. */
+  to: Api;
+  /** The client asked for a stream. */
+  stream: boolean;
+  /** A Chat client asked for the usage chunk (`stream_options.include_usage`). */
+  includeUsage: boolean;
+  /** The upstream streams although the client did not: the stream is aggregated (Codex). */
+  aggregate: boolean;
+}
+
+/** The request for one account, or why that account cannot be sent it. */
+export type Prepared =
+  | {
+    ok: true;
+    body: Uint8Array<ArrayBuffer> | null;
+    upstreamPath: string;
+    /** How the answer is translated for the client; absent when it goes as it is. */
+    translation?: Translation;
+    /** The model name sent upstream, for the `x-switchyard-model` header. */
+    model?: string;
+  }
+  /** `status` and `body` in the client's error shape, answered if no other account can serve. */
+  | { ok: false; status: number; body: string };
 
 /** An effect the loop handed to the health store. */
 export interface AppliedEffect {
@@ -97,5 +136,10 @@ export interface FailoverResult {
   attempts: Attempt[];
   /** The account whose answer the response carries (also named in `x-switchyard-account`). */
   served?: Account;
+  /**
+   * A success event stream still in the upstream's API: the relay translates
+   * it chunk by chunk (`lib/usage/tap.ts`) after the usage tap read it.
+   */
+  translation?: Translation;
   effects: AppliedEffect[];
 }

@@ -21,6 +21,8 @@ import type {
   AttemptEffect,
   AttemptOutcome,
   FailoverJob,
+  Prepared,
+  Translation,
 } from "./result.ts";
 
 /** An error answer kept (as its classified prefix) in case no later account can be tried. */
@@ -29,6 +31,8 @@ export interface BufferedError {
   text: string;
   account: Account;
   rule?: CompiledErrorRule;
+  /** How the account's answers reach the client, when translated. */
+  translation?: Translation;
 }
 
 /** When an attempt started and how long it took to answer. */
@@ -53,11 +57,22 @@ export class FailoverRun {
   lastUnreachable = "";
   /** The last error answer, when it moved on. */
   lastError: BufferedError | undefined;
+  /** Why the request could not be put in some account's API, when none was tried. */
+  refused: Extract<Prepared, { ok: false }> | undefined;
   #leased: FailoverJob["leased"];
 
   constructor(readonly ports: FailoverPorts, readonly job: FailoverJob) {
     this.limit = 1 + ports.policy.maxSwitches;
     this.#leased = job.leased;
+  }
+
+  /** The request as `account` gets it; a refusal is kept for the answer if nothing is tried. */
+  prepare(account: Account): Prepared {
+    const { job } = this;
+    const prepared: Prepared = job.prepare?.(account) ??
+      { ok: true, body: job.body, upstreamPath: job.upstreamPath };
+    if (!prepared.ok) this.refused ??= prepared;
+    return prepared;
   }
 
   /** Is this account the request's claimed probe? */

@@ -25,6 +25,7 @@ export async function sendWithCredential(
   account: Account,
   clientHeaders: Headers,
   attemptNumber: number,
+  request: { body: Uint8Array<ArrayBuffer> | null; upstreamPath: string },
 ): Promise<CredentialedAttempt> {
   const { ports, job } = run;
   const startedAt = Date.now();
@@ -37,10 +38,15 @@ export async function sendWithCredential(
     const attempt = () =>
       sendAttempt(
         {
-          url: upstreamUrl(account, job.upstreamPath, job.search),
+          // A translated request goes to another API's path, without the client API's query.
+          url: upstreamUrl(
+            account,
+            request.upstreamPath,
+            request.upstreamPath === job.upstreamPath ? job.search : "",
+          ),
           method: job.request.method,
           headers,
-          body: job.bodyFor ? job.bodyFor(account) : job.body,
+          body: request.body,
         },
         ports.policy.headersTimeoutSeconds * 1000,
         job.request.signal,

@@ -9,21 +9,25 @@
 
 import type { Account } from "../config/types.ts";
 import type { Slot } from "../leases/slots.ts";
+import type { Translation } from "./result.ts";
 import { type CompiledErrorRule, compileErrorRules, matchErrorRule } from "./error_rules.ts";
 import type { RequestFacts } from "./classify.ts";
 import type { AttemptTiming, FailoverRun } from "./run.ts";
 
 /** Where an attempt leaves the request. */
 export type Step =
-  | { kind: "answer"; response: Response; served?: Account }
+  | { kind: "answer"; response: Response; served?: Account; translation?: Translation }
   | { kind: "next" };
 
 /** Move on to the next account. */
 export const NEXT: Step = { kind: "next" };
 
-/** Answer the client with `response`, which carries `served`'s answer when given. */
-export function answer(response: Response, served?: Account): Step {
-  return { kind: "answer", response, served };
+/**
+ * Answer the client with `response`, which carries `served`'s answer when
+ * given, still to be translated by the relay when `translation` is given.
+ */
+export function answer(response: Response, served?: Account, translation?: Translation): Step {
+  return { kind: "answer", response, served, ...(translation ? { translation } : {}) };
 }
 
 /** One attempt on one account. */
@@ -38,6 +42,10 @@ export interface AttemptContext {
   /** No account can be tried after this one: its error goes to the client. */
   isLast: boolean;
   timing: AttemptTiming;
+  /** The path sent upstream (the account's own API's). */
+  upstreamPath: string;
+  /** How the answer is translated for the client, if it is. */
+  translation?: Translation;
 }
 
 /** Moves on after an attempt that got no usable answer; the slot goes back. */

@@ -22,6 +22,7 @@ import {
 } from "./preamble.ts";
 import { hasPreamble } from "../protocols/api_route.ts";
 import { relay, rewrite } from "./answers.ts";
+import { translatedError, translatedSuccess } from "./translated.ts";
 import { type FailoverRun, PROBE_DECISION } from "./run.ts";
 
 /** Relays a success, after holding its preamble where the API has one. */
@@ -35,7 +36,7 @@ export async function onSuccess(
   const holdMs = (policy.preambleHoldSeconds ?? DEFAULT_PREAMBLE_HOLD_MS / 1000) * 1000;
   let body: ReadableStream<Uint8Array> | null = upstream.body;
   if (
-    body && holdMs > 0 && hasPreamble(run.job.upstreamPath) && isEventStream(upstream.headers)
+    body && holdMs > 0 && hasPreamble(attempt.upstreamPath) && isEventStream(upstream.headers)
   ) {
     const start = await holdPreamble(body, holdMs);
     if (start.kind === "dropped") {
@@ -63,7 +64,11 @@ export async function onSuccess(
     ...timing,
     ...(probing ? { probe: true as const } : {}),
   });
-  return answer(relay(upstream, body, account), account);
+  const { translation } = attempt;
+  if (translation && !translation.stream) {
+    return answer(await translatedSuccess(upstream, body, account, translation), account);
+  }
+  return answer(relay(upstream, body, account), account, translation);
 }
 
 /** An error event before the first content: judged like an error answer. */
@@ -93,14 +98,20 @@ async function onEarlyError(
     await start.reader.cancel().catch(() => {});
     return moveOn(run, attempt, "stream failed before any content");
   }
-  const rewritten = rewrite(run.job.surface, verdict.rule, early.status, early.body, account);
+  const { translation } = attempt;
+  const rewritten = rewrite(run.job.surface, verdict.rule, early.status, early.body, account) ??
+    (translation && !translation.stream
+      ? translatedError(upstream, early.body, account, translation, early.status)
+      : undefined);
   if (rewritten) {
     await start.reader.cancel().catch(() => {});
     release();
     return answer(rewritten, account);
   }
+  // A stream client gets the error event itself (translated by the relay when it needs to be).
   return answer(
     relay(upstream, observeStream(start.reader, release, start.held), account),
     account,
+    translation,
   );
 }

@@ -2,7 +2,10 @@
  * Server-sent events: the gateway's one parser and one writer.
  *
  * {@linkcode SseParser} reads an event stream incrementally, as text arrives
- * cut anywhere, with LF or CRLF line ends. Each complete line is read once and
+ * cut anywhere, with LF, CRLF or CR line ends (a CR ending a chunk waits
+ * for the next, which may start with its LF), a leading BOM skipped, and the
+ * `id` (the last one stays in force) and `retry` fields kept on the event.
+ * The translators read through it too (`lib/protocols/sse.ts`). Each complete line is read once and
  * reported as a field line (to a consumer that works line by line, such as
  * the usage scanner) and, at each blank line, the event it closes, with its
  * exact text when asked (the usage-chunk stripper forwards what it keeps
@@ -21,14 +24,22 @@
 export interface SseEvent {
   event?: string;
   data: string;
+  /** The last event id in force, when the stream sent one. */
+  id?: string;
+  /** A reconnection delay sent with this event, in milliseconds. */
+  retry?: number;
 }
 
 /** What an {@linkcode SseParser} reports; each callback is optional. */
 export interface SseSink {
   /** A complete field line (`data`, `event`, `id`, ...), with the event name in force. */
   line?(field: string, value: string, event: string | undefined): void;
-  /** A blank line closed `event`; `raw` is its text (with the blank line) when the parser keeps it. */
-  event?(event: SseEvent, raw: string): void;
+  /**
+   * A blank line closed `event`; `raw` is its text (with the blank line) when
+   * the parser keeps it; `hasData` says whether it had a `data` line at all
+   * (the standard dispatches only those).
+   */
+  event?(event: SseEvent, raw: string, hasData: boolean): void;
 }
 
 /** Options of {@linkcode SseParser}. */
@@ -45,6 +56,9 @@ export class SseParser {
   #name: string | undefined;
   #data: string[] = [];
   #raw = "";
+  #id: string | undefined;
+  #retry: number | undefined;
+  #started = false;
   readonly #keepRaw: boolean;
   readonly #maxLine: number;
 
@@ -61,12 +75,13 @@ export class SseParser {
   /** True at an event boundary: nothing unfinished, no event open. */
   get idle(): boolean {
     return this.#unfinished === "" && this.#raw === "" && this.#name === undefined &&
-      this.#data.length === 0;
+      this.#data.length === 0 && this.#retry === undefined;
   }
 
   /** Reads the complete lines `text` finishes; keeps the rest for the next call. */
   push(text: string): void {
-    const joined = this.#unfinished + text;
+    const joined = this.#unfinished + this.#skipBom(text);
+    if (joined.includes("\r")) return this.#pushWithCr(joined);
     let start = 0;
     for (let end = joined.indexOf("\n"); end >= 0; end = joined.indexOf("\n", start)) {
       const line = end > start && joined.charCodeAt(end - 1) === CR
@@ -78,6 +93,38 @@ export class SseParser {
     this.#keep(start === 0 ? joined : joined.slice(start));
   }
 
+  /** {@linkcode push} for text with CRs: CRLF and a lone CR both end a line. */
+  #pushWithCr(joined: string): void {
+    let start = 0;
+    let lf = joined.indexOf("\n");
+    let cr = joined.indexOf("\r");
+    for (;;) {
+      if (lf >= 0 && lf < start) lf = joined.indexOf("\n", start);
+      if (cr >= 0 && cr < start) cr = joined.indexOf("\r", start);
+      let end: number;
+      let next: number;
+      if (cr >= 0 && (lf < 0 || cr < lf)) {
+        // A CR at the very end may be the first half of a CRLF: wait for the next chunk.
+        if (cr === joined.length - 1) break;
+        end = cr;
+        next = joined.charCodeAt(cr + 1) === LF ? cr + 2 : cr + 1;
+      } else if (lf >= 0) {
+        end = lf;
+        next = lf + 1;
+      } else break;
+      this.#line(joined.slice(start, end), this.#keepRaw ? joined.slice(start, next) : "");
+      start = next;
+    }
+    this.#keep(start === 0 ? joined : joined.slice(start));
+  }
+
+  /** The stream's first text loses a leading byte order mark. */
+  #skipBom(text: string): string {
+    if (this.#started || text === "") return text;
+    this.#started = true;
+    return text.charCodeAt(0) === BOM ? text.slice(1) : text;
+  }
+
   /**
    * Takes `text` in bulk, for a consumer that needs none of its lines one by
    * one (the usage scanner's content-only chunks): returns the complete lines
@@ -85,7 +132,7 @@ export class SseParser {
    * only the event name in force; the data of skimmed lines is not kept.
    */
   skim(text: string): string {
-    const joined = this.#unfinished + text;
+    const joined = this.#unfinished + this.#skipBom(text);
     const cut = joined.lastIndexOf("\n");
     if (cut < 0) {
       this.#keep(joined);
@@ -128,6 +175,8 @@ export class SseParser {
       : line.slice(colon + 1);
     if (field === "event") this.#name = value;
     else if (field === "data" && this.sink.event) this.#data.push(value);
+    else if (field === "id" && !value.includes("\0")) this.#id = value;
+    else if (field === "retry" && /^\d+$/.test(value)) this.#retry = Number(value);
     this.sink.line?.(field, value, this.#name);
   }
 
@@ -135,15 +184,21 @@ export class SseParser {
     const event: SseEvent = this.#name === undefined
       ? { data: this.#data.join("\n") }
       : { event: this.#name, data: this.#data.join("\n") };
+    if (this.#id !== undefined) event.id = this.#id;
+    if (this.#retry !== undefined) event.retry = this.#retry;
     const raw = this.#raw;
+    const hasData = this.#data.length > 0;
     this.#name = undefined;
     this.#data = [];
     this.#raw = "";
-    this.sink.event?.(event, raw);
+    this.#retry = undefined;
+    this.sink.event?.(event, raw, hasData);
   }
 }
 
 const CR = 0x0d;
+const LF = 0x0a;
+const BOM = 0xfeff;
 const COLON = 0x3a;
 const SPACE = 0x20;
 

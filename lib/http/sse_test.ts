@@ -33,7 +33,8 @@ Deno.test("events are split off the front of the text; the unfinished rest waits
 
 Deno.test("multi-line data, fields without a value, and one leading space removed", () => {
   const { events } = parse("data:a\ndata:  b\nid\nevent:x\n\n");
-  assert.deepEqual(events, [{ event: "x", data: "a\n b" }]);
+  // An `id` line without a value sets the event id to "" (the standard's last event id).
+  assert.deepEqual(events, [{ event: "x", data: "a\n b", id: "" }]);
 });
 
 Deno.test("the same events however the text is cut", () => {
@@ -113,4 +114,21 @@ Deno.test("the writer: events, multi-line data, comments, retry", () => {
   assert.equal(sseRetry(2000), "retry: 2000\n\n");
   const { events } = parse(sseEvent("x\ny", "e") + sseComment("c"));
   assert.deepEqual(events, [{ event: "e", data: "x\ny" }, { data: "" }]);
+});
+
+Deno.test("CR-only line ends, a CR cut from its LF, a leading BOM, id and retry", () => {
+  const text = "\uFEFFid: 7\rretry: 50\revent: a\rdata: 1\r\rdata: 2\r\n\r\n";
+  const expected = [
+    { event: "a", data: "1", id: "7", retry: 50 },
+    { data: "2", id: "7" },
+  ];
+  assert.deepEqual(parse(text).events, expected);
+  for (let cut = 0; cut <= text.length; cut++) {
+    const events: SseEvent[] = [];
+    const parser = new SseParser({ event: (event) => events.push(event) });
+    parser.push(text.slice(0, cut));
+    parser.push(text.slice(cut));
+    parser.end();
+    assert.deepEqual(events, expected, `cut at ${cut}`);
+  }
 });

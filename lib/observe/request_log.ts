@@ -46,7 +46,10 @@ export interface RequestLogEntry {
   outcome?: string;
   /** Time to the first body byte sent to the client. */
   ttfbMs?: number;
+  /** The model the upstream reports using. */
   model?: string;
+  /** The model the client asked for, when model routing gave the upstream another name. */
+  requestedModel?: string;
   tokens?: TokenUsage;
   /** Whether the body was `complete`, `aborted` by the client, or broken off by an `error`. */
   end?: string;

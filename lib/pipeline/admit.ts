@@ -15,6 +15,7 @@ import type { Account } from "../config/types.ts";
 import { BodyTooLargeError, readRequestBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import { presentedKey } from "../http/headers.ts";
+import { clientApiOf, otherFamily } from "../protocols/api_route.ts";
 import type { KeyLimits } from "../usage/limits.ts";
 import { accountsFor, admitPath, admitReference, type Requester } from "./access.ts";
 import { type Refusal, refusal } from "./refusal.ts";
@@ -86,8 +87,14 @@ export async function admit(
   }
   const reference = await admitReference(deps.owners, who, body);
   if (!reference.ok) return refuse(reference.error, "refused");
+  // A translatable request may reach the other platform's accounts too; planning decides.
+  const translatable = clientApiOf(request.method, route.upstreamPath) !== undefined &&
+    deps.directory.group(key.group)?.translate !== false;
   const candidates = accountsFor(
-    deps.directory.candidates(key.group, route.family),
+    [
+      ...deps.directory.candidates(key.group, route.family),
+      ...(translatable ? deps.directory.candidates(key.group, otherFamily(route.family)) : []),
+    ],
     path.owner ?? reference.owner,
   );
   if (candidates.length === 0) {

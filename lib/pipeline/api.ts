@@ -30,8 +30,10 @@ import { forward, type ForwardDeps } from "./forward.ts";
 import { lease, type LeaseDeps } from "./lease.ts";
 import { plan, type PlanDeps } from "./plan.ts";
 import type { Refusal } from "./refusal.ts";
-import type { Delivery, Relay } from "./relay.ts";
+import { type Delivery, type Relay, translatedNow } from "./relay.ts";
 import { type Arrival, routeRequest } from "./route.ts";
+import { RequestShape } from "./translation.ts";
+import { configuredModels, routeModel, unservedModel } from "./models.ts";
 
 /** What the stages work with. */
 export interface Pipeline {
@@ -60,6 +62,36 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   if (!admitted.ok) return await refuse(pipeline, arrival, admitted.key, admitted);
   const { key, body } = admitted;
   const model = lazyRequestModel(body);
+  const injection = arrival.surface === "openai"
+    ? planUsageInjection(arrival.route.upstreamPath, body)
+    : null;
+  const group = pipeline.admit.directory.group(key.group);
+  const listed = configuredModels(request, key, group, groupAccounts(pipeline, key.group));
+  if (listed) {
+    return await pipeline.relay.deliver({
+      ...arrived(arrival, key.id),
+      response: listed,
+      outcome: "models",
+    });
+  }
+  // Model routing reads the body's model only where some model setting applies.
+  const routing = group?.models !== undefined || group?.allowModels !== undefined ||
+    key.allowModels !== undefined || admitted.candidates.some((a) => a.models !== undefined);
+  const asked = routing ? model() : undefined;
+  const routed = routeModel(key, group, asked);
+  if (!routed.ok) return await refuse(pipeline, arrival, key.id, routed);
+  const shape = new RequestShape({
+    method: request.method,
+    headers: request.headers,
+    platform: arrival.route.family,
+    upstreamPath: arrival.route.upstreamPath,
+    body,
+    translate: group?.translate !== false,
+    injection,
+    model: routed.model,
+  });
+  const unserved = unservedModel(shape, admitted.candidates, asked);
+  if (unserved) return await refuse(pipeline, arrival, key.id, unserved);
 
   // 3. Plan.
   const planned = await plan(pipeline.plan, {
@@ -70,8 +102,10 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     headers: request.headers,
     body,
     model,
+    mode: (account) => shape.mode(account),
   });
   if (!planned.ok) return await refuse(pipeline, arrival, key.id, planned);
+  shape.boundAccount = planned.session?.binding?.account;
 
   // 4. Lease.
   const leased = await lease(pipeline.lease, {
@@ -83,16 +117,13 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   if (leased.kind === "refused") return await refuse(pipeline, arrival, key.id, leased);
 
   // 5. Forward with failover.
-  const injection = arrival.surface === "openai"
-    ? planUsageInjection(arrival.route.upstreamPath, body)
-    : null;
   const job = (held: Held | undefined): FailoverJob => ({
     request,
     upstreamPath: arrival.route.upstreamPath,
     search: url.search,
     surface: arrival.surface,
     body,
-    bodyFor: injection?.bodyFor,
+    prepare: (account) => shape.prepare(account),
     model,
     accounts: planned.accounts,
     probe: planned.probe,
@@ -102,10 +133,15 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   const delivery = {
     ...arrived(arrival, key.id),
     injectedUsage: injection !== null,
+    ...(asked !== undefined ? { requestedModel: asked } : {}),
   };
   if (leased.kind === "waiting") {
     // A streaming request still waiting for a slot: answer now, forward once one frees.
-    const waiting = waitingStream(leased.wait, arrival.surface, send);
+    const waiting = waitingStream(
+      leased.wait,
+      arrival.surface,
+      async (held) => translatedNow(await send(held)),
+    );
     pipeline.lease.slots.track(waiting.done);
     return await pipeline.relay.deliver({
       ...delivery,
@@ -123,6 +159,15 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     release: leased.release,
     onResponseId: ownerRecorder(pipeline.owners, arrival, key.id, result),
   });
+}
+
+/** Every account of a group, both platforms. */
+function groupAccounts(pipeline: Pipeline, groupId: string): Account[] {
+  const { directory } = pipeline.admit;
+  return [
+    ...directory.candidates(groupId, "openai"),
+    ...directory.candidates(groupId, "anthropic"),
+  ];
 }
 
 /** Relays a stage's refusal in the surface's shape. */

@@ -17,6 +17,7 @@ import { type Binding, type SessionBindings, sessionKeyOf } from "../accounts/se
 import type { Account, Platform } from "../config/types.ts";
 import { HttpError } from "../http/errors.ts";
 import { attemptOrder, type Plan, planAttempts } from "../planning/planner.ts";
+import type { ServingMode } from "../planning/serving.ts";
 import type { UsageClock } from "../planning/usage_clock.ts";
 import { type Refusal, refusal } from "./refusal.ts";
 
@@ -46,6 +47,8 @@ export interface PlanRequest {
   headers: Headers;
   body: Uint8Array | null;
   model: () => string | undefined;
+  /** How an account serves the request (native, translated), `null` when it cannot. */
+  mode?(account: Account): ServingMode | null;
 }
 
 /** The accounts to try, in order, with the claimed probe and the session. */
@@ -72,6 +75,7 @@ export async function plan(deps: PlanDeps, request: PlanRequest): Promise<Planne
     usedPercent: (id) => deps.quotas.usedPercent(id, now),
     avoidAbovePercent,
     boundAccount: session?.binding?.account,
+    mode: request.mode,
   });
   const probe = await claimProbe(deps.states, planned);
   if (probe || planned.kind === "ready") {

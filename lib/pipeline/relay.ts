@@ -10,15 +10,17 @@
  * @module
  */
 
-import type { Attempt, FailoverResult } from "../failover/result.ts";
+import type { Attempt, FailoverResult, Translation } from "../failover/result.ts";
 import type { Surface } from "../http/errors.ts";
-import { onResponseEnd } from "../http/observed_stream.ts";
+import { observeStream, onResponseEnd } from "../http/observed_stream.ts";
 import { logFailure } from "../log.ts";
 import type { FailoverEvent, FailoverLog } from "../observe/failover_log.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
 import type { MinuteSeries } from "../observe/minute_series.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
 import type { LoggedAttempt, RequestLogger } from "../observe/request_log.ts";
+import type { Api } from "../protocols/translate/ir.ts";
+import { StreamTranslator } from "../protocols/translate/translate.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { type BodyEnd, tapBody, type TapResult } from "../usage/tap.ts";
@@ -39,6 +41,8 @@ export interface Delivery {
   result?: FailoverResult;
   /** A waiting stream's result, once a slot freed (`undefined` if none did). */
   later?: Promise<FailoverResult | undefined>;
+  /** The model the client asked for, when model routing read it (it may differ upstream). */
+  requestedModel?: string;
   /** The gateway added `stream_options.include_usage` for standard accounts. */
   injectedUsage?: boolean;
   /** Hears the id of a stored response in a success body (see `lib/usage/tap.ts`). */
@@ -94,14 +98,19 @@ export class Relay {
       return delivery.release ? onResponseEnd(response, delivery.release) : response;
     }
     const account = () => named ?? servingAccount(later?.attempts ?? []);
-    const asked = (id: string | null) => id !== null && !this.sinks.isPassthrough(id);
+    // A translated account was never asked for the chat usage chunk: nothing to strip.
+    const asked = (id: string | null, result?: FailoverResult) =>
+      id !== null && !this.sinks.isPassthrough(id) && !result?.translation;
+    const translation = delivery.result?.translation;
     let ttfb: number | undefined;
     const body = tapBody(response.body, {
-      surface: delivery.surface,
+      // A translated stream is read in the upstream's API, where its usage is.
+      surface: translation ? surfaceOf(translation.from) : delivery.surface,
       contentType: response.headers.get("content-type") ?? "",
       scanUsage: response.status < 400,
       stripUsageChunk: delivery.injectedUsage === true &&
-        (queued ? () => asked(account()) : asked(named)),
+        (queued ? () => asked(account(), later) : asked(named, delivery.result)),
+      translator: translation ? streamTranslator(translation) : undefined,
       clientSignal: delivery.request.signal,
       onFirstByte: () => {
         ttfb = performance.now() - delivery.started;
@@ -148,7 +157,7 @@ export class Relay {
       usage.record({
         key: delivery.key,
         account,
-        model: result.model ?? "unknown",
+        model: usageModel(result.model, delivery.requestedModel),
         tokens,
         at: Date.now(),
       });
@@ -168,6 +177,9 @@ export class Relay {
       outcome,
       ...(ttfbMs !== undefined ? { ttfbMs: round(ttfbMs) } : {}),
       ...(result.model ? { model: result.model } : {}),
+      ...(delivery.requestedModel && delivery.requestedModel !== result.model
+        ? { requestedModel: delivery.requestedModel }
+        : {}),
       ...(tokens ? { tokens } : {}),
       ...(account ? { end: result.end } : {}),
     });
@@ -229,6 +241,48 @@ function outcomeOf(attempts: readonly Attempt[], end: BodyEnd): string {
     default:
       return "exhausted";
   }
+}
+
+/**
+ * A result whose stream is translated for the client as it is read, for a
+ * queued request: its waiting stream relays the body itself, so the usage
+ * tap sees the client's events there (a Chat client that did not ask for the
+ * usage chunk then goes uncounted but for its deltas).
+ */
+export function translatedNow(result: FailoverResult): FailoverResult {
+  const { response, translation } = result;
+  if (!translation || !response.body) return result;
+  const translator = streamTranslator(translation);
+  const encoder = new TextEncoder();
+  const bytes = (text: string) => text ? encoder.encode(text) : null;
+  const body = observeStream(response.body, {
+    chunk: (chunk) => bytes(translator.push(chunk)),
+    flush: () => bytes(translator.finish()),
+    end() {},
+  });
+  const { status, statusText, headers } = response;
+  const { translation: _done, ...rest } = result;
+  return { ...rest, response: new Response(body, { status, statusText, headers }) };
+}
+
+function streamTranslator(translation: Translation): StreamTranslator {
+  return new StreamTranslator(translation.from, translation.to, {
+    includeUsage: translation.includeUsage,
+  });
+}
+
+/**
+ * The model usage is counted under: the one the upstream reports, with the
+ * client's name beside it when routing gave it another (`gpt-5-codex (as gpt-5)`).
+ */
+export function usageModel(upstream: string | undefined, requested: string | undefined): string {
+  const used = upstream ?? requested ?? "unknown";
+  return requested !== undefined && requested !== used ? `${used} (as ${requested})` : used;
+}
+
+/** The surface (usage and error shapes) of a client API. */
+function surfaceOf(api: Api): Surface {
+  return api === "messages" ? "anthropic" : "openai";
 }
 
 function round(ms: number): number {

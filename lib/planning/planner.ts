@@ -7,16 +7,18 @@
  * 1. health: cooling and disabled accounts are left out; an account resting
  *    for the request's model only (a model-scoped cooldown) is left out for
  *    that model alone;
- * 2. `priority` (lower first), then least recently used, which spreads load
- *    and lets each account's limits recover;
- * 3. quota preference: accounts whose last quota snapshot shows more use
+ * 2. serving: accounts that cannot serve the request (`serving.ts`) are
+ *    left out;
+ * 3. `priority` (lower first), then native before translated, then least
+ *    recently used, which spreads load and lets each account's limits recover;
+ * 4. quota preference: accounts whose last quota snapshot shows more use
  *    than the group's `avoidAbovePercent` go last;
- * 4. session binding: the account the conversation is bound to goes first,
+ * 5. session binding: the account the conversation is bound to goes first,
  *    if it can serve right now (availability beats stickiness);
- * 5. probes: a disabled account whose half-open probe is due is named as
+ * 6. probes: a disabled account whose half-open probe is due is named as
  *    `probe`, for the caller to claim (one request across all processes);
  *    {@linkcode attemptOrder} puts a claimed probe first of all;
- * 6. slot availability: {@linkcode attemptOrder} puts the account that holds
+ * 7. slot availability: {@linkcode attemptOrder} puts the account that holds
  *    a concurrency slot right after the probe.
  *
  * @module
@@ -24,6 +26,7 @@
 
 import type { HealthSnapshot } from "../accounts/health_snapshot.ts";
 import type { Account } from "../config/types.ts";
+import type { ServingMode } from "./serving.ts";
 
 /** What the planner decides from. */
 export interface PlanInput {
@@ -41,6 +44,8 @@ export interface PlanInput {
   avoidAbovePercent?: number;
   /** The account the request's session is bound to. */
   boundAccount?: string;
+  /** How an account serves the request (`serving.ts`); `null` leaves it out. All native if absent. */
+  mode?(account: Account): ServingMode | null;
 }
 
 /** The accounts a request may try, or why there are none. */
@@ -63,13 +68,21 @@ export type Plan =
 
 /** Plans one request. */
 export function planAttempts(input: PlanInput): Plan {
-  const { candidates, health, now, lastUsed } = input;
+  const { health, now, lastUsed } = input;
   const model = input.model ?? (() => undefined);
-  if (candidates.length === 0) {
-    return { kind: "unavailable", reason: "no account in this key's group serves this API" };
+  const mode = input.mode ?? (() => "native");
+  const modes = new Map<Account, ServingMode>();
+  for (const account of input.candidates) {
+    const found = mode(account);
+    if (found) modes.set(account, found);
   }
+  const candidates = [...modes.keys()];
+  if (candidates.length === 0) {
+    return { kind: "unavailable", reason: "no account in this key's group serves this request" };
+  }
+  const translated = (account: Account) => modes.get(account) === "translated" ? 1 : 0;
   const byPreference = (a: Account, b: Account) =>
-    a.priority - b.priority || lastUsed(a.id) - lastUsed(b.id);
+    a.priority - b.priority || translated(a) - translated(b) || lastUsed(a.id) - lastUsed(b.id);
   const ready: Account[] = [];
   let retryAt = Infinity;
   let allMissModel = true;

@@ -8,6 +8,7 @@
  */
 
 import type { ApiFamily } from "../config/types.ts";
+import type { Api } from "./translate/ir.ts";
 
 /** A client path resolved to its API. */
 export interface ApiRoute {
@@ -38,3 +39,27 @@ export function routeApiPath(pathname: string): ApiRoute | null {
     ? { family: "anthropic", api: "Anthropic Messages API", upstreamPath }
     : { family: "openai", api: "OpenAI API", upstreamPath };
 }
+
+/** The translatable client API of a request (an inference call), if it is one. */
+export function clientApiOf(method: string, upstreamPath: string): Api | undefined {
+  if (method !== "POST") return undefined;
+  return CLIENT_APIS[upstreamPath];
+}
+
+/** The other API family (translation reaches its accounts). */
+export function otherFamily(family: ApiFamily): ApiFamily {
+  return family === "openai" ? "anthropic" : "openai";
+}
+
+/** The upstream path of each client API. */
+export const API_PATHS: Readonly<Record<Api, string>> = {
+  chat: "/chat/completions",
+  responses: "/responses",
+  messages: "/messages",
+};
+
+const CLIENT_APIS: Readonly<Record<string, Api>> = {
+  "/chat/completions": "chat",
+  "/responses": "responses",
+  "/messages": "messages",
+};

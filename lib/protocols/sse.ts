@@ -1,8 +1,10 @@
 /**
- * Server-sent events, read and written incrementally. {@linkcode SseParser}
- * takes bytes or text cut anywhere (inside a multi-byte character, between
- * CR and LF, mid-field) and hands back each event the moment its blank line
- * arrives; {@linkcode formatSse} writes one event.
+ * Server-sent events for the translators, read and written incrementally.
+ * {@linkcode SseParser} is a thin layer over the gateway's one parser
+ * (`lib/http/sse.ts`): it takes bytes or text cut anywhere (inside a
+ * multi-byte character, between CR and LF, mid-field) and hands back each
+ * event the moment its blank line arrives; {@linkcode formatSse} writes one
+ * event.
  *
  * Reading follows the WHATWG event-stream grammar: lines end in CRLF, LF or
  * CR; a line starting with `:` is a comment; `field: value` drops one space
@@ -15,101 +17,44 @@
  * @module
  */
 
-/** One event of an event stream. */
-export interface SseEvent {
-  event?: string;
-  data: string;
-  id?: string;
-  retry?: number;
-}
+import { type SseEvent, SseParser as LineParser } from "../http/sse.ts";
+
+export type { SseEvent };
 
 /** The data of the end-of-stream marker in OpenAI Chat Completions streams. */
 export const SSE_DONE = "[DONE]";
 
-/** An incremental event-stream parser. */
+/** An incremental event-stream parser: bytes or text in, the events they complete out. */
 export class SseParser {
-  #decoder = new TextDecoder();
-  #line = "";
-  #afterCr = false;
-  #started = false;
-  #event: string | undefined;
-  #data: string[] = [];
-  #id: string | undefined;
-  #retry: number | undefined;
+  readonly #decoder = new TextDecoder();
+  #events: SseEvent[] = [];
+  readonly #parser = new LineParser({
+    event: (event, _raw, hasData) => {
+      if (!hasData) return;
+      // An empty `event:` field names no event.
+      if (event.event === "") delete event.event;
+      this.#events.push(event);
+    },
+  });
 
   /** Feeds a chunk; returns the events it completed. */
   push(chunk: Uint8Array | string): SseEvent[] {
     const text = typeof chunk === "string" ? chunk : this.#decoder.decode(chunk, { stream: true });
-    return this.#feed(text);
+    this.#parser.push(text);
+    return this.#take();
   }
 
   /** Ends the input; returns the last event if one was still open. */
   finish(): SseEvent[] {
-    const events = this.#feed(this.#decoder.decode());
-    if (this.#line !== "") this.#field(this.#line);
-    this.#line = "";
-    const last = this.#dispatch();
-    if (last) events.push(last);
+    this.#parser.push(this.#decoder.decode());
+    this.#parser.end();
+    return this.#take();
+  }
+
+  #take(): SseEvent[] {
+    const events = this.#events;
+    this.#events = [];
     return events;
-  }
-
-  #feed(text: string): SseEvent[] {
-    const events: SseEvent[] = [];
-    let start = 0;
-    if (!this.#started && text.length > 0) {
-      this.#started = true;
-      if (text.charCodeAt(0) === 0xfeff) start = 1;
-    }
-    for (let i = start; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (code !== 10 && code !== 13) continue;
-      // An LF right after a CR ends the same line (the CR may have ended the previous chunk).
-      const skip = code === 10 && this.#afterCr && i === start && this.#line === "";
-      this.#afterCr = code === 13;
-      if (!skip) {
-        this.#line += text.slice(start, i);
-        const event = this.#endLine();
-        if (event) events.push(event);
-      }
-      start = i + 1;
-    }
-    if (start < text.length) {
-      this.#line += text.slice(start);
-      this.#afterCr = false;
-    }
-    return events;
-  }
-
-  #endLine(): SseEvent | undefined {
-    const line = this.#line;
-    this.#line = "";
-    if (line === "") return this.#dispatch();
-    this.#field(line);
-    return undefined;
-  }
-
-  #field(line: string): void {
-    if (line.startsWith(":")) return;
-    const colon = line.indexOf(":");
-    const name = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (name === "data") this.#data.push(value);
-    else if (name === "event") this.#event = value;
-    else if (name === "id" && !value.includes("\0")) this.#id = value;
-    else if (name === "retry" && /^\d+$/.test(value)) this.#retry = Number(value);
-  }
-
-  #dispatch(): SseEvent | undefined {
-    const data = this.#data;
-    const event: SseEvent = { data: data.join("\n") };
-    if (this.#event !== undefined && this.#event !== "") event.event = this.#event;
-    if (this.#id !== undefined) event.id = this.#id;
-    if (this.#retry !== undefined) event.retry = this.#retry;
-    this.#data = [];
-    this.#event = undefined;
-    this.#retry = undefined;
-    return data.length > 0 ? event : undefined;
   }
 }
 

@@ -17,16 +17,28 @@
  */
 
 import type { Account, Platform } from "../config/types.ts";
+import type { Api } from "../protocols/translate/ir.ts";
 import { anthropicApi } from "./anthropic/provider.ts";
 import { claudeSubscription } from "./claude/provider.ts";
 import { codexSubscription } from "./codex/provider.ts";
 import type { TokenSet } from "./oauth/refresh_client.ts";
 import { openaiApi } from "./openai/provider.ts";
 
+/**
+ * The client APIs an account kind serves natively (it speaks them upstream);
+ * any other client API reaches it only through translation.
+ */
+export interface NativeApis {
+  apis: readonly Api[];
+  /** Only requests from Claude Code itself (Anthropic's rule for subscription tokens). */
+  claudeCodeOnly?: true;
+}
+
 /** An account that signs in with an API key. */
 export interface ApiKeyProvider {
   kind: "openai" | "anthropic";
   platform: Platform;
+  serves: NativeApis;
   /** Puts the API key (and any headers the platform requires) on an upstream request. */
   authorize(headers: Headers, apiKey: string): void;
 }
@@ -35,6 +47,7 @@ export interface ApiKeyProvider {
 export interface SubscriptionProvider {
   kind: "codex" | "claude";
   platform: Platform;
+  serves: NativeApis;
   /** Its access tokens expire and are refreshed (`oauth/manager.ts`). */
   refreshes: true;
   /** Puts the live OAuth tokens (and the headers the sign-in requires) on an upstream request. */
@@ -45,6 +58,20 @@ export interface SubscriptionProvider {
 export function providerOf(account: Account): ApiKeyProvider | SubscriptionProvider {
   if (account.oauth) return account.platform === "openai" ? codexSubscription : claudeSubscription;
   return account.platform === "openai" ? openaiApi : anthropicApi;
+}
+
+/** A base URL on the ChatGPT backend's Codex endpoint, which serves `/responses` only. */
+const CODEX_BACKEND = /^https?:\/\/chatgpt\.com\/backend-api\/codex(\/|$)/i;
+
+/** Does this account talk to the ChatGPT (Codex) backend, signed in or through its base URL? */
+export function isCodexAccount(account: Account): boolean {
+  return account.platform === "openai" &&
+    (account.oauth !== undefined || CODEX_BACKEND.test(account.baseUrl));
+}
+
+/** The client APIs an account serves natively. */
+export function nativeApis(account: Account): NativeApis {
+  return isCodexAccount(account) ? codexSubscription.serves : providerOf(account).serves;
 }
 
 /** The upstream URL for an account: its base URL, the path after `/v1`, the query string. */

@@ -11,6 +11,12 @@
  * events are forwarded as they complete, and only an event's unfinished tail
  * waits for its next chunk.
  *
+ * A translated stream (an upstream of another API than the client's) is
+ * read here in the upstream's own API, where its usage is, and handed on in
+ * the client's: each upstream chunk goes to the {@linkcode ChunkTranslator}
+ * right after the scanner saw it, and what that returns is relayed in the
+ * same pull (one pass, nothing buffered beyond an unfinished event).
+ *
  * @module
  */
 
@@ -38,6 +44,12 @@ export interface TapResult extends UsageReport {
   bytes: number;
 }
 
+/** Rewrites an upstream event stream for the client, chunk by chunk (`StreamTranslator`). */
+export interface ChunkTranslator {
+  push(chunk: Uint8Array): string;
+  finish(): string;
+}
+
 /** Options for {@linkcode tapBody}. */
 export interface TapOptions {
   surface: Surface;
@@ -56,6 +68,8 @@ export interface TapOptions {
   onEnd(result: TapResult): void;
   /** Hears a stored response's id: as its stream event passes, or when a JSON body is complete. */
   onResponseId?(id: string): void;
+  /** Translates the (scanned) upstream events for the client; `surface` is then the upstream's. */
+  translator?: ChunkTranslator;
 }
 
 /** Wraps `body` in the observing transform. */
@@ -73,7 +87,7 @@ export function tapBody(
   const decoder = new TextDecoder();
   const scanner = new SseUsageScanner(options.surface, options.onResponseId);
   const strip = options.stripUsageChunk;
-  const stripper = kind === "sse" && strip
+  const stripper = kind === "sse" && strip && !options.translator
     ? new UsageChunkStripper(typeof strip === "function" ? strip : undefined)
     : null;
   let jsonText = "";
@@ -118,7 +132,10 @@ export function tapBody(
         return out ? encoder.encode(out) : null;
       }
       if (kind === "sse") scanner.push(decoder.decode(chunk, { stream: true }));
-      else if (kind === "json") {
+      if (options.translator) {
+        const out = options.translator.push(chunk);
+        return out ? encoder.encode(out) : null;
+      } else if (kind === "json") {
         jsonText += decoder.decode(chunk, { stream: true });
         if (jsonText.length > JSON_KEEP_LIMIT) {
           if (!jsonHead) jsonHead = jsonText.slice(0, JSON_END_BYTES);
@@ -128,6 +145,10 @@ export function tapBody(
       return chunk;
     },
     flush() {
+      if (options.translator) {
+        const tail = options.translator.finish();
+        return tail ? encoder.encode(tail) : null;
+      }
       const rest = stripper?.end();
       return rest ? encoder.encode(rest) : null;
     },

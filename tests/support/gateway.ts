@@ -43,7 +43,7 @@ export interface GatewaySpec {
   /** A config document as written in a file (its `accounts`, `groups`, `keys` default to none). */
   config?: Record<string, unknown>;
   /** Defaults to one group `team` holding every account. */
-  groups?: { id: string; accounts: string[]; allowPaths?: string[] }[];
+  groups?: { id: string; accounts: string[]; allowPaths?: string[]; translate?: boolean }[];
   /** Defaults to key `alice` ({@linkcode CLIENT_KEY}) in the first group. */
   keys?: { id: string; key: string; group: string }[];
   failover?: Record<string, unknown>;

@@ -14,6 +14,7 @@ export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 export const anthropicApi: ApiKeyProvider = {
   kind: "anthropic",
   platform: "anthropic",
+  serves: { apis: ["messages"] },
   authorize(headers, apiKey) {
     headers.set("x-api-key", apiKey);
     defaultVersion(headers);

@@ -18,6 +18,8 @@ export const ANTHROPIC_OAUTH_BETA = "oauth-2025-04-20";
 export const claudeSubscription: SubscriptionProvider = {
   kind: "claude",
   platform: "anthropic",
+  // Anthropic authorizes subscription tokens for Claude Code only (`lib/protocols/claude/client.ts`).
+  serves: { apis: ["messages"], claudeCodeOnly: true },
   refreshes: true,
   authorize(headers, _account, tokens) {
     setOAuthBearer(headers, tokens.accessToken);

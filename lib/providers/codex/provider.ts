@@ -15,6 +15,8 @@ import type { SubscriptionProvider } from "../provider.ts";
 export const codexSubscription: SubscriptionProvider = {
   kind: "codex",
   platform: "openai",
+  // The ChatGPT backend serves `/responses` only (`lib/protocols/codex/request.ts`).
+  serves: { apis: ["responses"] },
   refreshes: true,
   authorize(headers, account, tokens) {
     setOAuthBearer(headers, tokens.accessToken);

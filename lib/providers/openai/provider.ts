@@ -11,6 +11,8 @@ import type { ApiKeyProvider } from "../provider.ts";
 export const openaiApi: ApiKeyProvider = {
   kind: "openai",
   platform: "openai",
+  // And every other OpenAI endpoint (embeddings, files, ...), forwarded as is.
+  serves: { apis: ["chat", "responses"] },
   authorize(headers, apiKey) {
     setBearer(headers, apiKey);
   },

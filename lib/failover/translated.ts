@@ -1,0 +1,80 @@
+/**
+ * Answers for a client of another API than the upstream's (or a
+ * non-streaming client of a streaming-only upstream), built after the
+ * native answer was judged: classification, cooldowns and preamble failover
+ * read the upstream's own answer, and only what goes to the client is
+ * translated. A streaming success is translated later, chunk by chunk, by
+ * the relay (after the usage tap read the native events); here are the
+ * whole bodies: a non-streaming success (a Codex stream aggregated first)
+ * and an error passed back, its status kept.
+ *
+ * @module
+ */
+
+import type { Account } from "../config/types.ts";
+import { forwardableResponseHeaders } from "../http/headers.ts";
+import { aggregateResponsesStream } from "../protocols/codex/aggregate.ts";
+import { parseJson } from "../protocols/json.ts";
+import { encodeError, translateErrorBody } from "../protocols/translate/errors.ts";
+import { translateResponse } from "../protocols/translate/translate.ts";
+import { isEventStream } from "./preamble.ts";
+import { ACCOUNT_HEADER, type Translation } from "./result.ts";
+
+/** A whole success body (JSON, or a stream to aggregate) in the client's API. */
+export async function translatedSuccess(
+  upstream: Response,
+  body: ReadableStream<Uint8Array> | null,
+  account: Account,
+  translation: Translation,
+): Promise<Response> {
+  const { from, to } = translation;
+  // An upstream that answered JSON after all (not the ChatGPT backend's way) is used as it is.
+  if (translation.aggregate && isEventStream(upstream.headers)) {
+    const aggregate = body ? await aggregateResponsesStream(body) : {
+      ok: false as const,
+      error: { kind: "api_error" as const, message: "empty upstream body" },
+    };
+    if (!aggregate.ok) {
+      const status = aggregate.error.kind === "rate_limit" ? 429 : 502;
+      return jsonAnswer(
+        upstream,
+        account,
+        status,
+        JSON.stringify(encodeError(to, aggregate.error)),
+      );
+    }
+    const out = translateResponse(from, to, aggregate.response);
+    return jsonAnswer(upstream, account, upstream.status, JSON.stringify(out));
+  }
+  const text = body ? await new Response(body).text() : "";
+  const parsed = parseJson(text);
+  if (parsed === undefined) {
+    const message = "the upstream answer was not JSON";
+    const error = encodeError(to, { kind: "api_error", message });
+    return jsonAnswer(upstream, account, 502, JSON.stringify(error));
+  }
+  return jsonAnswer(
+    upstream,
+    account,
+    upstream.status,
+    JSON.stringify(translateResponse(from, to, parsed)),
+  );
+}
+
+/** An upstream error (its classified prefix) in the client's error shape, its status kept. */
+export function translatedError(
+  upstream: Response,
+  text: string,
+  account: Account,
+  translation: Translation,
+  status = upstream.status,
+): Response {
+  return jsonAnswer(upstream, account, status, translateErrorBody(translation.to, status, text));
+}
+
+function jsonAnswer(upstream: Response, account: Account, status: number, body: string): Response {
+  const headers = forwardableResponseHeaders(upstream.headers);
+  headers.set("content-type", "application/json");
+  headers.set(ACCOUNT_HEADER, account.id);
+  return new Response(body, { status, headers });
+}

@@ -1,0 +1,86 @@
+/**
+ * Model routing in the pipeline (rules in `lib/config/models.ts`): the
+ * key's and the group's allow-lists (403 when the model is not allowed), the
+ * group's aliases, and 404 `model_not_found` in the client's shape, with no
+ * upstream call, when no account of the group that serves the API serves
+ * the model.
+ *
+ * @module
+ */
+
+import type { GroupInfo, KeyInfo } from "../accounts/directory.ts";
+import { listedModels, modelAllowed, resolveAlias } from "../config/models.ts";
+import type { Account } from "../config/types.ts";
+import { HttpError } from "../http/errors.ts";
+import { type Refusal, refusal } from "./refusal.ts";
+import type { RequestShape } from "./translation.ts";
+
+/** The model the accounts see (after aliases), or why the key may not ask for it. */
+export function routeModel(
+  key: KeyInfo,
+  group: GroupInfo | undefined,
+  name: string | undefined,
+): { ok: true; model?: string } | Refusal {
+  if (name === undefined) return { ok: true };
+  if (!modelAllowed(group?.allowModels, name) || !modelAllowed(key.allowModels, name)) {
+    const message = `this key may not use model "${name}"`;
+    return refusal(new HttpError(403, message, { code: "model_not_allowed" }), "refused");
+  }
+  return { ok: true, model: resolveAlias(group?.models, name) };
+}
+
+/** 404 when accounts serve the API but none serves the model. */
+export function unservedModel(
+  shape: RequestShape,
+  candidates: readonly Account[],
+  name: string | undefined,
+): Refusal | undefined {
+  if (name === undefined || candidates.some((account) => shape.mode(account) !== null)) {
+    return undefined;
+  }
+  if (!candidates.some((account) => shape.apiMode(account) !== null)) return undefined;
+  const message = `model "${name}" is not served by any account in this key's group`;
+  return refusal(new HttpError(404, message, { code: "model_not_found" }), "model_unavailable");
+}
+
+/**
+ * `GET /v1/models` answered from the group's configuration, when it names
+ * models (group aliases, or accounts' `models`): the client-facing names
+ * its key may use, in Anthropic's list shape when the client sends
+ * `anthropic-version`, else OpenAI's. `undefined`: forward as usual.
+ */
+export function configuredModels(
+  request: Request,
+  key: KeyInfo,
+  group: GroupInfo | undefined,
+  accounts: readonly Account[],
+): Response | undefined {
+  if (request.method !== "GET" || new URL(request.url).pathname !== "/v1/models") return undefined;
+  if (group?.models === undefined && !accounts.some((account) => account.models !== undefined)) {
+    return undefined;
+  }
+  const names = new Set([
+    ...Object.keys(group?.models ?? {}).filter((name) => !name.includes("*")),
+    ...accounts.flatMap((account) => listedModels(account.models)),
+  ]);
+  const ids = [...names].filter((name) =>
+    modelAllowed(group?.allowModels, name) && modelAllowed(key.allowModels, name)
+  ).sort();
+  if (request.headers.has("anthropic-version")) {
+    return Response.json({
+      data: ids.map((id) => ({
+        type: "model",
+        id,
+        display_name: id,
+        created_at: "1970-01-01T00:00:00Z",
+      })),
+      has_more: false,
+      first_id: ids[0] ?? null,
+      last_id: ids.at(-1) ?? null,
+    });
+  }
+  return Response.json({
+    object: "list",
+    data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "switchyard" })),
+  });
+}

@@ -1,0 +1,231 @@
+/**
+ * Protocol translation in the pipeline: how each account of a group serves a
+ * request ({@linkcode RequestShape.mode}, for the planner) and the request
+ * as each account gets it ({@linkcode RequestShape.prepare}, for the
+ * failover loop, once per attempt):
+ *
+ * - natively: the body as the client sent it (a standard account's chat
+ *   request with the usage chunk asked for); a Codex account's Responses
+ *   request made acceptable to the ChatGPT backend (`codexRequest`: store
+ *   off, streaming, Codex CLI's fields), aggregated back into one JSON body
+ *   for a non-streaming client;
+ * - through translation: account-bound state dropped (signed thinking,
+ *   encrypted reasoning; a stored-conversation reference refuses), the body
+ *   translated into the account's API and sent to that API's path (then
+ *   `codexRequest` for Codex), the answer translated back for the client.
+ *
+ * Fields a translation leaves out go to a debug log line; a request that
+ * cannot be put in an account's API without a field skips that account, and
+ * gets 400 naming the field when no account could take it.
+ *
+ * @module
+ */
+
+import type { Account, Platform } from "../config/types.ts";
+import type { Prepared, Translation } from "../failover/result.ts";
+import { debugLogger } from "../log.ts";
+import { type ServingMode, servingMode } from "../planning/serving.ts";
+import { API_PATHS, clientApiOf } from "../protocols/api_route.ts";
+import type { UsageInjection } from "../protocols/chat/usage_injection.ts";
+import { isClaudeCodeRequest } from "../protocols/claude/client.ts";
+import { codexRequest } from "../protocols/codex/request.ts";
+import { isObject, type JsonObject, parseJson } from "../protocols/json.ts";
+import { upstreamModel } from "../config/models.ts";
+import { dropAccountState } from "../protocols/translate/account_state.ts";
+import { translationErrorBody } from "../protocols/translate/errors.ts";
+import type { Api, Dropped } from "../protocols/translate/ir.ts";
+import { TranslationError } from "../protocols/translate/ir.ts";
+import { translateRequest } from "../protocols/translate/translate.ts";
+import { isCodexAccount, nativeApis } from "../providers/provider.ts";
+
+const debug = debugLogger("translate");
+const encoder = new TextEncoder();
+
+/** What the pipeline knows of a request, for planning and per-account preparation. */
+export interface RequestInput {
+  method: string;
+  headers: Headers;
+  platform: Platform;
+  upstreamPath: string;
+  body: Uint8Array<ArrayBuffer> | null;
+  /** The group allows translation (`"translate": false` turns it off). */
+  translate: boolean;
+  /** The chat usage request for standard accounts, when planned. */
+  injection: UsageInjection | null;
+  /** The requested model after the group's aliases, when the body names one. */
+  model?: string;
+}
+
+/** A request's serving modes and per-account bodies, computed once each. */
+export class RequestShape {
+  readonly api: Api | undefined;
+  #json: { value: unknown } | undefined;
+  #claudeCode: boolean | undefined;
+  readonly #prepared = new Map<Account, Prepared>();
+  /** The account the request's session is bound to, once planning looked it up. */
+  boundAccount: string | undefined;
+
+  constructor(private readonly input: RequestInput) {
+    this.api = clientApiOf(input.method, input.upstreamPath);
+  }
+
+  /** How `account` serves this request, or `null` when it cannot (its API, or the model). */
+  mode(account: Account): ServingMode | null {
+    const { model } = this.input;
+    if (model !== undefined && upstreamModel(account.models, model) === null) return null;
+    return this.apiMode(account);
+  }
+
+  /** How `account` serves this request's API, whatever the model. */
+  apiMode(account: Account): ServingMode | null {
+    return servingMode(account, {
+      platform: this.input.platform,
+      api: this.api,
+      translate: this.input.translate,
+      // Parsing the body is left to the one account kind that needs to know.
+      claudeCode: () => this.api === "messages" && this.#isClaudeCode(),
+    });
+  }
+
+  /** The request as `account` gets it. */
+  prepare(account: Account): Prepared {
+    let prepared = this.#prepared.get(account);
+    if (!prepared) {
+      prepared = this.#prepare(account);
+      this.#prepared.set(account, prepared);
+    }
+    return prepared;
+  }
+
+  #prepare(account: Account): Prepared {
+    const prepared = this.#translate(account);
+    const model = this.#upstreamModel(account);
+    return prepared.ok && model !== undefined ? { ...prepared, model } : prepared;
+  }
+
+  #translate(account: Account): Prepared {
+    const { api } = this;
+    const { body, upstreamPath, injection } = this.input;
+    const renamed = this.#renamed(account);
+    const asIs: Prepared = {
+      ok: true,
+      body: renamed === undefined ? injection?.bodyFor(account) ?? body : jsonBytes(renamed),
+      upstreamPath,
+    };
+    if (api === undefined) return asIs;
+    const mode = this.mode(account);
+    const codex = isCodexAccount(account);
+    const client = renamed ?? this.#body();
+    if (mode !== "translated") {
+      const native = this.#movedFrom(account) ? this.#portableNative(api, client) : undefined;
+      if (codex && api === "responses") return this.#codex(api, native ?? client);
+      return native === undefined ? asIs : { ...asIs, body: jsonBytes(native) };
+    }
+    // Another platform's account: the signed and encrypted parts of the history are not its own.
+    const portable = dropAccountState(api, client);
+    if (!portable.ok) {
+      return this.#refuse(api, new TranslationError(portable.field, portable.message));
+    }
+    const target = nativeApis(account).apis[0];
+    const translated = translateRequest(api, target, portable.body);
+    this.#logDropped(account, [...portable.dropped, ...translated.dropped]);
+    if (!translated.ok) return this.#refuse(api, translated.error);
+    if (codex) return this.#codex(api, translated.body, translated.includeUsage);
+    const translation: Translation = {
+      from: target,
+      to: api,
+      stream: translated.stream,
+      includeUsage: translated.includeUsage,
+      aggregate: false,
+    };
+    return {
+      ok: true,
+      body: jsonBytes(translated.body),
+      upstreamPath: API_PATHS[target],
+      translation,
+    };
+  }
+
+  /** A Responses request for the ChatGPT backend; its stream aggregated for a JSON client. */
+  #codex(client: Api, body: unknown, includeUsage = false): Prepared {
+    const codex = codexRequest(body);
+    if (!codex.ok) return this.#refuse(client, codex.error);
+    this.#logDropped(undefined, codex.dropped);
+    const same = client === "responses" && codex.stream;
+    const translation: Translation = {
+      from: "responses",
+      to: client,
+      stream: codex.stream,
+      includeUsage,
+      aggregate: !codex.stream,
+    };
+    return {
+      ok: true,
+      body: jsonBytes(codex.body),
+      upstreamPath: API_PATHS.responses,
+      ...(same ? {} : { translation }),
+    };
+  }
+
+  /**
+   * The conversation is bound to another account (its session moved: failover
+   * or rebinding), so the signed and encrypted parts of its history are that
+   * account's, not this one's.
+   */
+  #movedFrom(account: Account): boolean {
+    const bound = this.boundAccount;
+    return bound !== undefined && bound !== account.id;
+  }
+
+  /** A native body without another account's state; `undefined` when nothing changes. */
+  #portableNative(api: Api, body: unknown): unknown {
+    const portable = dropAccountState(api, body);
+    // A stored-conversation reference stays: the account that stores it was planned for it.
+    if (!portable.ok || portable.dropped.length === 0) return undefined;
+    this.#logDropped(undefined, portable.dropped);
+    return portable.body;
+  }
+
+  /** The model name `account` is sent, when the request names one. */
+  #upstreamModel(account: Account): string | undefined {
+    const { model } = this.input;
+    return model === undefined ? undefined : upstreamModel(account.models, model) ?? model;
+  }
+
+  /** The body with the model the account knows it by, when that is not the client's name. */
+  #renamed(account: Account): JsonObject | undefined {
+    const name = this.#upstreamModel(account);
+    const body = this.#body();
+    if (name === undefined || !isObject(body) || body.model === name) return undefined;
+    return { ...body, model: name };
+  }
+
+  #refuse(api: Api, error: TranslationError): Prepared {
+    return { ok: false, status: 400, body: translationErrorBody(api, error) };
+  }
+
+  #logDropped(account: Account | undefined, dropped: readonly Dropped[]): void {
+    if (dropped.length === 0) return;
+    debug("fields left out in translation", {
+      ...(account ? { account: account.id } : {}),
+      dropped: dropped.map((entry) => entry.field).join(","),
+    });
+  }
+
+  #body(): unknown {
+    if (!this.#json) {
+      const bytes = this.input.body;
+      this.#json = { value: bytes ? parseJson(new TextDecoder().decode(bytes)) : undefined };
+    }
+    return this.#json.value;
+  }
+
+  #isClaudeCode(): boolean {
+    this.#claudeCode ??= isClaudeCodeRequest(this.input.headers, this.#body());
+    return this.#claudeCode;
+  }
+}
+
+function jsonBytes(value: unknown): Uint8Array<ArrayBuffer> {
+  return encoder.encode(JSON.stringify(value));
+}
