@@ -334,8 +334,8 @@ function report(figures: Figures): void {
       ` (failures: ${
         ["plain", "once", "failedCall"].map((key) => sum0(failover(`${key} failures`))).join("/")
       })\n` +
-      `translated request (Chat client on a Responses account) vs native: skipped, translation ` +
-      `not built yet (lib/protocols/ is not in the gateway's request path)`,
+      `translated request (Chat client on a Responses account) vs native: not measured yet ` +
+      `(translation landed after this benchmark was written)`,
   );
 
   const diff = (figure: string) =>
