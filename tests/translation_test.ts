@@ -422,3 +422,43 @@ Deno.test("a conversation moving to another account of its own API loses the oth
   assert.doesNotMatch(second.hits.at(-1)!.body, /sig-from-a1/);
   assert.match(second.hits.at(-1)!.body, /Hello!/);
 });
+
+Deno.test("a translated answer that breaks off before it is whole moves to the next account", async () => {
+  // The first account's JSON body stops halfway: nothing has reached the client yet.
+  await using broken = upstream(() => {
+    const half = new TextEncoder().encode('{"id":"msg_1","type":"message","content":[{"ty');
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        controller.enqueue(half);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        controller.error(new Error("upstream went away"));
+      },
+    });
+    return new Response(body, { headers: { "content-type": "application/json" } });
+  });
+  await using healthy = upstream(anthropicHandler);
+  await using gateway = await startGateway({
+    config: {
+      accounts: [
+        {
+          id: "an-broken",
+          platform: "anthropic",
+          baseUrl: broken.url,
+          apiKey: "sk-b",
+          priority: 1,
+        },
+        { id: "an-ok", platform: "anthropic", baseUrl: healthy.url, apiKey: "sk-h", priority: 2 },
+      ],
+      groups: [{ id: "team", accounts: ["an-broken", "an-ok"] }],
+      keys: [{ id: "alice", key: CLIENT_KEY, group: "team" }],
+    },
+  });
+  const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+  const { data, response } = await client.chat.completions.create({
+    model: "claude-test",
+    messages: [{ role: "user", content: "hi" }],
+  }).withResponse();
+  assert.equal(response.headers.get("x-switchyard-account"), "an-ok");
+  assert.equal(typeof data.choices[0].message.content, "string");
+  assert.equal(broken.hits.length, 1);
+});

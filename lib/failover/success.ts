@@ -50,24 +50,36 @@ export async function onSuccess(
   } else {
     release();
   }
-  const verdict = classifyResponse(
-    { status: upstream.status, headers: upstream.headers, body: "" },
-    account.passthrough,
-    policy,
-    Date.now(),
-  );
-  void run.settle(account, verdict.effect);
-  run.note({
-    account: account.id,
-    outcome: "success",
-    status: upstream.status,
-    ...timing,
-    ...(probing ? { probe: true as const } : {}),
-  });
+  const succeeded = () => {
+    const verdict = classifyResponse(
+      { status: upstream.status, headers: upstream.headers, body: "" },
+      account.passthrough,
+      policy,
+      Date.now(),
+    );
+    void run.settle(account, verdict.effect);
+    run.note({
+      account: account.id,
+      outcome: "success",
+      status: upstream.status,
+      ...timing,
+      ...(probing ? { probe: true as const } : {}),
+    });
+  };
   const { translation } = attempt;
   if (translation && !translation.stream) {
-    return answer(await translatedSuccess(upstream, body, account, translation), account);
+    // The whole body is read before the client sees a byte, so a drop here can still move on.
+    let whole: Response;
+    try {
+      whole = await translatedSuccess(upstream, body, account, translation);
+    } catch {
+      await run.record(account, classifyConnectionFailure(policy, Date.now()), "dropped");
+      return moveOn(run, attempt, "the answer broke off before it was whole");
+    }
+    succeeded();
+    return answer(whole, account);
   }
+  succeeded();
   return answer(relay(upstream, body, account), account, translation);
 }
 
