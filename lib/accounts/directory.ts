@@ -262,7 +262,7 @@ export class Directory {
 
   /** Adds an account; 409 when the id exists. */
   async createAccount(input: unknown): Promise<Account> {
-    const account = readAccount(Fields.of(input, ""));
+    const account = readAccount(Fields.of(withoutEmptyModels(input, undefined), ""));
     const entry = await this.#get<StoredAccount | Tombstone>("account", account.id);
     if (this.#accounts.has(account.id) || isLive(entry.value)) {
       throw new DirectoryConflict(`account "${account.id}" already exists`);
@@ -274,10 +274,10 @@ export class Directory {
   /**
    * Creates or updates an account; fields left out keep their current values
    * and a field set to `null` goes back to its default (`concurrency: null`
-   * lifts the limit).
+   * lifts the limit; `models: null`, `[]` or `{}` serves any model again).
    */
   async putAccount(id: string, input: unknown): Promise<Account> {
-    const patch = Fields.of(input, "");
+    const patch = Fields.of(withoutEmptyModels(input, null), "");
     if (patch.has("id") && patch.raw.id !== id) throw new ConfigError("id", "must match the URL");
     const current = this.#accounts.get(id)?.account;
     const merged: Record<string, unknown> = {
@@ -494,6 +494,19 @@ function editableForm(account: Account): Record<string, unknown> {
   if (oauth.expiresAt) settings.expiresAt = oauth.expiresAt;
   if (oauth.accountId) settings.accountId = oauth.accountId;
   return { ...rest, oauth: settings };
+}
+
+/**
+ * An API body whose empty `models` (`null`, `[]` or `{}`) reads as `cleared`
+ * (`null` on a PUT: back to any model; left out on a POST): the console
+ * clears the field by sending it empty, while a config file's empty list
+ * stays an error (an account that serves nothing).
+ */
+function withoutEmptyModels(input: unknown, cleared: null | undefined): unknown {
+  if (input === null || typeof input !== "object" || !("models" in input)) return input;
+  const models = input.models;
+  const empty = models === null || (typeof models === "object" && Object.keys(models).length === 0);
+  return empty ? { ...input, models: cleared } : input;
 }
 
 /** Reads the optional per-key limits shared by config keys and API keys. */
