@@ -118,6 +118,27 @@ Deno.test({
       assert.match(card ?? "", /OpenAI API key/);
       assert.ok(!(await page.content()).includes("sk-upstream-secret"), "the secret is write-only");
 
+      // Its models: a mistake is caught beside the field, then the card shows the mapping; cleared again.
+      const models = accountForm.locator("[name=models]");
+      const openai1 = page.locator('[data-account="openai-1"]');
+      await openai1.locator('button:has-text("Edit")').click();
+      await models.fill("gpt-5 = = gpt-5-codex");
+      await accountForm.locator("button[type=submit]").click();
+      await page.waitForSelector(
+        '#account-form [data-error-for="models"]:has-text("more than one")',
+      );
+      await models.fill("gpt-5 = gpt-5-codex\nclaude-*");
+      await accountForm.locator("button[type=submit]").click();
+      await openai1.locator(
+        '[data-testid="models"]:has-text("models: gpt-5 → gpt-5-codex, claude-*")',
+      )
+        .waitFor();
+      await openai1.locator('button:has-text("Edit")').click();
+      assert.equal(await models.inputValue(), "gpt-5 = gpt-5-codex\nclaude-*");
+      await models.fill("");
+      await accountForm.locator("button[type=submit]").click();
+      await openai1.locator('[data-testid="models"]').waitFor({ state: "detached" });
+
       // A group and a key; the key is copied with its button.
       await tab(page, "keys");
       await page.click("#add-group");

@@ -80,6 +80,14 @@ const ACCOUNT_FORM = form(
     )
   }
   ${PRIORITY_AND_CONCURRENCY}
+  ${
+    field(
+      "models",
+      "Models",
+      `<textarea placeholder="any model of its platform" spellcheck="false" autocomplete="off"></textarea>`,
+      "One per line: a name served as is, or client-name = upstream-name; * matches any run of characters. Empty: any model.",
+    )
+  }
   <label class="check"><input type="checkbox" name="passthrough"> Passthrough (forward bodies byte for byte)</label>
   ${footer("Save")}
 </form>`,

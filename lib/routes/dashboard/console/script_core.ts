@@ -121,10 +121,14 @@ function formError(form, message) {
   if (box) box.textContent = message; else toast(message, true);
 }
 
-/** The API names a field as "baseUrl", "oauth.tokenUrl" or "accounts[1]": find it in the form. */
+/**
+ * The API names a field as "baseUrl", "oauth.tokenUrl", "accounts[1]" or
+ * "models.gpt-4.1" (a key inside a map): find it in the form, by the last
+ * part, else by the first.
+ */
 function showFieldError(form, param, message) {
-  const name = String(param || "").replace(/\[\d+\]/g, "").split(".").pop();
-  const wrap = name ? fieldOf(form, name) : null;
+  const parts = String(param || "").replace(/\[\d+\]/g, "").split(".");
+  const wrap = fieldOf(form, parts.at(-1)) || fieldOf(form, parts[0]);
   if (!wrap || wrap.closest("[hidden]")) return formError(form, message);
   wrap.classList.add("invalid");
   wrap.querySelector(".field-error").textContent = message;

@@ -69,6 +69,8 @@ function addAccount(kind) {
       const priority = numberOf(form, "priority"), concurrency = numberOf(form, "concurrency");
       if (priority !== null) body.priority = priority;
       if (concurrency !== null) body.concurrency = concurrency;
+      const models = modelsOf(form);
+      if (models !== null) body.models = models;
       await api("POST", "/admin/accounts", body);
     });
     if (ok) { $("dlg-account").close(); toast("Account " + form.elements.id.value + " added. List it in a group to use it."); }
@@ -84,6 +86,7 @@ function editAccount(a) {
   form.elements.priority.value = a.priority ?? "";
   form.elements.concurrency.value = a.concurrency ?? "";
   form.elements.passthrough.checked = Boolean(a.passthrough);
+  form.elements.models.value = modelsText(a.models);
   const apiKey = form.elements.apiKey;
   apiKey.required = false;
   apiKey.placeholder = "unchanged (write-only)";
@@ -92,13 +95,42 @@ function editAccount(a) {
     event.preventDefault();
     const ok = await submitWith(form, async () => {
       const body = { baseUrl: form.elements.baseUrl.value.trim(), priority: numberOf(form, "priority"),
-        concurrency: numberOf(form, "concurrency"), passthrough: form.elements.passthrough.checked };
+        concurrency: numberOf(form, "concurrency"), models: modelsOf(form), passthrough: form.elements.passthrough.checked };
       if (a.auth !== "oauth" && apiKey.value) body.apiKey = apiKey.value;
       await api("PUT", "/admin/accounts/" + encodeURIComponent(a.id), body);
     });
     if (ok) { $("dlg-account").close(); toast("Saved " + a.id + "."); }
   };
   openDialog($("dlg-account"));
+}
+
+/** An account's models as the form shows them: one per line, "client = upstream" for a mapping. */
+function modelsText(models) {
+  if (!models) return "";
+  if (Array.isArray(models)) return models.join("\n");
+  return Object.entries(models).map(([from, to]) => to === "*" ? from : from + " = " + to).join("\n");
+}
+
+/**
+ * The Models field read back: null when empty (any model), a list of names,
+ * or a mapping when any line has "=" (a bare name in it maps to itself, "*").
+ * Obvious mistakes are refused here, next to the field, before anything is sent.
+ */
+function modelsOf(form) {
+  const lines = form.elements.models.value.split("\n").map((line) => line.trim()).filter(Boolean);
+  if (!lines.length) return null;
+  const pairs = [];
+  for (const line of lines) {
+    const sides = line.split("=").map((side) => side.trim());
+    const problem = sides.length > 2 ? "has more than one \"=\""
+      : sides.some((side) => side === "") ? "needs a name on both sides of \"=\""
+      : sides.some((side) => /\s/.test(side)) ? "has a space inside a name"
+      : pairs.some(([from]) => from === sides[0]) ? "repeats " + sides[0]
+      : null;
+    if (problem) throw new ApiError(400, "The line \"" + line + "\" " + problem + ".", "models");
+    pairs.push([sides[0], sides[1] ?? "*"]);
+  }
+  return lines.some((line) => line.includes("=")) ? Object.fromEntries(pairs) : pairs.map(([from]) => from);
 }
 
 async function accountAction(id, action) {

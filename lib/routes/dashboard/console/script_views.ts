@@ -94,6 +94,14 @@ function returnsLine(a) {
   return null;
 }
 
+/** "models: gpt-5 → gpt-5-codex, claude-*": the first few, then how many more. */
+function modelsLine(models) {
+  const entries = Array.isArray(models) ? models
+    : Object.entries(models).map(([from, to]) => to === "*" ? from : from + " → " + to);
+  const shown = entries.slice(0, 4).join(", ");
+  return "models: " + shown + (entries.length > 4 ? " and " + (entries.length - 4) + " more" : "");
+}
+
 function renderAccounts(accounts) {
   const box = $("accounts");
   if (!accounts.length) {
@@ -110,6 +118,7 @@ function renderAccounts(accounts) {
       el("div", { class: "meta", text: [kindOf(a), "priority " + (a.priority ?? 100),
         a.concurrency ? "≤ " + a.concurrency + " at once" : null, a.passthrough ? "passthrough" : null,
         a.source === "config" ? "from config" : null].filter(Boolean).join(" · ") }));
+    if (a.models) card.append(el("div", { class: "meta models", "data-testid": "models", text: modelsLine(a.models) }));
     const back = returnsLine(a);
     if (back) card.append(back);
     if (a.reason) card.append(el("div", { class: "meta reason", text: reasonText(a.reason) }));
