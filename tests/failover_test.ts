@@ -460,14 +460,16 @@ Deno.test("no response headers within headersTimeoutSeconds: unreachable, fail o
 });
 
 Deno.test("the headers timeout does not cut a slow body once headers arrived", async () => {
-  const bodyMayEnd = latch();
+  const firstSent = latch();
   await using slowBody = upstream(() => {
     const encoder = new TextEncoder();
     return new Response(
       new ReadableStream<Uint8Array>({
         async start(controller) {
           controller.enqueue(encoder.encode('{"part":'));
-          await bodyMayEnd.promise;
+          firstSent.resolve();
+          // Past the 50 ms headers timeout with the body still open (a wait, not a measurement).
+          await new Promise((resolve) => setTimeout(resolve, 150));
           controller.enqueue(encoder.encode('"two"}'));
           controller.close();
         },
@@ -479,23 +481,76 @@ Deno.test("the headers timeout does not cut a slow body once headers arrived", a
     accounts: [{ id: "a", upstream: slowBody }],
     failover: { headersTimeoutSeconds: 0.05 },
   });
-  using _ = openOnExit(bodyMayEnd);
   const response = await within(
     gw.api("/v1/chat/completions", { json: chatRequest() }),
-    "response headers",
+    "the answer",
   );
-  const reader = response.body!.getReader();
-  const first = await within(reader.read(), "the first body bytes");
-  // Let the 50 ms headers timeout pass while the body is still open (a wait, not a measurement).
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  bodyMayEnd.resolve();
-  let text = new TextDecoder().decode(first.value);
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  assert.deepEqual(JSON.parse(text), { part: "two" });
+  assert.ok(firstSent.settled);
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { part: "two" });
+});
+
+Deno.test("a JSON success that breaks off mid-body moves to the next account", async () => {
+  await using cut = upstream(() => {
+    const encoder = new TextEncoder();
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode('{"id":"chatcmpl-cut","choices":[{"mess'));
+          controller.error(new Error("upstream went away"));
+        },
+      }),
+      { headers: { "content-type": "application/json" } },
+    );
+  });
+  await using good = upstream(() => json(200, chatCompletion("whole")));
+  await using gw = await startGateway({
+    accounts: [{ id: "cut", upstream: cut, priority: 0 }, {
+      id: "good",
+      upstream: good,
+      priority: 1,
+    }],
+  });
+  const response = await gw.api("/v1/chat/completions", { json: chatRequest() });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("x-switchyard-account"), "good");
+  const body = await response.json();
+  assert.equal(body.choices[0].message.content, "whole");
+  assert.equal(good.hits.length, 1);
+  assert.equal(cut.hits.length, 1);
+  const view = await gw.account("cut");
+  assert.equal(view.state, "cooldown");
+});
+
+Deno.test("a client that leaves while a JSON answer is read costs the account nothing", async () => {
+  const firstSent = latch();
+  const upstreamCancelled = latch();
+  await using slowBody = upstream(() => {
+    const encoder = new TextEncoder();
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode('{"part":'));
+          firstSent.resolve();
+        },
+        cancel: () => upstreamCancelled.resolve(),
+      }),
+      { headers: { "content-type": "application/json" } },
+    );
+  });
+  await using gw = await startGateway({ accounts: [{ id: "a", upstream: slowBody }] });
+  const client = new AbortController();
+  const answered = gw.api("/v1/chat/completions", { json: chatRequest(), signal: client.signal });
+  await within(firstSent.promise, "the upstream to send part of its answer");
+  // Give the gateway time to take the headers and start reading the body (a wait, not a measurement).
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  client.abort();
+  await assert.rejects(answered);
+  await within(upstreamCancelled.promise, "the upstream's answer to be cancelled");
+  await eventually(() => gw.log.length === 1, "the request's log line");
+  assert.deepEqual(gw.log[0].attempts.map((attempt) => attempt.outcome), ["client-gone"]);
+  const view = await gw.account("a");
+  assert.notEqual(view.state, "cooldown");
 });
 
 Deno.test("a 400 is passed back verbatim, headers included, with no failover", async () => {

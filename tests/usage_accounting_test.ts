@@ -5,9 +5,11 @@ import {
   json as mockJson,
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
+import { WHOLE_ANSWER_LIMIT } from "../lib/failover/success.ts";
 import { utcDay } from "../lib/usage/recorder.ts";
 import { anthropicStream, chatStream, responsesStream, sseResponse } from "./support/streams.ts";
 import { eventually } from "./support/async.ts";
+import { upstream as testUpstream } from "./support/upstream.ts";
 import { callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
 
 interface Row {
@@ -216,4 +218,38 @@ Deno.test("usage is counted from every response format, aborted streams included
     await h.close();
     await upstream.close();
   }
+});
+
+Deno.test("a JSON answer past the whole-answer limit streams on, byte for byte, its usage counted", async () => {
+  const padding = "x".repeat(WHOLE_ANSWER_LIMIT + 1024);
+  const body = JSON.stringify({
+    id: "chatcmpl-big",
+    object: "chat.completion",
+    model: "gpt-big",
+    choices: [{ index: 0, message: { role: "assistant", content: padding } }],
+    usage: { prompt_tokens: 7, completion_tokens: 11, total_tokens: 18 },
+  });
+  const bytes = new TextEncoder().encode(body);
+  await using upstream = testUpstream(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          // Uneven pieces, as a real upstream's body arrives.
+          for (let at = 0; at < bytes.byteLength; at += 65_537) {
+            controller.enqueue(bytes.slice(at, at + 65_537));
+          }
+          controller.close();
+        },
+      }),
+      { headers: { "content-type": "application/json" } },
+    )
+  );
+  await using gw = await startGateway({ accounts: [{ id: "a", upstream }] });
+  const response = await gw.api("/v1/chat/completions", {
+    json: { model: "gpt-big", messages: [] },
+  });
+  assert.equal(response.status, 200);
+  assert.equal(await response.text(), body);
+  await eventually(() => gw.log.length === 1, "the request's log line");
+  assert.deepEqual(gw.log[0].tokens, { input: 7, output: 11, cached: 0 });
 });

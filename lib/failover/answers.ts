@@ -28,6 +28,19 @@ export function relay(
   return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
 }
 
+/** An answer made of bytes already read whole, in the upstream's place. */
+export function wholeAnswer(
+  upstream: Response,
+  status: number,
+  bytes: Uint8Array<ArrayBuffer>,
+  account: Account,
+): Response {
+  const headers = forwardableResponseHeaders(upstream.headers);
+  headers.set(ACCOUNT_HEADER, account.id);
+  const statusText = status === upstream.status ? upstream.statusText : undefined;
+  return new Response(bytes, { status, statusText, headers });
+}
+
 /** The error as the rule that decided rewrites it for the client, or `undefined`. */
 export function rewrite(
   surface: Surface,

@@ -40,13 +40,14 @@ export async function forwardWithFailover(
 ): Promise<FailoverResult> {
   const run = new FailoverRun(ports, job);
   try {
-    const { response, served, translation } = await tryAccounts(run);
+    const { response, served, translation, whole } = await tryAccounts(run);
     return {
       response,
       served,
       attempts: run.attempts,
       effects: run.effects,
       ...(translation ? { translation } : {}),
+      ...(whole ? { whole } : {}),
     };
   } finally {
     run.releaseUnusedLease();

@@ -141,5 +141,10 @@ export interface FailoverResult {
    * it chunk by chunk (`lib/usage/tap.ts`) after the usage tap read it.
    */
   translation?: Translation;
+  /**
+   * The response's whole body, when it was read before answering (a JSON
+   * success): the relay reads its usage from these bytes, with no stream.
+   */
+  whole?: Uint8Array<ArrayBuffer>;
   effects: AppliedEffect[];
 }

@@ -16,7 +16,14 @@ import type { AttemptTiming, FailoverRun } from "./run.ts";
 
 /** Where an attempt leaves the request. */
 export type Step =
-  | { kind: "answer"; response: Response; served?: Account; translation?: Translation }
+  | {
+    kind: "answer";
+    response: Response;
+    served?: Account;
+    translation?: Translation;
+    /** The response's whole body, when it was read before answering. */
+    whole?: Uint8Array<ArrayBuffer>;
+  }
   | { kind: "next" };
 
 /** Move on to the next account. */
@@ -24,10 +31,22 @@ export const NEXT: Step = { kind: "next" };
 
 /**
  * Answer the client with `response`, which carries `served`'s answer when
- * given, still to be translated by the relay when `translation` is given.
+ * given, still to be translated by the relay when `translation` is given, and
+ * made of the bytes `whole` when its body was read whole.
  */
-export function answer(response: Response, served?: Account, translation?: Translation): Step {
-  return { kind: "answer", response, served, ...(translation ? { translation } : {}) };
+export function answer(
+  response: Response,
+  served?: Account,
+  translation?: Translation,
+  whole?: Uint8Array<ArrayBuffer>,
+): Step {
+  return {
+    kind: "answer",
+    response,
+    served,
+    ...(translation ? { translation } : {}),
+    ...(whole ? { whole } : {}),
+  };
 }
 
 /** One attempt on one account. */

@@ -21,8 +21,10 @@ import {
   type Preamble,
 } from "./preamble.ts";
 import { hasPreamble } from "../protocols/api_route.ts";
-import { relay, rewrite } from "./answers.ts";
-import { translatedError, translatedSuccess } from "./translated.ts";
+import { relay, rewrite, wholeAnswer } from "./answers.ts";
+import { translatedError, translatedSuccess, type Whole } from "./translated.ts";
+import { readWhole, type WholeRead } from "../http/body.ts";
+import { errorResponse } from "../http/errors.ts";
 import { type FailoverRun, PROBE_DECISION } from "./run.ts";
 
 /** Relays a success, after holding its preamble where the API has one. */
@@ -31,25 +33,8 @@ export async function onSuccess(
   attempt: AttemptContext,
   upstream: Response,
 ): Promise<Step> {
-  const { account, release, slot, probing, timing } = attempt;
+  const { account, release, slot, probing, timing, translation } = attempt;
   const { policy } = run.ports;
-  const holdMs = (policy.preambleHoldSeconds ?? DEFAULT_PREAMBLE_HOLD_MS / 1000) * 1000;
-  let body: ReadableStream<Uint8Array> | null = upstream.body;
-  if (
-    body && holdMs > 0 && hasPreamble(attempt.upstreamPath) && isEventStream(upstream.headers)
-  ) {
-    const start = await holdPreamble(body, holdMs);
-    if (start.kind === "dropped") {
-      await run.record(account, classifyConnectionFailure(policy, Date.now()), "dropped");
-      return moveOn(run, attempt, "stream failed before any content");
-    }
-    if (start.kind === "error") return await onEarlyError(run, attempt, upstream, start);
-    body = observeStream(start.reader, release, start.held, start.pending);
-  } else if (body && slot) {
-    body = observeStream(body, release);
-  } else {
-    release();
-  }
   const succeeded = () => {
     const verdict = classifyResponse(
       { status: upstream.status, headers: upstream.headers, body: "" },
@@ -66,21 +51,78 @@ export async function onSuccess(
       ...(probing ? { probe: true as const } : {}),
     });
   };
-  const { translation } = attempt;
+  const holdMs = (policy.preambleHoldSeconds ?? DEFAULT_PREAMBLE_HOLD_MS / 1000) * 1000;
+  let body: ReadableStream<Uint8Array> | null = upstream.body;
+  if (body && !translation && readsWhole(upstream.headers)) {
+    // A JSON answer is of no use to the client in part: it is read whole and answered from
+    // its bytes (no stream left to relay), and a drop before its end can still move on.
+    let read: WholeRead;
+    try {
+      read = await readWhole(body, WHOLE_ANSWER_LIMIT);
+    } catch {
+      return await brokeOff(run, attempt);
+    }
+    succeeded();
+    if (read.kind === "whole") {
+      release();
+      const response = wholeAnswer(upstream, upstream.status, read.bytes, account);
+      return answer(response, account, undefined, read.bytes);
+    }
+    // Too long to hold: what was read goes first, the rest streams on.
+    return answer(
+      relay(upstream, observeStream(read.reader, release, read.held), account),
+      account,
+    );
+  }
+  if (
+    body && holdMs > 0 && hasPreamble(attempt.upstreamPath) && isEventStream(upstream.headers)
+  ) {
+    const start = await holdPreamble(body, holdMs);
+    if (start.kind === "dropped") {
+      await run.record(account, classifyConnectionFailure(policy, Date.now()), "dropped");
+      return moveOn(run, attempt, "stream failed before any content");
+    }
+    if (start.kind === "error") return await onEarlyError(run, attempt, upstream, start);
+    body = observeStream(start.reader, release, start.held, start.pending);
+  } else if (body && slot) {
+    body = observeStream(body, release);
+  } else {
+    release();
+  }
   if (translation && !translation.stream) {
     // The whole body is read before the client sees a byte, so a drop here can still move on.
-    let whole: Response;
+    let whole: Whole;
     try {
       whole = await translatedSuccess(upstream, body, account, translation);
     } catch {
-      await run.record(account, classifyConnectionFailure(policy, Date.now()), "dropped");
-      return moveOn(run, attempt, "the answer broke off before it was whole");
+      return await brokeOff(run, attempt);
     }
     succeeded();
-    return answer(whole, account);
+    return answer(whole.response, account, undefined, whole.bytes);
   }
   succeeded();
   return answer(relay(upstream, body, account), account, translation);
+}
+
+/** Largest JSON success answered from bytes; a longer one streams on after it. */
+export const WHOLE_ANSWER_LIMIT = 4 * 1024 * 1024;
+
+/** Whether a success is read whole before the client gets it: JSON. */
+function readsWhole(headers: Headers): boolean {
+  return (headers.get("content-type") ?? "").toLowerCase().includes("json");
+}
+
+/** A success body broke off before it was whole: nothing reached the client, so move on. */
+async function brokeOff(run: FailoverRun, attempt: AttemptContext): Promise<Step> {
+  const { account } = attempt;
+  if (run.job.request.signal.aborted) {
+    // The client went away (which aborts the read): the account did nothing wrong.
+    attempt.release();
+    run.note({ account: account.id, outcome: "client-gone", ...attempt.timing });
+    return answer(errorResponse(run.job.surface, 499, "client closed the request"));
+  }
+  await run.record(account, classifyConnectionFailure(run.ports.policy, Date.now()), "dropped");
+  return moveOn(run, attempt, "the answer broke off before it was whole");
 }
 
 /** An error event before the first content: judged like an error answer. */

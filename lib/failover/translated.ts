@@ -12,13 +12,19 @@
  */
 
 import type { Account } from "../config/types.ts";
-import { forwardableResponseHeaders } from "../http/headers.ts";
 import { aggregateResponsesStream } from "../protocols/codex/aggregate.ts";
 import { parseJson } from "../protocols/json.ts";
 import { encodeError, translateErrorBody } from "../protocols/translate/errors.ts";
 import { translateResponse } from "../protocols/translate/translate.ts";
 import { isEventStream } from "./preamble.ts";
-import { ACCOUNT_HEADER, type Translation } from "./result.ts";
+import type { Translation } from "./result.ts";
+import { wholeAnswer } from "./answers.ts";
+
+/** A translated answer and its bytes (its body, read whole). */
+export interface Whole {
+  response: Response;
+  bytes: Uint8Array<ArrayBuffer>;
+}
 
 /** A whole success body (JSON, or a stream to aggregate) in the client's API. */
 export async function translatedSuccess(
@@ -26,7 +32,7 @@ export async function translatedSuccess(
   body: ReadableStream<Uint8Array> | null,
   account: Account,
   translation: Translation,
-): Promise<Response> {
+): Promise<Whole> {
   const { from, to } = translation;
   // An upstream that answered JSON after all (not the ChatGPT backend's way) is used as it is.
   if (translation.aggregate && isEventStream(upstream.headers)) {
@@ -69,12 +75,13 @@ export function translatedError(
   translation: Translation,
   status = upstream.status,
 ): Response {
-  return jsonAnswer(upstream, account, status, translateErrorBody(translation.to, status, text));
+  const body = translateErrorBody(translation.to, status, text);
+  return jsonAnswer(upstream, account, status, body).response;
 }
 
-function jsonAnswer(upstream: Response, account: Account, status: number, body: string): Response {
-  const headers = forwardableResponseHeaders(upstream.headers);
-  headers.set("content-type", "application/json");
-  headers.set(ACCOUNT_HEADER, account.id);
-  return new Response(body, { status, headers });
+function jsonAnswer(upstream: Response, account: Account, status: number, body: string): Whole {
+  const bytes = new TextEncoder().encode(body);
+  const response = wholeAnswer(upstream, status, bytes, account);
+  response.headers.set("content-type", "application/json");
+  return { response, bytes };
 }

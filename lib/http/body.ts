@@ -86,3 +86,29 @@ function concat(chunks: Uint8Array<ArrayBuffer>[], total: number): Uint8Array<Ar
   }
   return out;
 }
+
+/** A body read whole, or (past the limit) what was read so far and the rest still to read. */
+export type WholeRead =
+  | { kind: "whole"; bytes: Uint8Array<ArrayBuffer> }
+  | { kind: "partial"; held: Uint8Array[]; reader: ReadableStreamDefaultReader<Uint8Array> };
+
+/**
+ * Reads a response body whole when it is at most `limit` bytes; a longer one
+ * comes back as the chunks read so far and its reader, to be streamed on.
+ * Throws when the body breaks off.
+ */
+export async function readWhole(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<WholeRead> {
+  const reader = body.getReader();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { kind: "whole", bytes: concat(chunks, total) };
+    chunks.push(value as Uint8Array<ArrayBuffer>);
+    total += value.byteLength;
+    if (total > limit) return { kind: "partial", held: chunks, reader };
+  }
+}

@@ -23,7 +23,7 @@ import type { Api } from "../protocols/translate/ir.ts";
 import { StreamTranslator } from "../protocols/translate/translate.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
-import { type BodyEnd, tapBody, type TapResult } from "../usage/tap.ts";
+import { type BodyEnd, tapBody, type TapResult, wholeUsage } from "../usage/tap.ts";
 
 /** An answer ready for the client, with what the stages before learned. */
 export interface Delivery {
@@ -96,6 +96,20 @@ export class Relay {
       const ms = performance.now() - delivery.started;
       this.#finish(delivery, attempts, named, ms, { deltas: 0, end: "complete", bytes: 0 });
       return delivery.release ? onResponseEnd(response, delivery.release) : response;
+    }
+    const whole = delivery.result?.whole;
+    if (whole && named) {
+      // Read whole before answering (a JSON success): counted from its bytes, no stream to tap.
+      const ms = performance.now() - delivery.started;
+      const report = response.status < 400 ? wholeUsage(whole, delivery.surface) : { deltas: 0 };
+      if (report.responseId) delivery.onResponseId?.(report.responseId);
+      delivery.release?.();
+      this.#finish(delivery, attempts, named, ms, {
+        ...report,
+        end: "complete",
+        bytes: whole.byteLength,
+      });
+      return response;
     }
     const account = () => named ?? servingAccount(later?.attempts ?? []);
     // A translated account was never asked for the chat usage chunk: nothing to strip.

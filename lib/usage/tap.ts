@@ -165,6 +165,13 @@ export function tapBody(
   });
 }
 
+/** The usage in a JSON body read whole (see {@linkcode tapBody} for one still streaming). */
+export function wholeUsage(bytes: Uint8Array, surface: Surface): UsageReport {
+  return bytes.byteLength > JSON_KEEP_LIMIT
+    ? { deltas: 0 }
+    : usageFromJsonText(new TextDecoder().decode(bytes), surface);
+}
+
 /** Removes the chat usage event from an SSE text stream, event by event. */
 export class UsageChunkStripper {
   #out = "";
