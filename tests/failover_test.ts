@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import type { AccountView } from "../lib/routes/admin/accounts.ts";
 import { eventually, latch, openOnExit, within } from "./support/async.ts";
+import { rawUpstream } from "./support/raw_http.ts";
 import { chatRequest, coreView, messagesRequest, startGateway } from "./support/gateway.ts";
 import {
   anthropicError,
@@ -520,6 +521,27 @@ Deno.test("a JSON success that breaks off mid-body moves to the next account", a
   assert.equal(cut.hits.length, 1);
   const view = await gw.account("cut");
   assert.equal(view.state, "cooldown");
+});
+
+Deno.test("a JSON success shorter than its Content-Length moves to the next account", async () => {
+  await using short = rawUpstream(async (exchange) => {
+    await exchange.write(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n" +
+        '{"id":"chatcmpl-short","choices":[',
+    );
+    exchange.close();
+  });
+  await using good = upstream(() => json(200, chatCompletion("whole")));
+  await using gw = await startGateway({
+    accounts: [
+      { id: "short", upstream: short, priority: 0 },
+      { id: "good", upstream: good, priority: 1 },
+    ],
+  });
+  const response = await gw.api("/v1/chat/completions", { json: chatRequest() });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("x-switchyard-account"), "good");
+  assert.equal((await response.json()).choices[0].message.content, "whole");
 });
 
 Deno.test("a client that leaves while a JSON answer is read costs the account nothing", async () => {

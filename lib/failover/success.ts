@@ -58,7 +58,9 @@ export async function onSuccess(
     // its bytes (no stream left to relay), and a drop before its end can still move on.
     let read: WholeRead;
     try {
-      read = await readWhole(body, WHOLE_ANSWER_LIMIT);
+      read = declaredWithin(upstream.headers, WHOLE_ANSWER_LIMIT)
+        ? { kind: "whole", bytes: await upstream.bytes() }
+        : await readWhole(body, WHOLE_ANSWER_LIMIT);
     } catch {
       return await brokeOff(run, attempt);
     }
@@ -110,6 +112,17 @@ export const WHOLE_ANSWER_LIMIT = 4 * 1024 * 1024;
 /** Whether a success is read whole before the client gets it: JSON. */
 function readsWhole(headers: Headers): boolean {
   return (headers.get("content-type") ?? "").toLowerCase().includes("json");
+}
+
+/**
+ * Whether `content-length` promises a body of at most `limit` bytes, so it can
+ * be read in one go (cheaper than chunk by chunk). Not for a compressed body:
+ * fetch inflates it, and its length says nothing about the inflated size.
+ */
+function declaredWithin(headers: Headers, limit: number): boolean {
+  if (headers.has("content-encoding")) return false;
+  const declared = Number(headers.get("content-length") ?? "NaN");
+  return declared >= 0 && declared <= limit;
 }
 
 /** A success body broke off before it was whole: nothing reached the client, so move on. */
