@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { json, sse, startMockUpstream } from "../scripts/support/mock_upstream.ts";
+import { eventually, latch, within } from "./support/async.ts";
+import { upstream } from "./support/upstream.ts";
 import {
   adminAccounts,
   callApi,
@@ -139,4 +141,39 @@ Deno.test("preamble failover", async (t) => {
     await second.close();
     await tmp.cleanup();
   }
+});
+
+Deno.test("a client that leaves while a stream's preamble is held costs the account nothing", async () => {
+  const created = latch();
+  const upstreamCancelled = latch();
+  await using held = upstream(() =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          // The preamble only: no content follows until the gateway gives up on the stream.
+          controller.enqueue(new TextEncoder().encode(
+            'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n',
+          ));
+          created.resolve();
+        },
+        cancel: () => upstreamCancelled.resolve(),
+      }),
+      { headers: { "content-type": "text/event-stream" } },
+    )
+  );
+  await using gw = await startGateway({ accounts: [{ id: "a", upstream: held }] });
+  const client = new AbortController();
+  const answered = gw.api("/v1/responses", {
+    json: { model: "m", input: "hi", stream: true },
+    signal: client.signal,
+  });
+  await within(created.promise, "the upstream to send its preamble");
+  // Give the gateway time to take the headers and start holding (a wait, not a measurement).
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  client.abort();
+  await assert.rejects(answered);
+  await within(upstreamCancelled.promise, "the upstream's stream to be cancelled");
+  await eventually(() => gw.log.length === 1, "the request's log line");
+  assert.deepEqual(gw.log[0].attempts.map((attempt) => attempt.outcome), ["client-gone"]);
+  assert.notEqual((await gw.account("a")).state, "cooldown");
 });

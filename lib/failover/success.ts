@@ -62,7 +62,7 @@ export async function onSuccess(
         ? { kind: "whole", bytes: await upstream.bytes() }
         : await readWhole(body, WHOLE_ANSWER_LIMIT);
     } catch {
-      return await brokeOff(run, attempt);
+      return await brokeOff(run, attempt, "the answer broke off before it was whole");
     }
     succeeded();
     if (read.kind === "whole") {
@@ -81,8 +81,7 @@ export async function onSuccess(
   ) {
     const start = await holdPreamble(body, holdMs);
     if (start.kind === "dropped") {
-      await run.record(account, classifyConnectionFailure(policy, Date.now()), "dropped");
-      return moveOn(run, attempt, "stream failed before any content");
+      return await brokeOff(run, attempt, "stream failed before any content");
     }
     if (start.kind === "error") return await onEarlyError(run, attempt, upstream, start);
     body = observeStream(start.reader, release, start.held, start.pending);
@@ -97,7 +96,7 @@ export async function onSuccess(
     try {
       whole = await translatedSuccess(upstream, body, account, translation);
     } catch {
-      return await brokeOff(run, attempt);
+      return await brokeOff(run, attempt, "the answer broke off before it was whole");
     }
     succeeded();
     return answer(whole.response, account, undefined, whole.bytes);
@@ -125,17 +124,20 @@ function declaredWithin(headers: Headers, limit: number): boolean {
   return declared >= 0 && declared <= limit;
 }
 
-/** A success body broke off before it was whole: nothing reached the client, so move on. */
-async function brokeOff(run: FailoverRun, attempt: AttemptContext): Promise<Step> {
+/**
+ * A success broke off before anything reached the client (before its first
+ * content, or before a body read whole was whole): move on. Unless the client
+ * itself went away, which aborts the read: then the account did nothing wrong.
+ */
+async function brokeOff(run: FailoverRun, attempt: AttemptContext, why: string): Promise<Step> {
   const { account } = attempt;
   if (run.job.request.signal.aborted) {
-    // The client went away (which aborts the read): the account did nothing wrong.
     attempt.release();
     run.note({ account: account.id, outcome: "client-gone", ...attempt.timing });
     return answer(errorResponse(run.job.surface, 499, "client closed the request"));
   }
   await run.record(account, classifyConnectionFailure(run.ports.policy, Date.now()), "dropped");
-  return moveOn(run, attempt, "the answer broke off before it was whole");
+  return moveOn(run, attempt, why);
 }
 
 /** An error event before the first content: judged like an error answer. */
