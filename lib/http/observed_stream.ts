@@ -35,10 +35,29 @@ export interface StreamObserver {
   end(how: StreamEnd): void;
 }
 
+/** Where an observed stream's bytes come from, kept so a stream observed again can be fused. */
+interface Source {
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+  prefix: Uint8Array[];
+  pending?: Promise<ReadableStreamReadResult<Uint8Array>>;
+  watcher: StreamObserver;
+  /** Set once the stream was pulled or fused: its source is no longer free to take. */
+  taken: boolean;
+}
+
+/** The source of each observed stream not yet read, by stream. */
+const sources = new WeakMap<ReadableStream<Uint8Array>, Source>();
+
 /**
  * Relays `source` (after any `prefix` chunks, then a read already `pending`
  * on its reader), reporting to `observer` (or just calling it at the end).
  * Cancelling the result cancels the source.
+ *
+ * Observing a stream that this function made and nobody has read yet makes
+ * no second stream: the new one reads the first one's source, each chunk
+ * passing its observer and then this one. Every JS stream in front of a
+ * response costs per chunk, and a relayed answer may be observed twice (the
+ * preamble hold or a concurrency slot, then the usage tap).
  */
 export function observeStream(
   source: ReadableStream<Uint8Array> | ReadableStreamDefaultReader<Uint8Array>,
@@ -47,20 +66,38 @@ export function observeStream(
   pending?: Promise<ReadableStreamReadResult<Uint8Array>>,
 ): ReadableStream<Uint8Array> {
   const watcher: StreamObserver = typeof observer === "function" ? { end: observer } : observer;
+  const inner = source instanceof ReadableStream ? sources.get(source) : undefined;
+  if (inner && !inner.taken && prefix.length === 0 && !pending) {
+    inner.taken = true;
+    return relayed({
+      reader: inner.reader,
+      prefix: inner.prefix,
+      pending: inner.pending,
+      watcher: chained(inner.watcher, watcher),
+      taken: false,
+    });
+  }
   const reader = source instanceof ReadableStream ? source.getReader() : source;
+  return relayed({ reader, prefix: [...prefix], pending, watcher, taken: false });
+}
+
+/** The one pull-based byte stream over a source. */
+function relayed(source: Source): ReadableStream<Uint8Array> {
+  const { reader, watcher } = source;
   let ended = false;
   const end = (how: StreamEnd) => {
     if (ended) return;
     ended = true;
     watcher.end(how);
   };
-  const held = [...prefix];
-  return new ReadableStream({
+  const held = source.prefix;
+  const stream: ReadableStream<Uint8Array> = new ReadableStream({
     type: "bytes",
     // A pull must enqueue, close or error before it returns: a byte stream whose
     // pull returns with nothing enqueued is never pulled again, so a chunk the
     // observer holds back (or drops) reads the next one in the same pull.
     async pull(controller) {
+      source.taken = true;
       for (;;) {
         const next = held.shift();
         if (next) {
@@ -68,8 +105,8 @@ export function observeStream(
           continue;
         }
         try {
-          const read = pending ?? reader.read();
-          pending = undefined;
+          const read = source.pending ?? reader.read();
+          source.pending = undefined;
           const { done, value } = await read;
           if (done) {
             const tail = watcher.flush?.();
@@ -87,10 +124,13 @@ export function observeStream(
       }
     },
     async cancel(reason) {
+      source.taken = true;
       end("cancel");
       await reader.cancel(reason).catch(() => {});
     },
   });
+  sources.set(stream, source);
+  return stream;
 
   /** Hands `chunk` (as the observer rewrites it) on; false when nothing was enqueued. */
   function relay(controller: ReadableByteStreamController, chunk: Uint8Array): boolean {
@@ -99,6 +139,32 @@ export function observeStream(
     controller.enqueue(out as Uint8Array<ArrayBuffer>);
     return true;
   }
+}
+
+/**
+ * Two observers as one: each chunk passes `first`, then what it relays passes
+ * `second`; `first`'s tail passes `second` before `second`'s own; both hear the end.
+ */
+function chained(first: StreamObserver, second: StreamObserver): StreamObserver {
+  const through = (chunk: Uint8Array | null): Uint8Array | null =>
+    chunk && chunk.byteLength > 0 && second.chunk ? second.chunk(chunk) : chunk;
+  return {
+    chunk: (chunk) => through(first.chunk ? first.chunk(chunk) : chunk),
+    flush() {
+      const tail = through(first.flush?.() ?? null);
+      const own = second.flush?.() ?? null;
+      if (!tail || tail.byteLength === 0) return own;
+      if (!own || own.byteLength === 0) return tail;
+      const both = new Uint8Array(tail.byteLength + own.byteLength);
+      both.set(tail);
+      both.set(own, tail.byteLength);
+      return both;
+    },
+    end(how) {
+      first.end(how);
+      second.end(how);
+    },
+  };
 }
 
 /** Calls `onEnd` once a response's body ends (at once when it has none). */
