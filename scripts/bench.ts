@@ -150,7 +150,8 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
       },
     ];
 
-    progress(`warming up ${targets.map((target) => target.name).join(", ")}`);
+    const warmed = [...targets.map((target) => target.name), "native", "translated"];
+    progress(`warming up ${warmed.join(", ")}`);
     for (const kind of ["json", "stream"] as const) {
       for (const target of [...targets, ...translationTargets(kind)]) {
         await latency(target, kind, 0);
