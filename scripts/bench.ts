@@ -18,8 +18,8 @@
  * medians over `--rounds`; ratios are medians of the per-round ratios. The
  * benchmark prints figures; it does not pass or fail.
  *
- * `--profile DIR` instead runs the gateway's JSON, stream and translated
- * stream load phases, each in a fresh gateway under `--cpu-prof`, and prints
+ * `--profile DIR` instead runs the gateway's JSON and stream load phases,
+ * native and translated, each in a fresh gateway under `--cpu-prof`, and prints
  * the top of each profile.
  *
  * @module
@@ -326,8 +326,8 @@ function load(target: Target, kind: Kind, seconds: number): Promise<LoadResult> 
 
 /**
  * Each of the gateway's load phases in a fresh gateway under `--cpu-prof`:
- * JSON and stream on an OpenAI account, and a stream on a Codex account
- * (translated, `DIR/translated-stream`).
+ * JSON and stream on an OpenAI account, then both on a Codex account
+ * (translated: `DIR/translated-stream`, `DIR/translated-json`).
  */
 async function profile(dir: string, processes: ServedProcess[]): Promise<void> {
   const mock = await startMockProcess("fast", [], QUIET);
@@ -342,6 +342,12 @@ async function profile(dir: string, processes: ServedProcess[]): Promise<void> {
         kind: "stream" as const,
         account: codexAccountConfig("codex", mock.url),
         check: "chat-stream" as const,
+      },
+      {
+        name: "translated-json",
+        kind: "json" as const,
+        account: codexAccountConfig("codex", mock.url),
+        check: "chat-json" as const,
       },
     ];
     for (const { name, kind, account, check } of phases) {
