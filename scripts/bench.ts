@@ -10,23 +10,31 @@
  * Each round takes turns through the targets phase by phase (starting one
  * target later each round), then measures failover once: a gateway whose
  * first account answers 429 at once, against the same gateway on a group with
- * only the good account. Figures are medians over `--rounds`; ratios are
- * medians of the per-round ratios. The benchmark prints figures; it does not
- * pass or fail.
+ * only the good account. Then a translated request: on that same gateway, a
+ * Chat client on a group with only a Codex account (the mock's ChatGPT
+ * backend, which serves Responses only, so Chat → Responses → Chat) against
+ * the same client on the OpenAI account (native), taking turns; every
+ * translated answer is checked to be a well-formed Chat answer. Figures are
+ * medians over `--rounds`; ratios are medians of the per-round ratios. The
+ * benchmark prints figures; it does not pass or fail.
  *
- * `--profile DIR` instead runs the gateway's JSON and stream load phases, each
- * in a fresh gateway under `--cpu-prof`, and prints the top of each profile.
+ * `--profile DIR` instead runs the gateway's JSON and stream load phases,
+ * native and translated, each in a fresh gateway under `--cpu-prof`, and prints
+ * the top of each profile.
  *
  * @module
  */
 
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import type { AnswerCheck } from "./support/answer_check.ts";
 import type { LatencyResult, LatencySpec } from "./support/latency_client.ts";
 import type { LoadResult, LoadSpec } from "./support/load.ts";
 import { startPortkey } from "./support/peers.ts";
 import {
+  codexAccountConfig,
   oneAccountEnv,
+  openaiAccountConfig,
   QUIET,
   runJsonScript,
   type ServedProcess,
@@ -41,6 +49,7 @@ const USAGE = "usage: deno task bench [--rounds N] [--seconds N] [--connections 
   "[--sequential N] [--peers] [--profile DIR]";
 const CLIENT_KEY = "bench-client-key";
 const FAILOVER_KEY = "bench-failover-key";
+const TRANSLATED_KEY = "bench-translated-key";
 /** A latency phase stops after this long even short of `--sequential` requests. */
 const LATENCY_SECONDS = 5;
 const LATENCY_WARMUP = 50;
@@ -60,6 +69,8 @@ interface Target {
   name: string;
   url: string;
   headers: Record<string, string>;
+  /** Check every answer's body as well as its status. */
+  check?: AnswerCheck;
 }
 
 type Kind = "json" | "stream";
@@ -73,7 +84,8 @@ const loadBefore = loadavg()[0];
 if (options.profile) {
   await supervised(10 * 60_000, (processes) => profile(options.profile!, processes));
 } else {
-  const targetCount = options.peers ? 5 : 4;
+  // The targets of the main table, then the translated row's native and translated.
+  const targetCount = (options.peers ? 5 : 4) + 2;
   const perRound = targetCount * (2 * options.seconds + 2 * LATENCY_SECONDS + 4) + 20;
   const budgetMs = (120 + targetCount * 8 + options.rounds * perRound * 2) * 1000;
   const { figures, notes } = await supervised(budgetMs, (processes) => run(processes));
@@ -96,9 +108,9 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
       "gateway",
       await startGatewayProcess(oneAccountEnv(mock.url, `${kvDir}/bench.kv`, CLIENT_KEY), QUIET),
     );
-    const failover = started(
-      "failover gateway",
-      await startGatewayProcess(failoverEnv(mock.url, limited.url, kvDir), QUIET),
+    const second = started(
+      "failover and translation gateway",
+      await startGatewayProcess(secondGatewayEnv(mock.url, limited.url, kvDir), QUIET),
     );
     const minimal = started("minimal", await startMinimalProxy(mock.url, "plain", QUIET));
     const observed = started("observed", await startMinimalProxy(mock.url, "observed", QUIET));
@@ -118,19 +130,30 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
         headers: { ...portkey.headers, authorization: "Bearer sk-bench" },
       });
     }
+    const secondChat = `${second.url}/v1/chat/completions`;
     const failoverTargets = {
-      plain: { name: "no failover", url: `${failover.url}/v1/chat/completions`, headers: auth },
+      plain: { name: "no failover", url: secondChat, headers: auth },
       once: {
         name: "failover once",
-        url: `${failover.url}/v1/chat/completions`,
+        url: secondChat,
         headers: { authorization: `Bearer ${FAILOVER_KEY}` },
       },
       failedCall: { name: "429 account", url: `${limited.url}/chat/completions`, headers: {} },
     };
+    const translationTargets = (kind: Kind): Target[] => [
+      { name: "native", url: secondChat, headers: auth },
+      {
+        name: "translated",
+        url: secondChat,
+        headers: { authorization: `Bearer ${TRANSLATED_KEY}` },
+        check: kind === "stream" ? "chat-stream" : "chat-json",
+      },
+    ];
 
-    progress(`warming up ${targets.map((target) => target.name).join(", ")}`);
-    for (const target of targets) {
-      for (const kind of ["json", "stream"] as const) {
+    const warmed = [...targets.map((target) => target.name), "native", "translated"];
+    progress(`warming up ${warmed.join(", ")}`);
+    for (const kind of ["json", "stream"] as const) {
+      for (const target of [...targets, ...translationTargets(kind)]) {
         await latency(target, kind, 0);
         await load(target, kind, WARMUP_SECONDS);
       }
@@ -160,6 +183,7 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
         record(`failover/${key}`, result.p50);
         record(`failover/${key} failures`, result.unexpected);
       }
+      await translationRound(round, translationTargets, record);
       progress(`round ${round + 1} of ${options.rounds} done`);
     }
     const notes = [...names].filter(([process]) => process.errors.length > 0).map((
@@ -177,29 +201,72 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
 }
 
 /**
- * Two groups on one gateway: `bench` has the good account only; `failover`
- * tries the 429 account first. A zero `rateLimited` cooldown keeps the 429
- * account first in line, so every request fails over exactly once.
+ * Three groups on one gateway: `bench` has the good account only; `failover`
+ * tries the 429 account first; `codex` has only a Codex account on the same
+ * mock (its ChatGPT backend, Responses only). A zero `rateLimited` cooldown
+ * keeps the 429 account first in line, so every request fails over exactly
+ * once. A zero `unreachable` cooldown keeps the Codex account serving after a
+ * load phase: when autocannon closes its connections at the end of a phase,
+ * a few translated requests whose upstream read is cut while the gateway
+ * holds the stream's preamble (or aggregates it for JSON) are counted as
+ * upstream drops, and the default 30 s cooldown would fail the next phases.
  */
-function failoverEnv(upstream: string, limited: string, kvDir: string): Record<string, string> {
+function secondGatewayEnv(
+  upstream: string,
+  limited: string,
+  kvDir: string,
+): Record<string, string> {
   return {
-    SWITCHYARD_KV: `${kvDir}/failover.kv`,
+    SWITCHYARD_KV: `${kvDir}/second.kv`,
     SWITCHYARD_CONFIG_JSON: JSON.stringify({
-      failover: { cooldownSeconds: { rateLimited: 0 } },
+      failover: { cooldownSeconds: { rateLimited: 0, unreachable: 0 } },
       accounts: [
-        { id: "limited", platform: "openai", baseUrl: limited, apiKey: "sk-1", priority: 1 },
-        { id: "mock", platform: "openai", baseUrl: upstream, apiKey: "sk-2", priority: 2 },
+        openaiAccountConfig("limited", limited, { priority: 1 }),
+        openaiAccountConfig("mock", upstream, { priority: 2 }),
+        codexAccountConfig("codex", upstream),
       ],
       groups: [
         { id: "bench", accounts: ["mock"] },
         { id: "failover", accounts: ["limited", "mock"] },
+        { id: "codex", accounts: ["codex"] },
       ],
       keys: [
         { id: "bench", key: CLIENT_KEY, group: "bench" },
         { id: "failover", key: FAILOVER_KEY, group: "failover" },
+        { id: "translated", key: TRANSLATED_KEY, group: "codex" },
       ],
     }),
   };
+}
+
+/**
+ * One round of the translated row: native and translated take turns (the
+ * other first each round), streams then JSON, one at a time then under load.
+ */
+async function translationRound(
+  round: number,
+  targetsFor: (kind: Kind) => Target[],
+  record: (key: string, value: number) => void,
+): Promise<void> {
+  const inTurn = (kind: Kind) => {
+    const [native, translated] = targetsFor(kind);
+    return round % 2 ? [translated, native] : [native, translated];
+  };
+  for (const kind of ["stream", "json"] as const) {
+    for (const target of inTurn(kind)) {
+      const result = await latency(target, kind);
+      record(`translation/${target.name}/${kind} p50`, result.p50);
+      record(`translation/${target.name}/${kind} ttfb`, result.ttfbP50);
+      record(`translation/${target.name}/${kind} latency failures`, result.unexpected);
+    }
+  }
+  for (const kind of ["stream", "json"] as const) {
+    for (const target of inTurn(kind)) {
+      const result = await load(target, kind, options.seconds);
+      record(`translation/${target.name}/${kind} rps`, result.rps);
+      record(`translation/${target.name}/${kind} load failures`, result.failed);
+    }
+  }
 }
 
 function requestBody(kind: Kind): string {
@@ -210,7 +277,7 @@ function requestBody(kind: Kind): string {
   });
 }
 
-function latency(
+async function latency(
   target: Target,
   kind: Kind,
   count = options.sequential,
@@ -224,13 +291,20 @@ function latency(
     warmup: LATENCY_WARMUP,
     maxSeconds: LATENCY_SECONDS,
     expectStatus,
+    check: target.check,
   };
-  return runJsonScript(
+  const result = await runJsonScript<LatencyResult>(
     "scripts/support/latency_client.ts",
     ["--allow-net"],
     spec,
     (LATENCY_SECONDS + 30) * 1000,
   );
+  if (result.firstProblem) {
+    progress(
+      `${target.name} ${kind}: ${result.unexpected} unexpected answers, the first ${result.firstProblem}`,
+    );
+  }
+  return result;
 }
 
 function load(target: Target, kind: Kind, seconds: number): Promise<LoadResult> {
@@ -240,6 +314,7 @@ function load(target: Target, kind: Kind, seconds: number): Promise<LoadResult> 
     body: requestBody(kind),
     connections: options.connections,
     seconds,
+    check: target.check,
   };
   return runJsonScript(
     "scripts/support/load.ts",
@@ -249,17 +324,37 @@ function load(target: Target, kind: Kind, seconds: number): Promise<LoadResult> 
   );
 }
 
-/** Each of the gateway's load phases in a fresh gateway under `--cpu-prof`. */
+/**
+ * Each of the gateway's load phases in a fresh gateway under `--cpu-prof`:
+ * JSON and stream on an OpenAI account, then both on a Codex account
+ * (translated: `DIR/translated-stream`, `DIR/translated-json`).
+ */
 async function profile(dir: string, processes: ServedProcess[]): Promise<void> {
   const mock = await startMockProcess("fast", [], QUIET);
   processes.push(mock);
   const kvDir = await Deno.makeTempDir({ prefix: "switchyard-profile-" });
   try {
-    for (const kind of ["json", "stream"] as const) {
-      const out = `${dir}/${kind}`;
+    const phases = [
+      { name: "json", kind: "json" as const, account: undefined },
+      { name: "stream", kind: "stream" as const, account: undefined },
+      {
+        name: "translated-stream",
+        kind: "stream" as const,
+        account: codexAccountConfig("codex", mock.url),
+        check: "chat-stream" as const,
+      },
+      {
+        name: "translated-json",
+        kind: "json" as const,
+        account: codexAccountConfig("codex", mock.url),
+        check: "chat-json" as const,
+      },
+    ];
+    for (const { name, kind, account, check } of phases) {
+      const out = `${dir}/${name}`;
       await Deno.remove(out, { recursive: true }).catch(() => {});
       const gateway = await startGatewayProcess(
-        oneAccountEnv(mock.url, `${kvDir}/${kind}.kv`, CLIENT_KEY),
+        oneAccountEnv(mock.url, `${kvDir}/${name}.kv`, CLIENT_KEY, account),
         { ...QUIET, denoFlags: ["--cpu-prof", `--cpu-prof-dir=${out}`] },
       );
       processes.push(gateway);
@@ -267,13 +362,15 @@ async function profile(dir: string, processes: ServedProcess[]): Promise<void> {
         name: "gateway",
         url: `${gateway.url}/v1/chat/completions`,
         headers: { authorization: `Bearer ${CLIENT_KEY}` },
+        check,
       };
       const result = await load(target, kind, options.seconds);
       await gateway.stop(); // SIGTERM: the gateway exits cleanly and writes its profile
       processes.splice(processes.indexOf(gateway), 1);
       console.log(
-        `\n${kind} phase: ${result.rps.toFixed(0)} req/s at ${options.connections} connections ` +
-          `for ${options.seconds} s, under the profiler (slower than without it)`,
+        `\n${name} phase: ${result.rps.toFixed(0)} req/s at ${options.connections} connections ` +
+          `for ${options.seconds} s, under the profiler (slower than without it); ` +
+          `${result.failed} failed`,
       );
       for await (const entry of Deno.readDir(out)) {
         if (entry.name.endsWith(".cpuprofile")) await printTop(`${out}/${entry.name}`, 15);
@@ -286,7 +383,7 @@ async function profile(dir: string, processes: ServedProcess[]): Promise<void> {
 
 function report(figures: Figures): void {
   const names = [...new Set([...figures.keys()].map((key) => key.split("/")[0]))]
-    .filter((name) => name !== "failover");
+    .filter((name) => name !== "failover" && name !== "translation");
   const values = (name: string, figure: string) => figures.get(`${name}/${figure}`) ?? [];
   const ms = (value: number) => `${value.toFixed(3)} ms`;
   console.log(
@@ -333,10 +430,9 @@ function report(figures: Figures): void {
       `(direct to the 429 account) p50 ${ms(median(failover("failedCall")))}` +
       ` (failures: ${
         ["plain", "once", "failedCall"].map((key) => sum0(failover(`${key} failures`))).join("/")
-      })\n` +
-      `translated request (Chat client on a Responses account) vs native: not measured yet ` +
-      `(translation landed after this benchmark was written)`,
+      })`,
   );
+  const translated = reportTranslation(figures, ms);
 
   const diff = (figure: string) =>
     median(pairwise(values("gateway", figure), values("minimal", figure), (a, b) => a - b));
@@ -362,6 +458,11 @@ function report(figures: Figures): void {
     targetRows[5][2] = met(share("json rps", "portkey") >= 8);
     targetRows[6][2] = met(share("stream rps", "portkey") >= 3);
   }
+  targetRows.push([
+    "translated stream req/s ≥ 0.8 × native",
+    `${translated.toFixed(2)}×`,
+    met(translated >= 0.8),
+  ]);
   const overBudget = median(pairwise(added, budget, (a, b) => a - b));
   targetRows.push([
     "failover once: added ≤ failed call + 1 ms",
@@ -370,6 +471,50 @@ function report(figures: Figures): void {
   ]);
   console.log("");
   printTable(targetRows);
+}
+
+/**
+ * The translated row's table: the same Chat client on the second gateway's
+ * Codex-only group (translated) and on its OpenAI account (native). Returns
+ * the translated stream req/s as a share of the native.
+ */
+function reportTranslation(figures: Figures, ms: (value: number) => string): number {
+  const values = (name: string, figure: string) =>
+    figures.get(`translation/${name}/${figure}`) ?? [];
+  const count = (value: number) => value.toFixed(0);
+  const rows: [string, string, (value: number) => string][] = [
+    ["stream req/s", "stream rps", count],
+    ["stream first byte p50, one at a time", "stream ttfb", ms],
+    ["stream whole p50, one at a time", "stream p50", ms],
+    ["json req/s (info)", "json rps", count],
+    ["json p50, one at a time (info)", "json p50", ms],
+  ];
+  const table = [["figure", "native", "translated", "translated ÷ native"]];
+  for (const [label, figure, format] of rows) {
+    table.push([
+      label,
+      withSpread(values("native", figure), format),
+      withSpread(values("translated", figure), format),
+      `${ratio(values("translated", figure), values("native", figure)).toFixed(2)}×`,
+    ]);
+  }
+  const failures = (name: string) =>
+    ["stream latency", "json latency", "stream load", "json load"]
+      .reduce((sum, figure) => sum + sum0(values(name, `${figure} failures`)), 0);
+  table.push([
+    "failed or unexpected answers",
+    String(failures("native")),
+    String(failures("translated")),
+    "",
+  ]);
+  console.log(
+    `\ntranslated request: a Chat client on a group with only a Codex account (the mock's ` +
+      `ChatGPT backend, Responses only: Chat → Responses → Chat, JSON aggregated from its ` +
+      `stream) against the same client on an OpenAI account (native), one gateway, taking ` +
+      `turns; translated answers checked to be well-formed Chat answers`,
+  );
+  printTable(table);
+  return ratio(values("translated", "stream rps"), values("native", "stream rps"));
 }
 
 /** The median of the per-round ratios `a[i] / b[i]`. */

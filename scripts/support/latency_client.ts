@@ -4,11 +4,14 @@
  * each figure is the target's own latency with no queueing in front of it.
  * `deno run --allow-net scripts/support/latency_client.ts '<spec as JSON>'`
  * prints one JSON line: p50/p99 of the whole exchange and of the time to the
- * first body byte, the count, and how many answers had an unexpected status.
+ * first body byte, the count, and how many answers had an unexpected status
+ * (or, with `check`, a body that is not a well-formed answer, checked after
+ * the exchange is timed).
  *
  * @module
  */
 
+import { type AnswerCheck, answerProblem } from "./answer_check.ts";
 import { answerJsonScript } from "./processes.ts";
 import { postRequest, RawConnection } from "./raw_client.ts";
 
@@ -24,6 +27,8 @@ export interface LatencySpec {
   maxSeconds: number;
   /** The status every answer should have (200, or 429 for a failing account). */
   expectStatus: number;
+  /** Check every timed answer's body too (see `answer_check.ts`). */
+  check?: AnswerCheck;
 }
 
 /** What the client prints. */
@@ -34,6 +39,8 @@ export interface LatencyResult {
   p99: number;
   ttfbP50: number;
   ttfbP99: number;
+  /** What was wrong with the first unexpected answer (status, then the start of its body). */
+  firstProblem?: string;
 }
 
 if (import.meta.main) await answerJsonScript(measure);
@@ -45,12 +52,21 @@ async function measure(spec: LatencySpec): Promise<LatencyResult> {
   const totals: number[] = [];
   const ttfbs: number[] = [];
   let unexpected = 0;
+  let firstProblem: string | undefined;
+  const decoder = new TextDecoder();
   const deadline = performance.now() + spec.maxSeconds * 1000;
   for (let i = 0; i < spec.warmup + spec.count && performance.now() < deadline; i++) {
     if (connection.closed) connection = await RawConnection.open(url);
     const exchange = await connection.exchange(request);
     if (i < spec.warmup) continue;
-    if (exchange.status !== spec.expectStatus) unexpected++;
+    const body = () => decoder.decode(exchange.body);
+    const problem = exchange.status !== spec.expectStatus
+      ? `status ${exchange.status}`
+      : spec.check && answerProblem(spec.check, body());
+    if (problem) {
+      unexpected++;
+      firstProblem ??= `${problem}: ${body().slice(0, 200)}`;
+    }
     totals.push(exchange.totalMs);
     ttfbs.push(exchange.ttfbMs);
   }
@@ -62,6 +78,7 @@ async function measure(spec: LatencySpec): Promise<LatencyResult> {
     p99: percentile(totals, 0.99),
     ttfbP50: percentile(ttfbs, 0.5),
     ttfbP99: percentile(ttfbs, 0.99),
+    firstProblem,
   };
 }
 

@@ -4,12 +4,15 @@
  * connections for a fixed time. Running it apart from the orchestrator and
  * from the servers keeps the client's own cost out of their measurements.
  * `deno run --allow-net --allow-read --allow-env --allow-sys scripts/support/load.ts '<spec>'`
- * prints one JSON line (requests per second counts 2xx answers only).
+ * prints one JSON line (requests per second counts 2xx answers only; with
+ * `check`, an answer whose body fails autocannon's `verifyBody` is counted as
+ * failed too).
  *
  * @module
  */
 
 import autocannon from "autocannon";
+import { type AnswerCheck, answerLooksRight } from "./answer_check.ts";
 import { answerJsonScript } from "./processes.ts";
 
 /** What to load and how hard. */
@@ -19,14 +22,16 @@ export interface LoadSpec {
   body: string;
   connections: number;
   seconds: number;
+  /** A cheap look at every answer's body (see `answer_check.ts`). */
+  check?: AnswerCheck;
 }
 
 /** What the load generator prints. */
 export interface LoadResult {
-  /** 2xx answers per second. */
+  /** 2xx answers (that pass `check`) per second. */
   rps: number;
   ok: number;
-  /** Non-2xx answers, connection errors and timeouts. */
+  /** Non-2xx answers, connection errors, timeouts and (with `check`) answers that fail it. */
   failed: number;
   /** Autocannon's latency percentiles (whole milliseconds at this speed: indicative only). */
   p50: number;
@@ -40,6 +45,7 @@ interface AutocannonResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  mismatches: number;
   latency: { p50: number; p99: number };
 }
 
@@ -55,11 +61,14 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
     connections: spec.connections,
     duration: spec.seconds,
     timeout: 10,
+    ...(spec.check ? { verifyBody: (body: string) => answerLooksRight(spec.check!, body) } : {}),
   });
+  // A 2xx answer that fails the check is counted as failed, not as served.
+  const ok = result["2xx"] - result.mismatches;
   return {
-    rps: result["2xx"] / result.duration,
-    ok: result["2xx"],
-    failed: result.non2xx + result.errors + result.timeouts,
+    rps: ok / result.duration,
+    ok,
+    failed: result.non2xx + result.errors + result.timeouts + result.mismatches,
     p50: result.latency.p50,
     p99: result.latency.p99,
   };

@@ -137,3 +137,67 @@ export function chatChunks(words: string[]): [string | null, string][] {
   chunks.push([null, "[DONE]"]);
   return chunks;
 }
+
+/**
+ * The ChatGPT (Codex) backend's Responses stream for `words`, 20 events when
+ * there are 12 deltas: `response.created`, `response.in_progress`, the
+ * message item and its text part opened, one `response.output_text.delta`
+ * per entry of `deltas`, the text, part and item done, and
+ * `response.completed` with usage and an empty `output` (as that backend
+ * sends it). Every event is named and numbered.
+ */
+export function responsesEvents(deltas: string[]): [string | null, string][] {
+  const text = deltas.join("");
+  const response = (status: string, usage: unknown) => ({
+    id: "resp_mock",
+    object: "response",
+    created_at: 1_700_000_000,
+    status,
+    model: "gpt-test",
+    output: [],
+    usage,
+  });
+  const message = (status: string, content: unknown[]) => ({
+    id: "msg_mock",
+    type: "message",
+    status,
+    role: "assistant",
+    content,
+  });
+  const part = (text: string) => ({ type: "output_text", text, annotations: [] });
+  const at = { item_id: "msg_mock", output_index: 0 };
+  const payloads: Record<string, unknown>[] = [
+    { type: "response.created", response: response("in_progress", null) },
+    { type: "response.in_progress", response: response("in_progress", null) },
+    { type: "response.output_item.added", output_index: 0, item: message("in_progress", []) },
+    { type: "response.content_part.added", ...at, content_index: 0, part: part("") },
+    ...deltas.map((delta) => ({
+      type: "response.output_text.delta",
+      ...at,
+      content_index: 0,
+      delta,
+      logprobs: [],
+    })),
+    { type: "response.output_text.done", ...at, content_index: 0, text, logprobs: [] },
+    { type: "response.content_part.done", ...at, content_index: 0, part: part(text) },
+    {
+      type: "response.output_item.done",
+      output_index: 0,
+      item: message("completed", [part(text)]),
+    },
+    {
+      type: "response.completed",
+      response: response("completed", {
+        input_tokens: 5,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens: 7,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 12,
+      }),
+    },
+  ];
+  return payloads.map((payload, index) => [
+    payload.type as string,
+    JSON.stringify({ ...payload, sequence_number: index }),
+  ]);
+}

@@ -60,21 +60,53 @@ export function startGatewayProcess(
 }
 
 /**
- * The environment of a gateway with one OpenAI account at `upstream`, one
- * group and one client key, and its KV at `kvPath`: the benchmarks' gateway.
+ * The environment of a gateway with one OpenAI account at `upstream` (or
+ * the given account), one group and one client key, and its KV at
+ * `kvPath`: the benchmarks' gateway.
  */
 export function oneAccountEnv(
   upstream: string,
   kvPath: string,
   clientKey: string,
+  account: Record<string, unknown> = openaiAccountConfig("mock", upstream),
 ): Record<string, string> {
   return {
     SWITCHYARD_KV: kvPath,
     SWITCHYARD_CONFIG_JSON: JSON.stringify({
-      accounts: [{ id: "mock", platform: "openai", baseUrl: upstream, apiKey: "sk-bench" }],
+      accounts: [{ ...account, id: "mock" }],
       groups: [{ id: "bench", accounts: ["mock"] }],
       keys: [{ id: "bench", key: clientKey, group: "bench" }],
     }),
+  };
+}
+
+/** An OpenAI API-key account on `baseUrl`: it serves Chat Completions natively. */
+export function openaiAccountConfig(
+  id: string,
+  baseUrl: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { id, platform: "openai", baseUrl, apiKey: "sk-bench", ...extra };
+}
+
+/**
+ * A Codex (ChatGPT sign-in) account on `baseUrl`, a mock of the ChatGPT
+ * backend: it serves the Responses API only, so a Chat request reaches it
+ * translated. Its token is good for a day and never refreshed here (the
+ * token URL is a closed loopback port).
+ */
+export function codexAccountConfig(id: string, baseUrl: string): Record<string, unknown> {
+  return {
+    id,
+    platform: "openai",
+    baseUrl,
+    oauth: {
+      accessToken: "codex-bench-access",
+      refreshToken: "codex-bench-refresh",
+      expiresAt: Date.now() + 24 * 3600_000,
+      accountId: "acct-bench",
+      tokenUrl: "http://127.0.0.1:9/oauth/token",
+    },
   };
 }
 
