@@ -205,11 +205,7 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
  * tries the 429 account first; `codex` has only a Codex account on the same
  * mock (its ChatGPT backend, Responses only). A zero `rateLimited` cooldown
  * keeps the 429 account first in line, so every request fails over exactly
- * once. A zero `unreachable` cooldown keeps the Codex account serving after a
- * load phase: when autocannon closes its connections at the end of a phase,
- * a few translated requests whose upstream read is cut while the gateway
- * holds the stream's preamble (or aggregates it for JSON) are counted as
- * upstream drops, and the default 30 s cooldown would fail the next phases.
+ * once.
  */
 function secondGatewayEnv(
   upstream: string,
@@ -219,7 +215,7 @@ function secondGatewayEnv(
   return {
     SWITCHYARD_KV: `${kvDir}/second.kv`,
     SWITCHYARD_CONFIG_JSON: JSON.stringify({
-      failover: { cooldownSeconds: { rateLimited: 0, unreachable: 0 } },
+      failover: { cooldownSeconds: { rateLimited: 0 } },
       accounts: [
         openaiAccountConfig("limited", limited, { priority: 1 }),
         openaiAccountConfig("mock", upstream, { priority: 2 }),
