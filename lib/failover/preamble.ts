@@ -37,11 +37,15 @@ const ERROR_EVENTS = new Set<string>([RESPONSES_ERROR_EVENT, MESSAGES_ERROR_EVEN
 /** What an event means for failover. */
 export type EventClass = "preamble" | "content" | "error";
 
-/** Classifies one event. */
+/** Classifies one event; its data is parsed only when it has no `event:` name. */
 export function classifyEvent(event: SseEvent): EventClass {
-  if (event.event === undefined && event.data === "") return "preamble"; // comments only
+  if (event.event !== undefined) {
+    if (ERROR_EVENTS.has(event.event)) return "error";
+    return PREAMBLE_EVENTS.has(event.event) ? "preamble" : "content";
+  }
+  if (event.data === "") return "preamble"; // comments only
   const json = parseObject(event.data);
-  const name = event.event ?? (typeof json?.type === "string" ? json.type : undefined);
+  const name = typeof json?.type === "string" ? json.type : undefined;
   if (name !== undefined && ERROR_EVENTS.has(name)) return "error";
   if (name !== undefined && PREAMBLE_EVENTS.has(name)) return "preamble";
   if (name === undefined && json?.error !== undefined && json.error !== null) return "error";
