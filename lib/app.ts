@@ -233,6 +233,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await quotas.settled();
     await slots.settled();
     await owners.settled();
+    await failovers.settled();
   }
 
   return {

@@ -41,12 +41,13 @@ export async function onError(
     blastKind(verdict.effect, upstream.status, upstream.headers.get("content-type"), text),
   );
   if (decision.apply) {
-    await run.record(account, verdict, verdict.outcome, upstream.status, timing);
+    run.record(account, verdict, verdict.outcome, upstream.status, timing);
   } else {
     run.note({ account: account.id, outcome: "spared", status: upstream.status, ...timing });
   }
   if ((verdict.outcome === "failover" || probing) && !isLast && !decision.stop) {
-    await forClient?.cancel().catch(() => {});
+    // Not awaited: the error body is dropped, and the next account need not wait for it.
+    void forClient?.cancel().catch(() => {});
     run.lastError = {
       upstream,
       text,

@@ -41,6 +41,7 @@ export async function forwardWithFailover(
   const run = new FailoverRun(ports, job);
   try {
     const { response, served, translation, whole } = await tryAccounts(run);
+    await run.written();
     return {
       response,
       served,
@@ -107,7 +108,7 @@ async function tryAccount(
   };
   if (sent.kind === "no-credential") {
     const verdict = { outcome: "failover" as const, effect: sent.effect };
-    await run.record(account, verdict, "auth", undefined, sent.timing);
+    run.record(account, verdict, "auth", undefined, sent.timing);
     return moveOn(run, attempt, sent.detail);
   }
   const result = sent.result;
@@ -118,7 +119,7 @@ async function tryAccount(
   }
   if (result.kind === "unreachable") {
     const verdict = classifyConnectionFailure(run.ports.policy, Date.now());
-    await run.record(account, verdict, "unreachable", undefined, sent.timing);
+    run.record(account, verdict, "unreachable", undefined, sent.timing);
     return moveOn(run, attempt, result.detail);
   }
   const upstream = result.response;

@@ -60,6 +60,8 @@ export class FailoverRun {
   /** Why the request could not be put in some account's API, when none was tried. */
   refused: Extract<Prepared, { ok: false }> | undefined;
   #leased: FailoverJob["leased"];
+  /** Account state writes still under way (they never reject: failures are logged). */
+  readonly #writes: Promise<void>[] = [];
 
   constructor(readonly ports: FailoverPorts, readonly job: FailoverJob) {
     this.limit = 1 + ports.policy.maxSwitches;
@@ -101,14 +103,18 @@ export class FailoverRun {
     this.attempts.push(attempt);
   }
 
-  /** Records an attempt with its verdict and applies the verdict's effect to the account. */
-  async record(
+  /**
+   * Records an attempt with its verdict and starts applying the verdict's
+   * effect to the account. The write goes on while the loop tries the next
+   * account; {@linkcode written} waits for it before the answer goes out.
+   */
+  record(
     account: Account,
     verdict: Verdict,
     outcome: AttemptOutcome,
     status?: number,
     timing?: AttemptTiming,
-  ): Promise<void> {
+  ): void {
     this.attempts.push({
       account: account.id,
       outcome,
@@ -118,8 +124,15 @@ export class FailoverRun {
       ...timing,
       ...(this.probing(account) ? { probe: true as const } : {}),
     });
-    // Await so the next request, on any process, already sees this account's new state.
-    await this.settle(account, verdict.effect);
+    this.#writes.push(this.settle(account, verdict.effect));
+  }
+
+  /**
+   * Waits for the account state writes of {@linkcode record}: once the client
+   * has its answer, its next request, on any process, sees every account's new state.
+   */
+  async written(): Promise<void> {
+    await Promise.all(this.#writes.splice(0));
   }
 
   /** Applies an answer's effect to the account, or settles the probe when the attempt was one. */

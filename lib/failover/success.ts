@@ -62,7 +62,7 @@ export async function onSuccess(
         ? { kind: "whole", bytes: await upstream.bytes() }
         : await readWhole(body, WHOLE_ANSWER_LIMIT);
     } catch {
-      return await brokeOff(run, attempt, "the answer broke off before it was whole");
+      return brokeOff(run, attempt, "the answer broke off before it was whole");
     }
     succeeded();
     if (read.kind === "whole") {
@@ -81,7 +81,7 @@ export async function onSuccess(
   ) {
     const start = await holdPreamble(body, holdMs);
     if (start.kind === "dropped") {
-      return await brokeOff(run, attempt, "stream failed before any content");
+      return brokeOff(run, attempt, "stream failed before any content");
     }
     if (start.kind === "error") return await onEarlyError(run, attempt, upstream, start);
     body = observeStream(start.reader, release, start.held, start.pending);
@@ -96,7 +96,7 @@ export async function onSuccess(
     try {
       whole = await translatedSuccess(upstream, body, account, translation);
     } catch {
-      return await brokeOff(run, attempt, "the answer broke off before it was whole");
+      return brokeOff(run, attempt, "the answer broke off before it was whole");
     }
     succeeded();
     return answer(whole.response, account, undefined, whole.bytes);
@@ -129,14 +129,14 @@ function declaredWithin(headers: Headers, limit: number): boolean {
  * content, or before a body read whole was whole): move on. Unless the client
  * itself went away, which aborts the read: then the account did nothing wrong.
  */
-async function brokeOff(run: FailoverRun, attempt: AttemptContext, why: string): Promise<Step> {
+function brokeOff(run: FailoverRun, attempt: AttemptContext, why: string): Step {
   const { account } = attempt;
   if (run.job.request.signal.aborted) {
     attempt.release();
     run.note({ account: account.id, outcome: "client-gone", ...attempt.timing });
     return answer(errorResponse(run.job.surface, 499, "client closed the request"));
   }
-  await run.record(account, classifyConnectionFailure(run.ports.policy, Date.now()), "dropped");
+  run.record(account, classifyConnectionFailure(run.ports.policy, Date.now()), "dropped");
   return moveOn(run, attempt, why);
 }
 
@@ -162,7 +162,7 @@ async function onEarlyError(
     ? PROBE_DECISION
     : run.blast.judge(blastKind(verdict.effect, early.status, null, early.body));
   const outcome = verdict.outcome === "passback" ? "preamble-passback" : "preamble-failover";
-  if (decision.apply) await run.record(account, verdict, outcome, 200);
+  if (decision.apply) run.record(account, verdict, outcome, 200);
   if ((verdict.outcome === "failover" || probing) && !isLast && !decision.stop) {
     await start.reader.cancel().catch(() => {});
     return moveOn(run, attempt, "stream failed before any content");

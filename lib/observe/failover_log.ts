@@ -28,10 +28,28 @@ const KEEP_MS = 24 * 3600_000;
 
 /** Stores and lists recent failovers. */
 export class FailoverLog {
+  /** Writes under way: this process's readers wait for them (it reads its own writes). */
+  readonly #writing = new Set<Promise<unknown>>();
+
   constructor(private readonly kv: Deno.Kv) {}
 
-  async record(events: readonly FailoverEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * Stores failovers. The answer need not wait for it (a failover is already
+   * slower than a success): this process's {@linkcode recent} waits instead.
+   */
+  record(events: readonly FailoverEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    const write = this.#write(events);
+    this.#writing.add(write);
+    return write.finally(() => this.#writing.delete(write));
+  }
+
+  /** Resolves once every write started so far is done. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#writing]);
+  }
+
+  async #write(events: readonly FailoverEvent[]): Promise<void> {
     await withLockRetry(() => {
       const op = this.kv.atomic();
       for (const event of events) {
@@ -45,6 +63,7 @@ export class FailoverLog {
 
   /** The newest `limit` failovers, newest first (lazy expiry is filtered by time). */
   async recent(limit = 20, now = Date.now()): Promise<FailoverEvent[]> {
+    await this.settled();
     const events: FailoverEvent[] = [];
     const entries = this.kv.list<FailoverEvent>({ prefix: FAILOVER_LOG_PREFIX }, {
       reverse: true,

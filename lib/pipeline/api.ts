@@ -59,7 +59,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
 
   // 2. Authenticate and admit.
   const admitted = await admit(pipeline.admit, arrival);
-  if (!admitted.ok) return await refuse(pipeline, arrival, admitted.key, admitted);
+  if (!admitted.ok) return refuse(pipeline, arrival, admitted.key, admitted);
   const { key, body } = admitted;
   const model = lazyRequestModel(body);
   const injection = arrival.surface === "openai"
@@ -68,7 +68,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   const group = pipeline.admit.directory.group(key.group);
   const listed = configuredModels(request, key, group, groupAccounts(pipeline, key.group));
   if (listed) {
-    return await pipeline.relay.deliver({
+    return pipeline.relay.deliver({
       ...arrived(arrival, key.id),
       response: listed,
       outcome: "models",
@@ -79,7 +79,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     key.allowModels !== undefined || admitted.candidates.some((a) => a.models !== undefined);
   const asked = routing ? model() : undefined;
   const routed = routeModel(key, group, asked);
-  if (!routed.ok) return await refuse(pipeline, arrival, key.id, routed);
+  if (!routed.ok) return refuse(pipeline, arrival, key.id, routed);
   const shape = new RequestShape({
     method: request.method,
     headers: request.headers,
@@ -91,7 +91,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     model: routed.model,
   });
   const unserved = unservedModel(shape, admitted.candidates, asked);
-  if (unserved) return await refuse(pipeline, arrival, key.id, unserved);
+  if (unserved) return refuse(pipeline, arrival, key.id, unserved);
 
   // 3. Plan.
   const planned = await plan(pipeline.plan, {
@@ -104,7 +104,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     model,
     mode: (account) => shape.mode(account),
   });
-  if (!planned.ok) return await refuse(pipeline, arrival, key.id, planned);
+  if (!planned.ok) return refuse(pipeline, arrival, key.id, planned);
   shape.boundAccount = planned.session?.binding?.account;
 
   // 4. Lease.
@@ -114,7 +114,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     client: request,
     body,
   });
-  if (leased.kind === "refused") return await refuse(pipeline, arrival, key.id, leased);
+  if (leased.kind === "refused") return refuse(pipeline, arrival, key.id, leased);
 
   // 5. Forward with failover.
   const job = (held: Held | undefined): FailoverJob => ({
@@ -143,7 +143,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
       async (held) => translatedNow(await send(held)),
     );
     pipeline.lease.slots.track(waiting.done);
-    return await pipeline.relay.deliver({
+    return pipeline.relay.deliver({
       ...delivery,
       response: waiting.response,
       later: waiting.result,
@@ -152,7 +152,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   const result = await send(leased.held);
 
   // 6. Relay.
-  return await pipeline.relay.deliver({
+  return pipeline.relay.deliver({
     ...delivery,
     response: result.response,
     result,
@@ -171,13 +171,13 @@ function groupAccounts(pipeline: Pipeline, groupId: string): Account[] {
 }
 
 /** Relays a stage's refusal in the surface's shape. */
-async function refuse(
+function refuse(
   pipeline: Pipeline,
   arrival: Arrival,
   key: string | null,
   refusal: Refusal,
-): Promise<Response> {
-  return await pipeline.relay.deliver({
+): Response {
+  return pipeline.relay.deliver({
     ...arrived(arrival, key),
     response: httpErrorResponse(arrival.surface, refusal.error),
     outcome: refusal.outcome,

@@ -69,7 +69,7 @@ export class Relay {
   constructor(private readonly sinks: RelaySinks) {}
 
   /** Records the attempts and returns the response to send, its body tapped. */
-  async deliver(delivery: Delivery): Promise<Response> {
+  deliver(delivery: Delivery): Response {
     const { metrics, live } = this.sinks;
     const attempts = delivery.result?.attempts ?? [];
     for (const attempt of attempts) {
@@ -80,10 +80,8 @@ export class Relay {
     const failovers = failoverEvents(attempts, delivery.key);
     for (const event of failovers) metrics.failovers.inc({ reason: event.reason });
     this.sinks.series?.failovers(failovers.length);
-    if (failovers.length > 0) {
-      // Awaited, so nothing is left running after the response: failovers are rare.
-      await this.sinks.failovers.record(failovers).catch(reportError);
-    }
+    // Not awaited: the log's own readers wait for its writes, and closing the gateway does.
+    if (failovers.length > 0) void this.sinks.failovers.record(failovers).catch(reportError);
     if (attempts.some((attempt) => attempt.effect !== undefined)) live.poke();
 
     const { response } = delivery;
