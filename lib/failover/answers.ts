@@ -8,7 +8,7 @@
  */
 
 import type { Account, FailoverPolicy } from "../config/types.ts";
-import { readPrefixText } from "../http/body.ts";
+import { joined, readHead, type StreamHead } from "../http/body.ts";
 import type { Surface } from "../http/errors.ts";
 import { forwardableResponseHeaders } from "../http/headers.ts";
 import { CLASSIFY_BODY_LIMIT } from "./classify.ts";
@@ -54,27 +54,35 @@ export function rewrite(
   return response;
 }
 
+/** An error body's head, read for classification, and its text. */
+export interface ErrorHead extends StreamHead {
+  /** The first {@linkcode CLASSIFY_BODY_LIMIT} bytes as text. */
+  text: string;
+}
+
 /**
- * Reads the part of an error body that classification needs. An upstream that
- * never finishes its error body is classified on what arrived within the
- * headers timeout (at most 30 s).
+ * Reads the part of an error body that classification needs, keeping the rest
+ * for the client. An upstream that never finishes its error body is classified
+ * on what arrived within the headers timeout (at most 30 s).
  */
-export async function readErrorPrefix(
+export async function readErrorHead(
   body: ReadableStream<Uint8Array>,
   clientSignal: AbortSignal,
   policy: FailoverPolicy,
-): Promise<string> {
+): Promise<ErrorHead> {
   const deadline = new AbortController();
   const timer = setTimeout(
     () => deadline.abort(),
     Math.min(policy.headersTimeoutSeconds * 1000, 30_000),
   );
   try {
-    return await readPrefixText(
+    const head = await readHead(
       body,
       CLASSIFY_BODY_LIMIT,
       AbortSignal.any([clientSignal, deadline.signal]),
     );
+    const text = new TextDecoder().decode(joined(head.held).subarray(0, CLASSIFY_BODY_LIMIT));
+    return { ...head, text };
   } finally {
     clearTimeout(timer);
   }

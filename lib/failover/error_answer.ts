@@ -1,15 +1,17 @@
 /**
  * An error answer (status >= 400). Only error bodies are read before the
- * decision: the body is `tee()`d, one branch (at most 64 KiB) is classified,
- * the other reaches the client whole when the error is passed back; on
- * failover both are cancelled. The blast radius may spare the account the
- * error's effect, or stop the request.
+ * decision: its head (at most 64 KiB) is read and classified; when the error
+ * is passed back the client gets that head and then the rest, read on (or
+ * the bytes alone when the head was all of it); on failover the rest is
+ * cancelled. The blast radius may spare the account the error's effect, or
+ * stop the request.
  *
  * @module
  */
 
 import { observeStream } from "../http/observed_stream.ts";
-import { readErrorPrefix, relay, rewrite } from "./answers.ts";
+import { type ErrorHead, readErrorHead, relay, rewrite, wholeAnswer } from "./answers.ts";
+import { joined } from "../http/body.ts";
 import { translatedError } from "./translated.ts";
 import { blastKind } from "./blast_radius.ts";
 import { classifyResponse } from "./classify.ts";
@@ -22,12 +24,14 @@ export async function onError(
   attempt: AttemptContext,
   upstream: Response,
 ): Promise<Step> {
-  const { account, release, slot, probing, isLast, timing } = attempt;
+  const { account, release, probing, isLast, timing } = attempt;
   const { policy } = run.ports;
-  const [forClassifier, forClient] = upstream.body ? upstream.body.tee() : [null, null];
-  const text = forClassifier
-    ? await readErrorPrefix(forClassifier, run.job.request.signal, policy)
-    : "";
+  const head = upstream.body
+    ? await readErrorHead(upstream.body, run.job.request.signal, policy)
+    : undefined;
+  const text = head?.text ?? "";
+  // Not awaited: the rest of the body is not wanted, and nobody need wait for it to go.
+  const drop = () => void head?.reader.cancel().catch(() => {});
   const verdict = classifyResponse(
     { status: upstream.status, headers: upstream.headers, body: text },
     account.passthrough,
@@ -46,8 +50,7 @@ export async function onError(
     run.note({ account: account.id, outcome: "spared", status: upstream.status, ...timing });
   }
   if ((verdict.outcome === "failover" || probing) && !isLast && !decision.stop) {
-    // Not awaited: the error body is dropped, and the next account need not wait for it.
-    void forClient?.cancel().catch(() => {});
+    drop();
     run.lastError = {
       upstream,
       text,
@@ -64,10 +67,27 @@ export async function onError(
       ? translatedError(upstream, text, account, attempt.translation)
       : undefined);
   if (rewritten) {
-    await forClient?.cancel().catch(() => {});
+    drop();
     release();
     return answer(rewritten, account);
   }
-  const body = forClient && slot ? observeStream(forClient, release) : forClient;
+  return passBack(upstream, head, attempt);
+}
+
+/** The error as the upstream gave it: its head, then the rest as it arrives. */
+function passBack(upstream: Response, head: ErrorHead | undefined, attempt: AttemptContext): Step {
+  const { account, release } = attempt;
+  if (head?.complete) {
+    release();
+    const bytes = joined(head.held);
+    return answer(
+      wholeAnswer(upstream, upstream.status, bytes, account),
+      account,
+      undefined,
+      bytes,
+    );
+  }
+  // The slot goes back when the body is done (at once when there is none).
+  const body = head ? observeStream(head.reader, release, head.held, head.pending) : null;
   return answer(relay(upstream, body, account, release), account);
 }

@@ -43,39 +43,6 @@ export async function readRequestBody(
   return concat(chunks, total);
 }
 
-/**
- * Reads at most `limit` bytes of a stream as text, then cancels the rest.
- * Stops early, with what it has, when `signal` aborts: an upstream that never
- * finishes its error body must not hold the request forever.
- */
-export async function readPrefixText(
-  stream: ReadableStream<Uint8Array>,
-  limit: number,
-  signal?: AbortSignal,
-): Promise<string> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let total = 0;
-  const stop = () => reader.cancel().catch(() => {});
-  signal?.addEventListener("abort", stop, { once: true });
-  try {
-    while (total < limit && !signal?.aborted) {
-      const { done, value } = await reader.read();
-      if (done || value === undefined) break;
-      chunks.push(value as Uint8Array<ArrayBuffer>);
-      total += value.byteLength;
-    }
-  } catch {
-    // A broken or cancelled body: classify what arrived.
-  } finally {
-    signal?.removeEventListener("abort", stop);
-    // Not awaited: on a tee() branch, cancel settles only once the other branch
-    // is cancelled or read to its end, and that branch is still ours to hand on.
-    void stop();
-  }
-  return new TextDecoder().decode(concat(chunks, total).subarray(0, limit));
-}
-
 function concat(chunks: Uint8Array<ArrayBuffer>[], total: number): Uint8Array<ArrayBuffer> {
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(total);
@@ -111,4 +78,60 @@ export async function readWhole(
     total += value.byteLength;
     if (total > limit) return { kind: "partial", held: chunks, reader };
   }
+}
+
+/** The first bytes of a stream (see {@linkcode readHead}). */
+export interface StreamHead {
+  /** The chunks read, `limit` bytes or a little more. */
+  held: Uint8Array<ArrayBuffer>[];
+  /** The whole stream is in `held`. */
+  complete: boolean;
+  /** A read still under way when the wait was stopped: the rest starts with it. */
+  pending?: Promise<ReadableStreamReadResult<Uint8Array>>;
+  /** The stream's reader, for the rest (or to cancel it). */
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+}
+
+/**
+ * Reads a stream's first `limit` bytes, keeping the rest readable. Stops
+ * waiting, with what it has, when `signal` aborts; a stream that breaks is
+ * left for its reader to report when the rest is read.
+ */
+export async function readHead(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<StreamHead> {
+  const reader = stream.getReader();
+  const held: Uint8Array<ArrayBuffer>[] = [];
+  let total = 0;
+  let stop = () => {};
+  const stopped = new Promise<"stopped">((resolve) => stop = () => resolve("stopped"));
+  if (signal?.aborted) stop();
+  signal?.addEventListener("abort", stop, { once: true });
+  try {
+    while (total < limit) {
+      const pending = reader.read();
+      const next = await Promise.race([pending, stopped]);
+      if (next === "stopped") {
+        pending.catch(() => {}); // whoever reads on hears of it; unhandled until then
+        return { held, complete: false, pending, reader };
+      }
+      if (next.done) return { held, complete: true, reader };
+      held.push(next.value as Uint8Array<ArrayBuffer>);
+      total += next.value.byteLength;
+    }
+  } catch {
+    // Broken: what arrived is the head; the rest, read on, reports the error.
+  } finally {
+    signal?.removeEventListener("abort", stop);
+  }
+  return { held, complete: false, reader };
+}
+
+/** The chunks as one array. */
+export function joined(chunks: Uint8Array<ArrayBuffer>[]): Uint8Array<ArrayBuffer> {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.byteLength;
+  return concat(chunks, total);
 }
