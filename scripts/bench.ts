@@ -71,6 +71,8 @@ interface Target {
   headers: Record<string, string>;
   /** Check every answer's body as well as its status. */
   check?: AnswerCheck;
+  /** The process that serves it, whose CPU time a load phase measures. */
+  pid?: number;
 }
 
 type Kind = "json" | "stream";
@@ -116,10 +118,25 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
     const observed = started("observed", await startMinimalProxy(mock.url, "observed", QUIET));
     const auth = { authorization: `Bearer ${CLIENT_KEY}` };
     const targets: Target[] = [
-      { name: "direct", url: `${mock.url}/chat/completions`, headers: auth },
-      { name: "minimal", url: `${minimal.url}/v1/chat/completions`, headers: auth },
-      { name: "observed", url: `${observed.url}/v1/chat/completions`, headers: auth },
-      { name: "gateway", url: `${gateway.url}/v1/chat/completions`, headers: auth },
+      { name: "direct", url: `${mock.url}/chat/completions`, headers: auth, pid: mock.pid },
+      {
+        name: "minimal",
+        url: `${minimal.url}/v1/chat/completions`,
+        headers: auth,
+        pid: minimal.pid,
+      },
+      {
+        name: "observed",
+        url: `${observed.url}/v1/chat/completions`,
+        headers: auth,
+        pid: observed.pid,
+      },
+      {
+        name: "gateway",
+        url: `${gateway.url}/v1/chat/completions`,
+        headers: auth,
+        pid: gateway.pid,
+      },
     ];
     if (options.peers) {
       const portkey = await startPortkey(mock.url);
@@ -128,6 +145,7 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
         name: "portkey",
         url: portkey.url,
         headers: { ...portkey.headers, authorization: "Bearer sk-bench" },
+        pid: portkey.process.pid,
       });
     }
     const secondChat = `${second.url}/v1/chat/completions`;
@@ -141,10 +159,11 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
       failedCall: { name: "429 account", url: `${limited.url}/chat/completions`, headers: {} },
     };
     const translationTargets = (kind: Kind): Target[] => [
-      { name: "native", url: secondChat, headers: auth },
+      { name: "native", url: secondChat, headers: auth, pid: second.pid },
       {
         name: "translated",
         url: secondChat,
+        pid: second.pid,
         headers: { authorization: `Bearer ${TRANSLATED_KEY}` },
         check: kind === "stream" ? "chat-stream" : "chat-json",
       },
@@ -175,6 +194,9 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
         for (const target of order) {
           const result = await load(target, kind, options.seconds);
           record(`${target.name}/${kind} rps`, result.rps);
+          if (result.cpuMicros !== undefined) {
+            record(`${target.name}/${kind} cpu`, result.cpuMicros);
+          }
           record(`${target.name}/${kind} load failures`, result.failed);
         }
       }
@@ -260,6 +282,9 @@ async function translationRound(
     for (const target of inTurn(kind)) {
       const result = await load(target, kind, options.seconds);
       record(`translation/${target.name}/${kind} rps`, result.rps);
+      if (result.cpuMicros !== undefined) {
+        record(`translation/${target.name}/${kind} cpu`, result.cpuMicros);
+      }
       record(`translation/${target.name}/${kind} load failures`, result.failed);
     }
   }
@@ -303,7 +328,40 @@ async function latency(
   return result;
 }
 
-function load(target: Target, kind: Kind, seconds: number): Promise<LoadResult> {
+/**
+ * One load phase. With the target's process known (Linux), it also gives that
+ * process's CPU time per answer: steadier than req/s on a shared machine,
+ * where other work takes turns on the cores.
+ */
+async function load(
+  target: Target,
+  kind: Kind,
+  seconds: number,
+): Promise<LoadResult & { cpuMicros?: number }> {
+  const before = cpuSeconds(target.pid);
+  const result = await loadPhase(target, kind, seconds);
+  const after = cpuSeconds(target.pid);
+  const answers = result.ok + result.failed;
+  if (before === undefined || after === undefined || answers === 0) return result;
+  return { ...result, cpuMicros: (after - before) * 1e6 / answers };
+}
+
+/** User and system CPU seconds of a process so far (from `/proc`), or `undefined`. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's clock ticks per second for `/proc/<pid>/stat` times (`getconf CLK_TCK`). */
+const CLOCK_TICKS = 100;
+
+function loadPhase(target: Target, kind: Kind, seconds: number): Promise<LoadResult> {
   const spec: LoadSpec = {
     url: target.url,
     headers: { ...target.headers, "content-type": "application/json" },
@@ -382,6 +440,7 @@ function report(figures: Figures): void {
     .filter((name) => name !== "failover" && name !== "translation");
   const values = (name: string, figure: string) => figures.get(`${name}/${figure}`) ?? [];
   const ms = (value: number) => `${value.toFixed(3)} ms`;
+  const micros = (value: number) => `${value.toFixed(0)} µs`;
   console.log(
     `\nSwitchyard benchmark: ${options.rounds} round(s), ${options.connections} connections, ` +
       `${options.seconds} s load phases, up to ${options.sequential} sequential requests ` +
@@ -395,12 +454,15 @@ function report(figures: Figures): void {
   const rows: [string, string, (value: number) => string][] = [
     ["json req/s", "json rps", (value) => value.toFixed(0)],
     ["json p50, one at a time", "json p50", ms],
+    ["json CPU per answer (serving process)", "json cpu", micros],
     ["stream req/s", "stream rps", (value) => value.toFixed(0)],
     ["stream first byte p50, one at a time", "stream ttfb", ms],
     ["stream whole p50, one at a time", "stream p50", ms],
+    ["stream CPU per answer (serving process)", "stream cpu", micros],
   ];
   const table: string[][] = [["figure", ...names]];
   for (const [label, figure, format] of rows) {
+    if (names.every((name) => values(name, figure).length === 0)) continue; // no /proc here
     table.push([label, ...names.map((name) => withSpread(values(name, figure), format))]);
     for (const base of ["minimal", "direct"]) {
       table.push([
@@ -482,11 +544,13 @@ function reportTranslation(figures: Figures, ms: (value: number) => string): num
     ["stream req/s", "stream rps", count],
     ["stream first byte p50, one at a time", "stream ttfb", ms],
     ["stream whole p50, one at a time", "stream p50", ms],
+    ["stream CPU per answer (gateway)", "stream cpu", (value) => `${value.toFixed(0)} µs`],
     ["json req/s (info)", "json rps", count],
     ["json p50, one at a time (info)", "json p50", ms],
   ];
   const table = [["figure", "native", "translated", "translated ÷ native"]];
   for (const [label, figure, format] of rows) {
+    if (values("native", figure).length === 0) continue; // no /proc here
     table.push([
       label,
       withSpread(values("native", figure), format),
