@@ -46,27 +46,25 @@ const DROPPED_RESPONSE = new Set([
 
 /** Copies the client's headers that may travel upstream. */
 export function forwardableRequestHeaders(incoming: Headers): Headers {
-  const out = new Headers();
-  for (const [name, value] of incoming) {
-    if (!DROPPED_REQUEST.has(name) && !connectionListed(incoming, name)) out.set(name, value);
-  }
-  return out;
+  return forwardable(incoming, DROPPED_REQUEST, false);
 }
 
 /** Copies an upstream response's headers that may reach the client. */
 export function forwardableResponseHeaders(upstream: Headers): Headers {
-  const out = new Headers();
-  for (const [name, value] of upstream) {
-    if (!DROPPED_RESPONSE.has(name) && !connectionListed(upstream, name)) out.append(name, value);
-  }
-  return out;
+  return forwardable(upstream, DROPPED_RESPONSE, true);
 }
 
-/** Headers named in `Connection:` are hop-by-hop too (RFC 9110 §7.6.1). */
-function connectionListed(headers: Headers, name: string): boolean {
-  const connection = headers.get("connection");
-  if (!connection) return false;
-  return connection.toLowerCase().split(",").some((token) => token.trim() === name);
+/** The headers not in `dropped` nor named in `Connection:` (RFC 9110 §7.6.1: hop-by-hop too). */
+function forwardable(headers: Headers, dropped: ReadonlySet<string>, append: boolean): Headers {
+  // Parsed once, not once per header as before.
+  const listed = headers.get("connection")?.toLowerCase().split(",").map((token) => token.trim());
+  const out = new Headers();
+  for (const [name, value] of headers) {
+    if (dropped.has(name) || listed?.includes(name)) continue;
+    if (append) out.append(name, value);
+    else out.set(name, value);
+  }
+  return out;
 }
 
 /** The credential a client presented: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
