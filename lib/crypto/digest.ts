@@ -5,14 +5,16 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * Hex SHA-256 of a string. Synchronous `node:crypto` on purpose: it runs on
- * every request, and Web Crypto's async digest costs ~30x more per call.
+ * every request, and Web Crypto's async digest costs ~30x more per call. The
+ * one-shot `hash` costs half of `createHash(...).update(...).digest(...)`
+ * (no Hash object per call).
  */
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  return hash("sha256", text, "hex");
 }
 
 /** Compares two equal-length strings in time independent of where they differ. */
