@@ -20,6 +20,8 @@
  * @module
  */
 
+import { resolve } from "node:path";
+
 /** How far a file time must precede the verifying read to be trusted. */
 export const RACY_MARGIN_MS = 50;
 
@@ -37,7 +39,10 @@ export class FileChangeSentinel {
   #verified: { signature: string; readStartedAt: number } | undefined;
 
   constructor(databasePath: string) {
-    this.#paths = [`${databasePath}-wal`, databasePath];
+    // Absolute once: a relative path (the default `./data/switchyard.kv`) cost a
+    // getcwd with every stat, and the open database stays where it was found.
+    const path = resolve(databasePath);
+    this.#paths = [`${path}-wal`, path];
   }
 
   /** Takes a signature now; `undefined` when the files cannot be read. */

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { relative } from "node:path";
 import { FileChangeSentinel } from "./file_change_sentinel.ts";
 
 /** Runs `code` in another Deno process with `kv` open on `path`. */
@@ -78,6 +79,24 @@ Deno.test("with no -wal file, a write that creates one is seen", async () => {
     await inOtherProcess(path, `await kv.set(["n"], 1)`);
     assert.equal(sentinel.unchanged(), false);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a relative path watches the same files as the absolute one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-sentinel-" });
+  const path = `${dir}/state.kv`;
+  const kv = await Deno.openKv(path);
+  try {
+    await kv.set(["n"], 0);
+    const absolute = new FileChangeSentinel(path);
+    const relativeTo = new FileChangeSentinel(relative(Deno.cwd(), path));
+    assert.equal(relativeTo.observe()?.text, absolute.observe()?.text);
+    await verify(relativeTo, () => kv.get(["n"]));
+    await inOtherProcess(path, `await kv.set(["n"], 1)`);
+    assert.equal(relativeTo.unchanged(), false);
+  } finally {
+    kv.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
