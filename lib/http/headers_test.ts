@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { forwardableRequestHeaders, forwardableResponseHeaders } from "./headers.ts";
 
-const pairs = (headers: Headers) => [...headers];
+const pairs = (headers: Headers | [string, string][]) => [...headers];
 
 Deno.test("request headers: dropped names and names listed in Connection stay behind", () => {
   const cases: { in: [string, string][]; out: [string, string][] }[] = [
