@@ -32,18 +32,31 @@ async function verify(sentinel: FileChangeSentinel, read: () => Promise<unknown>
   throw new Error("the sentinel never trusted a read");
 }
 
+/** Runs `test` with a KV file in a temporary directory, open here unless `open` is false. */
+async function withKvFile(
+  test: (path: string, kv: Deno.Kv | undefined) => Promise<void>,
+  open = true,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-sentinel-" });
+  const path = `${dir}/state.kv`;
+  const kv = open ? await Deno.openKv(path) : undefined;
+  try {
+    await kv?.set(["n"], 0);
+    await test(path, kv);
+  } finally {
+    kv?.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 function walSize(path: string): number {
   return Deno.statSync(`${path}-wal`).size;
 }
 
-Deno.test("a write by another process is seen, also after a checkpoint reset the log", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-sentinel-" });
-  const path = `${dir}/state.kv`;
-  const kv = await Deno.openKv(path);
-  try {
-    await kv.set(["n"], 0);
+Deno.test("a write by another process is seen, also after a checkpoint reset the log", () =>
+  withKvFile(async (path, kv) => {
     const sentinel = new FileChangeSentinel(path);
-    const read = () => kv.get(["n"]);
+    const read = () => kv!.get(["n"]);
 
     await verify(sentinel, read);
     await inOtherProcess(path, `await kv.set(["n"], 1)`);
@@ -60,17 +73,11 @@ Deno.test("a write by another process is seen, also after a checkpoint reset the
     await inOtherProcess(path, `await kv.set(["n"], 2)`);
     assert.equal(walSize(path), before, "the commit did not reuse the log (no checkpoint)");
     assert.equal(sentinel.unchanged(), false, "a commit after a checkpoint was missed");
-    assert.equal((await kv.get(["n"])).value, 2);
-  } finally {
-    kv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+    assert.equal((await read()).value, 2);
+  }));
 
-Deno.test("with no -wal file, a write that creates one is seen", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-sentinel-" });
-  const path = `${dir}/state.kv`;
-  try {
+Deno.test("with no -wal file, a write that creates one is seen", () =>
+  withKvFile(async (path) => {
     await inOtherProcess(path, `await kv.set(["n"], 0)`);
     const sentinel = new FileChangeSentinel(path);
     // The last connection closed: SQLite removed the log, the database holds everything.
@@ -78,25 +85,14 @@ Deno.test("with no -wal file, a write that creates one is seen", async () => {
     await verify(sentinel, () => Promise.resolve());
     await inOtherProcess(path, `await kv.set(["n"], 1)`);
     assert.equal(sentinel.unchanged(), false);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }, false));
 
-Deno.test("a relative path watches the same files as the absolute one", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-sentinel-" });
-  const path = `${dir}/state.kv`;
-  const kv = await Deno.openKv(path);
-  try {
-    await kv.set(["n"], 0);
+Deno.test("a relative path watches the same files as the absolute one", () =>
+  withKvFile(async (path, kv) => {
     const absolute = new FileChangeSentinel(path);
     const relativeTo = new FileChangeSentinel(relative(Deno.cwd(), path));
     assert.equal(relativeTo.observe()?.text, absolute.observe()?.text);
-    await verify(relativeTo, () => kv.get(["n"]));
+    await verify(relativeTo, () => kv!.get(["n"]));
     await inOtherProcess(path, `await kv.set(["n"], 1)`);
     assert.equal(relativeTo.unchanged(), false);
-  } finally {
-    kv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
