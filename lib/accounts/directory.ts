@@ -21,7 +21,7 @@
  * @module
  */
 
-import { sha256Hex } from "../crypto/digest.ts";
+import { DigestLookup, sha256Hex } from "../crypto/digest.ts";
 import { randomToken } from "../crypto/random.ts";
 import { ConfigError } from "../config/errors.ts";
 import { Fields } from "../config/fields.ts";
@@ -101,9 +101,13 @@ interface StoredGroup extends Group {
 /** Field names whose values are credentials: never returned, never logged. */
 const SECRET_FIELD = /key|token|secret|password|oauth|credential/i;
 
+/** How many presented client keys keep their digest in memory (see {@linkcode DigestLookup}). */
+const PRESENTED_KEYS_REMEMBERED = 1_000;
+
 /** The merged directory of keys, accounts and groups. */
 export class Directory {
   #keysByDigest = new Map<string, KeyInfo>();
+  readonly #presented = new DigestLookup(PRESENTED_KEYS_REMEMBERED);
   #keys = new Map<string, KeyInfo>();
   #accounts = new Map<string, AccountEntry>();
   #groups = new Map<string, GroupInfo>();
@@ -149,7 +153,7 @@ export class Directory {
   /** The key record for a presented secret, or `null`. */
   findKey(secret: string | null): KeyInfo | null {
     if (!secret) return null;
-    return this.#keysByDigest.get(sha256Hex(secret)) ?? null;
+    return this.#presented.lookup(secret, (digest) => this.#keysByDigest.get(digest)) ?? null;
   }
 
   /** A group's accounts that serve `platform`, in group order. */

@@ -26,6 +26,8 @@ export const SESSION_TTL_MS = 3600_000;
 /** A use rewrites the binding only once it is this old, to spare KV writes. */
 const REFRESH_AFTER_MS = 5 * 60_000;
 
+/** Shared: a decoder per call was a visible cost on the request path. */
+const decoder = new TextDecoder();
 const SESSION_HEADERS = ["session_id", "session-id", "conversation_id"];
 
 /** The session key of a request, if it carries one. */
@@ -35,7 +37,7 @@ export function sessionKeyOf(headers: Headers, body: Uint8Array | null): string 
     if (value) return `h:${value}`;
   }
   if (!body || body.byteLength === 0) return undefined;
-  const text = new TextDecoder().decode(body);
+  const text = decoder.decode(body);
   // Parse only bodies that can hold a key: parsing every large body would cost more.
   if (!text.includes('"prompt_cache_key"') && !text.includes('"user_id"')) return undefined;
   let json: unknown;

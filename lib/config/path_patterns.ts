@@ -18,9 +18,17 @@
 const SAFE_SEGMENT = /^[A-Za-z0-9._:@+~-]{1,256}$/;
 /** Characters a decoded segment must never hold. */
 const UNSAFE_DECODED = /[\/\\%\p{Cc}]/u;
+/** The same for a whole path without `%`, where `/` only separates segments. */
+const UNSAFE_PLAIN = /[\\\p{Cc}]/u;
 
 /** The decoded segments of `pathname` (which starts with `/`), or `null` for an unsafe path. */
 export function pathSegments(pathname: string): string[] | null {
+  // Without a `%` nothing decodes: the common case skips decodeURIComponent per segment.
+  return pathname.includes("%") ? decodedSegments(pathname) : plainSegments(pathname);
+}
+
+/** {@linkcode pathSegments} for any path, decoding every segment. */
+export function decodedSegments(pathname: string): string[] | null {
   const segments: string[] = [];
   for (const raw of pathname.split("/").slice(1)) {
     let segment: string;
@@ -33,6 +41,14 @@ export function pathSegments(pathname: string): string[] | null {
     segments.push(segment);
   }
   return segments;
+}
+
+/** {@linkcode pathSegments} for a path without `%`, which decodes to itself. */
+function plainSegments(pathname: string): string[] | null {
+  if (UNSAFE_PLAIN.test(pathname)) return null;
+  const segments = pathname.split("/");
+  segments.shift();
+  return segments.includes("") ? null : segments;
 }
 
 /** Is this decoded segment fit to be an id (no dot segments, a plain character set)? */

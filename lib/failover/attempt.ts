@@ -8,6 +8,8 @@
  * @module
  */
 
+import { Deadlines } from "./deadlines.ts";
+
 /** The result of sending one request upstream. */
 export type AttemptResult =
   | { kind: "response"; response: Response }
@@ -36,6 +38,9 @@ export interface AttemptRequest {
  */
 const unpooled = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
 
+/** Every attempt's headers deadline, behind one timer (a timer per attempt was 2% of the CPU). */
+const deadlines = new Deadlines();
+
 /** Sends one attempt. Never throws. */
 export async function sendAttempt(
   request: AttemptRequest,
@@ -43,10 +48,14 @@ export async function sendAttempt(
   clientSignal: AbortSignal,
 ): Promise<AttemptResult> {
   if (clientSignal.aborted) return { kind: "client-gone" };
-  const headersDeadline = new AbortController();
-  const timer = setTimeout(
-    () => headersDeadline.abort(new DOMException("no response headers in time", "TimeoutError")),
+  // One signal for the fetch: the client going away aborts it (for the response body's life
+  // too, so the listener stays) and so does the headers deadline. AbortSignal.any did the
+  // same at twice the cost (1% of the CPU).
+  const attempt = new AbortController();
+  clientSignal.addEventListener("abort", () => attempt.abort(clientSignal.reason), { once: true });
+  const cancelDeadline = deadlines.after(
     headersTimeoutMs,
+    () => attempt.abort(new DOMException("no response headers in time", "TimeoutError")),
   );
   try {
     const response = await fetch(request.url, {
@@ -54,19 +63,20 @@ export async function sendAttempt(
       headers: request.headers,
       ...sentOnce(request.body),
       redirect: "manual",
-      signal: AbortSignal.any([clientSignal, headersDeadline.signal]),
+      signal: attempt.signal,
     });
     return { kind: "response", response };
   } catch (error) {
     if (clientSignal.aborted) return { kind: "client-gone" };
-    const timedOut = headersDeadline.signal.aborted;
+    // Not the client: only the deadline aborts the attempt.
+    const timedOut = attempt.signal.aborted;
     return {
       kind: "unreachable",
       timedOut,
       detail: timedOut ? "headers timeout" : describe(error),
     };
   } finally {
-    clearTimeout(timer);
+    cancelDeadline();
   }
 }
 

@@ -30,3 +30,39 @@ Deno.test("a connection closed before any answer is described as closed", async 
   assert.equal(result.kind, "unreachable");
   assert.match((result as { detail: string }).detail, /^connection (closed|reset)$/);
 });
+
+/** A server that reads requests and never answers; closes when disposed. */
+function silentServer() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const connections: Deno.Conn[] = [];
+  const { promise: accepted, resolve } = Promise.withResolvers<void>();
+  void (async () => {
+    for await (const connection of listener) {
+      connections.push(connection);
+      resolve();
+    }
+  })().catch(() => {});
+  return {
+    url: `http://127.0.0.1:${listener.addr.port}/x`,
+    accepted,
+    [Symbol.dispose]() {
+      listener.close();
+      for (const connection of connections) connection.close();
+    },
+  };
+}
+
+Deno.test("no headers before the deadline: unreachable, timed out", async () => {
+  using server = silentServer();
+  const result = await sendAttempt(request(server.url), 50, new AbortController().signal);
+  assert.deepEqual(result, { kind: "unreachable", timedOut: true, detail: "headers timeout" });
+});
+
+Deno.test("the client leaving while the headers are awaited: client-gone", async () => {
+  using server = silentServer();
+  const client = new AbortController();
+  const pending = sendAttempt(request(server.url), 60_000, client.signal);
+  await server.accepted;
+  client.abort();
+  assert.deepEqual(await pending, { kind: "client-gone" });
+});

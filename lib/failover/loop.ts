@@ -20,7 +20,7 @@
  */
 
 import { errorResponse } from "../http/errors.ts";
-import { forwardableRequestHeaders } from "../http/headers.ts";
+import { forwardableRequestHeaders, type HeaderPairs } from "../http/headers.ts";
 import type { Account } from "../config/types.ts";
 import { relay, rewrite } from "./answers.ts";
 import { classifyConnectionFailure } from "./classify.ts";
@@ -92,7 +92,7 @@ async function tryAccount(
   account: Account,
   slot: AttemptContext["slot"],
   place: Pick<AttemptContext, "probing" | "isLast">,
-  clientHeaders: Headers,
+  clientHeaders: HeaderPairs,
   prepared: Extract<Prepared, { ok: true }>,
 ): Promise<Step> {
   run.ports.used(account.id);

@@ -8,6 +8,7 @@
 
 import type { AccountEffect } from "../accounts/model.ts";
 import type { Account } from "../config/types.ts";
+import type { HeaderPairs } from "../http/headers.ts";
 import { upstreamUrl } from "../providers/provider.ts";
 import { type AttemptResult, sendAttempt } from "./attempt.ts";
 import { withAttemptSpan } from "./attempt_span.ts";
@@ -23,7 +24,7 @@ export type CredentialedAttempt =
 export async function sendWithCredential(
   run: FailoverRun,
   account: Account,
-  clientHeaders: Headers,
+  clientHeaders: HeaderPairs,
   attemptNumber: number,
   request: { body: Uint8Array<ArrayBuffer> | null; upstreamPath: string },
 ): Promise<CredentialedAttempt> {

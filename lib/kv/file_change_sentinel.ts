@@ -1,10 +1,16 @@
 /**
  * A cheap "has any process written the local KV file since I last read it?"
  * check. A local Deno KV is a SQLite database in WAL mode; every commit, from
- * any process, changes the modification time or size of the database or its
- * `-wal` file. Comparing a `stat` of both (microseconds) with the one taken
- * before the last KV read lets a request skip the KV read (a hundred-odd
- * microseconds) when nothing was written.
+ * any process, writes its pages to the `-wal` file (appending, or from the
+ * start again once a checkpoint has copied the log into the database), which
+ * changes that file's modification time. Comparing a `stat` of it
+ * (microseconds) with the one taken before the last KV read lets a request
+ * skip the KV read (a hundred-odd microseconds) when nothing was written.
+ *
+ * While the `-wal` file exists it alone is the signature: a checkpoint writes
+ * the database file but commits nothing. Without one (no connection open, or
+ * not in WAL mode) the database file is statted too, as commits then go there.
+ * One `stat` per request instead of two: they were 5% of the gateway's CPU.
  *
  * File times are coarse (a kernel tick), so like git's "racily clean" index
  * entries a signature is trusted only when every time in it is well before the
@@ -13,6 +19,8 @@
  *
  * @module
  */
+
+import { resolve } from "node:path";
 
 /** How far a file time must precede the verifying read to be trusted. */
 export const RACY_MARGIN_MS = 50;
@@ -31,7 +39,10 @@ export class FileChangeSentinel {
   #verified: { signature: string; readStartedAt: number } | undefined;
 
   constructor(databasePath: string) {
-    this.#paths = [databasePath, `${databasePath}-wal`];
+    // Absolute once: a relative path (the default `./data/switchyard.kv`) cost a
+    // getcwd with every stat, and the open database stays where it was found.
+    const path = resolve(databasePath);
+    this.#paths = [`${path}-wal`, path];
   }
 
   /** Takes a signature now; `undefined` when the files cannot be read. */
@@ -44,6 +55,8 @@ export class FileChangeSentinel {
         const mtime = info.mtime?.getTime() ?? Date.now();
         newestMtime = Math.max(newestMtime, mtime);
         parts.push(`${mtime}:${info.size}:${info.ino ?? ""}`);
+        // Every commit writes the log while it exists: the database file can wait.
+        if (parts.length === 1) break;
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) return undefined;
         parts.push("-");

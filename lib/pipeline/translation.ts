@@ -40,6 +40,7 @@ import { isCodexAccount, nativeApis } from "../providers/provider.ts";
 
 const debug = debugLogger("translate");
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** What the pipeline knows of a request, for planning and per-account preparation. */
 export interface RequestInput {
@@ -115,14 +116,15 @@ export class RequestShape {
     if (api === undefined) return asIs;
     const mode = this.mode(account);
     const codex = isCodexAccount(account);
-    const client = renamed ?? this.#body();
+    // Parsed only when needed: a native request passed on as it is never is.
+    const client = () => renamed ?? this.#body();
     if (mode !== "translated") {
-      const native = this.#movedFrom(account) ? this.#portableNative(api, client) : undefined;
-      if (codex && api === "responses") return this.#codex(api, native ?? client);
+      const native = this.#movedFrom(account) ? this.#portableNative(api, client()) : undefined;
+      if (codex && api === "responses") return this.#codex(api, native ?? client());
       return native === undefined ? asIs : { ...asIs, body: jsonBytes(native) };
     }
     // Another platform's account: the signed and encrypted parts of the history are not its own.
-    const portable = dropAccountState(api, client);
+    const portable = dropAccountState(api, client());
     if (!portable.ok) {
       return this.#refuse(api, new TranslationError(portable.field, portable.message));
     }
@@ -195,8 +197,9 @@ export class RequestShape {
   /** The body with the model the account knows it by, when that is not the client's name. */
   #renamed(account: Account): JsonObject | undefined {
     const name = this.#upstreamModel(account);
+    if (name === undefined) return undefined;
     const body = this.#body();
-    if (name === undefined || !isObject(body) || body.model === name) return undefined;
+    if (!isObject(body) || body.model === name) return undefined;
     return { ...body, model: name };
   }
 
@@ -215,7 +218,7 @@ export class RequestShape {
   #body(): unknown {
     if (!this.#json) {
       const bytes = this.input.body;
-      this.#json = { value: bytes ? parseJson(new TextDecoder().decode(bytes)) : undefined };
+      this.#json = { value: bytes ? parseJson(decoder.decode(bytes)) : undefined };
     }
     return this.#json.value;
   }

@@ -58,6 +58,8 @@ const CREATES_RESPONSE = ["POST /v1/responses", "POST /v1/responses/compact"];
 /** Requests whose body may name an earlier response in `previous_response_id`. */
 const REFERS_TO_RESPONSE = [...CREATES_RESPONSE, "POST /v1/responses/input_tokens"];
 
+/** Shared: a decoder per call was a visible cost on the request path. */
+const decoder = new TextDecoder();
 const TABLE = INFERENCE_ENDPOINTS.map((row) => {
   const [method, path] = row.split(" ");
   return { method, parts: path.split("/").slice(1) };
@@ -107,7 +109,7 @@ export function previousResponseId(
   body: Uint8Array | null,
 ): string | undefined {
   if (!body || !REFERS_TO_RESPONSE.includes(endpoint(method, pathname))) return undefined;
-  const text = new TextDecoder().decode(body);
+  const text = decoder.decode(body);
   if (!text.includes('"previous_response_id"')) return undefined;
   try {
     const id = (JSON.parse(text) as Record<string, unknown> | null)?.previous_response_id;

@@ -57,9 +57,18 @@ const DIMENSION_INDEX: Record<UsageDimension, number> = { key: 3, account: 4, mo
 /** Combinations per atomic commit: 5 mutations each, well under KV's limit. */
 const COMBOS_PER_COMMIT = 100;
 
+const DAY_MS = 86_400_000;
+/** The last day computed: every request asks, and nearly always for the same day. */
+let lastDay = { start: 0, end: 0, day: "" };
+
 /** The UTC day of an epoch-ms time, `YYYY-MM-DD`. */
 export function utcDay(at: number): string {
-  return new Date(at).toISOString().slice(0, 10);
+  if (at >= lastDay.start && at < lastDay.end) return lastDay.day;
+  const day = new Date(at).toISOString().slice(0, 10);
+  // Epoch time has no leap seconds: every UTC day is DAY_MS long.
+  const start = Math.floor(at / DAY_MS) * DAY_MS;
+  lastDay = { start, end: start + DAY_MS, day };
+  return day;
 }
 
 /** Batches usage and reads totals. */

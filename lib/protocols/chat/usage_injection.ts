@@ -19,6 +19,8 @@ export interface UsageInjection {
   bodyFor(account: Account): Uint8Array<ArrayBuffer> | null;
 }
 
+/** Shared: a decoder per call was a visible cost on the request path. */
+const decoder = new TextDecoder();
 const STREAMING = /"stream"\s*:\s*true/;
 
 /** Plans the rewrite for an OpenAI `/chat/completions` streaming request that lacks include_usage. */
@@ -27,7 +29,7 @@ export function planUsageInjection(
   body: Uint8Array<ArrayBuffer> | null,
 ): UsageInjection | null {
   if (upstreamPath !== "/chat/completions" || body === null || body.byteLength === 0) return null;
-  const text = new TextDecoder().decode(body);
+  const text = decoder.decode(body);
   if (!STREAMING.test(text)) return null;
   let document: unknown;
   try {
