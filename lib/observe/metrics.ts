@@ -1,13 +1,19 @@
 /**
- * Prometheus metrics, kept with `prom-client` in a registry per gateway (so
- * tests can run several gateways in one process). Request counters and
+ * Prometheus metrics, in a registry per gateway (so tests can run several
+ * gateways in one process; `prometheus.ts` writes the text format). Request counters and
  * histograms are updated in memory as requests finish; account state gauges
  * are filled from shared KV state at scrape time.
  *
  * @module
  */
 
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import {
+  type Counter,
+  type Gauge,
+  type Histogram,
+  PROMETHEUS_CONTENT_TYPE,
+  Registry,
+} from "./prometheus.ts";
 
 /** Account health as the admin API reports it. */
 export interface AccountStateRow {
@@ -23,72 +29,52 @@ const STATES = ["active", "cooldown", "disabled"] as const;
 
 /** The gateway's metrics. */
 export class GatewayMetrics {
-  readonly registry = new Registry();
-  readonly requests: Counter<"surface" | "status" | "outcome">;
-  readonly failovers: Counter<"reason">;
-  readonly tokens: Counter<"key" | "type">;
-  readonly ttfb: Histogram<"surface">;
-  readonly upstreamLatency: Histogram<"account">;
-  readonly #accountState: Gauge<"account" | "platform" | "state">;
-  readonly #strikes: Gauge<"account">;
-  readonly #cooldown: Gauge<"account">;
-
-  constructor() {
-    const registers = [this.registry];
-    this.requests = new Counter({
-      name: "switchyard_requests_total",
-      help: "API requests by client surface, final status and outcome.",
-      labelNames: ["surface", "status", "outcome"],
-      registers,
-    });
-    this.failovers = new Counter({
-      name: "switchyard_failovers_total",
-      help: "Upstream attempts that failed over to another account, by reason.",
-      labelNames: ["reason"],
-      registers,
-    });
-    this.tokens = new Counter({
-      name: "switchyard_tokens_total",
-      help: "Tokens used, by client key and type (input, output, cached).",
-      labelNames: ["key", "type"],
-      registers,
-    });
-    this.ttfb = new Histogram({
-      name: "switchyard_time_to_first_byte_seconds",
-      help: "Time from request arrival to the first body byte sent to the client.",
-      labelNames: ["surface"],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.upstreamLatency = new Histogram({
-      name: "switchyard_upstream_latency_seconds",
-      help: "Time for an upstream attempt to answer with headers (or fail), per account.",
-      labelNames: ["account"],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.#accountState = new Gauge({
-      name: "switchyard_account_state",
-      help: "1 for the state each account is in (active, cooldown, disabled), else 0.",
-      labelNames: ["account", "platform", "state"],
-      registers,
-    });
-    this.#strikes = new Gauge({
-      name: "switchyard_account_strikes",
-      help: "Consecutive 403 strikes per account.",
-      labelNames: ["account"],
-      registers,
-    });
-    this.#cooldown = new Gauge({
-      name: "switchyard_account_cooldown_seconds",
-      help: "Seconds until a cooling account returns; 0 when it is not cooling.",
-      labelNames: ["account"],
-      registers,
-    });
-  }
+  readonly #registry = new Registry();
+  readonly requests: Counter<"surface" | "status" | "outcome"> = this.#registry.counter(
+    "switchyard_requests_total",
+    "API requests by client surface, final status and outcome.",
+    ["surface", "status", "outcome"],
+  );
+  readonly failovers: Counter<"reason"> = this.#registry.counter(
+    "switchyard_failovers_total",
+    "Upstream attempts that failed over to another account, by reason.",
+    ["reason"],
+  );
+  readonly tokens: Counter<"key" | "type"> = this.#registry.counter(
+    "switchyard_tokens_total",
+    "Tokens used, by client key and type (input, output, cached).",
+    ["key", "type"],
+  );
+  readonly ttfb: Histogram<"surface"> = this.#registry.histogram(
+    "switchyard_time_to_first_byte_seconds",
+    "Time from request arrival to the first body byte sent to the client.",
+    ["surface"],
+    LATENCY_BUCKETS,
+  );
+  readonly upstreamLatency: Histogram<"account"> = this.#registry.histogram(
+    "switchyard_upstream_latency_seconds",
+    "Time for an upstream attempt to answer with headers (or fail), per account.",
+    ["account"],
+    LATENCY_BUCKETS,
+  );
+  readonly #accountState: Gauge<"account" | "platform" | "state"> = this.#registry.gauge(
+    "switchyard_account_state",
+    "1 for the state each account is in (active, cooldown, disabled), else 0.",
+    ["account", "platform", "state"],
+  );
+  readonly #strikes: Gauge<"account"> = this.#registry.gauge(
+    "switchyard_account_strikes",
+    "Consecutive 403 strikes per account.",
+    ["account"],
+  );
+  readonly #cooldown: Gauge<"account"> = this.#registry.gauge(
+    "switchyard_account_cooldown_seconds",
+    "Seconds until a cooling account returns; 0 when it is not cooling.",
+    ["account"],
+  );
 
   /** The exposition text, with account gauges set from `accounts`. */
-  async render(accounts: readonly AccountStateRow[], now = Date.now()): Promise<string> {
+  render(accounts: readonly AccountStateRow[], now = Date.now()): string {
     this.#accountState.reset();
     this.#strikes.reset();
     this.#cooldown.reset();
@@ -103,11 +89,11 @@ export class GatewayMetrics {
       const until = account.state === "cooldown" && account.until ? Date.parse(account.until) : now;
       this.#cooldown.set({ account: account.id }, Math.max(0, (until - now) / 1000));
     }
-    return await this.registry.metrics();
+    return this.#registry.text();
   }
 
   /** The exposition content type. */
   get contentType(): string {
-    return this.registry.contentType;
+    return PROMETHEUS_CONTENT_TYPE;
   }
 }

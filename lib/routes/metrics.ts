@@ -31,6 +31,6 @@ export async function serveMetrics(request: Request, context: MetricsContext): P
       "www-authenticate": 'Bearer realm="switchyard"',
     });
   }
-  const text = await context.metrics.render(await context.rows());
+  const text = context.metrics.render(await context.rows());
   return new Response(text, { headers: { "content-type": context.metrics.contentType } });
 }
