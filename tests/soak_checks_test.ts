@@ -257,11 +257,12 @@ Deno.test("outcomes: key limits and drops after content are the client's own; th
   ]);
 });
 
-Deno.test("a cooldown counts from the next attempt or the client's headers, until its announced end", () => {
+Deno.test("a cooldown counts from the client's headers (not the next attempt), until its announced end", () => {
   const plan = makePlan(1, 30, 4);
   const effect = { kind: "cooldown" as const, reason: "announced", until: 9000 };
   const arrivals = [
     arrival(1, "x", "a", "429-retry-after", { at: 1000, signalAt: 1000, effect }),
+    // The write goes on while the next account is tried: in KV by the answer, not by then.
     arrival(2, "x", "b", "ok", { at: 1200 }),
     // Reached the upstream twice: proves nothing about cooldowns.
     arrival(3, "y", "a", "close-before-answer", { at: 1300, effect }),
@@ -269,7 +270,7 @@ Deno.test("a cooldown counts from the next attempt or the client's headers, unti
   ];
   const clients = [client("x", { headersAt: 1500, status: 200 }), client("y", { status: 200 })];
   const windows = cooldownWindows(new Index({ plan, arrivals, clients, notes: notes() }));
-  assert.deepEqual(windows.map((w) => [w.account, w.from, w.until]), [["a", 1200, 9000]]);
+  assert.deepEqual(windows.map((w) => [w.account, w.from, w.until]), [["a", 1500, 9000]]);
 });
 
 Deno.test("memory plateaus unless the last third outgrows the middle third", () => {

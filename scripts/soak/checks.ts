@@ -198,9 +198,9 @@ interface Window {
 
 /**
  * The rule: an answer that must cool its account (README table) is in KV at
- * the latest when the same request's next attempt reaches an upstream, or when
- * its client gets response headers (the gateway awaits the write before
- * either). Its `until` is at least the upstream's answer time plus the
+ * the latest when its client gets response headers, or its request ends (the
+ * gateway awaits the write before answering; the request's next attempt does
+ * not wait for it, the write goes on while the next account is tried). Its `until` is at least the upstream's answer time plus the
  * cooldown (the gateway's clock reads later). A request the client sent
  * after that point must not reach the account before `until`, unless the
  * soak's operator reset the account after the answer. Spared blast-radius
@@ -215,9 +215,9 @@ export function cooldownWindows(index: Index): Window[] {
     const { spared } = blastRadius(attempts);
     const seen = new Map<string, number>();
     for (const arrival of attempts) seen.set(arrival.account, (seen.get(arrival.account) ?? 0) + 1);
-    attempts.forEach((arrival, i) => {
+    attempts.forEach((arrival) => {
       if (!arrival.effect || spared.has(arrival.seq) || seen.get(arrival.account)! > 1) return;
-      let from = attempts[i + 1]?.at ?? Infinity;
+      let from = Infinity;
       if (client?.status !== undefined) {
         if (client.headersAt !== undefined && !client.queued) {
           from = Math.min(from, client.headersAt);
