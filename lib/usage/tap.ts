@@ -46,7 +46,8 @@ export interface TapResult extends UsageReport {
 
 /** Rewrites an upstream event stream for the client, chunk by chunk (`StreamTranslator`). */
 export interface ChunkTranslator {
-  push(chunk: Uint8Array): string;
+  /** Upstream bytes, or their text when already decoded (never both for one stream). */
+  push(chunk: Uint8Array | string): string;
   finish(): string;
 }
 
@@ -131,9 +132,11 @@ export function tapBody(
         if (out === text && !carriedIn && asciiEnd) return chunk;
         return out ? encoder.encode(out) : null;
       }
-      if (kind === "sse") scanner.push(decoder.decode(chunk, { stream: true }));
+      const text = kind === "sse" ? decoder.decode(chunk, { stream: true }) : undefined;
+      if (text !== undefined) scanner.push(text);
       if (options.translator) {
-        const out = options.translator.push(chunk);
+        // The text the scanner read, when it read it: the translator need not decode it again.
+        const out = options.translator.push(text ?? chunk);
         return out ? encoder.encode(out) : null;
       } else if (kind === "json") {
         jsonText += decoder.decode(chunk, { stream: true });
