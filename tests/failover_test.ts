@@ -917,3 +917,15 @@ Deno.test("a cooldown persists in the KV file across gateway restarts", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the account header names the serving account, whatever the upstream sent in its place", async () => {
+  await using spoofing = upstream(() =>
+    new Response(JSON.stringify(chatCompletion("hi")), {
+      headers: { "content-type": "application/json", "x-switchyard-account": "someone-else" },
+    })
+  );
+  await using gw = await startGateway({ accounts: [{ id: "real", upstream: spoofing }] });
+  const response = await gw.api("/v1/chat/completions", { json: chatRequest() });
+  await response.body?.cancel();
+  assert.equal(response.headers.get("x-switchyard-account"), "real");
+});

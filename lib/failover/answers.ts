@@ -10,7 +10,7 @@
 import type { Account, FailoverPolicy } from "../config/types.ts";
 import { joined, readHead, type StreamHead } from "../http/body.ts";
 import type { Surface } from "../http/errors.ts";
-import { forwardableResponseHeaders } from "../http/headers.ts";
+import { forwardableResponseHeaders, type HeaderPairs } from "../http/headers.ts";
 import { CLASSIFY_BODY_LIMIT } from "./classify.ts";
 import { type CompiledErrorRule, rewrittenError } from "./error_rules.ts";
 import { ACCOUNT_HEADER } from "./result.ts";
@@ -23,8 +23,7 @@ export function relay(
   release?: () => void,
 ): Response {
   if (!body) release?.();
-  const headers = forwardableResponseHeaders(upstream.headers);
-  headers.set(ACCOUNT_HEADER, account.id);
+  const headers = answerHeaders(upstream, account);
   return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
 }
 
@@ -35,10 +34,17 @@ export function wholeAnswer(
   bytes: Uint8Array<ArrayBuffer>,
   account: Account,
 ): Response {
-  const headers = forwardableResponseHeaders(upstream.headers);
-  headers.set(ACCOUNT_HEADER, account.id);
+  const headers = answerHeaders(upstream, account);
   const statusText = status === upstream.status ? upstream.statusText : undefined;
   return new Response(bytes, { status, statusText, headers });
+}
+
+/** The upstream's forwardable headers, the serving account named (in place of any upstream one). */
+function answerHeaders(upstream: Response, account: Account): HeaderPairs {
+  const headers = forwardableResponseHeaders(upstream.headers)
+    .filter(([name]) => name !== ACCOUNT_HEADER);
+  headers.push([ACCOUNT_HEADER, account.id]);
+  return headers;
 }
 
 /** The error as the rule that decided rewrites it for the client, or `undefined`. */
