@@ -8,9 +8,9 @@
 
 import { originFor } from "./lib/welcome.ts";
 import { bootOrExit, closeOnSignals, serveOrExit } from "./lib/boot.ts";
-import { errorResponse } from "./lib/http/errors.ts";
+import { brokenAnswer, errorResponse } from "./lib/http/errors.ts";
 import { listenFrom, processEnv } from "./lib/listen.ts";
-import { logError } from "./lib/log.ts";
+import { logError, logWarning } from "./lib/log.ts";
 
 if (import.meta.main) {
   const address = listenFrom(processEnv);
@@ -21,7 +21,13 @@ if (import.meta.main) {
       for (const line of welcome(originFor(hostname, port))) console.log(line);
     },
     onError: (error) => {
-      logError("unhandled", { error: String(error) });
+      // Deno.serve reports here too an answer whose body broke off after it began.
+      const broken = brokenAnswer(error);
+      if (broken === "upstream-cut") {
+        logWarning("answer broke off mid-body", { error: String(error) });
+      } else if (broken === "client-gone") {
+        logWarning("client left mid-answer", { error: String(error) });
+      } else logError("unhandled", { error: String(error) });
       return errorResponse("openai", 500, "internal gateway error");
     },
   }, (request) => gateway.fetch(request));

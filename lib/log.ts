@@ -105,6 +105,11 @@ export function logError(msg: string, fields: Record<string, unknown> = {}): voi
   console.error(JSON.stringify({ level: "error", msg, ...fields }));
 }
 
+/** One JSON line on stderr for something worth noticing that is no fault: `msg` plus `fields`. */
+export function logWarning(msg: string, fields: Record<string, unknown> = {}): void {
+  console.error(JSON.stringify({ level: "warn", msg, ...fields }));
+}
+
 /** A `catch` handler that logs `msg` with the error: `promise.catch(logFailure("..."))`. */
 export function logFailure(msg: string): (error: unknown) => void {
   return (error) => logError(msg, { error: String(error) });

@@ -133,3 +133,23 @@ export function errorEvent(surface: Surface, status: number, message: string): s
     "error",
   );
 }
+
+/** Why an answer already under way broke off, when it was no fault of the gateway's. */
+export type BrokenAnswer = "upstream-cut" | "client-gone";
+
+/**
+ * What an error `Deno.serve` hands to `onError` once an answer's body is
+ * streaming means: the upstream broke off mid-body (the client's stream ends
+ * with an error, as it must), or the client went away; `undefined` for
+ * anything else, which is a fault to report.
+ */
+export function brokenAnswer(error: unknown): BrokenAnswer | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (/error reading a body from connection|connection (closed|reset)/i.test(error.message)) {
+    return "upstream-cut";
+  }
+  if (error.name === "AbortError" && /cancelled|aborted/i.test(error.message)) {
+    return "client-gone";
+  }
+  return undefined;
+}

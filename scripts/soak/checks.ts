@@ -329,10 +329,10 @@ function healthAnswers({ notes }: Evidence): Row {
 /** Lines that mean a process hit something it did not handle. */
 const CRASH_LINE = /unhandled|panicked|uncaught|internal gateway error/i;
 /**
- * `main.ts` logs a response body that broke mid-stream as `"msg":"unhandled"`
+ * `main.ts` logs a response body that broke mid-stream as a warning
  * (`Deno.serve` hands body errors to `onError`): one per stream an upstream cut.
  */
-const BODY_BROKE = /"msg":"unhandled","error":"TypeError: error reading a body from connection"/;
+const BODY_BROKE = /"level":"warn","msg":"answer broke off mid-body"/;
 
 function noCrashes(index: Index): Row {
   const { notes, clients } = index.evidence;
@@ -350,8 +350,8 @@ function noCrashes(index: Index): Row {
     name: "no process crashes",
     ok: problems.length === 0,
     detail:
-      `${notes.stderrLines.length} stderr lines from gateways, ${bodyBroke} of them "unhandled" ` +
-      `for an answer cut mid-body (${cut} cut answers seen by clients)` +
+      `${notes.stderrLines.length} stderr lines from gateways, ${bodyBroke} of them warnings ` +
+      `of an answer cut mid-body (${cut} cut answers seen by clients)` +
       (problems.length ? `; ${problems.slice(0, EXAMPLES).join("; ")}` : ""),
   };
 }
