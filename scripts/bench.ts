@@ -14,7 +14,9 @@
  * Chat client on a group with only a Codex account (the mock's ChatGPT
  * backend, which serves Responses only, so Chat → Responses → Chat) against
  * the same client on the OpenAI account (native), taking turns; every
- * translated answer is checked to be a well-formed Chat answer. Figures are
+ * translated answer is checked to be a well-formed Chat answer. Each load
+ * phase also gives the serving process's CPU time per answer (Linux `/proc`),
+ * the figure that moves least with other work on the machine. Figures are
  * medians over `--rounds`; ratios are medians of the per-round ratios. The
  * benchmark prints figures; it does not pass or fail.
  *
