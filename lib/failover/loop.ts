@@ -29,7 +29,7 @@ import type { FailoverPorts } from "./ports.ts";
 import { type FailoverJob, type FailoverResult, MODEL_HEADER, type Prepared } from "./result.ts";
 import { FailoverRun } from "./run.ts";
 import { sendWithCredential } from "./send.ts";
-import { answer, type AttemptContext, moveOn, type Step } from "./step.ts";
+import { type AttemptContext, clientGone, moveOn, type Step } from "./step.ts";
 import { onSuccess } from "./success.ts";
 import { translatedError } from "./translated.ts";
 
@@ -112,11 +112,7 @@ async function tryAccount(
     return moveOn(run, attempt, sent.detail);
   }
   const result = sent.result;
-  if (result.kind === "client-gone") {
-    attempt.release();
-    run.note({ account: account.id, outcome: "client-gone", ...sent.timing });
-    return answer(errorResponse(run.job.surface, 499, "client closed the request"));
-  }
+  if (result.kind === "client-gone") return clientGone(run, attempt);
   if (result.kind === "unreachable") {
     const verdict = classifyConnectionFailure(run.ports.policy, Date.now());
     run.record(account, verdict, "unreachable", undefined, sent.timing);

@@ -8,6 +8,7 @@
  */
 
 import type { Account } from "../config/types.ts";
+import { errorResponse } from "../http/errors.ts";
 import type { Slot } from "../leases/slots.ts";
 import type { Translation } from "./result.ts";
 import { type CompiledErrorRule, compileErrorRules, matchErrorRule } from "./error_rules.ts";
@@ -73,6 +74,13 @@ export function moveOn(run: FailoverRun, attempt: AttemptContext, unreachable: s
   run.lastError = undefined;
   attempt.release();
   return NEXT;
+}
+
+/** The client went away during the attempt: the slot goes back, and the account did nothing wrong. */
+export function clientGone(run: FailoverRun, attempt: AttemptContext): Step {
+  attempt.release();
+  run.note({ account: attempt.account.id, outcome: "client-gone", ...attempt.timing });
+  return answer(errorResponse(run.job.surface, 499, "client closed the request"));
 }
 
 /** The first of the operator's error rules that fits this error, if any. */

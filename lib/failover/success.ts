@@ -10,7 +10,15 @@
  */
 
 import { observeStream } from "../http/observed_stream.ts";
-import { answer, type AttemptContext, errorRuleFor, facts, moveOn, type Step } from "./step.ts";
+import {
+  answer,
+  type AttemptContext,
+  clientGone,
+  errorRuleFor,
+  facts,
+  moveOn,
+  type Step,
+} from "./step.ts";
 import { blastKind } from "./blast_radius.ts";
 import { classifyConnectionFailure, classifyResponse } from "./classify.ts";
 import {
@@ -24,7 +32,6 @@ import { hasPreamble } from "../protocols/api_route.ts";
 import { relay, rewrite, wholeAnswer } from "./answers.ts";
 import { translatedError, translatedSuccess, type Whole } from "./translated.ts";
 import { readWhole, type WholeRead } from "../http/body.ts";
-import { errorResponse } from "../http/errors.ts";
 import { type FailoverRun, PROBE_DECISION } from "./run.ts";
 
 /** Relays a success, after holding its preamble where the API has one. */
@@ -130,13 +137,8 @@ function declaredWithin(headers: Headers, limit: number): boolean {
  * itself went away, which aborts the read: then the account did nothing wrong.
  */
 function brokeOff(run: FailoverRun, attempt: AttemptContext, why: string): Step {
-  const { account } = attempt;
-  if (run.job.request.signal.aborted) {
-    attempt.release();
-    run.note({ account: account.id, outcome: "client-gone", ...attempt.timing });
-    return answer(errorResponse(run.job.surface, 499, "client closed the request"));
-  }
-  run.record(account, classifyConnectionFailure(run.ports.policy, Date.now()), "dropped");
+  if (run.job.request.signal.aborted) return clientGone(run, attempt);
+  run.record(attempt.account, classifyConnectionFailure(run.ports.policy, Date.now()), "dropped");
   return moveOn(run, attempt, why);
 }
 
