@@ -62,6 +62,8 @@ export function rewrite(
 
 /** An error body's head, read for classification, and its text. */
 export interface ErrorHead extends StreamHead {
+  /** The head's chunks as one array. */
+  bytes: Uint8Array<ArrayBuffer>;
   /** The first {@linkcode CLASSIFY_BODY_LIMIT} bytes as text. */
   text: string;
 }
@@ -87,8 +89,9 @@ export async function readErrorHead(
       CLASSIFY_BODY_LIMIT,
       AbortSignal.any([clientSignal, deadline.signal]),
     );
-    const text = new TextDecoder().decode(joined(head.held).subarray(0, CLASSIFY_BODY_LIMIT));
-    return { ...head, text };
+    const bytes = joined(head.held);
+    const text = new TextDecoder().decode(bytes.subarray(0, CLASSIFY_BODY_LIMIT));
+    return { ...head, bytes, text };
   } finally {
     clearTimeout(timer);
   }

@@ -11,7 +11,6 @@
 
 import { observeStream } from "../http/observed_stream.ts";
 import { type ErrorHead, readErrorHead, relay, rewrite, wholeAnswer } from "./answers.ts";
-import { joined } from "../http/body.ts";
 import { translatedError } from "./translated.ts";
 import { blastKind } from "./blast_radius.ts";
 import { classifyResponse } from "./classify.ts";
@@ -79,7 +78,7 @@ function passBack(upstream: Response, head: ErrorHead | undefined, attempt: Atte
   const { account, release } = attempt;
   if (head?.complete) {
     release();
-    const bytes = joined(head.held);
+    const { bytes } = head;
     return answer(
       wholeAnswer(upstream, upstream.status, bytes, account),
       account,
