@@ -330,7 +330,10 @@ Deno.test("a body over maxRequestBytes gets 413 without an upstream call", async
   });
 
   await t.step("exactly maxRequestBytes is accepted", async () => {
-    const response = await gw.api("/v1/chat/completions", { body: "z".repeat(1024) });
+    // A JSON body (an inference endpoint refuses anything else) of exactly the limit.
+    const shell = '{"model":"m","pad":""}';
+    const exact = shell.replace('""', `"${"z".repeat(1024 - shell.length)}"`);
+    const response = await gw.api("/v1/chat/completions", { body: exact });
     assert.equal(response.status, 200);
     await response.body?.cancel();
     assert.equal(openai.hits.length, 1);

@@ -26,28 +26,16 @@ export const SESSION_TTL_MS = 3600_000;
 /** A use rewrites the binding only once it is this old, to spare KV writes. */
 const REFRESH_AFTER_MS = 5 * 60_000;
 
-/** Shared: a decoder per call was a visible cost on the request path. */
-const decoder = new TextDecoder();
 const SESSION_HEADERS = ["session_id", "session-id", "conversation_id"];
 
-/** The session key of a request, if it carries one. */
-export function sessionKeyOf(headers: Headers, body: Uint8Array | null): string | undefined {
+/** The session key of a request (its body parsed, or `undefined`), if it carries one. */
+export function sessionKeyOf(headers: Headers, body: unknown): string | undefined {
   for (const name of SESSION_HEADERS) {
     const value = headers.get(name)?.trim();
     if (value) return `h:${value}`;
   }
-  if (!body || body.byteLength === 0) return undefined;
-  const text = decoder.decode(body);
-  // Parse only bodies that can hold a key: parsing every large body would cost more.
-  if (!text.includes('"prompt_cache_key"') && !text.includes('"user_id"')) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (json === null || typeof json !== "object") return undefined;
-  const record = json as Record<string, unknown>;
+  if (body === null || typeof body !== "object") return undefined;
+  const record = body as Record<string, unknown>;
   if (typeof record.prompt_cache_key === "string" && record.prompt_cache_key !== "") {
     return `p:${record.prompt_cache_key}`;
   }

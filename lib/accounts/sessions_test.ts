@@ -3,8 +3,6 @@
 import assert from "node:assert/strict";
 import { sessionKeyOf } from "./sessions.ts";
 
-const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-
 Deno.test("session keys: first match wins, no key means none", () => {
   const cases: [Record<string, string>, unknown, string | undefined][] = [
     [{ session_id: "s1" }, { prompt_cache_key: "p" }, "h:s1"],
@@ -17,10 +15,11 @@ Deno.test("session keys: first match wins, no key means none", () => {
   ];
   for (const [headers, body, expected] of cases) {
     assert.equal(
-      sessionKeyOf(new Headers(headers), encode(body)),
+      sessionKeyOf(new Headers(headers), body),
       expected,
       JSON.stringify([headers, body]),
     );
   }
   assert.equal(sessionKeyOf(new Headers(), null), undefined);
+  assert.equal(sessionKeyOf(new Headers(), undefined), undefined);
 });

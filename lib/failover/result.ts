@@ -86,7 +86,7 @@ export interface FailoverJob {
    * `body` at `upstreamPath`.
    */
   prepare?: (account: Account) => Prepared;
-  /** The request body's `model`, read lazily (`lib/protocols/request_model.ts`). */
+  /** The request body's `model` (parsed once, `lib/protocols/body_fields.ts`). */
   model?: () => string | undefined;
   /** The accounts in the order to try them (`lib/planning/planner.ts`): a claimed probe first. */
   accounts: readonly Account[];

@@ -1,10 +1,11 @@
 /**
  * Stage 2, authenticate and admit: the client key, the paths it may reach
  * (inference endpoints, its group's `allowPaths`, its own stored responses),
- * its per-key limits, the body (bounded), a `previous_response_id` it names,
- * and the accounts of its group that serve the API. A refusal costs no
- * upstream call; the body of a request refused before it is read is
- * cancelled.
+ * its per-key limits, the body (bounded, parsed once; one that cannot be
+ * read gets 400), the stored objects it names (a `previous_response_id`,
+ * files, conversations, ...), and the accounts of its group that serve the
+ * API. A refusal costs no upstream call; the body of a request refused
+ * before it is read is cancelled.
  *
  * @module
  */
@@ -16,6 +17,8 @@ import { BodyTooLargeError, readRequestBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import { presentedKey } from "../http/headers.ts";
 import { clientApiOf, otherFamily } from "../protocols/api_route.ts";
+import { type BodyFields, readBodyFields } from "../protocols/body_fields.ts";
+import { bodyKind } from "../protocols/inference_paths.ts";
 import type { KeyLimits } from "../usage/limits.ts";
 import { accountsFor, admitPath, admitReference, type Requester } from "./access.ts";
 import { type Refusal, refusal } from "./refusal.ts";
@@ -34,6 +37,10 @@ export interface Admitted {
   ok: true;
   key: KeyInfo;
   body: Uint8Array<ArrayBuffer> | null;
+  /** The body's fields, parsed once (`lib/protocols/body_fields.ts`). */
+  fields: BodyFields;
+  /** The body is a form (its `model` is read from the form when needed). */
+  form: boolean;
   /** The group's accounts that may serve it (only the one storing its response, when known). */
   candidates: readonly Account[];
 }
@@ -85,7 +92,15 @@ export async function admit(
       : new HttpError(400, "could not read the request body");
     return refuse(problem, "rejected");
   }
-  const reference = await admitReference(deps.owners, who, body);
+  // The one parse of the body: every later stage reads its fields from here.
+  const kind = bodyKind(request.method, url.pathname, request.headers.get("content-type"));
+  const read = readBodyFields(body, kind);
+  if (!read.ok) {
+    const param = read.param === undefined ? {} : { param: read.param };
+    return refuse(new HttpError(400, read.message, param), "rejected");
+  }
+  const fields = read.fields;
+  const reference = await admitReference(deps.owners, who, fields);
   if (!reference.ok) return refuse(reference.error, "refused");
   // A translatable request may reach the other platform's accounts too; planning decides.
   const translatable = clientApiOf(request.method, route.upstreamPath) !== undefined &&
@@ -103,5 +118,5 @@ export async function admit(
       `(${request.method} ${url.pathname}); an operator can add one to the group`;
     return refuse(new HttpError(400, message), "unserved");
   }
-  return { ok: true, key, body, candidates };
+  return { ok: true, key, body, fields, form: kind === "form", candidates };
 }

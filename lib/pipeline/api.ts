@@ -24,7 +24,6 @@ import type { Held } from "../leases/queue.ts";
 import { waitingStream } from "../leases/waiting_stream.ts";
 import { planUsageInjection } from "../protocols/chat/usage_injection.ts";
 import { createsResponse } from "../protocols/inference_paths.ts";
-import { lazyRequestModel } from "../protocols/request_model.ts";
 import { admit, type AdmitDeps } from "./admit.ts";
 import { forward, type ForwardDeps } from "./forward.ts";
 import { lease, type LeaseDeps } from "./lease.ts";
@@ -33,7 +32,7 @@ import type { Refusal } from "./refusal.ts";
 import { type Delivery, type Relay, translatedNow } from "./relay.ts";
 import { type Arrival, routeRequest } from "./route.ts";
 import { RequestShape } from "./translation.ts";
-import { configuredModels, routeModel, unservedModel } from "./models.ts";
+import { askedModel, configuredModels, routeModel, unservedModel } from "./models.ts";
 
 /** What the stages work with. */
 export interface Pipeline {
@@ -60,10 +59,9 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   // 2. Authenticate and admit.
   const admitted = await admit(pipeline.admit, arrival);
   if (!admitted.ok) return refuse(pipeline, arrival, admitted.key, admitted);
-  const { key, body } = admitted;
-  const model = lazyRequestModel(body);
+  const { key, body, fields } = admitted;
   const injection = arrival.surface === "openai"
-    ? planUsageInjection(arrival.route.upstreamPath, body)
+    ? planUsageInjection(arrival.route.upstreamPath, body, fields)
     : null;
   const group = pipeline.admit.directory.group(key.group);
   const listed = configuredModels(request, key, group, groupAccounts(pipeline, key.group));
@@ -77,7 +75,13 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   // Model routing reads the body's model only where some model setting applies.
   const routing = group?.models !== undefined || group?.allowModels !== undefined ||
     key.allowModels !== undefined || admitted.candidates.some((a) => a.models !== undefined);
-  const asked = routing ? model() : undefined;
+  const form = admitted.form
+    ? { body, contentType: request.headers.get("content-type") }
+    : undefined;
+  const requested = routing ? await askedModel(fields, form) : { ok: true as const };
+  if (!requested.ok) return refuse(pipeline, arrival, key.id, requested);
+  const asked = requested.model;
+  const model = () => fields.model;
   const routed = routeModel(key, group, asked);
   if (!routed.ok) return refuse(pipeline, arrival, key.id, routed);
   const shape = new RequestShape({
@@ -86,6 +90,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     platform: arrival.route.family,
     upstreamPath: arrival.route.upstreamPath,
     body,
+    json: fields.json,
     translate: group?.translate !== false,
     injection,
     model: routed.model,
@@ -100,7 +105,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     candidates: admitted.candidates,
     health,
     headers: request.headers,
-    body,
+    body: fields.json,
     model,
     mode: (account) => shape.mode(account),
   });
@@ -112,7 +117,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     accounts: planned.accounts,
     key,
     client: request,
-    body,
+    stream: fields.stream,
   });
   if (leased.kind === "refused") return refuse(pipeline, arrival, key.id, leased);
 

@@ -35,7 +35,8 @@ export type Lease =
 /** Takes the slots a request needs, waiting for them if need be. */
 export async function lease(
   deps: LeaseDeps,
-  request: { accounts: readonly Account[]; key: KeyInfo; client: Request; body: Uint8Array | null },
+  /** `stream`: the body asks for a stream (read once, `lib/protocols/body_fields.ts`). */
+  request: { accounts: readonly Account[]; key: KeyInfo; client: Request; stream: boolean },
 ): Promise<Lease> {
   const { accounts, key, client } = request;
   const limited = key.concurrency !== undefined ||
@@ -51,16 +52,10 @@ export async function lease(
     wait.releaseKey();
     return { kind: "refused", ...refusal(new HttpError(499, "client closed the request")) };
   }
-  if (Date.now() < wait.deadline && wantsStream(request.body)) return { kind: "waiting", wait };
+  if (Date.now() < wait.deadline && request.stream) return { kind: "waiting", wait };
   const late = await waitQuietly(wait, wait.deadline);
   if (late) return held(late);
   wait.releaseKey();
   const error = new HttpError(429, wait.timedOut(), { headers: { "retry-after": "1" } });
   return { kind: "refused", ...refusal(error) };
-}
-
-/** Does the request body ask for a stream? */
-function wantsStream(body: Uint8Array | null): boolean {
-  if (!body) return false;
-  return /"stream"\s*:\s*true/.test(new TextDecoder().decode(body));
 }

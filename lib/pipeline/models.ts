@@ -1,6 +1,6 @@
 /**
  * Model routing in the pipeline (rules in `lib/config/models.ts`): the
- * key's and the group's allow-lists (403 when the model is not allowed), the
+ * requested model (from the parsed body, or a form), the key's and the group's allow-lists (403 when the model is not allowed), the
  * group's aliases, and 404 `model_not_found` in the client's shape, with no
  * upstream call, when no account of the group that serves the API serves
  * the model.
@@ -12,8 +12,31 @@ import type { GroupInfo, KeyInfo } from "../accounts/directory.ts";
 import { listedModels, modelAllowed, resolveAlias } from "../config/models.ts";
 import type { Account } from "../config/types.ts";
 import { HttpError } from "../http/errors.ts";
+import { type BodyFields, formModel } from "../protocols/body_fields.ts";
 import { type Refusal, refusal } from "./refusal.ts";
 import type { RequestShape } from "./translation.ts";
+
+/**
+ * The model a request asks for: the parsed body's `model`, or for a form
+ * (uploads: audio, image edits) its `model` field, read only here, when a
+ * model rule needs it. A form that cannot be read, or names the model
+ * twice, gets 400.
+ */
+export async function askedModel(
+  fields: BodyFields,
+  form: { body: Uint8Array<ArrayBuffer> | null; contentType: string | null } | undefined,
+): Promise<{ ok: true; model?: string } | Refusal> {
+  if (!form?.body) return { ok: true, model: fields.model };
+  let read;
+  try {
+    const headers = { "content-type": form.contentType ?? "" };
+    read = formModel(await new Response(form.body, { headers }).formData());
+  } catch {
+    read = { ok: false as const, message: "the request body is not a readable form" };
+  }
+  if (read.ok) return read;
+  return refusal(new HttpError(400, read.message, { param: "model" }), "rejected");
+}
 
 /** The model the accounts see (after aliases), or why the key may not ask for it. */
 export function routeModel(

@@ -15,6 +15,7 @@ import type { HealthSnapshot } from "../accounts/health_snapshot.ts";
 import type { QuotaBook } from "../accounts/quota.ts";
 import { type Binding, type SessionBindings, sessionKeyOf } from "../accounts/sessions.ts";
 import type { Account, Platform } from "../config/types.ts";
+import type { JsonObject } from "../protocols/json.ts";
 import { HttpError } from "../http/errors.ts";
 import { attemptOrder, type Plan, planAttempts } from "../planning/planner.ts";
 import type { ServingMode } from "../planning/serving.ts";
@@ -45,7 +46,8 @@ export interface PlanRequest {
   candidates: readonly Account[];
   health: HealthSnapshot;
   headers: Headers;
-  body: Uint8Array | null;
+  /** The parsed body (`lib/protocols/body_fields.ts`), for its session key. */
+  body: JsonObject | undefined;
   model: () => string | undefined;
   /** How an account serves the request (native, translated), `null` when it cannot. */
   mode?(account: Account): ServingMode | null;

@@ -29,7 +29,7 @@ import { API_PATHS, clientApiOf } from "../protocols/api_route.ts";
 import type { UsageInjection } from "../protocols/chat/usage_injection.ts";
 import { isClaudeCodeRequest } from "../protocols/claude/client.ts";
 import { codexRequest } from "../protocols/codex/request.ts";
-import { isObject, type JsonObject, parseJson } from "../protocols/json.ts";
+import { isObject, type JsonObject } from "../protocols/json.ts";
 import { upstreamModel } from "../config/models.ts";
 import { dropAccountState } from "../protocols/translate/account_state.ts";
 import { translationErrorBody } from "../protocols/translate/errors.ts";
@@ -40,7 +40,6 @@ import { isCodexAccount, nativeApis } from "../providers/provider.ts";
 
 const debug = debugLogger("translate");
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** What the pipeline knows of a request, for planning and per-account preparation. */
 export interface RequestInput {
@@ -49,6 +48,8 @@ export interface RequestInput {
   platform: Platform;
   upstreamPath: string;
   body: Uint8Array<ArrayBuffer> | null;
+  /** The body parsed (once, at admission), when it is a JSON object. */
+  json: JsonObject | undefined;
   /** The group allows translation (`"translate": false` turns it off). */
   translate: boolean;
   /** The chat usage request for standard accounts, when planned. */
@@ -60,7 +61,6 @@ export interface RequestInput {
 /** A request's serving modes and per-account bodies, computed once each. */
 export class RequestShape {
   readonly api: Api | undefined;
-  #json: { value: unknown } | undefined;
   #claudeCode: boolean | undefined;
   readonly #prepared = new Map<Account, Prepared>();
   /** The account the request's session is bound to, once planning looked it up. */
@@ -216,11 +216,7 @@ export class RequestShape {
   }
 
   #body(): unknown {
-    if (!this.#json) {
-      const bytes = this.input.body;
-      this.#json = { value: bytes ? parseJson(decoder.decode(bytes)) : undefined };
-    }
-    return this.#json.value;
+    return this.input.json;
   }
 
   #isClaudeCode(): boolean {

@@ -13,6 +13,8 @@
  */
 
 import { isSafeId, matchesPathPattern, pathSegments } from "../config/path_patterns.ts";
+import { type BodyKind, isForm } from "./body_fields.ts";
+import type { Json, JsonObject } from "./json.ts";
 
 /** What a request may do. */
 export type PathAccess =
@@ -58,8 +60,10 @@ const CREATES_RESPONSE = ["POST /v1/responses", "POST /v1/responses/compact"];
 /** Requests whose body may name an earlier response in `previous_response_id`. */
 const REFERS_TO_RESPONSE = [...CREATES_RESPONSE, "POST /v1/responses/input_tokens"];
 
-/** Shared: a decoder per call was a visible cost on the request path. */
-const decoder = new TextDecoder();
+/** The inference endpoints whose body is a JSON object (or, for uploads, a form). */
+const TAKES_JSON = INFERENCE_ENDPOINTS.filter((row) =>
+  row.startsWith("POST ") && !row.includes("{response}")
+);
 const TABLE = INFERENCE_ENDPOINTS.map((row) => {
   const [method, path] = row.split(" ");
   return { method, parts: path.split("/").slice(1) };
@@ -99,24 +103,28 @@ export function createsResponse(method: string, pathname: string): boolean {
 }
 
 /**
- * The `previous_response_id` a request body refers to, for the Responses
- * endpoints that accept one; `undefined` when there is none. Parses only a
- * body that mentions the field.
+ * The `previous_response_id` a request body (parsed) refers to, for the
+ * Responses endpoints that accept one: `undefined` when there is none (or
+ * `null`), else the value as given, which the caller checks is a string.
  */
 export function previousResponseId(
   method: string,
   pathname: string,
-  body: Uint8Array | null,
-): string | undefined {
+  body: JsonObject | undefined,
+): Json | undefined {
   if (!body || !REFERS_TO_RESPONSE.includes(endpoint(method, pathname))) return undefined;
-  const text = decoder.decode(body);
-  if (!text.includes('"previous_response_id"')) return undefined;
-  try {
-    const id = (JSON.parse(text) as Record<string, unknown> | null)?.previous_response_id;
-    return typeof id === "string" ? id : undefined;
-  } catch {
-    return undefined; // Not JSON: the upstream answers that.
-  }
+  const id = body.previous_response_id;
+  return id === null ? undefined : id;
+}
+
+/**
+ * How the body of `method pathname` is read (`lib/protocols/body_fields.ts`):
+ * an inference endpoint takes JSON unless a form is sent; a path opened by
+ * `allowPaths` may take anything.
+ */
+export function bodyKind(method: string, pathname: string, contentType: string | null): BodyKind {
+  if (isForm(contentType)) return "form";
+  return TAKES_JSON.includes(endpoint(method, pathname)) ? "json" : "maybe-json";
 }
 
 /** Can this reference to a stored response be used by a group with `allowPaths`? */

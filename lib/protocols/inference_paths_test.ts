@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { pathPatternProblem } from "../config/path_patterns.ts";
 import {
+  bodyKind,
   createsResponse,
   type PathAccess,
   pathAccess,
@@ -142,6 +143,24 @@ Deno.test("path patterns: exact paths or a trailing /*, plain segments only", ()
   }
 });
 
+Deno.test("how a body is read: JSON on inference endpoints, a form when sent as one", () => {
+  const cases: [method: string, path: string, contentType: string | null, kind: string][] = [
+    ["POST", "/v1/chat/completions", "application/json", "json"],
+    ["POST", "/v1/chat/completions", null, "json"],
+    ["POST", "/v1/chat/completions", "text/plain", "json"],
+    ["POST", "/v1/messages", "application/json; charset=utf-8", "json"],
+    ["POST", "/v1/audio/transcriptions", "multipart/form-data; boundary=x", "form"],
+    ["POST", "/v1/images/edits", "Multipart/Form-Data;boundary=x", "form"],
+    ["POST", "/v1/images/edits", "application/json", "json"],
+    ["POST", "/v1/responses/resp_1/cancel", null, "maybe-json"],
+    ["POST", "/v1/files", "application/json", "maybe-json"],
+    ["POST", "/v1/vector_stores", "application/x-www-form-urlencoded", "form"],
+  ];
+  for (const [method, path, contentType, kind] of cases) {
+    assert.equal(bodyKind(method, path, contentType), kind, `${method} ${path} ${contentType}`);
+  }
+});
+
 Deno.test("which requests create a stored response or refer to one", () => {
   assert.equal(createsResponse("POST", "/v1/responses"), true);
   assert.equal(createsResponse("POST", "/v1/responses/compact"), true);
@@ -149,23 +168,18 @@ Deno.test("which requests create a stored response or refer to one", () => {
   assert.equal(createsResponse("GET", "/v1/responses/resp_1"), false);
   assert.equal(createsResponse("POST", "/v1/chat/completions"), false);
 
-  const body = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-  const withPrevious = body({ model: "m", previous_response_id: "resp_1", input: "hi" });
+  const withPrevious = { model: "m", previous_response_id: "resp_1", input: "hi" };
   assert.equal(previousResponseId("POST", "/v1/responses", withPrevious), "resp_1");
   assert.equal(previousResponseId("POST", "/v1/responses/compact", withPrevious), "resp_1");
   assert.equal(previousResponseId("POST", "/v1/responses/input_tokens", withPrevious), "resp_1");
   assert.equal(previousResponseId("POST", "/v1/chat/completions", withPrevious), undefined);
-  assert.equal(previousResponseId("POST", "/v1/responses", body({ input: "hi" })), undefined);
+  assert.equal(previousResponseId("POST", "/v1/responses", { input: "hi" }), undefined);
   assert.equal(
-    previousResponseId("POST", "/v1/responses", body({ previous_response_id: null })),
+    previousResponseId("POST", "/v1/responses", { previous_response_id: null }),
     undefined,
   );
-  assert.equal(
-    previousResponseId("POST", "/v1/responses", body({ input: 'say "previous_response_id"' })),
-    undefined,
-  );
-  const notJson = new TextEncoder().encode('{"previous_response_id": ');
-  assert.equal(previousResponseId("POST", "/v1/responses", notJson), undefined);
+  assert.equal(previousResponseId("POST", "/v1/responses", { previous_response_id: 7 }), 7);
+  assert.equal(previousResponseId("POST", "/v1/responses", undefined), undefined);
 
   assert.deepEqual(referenceAccess("resp_1"), owner("resp_1"));
   assert.deepEqual(referenceAccess("resp_1", ["/v1/responses/*"]), widened("resp_1"));

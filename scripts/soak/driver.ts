@@ -47,6 +47,11 @@ export interface DrawnRequest {
   padding: number;
   /** Send the key as `x-api-key` instead of `Authorization: Bearer`. */
   xApiKey: boolean;
+  /**
+   * Write every field name with a JSON escape (`"m\u006fdel"`): the gateway must read
+   * the body as the upstream does (its stream flag, its usage request, its model).
+   */
+  escaped: boolean;
 }
 
 /** Draws request `n` of the general load, or of the queue lanes. */
@@ -67,6 +72,7 @@ function drawRequest(plan: SoakPlan, n: number, queued: boolean): DrawnRequest {
     includeUsage: surface === "chat" && stream && rng.chance(0.5),
     padding: rng.chance(0.06) ? rng.int(70, 160) * 1024 : 0,
     xApiKey: surface === "messages" && rng.chance(0.5),
+    escaped: rng.chance(0.2),
   };
 }
 
@@ -110,8 +116,9 @@ const PATHS: Record<Surface, string> = {
 function requestBody(request: DrawnRequest): string {
   const prompt = `soak ${request.id} ${"p".repeat(request.padding)}`;
   const stream = request.stream ? { stream: true } : {};
+  const json = request.escaped ? escapedJson : JSON.stringify;
   if (request.surface === "chat") {
-    return JSON.stringify({
+    return json({
       model: "gpt-soak",
       messages: [{ role: "user", content: prompt }],
       ...stream,
@@ -119,14 +126,25 @@ function requestBody(request: DrawnRequest): string {
     });
   }
   if (request.surface === "responses") {
-    return JSON.stringify({ model: "gpt-soak", input: prompt, ...stream });
+    return json({ model: "gpt-soak", input: prompt, ...stream });
   }
-  return JSON.stringify({
+  return json({
     model: "claude-soak",
     max_tokens: 256,
     messages: [{ role: "user", content: prompt }],
     ...stream,
   });
+}
+
+/** JSON with the first letter of every field name written as a `\u` escape. */
+export function escapedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(escapedJson).join(",")}]`;
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  const fields = Object.entries(value).map(([key, item]) => {
+    const first = `\\u${key.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    return `"${first}${JSON.stringify(key).slice(2)}:${escapedJson(item)}`;
+  });
+  return `{${fields.join(",")}}`;
 }
 
 async function send(

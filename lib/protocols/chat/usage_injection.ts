@@ -10,6 +10,8 @@
  */
 
 import type { Account } from "../../config/types.ts";
+import type { BodyFields } from "../body_fields.ts";
+import { isObject } from "../json.ts";
 
 /** The body rewrite for one chat request, or `null` when none is needed. */
 export interface UsageInjection {
@@ -19,32 +21,25 @@ export interface UsageInjection {
   bodyFor(account: Account): Uint8Array<ArrayBuffer> | null;
 }
 
-/** Shared: a decoder per call was a visible cost on the request path. */
-const decoder = new TextDecoder();
-const STREAMING = /"stream"\s*:\s*true/;
+const encoder = new TextEncoder();
 
 /** Plans the rewrite for an OpenAI `/chat/completions` streaming request that lacks include_usage. */
 export function planUsageInjection(
   upstreamPath: string,
   body: Uint8Array<ArrayBuffer> | null,
+  fields: BodyFields,
 ): UsageInjection | null {
-  if (upstreamPath !== "/chat/completions" || body === null || body.byteLength === 0) return null;
-  const text = decoder.decode(body);
-  if (!STREAMING.test(text)) return null;
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch {
+  const request = fields.json;
+  if (upstreamPath !== "/chat/completions" || body === null || !request || !fields.stream) {
     return null;
   }
-  if (document === null || typeof document !== "object" || Array.isArray(document)) return null;
-  const request = document as Record<string, unknown>;
-  if (request.stream !== true) return null;
   const options = request.stream_options;
-  if (options !== undefined && (options === null || typeof options !== "object")) return null;
-  if ((options as Record<string, unknown> | undefined)?.include_usage === true) return null;
-  request.stream_options = { ...(options as object | undefined), include_usage: true };
-  const rewritten = new TextEncoder().encode(JSON.stringify(request));
+  if (options !== undefined && !isObject(options)) return null;
+  if (options?.include_usage === true) return null;
+  // A copy: the parsed body is shared by every stage of the request.
+  const rewritten = encoder.encode(
+    JSON.stringify({ ...request, stream_options: { ...options, include_usage: true } }),
+  );
   return {
     body: rewritten,
     bodyFor: (account) => account.passthrough ? body : rewritten,
