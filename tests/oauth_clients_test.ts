@@ -68,7 +68,7 @@ function sortedScopes(scope: string): string {
   return scope.split(/\s+/).filter(Boolean).sort().join(" ");
 }
 
-function compare(platform: Platform, client: string, extracted: Extracted): void {
+function compare(platform: Platform, client: string, extracted: Extracted, hint: string): void {
   assert.ok(
     extracted.ok,
     `could not read ${client}'s sign-in settings: ${!extracted.ok && extracted.problem}`,
@@ -77,8 +77,24 @@ function compare(platform: Platform, client: string, extracted: Extracted): void
   assert.deepEqual(
     found,
     [],
-    `our ${platform} sign-in constants differ from ${client}:\n  ${found.join("\n  ")}`,
+    `our ${platform} sign-in constants differ from ${client}:\n  ${found.join("\n  ")}${hint}`,
   );
+}
+
+/**
+ * A note for the failure message when our redirect's loopback port is taken
+ * here: Codex then falls back to another port, which is not a client change.
+ */
+function busyPortHint(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  if (!["127.0.0.1", "localhost"].includes(url.hostname) || !url.port) return "";
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port: Number(url.port) }).close();
+    return "";
+  } catch {
+    return `\n  (port ${url.port} was in use on this machine, so the client may have fallen back ` +
+      "to another port: free it and run again)";
+  }
 }
 
 const CLIENTS: [Platform, string, string, () => Promise<Extracted>][] = [
@@ -92,7 +108,8 @@ for (const [platform, name, client, extract] of CLIENTS) {
     ignore: unreachable,
     async fn() {
       assert.equal(installProblem, null, `the clients did not install: ${installProblem}`);
-      compare(platform, client, await extract());
+      const hint = busyPortHint(SIGN_IN_DEFAULTS[platform].redirectUri);
+      compare(platform, client, await extract(), hint);
     },
   });
 }
