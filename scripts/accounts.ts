@@ -169,7 +169,7 @@ async function signIn(
   io.out(authorizationUrl(profile, pkce.challenge, state));
   io.err(
     platform === "openai"
-      ? "Then the browser goes to http://localhost:1455/auth/callback?code=..., a page that may " +
+      ? "Then the browser goes to http://127.0.0.1:1455/auth/callback?code=..., a page that may " +
         "not load: copy that whole address from the address bar and paste it here:"
       : "Then Claude shows a code: copy it and paste it here:",
   );

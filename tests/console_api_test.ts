@@ -80,7 +80,7 @@ Deno.test("a Codex subscription signs in through the API: start, the provider's 
       const url = new URL(String(body.authorizeUrl));
       assert.equal(`${url.origin}${url.pathname}`, auth.authorizeUrl);
       assert.equal(url.searchParams.get("client_id"), "app_EMoamEEZ73f0CkXaXp7hrann");
-      assert.equal(url.searchParams.get("redirect_uri"), "http://localhost:1455/auth/callback");
+      assert.equal(url.searchParams.get("redirect_uri"), "http://127.0.0.1:1455/auth/callback");
       assert.equal(url.searchParams.get("code_challenge_method"), "S256");
       assert.match(url.searchParams.get("code_challenge") ?? "", /^[A-Za-z0-9_-]{43}$/);
       assert.match(url.searchParams.get("scope") ?? "", /offline_access/);
@@ -92,7 +92,7 @@ Deno.test("a Codex subscription signs in through the API: start, the provider's 
         method: "POST",
         json: {
           flow,
-          input: "http://localhost:1455/auth/callback?code=abc&state=not-this-one",
+          input: "http://127.0.0.1:1455/auth/callback?code=abc&state=not-this-one",
         },
       });
       const body = await readJson<{ error: { message: string; param: string } }>(response);
@@ -104,7 +104,7 @@ Deno.test("a Codex subscription signs in through the API: start, the provider's 
     await t.step("finish with the address the browser landed on: the account serves", async () => {
       const { body: started } = await start();
       const landed = await auth.signIn(String(started.authorizeUrl));
-      assert.match(landed, /^http:\/\/localhost:1455\/auth\/callback\?code=/);
+      assert.match(landed, /^http:\/\/127\.0\.0\.1:1455\/auth\/callback\?code=/);
       const response = await h.admin("/admin/oauth/finish", {
         method: "POST",
         json: {

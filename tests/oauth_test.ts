@@ -53,6 +53,16 @@ function codexAccount(tokenUrl: string, baseUrl: string, expiresAt: number) {
   };
 }
 
+/** A Claude subscription account; `oauth` adds to (or replaces) its tokens. */
+function claudeAccount(baseUrl: string, oauth: Record<string, unknown>) {
+  return {
+    id: "claude-1",
+    platform: "anthropic",
+    baseUrl,
+    oauth: { accessToken: "sk-ant-oat", refreshToken: "sk-ant-ort", ...oauth },
+  };
+}
+
 Deno.test("OAuth accounts", async (t) => {
   await t.step("refreshes ahead of expiry and sends the Codex headers", async () => {
     const tmp = await tempKvPath();
@@ -198,16 +208,7 @@ Deno.test("OAuth accounts", async (t) => {
   await t.step("Claude accounts send Bearer and merge the oauth beta flag", async () => {
     const tmp = await tempKvPath();
     const upstream = startMockUpstream(() => json(200, { type: "message" }));
-    const doc = configDoc([{
-      id: "claude-1",
-      platform: "anthropic",
-      baseUrl: upstream.url,
-      oauth: {
-        accessToken: "sk-ant-oat",
-        refreshToken: "sk-ant-ort",
-        expiresAt: Date.now() + 3600_000,
-      },
-    }]);
+    const doc = configDoc([claudeAccount(upstream.url, { expiresAt: Date.now() + 3600_000 })]);
     const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
     try {
       const response = await callApi(gw.url, "/v1/messages", {
@@ -233,6 +234,39 @@ Deno.test("OAuth accounts", async (t) => {
     } finally {
       await gw.close();
       await upstream.close();
+      await tmp.cleanup();
+    }
+  });
+
+  await t.step("a Claude account's tokenUrl override is where it refreshes", async () => {
+    const tmp = await tempKvPath();
+    const tokens = tokenEndpoint();
+    const upstream = startMockUpstream(() => json(200, { type: "message" }));
+    const doc = configDoc([claudeAccount(upstream.url, {
+      accessToken: "sk-ant-oat-old",
+      refreshToken: "sk-ant-ort-old",
+      expiresAt: Date.now() + 60_000,
+      tokenUrl: `${tokens.server.url}/v1/oauth/token`,
+    })]);
+    const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
+    try {
+      const response = await callApi(gw.url, "/v1/messages", {
+        json: { model: "claude", max_tokens: 5, messages: [] },
+        headers: { "user-agent": "claude-cli/2.1.332 (external, cli)", "x-app": "cli" },
+      });
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+      assert.equal(tokens.calls(), 1, "refreshed at the override, not the public default");
+      assert.deepEqual(tokens.bodies[0], {
+        grant_type: "refresh_token",
+        refresh_token: "sk-ant-ort-old",
+        client_id: "9d1c250a-e61b-44d9-88ed-5944d1962f5e",
+      });
+      assert.equal(upstream.hits[0].headers.get("authorization"), "Bearer access-1");
+    } finally {
+      await gw.close();
+      await upstream.close();
+      await tokens.server.close();
       await tmp.cleanup();
     }
   });

@@ -155,7 +155,7 @@ Deno.test("login-codex: an answer from another sign-in is refused with one line"
   const run = await login(
     ["login-codex", "--print", "--authorize-url", auth.authorizeUrl, "--token-url", auth.tokenUrl],
     {},
-    () => Promise.resolve("http://localhost:1455/auth/callback?code=abc&state=elsewhere"),
+    () => Promise.resolve("http://127.0.0.1:1455/auth/callback?code=abc&state=elsewhere"),
   );
   assert.equal(run.code, 1);
   assert.equal(

@@ -23,13 +23,35 @@ export const OAUTH_DEFAULTS: Readonly<
     clientId: "app_EMoamEEZ73f0CkXaXp7hrann",
     baseUrl: "https://chatgpt.com/backend-api/codex",
   },
-  // Claude Code signs in to claude.ai with this client.
+  // Claude Code signs in to claude.ai with this client (tests/oauth_clients_test.ts checks both).
   anthropic: {
-    tokenUrl: "https://console.anthropic.com/v1/oauth/token",
+    tokenUrl: "https://platform.claude.com/v1/oauth/token",
     clientId: "9d1c250a-e61b-44d9-88ed-5944d1962f5e",
     baseUrl: "https://api.anthropic.com/v1",
   },
 });
+
+/**
+ * Token URLs that were a platform's public default. Accounts stored in KV
+ * carry the token URL they were added with, so when a client moves its token
+ * endpoint, the old default goes here and such accounts follow the new one.
+ */
+export const RETIRED_TOKEN_URLS: Readonly<Record<Platform, readonly string[]>> = Object.freeze({
+  openai: [],
+  // Claude Code 2.1.332 moved its token endpoint to platform.claude.com.
+  anthropic: ["https://console.anthropic.com/v1/oauth/token"],
+});
+
+/**
+ * Where an account refreshes: its `tokenUrl`, unless that is a retired public
+ * default, which means today's default. Any other URL (a proxy, a mock) is kept.
+ */
+export function currentTokenUrl(platform: Platform, tokenUrl: string): string {
+  const trimmed = tokenUrl.replace(/\/+$/, "");
+  return RETIRED_TOKEN_URLS[platform].includes(trimmed)
+    ? OAUTH_DEFAULTS[platform].tokenUrl
+    : trimmed;
+}
 
 /** The base URL an OAuth account of this platform gets when the config names none. */
 export function defaultOAuthBaseUrl(platform: Platform): string {
@@ -66,7 +88,7 @@ export function readOAuth(fields: Fields, platform: Platform): OAuthSettings {
     accessToken,
     refreshToken,
     expiresAt: readExpiresAt(fields),
-    tokenUrl: tokenUrl.replace(/\/+$/, ""),
+    tokenUrl: currentTokenUrl(platform, tokenUrl),
     clientId: fields.string("clientId", defaults.clientId),
   };
   const accountId = fields.optionalString("accountId");

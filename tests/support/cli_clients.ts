@@ -15,7 +15,9 @@ import { ROOT } from "./process.ts";
 export const CODEX_PACKAGE = "@openai/codex@0.169.0";
 export const CLAUDE_PACKAGE = "@anthropic-ai/claude-code@2.1.332";
 
-const PREFIX = `${ROOT}.tools/clients`;
+/** Where the clients are installed (`node_modules/` below it). */
+export const CLIENTS_DIR = `${ROOT}.tools/clients`;
+const PREFIX = CLIENTS_DIR;
 
 /** What one client run printed. */
 export interface CliRun {

@@ -4,14 +4,18 @@
  * login`) and Claude Code (`/login`) run it.
  *
  * - Codex: `https://auth.openai.com/oauth/authorize` with the Codex client,
- *   redirect `http://localhost:1455/auth/callback`. Away from the Codex CLI
+ *   redirect `http://127.0.0.1:1455/auth/callback`. Away from the Codex CLI
  *   nothing listens there, so the browser shows an error page whose address
  *   holds `code` and `state`: the user copies that address back. The code is
  *   exchanged at `https://auth.openai.com/oauth/token` as a form.
- * - Claude: `https://claude.ai/oauth/authorize?code=true` with the Claude Code
- *   client, redirect `https://console.anthropic.com/oauth/code/callback`,
+ * - Claude: `https://claude.com/cai/oauth/authorize?code=true` with the Claude
+ *   Code client, redirect `https://platform.claude.com/oauth/code/callback`,
  *   which shows the user `code#state` to paste. The code is exchanged at
- *   `https://console.anthropic.com/v1/oauth/token` as JSON, with `state`.
+ *   `https://platform.claude.com/v1/oauth/token` as JSON, with `state`.
+ *
+ * These are the values of the pinned clients (Codex CLI 0.169, Claude Code
+ * 2.1.332); `tests/oauth_clients_test.ts` reads them out of the installed
+ * clients and fails when one moves.
  *
  * Every URL and the client id may be overridden (a proxy on a closed network,
  * a mock authorization server in tests). Pure, apart from the exchange call.
@@ -48,16 +52,19 @@ export const SIGN_IN_DEFAULTS: Readonly<Record<Platform, Readonly<SignInProfile>
     authorizeUrl: "https://auth.openai.com/oauth/authorize",
     tokenUrl: OAUTH_DEFAULTS.openai.tokenUrl,
     clientId: OAUTH_DEFAULTS.openai.clientId,
-    redirectUri: "http://localhost:1455/auth/callback",
-    scope: "openid profile email offline_access",
+    redirectUri: "http://127.0.0.1:1455/auth/callback",
+    scope: "openid profile email offline_access api.connectors.read api.connectors.invoke",
   },
   anthropic: {
     platform: "anthropic",
-    authorizeUrl: "https://claude.ai/oauth/authorize",
+    authorizeUrl: "https://claude.com/cai/oauth/authorize",
     tokenUrl: OAUTH_DEFAULTS.anthropic.tokenUrl,
     clientId: OAUTH_DEFAULTS.anthropic.clientId,
-    redirectUri: "https://console.anthropic.com/oauth/code/callback",
-    scope: "org:create_api_key user:profile user:inference",
+    redirectUri: "https://platform.claude.com/oauth/code/callback",
+    // Claude Code's subscription scopes; it adds org:create_api_key (Console keys) and
+    // flag-gated ones, which a gateway that only forwards Claude Code's calls does not need.
+    scope:
+      "user:profile user:inference user:sessions:claude_code user:mcp_servers user:file_upload",
   },
 });
 

@@ -16,6 +16,7 @@
 
 import { sha256Hex } from "../../crypto/digest.ts";
 import type { Account } from "../../config/types.ts";
+import { currentTokenUrl } from "../../config/oauth.ts";
 import type { AccountEffect } from "../../accounts/model.ts";
 import { requestRefresh, type TokenSet } from "./refresh_client.ts";
 import type { StoredTokens, TokenStore } from "./token_store.ts";
@@ -171,7 +172,12 @@ export class OAuthManager {
       : this.#cache.get(account.id) ?? configTokens(account);
     if (!current) return rejected("no refresh token");
     const outcome = await requestRefresh(
-      { tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, platform: account.platform },
+      {
+        // Accounts stored before a client moved its endpoint carry the old default.
+        tokenUrl: currentTokenUrl(account.platform, oauth.tokenUrl),
+        clientId: oauth.clientId,
+        platform: account.platform,
+      },
       current,
     );
     if (outcome.kind === "ok") {

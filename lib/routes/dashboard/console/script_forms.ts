@@ -18,7 +18,7 @@ const SUBSCRIPTIONS = {
   openai: { name: "Codex", file: "auth.json", id: "codex-",
     intro: "Signs a ChatGPT Plus or Pro account in with the Codex CLI's own sign-in page.",
     steps: ["Open the sign-in page (here, or copy the address to any browser) and sign in to ChatGPT.",
-      "The browser then goes to an address starting with http://localhost:1455/auth/callback?code=, a page that may not load. That is expected.",
+      "The browser then goes to an address starting with http://127.0.0.1:1455/auth/callback?code=, a page that may not load. That is expected.",
       "Copy that whole address from the address bar and paste it below."],
     upload: "Or upload a Codex auth.json (from ~/.codex after codex login)" },
   anthropic: { name: "Claude", file: ".credentials.json", id: "claude-",
@@ -211,7 +211,7 @@ function showFinish(spec, existing) {
   $("authorize-url").value = flow.authorizeUrl;
   $("authorize-link").href = flow.authorizeUrl;
   $("finish-steps").replaceChildren(...spec.steps.map((step) => el("li", { text: step })));
-  form.elements.input.placeholder = flow.platform === "openai" ? "http://localhost:1455/auth/callback?code=…&state=…" : "the code Claude showed";
+  form.elements.input.placeholder = flow.platform === "openai" ? "http://127.0.0.1:1455/auth/callback?code=…&state=…" : "the code Claude showed";
   form.onsubmit = async (event) => {
     event.preventDefault();
     const ok = await submitWith(form, async () => {
