@@ -212,8 +212,8 @@ function servingAccount(attempts: readonly Attempt[]): string | null {
   return attempts.findLast((attempt) => attempt.outcome === "success")?.account ?? null;
 }
 
-/** Attempts that moved a request on, an error event before any content included. */
-const FAILOVER_OUTCOMES = new Set(["failover", "unreachable", "preamble-failover"]);
+/** Attempts that moved a request on: an error event, or a 200 that broke off, before any content included. */
+const FAILOVER_OUTCOMES = new Set(["failover", "unreachable", "preamble-failover", "dropped"]);
 
 function failoverEvents(attempts: readonly Attempt[], key: string | null): FailoverEvent[] {
   const events: FailoverEvent[] = [];
