@@ -76,6 +76,9 @@ export class Relay {
       if (attempt.ms !== undefined) {
         metrics.upstreamLatency.observe({ account: attempt.account }, attempt.ms / 1000);
       }
+      if (attempt.outcome === "stale-connection") {
+        metrics.staleRetries.inc({ account: attempt.account });
+      }
     }
     const failovers = failoverEvents(attempts, delivery.key);
     for (const event of failovers) metrics.failovers.inc({ reason: event.reason });
