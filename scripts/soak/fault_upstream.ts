@@ -90,10 +90,11 @@ async function serve(context: AnswerContext, wire: Wire): Promise<void> {
     for (let served = 0; served < MAX_REQUESTS_PER_CONNECTION && !stopping; served++) {
       const head = await wire.head();
       if (head === null) break;
-      if (!(await answer(context, wire, head, io))) break;
-      // Now and then an idle keep-alive connection is closed, as servers do (not by the
-      // accounts that never fail: the close may race the gateway's next request).
-      if (!context.account.healthy && io.chance(0.04)) {
+      if (!(await answer(context, wire, head, io, served))) break;
+      // Now and then an idle keep-alive connection is closed, as servers do, by every account:
+      // the close may race the gateway's next request on it, which never reaches the upstream
+      // and must cost the account nothing (the gateway tries again on a fresh connection).
+      if (io.chance(0.04)) {
         await new Promise((resolve) => setTimeout(resolve, io.int(0, 30)));
         break;
       }

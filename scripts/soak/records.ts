@@ -18,6 +18,8 @@ export interface Arrival {
   account: string;
   /** Epoch ms when the request head was read. */
   at: number;
+  /** Requests its keep-alive connection carried before it (0: a fresh connection). */
+  onConnection?: number;
   path: string;
   surface?: Surface;
   stream: boolean;
