@@ -322,8 +322,8 @@ export function noDuplicateAttempts(index: Index): Row {
     name: "no attempt reaches an upstream twice",
     ok: twice.length === 0 && missing === 0,
     detail: `${seen.size} (request, account) attempts; ${retried} sent again on a fresh ` +
-      `connection after a close before any answer; ${staleLogged} log lines with a ` +
-      `stale-connection retry` +
+      `connection after a close before any answer; ${index.evidence.notes.raced} closed unread ` +
+      `by an idle close; ${staleLogged} log lines with a stale-connection retry` +
       (twice.length
         ? `; ${twice.length} reached it twice, after ${
           [...byFault].map(([f, n]) => `${f} ${n}`).join(", ")

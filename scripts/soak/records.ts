@@ -106,6 +106,8 @@ export interface RunNotes {
   processProblems: string[];
   /** Error lines on the gateways' stderr. */
   stderrLines: string[];
+  /** Requests the upstream closed unread as it closed their connection for idleness. */
+  raced: number;
   /** The gateways' request log lines, each prefixed with the process's start order. */
   logs: string[];
   memory: { name: string; samplesKiB: number[] }[];
@@ -135,6 +137,7 @@ export function emptyNotes(killedGateway: number): RunNotes {
     health: { checks: 0, failures: [] },
     processProblems: [],
     stderrLines: [],
+    raced: 0,
     logs: [],
     memory: [],
     secretFindings: [],
