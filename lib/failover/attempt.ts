@@ -91,9 +91,9 @@ export async function sendAttempt(
     try {
       response = await send(sentOnce(request.body));
     } catch (error) {
-      const detail = describe(error);
-      if (attempt.signal.aborted || !pooled(request.body) || !mayBeStale(detail)) throw error;
-      stale = { detail, ms: Math.round((performance.now() - started) * 100) / 100 };
+      if (attempt.signal.aborted || !pooled(request.body) || !mayBeStale(error)) throw error;
+      const ms = Math.round((performance.now() - started) * 100) / 100;
+      stale = { detail: describe(error), ms };
       response = await send({ body: new Blob([request.body]), client: unpooled });
     }
     return { kind: "response", response, ...(stale ? { stale } : {}) };
@@ -125,12 +125,17 @@ function sentOnce(
 }
 
 /**
- * Whether a failure (as {@linkcode describe} tells it) may be a reused
- * connection the upstream had closed: closed or reset before any response
- * byte. A refused connection, DNS or TLS failure happens on a fresh one.
+ * Whether a failure may be a reused connection the upstream had closed: closed
+ * or reset while the request went out or its answer was awaited (hyper's
+ * "client error (SendRequest)": "connection closed before message completed",
+ * the same words for a fresh connection). A failure to connect (hyper's
+ * "client error (Connect)": refused, reset, DNS, TLS) was a fresh connection.
  */
-export function mayBeStale(detail: string): boolean {
-  return detail === "connection closed" || detail === "connection reset";
+export function mayBeStale(error: unknown): boolean {
+  const text = chainText(error);
+  const detail = describeText(text);
+  return (detail === "connection closed" || detail === "connection reset") &&
+    !/\(Connect\)/.test(text);
 }
 
 /**
@@ -139,12 +144,20 @@ export function mayBeStale(detail: string): boolean {
  * keeps the reason in the cause chain, so the whole chain is read.
  */
 export function describe(error: unknown): string {
+  return describeText(chainText(error));
+}
+
+/** The messages of an error and its causes, joined. */
+function chainText(error: unknown): string {
   const messages: string[] = [];
   for (let link = error, depth = 0; link instanceof Error && depth < 5; depth++) {
     messages.push(link.message);
     link = (link as Error & { cause?: unknown }).cause;
   }
-  const text = messages.join(" | ");
+  return messages.join(" | ");
+}
+
+function describeText(text: string): string {
   if (/refused/i.test(text)) return "connection refused";
   if (/reset/i.test(text)) return "connection reset";
   if (/closed|incomplete message|unexpected eof|broken pipe/i.test(text)) {
