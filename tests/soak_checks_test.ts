@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { blastRadius, chargeOf, Index, outcomeOf } from "../scripts/soak/evidence.ts";
-import { cooldownWindows, plateaus } from "../scripts/soak/checks.ts";
+import { cooldownWindows, isStaleRetry, plateaus } from "../scripts/soak/checks.ts";
 import {
   applicableFault,
   drawFault,
@@ -281,4 +281,16 @@ Deno.test("memory plateaus unless the last third outgrows the middle third", () 
   assert.equal(plateaus(growing)?.ok, false);
   // A process that lived for less than half the run (killed mid-run) is not judged.
   assert.equal(plateaus(growing, 18), undefined);
+});
+
+Deno.test("the one re-send allowed: after a close before any answer, once, on a fresh connection", () => {
+  const closed = arrival(1, "q", "a", "close-before-answer", { onConnection: 3 });
+  const reset = arrival(1, "q", "a", "reset", { onConnection: 0 });
+  const fresh = arrival(2, "q", "a", "ok", { onConnection: 0 });
+  const reused = arrival(2, "q", "a", "ok", { onConnection: 1 });
+  assert.ok(isStaleRetry([closed, fresh]));
+  assert.ok(isStaleRetry([reset, fresh]));
+  assert.ok(!isStaleRetry([closed, reused]), "the retry must go on a fresh connection");
+  assert.ok(!isStaleRetry([arrival(1, "q", "a", "500"), fresh]), "an answer is not retried");
+  assert.ok(!isStaleRetry([closed, fresh, arrival(3, "q", "a", "ok", { onConnection: 0 })]));
 });

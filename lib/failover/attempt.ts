@@ -2,8 +2,9 @@
  * One upstream attempt: a fetch bounded by the headers timeout and tied to the
  * client's connection. The timeout covers only the wait for response headers;
  * once they arrive the body streams for as long as it takes, and only a client
- * disconnect aborts it. Each attempt reaches the upstream at most once: fetch
- * is kept from re-sending it on its own (see `unpooled` below).
+ * disconnect aborts it. Fetch is kept from re-sending a request on its own
+ * (see `unpooled` below); the one re-send is ours, counted and logged: a
+ * pooled connection that closed before any response byte (see `sendAttempt`).
  *
  * @module
  */
@@ -12,11 +13,19 @@ import { Deadlines } from "./deadlines.ts";
 
 /** The result of sending one request upstream. */
 export type AttemptResult =
-  | { kind: "response"; response: Response }
+  | { kind: "response"; response: Response; stale?: StaleConnection }
   /** No response headers: connection refused or reset, DNS failure, or the headers timeout. */
-  | { kind: "unreachable"; timedOut: boolean; detail: string }
+  | { kind: "unreachable"; timedOut: boolean; detail: string; stale?: StaleConnection }
   /** The client went away; nothing more should be done for this request. */
   | { kind: "client-gone" };
+
+/** A first try whose pooled connection closed before any response byte; the answer is the retry's. */
+export interface StaleConnection {
+  /** How it failed (`connection closed` or `connection reset`). */
+  detail: string;
+  /** How long the first try took. */
+  ms: number;
+}
 
 /** What an attempt sends. */
 export interface AttemptRequest {
@@ -41,7 +50,17 @@ const unpooled = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
 /** Every attempt's headers deadline, behind one timer (a timer per attempt was 2% of the CPU). */
 const deadlines = new Deadlines();
 
-/** Sends one attempt. Never throws. */
+/**
+ * Sends one attempt. Never throws.
+ *
+ * A request with a body goes on a pooled keep-alive connection, and an
+ * upstream may close an idle one just as it is reused: the request never
+ * reached the server, and fetch says only "connection closed before message
+ * completed" (or a reset), the same words as for a fresh connection that
+ * failed. So a pooled try that fails that way, before any response byte, is
+ * tried once more at once on a fresh connection, within the same headers
+ * deadline; only the fresh connection's failure counts against the account.
+ */
 export async function sendAttempt(
   request: AttemptRequest,
   headersTimeoutMs: number,
@@ -57,15 +76,27 @@ export async function sendAttempt(
     headersTimeoutMs,
     () => attempt.abort(new DOMException("no response headers in time", "TimeoutError")),
   );
-  try {
-    const response = await fetch(request.url, {
+  const started = performance.now();
+  let stale: StaleConnection | undefined;
+  const send = (sent: ReturnType<typeof sentOnce>) =>
+    fetch(request.url, {
       method: request.method,
       headers: request.headers,
-      ...sentOnce(request.body),
+      ...sent,
       redirect: "manual",
       signal: attempt.signal,
     });
-    return { kind: "response", response };
+  try {
+    let response: Response;
+    try {
+      response = await send(sentOnce(request.body));
+    } catch (error) {
+      if (attempt.signal.aborted || !pooled(request.body) || !mayBeStale(error)) throw error;
+      const ms = Math.round((performance.now() - started) * 100) / 100;
+      stale = { detail: describe(error), ms };
+      response = await send({ body: new Blob([request.body]), client: unpooled });
+    }
+    return { kind: "response", response, ...(stale ? { stale } : {}) };
   } catch (error) {
     if (clientSignal.aborted) return { kind: "client-gone" };
     // Not the client: only the deadline aborts the attempt.
@@ -74,17 +105,37 @@ export async function sendAttempt(
       kind: "unreachable",
       timedOut,
       detail: timedOut ? "headers timeout" : describe(error),
+      ...(stale ? { stale } : {}),
     };
   } finally {
     cancelDeadline();
   }
 }
 
+/** Whether the request goes on a pooled connection: one with a body (see {@linkcode unpooled}). */
+function pooled(body: Uint8Array<ArrayBuffer> | null): body is Uint8Array<ArrayBuffer> {
+  return body !== null && body.byteLength > 0;
+}
+
 /** The body and client that keep fetch from sending the request twice (see {@linkcode unpooled}). */
 function sentOnce(
   body: Uint8Array<ArrayBuffer> | null,
 ): { body: Blob | Uint8Array<ArrayBuffer> | null; client?: Deno.HttpClient } {
-  return body && body.byteLength > 0 ? { body: new Blob([body]) } : { body, client: unpooled };
+  return pooled(body) ? { body: new Blob([body]) } : { body, client: unpooled };
+}
+
+/**
+ * Whether a failure may be a reused connection the upstream had closed: closed
+ * or reset while the request went out or its answer was awaited (hyper's
+ * "client error (SendRequest)": "connection closed before message completed",
+ * the same words for a fresh connection). A failure to connect (hyper's
+ * "client error (Connect)": refused, reset, DNS, TLS) was a fresh connection.
+ */
+export function mayBeStale(error: unknown): boolean {
+  const text = chainText(error);
+  const detail = describeText(text);
+  return (detail === "connection closed" || detail === "connection reset") &&
+    !/\(Connect\)/.test(text);
 }
 
 /**
@@ -93,12 +144,20 @@ function sentOnce(
  * keeps the reason in the cause chain, so the whole chain is read.
  */
 export function describe(error: unknown): string {
+  return describeText(chainText(error));
+}
+
+/** The messages of an error and its causes, joined. */
+function chainText(error: unknown): string {
   const messages: string[] = [];
   for (let link = error, depth = 0; link instanceof Error && depth < 5; depth++) {
     messages.push(link.message);
     link = (link as Error & { cause?: unknown }).cause;
   }
-  const text = messages.join(" | ");
+  return messages.join(" | ");
+}
+
+function describeText(text: string): string {
   if (/refused/i.test(text)) return "connection refused";
   if (/reset/i.test(text)) return "connection reset";
   if (/closed|incomplete message|unexpected eof|broken pipe/i.test(text)) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sendAttempt } from "./attempt.ts";
+import { mayBeStale, sendAttempt } from "./attempt.ts";
 
 function request(url: string) {
   return { url, method: "POST", headers: new Headers(), body: new TextEncoder().encode("{}") };
@@ -13,12 +13,15 @@ Deno.test("a refused connection is described as such, without the URL", async ()
   assert.deepEqual(result, { kind: "unreachable", timedOut: false, detail: "connection refused" });
 });
 
-Deno.test("a connection closed before any answer is described as closed", async () => {
+Deno.test("a connection closed before any answer is described as closed, after one retry on a fresh one", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const served = (async () => {
-    const connection = await listener.accept();
-    await connection.read(new Uint8Array(4096));
-    connection.close();
+    // The first try and the retry each get a connection, read, then closed unanswered.
+    for (let n = 0; n < 2; n++) {
+      const connection = await listener.accept();
+      await connection.read(new Uint8Array(4096));
+      connection.close();
+    }
   })();
   const result = await sendAttempt(
     request(`http://127.0.0.1:${listener.addr.port}/x`),
@@ -28,7 +31,30 @@ Deno.test("a connection closed before any answer is described as closed", async 
   await served;
   listener.close();
   assert.equal(result.kind, "unreachable");
-  assert.match((result as { detail: string }).detail, /^connection (closed|reset)$/);
+  const { detail, stale } = result as { detail: string; stale?: { detail: string } };
+  assert.match(detail, /^connection (closed|reset)$/);
+  assert.match(stale?.detail ?? "", /^connection (closed|reset)$/);
+});
+
+/** An error as Deno's fetch (2.9.6) raises it: the reason is in the cause. */
+function fetchError(reason: string): Error {
+  return new TypeError("fetch failed", {
+    cause: new Error(`error sending request for url (http://127.0.0.1:9/x): ${reason}`),
+  });
+}
+
+Deno.test("only a closed or reset connection, once connected, may have been a stale pooled one", () => {
+  // The reasons as measured over loopback (see the README's failover section).
+  const table: [string, boolean][] = [
+    ["client error (SendRequest): connection closed before message completed", true],
+    ["client error (SendRequest): connection reset by peer (os error 104)", true],
+    ["client error (Connect): tcp connect error: Connection refused (os error 111)", false],
+    ["client error (Connect): tcp connect error: Connection reset by peer (os error 104)", false],
+    ["client error (Connect): dns error: failed to lookup address information", false],
+    ["client error (Connect): invalid peer certificate: UnknownIssuer", false],
+  ];
+  for (const [reason, stale] of table) assert.equal(mayBeStale(fetchError(reason)), stale, reason);
+  assert.equal(mayBeStale(new DOMException("no response headers in time", "TimeoutError")), false);
 });
 
 /** A server that reads requests and never answers; closes when disposed. */

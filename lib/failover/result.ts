@@ -31,6 +31,8 @@ export type AttemptOutcome =
   | "passback"
   /** No response headers: refused, reset, the headers timeout. */
   | "unreachable"
+  /** A reused keep-alive connection closed before any response byte: tried again on a fresh one. */
+  | "stale-connection"
   /** The client went away. */
   | "client-gone"
   /** The account was at its concurrency limit: skipped, not tried. */

@@ -1,7 +1,9 @@
 /**
  * Sends the request to one account with its credential: the static key, or
  * an OAuth token (through the credentials port). An OAuth account's 401
- * refreshes the token and retries the same account once.
+ * refreshes the token and retries the same account once. A first try on a
+ * stale pooled connection (retried on a fresh one by `attempt.ts`) is noted
+ * as an attempt of its own, `stale-connection`, with no effect on the account.
  *
  * @module
  */
@@ -52,9 +54,14 @@ export async function sendWithCredential(
         ports.policy.headersTimeoutSeconds * 1000,
         job.request.signal,
       );
+    const tried = Date.now();
     const result = ports.tracing
       ? await withAttemptSpan(account.id, attemptNumber, attempt)
       : await attempt();
+    if (result.kind !== "client-gone" && result.stale) {
+      const { ms } = result.stale;
+      run.note({ account: account.id, outcome: "stale-connection", startedAt: tried, ms });
+    }
     return { ok: true as const, token: auth.token, result };
   };
 

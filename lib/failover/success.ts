@@ -69,7 +69,7 @@ export async function onSuccess(
         ? { kind: "whole", bytes: await upstream.bytes() }
         : await readWhole(body, WHOLE_ANSWER_LIMIT);
     } catch {
-      return brokeOff(run, attempt, "the answer broke off before it was whole");
+      return brokeOff(run, attempt, upstream, "the answer broke off before it was whole");
     }
     succeeded();
     if (read.kind === "whole") {
@@ -88,7 +88,7 @@ export async function onSuccess(
   ) {
     const start = await holdPreamble(body, holdMs);
     if (start.kind === "dropped") {
-      return brokeOff(run, attempt, "stream failed before any content");
+      return brokeOff(run, attempt, upstream, "stream failed before any content");
     }
     if (start.kind === "error") return await onEarlyError(run, attempt, upstream, start);
     body = observeStream(start.reader, release, start.held, start.pending);
@@ -103,7 +103,7 @@ export async function onSuccess(
     try {
       whole = await translatedSuccess(upstream, body, account, translation);
     } catch {
-      return brokeOff(run, attempt, "the answer broke off before it was whole");
+      return brokeOff(run, attempt, upstream, "the answer broke off before it was whole");
     }
     succeeded();
     return answer(whole.response, account, undefined, whole.bytes);
@@ -136,9 +136,16 @@ function declaredWithin(headers: Headers, limit: number): boolean {
  * content, or before a body read whole was whole): move on. Unless the client
  * itself went away, which aborts the read: then the account did nothing wrong.
  */
-function brokeOff(run: FailoverRun, attempt: AttemptContext, why: string): Step {
+function brokeOff(
+  run: FailoverRun,
+  attempt: AttemptContext,
+  upstream: Response,
+  why: string,
+): Step {
   if (run.job.request.signal.aborted) return clientGone(run, attempt);
-  run.record(attempt.account, classifyConnectionFailure(run.ports.policy, Date.now()), "dropped");
+  // Logged as truly as any other attempt: the status it answered and when, beside its outcome.
+  const verdict = classifyConnectionFailure(run.ports.policy, Date.now());
+  run.record(attempt.account, verdict, "dropped", upstream.status, attempt.timing);
   return moveOn(run, attempt, why);
 }
 

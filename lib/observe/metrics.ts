@@ -40,6 +40,11 @@ export class GatewayMetrics {
     "Upstream attempts that failed over to another account, by reason.",
     ["reason"],
   );
+  readonly staleRetries: Counter<"account"> = this.#registry.counter(
+    "switchyard_upstream_stale_connection_retries_total",
+    "Attempts sent again on a fresh connection after a pooled one closed before any response byte.",
+    ["account"],
+  );
   readonly tokens: Counter<"key" | "type"> = this.#registry.counter(
     "switchyard_tokens_total",
     "Tokens used, by client key and type (input, output, cached).",

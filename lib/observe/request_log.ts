@@ -17,7 +17,10 @@ import type { TokenUsage } from "../protocols/usage.ts";
 /** One upstream attempt as the log shows it. */
 export interface LoggedAttempt {
   account: string;
-  /** `success`, `failover`, `passback`, `unreachable`, `client-gone`, `full`, ... */
+  /**
+   * `success`, `failover`, `passback`, `unreachable`, `dropped` (a 200 that broke off before the
+   * client saw it), `stale-connection` (tried again on a fresh connection), `client-gone`, `full`, ...
+   */
   outcome: string;
   status?: number;
   /** What the answer did to the account: `cooldown:<reason>` or `disable`. */

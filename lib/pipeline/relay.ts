@@ -76,6 +76,9 @@ export class Relay {
       if (attempt.ms !== undefined) {
         metrics.upstreamLatency.observe({ account: attempt.account }, attempt.ms / 1000);
       }
+      if (attempt.outcome === "stale-connection") {
+        metrics.staleRetries.inc({ account: attempt.account });
+      }
     }
     const failovers = failoverEvents(attempts, delivery.key);
     for (const event of failovers) metrics.failovers.inc({ reason: event.reason });
@@ -212,8 +215,8 @@ function servingAccount(attempts: readonly Attempt[]): string | null {
   return attempts.findLast((attempt) => attempt.outcome === "success")?.account ?? null;
 }
 
-/** Attempts that moved a request on, an error event before any content included. */
-const FAILOVER_OUTCOMES = new Set(["failover", "unreachable", "preamble-failover"]);
+/** Attempts that moved a request on: an error event, or a 200 that broke off, before any content included. */
+const FAILOVER_OUTCOMES = new Set(["failover", "unreachable", "preamble-failover", "dropped"]);
 
 function failoverEvents(attempts: readonly Attempt[], key: string | null): FailoverEvent[] {
   const events: FailoverEvent[] = [];

@@ -46,12 +46,16 @@ export interface AnswerContext {
   nextSeq(): number;
 }
 
-/** Answers one request; false when the connection must not be reused. */
+/**
+ * Answers one request, the `onConnection`th its connection carried (0: the
+ * first); false when the connection must not be reused.
+ */
 export async function answer(
   context: AnswerContext,
   wire: Wire,
   head: RequestHead,
   io: Rng,
+  onConnection = 0,
 ): Promise<boolean> {
   const { plan, account } = context;
   const id = head.headers.get("x-soak-id") ?? "";
@@ -62,6 +66,7 @@ export async function answer(
     id,
     account: account.id,
     at: Date.now(),
+    onConnection,
     path,
     surface: surfaceOf(path),
     stream: false,

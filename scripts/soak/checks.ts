@@ -289,23 +289,41 @@ function cooldownsHonoured(index: Index): Row {
   };
 }
 
-function noDuplicateAttempts(index: Index): Row {
+/** Faults that close the connection before any response byte: the gateway may try once more. */
+const CLOSED_UNANSWERED = new Set<Arrival["fault"]>(["reset", "close-before-answer"]);
+
+/**
+ * The gateway's one re-send: a request whose connection closed before any
+ * response byte (it may have been a stale keep-alive one) goes again, once,
+ * on a fresh connection.
+ */
+export function isStaleRetry(list: readonly Arrival[]): boolean {
+  return list.length === 2 && CLOSED_UNANSWERED.has(list[0].fault) && list[1].onConnection === 0;
+}
+
+export function noDuplicateAttempts(index: Index): Row {
   const seen = new Map<string, Arrival[]>();
   for (const arrival of index.evidence.arrivals) {
     const pair = `${arrival.id}|${arrival.account}`;
     seen.set(pair, [...seen.get(pair) ?? [], arrival]);
   }
-  const twice = [...seen.values()].filter((list) => list.length > 1);
+  const again = [...seen.values()].filter((list) => list.length > 1);
+  const retried = again.filter(isStaleRetry).length;
+  const twice = again.filter((list) => !isStaleRetry(list));
   const missing = index.evidence.arrivals.filter((arrival) => arrival.id === "").length;
   const byFault = new Map<string, number>();
   for (const list of twice) byFault.set(list[0].fault, (byFault.get(list[0].fault) ?? 0) + 1);
   const examples = twice.slice(0, EXAMPLES).map((list) =>
     `${list[0].id} at ${list[0].account} ${list.length}x (first answer: ${list[0].fault})`
   );
+  const staleLogged =
+    index.evidence.notes.logs.filter((line) => line.includes('"stale-connection"')).length;
   return {
     name: "no attempt reaches an upstream twice",
     ok: twice.length === 0 && missing === 0,
-    detail: `${seen.size} (request, account) attempts` +
+    detail: `${seen.size} (request, account) attempts; ${retried} sent again on a fresh ` +
+      `connection after a close before any answer; ${index.evidence.notes.raced} closed unread ` +
+      `by an idle close; ${staleLogged} log lines with a stale-connection retry` +
       (twice.length
         ? `; ${twice.length} reached it twice, after ${
           [...byFault].map(([f, n]) => `${f} ${n}`).join(", ")

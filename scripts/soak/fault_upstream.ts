@@ -30,6 +30,8 @@ const listeners: Deno.Listener[] = [];
 const ports: Record<string, number> = {};
 let seq = 0;
 let connections = 0;
+/** Requests that arrived on a connection closing for idleness, closed unanswered. */
+let raced = 0;
 
 for (const account of plan.accounts) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -42,6 +44,7 @@ const control = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} 
   const path = new URL(request.url).pathname;
   if (path === "/ports") return Response.json(ports);
   if (path === "/records") return Response.json(records);
+  if (path === "/raced") return Response.json(raced);
   return new Response("not found", { status: 404 });
 });
 console.log(`soak upstream listening on http://127.0.0.1:${control.addr.port}`);
@@ -87,16 +90,25 @@ async function serve(context: AnswerContext, wire: Wire): Promise<void> {
   conns.add(wire);
   const io = rngFor(plan.seed, "io", context.account.id, connections++);
   try {
+    let closesOnNext = false;
     for (let served = 0; served < MAX_REQUESTS_PER_CONNECTION && !stopping; served++) {
       const head = await wire.head();
       if (head === null) break;
-      if (!(await answer(context, wire, head, io))) break;
-      // Now and then an idle keep-alive connection is closed, as servers do (not by the
-      // accounts that never fail: the close may race the gateway's next request).
-      if (!context.account.healthy && io.chance(0.04)) {
+      if (closesOnNext) {
+        // The idle close lost the race to this request: it closes unread and unanswered, as if
+        // it never arrived (it is not recorded). The gateway must try again on a fresh
+        // connection, at no cost to the account.
+        raced++;
+        break;
+      }
+      if (!(await answer(context, wire, head, io, served))) break;
+      // Now and then an idle keep-alive connection is closed, as servers do, by every account,
+      // healthy or not: after a short idle time, or just as the next request arrives.
+      if (io.chance(0.04)) {
         await new Promise((resolve) => setTimeout(resolve, io.int(0, 30)));
         break;
       }
+      closesOnNext = io.chance(0.03);
     }
   } catch {
     // the gateway went away mid-request

@@ -18,6 +18,8 @@ export interface Arrival {
   account: string;
   /** Epoch ms when the request head was read. */
   at: number;
+  /** Requests its keep-alive connection carried before it (0: a fresh connection). */
+  onConnection?: number;
   path: string;
   surface?: Surface;
   stream: boolean;
@@ -104,6 +106,8 @@ export interface RunNotes {
   processProblems: string[];
   /** Error lines on the gateways' stderr. */
   stderrLines: string[];
+  /** Requests the upstream closed unread as it closed their connection for idleness. */
+  raced: number;
   /** The gateways' request log lines, each prefixed with the process's start order. */
   logs: string[];
   memory: { name: string; samplesKiB: number[] }[];
@@ -133,6 +137,7 @@ export function emptyNotes(killedGateway: number): RunNotes {
     health: { checks: 0, failures: [] },
     processProblems: [],
     stderrLines: [],
+    raced: 0,
     logs: [],
     memory: [],
     secretFindings: [],

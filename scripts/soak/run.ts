@@ -184,6 +184,7 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
     }
 
     const arrivals: Arrival[] = await (await fetch(`${upstream.url}/records`)).json();
+    notes.raced = await (await fetch(`${upstream.url}/raced`)).json();
     expectedExit.add(upstream);
     await upstream.stop(5000);
 
