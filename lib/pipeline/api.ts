@@ -34,6 +34,7 @@ import { type Delivery, type Relay, translatedNow } from "./relay.ts";
 import { type Arrival, routeRequest } from "./route.ts";
 import { RequestShape } from "./translation.ts";
 import { configuredModels, routeModel, unservedModel } from "./models.ts";
+import { unservedKind } from "./unserved.ts";
 
 /** What the stages work with. */
 export interface Pipeline {
@@ -90,7 +91,8 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     injection,
     model: routed.model,
   });
-  const unserved = unservedModel(shape, admitted.candidates, asked);
+  const unserved = unservedKind(shape, admitted.candidates, key.group) ??
+    unservedModel(shape, admitted.candidates, asked);
   if (unserved) return refuse(pipeline, arrival, key.id, unserved);
 
   // 3. Plan.

@@ -24,7 +24,12 @@
 import type { Account, Platform } from "../config/types.ts";
 import type { Prepared, Translation } from "../failover/result.ts";
 import { debugLogger } from "../log.ts";
-import { type ServingMode, servingMode } from "../planning/serving.ts";
+import {
+  type ServingMode,
+  servingMode,
+  type ServingRequest,
+  unservedReason,
+} from "../planning/serving.ts";
 import { API_PATHS, clientApiOf } from "../protocols/api_route.ts";
 import type { UsageInjection } from "../protocols/chat/usage_injection.ts";
 import { isClaudeCodeRequest } from "../protocols/claude/client.ts";
@@ -79,13 +84,22 @@ export class RequestShape {
 
   /** How `account` serves this request's API, whatever the model. */
   apiMode(account: Account): ServingMode | null {
-    return servingMode(account, {
+    return servingMode(account, this.#serving());
+  }
+
+  /** Why none of `accounts` serves this request's API, by kind or protocol; `undefined` if one does. */
+  unservedReason(accounts: readonly Account[]): string | undefined {
+    return unservedReason(accounts, this.#serving());
+  }
+
+  #serving(): ServingRequest {
+    return {
       platform: this.input.platform,
       api: this.api,
       translate: this.input.translate,
       // Parsing the body is left to the one account kind that needs to know.
       claudeCode: () => this.api === "messages" && this.#isClaudeCode(),
-    });
+    };
   }
 
   /** The request as `account` gets it. */

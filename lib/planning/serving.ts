@@ -12,12 +12,16 @@
  *   like Claude Code (`lib/protocols/claude/client.ts`).
  * - A group with `"translate": false` is served natively only.
  *
+ * When no account of a group serves a request by these rules,
+ * {@linkcode unservedReason} says why, for a refusal no client retries:
+ * waiting changes nothing (unlike accounts that are cooling).
+ *
  * @module
  */
 
 import type { Account, Platform } from "../config/types.ts";
 import type { Api } from "../protocols/translate/ir.ts";
-import { nativeApis } from "../providers/provider.ts";
+import { isCodexAccount, nativeApis, providerOf } from "../providers/provider.ts";
 
 /** How an account serves a request. */
 export type ServingMode = "native" | "translated";
@@ -43,4 +47,45 @@ export function servingMode(account: Account, request: ServingRequest): ServingM
   }
   if (native.apis.includes(request.api)) return "native";
   return request.translate ? "translated" : null;
+}
+
+const API_NAMES: Readonly<Record<Api, string>> = {
+  chat: "Chat Completions API",
+  responses: "Responses API",
+  messages: "Messages API",
+};
+
+/** Why no account of `accounts` serves `request`; `undefined` when one does. */
+export function unservedReason(
+  accounts: readonly Account[],
+  request: ServingRequest,
+): string | undefined {
+  if (accounts.length === 0 || accounts.some((a) => servingMode(a, request) !== null)) {
+    return undefined;
+  }
+  return [...new Set(accounts.map((account) => whyNot(account, request)))].join("; ");
+}
+
+/** Why `account` cannot serve `request` (it does not, by `servingMode`). */
+function whyNot(account: Account, request: ServingRequest): string {
+  const { api } = request;
+  if (api === undefined) {
+    return `${account.platform} accounts do not serve this ${request.platform} endpoint`;
+  }
+  if (nativeApis(account).claudeCodeOnly) {
+    return "Claude subscription accounts serve Claude Code only";
+  }
+  return `translation is off for this group, and ${kindName(account)} accounts ` +
+    `do not serve the ${API_NAMES[api]}`;
+}
+
+const KIND_NAMES = {
+  openai: "OpenAI API key",
+  codex: "Codex",
+  anthropic: "Anthropic API key",
+  claude: "Claude subscription",
+} as const;
+
+function kindName(account: Account): string {
+  return KIND_NAMES[isCodexAccount(account) ? "codex" : providerOf(account).kind];
 }
