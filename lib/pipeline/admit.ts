@@ -2,7 +2,8 @@
  * Stage 2, authenticate and admit: the client key, the paths it may reach
  * (inference endpoints, its group's `allowPaths`, its own stored responses),
  * its per-key limits, the body (bounded), a `previous_response_id` it names,
- * and the accounts of its group that serve the API. A refusal costs no
+ * and the accounts of its group that serve the API (none for a
+ * `count_tokens` the gateway estimates itself). A refusal costs no
  * upstream call; the body of a request refused before it is read is
  * cancelled.
  *
@@ -19,6 +20,7 @@ import { clientApiOf, otherFamily } from "../protocols/api_route.ts";
 import type { KeyLimits } from "../usage/limits.ts";
 import { accountsFor, admitPath, admitReference, type Requester } from "./access.ts";
 import { type Refusal, refusal } from "./refusal.ts";
+import { countsLocally } from "./token_count.ts";
 import type { Arrival } from "./route.ts";
 
 /** What admission checks against. */
@@ -36,6 +38,8 @@ export interface Admitted {
   body: Uint8Array<ArrayBuffer> | null;
   /** The group's accounts that may serve it (only the one storing its response, when known). */
   candidates: readonly Account[];
+  /** `count_tokens` with no account to count: the gateway estimates (`token_count.ts`). */
+  countLocally?: true;
 }
 
 /** Admits a request, or says why not; `key` is set once the key is known. */
@@ -98,6 +102,12 @@ export async function admit(
     path.owner ?? reference.owner,
   );
   if (candidates.length === 0) {
+    const local = countsLocally({ method: request.method, upstreamPath: route.upstreamPath }, {
+      translate: deps.directory.group(key.group)?.translate !== false,
+      anthropicAccounts: deps.directory.candidates(key.group, "anthropic").length,
+      otherAccounts: deps.directory.candidates(key.group, "openai").length,
+    });
+    if (local) return { ok: true, key, body, candidates, countLocally: true };
     // A configuration gap, not an outage: a status no client retries, naming what is missing.
     const message = `group "${key.group}" has no account for the ${route.api} ` +
       `(${request.method} ${url.pathname}); an operator can add one to the group`;

@@ -35,6 +35,7 @@ import { type Arrival, routeRequest } from "./route.ts";
 import { RequestShape } from "./translation.ts";
 import { configuredModels, routeModel, unservedModel } from "./models.ts";
 import { unservedKind } from "./unserved.ts";
+import { localTokenCount } from "./token_count.ts";
 
 /** What the stages work with. */
 export interface Pipeline {
@@ -81,6 +82,15 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   const asked = routing ? model() : undefined;
   const routed = routeModel(key, group, asked);
   if (!routed.ok) return refuse(pipeline, arrival, key.id, routed);
+  if (admitted.countLocally) {
+    const counted = localTokenCount(body);
+    if (!(counted instanceof Response)) return refuse(pipeline, arrival, key.id, counted);
+    return pipeline.relay.deliver({
+      ...arrived(arrival, key.id),
+      response: counted,
+      outcome: "counted",
+    });
+  }
   const shape = new RequestShape({
     method: request.method,
     headers: request.headers,
