@@ -107,7 +107,7 @@ Deno.test("count_tokens on a Codex-only group: Claude Code gets an estimate, not
   assert.equal(codex.hits.length, 0, "counted without an upstream call");
 });
 
-Deno.test("GET /v1/models on an all-Anthropic group: OpenAI's list for OpenAI clients, Anthropic's for Anthropic's", async () => {
+Deno.test("GET /v1/models on an all-Anthropic group: OpenAI clients get OpenAI's list", async () => {
   await using codex = upstream(() => json(500, { error: "never called" }));
   await using anthropic = upstream(anthropicModels);
   await using gw = await gatewayFor(codex.url, anthropic.url);
@@ -121,7 +121,6 @@ Deno.test("GET /v1/models on an all-Anthropic group: OpenAI's list for OpenAI cl
     ids.push(model.id);
   }
   assert.deepEqual(ids, ["claude-opus-4-1", "claude-sonnet-4-5"]);
-  assert.equal(anthropic.hits.at(-1)?.headers.get("x-api-key"), "sk-a");
 
   const raw = await fetch(`${gw.url}/v1/models`, {
     headers: { authorization: `Bearer ${ANTHROPIC_KEY}` },
@@ -131,11 +130,27 @@ Deno.test("GET /v1/models on an all-Anthropic group: OpenAI's list for OpenAI cl
   assert.equal(list.object, "list");
   assert.equal(list.data[1].created, Date.parse("2025-09-29T00:00:00Z") / 1000);
 
+  // One page of Anthropic's list (its default page holds 20 models), with the account's key.
+  assert.equal(anthropic.hits.length, 2);
+  assert.equal(anthropic.hits[0].path, "/models?limit=1000");
+  assert.equal(anthropic.hits[0].headers.get("x-api-key"), "sk-a");
+  assert.equal(codex.hits.length, 0);
+});
+
+Deno.test("GET /v1/models on an all-Anthropic group: the Anthropic SDK gets Anthropic's list", async () => {
+  await using codex = upstream(() => json(500, { error: "never called" }));
+  await using anthropic = upstream(anthropicModels);
+  await using gw = await gatewayFor(codex.url, anthropic.url);
   const claude = new Anthropic({ apiKey: ANTHROPIC_KEY, baseURL: gw.url, maxRetries: 0 });
   const page = await claude.models.list();
   assert.deepEqual(page.data.map((model) => [model.type, model.id]), [
     ["model", "claude-opus-4-1"],
     ["model", "claude-sonnet-4-5"],
   ]);
+  assert.equal(page.has_more, false);
+  // Natively, as the SDK asked (its own page size).
+  assert.equal(anthropic.hits.length, 1);
+  assert.match(anthropic.hits[0].path, /^\/models(\?|$)/);
+  assert.ok(anthropic.hits[0].headers.get("anthropic-version"));
   assert.equal(codex.hits.length, 0);
 });

@@ -17,6 +17,7 @@ import { BodyTooLargeError, readRequestBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import { presentedKey } from "../http/headers.ts";
 import { clientApiOf, otherFamily } from "../protocols/api_route.ts";
+import { isModelListing } from "../protocols/model_list.ts";
 import type { KeyLimits } from "../usage/limits.ts";
 import { accountsFor, admitPath, admitReference, type Requester } from "./access.ts";
 import { type Refusal, refusal } from "./refusal.ts";
@@ -92,11 +93,14 @@ export async function admit(
   const reference = await admitReference(deps.owners, who, body);
   if (!reference.ok) return refuse(reference.error, "refused");
   // A translatable request may reach the other platform's accounts too; planning decides.
-  const translatable = clientApiOf(request.method, route.upstreamPath) !== undefined &&
-    deps.directory.group(key.group)?.translate !== false;
+  // So may a model listing, when no account speaks the client's API (its answer is converted).
+  const own = deps.directory.candidates(key.group, route.family);
+  const crosses = clientApiOf(request.method, route.upstreamPath) !== undefined ||
+    (own.length === 0 && isModelListing(request.method, route.upstreamPath));
+  const translatable = crosses && deps.directory.group(key.group)?.translate !== false;
   const candidates = accountsFor(
     [
-      ...deps.directory.candidates(key.group, route.family),
+      ...own,
       ...(translatable ? deps.directory.candidates(key.group, otherFamily(route.family)) : []),
     ],
     path.owner ?? reference.owner,

@@ -33,7 +33,7 @@ import type { Refusal } from "./refusal.ts";
 import { type Delivery, type Relay, translatedNow } from "./relay.ts";
 import { type Arrival, routeRequest } from "./route.ts";
 import { RequestShape } from "./translation.ts";
-import { configuredModels, routeModel, unservedModel } from "./models.ts";
+import { configuredModels, listingForClient, routeModel, unservedModel } from "./models.ts";
 import { unservedKind } from "./unserved.ts";
 import { localTokenCount } from "./token_count.ts";
 
@@ -161,7 +161,10 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
       later: waiting.result,
     });
   }
-  const result = await send(leased.held);
+  const result = await listingForClient(
+    { method: request.method, upstreamPath: arrival.route.upstreamPath, client: arrival.surface },
+    await send(leased.held),
+  );
 
   // 6. Relay.
   return pipeline.relay.deliver({

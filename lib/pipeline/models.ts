@@ -3,14 +3,19 @@
  * key's and the group's allow-lists (403 when the model is not allowed), the
  * group's aliases, and 404 `model_not_found` in the client's shape, with no
  * upstream call, when no account of the group that serves the API serves
- * the model.
+ * the model. A model listing served by the other platform's account (an
+ * all-Anthropic group asked by an OpenAI client, or the reverse) is put in
+ * the client's shape ({@linkcode listingForClient}).
  *
  * @module
  */
 
 import type { GroupInfo, KeyInfo } from "../accounts/directory.ts";
 import { listedModels, modelAllowed, resolveAlias } from "../config/models.ts";
-import type { Account } from "../config/types.ts";
+import type { Account, ApiFamily } from "../config/types.ts";
+import type { FailoverResult } from "../failover/result.ts";
+import { convertListing, isModelListing } from "../protocols/model_list.ts";
+import { parseJson } from "../protocols/json.ts";
 import { HttpError } from "../http/errors.ts";
 import { type Refusal, refusal } from "./refusal.ts";
 import type { RequestShape } from "./translation.ts";
@@ -83,4 +88,30 @@ export function configuredModels(
     object: "list",
     data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "switchyard" })),
   });
+}
+
+/**
+ * A model listing the other platform's account served, in the client's
+ * shape; any other result as it is (an error too: its status tells the
+ * SDK what failed).
+ */
+export async function listingForClient(
+  request: { method: string; upstreamPath: string; client: ApiFamily },
+  result: FailoverResult,
+): Promise<FailoverResult> {
+  const { response, served } = result;
+  if (
+    !served || served.platform === request.client || response.status !== 200 ||
+    !isModelListing(request.method, request.upstreamPath)
+  ) {
+    return result;
+  }
+  const text = await response.text();
+  const converted = convertListing(parseJson(text), request.client);
+  const whole = new TextEncoder().encode(converted ? JSON.stringify(converted) : text);
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  headers.delete("content-encoding");
+  if (converted) headers.set("content-type", "application/json");
+  return { ...result, response: new Response(whole, { status: 200, headers }), whole };
 }

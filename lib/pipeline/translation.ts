@@ -35,6 +35,7 @@ import type { UsageInjection } from "../protocols/chat/usage_injection.ts";
 import { isClaudeCodeRequest } from "../protocols/claude/client.ts";
 import { codexRequest } from "../protocols/codex/request.ts";
 import { isObject, type JsonObject, parseJson } from "../protocols/json.ts";
+import { isModelListing, listingPath } from "../protocols/model_list.ts";
 import { upstreamModel } from "../config/models.ts";
 import { dropAccountState } from "../protocols/translate/account_state.ts";
 import { translationErrorBody } from "../protocols/translate/errors.ts";
@@ -99,6 +100,7 @@ export class RequestShape {
       translate: this.input.translate,
       // Parsing the body is left to the one account kind that needs to know.
       claudeCode: () => this.api === "messages" && this.#isClaudeCode(),
+      listing: isModelListing(this.input.method, this.input.upstreamPath),
     };
   }
 
@@ -127,7 +129,13 @@ export class RequestShape {
       body: renamed === undefined ? injection?.bodyFor(account) ?? body : jsonBytes(renamed),
       upstreamPath,
     };
-    if (api === undefined) return asIs;
+    if (api === undefined) {
+      // A model listing may go to the other platform's account, in its API's paging.
+      return {
+        ...asIs,
+        upstreamPath: listingPath(upstreamPath, this.input.platform, account.platform),
+      };
+    }
     const mode = this.mode(account);
     const codex = isCodexAccount(account);
     // Parsed only when needed: a native request passed on as it is never is.

@@ -6,7 +6,8 @@
  *
  * - A request outside the three translatable APIs (embeddings, files,
  *   `count_tokens`, ...) is served by accounts of its own platform only, as
- *   it is.
+ *   it is; but a model listing, when the group translates, also by the other
+ *   platform's API-key accounts (the list is put in the client's shape).
  * - A Claude subscription account serves Claude Code's own requests only,
  *   and never a translated one: Switchyard does not make other clients look
  *   like Claude Code (`lib/protocols/claude/client.ts`).
@@ -36,11 +37,16 @@ export interface ServingRequest {
   translate: boolean;
   /** The request comes from Claude Code itself (asked only for a Claude subscription account). */
   claudeCode(): boolean;
+  /** A model listing (`GET /v1/models`), which both platforms answer. */
+  listing?: boolean;
 }
 
 /** How `account` serves `request`, or `null` when it cannot. */
 export function servingMode(account: Account, request: ServingRequest): ServingMode | null {
-  if (request.api === undefined) return account.platform === request.platform ? "native" : null;
+  if (request.api === undefined) {
+    if (account.platform === request.platform) return "native";
+    return request.listing && request.translate && listsAcross(account) ? "translated" : null;
+  }
   const native = nativeApis(account);
   if (native.claudeCodeOnly && !(native.apis.includes(request.api) && request.claudeCode())) {
     return null;
@@ -70,6 +76,9 @@ export function unservedReason(
 function whyNot(account: Account, request: ServingRequest): string {
   const { api } = request;
   if (api === undefined) {
+    if (request.listing && request.translate) {
+      return `${kindName(account)} accounts do not list models for ${request.platform} clients`;
+    }
     return `${account.platform} accounts do not serve this ${request.platform} endpoint`;
   }
   if (nativeApis(account).claudeCodeOnly) {
@@ -88,4 +97,12 @@ const KIND_NAMES = {
 
 function kindName(account: Account): string {
   return KIND_NAMES[isCodexAccount(account) ? "codex" : providerOf(account).kind];
+}
+
+/**
+ * Does `account` list its models for the other platform's clients? API-key
+ * accounts do; a subscription's backend lists none for other clients.
+ */
+function listsAcross(account: Account): boolean {
+  return account.oauth === undefined && !isCodexAccount(account);
 }

@@ -67,6 +67,40 @@ const ROWS: [string, Account, ServingRequest, ServingMode | null][] = [
   ["claude, another Messages client", CLAUDE, request("messages"), null],
   ["claude, a translated chat request", CLAUDE, request("chat"), null],
   [
+    "anthropic key, an OpenAI client's model listing",
+    ANTHROPIC,
+    request(undefined, { listing: true }),
+    "translated",
+  ],
+  [
+    "openai key, an Anthropic client's model listing",
+    OPENAI,
+    { ...request(undefined, { listing: true }), platform: "anthropic" },
+    "translated",
+  ],
+  [
+    "anthropic key, listing, translation off",
+    ANTHROPIC,
+    request(undefined, {
+      listing: true,
+      translate: false,
+    }),
+    null,
+  ],
+  ["claude, an OpenAI client's model listing", CLAUDE, request(undefined, { listing: true }), null],
+  [
+    "codex, an Anthropic client's model listing",
+    CODEX,
+    { ...request(undefined, { listing: true }), platform: "anthropic" },
+    null,
+  ],
+  [
+    "codex, an OpenAI client's model listing",
+    CODEX,
+    request(undefined, { listing: true }),
+    "native",
+  ],
+  [
     "claude, translated even from Claude Code",
     CLAUDE,
     request("responses", { claudeCode: () => true }),
@@ -138,6 +172,12 @@ const UNSERVED: [string, Account[], ServingRequest, string | undefined][] = [
   ],
   ["codex, chat, translation on", [CODEX], request("chat"), undefined],
   ["no accounts at all (admission's answer)", [], request("chat"), undefined],
+  [
+    "claude only, an OpenAI client's model listing",
+    [CLAUDE],
+    request(undefined, { listing: true }),
+    "Claude subscription accounts do not list models for openai clients",
+  ],
   [
     "anthropic key, embeddings",
     [ANTHROPIC],
