@@ -20,13 +20,17 @@ const ANTHROPIC_KEY = "sk-client-anthropic-only-0123";
 /** Anthropic's `GET /v1/models` (a page of `limit`, default 20), `404` for anything else. */
 const anthropicModels: MockHandler = (request) => {
   const url = new URL(request.url);
-  if (request.method !== "GET" || !url.pathname.endsWith("/models")) {
-    return json(404, { type: "error", error: { type: "not_found_error", message: "nope" } });
-  }
   const all = [
     { id: "claude-opus-4-1", created_at: "2025-08-05T00:00:00Z" },
     { id: "claude-sonnet-4-5", created_at: "2025-09-29T00:00:00Z" },
   ].map((model) => ({ type: "model", display_name: model.id, ...model }));
+  const id = url.pathname.match(/\/models\/([^/]+)$/)?.[1];
+  const found = all.find((model) => model.id === id);
+  if (found) return json(200, found);
+  if (request.method !== "GET" || !url.pathname.endsWith("/models")) {
+    const message = `no model ${id ?? url.pathname}`;
+    return json(404, { type: "error", error: { type: "not_found_error", message } });
+  }
   const limit = Number(url.searchParams.get("limit") ?? 20);
   const data = all.slice(0, limit);
   return json(200, {
@@ -130,9 +134,27 @@ Deno.test("GET /v1/models on an all-Anthropic group: OpenAI clients get OpenAI's
   assert.equal(list.object, "list");
   assert.equal(list.data[1].created, Date.parse("2025-09-29T00:00:00Z") / 1000);
 
+  // One model, and an unknown one: Anthropic's 404 as OpenAI's, which the SDK types.
+  const one = await openai.models.retrieve("claude-sonnet-4-5");
+  assert.deepEqual(one, {
+    id: "claude-sonnet-4-5",
+    object: "model",
+    created: Date.parse("2025-09-29T00:00:00Z") / 1000,
+    owned_by: "anthropic",
+  });
+  await assert.rejects(
+    openai.models.retrieve("gpt-nope"),
+    (error) =>
+      error instanceof OpenAI.NotFoundError && error.type === "invalid_request_error" &&
+      /no model gpt-nope/.test(error.message),
+  );
+
+  assert.notEqual((await gw.account("claude-key")).state, "cooldown", "a 404 is the client's");
+
   // One page of Anthropic's list (its default page holds 20 models), with the account's key.
-  assert.equal(anthropic.hits.length, 2);
+  assert.equal(anthropic.hits.length, 4);
   assert.equal(anthropic.hits[0].path, "/models?limit=1000");
+  assert.equal(anthropic.hits[2].path, "/models/claude-sonnet-4-5");
   assert.equal(anthropic.hits[0].headers.get("x-api-key"), "sk-a");
   assert.equal(codex.hits.length, 0);
 });

@@ -16,6 +16,7 @@ import type { Account, ApiFamily } from "../config/types.ts";
 import type { FailoverResult } from "../failover/result.ts";
 import { convertListing, isModelListing } from "../protocols/model_list.ts";
 import { parseJson } from "../protocols/json.ts";
+import { translateErrorBody } from "../protocols/translate/errors.ts";
 import { HttpError } from "../http/errors.ts";
 import { type Refusal, refusal } from "./refusal.ts";
 import type { RequestShape } from "./translation.ts";
@@ -92,8 +93,7 @@ export function configuredModels(
 
 /**
  * A model listing the other platform's account served, in the client's
- * shape; any other result as it is (an error too: its status tells the
- * SDK what failed).
+ * shape (its error too, status kept); any other result as it is.
  */
 export async function listingForClient(
   request: { method: string; upstreamPath: string; client: ApiFamily },
@@ -101,17 +101,20 @@ export async function listingForClient(
 ): Promise<FailoverResult> {
   const { response, served } = result;
   if (
-    !served || served.platform === request.client || response.status !== 200 ||
+    !served || served.platform === request.client ||
     !isModelListing(request.method, request.upstreamPath)
   ) {
     return result;
   }
   const text = await response.text();
-  const converted = convertListing(parseJson(text), request.client);
+  const { status } = response;
+  const converted = status < 400 ? convertListing(parseJson(text), request.client) : parseJson(
+    translateErrorBody(request.client === "openai" ? "chat" : "messages", status, text),
+  );
   const whole = new TextEncoder().encode(converted ? JSON.stringify(converted) : text);
   const headers = new Headers(response.headers);
   headers.delete("content-length");
   headers.delete("content-encoding");
   if (converted) headers.set("content-type", "application/json");
-  return { ...result, response: new Response(whole, { status: 200, headers }), whole };
+  return { ...result, response: new Response(whole, { status, headers }), whole };
 }
