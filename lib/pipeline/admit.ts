@@ -95,21 +95,19 @@ export async function admit(
   // A translatable request may reach the other platform's accounts too; planning decides.
   // So may a model listing, when no account speaks the client's API (its answer is converted).
   const own = deps.directory.candidates(key.group, route.family);
+  const other = deps.directory.candidates(key.group, otherFamily(route.family));
+  const translate = deps.directory.group(key.group)?.translate !== false;
   const crosses = clientApiOf(request.method, route.upstreamPath) !== undefined ||
     (own.length === 0 && isModelListing(request.method, route.upstreamPath));
-  const translatable = crosses && deps.directory.group(key.group)?.translate !== false;
   const candidates = accountsFor(
-    [
-      ...own,
-      ...(translatable ? deps.directory.candidates(key.group, otherFamily(route.family)) : []),
-    ],
+    [...own, ...(crosses && translate ? other : [])],
     path.owner ?? reference.owner,
   );
   if (candidates.length === 0) {
     const local = countsLocally({ method: request.method, upstreamPath: route.upstreamPath }, {
-      translate: deps.directory.group(key.group)?.translate !== false,
-      anthropicAccounts: deps.directory.candidates(key.group, "anthropic").length,
-      otherAccounts: deps.directory.candidates(key.group, "openai").length,
+      translate,
+      anthropicAccounts: own.length,
+      otherAccounts: other.length,
     });
     if (local) return { ok: true, key, body, candidates, countLocally: true };
     // A configuration gap, not an outage: a status no client retries, naming what is missing.
