@@ -176,3 +176,51 @@ Deno.test("GET /v1/models on an all-Anthropic group: the Anthropic SDK gets Anth
   assert.ok(anthropic.hits[0].headers.get("anthropic-version"));
   assert.equal(codex.hits.length, 0);
 });
+
+Deno.test("count_tokens on Anthropic and Codex accounts: the exact count, an estimate when none can count", async () => {
+  let limited = false;
+  await using anthropic = upstream(() =>
+    limited
+      ? json(429, { type: "error", error: { type: "rate_limit_error", message: "slow down" } }, {
+        "retry-after": "60",
+      })
+      : json(200, { input_tokens: 42 })
+  );
+  await using codex = upstream(() => json(500, { error: "never called" }));
+  await using gw = await startGateway({
+    secret: SECRET,
+    config: {
+      accounts: [
+        { id: "claude-key", platform: "anthropic", baseUrl: anthropic.url, apiKey: "sk-a" },
+        codexAccount("codex", codex.url),
+      ],
+      groups: [{ id: "team", accounts: ["claude-key", "codex"] }],
+      keys: [{ id: "c", key: CODEX_KEY, group: "team" }],
+    },
+  });
+  // Retries on, as in Claude Code: an answer it retries would reach the gateway again.
+  const client = new Anthropic({ apiKey: CODEX_KEY, baseURL: gw.url, maxRetries: 2 });
+  const count = async () => {
+    const before = gw.received.length;
+    const { data, response } = await client.messages.countTokens({
+      model: "claude-sonnet-4-5",
+      messages: [{ role: "user", content: "hello there" }],
+    }).withResponse();
+    assert.equal(gw.received.length - before, 1, "one request");
+    return {
+      tokens: data.input_tokens,
+      estimate: response.headers.get("x-switchyard-token-count"),
+    };
+  };
+  assert.deepEqual(await count(), { tokens: 42, estimate: null }, "the account's exact count");
+  limited = true;
+  // The account's 429, then the gateway's "every account is cooling": an estimate both times.
+  for (const round of ["after the account's 429", "while it cools"]) {
+    const counted = await count();
+    assert.equal(counted.estimate, "estimate", round);
+    assert.ok(counted.tokens > 0 && counted.tokens !== 42, round);
+  }
+  assert.equal(anthropic.hits.length, 2);
+  assert.equal((await gw.account("claude-key")).state, "cooldown");
+  assert.equal(codex.hits.length, 0);
+});

@@ -3,7 +3,7 @@
  * (inference endpoints, its group's `allowPaths`, its own stored responses),
  * its per-key limits, the body (bounded), a `previous_response_id` it names,
  * and the accounts of its group that serve the API (none for a
- * `count_tokens` the gateway estimates itself). A refusal costs no
+ * `count_tokens` the gateway estimates itself, `token_count.ts`). A refusal costs no
  * upstream call; the body of a request refused before it is read is
  * cancelled.
  *
@@ -21,7 +21,7 @@ import { isModelListing } from "../protocols/model_list.ts";
 import type { KeyLimits } from "../usage/limits.ts";
 import { accountsFor, admitPath, admitReference, type Requester } from "./access.ts";
 import { type Refusal, refusal } from "./refusal.ts";
-import { countsLocally } from "./token_count.ts";
+import { type TokenCounting, tokenCounting } from "./token_count.ts";
 import type { Arrival } from "./route.ts";
 
 /** What admission checks against. */
@@ -39,8 +39,8 @@ export interface Admitted {
   body: Uint8Array<ArrayBuffer> | null;
   /** The group's accounts that may serve it (only the one storing its response, when known). */
   candidates: readonly Account[];
-  /** `count_tokens` with no account to count: the gateway estimates (`token_count.ts`). */
-  countLocally?: true;
+  /** A `count_tokens` the gateway estimates, always or when no account can count (`token_count.ts`). */
+  counting?: TokenCounting;
 }
 
 /** Admits a request, or says why not; `key` is set once the key is known. */
@@ -103,17 +103,16 @@ export async function admit(
     [...own, ...(crosses && translate ? other : [])],
     path.owner ?? reference.owner,
   );
-  if (candidates.length === 0) {
-    const local = countsLocally({ method: request.method, upstreamPath: route.upstreamPath }, {
-      translate,
-      anthropicAccounts: own.length,
-      otherAccounts: other.length,
-    });
-    if (local) return { ok: true, key, body, candidates, countLocally: true };
+  const counting = tokenCounting({ method: request.method, upstreamPath: route.upstreamPath }, {
+    translate,
+    anthropicAccounts: own.length,
+    otherAccounts: other.length,
+  });
+  if (candidates.length === 0 && counting !== "local") {
     // A configuration gap, not an outage: a status no client retries, naming what is missing.
     const message = `group "${key.group}" has no account for the ${route.api} ` +
       `(${request.method} ${url.pathname}); an operator can add one to the group`;
     return refuse(new HttpError(400, message), "unserved");
   }
-  return { ok: true, key, body, candidates };
+  return { ok: true, key, body, candidates, ...(counting ? { counting } : {}) };
 }

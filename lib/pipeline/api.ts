@@ -35,7 +35,7 @@ import { type Arrival, routeRequest } from "./route.ts";
 import { RequestShape } from "./translation.ts";
 import { configuredModels, listingForClient, routeModel, unservedModel } from "./models.ts";
 import { unservedKind } from "./unserved.ts";
-import { localTokenCount } from "./token_count.ts";
+import { estimateInstead, localTokenCount } from "./token_count.ts";
 
 /** What the stages work with. */
 export interface Pipeline {
@@ -82,15 +82,16 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   const asked = routing ? model() : undefined;
   const routed = routeModel(key, group, asked);
   if (!routed.ok) return refuse(pipeline, arrival, key.id, routed);
-  if (admitted.countLocally) {
+  // A count_tokens the gateway estimates: always, or when no account can count right now.
+  const countHere = (extra: Partial<Delivery> = {}) => {
     const counted = localTokenCount(body);
     if (!(counted instanceof Response)) return refuse(pipeline, arrival, key.id, counted);
-    return pipeline.relay.deliver({
-      ...arrived(arrival, key.id),
-      response: counted,
-      outcome: "counted",
-    });
-  }
+    const delivery = { ...arrived(arrival, key.id), ...extra };
+    return pipeline.relay.deliver({ ...delivery, response: counted, outcome: "counted" });
+  };
+  const fallsBackToCount = (status: number) =>
+    admitted.counting === "fallback" && estimateInstead(status);
+  if (admitted.counting === "local") return countHere();
   const shape = new RequestShape({
     method: request.method,
     headers: request.headers,
@@ -116,7 +117,10 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     model,
     mode: (account) => shape.mode(account),
   });
-  if (!planned.ok) return refuse(pipeline, arrival, key.id, planned);
+  if (!planned.ok) {
+    if (fallsBackToCount(planned.error.status)) return countHere();
+    return refuse(pipeline, arrival, key.id, planned);
+  }
   shape.boundAccount = planned.session?.binding?.account;
 
   // 4. Lease.
@@ -165,6 +169,10 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     { method: request.method, upstreamPath: arrival.route.upstreamPath, client: arrival.surface },
     await send(leased.held),
   );
+  if (fallsBackToCount(result.response.status)) {
+    await result.response.body?.cancel().catch(() => {});
+    return countHere({ result, release: leased.release });
+  }
 
   // 6. Relay.
   return pipeline.relay.deliver({

@@ -5,7 +5,9 @@
  * and must not see an error. The gateway answers with an estimate computed
  * from the request (`lib/protocols/messages/count_tokens.ts`), marked
  * `x-switchyard-token-count: estimate`. A group with an Anthropic account
- * forwards the call to it as usual, for the exact count.
+ * forwards the call to it as usual, for the exact count, and estimates only
+ * when none of them can count right now (the rest of the group still serves
+ * Claude Code's messages through translation).
  *
  * @module
  */
@@ -18,15 +20,31 @@ import { type Refusal, refusal } from "./refusal.ts";
 const COUNT_TOKENS_PATH = "/messages/count_tokens";
 
 /**
- * Does the gateway count this request's tokens itself? For `count_tokens`
- * only, when the group translates and has accounts, none of them Anthropic.
+ * The gateway's part in a `count_tokens` request: `local`, it estimates (the
+ * group has no Anthropic account); `fallback`, its Anthropic accounts count
+ * and it estimates when none can right now (`estimateInstead`); `undefined`
+ * for any other request, or a group that has nothing else to serve Claude
+ * Code (its errors are the accounts' own).
  */
-export function countsLocally(
+export type TokenCounting = "local" | "fallback";
+
+/** How a request is counted (see {@linkcode TokenCounting}). */
+export function tokenCounting(
   request: { method: string; upstreamPath: string },
   group: { translate: boolean; anthropicAccounts: number; otherAccounts: number },
-): boolean {
-  return request.method === "POST" && request.upstreamPath === COUNT_TOKENS_PATH &&
-    group.translate && group.anthropicAccounts === 0 && group.otherAccounts > 0;
+): TokenCounting | undefined {
+  if (request.method !== "POST" || request.upstreamPath !== COUNT_TOKENS_PATH) return undefined;
+  if (!group.translate || group.otherAccounts === 0) return undefined;
+  return group.anthropicAccounts === 0 ? "local" : "fallback";
+}
+
+/**
+ * Does an answer to a `fallback` count call for the estimate instead? When
+ * no Anthropic account could count right now: rate-limited or cooling (429),
+ * down or all disabled (5xx); a 4xx about the request stays the client's.
+ */
+export function estimateInstead(status: number): boolean {
+  return status === 429 || status >= 500;
 }
 
 /** The estimate as Anthropic's `count_tokens` answer, or 400 for a body that is no Messages request. */

@@ -1,16 +1,29 @@
 /** Table tests for when the gateway counts `count_tokens` itself (`token_count.ts`). */
 
 import assert from "node:assert/strict";
-import { countsLocally, localTokenCount } from "./token_count.ts";
+import {
+  estimateInstead,
+  localTokenCount,
+  type TokenCounting,
+  tokenCounting,
+} from "./token_count.ts";
 
 const COUNT = { method: "POST", upstreamPath: "/messages/count_tokens" };
 const CODEX_ONLY = { translate: true, anthropicAccounts: 0, otherAccounts: 1 };
 
-const ROWS: [string, typeof COUNT, typeof CODEX_ONLY, boolean][] = [
-  ["count_tokens on a group without Anthropic accounts", COUNT, CODEX_ONLY, true],
-  ["an Anthropic account counts exactly", COUNT, { ...CODEX_ONLY, anthropicAccounts: 1 }, false],
-  ["translation off: admission's 400", COUNT, { ...CODEX_ONLY, translate: false }, false],
-  ["an empty group: admission's 400", COUNT, { ...CODEX_ONLY, otherAccounts: 0 }, false],
+const ROWS: [string, typeof COUNT, typeof CODEX_ONLY, TokenCounting | undefined][] = [
+  ["count_tokens on a group without Anthropic accounts", COUNT, CODEX_ONLY, "local"],
+  ["an Anthropic account counts; estimated when it cannot", COUNT, {
+    ...CODEX_ONLY,
+    anthropicAccounts: 1,
+  }, "fallback"],
+  ["Anthropic accounts only: their answer, errors too", COUNT, {
+    ...CODEX_ONLY,
+    anthropicAccounts: 1,
+    otherAccounts: 0,
+  }, undefined],
+  ["translation off: admission's 400", COUNT, { ...CODEX_ONLY, translate: false }, undefined],
+  ["an empty group: admission's 400", COUNT, { ...CODEX_ONLY, otherAccounts: 0 }, undefined],
   [
     "a Messages call is translated, not counted",
     {
@@ -18,14 +31,31 @@ const ROWS: [string, typeof COUNT, typeof CODEX_ONLY, boolean][] = [
       upstreamPath: "/messages",
     },
     CODEX_ONLY,
-    false,
+    undefined,
   ],
-  ["GET is not the endpoint", { ...COUNT, method: "GET" }, CODEX_ONLY, false],
+  ["GET is not the endpoint", { ...COUNT, method: "GET" }, CODEX_ONLY, undefined],
 ];
 
 for (const [name, request, group, expected] of ROWS) {
-  Deno.test(`counts locally: ${name}`, () => {
-    assert.equal(countsLocally(request, group), expected);
+  Deno.test(`token counting: ${name}`, () => {
+    assert.equal(tokenCounting(request, group), expected);
+  });
+}
+
+const STATUSES: [number, boolean][] = [
+  [200, false],
+  [400, false],
+  [404, false],
+  [413, false],
+  [429, true],
+  [500, true],
+  [503, true],
+  [529, true],
+];
+
+for (const [status, expected] of STATUSES) {
+  Deno.test(`estimate instead of a fallback count's ${status}: ${expected}`, () => {
+    assert.equal(estimateInstead(status), expected);
   });
 }
 
