@@ -4,8 +4,9 @@
  * its per-key limits, the body (bounded, parsed once; one that cannot be
  * read gets 400), the stored objects it names (a `previous_response_id`,
  * files, conversations, ...), and the accounts of its group that serve the
- * API. A refusal costs no upstream call; the body of a request refused
- * before it is read is cancelled.
+ * API (none for a `count_tokens` the gateway estimates itself,
+ * `token_count.ts`). A refusal costs no upstream call; the body of a
+ * request refused before it is read is cancelled.
  *
  * @module
  */
@@ -19,9 +20,11 @@ import { presentedKey } from "../http/headers.ts";
 import { clientApiOf, otherFamily } from "../protocols/api_route.ts";
 import { type BodyFields, readBodyFields } from "../protocols/body_fields.ts";
 import { bodyKind } from "../protocols/inference_paths.ts";
+import { isModelListing } from "../protocols/model_list.ts";
 import type { KeyLimits } from "../usage/limits.ts";
 import { accountsFor, admitPath, admitReference, type Requester } from "./access.ts";
 import { type Refusal, refusal } from "./refusal.ts";
+import { type TokenCounting, tokenCounting } from "./token_count.ts";
 import type { Arrival } from "./route.ts";
 
 /** What admission checks against. */
@@ -43,6 +46,8 @@ export interface Admitted {
   form: boolean;
   /** The group's accounts that may serve it (only the one storing its response, when known). */
   candidates: readonly Account[];
+  /** A `count_tokens` the gateway estimates, always or when no account can count (`token_count.ts`). */
+  counting?: TokenCounting;
 }
 
 /** Admits a request, or says why not; `key` is set once the key is known. */
@@ -103,20 +108,27 @@ export async function admit(
   const reference = await admitReference(deps.owners, who, fields);
   if (!reference.ok) return refuse(reference.error, "refused");
   // A translatable request may reach the other platform's accounts too; planning decides.
-  const translatable = clientApiOf(request.method, route.upstreamPath) !== undefined &&
-    deps.directory.group(key.group)?.translate !== false;
+  // So may a model listing, when no account speaks the client's API (its answer is converted).
+  const own = deps.directory.candidates(key.group, route.family);
+  const other = deps.directory.candidates(key.group, otherFamily(route.family));
+  const translate = deps.directory.group(key.group)?.translate !== false;
+  const crosses = clientApiOf(request.method, route.upstreamPath) !== undefined ||
+    (own.length === 0 && isModelListing(request.method, route.upstreamPath));
   const candidates = accountsFor(
-    [
-      ...deps.directory.candidates(key.group, route.family),
-      ...(translatable ? deps.directory.candidates(key.group, otherFamily(route.family)) : []),
-    ],
+    [...own, ...(crosses && translate ? other : [])],
     path.owner ?? reference.owner,
   );
-  if (candidates.length === 0) {
+  const counting = tokenCounting({ method: request.method, upstreamPath: route.upstreamPath }, {
+    translate,
+    anthropicAccounts: own.length,
+    otherAccounts: other.length,
+  });
+  if (candidates.length === 0 && counting !== "local") {
     // A configuration gap, not an outage: a status no client retries, naming what is missing.
     const message = `group "${key.group}" has no account for the ${route.api} ` +
       `(${request.method} ${url.pathname}); an operator can add one to the group`;
     return refuse(new HttpError(400, message), "unserved");
   }
-  return { ok: true, key, body, fields, form: kind === "form", candidates };
+  const form = kind === "form";
+  return { ok: true, key, body, fields, form, candidates, ...(counting ? { counting } : {}) };
 }

@@ -32,7 +32,15 @@ import type { Refusal } from "./refusal.ts";
 import { type Delivery, type Relay, translatedNow } from "./relay.ts";
 import { type Arrival, routeRequest } from "./route.ts";
 import { RequestShape } from "./translation.ts";
-import { askedModel, configuredModels, routeModel, unservedModel } from "./models.ts";
+import {
+  askedModel,
+  configuredModels,
+  listingForClient,
+  routeModel,
+  unservedModel,
+} from "./models.ts";
+import { unservedKind } from "./unserved.ts";
+import { estimateInstead, localTokenCount } from "./token_count.ts";
 
 /** What the stages work with. */
 export interface Pipeline {
@@ -84,6 +92,16 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   const model = () => fields.model;
   const routed = routeModel(key, group, asked);
   if (!routed.ok) return refuse(pipeline, arrival, key.id, routed);
+  // A count_tokens the gateway estimates: always, or when no account can count right now.
+  const countHere = (extra: Partial<Delivery> = {}) => {
+    const counted = localTokenCount(fields.json);
+    if (!(counted instanceof Response)) return refuse(pipeline, arrival, key.id, counted);
+    const delivery = { ...arrived(arrival, key.id), ...extra };
+    return pipeline.relay.deliver({ ...delivery, response: counted, outcome: "counted" });
+  };
+  const fallsBackToCount = (status: number) =>
+    admitted.counting === "fallback" && estimateInstead(status);
+  if (admitted.counting === "local") return countHere();
   const shape = new RequestShape({
     method: request.method,
     headers: request.headers,
@@ -95,7 +113,8 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     injection,
     model: routed.model,
   });
-  const unserved = unservedModel(shape, admitted.candidates, asked);
+  const unserved = unservedKind(shape, admitted.candidates, key.group) ??
+    unservedModel(shape, admitted.candidates, asked);
   if (unserved) return refuse(pipeline, arrival, key.id, unserved);
 
   // 3. Plan.
@@ -109,7 +128,10 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     model,
     mode: (account) => shape.mode(account),
   });
-  if (!planned.ok) return refuse(pipeline, arrival, key.id, planned);
+  if (!planned.ok) {
+    if (fallsBackToCount(planned.error.status)) return countHere();
+    return refuse(pipeline, arrival, key.id, planned);
+  }
   shape.boundAccount = planned.session?.binding?.account;
 
   // 4. Lease.
@@ -154,7 +176,14 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
       later: waiting.result,
     });
   }
-  const result = await send(leased.held);
+  const result = await listingForClient(
+    { method: request.method, upstreamPath: arrival.route.upstreamPath, client: arrival.surface },
+    await send(leased.held),
+  );
+  if (fallsBackToCount(result.response.status)) {
+    await result.response.body?.cancel().catch(() => {});
+    return countHere({ result, release: leased.release });
+  }
 
   // 6. Relay.
   return pipeline.relay.deliver({

@@ -3,14 +3,20 @@
  * requested model (from the parsed body, or a form), the key's and the group's allow-lists (403 when the model is not allowed), the
  * group's aliases, and 404 `model_not_found` in the client's shape, with no
  * upstream call, when no account of the group that serves the API serves
- * the model.
+ * the model. A model listing served by the other platform's account (an
+ * all-Anthropic group asked by an OpenAI client, or the reverse) is put in
+ * the client's shape ({@linkcode listingForClient}).
  *
  * @module
  */
 
 import type { GroupInfo, KeyInfo } from "../accounts/directory.ts";
 import { listedModels, modelAllowed, resolveAlias } from "../config/models.ts";
-import type { Account } from "../config/types.ts";
+import type { Account, ApiFamily } from "../config/types.ts";
+import type { FailoverResult } from "../failover/result.ts";
+import { convertListing, isModelListing } from "../protocols/model_list.ts";
+import { parseJson } from "../protocols/json.ts";
+import { translateErrorBody } from "../protocols/translate/errors.ts";
 import { HttpError } from "../http/errors.ts";
 import { type BodyFields, formModel } from "../protocols/body_fields.ts";
 import { type Refusal, refusal } from "./refusal.ts";
@@ -106,4 +112,32 @@ export function configuredModels(
     object: "list",
     data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "switchyard" })),
   });
+}
+
+/**
+ * A model listing the other platform's account served, in the client's
+ * shape (its error too, status kept); any other result as it is.
+ */
+export async function listingForClient(
+  request: { method: string; upstreamPath: string; client: ApiFamily },
+  result: FailoverResult,
+): Promise<FailoverResult> {
+  const { response, served } = result;
+  if (
+    !served || served.platform === request.client ||
+    !isModelListing(request.method, request.upstreamPath)
+  ) {
+    return result;
+  }
+  const text = await response.text();
+  const { status } = response;
+  const converted = status < 400 ? convertListing(parseJson(text), request.client) : parseJson(
+    translateErrorBody(request.client === "openai" ? "chat" : "messages", status, text),
+  );
+  const whole = new TextEncoder().encode(converted ? JSON.stringify(converted) : text);
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  headers.delete("content-encoding");
+  if (converted) headers.set("content-type", "application/json");
+  return { ...result, response: new Response(whole, { status, headers }), whole };
 }

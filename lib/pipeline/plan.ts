@@ -4,7 +4,9 @@
  * them, and claims a due half-open probe (one request across all processes
  * gets it). With no account to try, the client gets 404 `model_not_found`
  * (every account lacks the model), 429 with `Retry-After` (every account is
- * cooling) or 503.
+ * cooling) or 503 (every one is disabled). A request no account of the
+ * group serves by kind or protocol never gets here: it is refused with 400
+ * before planning (`unserved.ts`), as waiting would not help.
  *
  * @module
  */

@@ -24,12 +24,18 @@
 import type { Account, Platform } from "../config/types.ts";
 import type { Prepared, Translation } from "../failover/result.ts";
 import { debugLogger } from "../log.ts";
-import { type ServingMode, servingMode } from "../planning/serving.ts";
+import {
+  type ServingMode,
+  servingMode,
+  type ServingRequest,
+  unservedReason,
+} from "../planning/serving.ts";
 import { API_PATHS, clientApiOf } from "../protocols/api_route.ts";
 import type { UsageInjection } from "../protocols/chat/usage_injection.ts";
 import { isClaudeCodeRequest } from "../protocols/claude/client.ts";
 import { codexRequest } from "../protocols/codex/request.ts";
 import { isObject, type JsonObject } from "../protocols/json.ts";
+import { isModelListing, listingPath } from "../protocols/model_list.ts";
 import { upstreamModel } from "../config/models.ts";
 import { dropAccountState } from "../protocols/translate/account_state.ts";
 import { translationErrorBody } from "../protocols/translate/errors.ts";
@@ -79,13 +85,23 @@ export class RequestShape {
 
   /** How `account` serves this request's API, whatever the model. */
   apiMode(account: Account): ServingMode | null {
-    return servingMode(account, {
+    return servingMode(account, this.#serving());
+  }
+
+  /** Why none of `accounts` serves this request's API, by kind or protocol; `undefined` if one does. */
+  unservedReason(accounts: readonly Account[]): string | undefined {
+    return unservedReason(accounts, this.#serving());
+  }
+
+  #serving(): ServingRequest {
+    return {
       platform: this.input.platform,
       api: this.api,
       translate: this.input.translate,
       // Parsing the body is left to the one account kind that needs to know.
       claudeCode: () => this.api === "messages" && this.#isClaudeCode(),
-    });
+      listing: isModelListing(this.input.method, this.input.upstreamPath),
+    };
   }
 
   /** The request as `account` gets it. */
@@ -113,7 +129,13 @@ export class RequestShape {
       body: renamed === undefined ? injection?.bodyFor(account) ?? body : jsonBytes(renamed),
       upstreamPath,
     };
-    if (api === undefined) return asIs;
+    if (api === undefined) {
+      // A model listing may go to the other platform's account, in its API's paging.
+      return {
+        ...asIs,
+        upstreamPath: listingPath(upstreamPath, this.input.platform, account.platform),
+      };
+    }
     const mode = this.mode(account);
     const codex = isCodexAccount(account);
     // Parsed only when needed: a native request passed on as it is never is.

@@ -10,7 +10,7 @@ import { HealthSnapshot } from "../accounts/health_snapshot.ts";
 import type { Account, Platform } from "../config/types.ts";
 import type { Api } from "../protocols/translate/ir.ts";
 import { planAttempts } from "./planner.ts";
-import { type ServingMode, servingMode, type ServingRequest } from "./serving.ts";
+import { type ServingMode, servingMode, type ServingRequest, unservedReason } from "./serving.ts";
 
 function account(id: string, platform: Platform, extra: Partial<Account> = {}): Account {
   return {
@@ -67,6 +67,40 @@ const ROWS: [string, Account, ServingRequest, ServingMode | null][] = [
   ["claude, another Messages client", CLAUDE, request("messages"), null],
   ["claude, a translated chat request", CLAUDE, request("chat"), null],
   [
+    "anthropic key, an OpenAI client's model listing",
+    ANTHROPIC,
+    request(undefined, { listing: true }),
+    "translated",
+  ],
+  [
+    "openai key, an Anthropic client's model listing",
+    OPENAI,
+    { ...request(undefined, { listing: true }), platform: "anthropic" },
+    "translated",
+  ],
+  [
+    "anthropic key, listing, translation off",
+    ANTHROPIC,
+    request(undefined, {
+      listing: true,
+      translate: false,
+    }),
+    null,
+  ],
+  ["claude, an OpenAI client's model listing", CLAUDE, request(undefined, { listing: true }), null],
+  [
+    "codex, an Anthropic client's model listing",
+    CODEX,
+    { ...request(undefined, { listing: true }), platform: "anthropic" },
+    null,
+  ],
+  [
+    "codex, an OpenAI client's model listing",
+    CODEX,
+    request(undefined, { listing: true }),
+    "native",
+  ],
+  [
     "claude, translated even from Claude Code",
     CLAUDE,
     request("responses", { claudeCode: () => true }),
@@ -104,3 +138,56 @@ Deno.test("planner: native before translated at equal priority, priority first",
   assert.deepEqual(plan([CLAUDE, ANTHROPIC]), { kind: "ready", accounts: [ANTHROPIC] });
   assert.equal(plan([CLAUDE]).kind, "unavailable");
 });
+
+const CLAUDE_CODE_ONLY = "Claude subscription accounts serve Claude Code only";
+
+const UNSERVED: [string, Account[], ServingRequest, string | undefined][] = [
+  ["claude only, another Messages client", [CLAUDE], request("messages"), CLAUDE_CODE_ONLY],
+  ["claude only, a chat client (translation)", [CLAUDE], request("chat"), CLAUDE_CODE_ONLY],
+  [
+    "claude only, Claude Code",
+    [CLAUDE],
+    request("messages", { claudeCode: () => true }),
+    undefined,
+  ],
+  ["claude and a key, another client", [CLAUDE, ANTHROPIC], request("messages"), undefined],
+  [
+    "claude and codex, another client (translated)",
+    [CLAUDE, CODEX],
+    request("messages"),
+    undefined,
+  ],
+  [
+    "codex, chat, translation off",
+    [CODEX],
+    request("chat", { translate: false }),
+    "translation is off for this group, and Codex accounts do not serve the Chat Completions API",
+  ],
+  [
+    "claude and codex, translation off, chat",
+    [CLAUDE, CODEX],
+    request("chat", { translate: false }),
+    `${CLAUDE_CODE_ONLY}; translation is off for this group, and Codex accounts ` +
+    "do not serve the Chat Completions API",
+  ],
+  ["codex, chat, translation on", [CODEX], request("chat"), undefined],
+  ["no accounts at all (admission's answer)", [], request("chat"), undefined],
+  [
+    "claude only, an OpenAI client's model listing",
+    [CLAUDE],
+    request(undefined, { listing: true }),
+    "Claude subscription accounts do not list models for openai clients",
+  ],
+  [
+    "anthropic key, embeddings",
+    [ANTHROPIC],
+    request(undefined),
+    "anthropic accounts do not serve this openai endpoint",
+  ],
+];
+
+for (const [name, accounts, req, expected] of UNSERVED) {
+  Deno.test(`unserved reason: ${name}`, () => {
+    assert.equal(unservedReason(accounts, req), expected);
+  });
+}
