@@ -17,6 +17,7 @@
 
 import type { AccountStateStore } from "../accounts/health.ts";
 import type { ResponseOwners } from "../accounts/response_owners.ts";
+import type { ThinkingSigners } from "../accounts/thinking_signers.ts";
 import type { Account } from "../config/types.ts";
 import type { FailoverJob, FailoverResult } from "../failover/result.ts";
 import { errorResponse, httpErrorResponse } from "../http/errors.ts";
@@ -45,6 +46,7 @@ export interface Pipeline {
   forward: ForwardDeps;
   relay: Relay;
   owners: ResponseOwners;
+  signers: ThinkingSigners;
 }
 
 /** Handles one `/v1/*` request. */
@@ -106,6 +108,11 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   });
   if (!planned.ok) return refuse(pipeline, arrival, key.id, planned);
   shape.boundAccount = planned.session?.binding?.account;
+  // Each attempt keeps only the signed thinking its own account made: whose is whose, looked up once.
+  const marks = shape.thinkingMarks();
+  if (marks.length > 0) {
+    shape.signers = await pipeline.signers.signersOf(marks).catch(() => new Map());
+  }
 
   // 4. Lease.
   const leased = await lease(pipeline.lease, {
@@ -116,7 +123,9 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   });
   if (leased.kind === "refused") return refuse(pipeline, arrival, key.id, leased);
 
-  // 5. Forward with failover.
+  // 5. Forward with failover. What the answer creates is remembered for the account that served it.
+  let forwarded: FailoverResult | undefined;
+  const recorders = conversationRecorders(pipeline, arrival, key.id, () => forwarded);
   const job = (held: Held | undefined): FailoverJob => ({
     request,
     upstreamPath: arrival.route.upstreamPath,
@@ -129,7 +138,10 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     probe: planned.probe,
     leased: held,
   });
-  const send = (held?: Held) => forward(pipeline.forward, job(held), planned.session);
+  const send = async (held?: Held) => {
+    forwarded = await forward(pipeline.forward, job(held), planned.session);
+    return forwarded;
+  };
   const delivery = {
     ...arrived(arrival, key.id),
     injectedUsage: injection !== null,
@@ -145,6 +157,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     pipeline.lease.slots.track(waiting.done);
     return pipeline.relay.deliver({
       ...delivery,
+      ...recorders,
       response: waiting.response,
       later: waiting.result,
     });
@@ -157,7 +170,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     response: result.response,
     result,
     release: leased.release,
-    onResponseId: ownerRecorder(pipeline.owners, arrival, key.id, result),
+    ...recorders,
   });
 }
 
@@ -189,14 +202,32 @@ function arrived(arrival: Arrival, key: string | null): Omit<Delivery, "response
   return { request, path: url.pathname, started, surface, key };
 }
 
-/** Remembers a stored response as this key's, on the account that served it. */
-function ownerRecorder(
-  owners: ResponseOwners,
+/**
+ * Remember what a success body creates, for the account that served it (known
+ * once forwarding is done, before any of the body reaches the client, also
+ * for a request that waited for a slot): a stored response as this key's, and
+ * the marks of its signed thinking as that account's. A translated answer
+ * carries no signed thinking the client can send back.
+ */
+function conversationRecorders(
+  pipeline: Pipeline,
   arrival: Arrival,
   key: string,
-  result: FailoverResult,
-): ((id: string) => void) | undefined {
-  const served: Account | undefined = result.served;
-  if (!served || !createsResponse(arrival.request.method, arrival.url.pathname)) return undefined;
-  return (id) => owners.remember(id, key, served.id);
+  result: () => FailoverResult | undefined,
+): Pick<Delivery, "onResponseId" | "onSigned"> {
+  const creates = createsResponse(arrival.request.method, arrival.url.pathname);
+  return {
+    onResponseId: creates
+      ? (id) => {
+        const served = result()?.served;
+        if (served) pipeline.owners.remember(id, key, served.id);
+      }
+      : undefined,
+    onSigned: arrival.surface === "anthropic"
+      ? (mark) => {
+        const done = result();
+        if (done?.served && !done.translation) pipeline.signers.remember(mark, done.served.id);
+      }
+      : undefined,
+  };
 }

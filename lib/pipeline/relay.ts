@@ -47,6 +47,8 @@ export interface Delivery {
   injectedUsage?: boolean;
   /** Hears the id of a stored response in a success body (see `lib/usage/tap.ts`). */
   onResponseId?(id: string): void;
+  /** Hears each mark of signed thinking in a success body (see `lib/usage/tap.ts`). */
+  onSigned?(mark: string): void;
   /** Gives the key's concurrency slot back once the body is done. */
   release?(): void;
 }
@@ -101,6 +103,7 @@ export class Relay {
       const ms = performance.now() - delivery.started;
       const report = response.status < 400 ? wholeUsage(whole, delivery.surface) : { deltas: 0 };
       if (report.responseId) delivery.onResponseId?.(report.responseId);
+      if (delivery.onSigned) report.signed?.forEach(delivery.onSigned);
       delivery.release?.();
       this.#finish(delivery, attempts, named, ms, {
         ...report,
@@ -132,6 +135,7 @@ export class Relay {
         this.#finish(delivery, later?.attempts ?? attempts, account(), ttfb, result);
       },
       onResponseId: delivery.onResponseId,
+      onSigned: delivery.onSigned,
     });
     return new Response(body, {
       status: response.status,

@@ -5,7 +5,9 @@
  * failover loop, once per attempt):
  *
  * - natively: the body as the client sent it (a standard account's chat
- *   request with the usage chunk asked for); a Codex account's Responses
+ *   request with the usage chunk asked for), without the signed thinking
+ *   another Anthropic account made (its signers looked up beforehand,
+ *   {@linkcode RequestShape.thinkingMarks}); a Codex account's Responses
  *   request made acceptable to the ChatGPT backend (`codexRequest`: store
  *   off, streaming, Codex CLI's fields), aggregated back into one JSON body
  *   for a non-streaming client;
@@ -31,7 +33,11 @@ import { isClaudeCodeRequest } from "../protocols/claude/client.ts";
 import { codexRequest } from "../protocols/codex/request.ts";
 import { isObject, type JsonObject, parseJson } from "../protocols/json.ts";
 import { upstreamModel } from "../config/models.ts";
-import { dropAccountState } from "../protocols/translate/account_state.ts";
+import {
+  dropAccountState,
+  keepOwnThinking,
+  thinkingMarks,
+} from "../protocols/translate/account_state.ts";
 import { translationErrorBody } from "../protocols/translate/errors.ts";
 import type { Api, Dropped } from "../protocols/translate/ir.ts";
 import { TranslationError } from "../protocols/translate/ir.ts";
@@ -65,6 +71,11 @@ export class RequestShape {
   readonly #prepared = new Map<Account, Prepared>();
   /** The account the request's session is bound to, once planning looked it up. */
   boundAccount: string | undefined;
+  /** Who signed the request's thinking blocks, by mark, once looked up (`lib/accounts/thinking_signers.ts`). */
+  signers: ReadonlyMap<string, string> = new Map();
+  #signed: boolean | undefined;
+  /** The body as text, kept only from the look for signed thinking until it is parsed. */
+  #text: string | undefined;
 
   constructor(private readonly input: RequestInput) {
     this.api = clientApiOf(input.method, input.upstreamPath);
@@ -119,7 +130,11 @@ export class RequestShape {
     // Parsed only when needed: a native request passed on as it is never is.
     const client = () => renamed ?? this.#body();
     if (mode !== "translated") {
-      const native = this.#movedFrom(account) ? this.#portableNative(api, client()) : undefined;
+      const native = api === "messages"
+        ? this.#ownThinking(account, client)
+        : this.#movedFrom(account)
+        ? this.#portableNative(api, client())
+        : undefined;
       if (codex && api === "responses") return this.#codex(api, native ?? client());
       return native === undefined ? asIs : { ...asIs, body: jsonBytes(native) };
     }
@@ -179,6 +194,39 @@ export class RequestShape {
     return bound !== undefined && bound !== account.id;
   }
 
+  /** The marks of the signed thinking in a Messages request (none for any other). */
+  thinkingMarks(): string[] {
+    if (this.api !== "messages" || !this.#mayHoldThinking()) return [];
+    return thinkingMarks(this.#body());
+  }
+
+  /**
+   * A Messages body with only the signed thinking `account` made; `undefined`
+   * when nothing changes. A block of unknown signer goes only when the
+   * conversation is bound to another account.
+   */
+  #ownThinking(account: Account, client: () => unknown): unknown {
+    if (!this.#mayHoldThinking()) return undefined;
+    const signerOf = (mark: string) => this.signers.get(mark);
+    const own = keepOwnThinking(client(), account.id, signerOf, this.#movedFrom(account));
+    if (own.dropped.length === 0) return undefined;
+    this.#logDropped(account, own.dropped);
+    return own.body;
+  }
+
+  /** Whether the body may hold signed thinking at all: most never need parsing for it. */
+  #mayHoldThinking(): boolean {
+    if (this.#signed === undefined) {
+      const bytes = this.input.body;
+      this.#text = bytes && !this.#json ? decoder.decode(bytes) : undefined;
+      const text = this.#text ?? "";
+      this.#signed = this.#json !== undefined ||
+        text.includes('"signature"') || text.includes('"redacted_thinking"');
+      if (!this.#signed) this.#text = undefined;
+    }
+    return this.#signed;
+  }
+
   /** A native body without another account's state; `undefined` when nothing changes. */
   #portableNative(api: Api, body: unknown): unknown {
     const portable = dropAccountState(api, body);
@@ -218,7 +266,9 @@ export class RequestShape {
   #body(): unknown {
     if (!this.#json) {
       const bytes = this.input.body;
-      this.#json = { value: bytes ? parseJson(decoder.decode(bytes)) : undefined };
+      const text = this.#text ?? (bytes ? decoder.decode(bytes) : undefined);
+      this.#text = undefined;
+      this.#json = { value: text === undefined ? undefined : parseJson(text) };
     }
     return this.#json.value;
   }

@@ -69,6 +69,8 @@ export interface TapOptions {
   onEnd(result: TapResult): void;
   /** Hears a stored response's id: as its stream event passes, or when a JSON body is complete. */
   onResponseId?(id: string): void;
+  /** Hears each mark of signed thinking (Anthropic), as it passes or when a JSON body is complete. */
+  onSigned?(mark: string): void;
   /** Translates the (scanned) upstream events for the client; `surface` is then the upstream's. */
   translator?: ChunkTranslator;
 }
@@ -86,7 +88,7 @@ export function tapBody(
     ? "json"
     : "none";
   const decoder = new TextDecoder();
-  const scanner = new SseUsageScanner(options.surface, options.onResponseId);
+  const scanner = new SseUsageScanner(options.surface, options.onResponseId, options.onSigned);
   const strip = options.stripUsageChunk;
   const stripper = kind === "sse" && strip && !options.translator
     ? new UsageChunkStripper(typeof strip === "function" ? strip : undefined)
@@ -112,6 +114,7 @@ export function tapBody(
         ? usageFromJsonEnds(jsonHead, jsonText, options.surface)
         : usageFromJsonText(jsonText, options.surface);
       if (report.responseId) options.onResponseId?.(report.responseId);
+      if (options.onSigned) report.signed?.forEach(options.onSigned);
     }
     options.onEnd({ ...report, end, bytes });
   };
