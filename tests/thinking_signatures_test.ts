@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startGateway, type TestGateway } from "./support/gateway.ts";
+import { startGateway, tempKvPath, type TestGateway } from "./support/gateway.ts";
 import { sseText, trickledResponse } from "./support/streams.ts";
 import { anthropicError, json, type TestUpstream, upstream } from "./support/upstream.ts";
 
@@ -252,3 +252,33 @@ for (
     assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["sig.a.1"]);
   });
 }
+
+Deno.test("another gateway process on the same KV knows who signed what", async () => {
+  const kv = await tempKvPath();
+  try {
+    await using a = signingAccount("a");
+    await using b = signingAccount("b");
+    const spec = {
+      accounts: [
+        { id: "a", upstream: a, platform: "anthropic" as const, priority: 1 },
+        { id: "b", upstream: b, platform: "anthropic" as const, priority: 2 },
+      ],
+      kvPath: kv.path,
+    };
+    await using one = await startGateway(spec);
+    await using two = await startGateway(spec);
+    const history: Message[] = [{ role: "user", content: "hi" }];
+    const first = await turn(one, history, false, {});
+    assert.equal(first.account, "a");
+    history.push(first.message, { role: "user", content: "more" });
+    a.state.down = true;
+    // At once, on the other process: the record was written before the answer went out.
+    const second = await turn(two, history, true, {});
+    assert.equal(second.status, 200, second.raw);
+    assert.equal(second.account, "b");
+    assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["enc.a.1", "sig.a.1"]);
+    assert.deepEqual(marksIn(b.hits.at(-1)!.body), []);
+  } finally {
+    await kv.cleanup();
+  }
+});

@@ -45,10 +45,13 @@ export class ThinkingSigners {
 
   constructor(private readonly kv: Deno.Kv) {}
 
-  /** Records that `accountId` made the block marked `mark`; the write runs in the background. */
-  remember(mark: string, accountId: string): void {
+  /**
+   * Records that `accountId` made the block marked `mark`; the write runs in
+   * the background, and the promise (which never rejects) says when it is done.
+   */
+  remember(mark: string, accountId: string): Promise<void> {
     const digest = sha256Hex(mark);
-    if (this.#known.get(digest) === accountId) return;
+    if (this.#known.get(digest) === accountId) return Promise.resolve();
     bounded(this.#known, digest, accountId);
     this.#unknownUntil.delete(digest);
     const write: Promise<void> = withLockRetry(() =>
@@ -56,6 +59,7 @@ export class ThinkingSigners {
     ).then(() => {}, logFailure("thinking signer write failed"))
       .finally(() => this.#writes.delete(write));
     this.#writes.add(write);
+    return write;
   }
 
   /** The known signers of `marks`, by mark. */

@@ -157,7 +157,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     pipeline.lease.slots.track(waiting.done);
     return pipeline.relay.deliver({
       ...delivery,
-      ...recorders,
+      ...recorders.hooks,
       response: waiting.response,
       later: waiting.result,
     });
@@ -165,13 +165,17 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   const result = await send(leased.held);
 
   // 6. Relay.
-  return pipeline.relay.deliver({
+  const response = pipeline.relay.deliver({
     ...delivery,
     response: result.response,
     result,
     release: leased.release,
-    ...recorders,
+    ...recorders.hooks,
   });
+  // A JSON answer read whole was recorded as it was relayed: it goes out once the records are
+  // written, so the client's next request finds them on any process sharing the KV.
+  await recorders.written();
+  return response;
 }
 
 /** Every account of a group, both platforms. */
@@ -202,32 +206,43 @@ function arrived(arrival: Arrival, key: string | null): Omit<Delivery, "response
   return { request, path: url.pathname, started, surface, key };
 }
 
+/** The hooks that remember what a success body creates, and the writes they started. */
+interface ConversationRecorders {
+  hooks: Pick<Delivery, "onResponseId" | "onSigned">;
+  /** Waits for the writes started so far. */
+  written(): Promise<void>;
+}
+
 /**
  * Remember what a success body creates, for the account that served it (known
  * once forwarding is done, before any of the body reaches the client, also
- * for a request that waited for a slot): a stored response as this key's, and
- * the marks of its signed thinking as that account's. A translated answer
- * carries no signed thinking the client can send back.
+ * after a failover and for a request that waited for a slot): a stored
+ * response as this key's, and the marks of its signed thinking as that
+ * account's. A translated answer carries no signed thinking the client can
+ * send back.
  */
 function conversationRecorders(
   pipeline: Pipeline,
   arrival: Arrival,
   key: string,
   result: () => FailoverResult | undefined,
-): Pick<Delivery, "onResponseId" | "onSigned"> {
+): ConversationRecorders {
+  const writes: Promise<void>[] = [];
   const creates = createsResponse(arrival.request.method, arrival.url.pathname);
-  return {
+  const hooks: ConversationRecorders["hooks"] = {
     onResponseId: creates
       ? (id) => {
         const served = result()?.served;
-        if (served) pipeline.owners.remember(id, key, served.id);
+        if (served) writes.push(pipeline.owners.remember(id, key, served.id));
       }
       : undefined,
     onSigned: arrival.surface === "anthropic"
       ? (mark) => {
         const done = result();
-        if (done?.served && !done.translation) pipeline.signers.remember(mark, done.served.id);
+        if (!done?.served || done.translation) return;
+        writes.push(pipeline.signers.remember(mark, done.served.id));
       }
       : undefined,
   };
+  return { hooks, written: async () => void await Promise.all(writes.splice(0)) };
 }
