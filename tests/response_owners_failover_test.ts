@@ -166,10 +166,12 @@ Deno.test("another gateway process on the same KV continues from it at once", as
     };
     await using one = await startGateway(spec);
     await using two = await startGateway(spec);
-    for (let round = 1; round <= 3; round++) {
+    for (const stream of [false, true, false, true, false]) {
       const reset = await one.admin("/admin/accounts/p1/reset", { method: "POST" });
       await reset.body?.cancel();
-      const created = await one.api("/v1/responses", { json: { model: MODEL, input: "hi" } });
+      const created = await one.api("/v1/responses", {
+        json: { model: MODEL, input: "hi", stream },
+      });
       const text = await created.text();
       assert.equal(created.headers.get("x-switchyard-account"), "p2", text);
       await assertContinuesOnP2(two, p2, idIn(text));

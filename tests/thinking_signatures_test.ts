@@ -268,16 +268,26 @@ Deno.test("another gateway process on the same KV knows who signed what", async 
     await using one = await startGateway(spec);
     await using two = await startGateway(spec);
     const history: Message[] = [{ role: "user", content: "hi" }];
-    const first = await turn(one, history, false, {});
+    const first = await turn(one, history, true, {});
     assert.equal(first.account, "a");
     history.push(first.message, { role: "user", content: "more" });
     a.state.down = true;
-    // At once, on the other process: the record was written before the answer went out.
-    const second = await turn(two, history, true, {});
+    // At once, on the other process: the stream closed once its record was written.
+    const second = await turn(two, history, false, {});
     assert.equal(second.status, 200, second.raw);
     assert.equal(second.account, "b");
-    assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["enc.a.1", "sig.a.1"]);
+    assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["sig.a.1"]);
     assert.deepEqual(marksIn(b.hits.at(-1)!.body), []);
+    history.push(second.message, { role: "user", content: "again" });
+    // And back: the JSON answer went out once its records were written.
+    a.state.down = false;
+    b.state.down = true;
+    const reset = await one.admin("/admin/accounts/a/reset", { method: "POST" });
+    await reset.body?.cancel();
+    const third = await turn(one, history, true, {});
+    assert.equal(third.status, 200, third.raw);
+    assert.equal(third.account, "a");
+    assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["sig.a.1"]);
   } finally {
     await kv.cleanup();
   }

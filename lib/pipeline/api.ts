@@ -157,7 +157,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     pipeline.lease.slots.track(waiting.done);
     return pipeline.relay.deliver({
       ...delivery,
-      ...recorders.hooks,
+      ...recorders,
       response: waiting.response,
       later: waiting.result,
     });
@@ -170,11 +170,11 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     response: result.response,
     result,
     release: leased.release,
-    ...recorders.hooks,
+    ...recorders,
   });
-  // A JSON answer read whole was recorded as it was relayed: it goes out once the records are
-  // written, so the client's next request finds them on any process sharing the KV.
-  await recorders.written();
+  // What the answer created is found by the client's next request on any process sharing the
+  // KV: a JSON answer read whole goes out once its records are written (a stream closes then).
+  await recorders.recording?.();
   return response;
 }
 
@@ -206,12 +206,8 @@ function arrived(arrival: Arrival, key: string | null): Omit<Delivery, "response
   return { request, path: url.pathname, started, surface, key };
 }
 
-/** The hooks that remember what a success body creates, and the writes they started. */
-interface ConversationRecorders {
-  hooks: Pick<Delivery, "onResponseId" | "onSigned">;
-  /** Waits for the writes started so far. */
-  written(): Promise<void>;
-}
+/** The hooks that remember what a success body creates, and wait for their writes. */
+type ConversationRecorders = Pick<Delivery, "onResponseId" | "onSigned" | "recording">;
 
 /**
  * Remember what a success body creates, for the account that served it (known
@@ -219,7 +215,7 @@ interface ConversationRecorders {
  * after a failover and for a request that waited for a slot): a stored
  * response as this key's, and the marks of its signed thinking as that
  * account's. A translated answer carries no signed thinking the client can
- * send back.
+ * send back. `recording` waits for the writes started so far.
  */
 function conversationRecorders(
   pipeline: Pipeline,
@@ -229,7 +225,7 @@ function conversationRecorders(
 ): ConversationRecorders {
   const writes: Promise<void>[] = [];
   const creates = createsResponse(arrival.request.method, arrival.url.pathname);
-  const hooks: ConversationRecorders["hooks"] = {
+  return {
     onResponseId: creates
       ? (id) => {
         const served = result()?.served;
@@ -243,6 +239,7 @@ function conversationRecorders(
         writes.push(pipeline.signers.remember(mark, done.served.id));
       }
       : undefined,
+    recording: () =>
+      writes.length === 0 ? undefined : Promise.all(writes.splice(0)).then(() => undefined),
   };
-  return { hooks, written: async () => void await Promise.all(writes.splice(0)) };
 }

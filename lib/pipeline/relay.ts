@@ -49,6 +49,8 @@ export interface Delivery {
   onResponseId?(id: string): void;
   /** Hears each mark of signed thinking in a success body (see `lib/usage/tap.ts`). */
   onSigned?(mark: string): void;
+  /** The records those two started, still being written (awaited before a tapped body closes). */
+  recording?(): Promise<void> | undefined;
   /** Gives the key's concurrency slot back once the body is done. */
   release?(): void;
 }
@@ -136,6 +138,7 @@ export class Relay {
       },
       onResponseId: delivery.onResponseId,
       onSigned: delivery.onSigned,
+      beforeClose: delivery.recording,
     });
     return new Response(body, {
       status: response.status,

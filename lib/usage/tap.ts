@@ -71,6 +71,8 @@ export interface TapOptions {
   onResponseId?(id: string): void;
   /** Hears each mark of signed thinking (Anthropic), as it passes or when a JSON body is complete. */
   onSigned?(mark: string): void;
+  /** Work to finish before the body closes (the records those two started), when there is any. */
+  beforeClose?(): Promise<void> | undefined;
   /** Translates the (scanned) upstream events for the client; `surface` is then the upstream's. */
   translator?: ChunkTranslator;
 }
@@ -151,6 +153,8 @@ export function tapBody(
       return chunk;
     },
     flush() {
+      // The body is complete: what it reports is heard before it closes (see `beforeClose`).
+      finish("complete");
       if (options.translator) {
         const tail = options.translator.finish();
         return tail ? encoder.encode(tail) : null;
@@ -158,6 +162,7 @@ export function tapBody(
       const rest = stripper?.end();
       return rest ? encoder.encode(rest) : null;
     },
+    beforeClose: options.beforeClose,
     end(how) {
       // "cancel": the client went away (its signal aborts), or the upstream broke off mid-stream.
       finish(
