@@ -292,3 +292,37 @@ Deno.test("another gateway process on the same KV knows who signed what", async 
     await kv.cleanup();
   }
 });
+
+Deno.test("thinking the gateway never saw signed stays on the account planned first, and only there", async () => {
+  await using a = signingAccount("a");
+  await using b = signingAccount("b");
+  await using gw = await startGateway({
+    accounts: [
+      { id: "a", upstream: a, platform: "anthropic", priority: 1 },
+      { id: "b", upstream: b, platform: "anthropic", priority: 2 },
+    ],
+  });
+  // A turn A answered before this gateway kept track (or through another gateway).
+  const history: Message[] = [
+    { role: "user", content: "hi" },
+    {
+      role: "assistant",
+      content: [
+        { type: "thinking", thinking: "Earlier.", signature: "sig.a.0" },
+        { type: "text", text: "Hello." },
+      ],
+    },
+    { role: "user", content: "more" },
+  ];
+  const kept = await turn(gw, history, false, {});
+  assert.equal(kept.account, "a");
+  assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["sig.a.0"], "the first account keeps it");
+
+  a.state.down = true;
+  const moved = await turn(gw, history, true, {});
+  assert.equal(moved.status, 200, moved.raw);
+  assert.equal(moved.account, "b");
+  assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["sig.a.0"]);
+  assert.deepEqual(marksIn(b.hits.at(-1)!.body), [], "a failover attempt gets none of it");
+  assert.match(b.hits.at(-1)!.body, /Hello\./);
+});

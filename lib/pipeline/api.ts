@@ -108,6 +108,8 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   });
   if (!planned.ok) return refuse(pipeline, arrival, key.id, planned);
   shape.boundAccount = planned.session?.binding?.account;
+  shape.plannedFirst = planned.accounts.find((account) => account.id !== planned.probe?.accountId)
+    ?.id;
   // Each attempt keeps only the signed thinking its own account made: whose is whose, looked up once.
   const marks = shape.thinkingMarks();
   if (marks.length > 0) {

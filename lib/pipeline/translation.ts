@@ -36,6 +36,7 @@ import { upstreamModel } from "../config/models.ts";
 import {
   dropAccountState,
   keepOwnThinking,
+  keepsUnknownThinking,
   thinkingMarks,
 } from "../protocols/translate/account_state.ts";
 import { translationErrorBody } from "../protocols/translate/errors.ts";
@@ -71,6 +72,8 @@ export class RequestShape {
   readonly #prepared = new Map<Account, Prepared>();
   /** The account the request's session is bound to, once planning looked it up. */
   boundAccount: string | undefined;
+  /** The account planned first (a claimed probe aside), once planning is done. */
+  plannedFirst: string | undefined;
   /** Who signed the request's thinking blocks, by mark, once looked up (`lib/accounts/thinking_signers.ts`). */
   signers: ReadonlyMap<string, string> = new Map();
   #signed: boolean | undefined;
@@ -202,13 +205,14 @@ export class RequestShape {
 
   /**
    * A Messages body with only the signed thinking `account` made; `undefined`
-   * when nothing changes. A block of unknown signer goes only when the
-   * conversation is bound to another account.
+   * when nothing changes. A block of unknown signer stays only on the account
+   * the conversation most likely came from (`keepsUnknownThinking`).
    */
   #ownThinking(account: Account, client: () => unknown): unknown {
     if (!this.#mayHoldThinking()) return undefined;
     const signerOf = (mark: string) => this.signers.get(mark);
-    const own = keepOwnThinking(client(), account.id, signerOf, this.#movedFrom(account));
+    const keepsUnknown = keepsUnknownThinking(account.id, this.boundAccount, this.plannedFirst);
+    const own = keepOwnThinking(client(), account.id, signerOf, !keepsUnknown);
     if (own.dropped.length === 0) return undefined;
     this.#logDropped(account, own.dropped);
     return own.body;

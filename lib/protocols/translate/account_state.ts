@@ -84,6 +84,20 @@ function isThinking(block: Json): boolean {
   return type === "thinking" || type === "redacted_thinking";
 }
 
+/**
+ * Whether `accountId` keeps the signed thinking of unknown signer: only the
+ * account the conversation most likely came from does, the session's bound
+ * account or else the account planned first. An attempt after a failover is
+ * sent none of it (a block it did not sign would only get a 400).
+ */
+export function keepsUnknownThinking(
+  accountId: string,
+  bound: string | undefined,
+  plannedFirst: string | undefined,
+): boolean {
+  return accountId === (bound ?? plannedFirst);
+}
+
 /** Who signed a block, by its mark (`signedMark`), as far as the gateway knows. */
 export type SignerOf = (mark: string) => string | undefined;
 

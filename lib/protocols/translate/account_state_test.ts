@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { dropAccountState, keepOwnThinking, thinkingMarks } from "./account_state.ts";
+import {
+  dropAccountState,
+  keepOwnThinking,
+  keepsUnknownThinking,
+  thinkingMarks,
+} from "./account_state.ts";
 
 Deno.test("account state: signed thinking leaves a Messages request, the conversation stays", () => {
   const body = {
@@ -178,4 +183,28 @@ Deno.test("account state: the marks of a request's signed thinking, in order", (
   assert.deepEqual(thinkingMarks(body), ["S1", "D1", "S2"]);
   assert.deepEqual(thinkingMarks({ messages: "nope" }), []);
   assert.deepEqual(thinkingMarks(null), []);
+});
+
+Deno.test("account state: thinking of unknown signer stays only where the conversation came from", () => {
+  type Row = [
+    account: string,
+    bound: string | undefined,
+    first: string | undefined,
+    keeps: boolean,
+  ];
+  const table: Row[] = [
+    ["a", "a", "a", true], // bound and planned first
+    ["b", "a", "a", false], // a failover attempt
+    ["b", "a", "b", false], // the bound account is cooling: b goes first, but did not make it
+    ["a", undefined, "a", true], // no session: the account planned first
+    ["b", undefined, "a", false], // no session, a failover attempt
+    ["a", undefined, undefined, false],
+  ];
+  for (const [account, bound, first, keeps] of table) {
+    assert.equal(
+      keepsUnknownThinking(account, bound, first),
+      keeps,
+      `${account} ${bound} ${first}`,
+    );
+  }
 });
