@@ -12,6 +12,7 @@ import { Directory } from "./accounts/directory.ts";
 import { AccountStateStore } from "./accounts/health.ts";
 import { QuotaBook } from "./accounts/quota.ts";
 import { ResponseOwners } from "./accounts/response_owners.ts";
+import { ThinkingSigners } from "./accounts/thinking_signers.ts";
 import { SessionBindings } from "./accounts/sessions.ts";
 import { DEFAULT_PROBE_SECONDS } from "./config/defaults.ts";
 import type { Config } from "./config/types.ts";
@@ -89,7 +90,7 @@ export interface Gateway {
   readonly live: LiveHub;
   /** Keys, accounts and groups (config seed + KV). */
   readonly directory: Directory;
-  /** Waits for background KV writes (quota snapshots, slot releases, response owners). */
+  /** Waits for background KV writes (quota snapshots, slot releases, response owners, thinking signers). */
   settled(): Promise<void>;
   /** Flushes batched usage, ends live dashboard streams and closes KV; call after the server has drained. */
   close(): Promise<void>;
@@ -122,6 +123,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const sessions = new SessionBindings(kv);
   const quotas = new QuotaBook(kv);
   const owners = new ResponseOwners(kv);
+  const signers = new ThinkingSigners(kv);
   const usage = new UsageRecorder(kv, options.usageFlushMs);
   const metrics = new GatewayMetrics();
   const failovers = new FailoverLog(kv);
@@ -187,6 +189,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       isPassthrough: (id) => directory.account(id)?.account.passthrough ?? false,
     }),
     owners,
+    signers,
   };
 
   const fixedDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
@@ -233,6 +236,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await quotas.settled();
     await slots.settled();
     await owners.settled();
+    await signers.settled();
     await failovers.settled();
   }
 

@@ -10,11 +10,13 @@
  * continue from it, and so that those requests go to the account that has it.
  *
  * A write starts as the id passes through the relayed body (a stream's
- * `response.created` event; a JSON body as it ends, before the client has
- * its last byte), and a lookup in the same process waits for a write still
- * in flight, so a client that cancels the moment it sees the id is not
- * refused. (Through another process sharing the KV, a lookup within the
- * millisecond or so the commit takes may still miss it.)
+ * `response.created` event; a JSON body read whole, which is answered only
+ * once the write is done, so the client's next request finds it on any
+ * process), whichever account served it, after any failover. A lookup in the
+ * same process waits for a write still in flight, so a client that cancels
+ * the moment it sees a stream's id is not refused. (Through another process
+ * sharing the KV, a lookup within the millisecond or so the commit of a
+ * stream's id takes may still miss it.)
  *
  * @module
  */
@@ -43,15 +45,21 @@ export class ResponseOwners {
 
   constructor(private readonly kv: Deno.Kv) {}
 
-  /** Records that `key` created `responseId` on `account`; the write runs in the background. */
-  remember(responseId: string, key: string, account: string): void {
-    if (!isSafeId(responseId) || this.#writes.has(responseId)) return;
+  /**
+   * Records that `key` created `responseId` on `account`; the write runs in
+   * the background, and the promise (which never rejects) says when it is done.
+   */
+  remember(responseId: string, key: string, account: string): Promise<void> {
+    const pending = this.#writes.get(responseId);
+    if (pending) return pending;
+    if (!isSafeId(responseId)) return Promise.resolve();
     const owner: ResponseOwner = { key, account, at: Date.now() };
     const write = withLockRetry(() =>
       this.kv.set(responseOwnerKey(responseId), owner, { expireIn: RESPONSE_OWNER_TTL_MS })
     ).then(() => {}, logFailure("response owner write failed"))
       .finally(() => this.#writes.delete(responseId));
     this.#writes.set(responseId, write);
+    return write;
   }
 
   /** The creator of `responseId`, if it is remembered. */

@@ -31,6 +31,11 @@ export interface StreamObserver {
   chunk?(chunk: Uint8Array): Uint8Array | null;
   /** Bytes to relay after the last chunk, if any. */
   flush?(): Uint8Array | null;
+  /**
+   * Work to finish before the stream closes (after its last bytes), when
+   * there is any: what the client's next request may depend on.
+   */
+  beforeClose?(): Promise<void> | undefined;
   /** Called exactly once, when the stream ends. */
   end(how: StreamEnd): void;
 }
@@ -111,6 +116,11 @@ function relayed(source: Source): ReadableStream<Uint8Array> {
           if (done) {
             const tail = watcher.flush?.();
             if (tail && tail.byteLength > 0) controller.enqueue(tail as Uint8Array<ArrayBuffer>);
+            const pendingWork = watcher.beforeClose?.();
+            if (pendingWork) {
+              await pendingWork;
+              if (ended) return; // the client went away meanwhile
+            }
             controller.close();
             end("done");
             return;
@@ -159,6 +169,10 @@ function chained(first: StreamObserver, second: StreamObserver): StreamObserver 
       both.set(tail);
       both.set(own, tail.byteLength);
       return both;
+    },
+    beforeClose() {
+      const works = [first.beforeClose?.(), second.beforeClose?.()].filter((work) => work);
+      return works.length === 0 ? undefined : Promise.all(works).then(() => {});
     },
     end(how) {
       first.end(how);

@@ -122,3 +122,45 @@ Deno.test("a stream's prefix and pending read come first, fused or not", async (
   assert.equal(await text(outer), "abc");
   assert.deepEqual(ends, ["done"]);
 });
+
+Deno.test("a stream closes only once the work before its close is done, fused or not", async () => {
+  for (const fused of [false, true]) {
+    const order: string[] = [];
+    const work = Promise.withResolvers<void>();
+    const waiting: StreamObserver = {
+      beforeClose: () => (order.push("before close"), work.promise),
+      end: (how) => order.push(`end ${how}`),
+    };
+    const plain = recorder();
+    const stream = fused
+      ? observeStream(observeStream(source(["a", "b"]), plain.observer), waiting)
+      : observeStream(source(["a", "b"]), waiting);
+    const reader = stream.getReader();
+    assert.equal(decoder.decode((await reader.read()).value), "a");
+    assert.equal(decoder.decode((await reader.read()).value), "b");
+    const closed = reader.read();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(order, ["before close"], "every byte relayed, the close still held");
+    work.resolve();
+    assert.equal((await closed).done, true);
+    assert.deepEqual(order, ["before close", "end done"]);
+  }
+});
+
+Deno.test("a client that leaves while the close is held ends the stream as cancelled", async () => {
+  const ends: StreamEnd[] = [];
+  const work = Promise.withResolvers<void>();
+  const stream = observeStream(source(["a"]), {
+    beforeClose: () => work.promise,
+    end: (how) => ends.push(how),
+  });
+  const reader = stream.getReader();
+  await reader.read();
+  const closing = reader.read();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  await reader.cancel();
+  assert.equal((await closing).done, true);
+  work.resolve();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(ends, ["cancel"]);
+});

@@ -15,6 +15,7 @@
  * | `quota`, account id                                      | `lib/accounts/quota.ts`             |
  * | `oauth`, account id, `tokens` / `lease`                  | `lib/providers/oauth/token_store.ts`|
  * | `response-owner`, response id                            | `lib/accounts/response_owners.ts`   |
+ * | `thinking-signer`, sha256(signature)                     | `lib/accounts/thinking_signers.ts`  |
  * | `slots`, `account` / `key`, id                           | `lib/leases/slots.ts`               |
  * | `rpm`, key id, minute                                    | `lib/usage/limits.ts`               |
  * | `usage`, day, key, account, model, counter               | `lib/usage/recorder.ts`             |
@@ -90,6 +91,11 @@ export function oauthKey(accountId: string, record: "tokens" | "lease"): Deno.Kv
 /** Who created a stored response. */
 export function responseOwnerKey(responseId: string): Deno.KvKey {
   return [ROOT, "response-owner", responseId];
+}
+
+/** Which account signed a thinking block; `digest` is the SHA-256 of its signature. */
+export function thinkingSignerKey(digest: string): Deno.KvKey {
+  return [ROOT, "thinking-signer", digest];
 }
 
 /** The concurrency leases of an account or a client key. */

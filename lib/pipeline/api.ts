@@ -17,6 +17,7 @@
 
 import type { AccountStateStore } from "../accounts/health.ts";
 import type { ResponseOwners } from "../accounts/response_owners.ts";
+import type { ThinkingSigners } from "../accounts/thinking_signers.ts";
 import type { Account } from "../config/types.ts";
 import type { FailoverJob, FailoverResult } from "../failover/result.ts";
 import { errorResponse, httpErrorResponse } from "../http/errors.ts";
@@ -52,6 +53,7 @@ export interface Pipeline {
   forward: ForwardDeps;
   relay: Relay;
   owners: ResponseOwners;
+  signers: ThinkingSigners;
 }
 
 /** Handles one `/v1/*` request. */
@@ -109,6 +111,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     upstreamPath: arrival.route.upstreamPath,
     body,
     json: fields.json,
+    text: fields.text,
     translate: group?.translate !== false,
     injection,
     model: routed.model,
@@ -133,6 +136,13 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     return refuse(pipeline, arrival, key.id, planned);
   }
   shape.boundAccount = planned.session?.binding?.account;
+  shape.plannedFirst = planned.accounts.find((account) => account.id !== planned.probe?.accountId)
+    ?.id;
+  // Each attempt keeps only the signed thinking its own account made: whose is whose, looked up once.
+  const marks = shape.thinkingMarks();
+  if (marks.length > 0) {
+    shape.signers = await pipeline.signers.signersOf(marks).catch(() => new Map());
+  }
 
   // 4. Lease.
   const leased = await lease(pipeline.lease, {
@@ -143,7 +153,9 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   });
   if (leased.kind === "refused") return refuse(pipeline, arrival, key.id, leased);
 
-  // 5. Forward with failover.
+  // 5. Forward with failover. What the answer creates is remembered for the account that served it.
+  let forwarded: FailoverResult | undefined;
+  const recorders = conversationRecorders(pipeline, arrival, key.id, () => forwarded);
   const job = (held: Held | undefined): FailoverJob => ({
     request,
     upstreamPath: arrival.route.upstreamPath,
@@ -156,7 +168,10 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     probe: planned.probe,
     leased: held,
   });
-  const send = (held?: Held) => forward(pipeline.forward, job(held), planned.session);
+  const send = async (held?: Held) => {
+    forwarded = await forward(pipeline.forward, job(held), planned.session);
+    return forwarded;
+  };
   const delivery = {
     ...arrived(arrival, key.id),
     injectedUsage: injection !== null,
@@ -172,6 +187,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
     pipeline.lease.slots.track(waiting.done);
     return pipeline.relay.deliver({
       ...delivery,
+      ...recorders,
       response: waiting.response,
       later: waiting.result,
     });
@@ -186,13 +202,17 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   }
 
   // 6. Relay.
-  return pipeline.relay.deliver({
+  const response = pipeline.relay.deliver({
     ...delivery,
     response: result.response,
     result,
     release: leased.release,
-    onResponseId: ownerRecorder(pipeline.owners, arrival, key.id, result),
+    ...recorders,
   });
+  // What the answer created is found by the client's next request on any process sharing the
+  // KV: a JSON answer read whole goes out once its records are written (a stream closes then).
+  await recorders.recording?.();
+  return response;
 }
 
 /** Every account of a group, both platforms. */
@@ -223,14 +243,40 @@ function arrived(arrival: Arrival, key: string | null): Omit<Delivery, "response
   return { request, path: url.pathname, started, surface, key };
 }
 
-/** Remembers a stored response as this key's, on the account that served it. */
-function ownerRecorder(
-  owners: ResponseOwners,
+/** The hooks that remember what a success body creates, and wait for their writes. */
+type ConversationRecorders = Pick<Delivery, "onResponseId" | "onSigned" | "recording">;
+
+/**
+ * Remember what a success body creates, for the account that served it (known
+ * once forwarding is done, before any of the body reaches the client, also
+ * after a failover and for a request that waited for a slot): a stored
+ * response as this key's, and the marks of its signed thinking as that
+ * account's. A translated answer carries no signed thinking the client can
+ * send back. `recording` waits for the writes started so far.
+ */
+function conversationRecorders(
+  pipeline: Pipeline,
   arrival: Arrival,
   key: string,
-  result: FailoverResult,
-): ((id: string) => void) | undefined {
-  const served: Account | undefined = result.served;
-  if (!served || !createsResponse(arrival.request.method, arrival.url.pathname)) return undefined;
-  return (id) => owners.remember(id, key, served.id);
+  result: () => FailoverResult | undefined,
+): ConversationRecorders {
+  const writes: Promise<void>[] = [];
+  const creates = createsResponse(arrival.request.method, arrival.url.pathname);
+  return {
+    onResponseId: creates
+      ? (id) => {
+        const served = result()?.served;
+        if (served) writes.push(pipeline.owners.remember(id, key, served.id));
+      }
+      : undefined,
+    onSigned: arrival.surface === "anthropic"
+      ? (mark) => {
+        const done = result();
+        if (!done?.served || done.translation) return;
+        writes.push(pipeline.signers.remember(mark, done.served.id));
+      }
+      : undefined,
+    recording: () =>
+      writes.length === 0 ? undefined : Promise.all(writes.splice(0)).then(() => undefined),
+  };
 }

@@ -47,6 +47,10 @@ export interface Delivery {
   injectedUsage?: boolean;
   /** Hears the id of a stored response in a success body (see `lib/usage/tap.ts`). */
   onResponseId?(id: string): void;
+  /** Hears each mark of signed thinking in a success body (see `lib/usage/tap.ts`). */
+  onSigned?(mark: string): void;
+  /** The records those two started, still being written (awaited before a tapped body closes). */
+  recording?(): Promise<void> | undefined;
   /** Gives the key's concurrency slot back once the body is done. */
   release?(): void;
 }
@@ -104,6 +108,7 @@ export class Relay {
       const ms = performance.now() - delivery.started;
       const report = response.status < 400 ? wholeUsage(whole, delivery.surface) : { deltas: 0 };
       if (report.responseId) delivery.onResponseId?.(report.responseId);
+      if (delivery.onSigned) report.signed?.forEach(delivery.onSigned);
       delivery.release?.();
       this.#finish(delivery, attempts, named, ms, {
         ...report,
@@ -135,6 +140,8 @@ export class Relay {
         this.#finish(delivery, later?.attempts ?? attempts, account(), ttfb, result);
       },
       onResponseId: delivery.onResponseId,
+      onSigned: delivery.onSigned,
+      beforeClose: delivery.recording,
     });
     return new Response(body, {
       status: response.status,

@@ -5,7 +5,9 @@
  * failover loop, once per attempt):
  *
  * - natively: the body as the client sent it (a standard account's chat
- *   request with the usage chunk asked for); a Codex account's Responses
+ *   request with the usage chunk asked for), without the signed thinking
+ *   another Anthropic account made (its signers looked up beforehand,
+ *   {@linkcode RequestShape.thinkingMarks}); a Codex account's Responses
  *   request made acceptable to the ChatGPT backend (`codexRequest`: store
  *   off, streaming, Codex CLI's fields), aggregated back into one JSON body
  *   for a non-streaming client;
@@ -37,7 +39,12 @@ import { codexRequest } from "../protocols/codex/request.ts";
 import { isObject, type JsonObject } from "../protocols/json.ts";
 import { isModelListing, listingPath } from "../protocols/model_list.ts";
 import { upstreamModel } from "../config/models.ts";
-import { dropAccountState } from "../protocols/translate/account_state.ts";
+import {
+  dropAccountState,
+  keepOwnThinking,
+  keepsUnknownThinking,
+  thinkingMarks,
+} from "../protocols/translate/account_state.ts";
 import { translationErrorBody } from "../protocols/translate/errors.ts";
 import type { Api, Dropped } from "../protocols/translate/ir.ts";
 import { TranslationError } from "../protocols/translate/ir.ts";
@@ -56,6 +63,8 @@ export interface RequestInput {
   body: Uint8Array<ArrayBuffer> | null;
   /** The body parsed (once, at admission), when it is a JSON object. */
   json: JsonObject | undefined;
+  /** The body as text, decoded at admission (set with `json`). */
+  text: string;
   /** The group allows translation (`"translate": false` turns it off). */
   translate: boolean;
   /** The chat usage request for standard accounts, when planned. */
@@ -71,6 +80,11 @@ export class RequestShape {
   readonly #prepared = new Map<Account, Prepared>();
   /** The account the request's session is bound to, once planning looked it up. */
   boundAccount: string | undefined;
+  /** The account planned first (a claimed probe aside), once planning is done. */
+  plannedFirst: string | undefined;
+  /** Who signed the request's thinking blocks, by mark, once looked up (`lib/accounts/thinking_signers.ts`). */
+  signers: ReadonlyMap<string, string> = new Map();
+  #signed: boolean | undefined;
 
   constructor(private readonly input: RequestInput) {
     this.api = clientApiOf(input.method, input.upstreamPath);
@@ -141,7 +155,11 @@ export class RequestShape {
     // Parsed only when needed: a native request passed on as it is never is.
     const client = () => renamed ?? this.#body();
     if (mode !== "translated") {
-      const native = this.#movedFrom(account) ? this.#portableNative(api, client()) : undefined;
+      const native = api === "messages"
+        ? this.#ownThinking(account, client)
+        : this.#movedFrom(account)
+        ? this.#portableNative(api, client())
+        : undefined;
       if (codex && api === "responses") return this.#codex(api, native ?? client());
       return native === undefined ? asIs : { ...asIs, body: jsonBytes(native) };
     }
@@ -199,6 +217,39 @@ export class RequestShape {
   #movedFrom(account: Account): boolean {
     const bound = this.boundAccount;
     return bound !== undefined && bound !== account.id;
+  }
+
+  /** The marks of the signed thinking in a Messages request (none for any other). */
+  thinkingMarks(): string[] {
+    if (this.api !== "messages" || !this.#mayHoldThinking()) return [];
+    return thinkingMarks(this.#body());
+  }
+
+  /**
+   * A Messages body with only the signed thinking `account` made; `undefined`
+   * when nothing changes. A block of unknown signer stays only on the account
+   * the conversation most likely came from (`keepsUnknownThinking`).
+   */
+  #ownThinking(account: Account, client: () => unknown): unknown {
+    if (!this.#mayHoldThinking()) return undefined;
+    const signerOf = (mark: string) => this.signers.get(mark);
+    const keepsUnknown = keepsUnknownThinking(account.id, this.boundAccount, this.plannedFirst);
+    const own = keepOwnThinking(client(), account.id, signerOf, !keepsUnknown);
+    if (own.dropped.length === 0) return undefined;
+    this.#logDropped(account, own.dropped);
+    return own.body;
+  }
+
+  /** Whether the body may hold signed thinking at all: most never need parsing for it. */
+  #mayHoldThinking(): boolean {
+    if (this.#signed === undefined) {
+      const { json, text } = this.input;
+      // Escapes aside, a mark's field name is in the text; an escaped one is read in the parse.
+      this.#signed = json !== undefined &&
+        (text.includes('"signature"') || text.includes('"redacted_thinking"') ||
+          text.includes("\\u"));
+    }
+    return this.#signed;
   }
 
   /** A native body without another account's state; `undefined` when nothing changes. */

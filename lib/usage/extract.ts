@@ -14,7 +14,14 @@
 import type { Surface } from "../http/errors.ts";
 import { SseParser } from "../http/sse.ts";
 import { CHAT_DELTA } from "../protocols/chat/events.ts";
-import { MESSAGE_DELTA, MESSAGE_START, MESSAGES_DELTA } from "../protocols/messages/events.ts";
+import {
+  MESSAGE_DELTA,
+  MESSAGE_START,
+  MESSAGES_DELTA,
+  MESSAGES_SIGNED,
+  signedMarkOfEvent,
+  signedMarksOf,
+} from "../protocols/messages/events.ts";
 import {
   RESPONSE_HEAD,
   RESPONSES_DELTA,
@@ -31,6 +38,8 @@ export interface UsageReport {
   deltas: number;
   /** The id of a stored response (Responses API) in the body; never one with `store: false`. */
   responseId?: string;
+  /** The marks of signed thinking in an Anthropic message body read whole (`signedMark`). */
+  signed?: string[];
 }
 
 /** Usage and model from a whole JSON response body. */
@@ -45,7 +54,9 @@ export function usageFromJsonText(text: string, surface: Surface): UsageReport {
       deltas: 0,
     };
     const responseId = storedResponseId(body);
-    return responseId ? { ...report, responseId } : report;
+    if (responseId) return { ...report, responseId };
+    const signed = surface === "anthropic" ? signedMarksOf(body.content) : [];
+    return signed.length > 0 ? { ...report, signed } : report;
   } catch {
     return { deltas: 0 };
   }
@@ -105,15 +116,23 @@ export class SseUsageScanner {
   #deltas = 0;
   #responseId: string | undefined;
 
-  /** `onResponseId` hears a stored response's id the moment its event passes. */
+  /**
+   * `onResponseId` hears a stored response's id the moment its event passes;
+   * `onSigned` each mark of signed thinking in an Anthropic stream.
+   */
   constructor(
     private readonly surface: Surface,
     private readonly onResponseId?: (id: string) => void,
+    private readonly onSigned?: (mark: string) => void,
   ) {}
 
   /** Feeds decoded text. */
   push(text: string): void {
-    if (this.#model !== undefined && !MAYBE_INTERESTING.test(this.#parser.unfinished + text)) {
+    const ahead = this.#model === undefined ? "" : this.#parser.unfinished + text;
+    if (
+      this.#model !== undefined && !MAYBE_INTERESTING.test(ahead) &&
+      !(this.onSigned && MESSAGES_SIGNED.test(ahead))
+    ) {
       // The common chunk: content only. Count the deltas of its complete lines in one scan; the
       // unfinished line is counted once it is complete, however the stream was cut.
       this.#deltas += countDeltas(this.#parser.skim(text), this.surface);
@@ -142,7 +161,8 @@ export class SseUsageScanner {
   #data(data: string, name: string): void {
     if (this.#model === undefined) this.#model = MODEL.exec(data)?.[1];
     if (this.#isDelta(data)) this.#deltas++;
-    if (!INTERESTING.test(data)) return;
+    const signed = this.onSigned !== undefined && MESSAGES_SIGNED.test(data);
+    if (!signed && !INTERESTING.test(data)) return;
     let event: unknown;
     try {
       event = JSON.parse(data);
@@ -150,6 +170,10 @@ export class SseUsageScanner {
       return;
     }
     if (!isObject(event)) return;
+    if (signed) {
+      const mark = signedMarkOfEvent(event);
+      if (mark) this.onSigned?.(mark);
+    }
     this.#take(event, name);
   }
 

@@ -85,3 +85,69 @@ Deno.test("a store: false stream reports no id", () => {
   assert.deepEqual(heard, []);
   assert.equal(scanner.report().responseId, undefined);
 });
+
+/** An Anthropic stream with signed thinking, a redacted block and text, as Claude streams it. */
+function signedThinkingStream(): string {
+  const events = anthropicStream(["Hi"]);
+  const thinking: [string, unknown][] = [
+    ["content_block_start", {
+      type: "content_block_start",
+      index: 1,
+      content_block: { type: "thinking", thinking: "", signature: "" },
+    }],
+    ["content_block_delta", {
+      type: "content_block_delta",
+      index: 1,
+      delta: { type: "thinking_delta", thinking: "let me see" },
+    }],
+    ["content_block_delta", {
+      type: "content_block_delta",
+      index: 1,
+      delta: { type: "signature_delta", signature: "EqQBCgIYAhIM+sig/1" },
+    }],
+    ["content_block_stop", { type: "content_block_stop", index: 1 }],
+    ["content_block_start", {
+      type: "content_block_start",
+      index: 2,
+      content_block: { type: "redacted_thinking", data: "ENC==" },
+    }],
+    ["content_block_stop", { type: "content_block_stop", index: 2 }],
+  ];
+  // After the text's deltas, before message_delta: the scanner has seen the model by then.
+  return sseText([...events.slice(0, 4), ...thinking, ...events.slice(4)]);
+}
+
+Deno.test("a stream's signed thinking is heard once per block, however the stream is cut", () => {
+  const text = signedThinkingStream().replaceAll("\n", "\r\n");
+  for (let cut = 0; cut <= text.length; cut++) {
+    const heard: string[] = [];
+    const scanner = new SseUsageScanner("anthropic", undefined, (mark) => heard.push(mark));
+    scanner.push(text.slice(0, cut));
+    scanner.push(text.slice(cut));
+    scanner.end();
+    assert.deepEqual(heard, ["EqQBCgIYAhIM+sig/1", "ENC=="], `cut at ${cut}`);
+    assert.deepEqual(scanner.report().usage, { input: 30, output: 9, cached: 8 });
+  }
+  const silent = new SseUsageScanner("anthropic");
+  silent.push(text);
+  silent.end();
+  assert.equal(silent.report().usage?.output, 9, "no listener: usage as before");
+});
+
+Deno.test("a JSON message's signed thinking", () => {
+  const message = {
+    id: "msg_1",
+    type: "message",
+    content: [
+      { type: "thinking", thinking: "t", signature: "SIG" },
+      { type: "redacted_thinking", data: "ENC" },
+      { type: "thinking", thinking: "translated", signature: "" },
+      { type: "text", text: "hi" },
+    ],
+    usage: { input_tokens: 1, output_tokens: 2 },
+  };
+  assert.deepEqual(usageFromJsonText(JSON.stringify(message), "anthropic").signed, ["SIG", "ENC"]);
+  assert.equal(usageFromJsonText(JSON.stringify(message), "openai").signed, undefined);
+  const plain = { ...message, content: [{ type: "text", text: "hi" }] };
+  assert.equal(usageFromJsonText(JSON.stringify(plain), "anthropic").signed, undefined);
+});

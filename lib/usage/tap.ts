@@ -69,6 +69,10 @@ export interface TapOptions {
   onEnd(result: TapResult): void;
   /** Hears a stored response's id: as its stream event passes, or when a JSON body is complete. */
   onResponseId?(id: string): void;
+  /** Hears each mark of signed thinking (Anthropic), as it passes or when a JSON body is complete. */
+  onSigned?(mark: string): void;
+  /** Work to finish before the body closes (the records those two started), when there is any. */
+  beforeClose?(): Promise<void> | undefined;
   /** Translates the (scanned) upstream events for the client; `surface` is then the upstream's. */
   translator?: ChunkTranslator;
 }
@@ -86,7 +90,7 @@ export function tapBody(
     ? "json"
     : "none";
   const decoder = new TextDecoder();
-  const scanner = new SseUsageScanner(options.surface, options.onResponseId);
+  const scanner = new SseUsageScanner(options.surface, options.onResponseId, options.onSigned);
   const strip = options.stripUsageChunk;
   const stripper = kind === "sse" && strip && !options.translator
     ? new UsageChunkStripper(typeof strip === "function" ? strip : undefined)
@@ -112,6 +116,7 @@ export function tapBody(
         ? usageFromJsonEnds(jsonHead, jsonText, options.surface)
         : usageFromJsonText(jsonText, options.surface);
       if (report.responseId) options.onResponseId?.(report.responseId);
+      if (options.onSigned) report.signed?.forEach(options.onSigned);
     }
     options.onEnd({ ...report, end, bytes });
   };
@@ -148,6 +153,8 @@ export function tapBody(
       return chunk;
     },
     flush() {
+      // The body is complete: what it reports is heard before it closes (see `beforeClose`).
+      finish("complete");
       if (options.translator) {
         const tail = options.translator.finish();
         return tail ? encoder.encode(tail) : null;
@@ -155,6 +162,7 @@ export function tapBody(
       const rest = stripper?.end();
       return rest ? encoder.encode(rest) : null;
     },
+    beforeClose: options.beforeClose,
     end(how) {
       // "cancel": the client went away (its signal aborts), or the upstream broke off mid-stream.
       finish(

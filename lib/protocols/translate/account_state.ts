@@ -3,7 +3,9 @@
  * another account (failover, a rebound key, another platform):
  * - Anthropic `thinking` blocks carry a `signature` and `redacted_thinking`
  *   blocks encrypted `data` that only the issuing account verifies; another
- *   account answers 400. Both go. The readable thinking cannot stay behind:
+ *   account answers 400. Both go ({@linkcode dropAccountState}: every one,
+ *   for another platform; {@linkcode keepOwnThinking}: those another account
+ *   of the same API signed). The readable thinking cannot stay behind:
  *   Anthropic refuses a thinking block without a valid signature, and
  *   turning it into text would put hidden reasoning into the visible
  *   conversation. When the last assistant turn lost its thinking while
@@ -23,6 +25,7 @@
  */
 
 import { arr, isObject, type Json, type JsonObject, obj, str } from "../json.ts";
+import { signedMark, signedMarksOf } from "../messages/events.ts";
 import { type Api, type Dropped, Drops } from "./ir.ts";
 
 /** The request for another account, or the field that ties it to its account. */
@@ -35,7 +38,7 @@ export function dropAccountState(api: Api, body: unknown): PortableRequest {
   if (!isObject(body) || api === "chat") return { ok: true, body, dropped: [] };
   const drops = new Drops();
   if (api === "messages") {
-    return { ok: true, body: portableMessages(body, drops), dropped: drops.list };
+    return { ok: true, body: portableMessages(body, drops, () => true), dropped: drops.list };
   }
   for (const field of ["previous_response_id", "conversation"]) {
     if (body[field] !== undefined && body[field] !== null) {
@@ -76,7 +79,63 @@ export function dropAccountState(api: Api, body: unknown): PortableRequest {
   return { ok: true, body: { ...body, input: kept }, dropped: drops.list };
 }
 
-function portableMessages(body: JsonObject, drops: Drops): JsonObject {
+function isThinking(block: Json): boolean {
+  const type = isObject(block) ? str(block, "type") : undefined;
+  return type === "thinking" || type === "redacted_thinking";
+}
+
+/**
+ * Whether `accountId` keeps the signed thinking of unknown signer: only the
+ * account the conversation most likely came from does, the session's bound
+ * account or else the account planned first. An attempt after a failover is
+ * sent none of it (a block it did not sign would only get a 400).
+ */
+export function keepsUnknownThinking(
+  accountId: string,
+  bound: string | undefined,
+  plannedFirst: string | undefined,
+): boolean {
+  return accountId === (bound ?? plannedFirst);
+}
+
+/** Who signed a block, by its mark (`signedMark`), as far as the gateway knows. */
+export type SignerOf = (mark: string) => string | undefined;
+
+/** The marks of every signed block in a Messages request body, in order. */
+export function thinkingMarks(body: unknown): string[] {
+  const messages = isObject(body) ? arr(body, "messages") : undefined;
+  if (!messages) return [];
+  return messages.flatMap((message) => isObject(message) ? signedMarksOf(message.content) : []);
+}
+
+/**
+ * A Messages request body for `accountId`, an account of the API that signed
+ * its thinking: the blocks it signed stay intact, those another account
+ * signed go. A block whose signer is unknown (made before the gateway kept
+ * track, or elsewhere) goes only when `unknownIsForeign`. `dropped` is empty
+ * when the body is `body` itself.
+ */
+export function keepOwnThinking(
+  body: unknown,
+  accountId: string,
+  signerOf: SignerOf,
+  unknownIsForeign: boolean,
+): { body: unknown; dropped: Dropped[] } {
+  if (!isObject(body)) return { body, dropped: [] };
+  const drops = new Drops();
+  const foreign = (mark: string | undefined) => {
+    const signer = mark === undefined ? undefined : signerOf(mark);
+    return signer === undefined ? unknownIsForeign : signer !== accountId;
+  };
+  const out = portableMessages(body, drops, foreign);
+  return drops.list.length === 0 ? { body, dropped: [] } : { body: out, dropped: drops.list };
+}
+
+function portableMessages(
+  body: JsonObject,
+  drops: Drops,
+  foreign: (mark: string | undefined) => boolean,
+): JsonObject {
   const messages = arr(body, "messages");
   if (!messages) return body;
   let lastAssistantLost = false;
@@ -85,17 +144,19 @@ function portableMessages(body: JsonObject, drops: Drops): JsonObject {
     const content = isObject(message) ? arr(message, "content") : undefined;
     if (!isObject(message) || !content) return void kept.push(message);
     const blocks = content.filter((block, j) => {
-      const type = isObject(block) ? str(block, "type") : undefined;
-      const signed = type === "thinking" || type === "redacted_thinking";
-      if (signed) {
+      const goes = isThinking(block) && foreign(signedMark(block));
+      if (goes) {
         drops.add(
           `messages[${i}].content[${j}]`,
           "signed thinking verifies only on the account that made it",
         );
       }
-      return !signed;
+      return !goes;
     });
-    if (str(message, "role") === "assistant") lastAssistantLost = blocks.length !== content.length;
+    if (str(message, "role") === "assistant") {
+      // Lost its thinking: some went, and none is left to start the turn.
+      lastAssistantLost = blocks.length !== content.length && !blocks.some(isThinking);
+    }
     if (blocks.length > 0) kept.push({ ...message, content: blocks });
   });
   const out: JsonObject = { ...body, messages: kept };
