@@ -24,6 +24,7 @@ import { StreamTranslator } from "../protocols/translate/translate.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { type BodyEnd, tapBody, type TapResult, wholeUsage } from "../usage/tap.ts";
+import { transportOf } from "./socket/turns.ts";
 
 /** An answer ready for the client, with what the stages before learned. */
 export interface Delivery {
@@ -152,6 +153,8 @@ export class Relay {
     const status = delivery.response.status;
     const outcome = delivery.outcome ?? outcomeOf(attempts, result.end);
     metrics.requests.inc({ surface: delivery.surface, status: String(status), outcome });
+    const transport = transportOf(delivery.request);
+    if (transport) metrics.websocketTurns.inc({ status: String(status), outcome });
     if (ttfbMs !== undefined) metrics.ttfb.observe({ surface: delivery.surface }, ttfbMs / 1000);
 
     let tokens: TokenUsage | undefined = result.usage;
@@ -194,6 +197,7 @@ export class Relay {
         : {}),
       ...(tokens ? { tokens } : {}),
       ...(account ? { end: result.end } : {}),
+      ...(transport ? { transport } : {}),
     });
   }
 }

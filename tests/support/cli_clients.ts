@@ -107,6 +107,39 @@ export async function runCodex(baseUrl: string, apiKey: string, prompt: string):
   }
 }
 
+/**
+ * Runs `codex exec` with its built-in OpenAI provider pointed at the gateway
+ * (`-c openai_base_url=...`, the key in `CODEX_API_KEY`): Codex then talks
+ * Responses over a WebSocket. Each prompt after the first resumes the same
+ * session (`codex exec resume --last`), a new process with the history.
+ */
+export async function runCodexBuiltIn(
+  baseUrl: string,
+  apiKey: string,
+  prompts: readonly string[],
+): Promise<CliRun[]> {
+  const home = await Deno.makeTempDir({ prefix: "switchyard-codex-" });
+  const runs: CliRun[] = [];
+  try {
+    for (const [index, prompt] of prompts.entries()) {
+      const common = ["--skip-git-repo-check", "-c", `openai_base_url="${baseUrl}"`];
+      const args = index === 0
+        ? ["exec", "--sandbox", "read-only", ...common, prompt]
+        : ["exec", "resume", "--last", ...common, prompt];
+      runs.push(
+        await run(await binary("codex"), args, {
+          CODEX_HOME: home,
+          HOME: home,
+          CODEX_API_KEY: apiKey,
+        }, home),
+      );
+    }
+    return runs;
+  } finally {
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+  }
+}
+
 /** Runs `claude -p` with `prompt` against an Anthropic base URL (the gateway's root). */
 export async function runClaude(baseUrl: string, apiKey: string, prompt: string): Promise<CliRun> {
   const home = await Deno.makeTempDir({ prefix: "switchyard-claude-" });

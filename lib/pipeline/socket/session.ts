@@ -1,0 +1,283 @@
+/**
+ * One Responses WebSocket connection: its client messages, one turn at a
+ * time, each bridged to the HTTP pipeline (`../api.ts`) as a streaming
+ * `POST /v1/responses` made from the handshake's headers, so a turn is
+ * admitted, planned, leased, forwarded with failover and relayed like any
+ * request; the answer's SSE events (read with the one parser,
+ * `lib/http/sse.ts`) go to the client one text message each. A refused or
+ * failed turn gets one `error` event and the connection stays open.
+ *
+ * The connection closes on a limit (`limits.ts`), on shutdown (1001), or
+ * when the client leaves, which cancels the turn in flight and so its
+ * upstream request.
+ *
+ * @module
+ */
+
+import { SseParser } from "../../http/sse.ts";
+import { base64url } from "../../crypto/random.ts";
+import { logWarning } from "../../log.ts";
+import { isObject } from "../../protocols/json.ts";
+import { handleApi, type Pipeline } from "../api.ts";
+import { Conversation, TurnOutput } from "./conversation.ts";
+import { CLOSE, type SocketLimits, tooBig } from "./limits.ts";
+import {
+  type ClientMessage,
+  errorEvent,
+  invalidMessageEvent,
+  readClientMessage,
+  warmupEvents,
+} from "./messages.ts";
+import { markSocketTurn } from "./turns.ts";
+
+/** Handshake headers that belong to the socket, not to the turns sent upstream. */
+const SOCKET_HEADERS = ["upgrade", "connection", "content-length", "content-type", "accept"];
+
+/** The largest error body read to answer a refused turn. */
+const MAX_ERROR_BYTES = 64 * 1024;
+
+/** What a connection works with. */
+export interface SocketContext {
+  pipeline: Pipeline;
+  limits: SocketLimits;
+  /** Called once the connection has closed. */
+  closed(session: ResponsesSocket): void;
+}
+
+/** A client's Responses WebSocket. */
+export class ResponsesSocket {
+  readonly #conversation = new Conversation();
+  readonly #headers: Headers;
+  readonly #url: URL;
+  #queue: Promise<void> = Promise.resolve();
+  #pending = 0;
+  /** Aborts the turn in flight: its request's signal. */
+  #turn: AbortController | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #lifeTimer: ReturnType<typeof setTimeout>;
+  #closing: { code: number; reason: string } | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    handshake: Request,
+    url: URL,
+    private readonly context: SocketContext,
+  ) {
+    this.#headers = turnHeaders(handshake.headers);
+    this.#url = new URL(`${url.pathname}${url.search}`, url);
+    const { limits } = context;
+    socket.onmessage = (event) => this.#received(event.data);
+    socket.onclose = () => this.#gone();
+    socket.onerror = () => {}; // A reset is reported as a close too.
+    this.#lifeTimer = setTimeout(
+      () =>
+        this.close(
+          CLOSE.normal,
+          `connection lifetime of ${limits.maxConnectionSeconds} s reached; open a new connection`,
+        ),
+      limits.maxConnectionSeconds * 1000,
+    );
+    this.#armIdle();
+  }
+
+  /** Closes the connection with `code`; a turn in flight finishes first. */
+  close(code: number, reason: string): void {
+    this.#closing ??= { code, reason };
+    if (this.#pending === 0) this.#shut();
+  }
+
+  #received(data: unknown): void {
+    if (this.#closing) return;
+    if (typeof data !== "string") {
+      return this.#shutNow(
+        CLOSE.unsupportedData,
+        "binary messages are not supported; send JSON text",
+      );
+    }
+    const limit = this.context.limits.maxMessageBytes;
+    if (tooBig(data, limit)) {
+      return this.#shutNow(CLOSE.tooBig, `message larger than ${limit} bytes`);
+    }
+    const message = readClientMessage(data);
+    if (message.kind === "ignored") return;
+    this.#pending++;
+    this.#disarmIdle();
+    this.#queue = this.#queue.then(() => this.#answer(message)).catch((error) => {
+      logWarning("websocket turn failed", { error: String(error) });
+      this.#send(
+        errorEvent(500, { error: { message: "internal gateway error", type: "server_error" } }),
+      );
+    }).finally(() => {
+      this.#pending--;
+      if (this.#closing && this.#pending === 0) this.#shut();
+      else if (this.#pending === 0) this.#armIdle();
+    });
+  }
+
+  async #answer(message: ClientMessage): Promise<void> {
+    if (this.#gone_) return;
+    if (message.kind === "invalid") return this.#send(invalidMessageEvent(message.message));
+    if (message.kind !== "create") return;
+    const { body, input } = this.#conversation.expand(message.body);
+    if (message.warmup) {
+      // Nothing to generate: answered here, remembered as the start of the conversation.
+      const id = `resp_${base64url(crypto.getRandomValues(new Uint8Array(18)))}`;
+      for (const event of warmupEvents(id, body, Math.floor(Date.now() / 1000))) this.#send(event);
+      this.#conversation.remember(id, input, []);
+      return;
+    }
+    const turn = new AbortController();
+    this.#turn = turn;
+    try {
+      const request = new Request(this.#url, {
+        method: "POST",
+        headers: this.#headers,
+        body: JSON.stringify(body),
+        signal: turn.signal,
+      });
+      markSocketTurn(request);
+      const response = await handleApi(this.context.pipeline, request, this.#url);
+      const output = await this.#relay(response, turn.signal);
+      if (output?.completed && output.id) {
+        this.#conversation.remember(output.id, input, output.items());
+      }
+    } finally {
+      this.#turn = undefined;
+    }
+  }
+
+  /** Sends a turn's answer: its events, or one `error` event; the output read on the way. */
+  async #relay(response: Response, signal: AbortSignal): Promise<TurnOutput | undefined> {
+    const streamed = (response.headers.get("content-type") ?? "").includes("text/event-stream");
+    if (response.status >= 400 || !streamed || !response.body) {
+      const text = await boundedText(response, MAX_ERROR_BYTES);
+      const status = response.status >= 400 ? response.status : 502;
+      const retry = response.headers.get("retry-after");
+      this.#send(errorEvent(status, parsed(text), retry ? { "retry-after": retry } : {}));
+      return undefined;
+    }
+    const output = new TurnOutput();
+    const parser = new SseParser({
+      event: (event, _raw, hasData) => {
+        if (!hasData || event.data === "[DONE]") return;
+        output.push(event.data);
+        this.#send(event.data);
+      },
+    });
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    const cancel = () => void reader.cancel().catch(() => {});
+    signal.addEventListener("abort", cancel, { once: true });
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parser.push(value);
+      }
+    } catch {
+      // Cut off (the client left, or the body broke): the relay logged it.
+    } finally {
+      signal.removeEventListener("abort", cancel);
+    }
+    return output;
+  }
+
+  #send(text: string): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+  }
+
+  get #gone_(): boolean {
+    return this.socket.readyState !== WebSocket.OPEN;
+  }
+
+  #armIdle(): void {
+    this.#disarmIdle();
+    const seconds = this.context.limits.idleSeconds;
+    this.#idleTimer = setTimeout(
+      () => this.close(CLOSE.normal, `idle for ${seconds} s; open a new connection`),
+      seconds * 1000,
+    );
+  }
+
+  #disarmIdle(): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** Closes now, cancelling a turn in flight. */
+  #shutNow(code: number, reason: string): void {
+    this.#closing ??= { code, reason };
+    this.#turn?.abort();
+    this.#shut();
+  }
+
+  #shut(): void {
+    const { code, reason } = this.#closing ?? { code: CLOSE.normal, reason: "" };
+    if (
+      this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING
+    ) {
+      try {
+        this.socket.close(code, reason);
+      } catch {
+        // Already closing.
+      }
+    }
+  }
+
+  /** The client left (or the close completed): the turn in flight is cancelled. */
+  #gone(): void {
+    this.#turn?.abort();
+    this.#disarmIdle();
+    clearTimeout(this.#lifeTimer);
+    this.context.closed(this);
+  }
+}
+
+/** The handshake's headers as a turn's request headers. */
+function turnHeaders(handshake: Headers): Headers {
+  const headers = new Headers();
+  for (const [name, value] of handshake) {
+    if (SOCKET_HEADERS.includes(name) || name.startsWith("sec-websocket-")) continue;
+    // The socket's beta flag means nothing to an HTTP upstream.
+    if (name === "openai-beta" && value.includes("responses_websockets")) continue;
+    headers.set(name, value);
+  }
+  headers.set("content-type", "application/json");
+  headers.set("accept", "text/event-stream");
+  return headers;
+}
+
+/** Up to `limit` bytes of a body as text; the rest is cancelled. */
+async function boundedText(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // A body cut off: answer from what came.
+  } finally {
+    void reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes.subarray(0, limit));
+}
+
+function parsed(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : text;
+  } catch {
+    return text;
+  }
+}
