@@ -53,6 +53,8 @@ export class ResponsesSocket {
   #pending = 0;
   /** Aborts the turn in flight: its request's signal. */
   #turn: AbortController | undefined;
+  /** Cancels the answer being relayed, while one is. */
+  #stopReading: (() => void) | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #lifeTimer: ReturnType<typeof setTimeout>;
   #closing: { code: number; reason: string } | undefined;
@@ -137,7 +139,7 @@ export class ResponsesSocket {
       });
       markSocketTurn(request);
       const response = await handleApi(this.context.pipeline, request, this.#url);
-      const output = await this.#relay(response, turn.signal);
+      const output = await this.#relay(response);
       if (output?.completed && output.id) {
         this.#conversation.remember(output.id, input, output.items());
       }
@@ -147,7 +149,7 @@ export class ResponsesSocket {
   }
 
   /** Sends a turn's answer: its events, or one `error` event; the output read on the way. */
-  async #relay(response: Response, signal: AbortSignal): Promise<TurnOutput | undefined> {
+  async #relay(response: Response): Promise<TurnOutput | undefined> {
     const streamed = (response.headers.get("content-type") ?? "").includes("text/event-stream");
     if (response.status >= 400 || !streamed || !response.body) {
       const text = await boundedText(response, MAX_ERROR_BYTES);
@@ -164,19 +166,20 @@ export class ResponsesSocket {
         this.#send(event.data);
       },
     });
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    const cancel = () => void reader.cancel().catch(() => {});
-    signal.addEventListener("abort", cancel, { once: true });
+    // Read directly (no decoder stream between): a cancel reaches the relay at once.
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    this.#stopReading = () => void reader.cancel().catch(() => {});
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        parser.push(value);
+        parser.push(decoder.decode(value, { stream: true }));
       }
     } catch {
       // Cut off (the client left, or the body broke): the relay logged it.
     } finally {
-      signal.removeEventListener("abort", cancel);
+      this.#stopReading = undefined;
     }
     return output;
   }
@@ -206,8 +209,17 @@ export class ResponsesSocket {
   /** Closes now, cancelling a turn in flight. */
   #shutNow(code: number, reason: string): void {
     this.#closing ??= { code, reason };
-    this.#turn?.abort();
+    this.#cancelTurn();
     this.#shut();
+  }
+
+  /**
+   * Cancels the turn in flight: its request's signal (the upstream request),
+   * then at once the answer being relayed, which the relay so logs as aborted.
+   */
+  #cancelTurn(): void {
+    this.#turn?.abort();
+    this.#stopReading?.();
   }
 
   #shut(): void {
@@ -225,7 +237,7 @@ export class ResponsesSocket {
 
   /** The client left (or the close completed): the turn in flight is cancelled. */
   #gone(): void {
-    this.#turn?.abort();
+    this.#cancelTurn();
     this.#disarmIdle();
     clearTimeout(this.#lifeTimer);
     this.context.closed(this);

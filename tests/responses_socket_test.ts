@@ -1,0 +1,214 @@
+/**
+ * The Responses WebSocket with a raw client (Deno's `WebSocket`) through a
+ * real gateway: each turn's events arrive in order and whole however the
+ * upstream's SSE is cut; a refused turn is one `error` event and the
+ * connection goes on; a client closing mid-turn cancels the upstream
+ * request; the handshake needs a client key; and each limit closes with
+ * its documented code and a reason naming it.
+ */
+import assert from "node:assert/strict";
+import { eventually, latch, within } from "./support/async.ts";
+import { startGateway } from "./support/gateway.ts";
+import { RECORDED } from "./support/recorded_streams.ts";
+import { SocketClient } from "./support/socket_client.ts";
+import {
+  eventChunks,
+  midLineChunks,
+  oneByteChunks,
+  prng,
+  propertySeed,
+  randomSplits,
+  replay,
+  singleCuts,
+  type Split,
+} from "./support/splits.ts";
+import { trickledResponse } from "./support/streams.ts";
+import { json, openaiError, upstream, USAGE_LIMIT_403 } from "./support/upstream.ts";
+
+const SEED = propertySeed();
+const encoder = new TextEncoder();
+const RESPONSES = RECORDED.find((stream) => stream.name === "responses")!;
+const TURN = { model: "gpt-4.1-mini", input: "hi", store: false };
+
+/** The `data` of each event of an SSE text, read independently of the gateway's parser. */
+function eventData(text: string): string[] {
+  return text.replaceAll("\r\n", "\n").split("\n\n").flatMap((block) => {
+    const data = block.split("\n").filter((line) => line.startsWith("data:"))
+      .map((line) => line.slice(5).replace(/^ /, ""));
+    return data.length > 0 && data.join("\n") !== "[DONE]" ? [data.join("\n")] : [];
+  });
+}
+
+Deno.test("websocket: each event arrives whole and in order, however the upstream cuts its SSE", async () => {
+  const random = prng(SEED);
+  for (const text of [RESPONSES.text, RESPONSES.text.replaceAll("\n", "\r\n")]) {
+    const bytes = encoder.encode(text);
+    const singles = singleCuts(bytes.length);
+    const splits: Split[] = [
+      { name: "one piece", cuts: [] },
+      eventChunks(bytes),
+      midLineChunks(bytes),
+      ...randomSplits(bytes.length, 10, random),
+      // A sample of the single cuts (every one is covered by the HTTP split tests' parser).
+      ...Array.from({ length: 25 }, () => singles[Math.floor(random() * singles.length)]),
+      oneByteChunks(bytes.length),
+    ];
+    let next = 0;
+    await using mock = upstream(() => trickledResponse(text, splits[next++].cuts));
+    await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });
+    await using client = await SocketClient.open(gateway.url);
+    const expected = eventData(text).map((data) => JSON.parse(data));
+    for (const split of splits) {
+      const events = await client.turn(TURN);
+      assert.deepEqual(events, expected, replay("events differ", SEED, split));
+    }
+    assert.equal(mock.hits.length, splits.length);
+    // Each turn is a request of its own in the log, marked as a WebSocket turn.
+    await eventually(() => gateway.log.length >= splits.length, "one log line per turn");
+    assert.ok(gateway.log.every((entry) => entry.transport === "websocket"));
+    assert.ok(gateway.log.every((entry) => entry.status === 200 && entry.end === "complete"));
+  }
+});
+
+Deno.test("websocket: a refused turn is one error event with its status; the connection goes on", async () => {
+  let fail = true;
+  await using mock = upstream(() =>
+    fail
+      ? json(400, openaiError("Unsupported parameter: temperature", "invalid_request_error"))
+      : trickledResponse(RESPONSES.text, "events")
+  );
+  await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });
+  await using client = await SocketClient.open(gateway.url);
+  const [refused] = await client.turn(TURN);
+  assert.equal(refused.type, "error");
+  assert.equal(refused.status, 400);
+  assert.match(JSON.stringify(refused.error), /Unsupported parameter: temperature/);
+  // Not JSON, and not a message type the gateway knows: a 400 error event each.
+  client.send("{not json");
+  assert.deepEqual((await client.next())?.status, 400);
+  client.send({ type: "session.update" });
+  const unknown = await client.next();
+  assert.equal(unknown?.status, 400);
+  assert.match(JSON.stringify(unknown), /response\.create/);
+  fail = false;
+  const events = await client.turn(TURN);
+  assert.equal(events.at(-1)?.type, "response.completed");
+});
+
+Deno.test("websocket: failover before the first event, as over HTTP", async () => {
+  await using exhausted = upstream(() => json(403, USAGE_LIMIT_403));
+  await using healthy = upstream(() => trickledResponse(RESPONSES.text, [7, 100, 101]));
+  await using gateway = await startGateway({
+    accounts: [
+      { id: "oa-1", upstream: exhausted, priority: 1 },
+      { id: "oa-2", upstream: healthy, priority: 2 },
+    ],
+  });
+  await using client = await SocketClient.open(gateway.url);
+  const events = await client.turn(TURN);
+  assert.deepEqual(events, eventData(RESPONSES.text).map((data) => JSON.parse(data)));
+  await eventually(() => gateway.log.length === 1, "the turn's log line");
+  const [entry] = gateway.log;
+  assert.equal(entry.transport, "websocket");
+  assert.deepEqual(entry.attempts.map((a) => [a.account, a.outcome]), [
+    ["oa-1", "failover"],
+    ["oa-2", "success"],
+  ]);
+});
+
+Deno.test("websocket: a client closing mid-turn cancels the upstream request", async () => {
+  const cancelled = latch();
+  // Up to the first content: the gateway holds events before content (failover may still move it).
+  const delta = RESPONSES.text.indexOf("response.output_text.delta");
+  const created = RESPONSES.text.slice(0, RESPONSES.text.indexOf("\n\n", delta) + 2);
+  await using mock = upstream((request) => {
+    request.signal.addEventListener("abort", () => cancelled.resolve(), { once: true });
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(created));
+      },
+      cancel() {
+        cancelled.resolve();
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });
+  const client = await SocketClient.open(gateway.url);
+  client.send({ type: "response.create", ...TURN });
+  assert.equal((await client.next())?.type, "response.created");
+  client.socket.close();
+  await within(cancelled.promise, "the upstream request to be cancelled");
+  const entry = await eventually(() => gateway.log.find((e) => e.transport === "websocket"));
+  assert.equal(entry.end, "aborted");
+});
+
+Deno.test("websocket: the handshake needs a valid client key", async () => {
+  await using mock = upstream(() => trickledResponse(RESPONSES.text, "events"));
+  await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });
+  const response = await fetch(`${gateway.url}/v1/responses`, {
+    headers: {
+      authorization: "Bearer sk-wrong",
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      "sec-websocket-version": "13",
+    },
+  });
+  assert.equal(response.status, 401);
+  assert.equal((await response.json()).error.type, "invalid_request_error");
+  assert.equal(mock.hits.length, 0);
+  await assert.rejects(() => SocketClient.open(gateway.url, "sk-wrong"));
+});
+
+Deno.test("websocket: limits close with their documented codes and reasons", async (t) => {
+  await using mock = upstream(() => trickledResponse(RESPONSES.text, "events"));
+  await t.step("a message over maxMessageBytes: 1009", async () => {
+    await using gateway = await startGateway({
+      accounts: [{ id: "oa-1", upstream: mock }],
+      websocket: { maxMessageBytes: 2000 },
+    });
+    await using client = await SocketClient.open(gateway.url);
+    client.send({ type: "response.create", ...TURN, input: "x".repeat(3000) });
+    const closed = await within(client.closed, "the close");
+    assert.equal(closed.code, 1009);
+    assert.match(closed.reason, /2000 bytes/);
+  });
+  await t.step("a binary message: 1003", async () => {
+    await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });
+    await using client = await SocketClient.open(gateway.url);
+    client.socket.send(new Uint8Array([1, 2, 3]));
+    const closed = await within(client.closed, "the close");
+    assert.equal(closed.code, 1003);
+  });
+  await t.step("idle for idleSeconds: 1000, after the turn, not during it", async () => {
+    await using gateway = await startGateway({
+      accounts: [{ id: "oa-1", upstream: mock }],
+      websocket: { idleSeconds: 0.3 },
+    });
+    await using client = await SocketClient.open(gateway.url);
+    const events = await client.turn(TURN);
+    assert.equal(events.at(-1)?.type, "response.completed");
+    const closed = await within(client.closed, "the close");
+    assert.equal(closed.code, 1000);
+    assert.match(closed.reason, /idle/);
+  });
+  await t.step("past maxConnectionSeconds: 1000", async () => {
+    await using gateway = await startGateway({
+      accounts: [{ id: "oa-1", upstream: mock }],
+      websocket: { maxConnectionSeconds: 0.3 },
+    });
+    await using client = await SocketClient.open(gateway.url);
+    const closed = await within(client.closed, "the close");
+    assert.equal(closed.code, 1000);
+    assert.match(closed.reason, /lifetime/);
+  });
+  await t.step("shutdown: 1001", async () => {
+    await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });
+    await using client = await SocketClient.open(gateway.url);
+    await gateway.gateway.closeSockets();
+    const closed = await within(client.closed, "the close");
+    assert.equal(closed.code, 1001);
+    assert.match(closed.reason, /shutting down/);
+  });
+});
