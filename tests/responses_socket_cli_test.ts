@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { CLIENT_KEY, startGateway, type TestGateway } from "./support/gateway.ts";
-import { type CliRun, installClients, runCodexBuiltIn } from "./support/cli_clients.ts";
+import { type CliRun, installClients, runCodexOverSocket } from "./support/cli_clients.ts";
 import { sseText, trickledResponse } from "./support/streams.ts";
 import { json, type MockHit, upstream, USAGE_LIMIT_403 } from "./support/upstream.ts";
 
@@ -136,7 +136,7 @@ Deno.test({
   async fn() {
     await using healthy = upstream(answering(ANSWER));
     await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: healthy }] });
-    const [run] = await runCodexBuiltIn(`${gateway.url}/v1`, CLIENT_KEY, ["say pong"]);
+    const [run] = await runCodexOverSocket(`${gateway.url}/v1`, CLIENT_KEY, ["say pong"]);
     assertAnswered(run, ANSWER, "direct");
     // One handshake, upgraded; no HTTP POST fallback.
     assert.ok(gateway.requests.some((r) => r.line === "GET /v1/responses" && r.status === 101));
@@ -155,6 +155,21 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "Codex with a custom provider (`supports_websockets = true`) gets its answer over the WebSocket",
+  ignore: missing !== null,
+  async fn() {
+    await using healthy = upstream(answering(ANSWER));
+    await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: healthy }] });
+    const [run] = await runCodexOverSocket(`${gateway.url}/v1`, CLIENT_KEY, ["say pong"], "custom");
+    assertAnswered(run, ANSWER, "custom provider");
+    assert.ok(gateway.requests.some((r) => r.line === "GET /v1/responses" && r.status === 101));
+    assert.ok(!gateway.requests.some((r) => r.line.startsWith("POST ")), "no HTTPS fallback");
+    assert.deepEqual(servedTurns(gateway), ["oa-1"]);
+  },
+});
+
+Deno.test({
   name: "Codex over the WebSocket: a usage-limit 403 moves the turn to the next account",
   ignore: missing !== null,
   async fn() {
@@ -166,7 +181,7 @@ Deno.test({
         { id: "oa-2", upstream: healthy, priority: 2 },
       ],
     });
-    const [run] = await runCodexBuiltIn(`${gateway.url}/v1`, CLIENT_KEY, ["say pong"]);
+    const [run] = await runCodexOverSocket(`${gateway.url}/v1`, CLIENT_KEY, ["say pong"]);
     assertAnswered(run, ANSWER, "after failover");
     assert.equal(exhausted.hits.length, 1);
     assert.deepEqual(servedTurns(gateway), ["oa-2"]);
@@ -195,7 +210,7 @@ Deno.test({
         { id: "oa-2", upstream: secondary, priority: 2 },
       ],
     });
-    const [run] = await runCodexBuiltIn(`${gateway.url}/v1`, CLIENT_KEY, [
+    const [run] = await runCodexOverSocket(`${gateway.url}/v1`, CLIENT_KEY, [
       "what is six times seven",
     ]);
     assertAnswered(run, "SIX-TIMES-SEVEN-IS-42", "tool call across accounts");
@@ -234,7 +249,7 @@ Deno.test({
         { id: "oa-2", upstream: secondary, priority: 2 },
       ],
     });
-    const [one, two] = await runCodexBuiltIn(`${gateway.url}/v1`, CLIENT_KEY, [
+    const [one, two] = await runCodexOverSocket(`${gateway.url}/v1`, CLIENT_KEY, [
       "pick a colour",
       "and another one",
     ]);
