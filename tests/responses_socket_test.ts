@@ -7,8 +7,9 @@
  * its documented code and a reason naming it.
  */
 import assert from "node:assert/strict";
+import { FailoverLog } from "../lib/observe/failover_log.ts";
 import { eventually, latch, within } from "./support/async.ts";
-import { startGateway } from "./support/gateway.ts";
+import { CLIENT_KEY, startGateway } from "./support/gateway.ts";
 import { RECORDED } from "./support/recorded_streams.ts";
 import { SocketClient } from "./support/socket_client.ts";
 import {
@@ -114,6 +115,12 @@ Deno.test("websocket: failover before the first event, as over HTTP", async () =
     ["oa-1", "failover"],
     ["oa-2", "success"],
   ]);
+  // The failover log (the console's list) marks it as a WebSocket turn too.
+  await gateway.gateway.settled();
+  const failovers = await new FailoverLog(gateway.kv).recent();
+  assert.deepEqual(failovers.map((f) => [f.account, f.key, f.transport]), [
+    ["oa-1", "alice", "websocket"],
+  ]);
 });
 
 Deno.test("websocket: a client closing mid-turn cancels the upstream request", async () => {
@@ -211,4 +218,83 @@ Deno.test("websocket: limits close with their documented codes and reasons", asy
     assert.equal(closed.code, 1001);
     assert.match(closed.reason, /shutting down/);
   });
+});
+
+Deno.test("websocket: a quiet connection is pinged, and one that never answers is closed", async () => {
+  await using mock = upstream(() => trickledResponse(RESPONSES.text, "events"));
+  await using gateway = await startGateway({
+    accounts: [{ id: "oa-1", upstream: mock }],
+    websocket: { pingSeconds: 0.2 },
+  });
+  // A raw client that never answers a ping (Deno's WebSocket would pong by itself).
+  const port = Number(new URL(gateway.url).port);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(encoder.encode(
+    "GET /v1/responses HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+      `Sec-WebSocket-Version: 13\r\nAuthorization: Bearer ${CLIENT_KEY}\r\n\r\n`,
+  ));
+  const received: number[] = [];
+  const buffer = new Uint8Array(4096);
+  await within(
+    (async () => {
+      for (;;) {
+        const n = await conn.read(buffer).catch(() => null);
+        if (n === null) return;
+        received.push(...buffer.subarray(0, n));
+      }
+    })(),
+    "the unanswered connection to be closed",
+  );
+  conn.close();
+  const text = new TextDecoder().decode(new Uint8Array(received));
+  assert.match(text, /^HTTP\/1\.1 101/);
+  const frames = new Uint8Array(received.slice(text.indexOf("\r\n\r\n") + 4));
+  assert.equal(frames[0], 0x89, "the first frame after the upgrade is a ping");
+});
+
+Deno.test("websocket: the key's concurrency slot is held while a turn is in flight, not while idle", async () => {
+  const release = latch();
+  const delta = RESPONSES.text.indexOf("response.output_text.delta");
+  const head = RESPONSES.text.slice(0, RESPONSES.text.indexOf("\n\n", delta) + 2);
+  let hold = false;
+  await using mock = upstream(() => {
+    if (!hold) return trickledResponse(RESPONSES.text, "events");
+    hold = false;
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode(head));
+        await release.promise;
+        controller.enqueue(encoder.encode(RESPONSES.text.slice(head.length)));
+        controller.close();
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  await using gateway = await startGateway({
+    config: {
+      accounts: [{ id: "oa-1", platform: "openai", baseUrl: `${mock.url}/v1`, apiKey: "sk-up" }],
+      groups: [{ id: "team", accounts: ["oa-1"] }],
+      keys: [{ id: "alice", key: CLIENT_KEY, group: "team", concurrency: 1 }],
+      queueTimeoutSeconds: 0.5,
+    },
+  });
+  await using first = await SocketClient.open(gateway.url);
+  await using second = await SocketClient.open(gateway.url);
+  // Idle connections hold nothing: turns on both, one after the other, all served.
+  for (const client of [first, second, first, second]) {
+    assert.equal((await client.turn(TURN)).at(-1)?.type, "response.completed");
+  }
+  // A turn in flight holds the key's one slot: the other connection's turn waits, then times out.
+  hold = true;
+  first.send({ type: "response.create", ...TURN });
+  assert.equal((await first.next())?.type, "response.created");
+  const waited = await second.turn(TURN);
+  assert.equal(waited.at(-1)?.type, "error");
+  release.resolve();
+  for (let event = await first.next(); event?.type !== "response.completed";) {
+    event = await first.next();
+    assert.ok(event, "the held turn completes");
+  }
+  assert.equal((await second.turn(TURN)).at(-1)?.type, "response.completed");
 });

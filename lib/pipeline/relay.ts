@@ -78,7 +78,7 @@ export class Relay {
         metrics.upstreamLatency.observe({ account: attempt.account }, attempt.ms / 1000);
       }
     }
-    const failovers = failoverEvents(attempts, delivery.key);
+    const failovers = failoverEvents(attempts, delivery.key, transportOf(delivery.request));
     for (const event of failovers) metrics.failovers.inc({ reason: event.reason });
     this.sinks.series?.failovers(failovers.length);
     // Not awaited: the log's own readers wait for its writes, and closing the gateway does.
@@ -219,7 +219,11 @@ function servingAccount(attempts: readonly Attempt[]): string | null {
 /** Attempts that moved a request on, an error event before any content included. */
 const FAILOVER_OUTCOMES = new Set(["failover", "unreachable", "preamble-failover"]);
 
-function failoverEvents(attempts: readonly Attempt[], key: string | null): FailoverEvent[] {
+function failoverEvents(
+  attempts: readonly Attempt[],
+  key: string | null,
+  transport: string | undefined,
+): FailoverEvent[] {
   const events: FailoverEvent[] = [];
   for (const attempt of attempts) {
     if (!FAILOVER_OUTCOMES.has(attempt.outcome)) continue;
@@ -230,6 +234,7 @@ function failoverEvents(attempts: readonly Attempt[], key: string | null): Failo
       ...(attempt.status !== undefined ? { status: attempt.status } : {}),
       ...(attempt.rule !== undefined ? { rule: attempt.rule } : {}),
       key: key ?? "",
+      ...(transport ? { transport } : {}),
     });
   }
   return events;
