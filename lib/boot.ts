@@ -122,8 +122,6 @@ export function closeOnSignals(gateway: Gateway, drain?: () => Promise<void>): v
   const stop = async () => {
     if (closing) return;
     closing = true;
-    // Open WebSockets would hold the server's drain: they close first, with 1001.
-    await gateway.closeSockets().catch(() => {});
     await drain?.().catch(() => {});
     await gateway.close().catch((error) => console.error(`switchyard: ${error}`));
     await flushLogs();

@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { FailoverLog } from "../lib/observe/failover_log.ts";
 import { eventually, latch, within } from "./support/async.ts";
-import { CLIENT_KEY, startGateway } from "./support/gateway.ts";
+import { CLIENT_KEY, configDocument, startGateway } from "./support/gateway.ts";
+import { spawnGateway } from "./support/process.ts";
 import { RECORDED } from "./support/recorded_streams.ts";
 import { SocketClient } from "./support/socket_client.ts";
 import {
@@ -218,6 +219,39 @@ Deno.test("websocket: limits close with their documented codes and reasons", asy
     assert.equal(closed.code, 1001);
     assert.match(closed.reason, /shutting down/);
   });
+  await t.step("shutdown mid-turn: the turn finishes, then 1001", async () => {
+    const release = latch();
+    const delta = RESPONSES.text.indexOf("response.output_text.delta");
+    const head = RESPONSES.text.slice(0, RESPONSES.text.indexOf("\n\n", delta) + 2);
+    await using held = upstream(() =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(encoder.encode(head));
+            await release.promise;
+            controller.enqueue(encoder.encode(RESPONSES.text.slice(head.length)));
+            controller.close();
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      )
+    );
+    await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: held }] });
+    await using client = await SocketClient.open(gateway.url);
+    client.send({ type: "response.create", ...TURN });
+    assert.equal((await client.next())?.type, "response.created");
+    const closing = gateway.gateway.closeSockets();
+    // New connections are refused while draining.
+    await assert.rejects(() => SocketClient.open(gateway.url));
+    assert.equal(client.socket.readyState, WebSocket.OPEN);
+    release.resolve();
+    const events = [];
+    for (let event = await client.next(); event; event = await client.next()) events.push(event);
+    assert.equal(events.at(-1)?.type, "response.completed");
+    const closed = await within(client.closed, "the close");
+    assert.equal(closed.code, 1001);
+    await closing;
+  });
 });
 
 Deno.test("websocket: a quiet connection is pinged, and one that never answers is closed", async () => {
@@ -297,4 +331,30 @@ Deno.test("websocket: the key's concurrency slot is held while a turn is in flig
     assert.ok(event, "the held turn completes");
   }
   assert.equal((await second.turn(TURN)).at(-1)?.type, "response.completed");
+});
+
+Deno.test("websocket: the gateway process serves turns, and SIGTERM closes sockets with 1001", async () => {
+  await using mock = upstream(() => trickledResponse(RESPONSES.text, "events"));
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-ws-" });
+  try {
+    const configPath = `${dir}/switchyard.json`;
+    await Deno.writeTextFile(
+      configPath,
+      JSON.stringify(configDocument({ accounts: [{ id: "oa-1", upstream: mock }] })),
+    );
+    const gateway = await spawnGateway(configPath, `${dir}/state.kv`);
+    try {
+      const client = await SocketClient.open(gateway.url);
+      assert.equal((await client.turn(TURN)).at(-1)?.type, "response.completed");
+      const stopping = gateway.stop();
+      const closed = await within(client.closed, "the socket to close");
+      assert.equal(closed.code, 1001);
+      await within(stopping, "the process to exit");
+    } finally {
+      await gateway.stop();
+      assert.doesNotMatch(gateway.stdout() + gateway.stderr(), /unhandled/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -14,7 +14,7 @@ import { presentedKey } from "../../http/headers.ts";
 import { RESPONSES_SOCKET_PATH } from "../../protocols/inference_paths.ts";
 import type { Pipeline } from "../api.ts";
 import { CLOSE, type SocketLimits } from "./limits.ts";
-import { ResponsesSocket } from "./session.ts";
+import { ResponsesSocket, turnHeaders } from "./session.ts";
 
 /** Is `request` a Responses WebSocket handshake? */
 export function isResponsesSocket(request: Request, url: URL): boolean {
@@ -53,13 +53,14 @@ export class ResponseSockets {
       });
     if (!key) return refuse(401, "missing or invalid API key", "unauthorized");
     if (this.#draining) return refuse(503, "the gateway is shutting down", "unavailable");
+    const headers = turnHeaders(request.headers); // the request closes on upgrade
     let upgraded: { socket: WebSocket; response: Response };
     try {
       upgraded = Deno.upgradeWebSocket(request, { idleTimeout: this.limits.pingSeconds });
     } catch {
       return refuse(400, "not a valid WebSocket handshake", "rejected");
     }
-    const session = new ResponsesSocket(upgraded.socket, request, url, {
+    const session = new ResponsesSocket(upgraded.socket, headers, url, {
       pipeline,
       limits: this.limits,
       closed: (gone) => {

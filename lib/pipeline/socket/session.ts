@@ -59,13 +59,14 @@ export class ResponsesSocket {
   readonly #lifeTimer: ReturnType<typeof setTimeout>;
   #closing: { code: number; reason: string } | undefined;
 
+  /** `headers` are the turns' ({@linkcode turnHeaders}), read before the upgrade closed the request. */
   constructor(
     private readonly socket: WebSocket,
-    handshake: Request,
+    headers: Headers,
     url: URL,
     private readonly context: SocketContext,
   ) {
-    this.#headers = turnHeaders(handshake.headers);
+    this.#headers = headers;
     this.#url = new URL(`${url.pathname}${url.search}`, url);
     const { limits } = context;
     socket.onmessage = (event) => this.#received(event.data);
@@ -244,8 +245,11 @@ export class ResponsesSocket {
   }
 }
 
-/** The handshake's headers as a turn's request headers. */
-function turnHeaders(handshake: Headers): Headers {
+/**
+ * The handshake's headers as a turn's request headers. Read before
+ * `Deno.upgradeWebSocket`: after it, the handshake request is closed.
+ */
+export function turnHeaders(handshake: Headers): Headers {
   const headers = new Headers();
   for (const [name, value] of handshake) {
     if (SOCKET_HEADERS.includes(name) || name.startsWith("sec-websocket-")) continue;
