@@ -8,7 +8,8 @@
  * conversation).
  */
 import assert from "node:assert/strict";
-import { CLIENT_KEY, startGateway, type TestGateway } from "./support/gateway.ts";
+import { CLIENT_KEY, SECRET, startGateway, type TestGateway } from "./support/gateway.ts";
+import { codexAccount, codexAnswering } from "./support/protocol_mocks.ts";
 import { type CliRun, installClients, runCodexOverSocket } from "./support/cli_clients.ts";
 import { sseText, trickledResponse } from "./support/streams.ts";
 import { json, type MockHit, upstream, USAGE_LIMIT_403 } from "./support/upstream.ts";
@@ -260,6 +261,30 @@ Deno.test({
     const text = JSON.stringify(items);
     for (const part of ["pick a colour", "FIRST-ANSWER-IS-BLUE", "and another one"]) {
       assert.ok(text.includes(part), `the resumed turn carries "${part}"`);
+    }
+  },
+});
+
+Deno.test({
+  name: "Codex over the WebSocket, served by a Codex subscription (the ChatGPT backend's rules)",
+  ignore: missing !== null,
+  async fn() {
+    await using codex = upstream(codexAnswering(ANSWER));
+    await using gateway = await startGateway({
+      secret: SECRET,
+      config: {
+        accounts: [codexAccount("codex", codex.url)],
+        groups: [{ id: "team", accounts: ["codex"] }],
+        keys: [{ id: "alice", key: CLIENT_KEY, group: "team" }],
+      },
+    });
+    const [run] = await runCodexOverSocket(`${gateway.url}/v1`, CLIENT_KEY, ["say pong"]);
+    assertAnswered(run, ANSWER, "Codex subscription");
+    assert.deepEqual(servedTurns(gateway), ["codex"]);
+    // The mock refuses anything the backend would (store, stream, unknown fields): none reached it.
+    assert.ok(codex.hits.length > 0 && codex.hits.every((hit) => hit.path === "/responses"));
+    for (const hit of codex.hits) {
+      assert.equal(JSON.parse(hit.body).previous_response_id, undefined);
     }
   },
 });
