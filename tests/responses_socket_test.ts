@@ -358,3 +358,73 @@ Deno.test("websocket: the gateway process serves turns, and SIGTERM closes socke
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("websocket: a client that stops reading stops the upstream being read (backpressure)", async () => {
+  let produced = 0;
+  let cancelled = false;
+  const delta = (n: number) =>
+    `event: response.output_text.delta\ndata: ${
+      JSON.stringify({
+        type: "response.output_text.delta",
+        item_id: "msg_1",
+        output_index: 0,
+        content_index: 0,
+        delta: `${n} ${"z".repeat(1000)}`,
+      })
+    }\n\n`;
+  const created = RESPONSES.text.slice(0, RESPONSES.text.indexOf("\n\n") + 2);
+  await using mock = upstream(() => {
+    let n = 0;
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const bytes = encoder.encode(n === 0 ? created + delta(n) : delta(n));
+          n++;
+          produced += bytes.byteLength;
+          controller.enqueue(bytes);
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }, { highWaterMark: 0 }),
+      { headers: { "content-type": "text/event-stream" } },
+    );
+  });
+  await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });
+  const port = Number(new URL(gateway.url).port);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(encoder.encode(
+    "GET /v1/responses HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+      `Sec-WebSocket-Version: 13\r\nAuthorization: Bearer ${CLIENT_KEY}\r\n\r\n`,
+  ));
+  await conn.write(maskedTextFrame(JSON.stringify({ type: "response.create", ...TURN })));
+  // Never read: once the buffers between are full, the gateway must stop pulling.
+  let last = -1;
+  let steady = 0;
+  await eventually(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    steady = produced > 0 && produced === last ? steady + 1 : 0;
+    last = produced;
+    return steady >= 5;
+  }, "the upstream to stop being read");
+  assert.ok(produced < 64 * 1024 * 1024, `read ${produced} bytes for a client reading nothing`);
+  assert.equal(cancelled, false);
+  conn.close();
+  await eventually(() => cancelled, "the upstream cancelled once the client is gone");
+});
+
+/** A client's text frame (masked, as RFC 6455 requires of clients). */
+function maskedTextFrame(text: string): Uint8Array {
+  const payload = encoder.encode(text);
+  const length = payload.byteLength;
+  const header = length < 126
+    ? [0x81, 0x80 | length]
+    : [0x81, 0x80 | 126, length >> 8, length & 0xff];
+  const mask = [1, 2, 3, 4];
+  const frame = new Uint8Array(header.length + 4 + length);
+  frame.set(header);
+  frame.set(mask, header.length);
+  payload.forEach((byte, i) => frame[header.length + 4 + i] = byte ^ mask[i % 4]);
+  return frame;
+}

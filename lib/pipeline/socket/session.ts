@@ -33,6 +33,15 @@ import { markSocketTurn } from "./turns.ts";
 /** Handshake headers that belong to the socket, not to the turns sent upstream. */
 const SOCKET_HEADERS = ["upgrade", "connection", "content-length", "content-type", "accept"];
 
+/**
+ * Backpressure: past this many bytes queued for a slow client, the answer
+ * is not read further (so neither is the upstream) until the queue is down
+ * to {@linkcode LOW_WATER}.
+ */
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+const DRAIN_POLL_MS = 10;
+
 /** The largest error body read to answer a refused turn. */
 const MAX_ERROR_BYTES = 64 * 1024;
 
@@ -176,6 +185,7 @@ export class ResponsesSocket {
         const { done, value } = await reader.read();
         if (done) break;
         parser.push(decoder.decode(value, { stream: true }));
+        if (this.socket.bufferedAmount > HIGH_WATER) await this.#drained();
       }
     } catch {
       // Cut off (the client left, or the body broke): the relay logged it.
@@ -183,6 +193,13 @@ export class ResponsesSocket {
       this.#stopReading = undefined;
     }
     return output;
+  }
+
+  /** Waits until the client has taken most of what is queued for it, or is gone. */
+  async #drained(): Promise<void> {
+    while (this.socket.bufferedAmount > LOW_WATER && !this.#gone_) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
   }
 
   #send(text: string): void {
