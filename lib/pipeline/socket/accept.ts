@@ -14,7 +14,8 @@ import { presentedKey } from "../../http/headers.ts";
 import { RESPONSES_SOCKET_PATH } from "../../protocols/inference_paths.ts";
 import type { Pipeline } from "../api.ts";
 import { CLOSE, type SocketLimits } from "./limits.ts";
-import { ResponsesSocket, turnHeaders } from "./session.ts";
+import { ResponsesSocket } from "./session.ts";
+import { turnHeaders } from "./turn_io.ts";
 
 /** Is `request` a Responses WebSocket handshake? */
 export function isResponsesSocket(request: Request, url: URL): boolean {

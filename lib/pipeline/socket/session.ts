@@ -17,7 +17,6 @@
 import { SseParser } from "../../http/sse.ts";
 import { base64url } from "../../crypto/random.ts";
 import { logWarning } from "../../log.ts";
-import { isObject } from "../../protocols/json.ts";
 import { handleApi, type Pipeline } from "../api.ts";
 import { Conversation, TurnOutput } from "./conversation.ts";
 import { CLOSE, type SocketLimits, tooBig } from "./limits.ts";
@@ -28,10 +27,8 @@ import {
   readClientMessage,
   warmupEvents,
 } from "./messages.ts";
+import { boundedText, MAX_ERROR_BYTES, parsed } from "./turn_io.ts";
 import { markSocketTurn } from "./turns.ts";
-
-/** Handshake headers that belong to the socket, not to the turns sent upstream. */
-const SOCKET_HEADERS = ["upgrade", "connection", "content-length", "content-type", "accept"];
 
 /**
  * Backpressure: past this many bytes queued for a slow client, the answer
@@ -41,9 +38,6 @@ const SOCKET_HEADERS = ["upgrade", "connection", "content-length", "content-type
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
 const DRAIN_POLL_MS = 10;
-
-/** The largest error body read to answer a refused turn. */
-const MAX_ERROR_BYTES = 64 * 1024;
 
 /** What a connection works with. */
 export interface SocketContext {
@@ -67,8 +61,10 @@ export class ResponsesSocket {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #lifeTimer: ReturnType<typeof setTimeout>;
   #closing: { code: number; reason: string } | undefined;
+  /** The connection has closed: no timers are armed any more. */
+  #ended = false;
 
-  /** `headers` are the turns' ({@linkcode turnHeaders}), read before the upgrade closed the request. */
+  /** `headers`: the turns' (`turn_io.ts`), read before the upgrade closed the handshake request. */
   constructor(
     private readonly socket: WebSocket,
     headers: Headers,
@@ -127,7 +123,7 @@ export class ResponsesSocket {
   }
 
   async #answer(message: ClientMessage): Promise<void> {
-    if (this.#gone_) return;
+    if (this.#isClosed) return;
     if (message.kind === "invalid") return this.#send(invalidMessageEvent(message.message));
     if (message.kind !== "create") return;
     const { body, input } = this.#conversation.expand(message.body);
@@ -197,7 +193,7 @@ export class ResponsesSocket {
 
   /** Waits until the client has taken most of what is queued for it, or is gone. */
   async #drained(): Promise<void> {
-    while (this.socket.bufferedAmount > LOW_WATER && !this.#gone_) {
+    while (this.socket.bufferedAmount > LOW_WATER && !this.#isClosed) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
   }
@@ -206,12 +202,13 @@ export class ResponsesSocket {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
   }
 
-  get #gone_(): boolean {
+  get #isClosed(): boolean {
     return this.socket.readyState !== WebSocket.OPEN;
   }
 
   #armIdle(): void {
     this.#disarmIdle();
+    if (this.#ended) return;
     const seconds = this.context.limits.idleSeconds;
     this.#idleTimer = setTimeout(
       () => this.close(CLOSE.normal, `idle for ${seconds} s; open a new connection`),
@@ -255,62 +252,10 @@ export class ResponsesSocket {
 
   /** The client left (or the close completed): the turn in flight is cancelled. */
   #gone(): void {
+    this.#ended = true;
     this.#cancelTurn();
     this.#disarmIdle();
     clearTimeout(this.#lifeTimer);
     this.context.closed(this);
-  }
-}
-
-/**
- * The handshake's headers as a turn's request headers. Read before
- * `Deno.upgradeWebSocket`: after it, the handshake request is closed.
- */
-export function turnHeaders(handshake: Headers): Headers {
-  const headers = new Headers();
-  for (const [name, value] of handshake) {
-    if (SOCKET_HEADERS.includes(name) || name.startsWith("sec-websocket-")) continue;
-    // The socket's beta flag means nothing to an HTTP upstream.
-    if (name === "openai-beta" && value.includes("responses_websockets")) continue;
-    headers.set(name, value);
-  }
-  headers.set("content-type", "application/json");
-  headers.set("accept", "text/event-stream");
-  return headers;
-}
-
-/** Up to `limit` bytes of a body as text; the rest is cancelled. */
-async function boundedText(response: Response, limit: number): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // A body cut off: answer from what came.
-  } finally {
-    void reader.cancel().catch(() => {});
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes.subarray(0, limit));
-}
-
-function parsed(text: string): unknown {
-  try {
-    const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : text;
-  } catch {
-    return text;
   }
 }
