@@ -428,3 +428,26 @@ function maskedTextFrame(text: string): Uint8Array {
   payload.forEach((byte, i) => frame[header.length + 4 + i] = byte ^ mask[i % 4]);
   return frame;
 }
+
+Deno.test("websocket: each turn is admitted like a request: rpm refuses the second with a 429 event", async () => {
+  await using mock = upstream(() => trickledResponse(RESPONSES.text, "events"));
+  await using gateway = await startGateway({
+    config: {
+      accounts: [{ id: "oa-1", platform: "openai", baseUrl: `${mock.url}/v1`, apiKey: "sk-up" }],
+      groups: [{ id: "team", accounts: ["oa-1"] }],
+      keys: [{ id: "alice", key: CLIENT_KEY, group: "team", rpm: 1 }],
+    },
+  });
+  await using client = await SocketClient.open(gateway.url);
+  assert.equal((await client.turn(TURN)).at(-1)?.type, "response.completed");
+  const [limited] = await client.turn(TURN);
+  assert.equal(limited.type, "error");
+  assert.equal(limited.status, 429);
+  assert.match(String((limited.headers as Record<string, string>)["retry-after"]), /^\d+$/);
+  assert.equal(mock.hits.length, 1);
+  await eventually(() => gateway.log.length === 2, "both turns logged");
+  assert.deepEqual(gateway.log.map((e) => [e.status, e.outcome, e.transport]), [
+    [200, "success", "websocket"],
+    [429, "limited", "websocket"],
+  ]);
+});
