@@ -12,6 +12,7 @@ import { eventually, latch, within } from "./support/async.ts";
 import { CLIENT_KEY, configDocument, startGateway } from "./support/gateway.ts";
 import { spawnGateway } from "./support/process.ts";
 import { RECORDED } from "./support/recorded_streams.ts";
+import { sample } from "./support/prometheus.ts";
 import { SocketClient } from "./support/socket_client.ts";
 import {
   eventChunks,
@@ -450,4 +451,9 @@ Deno.test("websocket: each turn is admitted like a request: rpm refuses the seco
     [200, "success", "websocket"],
     [429, "limited", "websocket"],
   ]);
+  const metrics = await (await gateway.admin("/metrics")).text();
+  const turns = (status: string, outcome: string) =>
+    sample(metrics, "switchyard_websocket_turns_total", { status, outcome });
+  assert.equal(turns("200", "success"), 1);
+  assert.equal(turns("429", "limited"), 1);
 });
