@@ -32,6 +32,8 @@ import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
 import { handleApi, type Pipeline } from "./pipeline/api.ts";
 import { failoverPorts } from "./pipeline/forward.ts";
 import { Relay } from "./pipeline/relay.ts";
+import { isResponsesSocket, ResponseSockets } from "./pipeline/socket/accept.ts";
+import { DEFAULT_WEBSOCKET } from "./config/defaults.ts";
 import { UsageClock } from "./planning/usage_clock.ts";
 import { Credentials, type OAuthTuning } from "./providers/credentials.ts";
 import { SignInFlows } from "./providers/oauth/flows.ts";
@@ -92,6 +94,8 @@ export interface Gateway {
   readonly directory: Directory;
   /** Waits for background KV writes (quota snapshots, slot releases, response owners, thinking signers). */
   settled(): Promise<void>;
+  /** Closes open Responses WebSockets with 1001 (a turn in flight finishes first). */
+  closeSockets(): Promise<void>;
   /** Flushes batched usage, ends live dashboard streams and closes KV; call after the server has drained. */
   close(): Promise<void>;
 }
@@ -192,6 +196,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     signers,
   };
 
+  const socketSettings = { ...DEFAULT_WEBSOCKET, ...config.websocket };
+  const sockets = new ResponseSockets(pipeline, {
+    ...socketSettings,
+    maxMessageBytes: socketSettings.maxMessageBytes ?? config.maxRequestBytes,
+  });
+
   const fixedDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
   // A KV-stored token is read per admin request, so a reset reaches every process at once.
   const adminDigest = (): Promise<string | undefined> =>
@@ -205,6 +215,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const cors = corsPolicy(config.cors?.origins);
   const fetch = routeTable(gatewayRoutes({
     api: async (request, url) => {
+      if (isResponsesSocket(request, url)) return await sockets.accept(request, url);
       if (!cors) return await handleApi(pipeline, request, url);
       return cors.preflight(request) ??
         cors.decorate(request, await handleApi(pipeline, request, url));
@@ -248,7 +259,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     live,
     directory,
     settled,
+    closeSockets: () => sockets.drain(),
     async close() {
+      await sockets.drain();
       await settled();
       await live.close();
       await usage.close();

@@ -164,7 +164,7 @@ Deno.test({
       assert.equal(copied, shown);
       for (
         const [client, expected] of [
-          ["Codex CLI", `base_url = "${gateway.url}/v1"`],
+          ["Codex CLI", `openai_base_url = "${gateway.url}/v1"`],
           ["Claude Code", `export ANTHROPIC_BASE_URL=${gateway.url}`],
           ["OpenAI SDK", `OpenAI(base_url="${gateway.url}/v1", api_key="${shown}")`],
           ["curl", `curl ${gateway.url}/v1/chat/completions`],

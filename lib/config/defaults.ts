@@ -34,3 +34,15 @@ export const DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
 /** Default account priority: after every account that sets one lower. */
 export const DEFAULT_PRIORITY = 100;
+
+/** Responses WebSocket limits (`websocket`), field by field. */
+export const DEFAULT_WEBSOCKET = Object.freeze({
+  /** Largest client message (a turn's request body): as `maxRequestBytes` unless set. */
+  maxMessageBytes: undefined as number | undefined,
+  /** One connection's lifetime, as OpenAI's own (60 minutes). */
+  maxConnectionSeconds: 3600,
+  /** A connection with no turn for this long is closed. */
+  idleSeconds: 600,
+  /** Pings on a quiet connection, this far apart; a missed pong closes it. */
+  pingSeconds: 30,
+});

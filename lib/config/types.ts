@@ -163,6 +163,16 @@ export interface Config {
   errorRules: ErrorRule[];
   /** Browser origins that may call `/v1/*` (CORS); none by default. */
   cors?: CorsSettings;
+  /** Responses WebSocket limits; defaults in `defaults.ts`. */
+  websocket?: WebSocketSettings;
+}
+
+/** Limits of the Responses WebSocket (`GET /v1/responses` upgraded), each optional. */
+export interface WebSocketSettings {
+  maxMessageBytes?: number;
+  maxConnectionSeconds?: number;
+  idleSeconds?: number;
+  pingSeconds?: number;
 }
 
 /** Cross-origin access to the API for browser-based clients. */

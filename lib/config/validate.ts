@@ -25,6 +25,7 @@ import {
   type FailoverPolicy,
   type Group,
   PLATFORMS,
+  type WebSocketSettings,
 } from "./types.ts";
 import { defaultOAuthBaseUrl, readOAuth } from "./oauth.ts";
 
@@ -43,6 +44,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     "queueTimeoutSeconds",
     "errorRules",
     "cors",
+    "websocket",
   ]);
   const failover = readFailover(root.object("failover"));
   const maxRequestBytes = root.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1);
@@ -69,6 +71,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     config.queueTimeoutSeconds = root.number("queueTimeoutSeconds", undefined, 0, 3600);
   }
   if (root.has("cors")) config.cors = readCors(root.object("cors"));
+  if (root.has("websocket")) config.websocket = readWebSocket(root.object("websocket"));
   return config;
 }
 
@@ -216,4 +219,17 @@ function unique(entries: readonly { id: string }[], section: string): void {
     }
     seen.add(entry.id);
   });
+}
+
+/** Reads a `websocket` object: the Responses WebSocket's limits. */
+function readWebSocket(fields: Fields): WebSocketSettings {
+  fields.onlyKnown(["maxMessageBytes", "maxConnectionSeconds", "idleSeconds", "pingSeconds"]);
+  const settings: WebSocketSettings = {};
+  if (fields.has("maxMessageBytes")) {
+    settings.maxMessageBytes = fields.integer("maxMessageBytes", undefined, 1);
+  }
+  for (const name of ["maxConnectionSeconds", "idleSeconds", "pingSeconds"] as const) {
+    if (fields.has(name)) settings[name] = fields.number(name, undefined, 0.01, 86_400);
+  }
+  return settings;
 }

@@ -22,6 +22,8 @@ export interface FailoverEvent {
   /** The error rule that fired, by name (`id` or `errorRules[i]`). */
   rule?: string;
   key: string;
+  /** `websocket` when the request was a Responses WebSocket turn. */
+  transport?: string;
 }
 
 const KEEP_MS = 24 * 3600_000;

@@ -35,6 +35,11 @@ export class GatewayMetrics {
     "API requests by client surface, final status and outcome.",
     ["surface", "status", "outcome"],
   );
+  readonly websocketTurns: Counter<"status" | "outcome"> = this.#registry.counter(
+    "switchyard_websocket_turns_total",
+    "Responses WebSocket turns (each also counted in switchyard_requests_total), by status and outcome.",
+    ["status", "outcome"],
+  );
   readonly failovers: Counter<"reason"> = this.#registry.counter(
     "switchyard_failovers_total",
     "Upstream attempts that failed over to another account, by reason.",

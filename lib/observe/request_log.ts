@@ -56,6 +56,8 @@ export interface RequestLogEntry {
   tokens?: TokenUsage;
   /** Whether the body was `complete`, `aborted` by the client, or broken off by an `error`. */
   end?: string;
+  /** `websocket` for a turn of a Responses WebSocket; absent for plain HTTP. */
+  transport?: string;
 }
 
 /** Receives one entry per request. */

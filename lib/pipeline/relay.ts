@@ -24,6 +24,7 @@ import { StreamTranslator } from "../protocols/translate/translate.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { type BodyEnd, tapBody, type TapResult, wholeUsage } from "../usage/tap.ts";
+import { transportOf } from "./socket/turns.ts";
 
 /** An answer ready for the client, with what the stages before learned. */
 export interface Delivery {
@@ -84,7 +85,7 @@ export class Relay {
         metrics.staleRetries.inc({ account: attempt.account });
       }
     }
-    const failovers = failoverEvents(attempts, delivery.key);
+    const failovers = failoverEvents(attempts, delivery.key, transportOf(delivery.request));
     for (const event of failovers) metrics.failovers.inc({ reason: event.reason });
     this.sinks.series?.failovers(failovers.length);
     // Not awaited: the log's own readers wait for its writes, and closing the gateway does.
@@ -162,6 +163,8 @@ export class Relay {
     const status = delivery.response.status;
     const outcome = delivery.outcome ?? outcomeOf(attempts, result.end);
     metrics.requests.inc({ surface: delivery.surface, status: String(status), outcome });
+    const transport = transportOf(delivery.request);
+    if (transport) metrics.websocketTurns.inc({ status: String(status), outcome });
     if (ttfbMs !== undefined) metrics.ttfb.observe({ surface: delivery.surface }, ttfbMs / 1000);
 
     let tokens: TokenUsage | undefined = result.usage;
@@ -204,6 +207,7 @@ export class Relay {
         : {}),
       ...(tokens ? { tokens } : {}),
       ...(account ? { end: result.end } : {}),
+      ...(transport ? { transport } : {}),
     });
   }
 }
@@ -225,7 +229,11 @@ function servingAccount(attempts: readonly Attempt[]): string | null {
 /** Attempts that moved a request on: an error event, or a 200 that broke off, before any content included. */
 const FAILOVER_OUTCOMES = new Set(["failover", "unreachable", "preamble-failover", "dropped"]);
 
-function failoverEvents(attempts: readonly Attempt[], key: string | null): FailoverEvent[] {
+function failoverEvents(
+  attempts: readonly Attempt[],
+  key: string | null,
+  transport: string | undefined,
+): FailoverEvent[] {
   const events: FailoverEvent[] = [];
   for (const attempt of attempts) {
     if (!FAILOVER_OUTCOMES.has(attempt.outcome)) continue;
@@ -236,6 +244,7 @@ function failoverEvents(attempts: readonly Attempt[], key: string | null): Failo
       ...(attempt.status !== undefined ? { status: attempt.status } : {}),
       ...(attempt.rule !== undefined ? { rule: attempt.rule } : {}),
       key: key ?? "",
+      ...(transport ? { transport } : {}),
     });
   }
   return events;

@@ -54,6 +54,13 @@ export const INFERENCE_ENDPOINTS: readonly string[] = [
   "POST /v1/messages/count_tokens",
 ];
 
+/**
+ * The Responses WebSocket (Codex CLI's transport): `GET` with `Upgrade:
+ * websocket` on this path opens a connection whose messages are each a
+ * `POST /v1/responses` (`lib/pipeline/socket/`).
+ */
+export const RESPONSES_SOCKET_PATH = "/v1/responses";
+
 /** Requests whose success creates a stored response, remembered as the key's own. */
 const CREATES_RESPONSE = ["POST /v1/responses", "POST /v1/responses/compact"];
 

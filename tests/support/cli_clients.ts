@@ -109,6 +109,44 @@ export async function runCodex(baseUrl: string, apiKey: string, prompt: string):
   }
 }
 
+/**
+ * Runs `codex exec` talking Responses over a WebSocket to the gateway at
+ * `baseUrl`: with its built-in OpenAI provider (`-c openai_base_url=...`,
+ * the key in `CODEX_API_KEY`), or with a custom provider that sets
+ * `supports_websockets = true`. Each prompt after the first resumes the same
+ * session (`codex exec resume --last`), a new process with the history.
+ */
+export async function runCodexOverSocket(
+  baseUrl: string,
+  apiKey: string,
+  prompts: readonly string[],
+  provider: "built-in" | "custom" = "built-in",
+): Promise<CliRun[]> {
+  const home = await Deno.makeTempDir({ prefix: "switchyard-codex-" });
+  const settings = provider === "built-in" ? [`openai_base_url="${baseUrl}"`] : [
+    "model_provider=switchyard",
+    'model_providers.switchyard.name="Switchyard"',
+    `model_providers.switchyard.base_url="${baseUrl}"`,
+    'model_providers.switchyard.env_key="SWITCHYARD_API_KEY"',
+    'model_providers.switchyard.wire_api="responses"',
+    "model_providers.switchyard.supports_websockets=true",
+  ];
+  const env = { CODEX_HOME: home, HOME: home, CODEX_API_KEY: apiKey, SWITCHYARD_API_KEY: apiKey };
+  const runs: CliRun[] = [];
+  try {
+    for (const [index, prompt] of prompts.entries()) {
+      const common = ["--skip-git-repo-check", ...settings.flatMap((setting) => ["-c", setting])];
+      const args = index === 0
+        ? ["exec", "--sandbox", "read-only", ...common, prompt]
+        : ["exec", "resume", "--last", ...common, prompt];
+      runs.push(await run(await binary("codex"), args, env, home));
+    }
+    return runs;
+  } finally {
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+  }
+}
+
 /** Runs `claude -p` with `prompt` against an Anthropic base URL (the gateway's root). */
 export async function runClaude(baseUrl: string, apiKey: string, prompt: string): Promise<CliRun> {
   const home = await Deno.makeTempDir({ prefix: "switchyard-claude-" });

@@ -62,6 +62,8 @@ export interface GatewaySpec {
   usageFlushMs?: number;
   /** Queue and lease timings. */
   tuning?: Tuning;
+  /** The config's `websocket` limits, as written in the file. */
+  websocket?: Record<string, unknown>;
 }
 
 /** Per-request options of {@linkcode TestGateway.api}. */
@@ -142,6 +144,7 @@ export function configDocument(spec: GatewaySpec): Record<string, unknown> {
   if (spec.failover) document.failover = spec.failover;
   if (spec.errorRules) document.errorRules = spec.errorRules;
   if (spec.maxRequestBytes !== undefined) document.maxRequestBytes = spec.maxRequestBytes;
+  if (spec.websocket) document.websocket = spec.websocket;
   return document;
 }
 

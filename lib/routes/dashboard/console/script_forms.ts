@@ -302,7 +302,7 @@ function revokeKey(k) {
 function snippets(key) {
   const origin = location.origin;
   return [
-    ["Codex CLI", "# ~/.codex/config.toml\nmodel_provider = \"switchyard\"\n\n[model_providers.switchyard]\nname = \"Switchyard\"\nbase_url = \"" + origin + "/v1\"\nenv_key = \"SWITCHYARD_API_KEY\"\nwire_api = \"responses\"\n\n# then, in your shell:\nexport SWITCHYARD_API_KEY=" + key + "\ncodex"],
+    ["Codex CLI", "# ~/.codex/config.toml (the built-in OpenAI provider; Responses over a WebSocket)\nopenai_base_url = \"" + origin + "/v1\"\n\n# then, in your shell:\nexport CODEX_API_KEY=" + key + "\ncodex\n\n# or a provider of its own:\n# model_provider = \"switchyard\"\n# [model_providers.switchyard]\n# name = \"Switchyard\"\n# base_url = \"" + origin + "/v1\"\n# env_key = \"CODEX_API_KEY\"\n# wire_api = \"responses\"\n# supports_websockets = true"],
     ["Claude Code", "export ANTHROPIC_BASE_URL=" + origin + "\nexport ANTHROPIC_AUTH_TOKEN=" + key + "\nclaude"],
     ["OpenAI SDK", "# Python\nfrom openai import OpenAI\nclient = OpenAI(base_url=\"" + origin + "/v1\", api_key=\"" + key + "\")\n\n// JavaScript / TypeScript\nimport OpenAI from \"openai\";\nconst client = new OpenAI({ baseURL: \"" + origin + "/v1\", apiKey: \"" + key + "\" });"],
     ["curl", "curl " + origin + "/v1/chat/completions \\\n  -H \"Authorization: Bearer " + key + "\" \\\n  -H \"content-type: application/json\" \\\n  -d '{\"model\":\"gpt-4.1-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'"],

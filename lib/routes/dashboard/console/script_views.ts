@@ -156,7 +156,7 @@ function renderFailovers(failovers) {
   const list = $("failovers");
   list.replaceChildren(...failovers.map((f) => el("li", {},
     el("span", { class: "meta", text: new Date(f.at).toLocaleTimeString() + " " }),
-    el("b", { text: f.account }), " " + f.reason + (f.status ? " (" + f.status + ")" : "") + (f.rule ? " · rule " + f.rule : "") + (f.key ? " · key " + f.key : ""))));
+    el("b", { text: f.account }), " " + f.reason + (f.status ? " (" + f.status + ")" : "") + (f.rule ? " · rule " + f.rule : "") + (f.key ? " · key " + f.key : "") + (f.transport ? " · " + f.transport : ""))));
   if (!failovers.length) list.replaceChildren(el("li", { class: "empty", text: "No failovers in the last 24 hours." }));
 }
 
