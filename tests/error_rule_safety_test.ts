@@ -21,11 +21,12 @@ Deno.test("a nested quantifier in the config stops start-up with one line naming
       keys: [{ id: "alice", key: "sk-alice-0001", group: "team" }],
       errorRules: [{ match: "overloaded", action: "failover" }, EVIL],
     };
+    // A gateway that starts anyway is stopped after a minute, so the test fails instead of hanging.
     const result = await runMain({
       SWITCHYARD_CONFIG_JSON: JSON.stringify(document),
       SWITCHYARD_KV: `${dir}/state.kv`,
       PORT: "0",
-    });
+    }, AbortSignal.timeout(60_000));
     assert.equal(result.code, 1, result.stderr);
     const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
     assert.equal(lines.length, 1, result.stderr);
