@@ -155,6 +155,10 @@ Deno.test({
     for (const hit of [...exhausted.hits, ...healthy.hits]) {
       assert.doesNotMatch(JSON.stringify([...hit.headers]), new RegExp(CLIENT_KEY));
     }
+    // What the CLI names itself and its session with crossed the header allow-list.
+    const codexHeaders = healthy.hits[0].headers;
+    assert.match(codexHeaders.get("originator") ?? "", /^codex/);
+    assert.ok(codexHeaders.get("session-id") ?? codexHeaders.get("session_id"));
   },
 });
 
@@ -191,6 +195,10 @@ Deno.test({
     assert.ok(claudeSent.includes("POST /v1/messages?beta=true → 200"), claudeSent.join("\n"));
     assert.ok(!claudeSent.some((line) => line.endsWith("→ 404")), "nothing it sends is unknown");
     assert.deepEqual(paths(limited.hits), ["POST /v1/messages?beta=true"]);
+    // Claude Code's betas and app name crossed the header allow-list.
+    const claudeHeaders = healthy.hits[0].headers;
+    assert.match(claudeHeaders.get("anthropic-beta") ?? "", /claude-code-/);
+    assert.equal(claudeHeaders.get("x-app"), "cli");
     const cooled = await gateway.account("claude-1");
     assert.equal(cooled.state, "cooldown");
     assert.equal(cooled.until, new Date(reset * 1000).toISOString());

@@ -216,7 +216,7 @@ Deno.test("the client's credential never goes upstream; the account's does", asy
   });
 });
 
-Deno.test("hop-by-hop, host and cookie headers are not forwarded; the rest are", async () => {
+Deno.test("hop-by-hop, host, cookie and unnamed headers are not forwarded; the named ones are", async () => {
   await using openai = upstream(() => json(200, chatCompletion("ok")));
   await using gw = await startGateway({ accounts: [{ id: "oa", upstream: openai }] });
   const body = JSON.stringify(chatRequest());
@@ -247,6 +247,7 @@ Deno.test("hop-by-hop, host and cookie headers are not forwarded; the rest are",
     "proxy-authorization",
     "proxy-connection",
     "upgrade",
+    "x-custom",
   ];
   const atGateway = gw.received[0];
   for (const name of dropped) assert.ok(atGateway.has(name), `${name} reached the gateway`);
@@ -255,7 +256,6 @@ Deno.test("hop-by-hop, host and cookie headers are not forwarded; the rest are",
   for (const name of dropped) assert.equal(sent.get(name), null, `${name} was forwarded`);
   assert.notEqual(sent.get("host"), "gateway.example");
   assert.equal(sent.get("content-length"), String(new TextEncoder().encode(body).length));
-  assert.equal(sent.get("x-custom"), "keep-me");
   assert.equal(sent.get("openai-beta"), "assistants=v2");
   assert.equal(sent.get("content-type"), "application/json");
   assert.equal(openai.hits[0].body, body);

@@ -34,7 +34,7 @@ Deno.test("the fault upstream answers whole streams and closes when its fault sa
         : { authorization: `Bearer ${key}` };
       return fetch(`http://127.0.0.1:${ports[account]}/${account}/v1${path}`, {
         method: "POST",
-        headers: { ...auth, "content-type": "application/json", "x-soak-id": id },
+        headers: { ...auth, "content-type": "application/json", "idempotency-key": id },
         body: JSON.stringify(body),
       });
     };

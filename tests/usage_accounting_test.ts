@@ -37,7 +37,8 @@ const KEYS = [
 Deno.test("usage is counted from every response format, aborted streams included", async (t) => {
   const bodies: Record<string, string> = {};
   const upstream = startMockUpstream((request, hit) => {
-    const scenario = request.headers.get("x-scenario") ?? "";
+    // The scenario travels in a header every platform's account is sent (`lib/http/headers.ts`).
+    const scenario = request.headers.get("idempotency-key") ?? "";
     bodies[scenario] = hit.body;
     const body = hit.body ? JSON.parse(hit.body) : {};
     const stall = scenario.startsWith("abort");
@@ -82,7 +83,7 @@ Deno.test("usage is counted from every response format, aborted streams included
     callApi(h.url, path, {
       key: `key-${id}-0123456789`,
       json: body,
-      headers: { "x-scenario": id },
+      headers: { "idempotency-key": id },
     });
 
   try {
@@ -115,7 +116,7 @@ Deno.test("usage is counted from every response format, aborted streams included
       const raw = '{"model":"m",  "stream":true}';
       const response = await fetch(`${h.url}/v1/chat/completions`, {
         method: "POST",
-        headers: { authorization: "Bearer key-pass-0123456789", "x-scenario": "pass" },
+        headers: { authorization: "Bearer key-pass-0123456789", "idempotency-key": "pass" },
         body: raw,
       });
       await response.text();

@@ -3,12 +3,15 @@
  * failover table does not know. Config loading and `PUT /admin/error-rules`
  * share this reader, so both report a bad rule alike, naming it:
  * `errorRules[1].match: invalid regular expression (Unterminated group)`.
+ * A pattern that could backtrack catastrophically (`(a+)+b`) is refused the
+ * same way, by shape (`regex_shape.ts`).
  *
  * @module
  */
 
 import { ConfigError } from "./errors.ts";
 import { Fields, readId } from "./fields.ts";
+import { lowerCasedPattern, patternProblem } from "./regex_shape.ts";
 import { type ErrorRule, type ErrorRuleAction, type Platform, PLATFORMS } from "./types.ts";
 
 /** Every rule action. */
@@ -60,9 +63,18 @@ export function errorRuleName(rule: ErrorRule, index: number): string {
   return rule.id ?? `errorRules[${index}]`;
 }
 
-/** Compiles a rule's `match` (case-insensitive); `undefined` when it has none. */
+/**
+ * Compiles a rule's `match` for LOWER-CASED text (case-insensitive without
+ * the `i` flag, see `regex_shape.ts`); `undefined` when it has none.
+ */
 export function compileMatch(match: string | undefined): RegExp | undefined {
-  return match === undefined ? undefined : new RegExp(match, "i");
+  if (match === undefined) return undefined;
+  try {
+    return new RegExp(lowerCasedPattern(match));
+  } catch {
+    // Never seen; the `i` flag on lower-cased text matches the same.
+    return new RegExp(match, "i");
+  }
 }
 
 function readErrorRule(fields: Fields): ErrorRule {
@@ -144,12 +156,14 @@ function ruleStatuses(fields: Fields): number[] {
 function pattern(fields: Fields): string {
   const match = fields.string("match");
   try {
-    compileMatch(match);
+    new RegExp(match, "i");
   } catch (error) {
     // V8 says "Invalid regular expression: /<pattern>/i: <why>"; keep the why, on one line.
     const why = String((error as Error).message).split(": ").at(-1)?.replace(/\s+/g, " ");
     throw new ConfigError(fields.at("match"), `invalid regular expression (${why})`);
   }
+  const problem = patternProblem(match);
+  if (problem) throw new ConfigError(fields.at("match"), `refused: ${problem}`);
   return match;
 }
 

@@ -68,6 +68,9 @@ export interface Account {
   concurrency?: number;
   /** The model names it serves, or client name to upstream name (`lib/config/models.ts`); any when absent. */
   models?: string[] | Record<string, string>;
+  /** OpenAI API keys: the organization and project sent as `OpenAI-Organization` / `OpenAI-Project`. */
+  organization?: string;
+  project?: string;
 }
 
 /** An OAuth account's tokens and token endpoint (see `lib/accounts/oauth/`). */

@@ -136,6 +136,8 @@ export function readAccount(fields: Fields): Account {
     "oauth",
     "concurrency",
     "models",
+    "organization",
+    "project",
   ]);
   const id = readId(fields);
   const platform = fields.oneOf("platform", PLATFORMS);
@@ -154,6 +156,17 @@ export function readAccount(fields: Fields): Account {
   if (oauth) account.oauth = oauth;
   if (fields.has("concurrency")) account.concurrency = fields.integer("concurrency", undefined, 1);
   if (fields.has("models")) account.models = fields.namesOrMap("models");
+  for (const name of ["organization", "project"] as const) {
+    if (!fields.has(name)) continue;
+    if (platform !== "openai" || oauth) {
+      throw new ConfigError(fields.at(name), "only OpenAI API key accounts have one");
+    }
+    const value = fields.string(name);
+    if (!/^[\x21-\x7e]{1,200}$/.test(value)) {
+      throw new ConfigError(fields.at(name), "must be 1-200 visible ASCII characters");
+    }
+    account[name] = value;
+  }
   return account;
 }
 

@@ -1,10 +1,12 @@
 /**
  * Operator error rules at run time. A rule list is compiled once (each
- * `match` as a case-insensitive `RegExp`, memoized per list, so a list
+ * `match` as a `RegExp` for lower-cased text, memoized per list, so a list
  * replaced through the management API is compiled once per process), and
  * {@linkcode matchErrorRule} finds the first rule that fits an upstream
- * error: its HTTP status, the account's platform and id, and the error body
- * (at most 64 KiB) or the data of an error event in a 200 stream. The
+ * error: its HTTP status, the account's platform and id, and the first
+ * {@linkcode RULE_MATCH_CHARS} characters of the error body or of the data of
+ * an error event in a 200 stream, lower-cased (a bounded slice: matching time
+ * grows with the text, even for the shapes `regex_shape.ts` lets through). The
  * classifier (`classify.ts`) lets that rule win over the built-in table.
  *
  * {@linkcode rewrittenError} is what the client sees instead of the upstream's
@@ -16,7 +18,7 @@
 import { compileMatch, errorRuleName } from "../config/error_rules.ts";
 import type { ErrorRule, Platform } from "../config/types.ts";
 import { errorResponse, type Surface } from "../http/errors.ts";
-import { CLASSIFY_BODY_LIMIT } from "./classify.ts";
+import { RULE_MATCH_CHARS } from "../config/regex_shape.ts";
 import { errorObject } from "../protocols/error_body.ts";
 
 /** A rule ready to match. */
@@ -59,14 +61,13 @@ export function matchErrorRule(
   subject: ErrorSubject,
 ): CompiledErrorRule | undefined {
   if (rules.length === 0) return undefined;
-  const text = subject.text.length > CLASSIFY_BODY_LIMIT
-    ? subject.text.slice(0, CLASSIFY_BODY_LIMIT)
-    : subject.text;
+  let text: string | undefined;
   return rules.find(({ rule, pattern }) =>
     (rule.status === undefined || rule.status.includes(subject.status)) &&
     (rule.platforms === undefined || rule.platforms.includes(subject.platform)) &&
     (rule.accounts === undefined || rule.accounts.includes(subject.account)) &&
-    (pattern === undefined || pattern.test(text))
+    (pattern === undefined ||
+      pattern.test(text ??= subject.text.slice(0, RULE_MATCH_CHARS).toLowerCase()))
   );
 }
 

@@ -77,7 +77,8 @@ async function tryAccounts(run: FailoverRun): Promise<Extract<Step, { kind: "ans
     run.tried++;
     const isLast = run.tried >= run.limit || index === job.accounts.length - 1;
     const place = { probing, isLast };
-    const step = await tryAccount(run, account, slot, place, clientHeaders, prepared);
+    const headers = clientHeaders[account.platform];
+    const step = await tryAccount(run, account, slot, place, headers, prepared);
     if (step.kind === "answer") {
       if (prepared.model && step.served) step.response.headers.set(MODEL_HEADER, prepared.model);
       return step;

@@ -1,11 +1,19 @@
 /**
- * Which headers cross the gateway. Hop-by-hop headers describe one connection
- * and never travel on; `host`, `cookie` and `content-length` are recomputed or
- * private; client credentials are replaced by the account's. Also where a
- * client's own credential for the gateway is found.
+ * Which headers cross the gateway. A client's request headers are
+ * ALLOW-LISTED per upstream platform ({@linkcode REQUEST_HEADERS}): what the
+ * SDKs, the Codex CLI and Claude Code send and need, nothing else, so a client
+ * cannot pick the pooled account's organization or project, name another
+ * ChatGPT account, or pass on addresses (`x-forwarded-*`, `cf-connecting-ip`).
+ * The providers then add the account's credential and its own headers.
+ * An upstream's response headers pass back except hop-by-hop ones, those
+ * fetch made stale, cookies, and the ones naming the account's organization
+ * or project ({@linkcode ACCOUNT_IDENTIFYING}). Also where a client's own
+ * credential for the gateway is found.
  *
  * @module
  */
+
+import type { Platform } from "../config/types.ts";
 
 const HOP_BY_HOP = [
   "connection",
@@ -19,22 +27,48 @@ const HOP_BY_HOP = [
   "upgrade",
 ];
 
-/** Request headers never forwarded upstream. */
-const DROPPED_REQUEST = new Set([
-  ...HOP_BY_HOP,
-  "host",
-  "cookie",
-  "content-length",
-  // The client's credential for the gateway, never the upstream's.
-  "authorization",
-  "x-api-key",
-  // fetch negotiates and decodes compression itself.
-  "accept-encoding",
-  // Forwarding chain details would reveal clients' addresses upstream.
-  "forwarded",
-  "x-forwarded-for",
-  "x-real-ip",
-]);
+/** Request headers any upstream gets from the client (the SDKs' own `x-stainless-*` too). */
+const COMMON_REQUEST = ["accept", "content-type", "user-agent", "idempotency-key"];
+
+/** The request headers forwarded, by the platform of the account an attempt goes to. */
+export const REQUEST_HEADERS: Readonly<Record<Platform, readonly string[]>> = {
+  openai: [
+    ...COMMON_REQUEST,
+    "openai-beta",
+    // The Codex CLI's (chatgpt-account-id is the account's: the Codex provider sets it).
+    "originator",
+    "version",
+    "session_id",
+    "session-id",
+    "conversation_id",
+    "conversation-id",
+    "thread-id",
+    "x-client-request-id",
+    "x-openai-internal-codex-responses-lite",
+  ],
+  anthropic: [
+    ...COMMON_REQUEST,
+    "anthropic-version",
+    "anthropic-beta",
+    "anthropic-dangerous-direct-browser-access",
+    // Claude Code's.
+    "x-app",
+  ],
+};
+
+/** Families of request headers forwarded by prefix, per platform. */
+const REQUEST_PREFIXES: Readonly<Record<Platform, readonly string[]>> = {
+  openai: ["x-stainless-", "x-codex-"],
+  anthropic: ["x-stainless-", "x-claude-code-"],
+};
+
+/** Response headers that name the upstream account's organization or project: never passed back. */
+export const ACCOUNT_IDENTIFYING = [
+  "openai-organization",
+  "openai-project",
+  "anthropic-organization-id",
+  "chatgpt-account-id",
+];
 
 /** Response headers never passed back. fetch has already decoded the body. */
 const DROPPED_RESPONSE = new Set([
@@ -42,25 +76,41 @@ const DROPPED_RESPONSE = new Set([
   "content-encoding",
   "content-length",
   "set-cookie",
+  ...ACCOUNT_IDENTIFYING,
 ]);
+
+const ALLOWED_REQUEST: Readonly<Record<Platform, ReadonlySet<string>>> = {
+  openai: new Set(REQUEST_HEADERS.openai),
+  anthropic: new Set(REQUEST_HEADERS.anthropic),
+};
 
 /** Header name and value pairs, in the order a `Headers` lists them. */
 export type HeaderPairs = [string, string][];
 
+/** The client's headers each platform's upstream may get, as pairs (read once per request). */
+export type ForwardedRequestHeaders = Readonly<Record<Platform, HeaderPairs>>;
+
 /**
- * The client's headers that may travel upstream, as pairs: each attempt
- * builds its own `Headers` from them (from pairs that costs a quarter of
- * copying a `Headers`, which sorts its list on every iteration).
+ * The client's headers that may travel upstream, per platform, as pairs:
+ * each attempt builds its own `Headers` from them (from pairs that costs a
+ * quarter of copying a `Headers`, which sorts its list on every iteration).
  */
-export function forwardableRequestHeaders(incoming: Headers): HeaderPairs {
-  const pairs: HeaderPairs = [];
-  eachForwardable(incoming, DROPPED_REQUEST, (name, value) => {
-    // Only set-cookie comes twice; the last one wins, as `Headers.set` would have it.
-    const last = pairs.at(-1);
-    if (last?.[0] === name) last[1] = value;
-    else pairs.push([name, value]);
-  });
-  return pairs;
+export function forwardableRequestHeaders(incoming: Headers): ForwardedRequestHeaders {
+  const forwarded: Record<Platform, HeaderPairs> = { openai: [], anthropic: [] };
+  // Names listed in Connection are hop-by-hop (RFC 9110 §7.6.1), whatever they are.
+  const listed = connectionListed(incoming);
+  for (const [name, value] of incoming) {
+    if (listed?.includes(name)) continue;
+    for (const platform of ["openai", "anthropic"] as const) {
+      if (allowedRequest(platform, name)) forwarded[platform].push([name, value]);
+    }
+  }
+  return forwarded;
+}
+
+function allowedRequest(platform: Platform, name: string): boolean {
+  return ALLOWED_REQUEST[platform].has(name) ||
+    REQUEST_PREFIXES[platform].some((prefix) => name.startsWith(prefix));
 }
 
 /**
@@ -69,21 +119,16 @@ export function forwardableRequestHeaders(incoming: Headers): HeaderPairs {
  */
 export function forwardableResponseHeaders(upstream: Headers): HeaderPairs {
   const pairs: HeaderPairs = [];
-  eachForwardable(upstream, DROPPED_RESPONSE, (name, value) => pairs.push([name, value]));
+  const listed = connectionListed(upstream);
+  for (const [name, value] of upstream) {
+    if (!DROPPED_RESPONSE.has(name) && !listed?.includes(name)) pairs.push([name, value]);
+  }
   return pairs;
 }
 
-/** Each header not in `dropped` nor named in `Connection:` (RFC 9110 §7.6.1: hop-by-hop too). */
-function eachForwardable(
-  headers: Headers,
-  dropped: ReadonlySet<string>,
-  keep: (name: string, value: string) => void,
-): void {
-  // Parsed once, not once per header as before.
-  const listed = headers.get("connection")?.toLowerCase().split(",").map((token) => token.trim());
-  for (const [name, value] of headers) {
-    if (!dropped.has(name) && !listed?.includes(name)) keep(name, value);
-  }
+/** The names a `Connection:` header lists, parsed once per message. */
+function connectionListed(headers: Headers): string[] | undefined {
+  return headers.get("connection")?.toLowerCase().split(",").map((token) => token.trim());
 }
 
 /** The credential a client presented: `Authorization: Bearer <key>` or `x-api-key: <key>`. */

@@ -3,29 +3,72 @@ import { forwardableRequestHeaders, forwardableResponseHeaders } from "./headers
 
 const pairs = (headers: Headers | [string, string][]) => [...headers];
 
-Deno.test("request headers: dropped names and names listed in Connection stay behind", () => {
-  const cases: { in: [string, string][]; out: [string, string][] }[] = [
-    { in: [], out: [] },
+Deno.test("request headers: only the named ones, per platform; names listed in Connection stay behind", () => {
+  const cases: {
+    in: [string, string][];
+    openai: [string, string][];
+    anthropic: [string, string][];
+  }[] = [
+    { in: [], openai: [], anthropic: [] },
     {
       in: [["Authorization", "Bearer k"], ["Host", "h"], ["Content-Type", "application/json"]],
-      out: [["content-type", "application/json"]],
+      openai: [["content-type", "application/json"]],
+      anthropic: [["content-type", "application/json"]],
     },
     {
-      in: [["Connection", "keep-alive, X-Trace ,x-other"], ["x-trace", "1"], ["X-Other", "2"], [
-        "x-kept",
-        "3",
-      ]],
-      out: [["x-kept", "3"]],
+      in: [["Connection", "keep-alive, User-Agent ,x-other"], ["user-agent", "1"], ["accept", "2"]],
+      openai: [["accept", "2"]],
+      anthropic: [["accept", "2"]],
     },
-    { in: [["x-a", "1"], ["x-a", "2"], ["accept-encoding", "gzip"]], out: [["x-a", "1, 2"]] },
-    { in: [["set-cookie", "a"], ["set-cookie", "b"]], out: [["set-cookie", "b"]] },
+    {
+      in: [
+        ["openai-organization", "org"],
+        ["openai-project", "p"],
+        ["chatgpt-account-id", "a"],
+        ["x-forwarded-host", "h"],
+        ["cf-connecting-ip", "1.2.3.4"],
+        ["true-client-ip", "1.2.3.4"],
+        ["cookie", "c"],
+        ["accept-encoding", "gzip"],
+        ["x-unknown", "1"],
+      ],
+      openai: [],
+      anthropic: [],
+    },
+    {
+      in: [
+        ["anthropic-beta", "b"],
+        ["openai-beta", "o"],
+        ["originator", "codex_exec"],
+        ["session-id", "s"],
+        ["x-app", "cli"],
+        ["x-claude-code-session-id", "c"],
+        ["x-codex-window-id", "w"],
+        ["x-stainless-os", "Linux"],
+      ],
+      openai: [
+        ["openai-beta", "o"],
+        ["originator", "codex_exec"],
+        ["session-id", "s"],
+        ["x-codex-window-id", "w"],
+        ["x-stainless-os", "Linux"],
+      ],
+      anthropic: [
+        ["anthropic-beta", "b"],
+        ["x-app", "cli"],
+        ["x-claude-code-session-id", "c"],
+        ["x-stainless-os", "Linux"],
+      ],
+    },
   ];
-  for (const { in: incoming, out } of cases) {
-    assert.deepEqual(pairs(forwardableRequestHeaders(new Headers(incoming))), out);
+  for (const { in: incoming, openai, anthropic } of cases) {
+    const forwarded = forwardableRequestHeaders(new Headers(incoming));
+    assert.deepEqual(pairs(forwarded.openai), openai, JSON.stringify(incoming));
+    assert.deepEqual(pairs(forwarded.anthropic), anthropic, JSON.stringify(incoming));
   }
 });
 
-Deno.test("response headers: repeated set-cookie is dropped, Connection-listed names too", () => {
+Deno.test("response headers: set-cookie, Connection-listed names and the account's organization and project are dropped", () => {
   const upstream = new Headers([
     ["connection", "x-hop"],
     ["x-hop", "1"],
@@ -34,6 +77,9 @@ Deno.test("response headers: repeated set-cookie is dropped, Connection-listed n
     ["x-request-id", "r1"],
     ["x-ratelimit", "1"],
     ["x-ratelimit", "2"],
+    ["openai-organization", "org-pool"],
+    ["openai-project", "proj_pool"],
+    ["anthropic-organization-id", "0d9e"],
   ]);
   assert.deepEqual(forwardableResponseHeaders(upstream), [
     ["x-ratelimit", "1, 2"],

@@ -83,7 +83,7 @@ export class Credentials {
     const oauth = this.oauth;
     if (!("refreshes" in provider) || !oauth) {
       // Without an OAuth manager (no secret), an account's config token goes as an API key.
-      (account.platform === "openai" ? openaiApi : anthropicApi).authorize(headers, account.apiKey);
+      (account.platform === "openai" ? openaiApi : anthropicApi).authorize(headers, account);
       return { ok: true };
     }
     const result = rejectedToken

@@ -39,8 +39,8 @@ export interface ApiKeyProvider {
   kind: "openai" | "anthropic";
   platform: Platform;
   serves: NativeApis;
-  /** Puts the API key (and any headers the platform requires) on an upstream request. */
-  authorize(headers: Headers, apiKey: string): void;
+  /** Puts the account's API key (and its other headers, any the platform requires) on an upstream request. */
+  authorize(headers: Headers, account: Account): void;
 }
 
 /** A subscription account that signs in with OAuth. */

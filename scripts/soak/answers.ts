@@ -58,7 +58,7 @@ export async function answer(
   onConnection = 0,
 ): Promise<boolean> {
   const { plan, account } = context;
-  const id = head.headers.get("x-soak-id") ?? "";
+  const id = head.headers.get("idempotency-key") ?? "";
   const nth = context.arrivals(id);
   const path = head.target.split("?")[0];
   const arrival: Arrival = {

@@ -2,7 +2,7 @@
  * The soak's load driver: lanes of concurrent client requests against the
  * running gateways, each request drawn from the seed (key, API, stream or not,
  * usage chunk asked for or not, a big prompt now and then), tagged with an id
- * (`x-soak-id`) the upstream records, and read to the end with a deadline.
+ * (`idempotency-key`, a header the gateway forwards) the upstream records, and read to the end with a deadline.
  * Every response is checked for secrets as it is read.
  *
  * @module
@@ -154,7 +154,7 @@ async function send(
 ): Promise<ClientRecord> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
-    "x-soak-id": request.id,
+    "idempotency-key": request.id,
   };
   if (request.xApiKey) headers["x-api-key"] = request.key.key;
   else headers.authorization = `Bearer ${request.key.key}`;

@@ -13,7 +13,7 @@ import type { Tokens } from "./formats.ts";
 export interface Arrival {
   /** Arrival order at the upstream; also names the response (`r<seq>`). */
   seq: number;
-  /** The driver's request id (`x-soak-id`), `""` when missing. */
+  /** The driver's request id (`idempotency-key`), `""` when missing. */
   id: string;
   account: string;
   /** Epoch ms when the request head was read. */

@@ -35,12 +35,14 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-/** Runs `main.ts` to completion (for start-up failures). */
+/** Runs `main.ts` to completion (for start-up failures); `signal` kills one that starts instead. */
 export async function runMain(
   env: Record<string, string>,
+  signal?: AbortSignal,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: RUN_ARGS,
+    ...(signal ? { signal } : {}),
     cwd: ROOT,
     clearEnv: true,
     env: { ...baseEnv(), ...env },

@@ -15,8 +15,8 @@ export const anthropicApi: ApiKeyProvider = {
   kind: "anthropic",
   platform: "anthropic",
   serves: { apis: ["messages"] },
-  authorize(headers, apiKey) {
-    headers.set("x-api-key", apiKey);
+  authorize(headers, account) {
+    headers.set("x-api-key", account.apiKey);
     defaultVersion(headers);
   },
 };

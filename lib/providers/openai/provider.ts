@@ -1,6 +1,8 @@
 /**
  * OpenAI-compatible API keys (the OpenAI API, or any compatible upstream):
- * the key travels as `Authorization: Bearer`.
+ * the key travels as `Authorization: Bearer`, with the account's
+ * `organization` and `project`, when configured, as `OpenAI-Organization` and
+ * `OpenAI-Project` (a client's own never reach the account: `lib/http/headers.ts`).
  *
  * @module
  */
@@ -13,8 +15,10 @@ export const openaiApi: ApiKeyProvider = {
   platform: "openai",
   // And every other OpenAI endpoint (embeddings, files, ...), forwarded as is.
   serves: { apis: ["chat", "responses"] },
-  authorize(headers, apiKey) {
-    setBearer(headers, apiKey);
+  authorize(headers, account) {
+    setBearer(headers, account.apiKey);
+    if (account.organization) headers.set("openai-organization", account.organization);
+    if (account.project) headers.set("openai-project", account.project);
   },
 };
 
