@@ -13,6 +13,8 @@ import { AccountStateStore } from "./accounts/health.ts";
 import { QuotaBook } from "./accounts/quota.ts";
 import { ResponseOwners } from "./accounts/response_owners.ts";
 import { ThinkingSigners } from "./accounts/thinking_signers.ts";
+import { TrialLog, withLastTests } from "./accounts/trial_log.ts";
+import { AccountChecks } from "./failover/account_checks.ts";
 import { SessionBindings } from "./accounts/sessions.ts";
 import { DEFAULT_PROBE_SECONDS } from "./config/defaults.ts";
 import type { Config } from "./config/types.ts";
@@ -128,7 +130,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const failovers = new FailoverLog(kv);
   const series = new MinuteSeries(kv);
-  const rows = () => accountRows({ directory, states, quotas });
+  const trials = new TrialLog(kv);
+  const rows = async () => withLastTests(await accountRows({ directory, states, quotas }), trials);
   const snapshot = () =>
     dashboardSnapshot({
       accounts: rows,
@@ -140,6 +143,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
   const live = new LiveHub(snapshot);
   const groups = new Map(config.groups.map((group) => [group.id, group]));
+
+  const forwardPorts = failoverPorts({
+    policy: config.failover,
+    credentials,
+    slots,
+    states,
+    quotas,
+    clock,
+    errorRules: () => errorRules.rules(),
+    tracing: options.tracing,
+  });
+  const checks = new AccountChecks({ ports: forwardPorts, states, log: trials });
 
   const pipeline: Pipeline = {
     states,
@@ -168,16 +183,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     forward: {
       sessions,
-      ports: failoverPorts({
-        policy: config.failover,
-        credentials,
-        slots,
-        states,
-        quotas,
-        clock,
-        errorRules: () => errorRules.rules(),
-        tracing: options.tracing,
-      }),
+      ports: forwardPorts,
     },
     relay: new Relay({
       metrics,
@@ -213,6 +219,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     states,
     live,
     accounts: { accounts: () => directory.accounts(), states, quotas },
+    checks,
     management: { directory, errorRules, states, usage, live, snapshot, quotas },
     console: {
       directory,

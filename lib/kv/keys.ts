@@ -25,6 +25,8 @@
  * | `oauth-flow`, flow id                                    | `lib/providers/oauth/flows.ts`      |
  * | `oauth-signin`                                           | `lib/providers/oauth/token_store.ts`|
  * | `admin-token`                                            | `lib/routes/admin/admin_token.ts`   |
+ * | `trial`, account id, `last` / `claim`                    | `lib/accounts/trial_log.ts`         |
+ * | `alert`, `episode`, event, subject; `alert`, `config` / `delivery` | `lib/observe/alerts.ts`   |
  *
  * @module
  */
@@ -158,3 +160,11 @@ export const SIGN_IN_GENERATION_KEY: Deno.KvKey = [ROOT, "oauth-signin"];
 
 /** The SHA-256 of the admin token made on a first run (no `SWITCHYARD_ADMIN_TOKEN`). */
 export const ADMIN_TOKEN_KEY: Deno.KvKey = [ROOT, "admin-token"];
+
+/** Every account's last test and scheduled-check claim. */
+export const TRIAL_PREFIX: Deno.KvKey = [ROOT, "trial"];
+
+/** An account's last test, or the claim on its scheduled check. */
+export function trialKey(accountId: string, record: "last" | "claim"): Deno.KvKey {
+  return [...TRIAL_PREFIX, accountId, record];
+}

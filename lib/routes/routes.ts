@@ -18,6 +18,8 @@ import { errorResponse } from "../http/errors.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
 import type { AccountStateStore } from "../accounts/health.ts";
 import { type AccountsContext, resetAccount } from "./admin/accounts.ts";
+import { testAccount } from "./admin/account_tests.ts";
+import type { AccountChecks } from "../failover/account_checks.ts";
 import { type ConsoleContext, consoleRoutes } from "./admin/console.ts";
 import { adminRefusal } from "./admin/guard.ts";
 import { type ManagementContext, managementRoutes } from "./admin/management.ts";
@@ -34,6 +36,8 @@ export interface RoutesContext {
   states: AccountStateStore;
   live: LiveHub;
   accounts: AccountsContext;
+  /** Account tests (`POST /admin/accounts/{id}/test`). */
+  checks: AccountChecks;
   management: ManagementContext;
   console: ConsoleContext;
   metrics: MetricsContext;
@@ -53,6 +57,11 @@ export function gatewayRoutes(context: RoutesContext): Route[] {
     admin({
       path: "/admin/accounts/:id/reset",
       handle: (request, _url, params) => resetAccount(request, params.id, context.accounts),
+    }),
+    admin({
+      path: "/admin/accounts/:id/test",
+      handle: (request, _url, params) =>
+        testAccount(request, params.id, { ...context.accounts, checks: context.checks }),
     }),
     admin({ path: "/admin", handle: notFound }),
     admin({ path: "/admin/*", handle: notFound }),

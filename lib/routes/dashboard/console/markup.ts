@@ -222,7 +222,7 @@ export const CONSOLE_BODY = `
 <main id="app" hidden>
   <section id="view-pool" role="tabpanel" aria-labelledby="tab-pool">
     <div class="tiles" id="tiles"></div>
-    <div class="bar-row"><h2>Accounts</h2><button type="button" id="add-account">Add account</button></div>
+    <div class="bar-row"><h2>Accounts</h2><span><button type="button" class="plain" id="test-all">Test all</button> <button type="button" id="add-account">Add account</button></span></div>
     <div id="accounts" class="grid"></div>
     <h2>Last hour</h2>
     <div class="charts">
