@@ -15,6 +15,7 @@ import { ResponseOwners } from "./accounts/response_owners.ts";
 import { ThinkingSigners } from "./accounts/thinking_signers.ts";
 import { TrialLog, withLastTests } from "./accounts/trial_log.ts";
 import { AccountChecks } from "./failover/account_checks.ts";
+import { CheckSchedule } from "./failover/check_schedule.ts";
 import { SessionBindings } from "./accounts/sessions.ts";
 import { DEFAULT_PROBE_SECONDS } from "./config/defaults.ts";
 import type { Config } from "./config/types.ts";
@@ -53,6 +54,8 @@ export interface Tuning extends OAuthTuning {
   keepAliveMs?: number;
   /** How long a concurrency lease lives without renewal. */
   slotLeaseMs?: number;
+  /** How often a process looks for due scheduled health checks (default 5 s). */
+  healthCheckTickMs?: number;
 }
 
 /** What a gateway is built from. */
@@ -154,7 +157,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     errorRules: () => errorRules.rules(),
     tracing: options.tracing,
   });
-  const checks = new AccountChecks({ ports: forwardPorts, states, log: trials });
+  const checks = new AccountChecks({
+    ports: forwardPorts,
+    states,
+    log: trials,
+    events: {
+      tested: (account, record) =>
+        metrics.accountTests.inc({
+          account,
+          source: record.source,
+          result: record.ok ? "pass" : "fail",
+        }),
+    },
+  });
+  const schedule = new CheckSchedule({
+    checks,
+    log: trials,
+    accounts: () => directory.accounts(),
+    groups: () => directory.groups(),
+    tickMs: tuning.healthCheckTickMs,
+  });
 
   const pipeline: Pipeline = {
     states,
@@ -238,6 +260,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   }));
   await states.current(); // Warm the snapshot so the first request pays no cold read.
+  schedule.start();
 
   async function settled(): Promise<void> {
     await quotas.settled();
@@ -256,6 +279,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     directory,
     settled,
     async close() {
+      await schedule.stop();
       await settled();
       await live.close();
       await usage.close();

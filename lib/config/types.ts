@@ -68,6 +68,18 @@ export interface Account {
   concurrency?: number;
   /** The model names it serves, or client name to upstream name (`lib/config/models.ts`); any when absent. */
   models?: string[] | Record<string, string>;
+  /** Scheduled tests of this account (over its groups' setting). */
+  healthChecks?: HealthChecks;
+}
+
+/** Scheduled account tests (`lib/failover/check_schedule.ts`). */
+export interface HealthChecks {
+  /** One test per account per this many seconds, across all processes. */
+  everySeconds: number;
+  /** The upstream model to test with; the account's default otherwise. */
+  model?: string;
+  /** A pass puts a cooling or disabled account back in service (default true). */
+  recover?: boolean;
 }
 
 /** An OAuth account's tokens and token endpoint (see `lib/accounts/oauth/`). */
@@ -105,6 +117,8 @@ export interface Group {
   models?: Record<string, string>;
   /** The model names (patterns) the group's keys may ask for; any when absent. */
   allowModels?: string[];
+  /** Scheduled tests of the group's accounts (an account's own setting wins). */
+  healthChecks?: HealthChecks;
 }
 
 /** A client key handed to a person or a service. */

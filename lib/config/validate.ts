@@ -24,11 +24,25 @@ import {
   type Config,
   type FailoverPolicy,
   type Group,
+  type HealthChecks,
   PLATFORMS,
 } from "./types.ts";
 import { defaultOAuthBaseUrl, readOAuth } from "./oauth.ts";
 
 export { readId };
+
+/** Reads `healthChecks`: `{ everySeconds, model?, recover? }`. */
+function readHealthChecks(parent: Fields): HealthChecks {
+  const fields = parent.object("healthChecks");
+  fields.onlyKnown(["everySeconds", "model", "recover"]);
+  const checks: HealthChecks = {
+    everySeconds: fields.number("everySeconds", undefined, 1, 7 * 24 * 3600),
+  };
+  const model = fields.optionalString("model");
+  if (model !== undefined) checks.model = model;
+  if (fields.has("recover")) checks.recover = fields.boolean("recover", true);
+  return checks;
+}
 
 /** Validates a parsed config document; throws {@linkcode ConfigError} on the first problem. */
 export function validateConfig(document: unknown, env: EnvLookup): Config {
@@ -133,6 +147,7 @@ export function readAccount(fields: Fields): Account {
     "oauth",
     "concurrency",
     "models",
+    "healthChecks",
   ]);
   const id = readId(fields);
   const platform = fields.oneOf("platform", PLATFORMS);
@@ -151,6 +166,7 @@ export function readAccount(fields: Fields): Account {
   if (oauth) account.oauth = oauth;
   if (fields.has("concurrency")) account.concurrency = fields.integer("concurrency", undefined, 1);
   if (fields.has("models")) account.models = fields.namesOrMap("models");
+  if (fields.has("healthChecks")) account.healthChecks = readHealthChecks(fields);
   return account;
 }
 
@@ -164,6 +180,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
     "translate",
     "models",
     "allowModels",
+    "healthChecks",
   ]);
   const id = readId(fields);
   const accounts = fields.strings("accounts");
@@ -186,6 +203,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
   if (fields.has("translate")) group.translate = fields.boolean("translate", true);
   if (fields.has("models")) group.models = fields.stringMap("models");
   if (fields.has("allowModels")) group.allowModels = fields.strings("allowModels");
+  if (fields.has("healthChecks")) group.healthChecks = readHealthChecks(fields);
   return group;
 }
 
