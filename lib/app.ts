@@ -23,7 +23,15 @@ import { sha256Hex } from "./crypto/digest.ts";
 import { SecretBox } from "./crypto/secret_box.ts";
 import { ErrorRuleStore } from "./failover/rule_store.ts";
 import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
-import { DIRECTORY_GENERATION_KEY, ERROR_RULES_KEY, SIGN_IN_GENERATION_KEY } from "./kv/keys.ts";
+import {
+  ALERT_CONFIG_KEY,
+  DIRECTORY_GENERATION_KEY,
+  ERROR_RULES_KEY,
+  SIGN_IN_GENERATION_KEY,
+} from "./kv/keys.ts";
+import { Deliveries } from "./observe/alert_delivery.ts";
+import { AccountAlerts } from "./observe/account_alerts.ts";
+import { Alerts } from "./observe/alerts.ts";
 import { corsPolicy } from "./http/cors.ts";
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
 import { SlotLeases } from "./leases/slots.ts";
@@ -56,6 +64,8 @@ export interface Tuning extends OAuthTuning {
   slotLeaseMs?: number;
   /** How often a process looks for due scheduled health checks (default 5 s). */
   healthCheckTickMs?: number;
+  /** Waits between webhook delivery attempts (default 1 s, 5 s, 30 s). */
+  alertRetryDelaysMs?: number[];
 }
 
 /** What a gateway is built from. */
@@ -118,6 +128,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     : undefined;
   const directory = await Directory.open({ kv, config, box });
   states.watch(DIRECTORY_GENERATION_KEY, () => directory.reload());
+  const alerts = new Alerts(kv, new Deliveries(kv, tuning.alertRetryDelaysMs), config.alerts, box);
+  await alerts.reload();
+  states.watch(ALERT_CONFIG_KEY, () => alerts.reload());
   const errorRules = await ErrorRuleStore.open(kv, config.errorRules);
   states.watch(ERROR_RULES_KEY, () => errorRules.reload());
   // A new sign-in stored by any process replaces the OAuth tokens this one holds.
@@ -127,6 +140,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const slots = new SlotLeases(kv, { leaseMs: tuning.slotLeaseMs });
   const sessions = new SessionBindings(kv);
   const quotas = new QuotaBook(kv);
+  const accountAlerts = new AccountAlerts(alerts, {
+    snapshot: () => states.current(),
+    groups: () => directory.groups(),
+  });
+  states.listen((change) => accountAlerts.onHealth(change));
+  quotas.listen((account, windows) => accountAlerts.onQuota(account, windows));
   const owners = new ResponseOwners(kv);
   const signers = new ThinkingSigners(kv);
   const usage = new UsageRecorder(kv, options.usageFlushMs);
@@ -242,6 +261,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     live,
     accounts: { accounts: () => directory.accounts(), states, quotas },
     checks,
+    alerts,
     management: { directory, errorRules, states, usage, live, snapshot, quotas },
     console: {
       directory,
@@ -268,6 +288,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await owners.settled();
     await signers.settled();
     await failovers.settled();
+    await accountAlerts.settled();
   }
 
   return {

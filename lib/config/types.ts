@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { AlertSettings } from "./alerts.ts";
+
 /**
  * The two API families: OpenAI-compatible and Anthropic. An account speaks
  * one (its {@linkcode Platform}); a client speaks one (its surface, which
@@ -177,6 +179,8 @@ export interface Config {
   errorRules: ErrorRule[];
   /** Browser origins that may call `/v1/*` (CORS); none by default. */
   cors?: CorsSettings;
+  /** Webhooks told of account and group events (`lib/config/alerts.ts`). */
+  alerts?: AlertSettings;
 }
 
 /** Cross-origin access to the API for browser-based clients. */

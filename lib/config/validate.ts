@@ -18,6 +18,7 @@ import { ConfigError } from "./errors.ts";
 import { baseUrl, Fields, readId } from "./fields.ts";
 import { readErrorRules } from "./error_rules.ts";
 import { readCors } from "./cors.ts";
+import { readAlerts } from "./alerts.ts";
 import {
   type Account,
   type ClientKey,
@@ -57,6 +58,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     "queueTimeoutSeconds",
     "errorRules",
     "cors",
+    "alerts",
   ]);
   const failover = readFailover(root.object("failover"));
   const maxRequestBytes = root.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1);
@@ -83,6 +85,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     config.queueTimeoutSeconds = root.number("queueTimeoutSeconds", undefined, 0, 3600);
   }
   if (root.has("cors")) config.cors = readCors(root.object("cors"));
+  if (root.has("alerts")) config.alerts = readAlerts(root.object("alerts"));
   return config;
 }
 

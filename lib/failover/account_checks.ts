@@ -4,7 +4,7 @@
  * a passing cooling or disabled account back in service. The admin route,
  * the console, the CLI and scheduled health checks all test through here.
  * What happened is told through the injected {@linkcode CheckEvents} port
- * (alerts, metrics), which knows nothing of how a test is sent.
+ * (metrics); a recovery reaches the alerts through the state store's listener.
  *
  * @module
  */
@@ -25,10 +25,9 @@ export interface CheckOptions extends TrialOptions {
 /** A test's answer, and whether it recovered the account. */
 export type CheckResult = TrialResult & { recovered?: true };
 
-/** Told of every test and every recovery (alerts, metrics); never throws. */
+/** Told of every test (metrics); never throws. A recovery is told by the state store. */
 export interface CheckEvents {
   tested?(accountId: string, record: TrialRecord): void;
-  recovered?(accountId: string, how: string): void;
 }
 
 /** Tests accounts. */
@@ -56,7 +55,7 @@ export class AccountChecks {
     if (options.recover && result.ok) {
       const condition = (await states.current()).condition(account.id, Date.now());
       if (condition !== "active") {
-        await states.reset(account.id);
+        await states.reset(account.id, source === "scheduled" ? "scheduled check" : "admin test");
         recovered = true;
       }
     }
@@ -64,9 +63,6 @@ export class AccountChecks {
     if (recovered) record.recovered = true;
     await log.record(account.id, record).catch(logFailure("account test record failed"));
     events?.tested?.(account.id, record);
-    if (recovered) {
-      events?.recovered?.(account.id, source === "scheduled" ? "scheduled check" : "admin test");
-    }
     return recovered ? { ...result, recovered: true } : result;
   }
 }
