@@ -29,6 +29,7 @@ export function healthChecksFor(
 export class CheckSchedule {
   #timer: ReturnType<typeof setInterval> | undefined;
   readonly #running = new Map<string, Promise<void>>();
+  #ticking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -41,10 +42,11 @@ export class CheckSchedule {
     },
   ) {}
 
-  /** Starts ticking (a no-op when already started). */
+  /** Starts ticking, with a first tick now (a no-op when already started). */
   start(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => void this.tick(), this.deps.tickMs ?? 5_000);
+    this.#ticking = this.tick();
   }
 
   /** Claims and starts every check due now; a check still running is left alone. */
@@ -71,6 +73,7 @@ export class CheckSchedule {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#ticking;
     await Promise.all(this.#running.values());
   }
 }
