@@ -13,6 +13,9 @@ import { AccountStateStore } from "./accounts/health.ts";
 import { QuotaBook } from "./accounts/quota.ts";
 import { ResponseOwners } from "./accounts/response_owners.ts";
 import { ThinkingSigners } from "./accounts/thinking_signers.ts";
+import { TrialLog, withLastTests } from "./accounts/trial_log.ts";
+import { AccountChecks } from "./failover/account_checks.ts";
+import { CheckSchedule } from "./failover/check_schedule.ts";
 import { SessionBindings } from "./accounts/sessions.ts";
 import { DEFAULT_PROBE_SECONDS } from "./config/defaults.ts";
 import type { Config } from "./config/types.ts";
@@ -20,7 +23,15 @@ import { sha256Hex } from "./crypto/digest.ts";
 import { SecretBox } from "./crypto/secret_box.ts";
 import { ErrorRuleStore } from "./failover/rule_store.ts";
 import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
-import { DIRECTORY_GENERATION_KEY, ERROR_RULES_KEY, SIGN_IN_GENERATION_KEY } from "./kv/keys.ts";
+import {
+  ALERT_CONFIG_KEY,
+  DIRECTORY_GENERATION_KEY,
+  ERROR_RULES_KEY,
+  SIGN_IN_GENERATION_KEY,
+} from "./kv/keys.ts";
+import { Deliveries } from "./observe/alert_delivery.ts";
+import { AccountAlerts } from "./observe/account_alerts.ts";
+import { Alerts } from "./observe/alerts.ts";
 import { corsPolicy } from "./http/cors.ts";
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
 import { SlotLeases } from "./leases/slots.ts";
@@ -53,6 +64,10 @@ export interface Tuning extends OAuthTuning {
   keepAliveMs?: number;
   /** How long a concurrency lease lives without renewal. */
   slotLeaseMs?: number;
+  /** How often a process looks for due scheduled health checks (default 5 s). */
+  healthCheckTickMs?: number;
+  /** Waits between webhook delivery attempts (default 1 s, 5 s, 30 s). */
+  alertRetryDelaysMs?: number[];
 }
 
 /** What a gateway is built from. */
@@ -117,6 +132,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     : undefined;
   const directory = await Directory.open({ kv, config, box });
   states.watch(DIRECTORY_GENERATION_KEY, () => directory.reload());
+  const alerts = new Alerts(kv, new Deliveries(kv, tuning.alertRetryDelaysMs), config.alerts, box);
+  await alerts.reload();
+  states.watch(ALERT_CONFIG_KEY, () => alerts.reload());
   const errorRules = await ErrorRuleStore.open(kv, config.errorRules);
   states.watch(ERROR_RULES_KEY, () => errorRules.reload());
   // A new sign-in stored by any process replaces the OAuth tokens this one holds.
@@ -126,13 +144,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const slots = new SlotLeases(kv, { leaseMs: tuning.slotLeaseMs });
   const sessions = new SessionBindings(kv);
   const quotas = new QuotaBook(kv);
+  const accountAlerts = new AccountAlerts(alerts, {
+    snapshot: () => states.current(),
+    groups: () => directory.groups(),
+  });
+  states.listen((change) => accountAlerts.onHealth(change));
+  quotas.listen((account, windows) => accountAlerts.onQuota(account, windows));
   const owners = new ResponseOwners(kv);
   const signers = new ThinkingSigners(kv);
   const usage = new UsageRecorder(kv, options.usageFlushMs);
   const metrics = new GatewayMetrics();
   const failovers = new FailoverLog(kv);
   const series = new MinuteSeries(kv);
-  const rows = () => accountRows({ directory, states, quotas });
+  const trials = new TrialLog(kv);
+  const rows = async () => withLastTests(await accountRows({ directory, states, quotas }), trials);
   const snapshot = () =>
     dashboardSnapshot({
       accounts: rows,
@@ -144,6 +169,37 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
   const live = new LiveHub(snapshot);
   const groups = new Map(config.groups.map((group) => [group.id, group]));
+
+  const forwardPorts = failoverPorts({
+    policy: config.failover,
+    credentials,
+    slots,
+    states,
+    quotas,
+    clock,
+    errorRules: () => errorRules.rules(),
+    tracing: options.tracing,
+  });
+  const checks = new AccountChecks({
+    ports: forwardPorts,
+    states,
+    log: trials,
+    events: {
+      tested: (account, record) =>
+        metrics.accountTests.inc({
+          account,
+          source: record.source,
+          result: record.ok ? "pass" : "fail",
+        }),
+    },
+  });
+  const schedule = new CheckSchedule({
+    checks,
+    log: trials,
+    accounts: () => directory.accounts(),
+    groups: () => directory.groups(),
+    tickMs: tuning.healthCheckTickMs,
+  });
 
   const pipeline: Pipeline = {
     states,
@@ -172,16 +228,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     forward: {
       sessions,
-      ports: failoverPorts({
-        policy: config.failover,
-        credentials,
-        slots,
-        states,
-        quotas,
-        clock,
-        errorRules: () => errorRules.rules(),
-        tracing: options.tracing,
-      }),
+      ports: forwardPorts,
     },
     relay: new Relay({
       metrics,
@@ -224,6 +271,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     states,
     live,
     accounts: { accounts: () => directory.accounts(), states, quotas },
+    checks,
+    alerts,
     management: { directory, errorRules, states, usage, live, snapshot, quotas },
     console: {
       directory,
@@ -242,6 +291,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   }));
   await states.current(); // Warm the snapshot so the first request pays no cold read.
+  schedule.start();
 
   async function settled(): Promise<void> {
     await quotas.settled();
@@ -249,6 +299,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await owners.settled();
     await signers.settled();
     await failovers.settled();
+    await accountAlerts.settled();
   }
 
   return {
@@ -262,6 +313,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     closeSockets: () => sockets.drain(),
     async close() {
       await sockets.drain();
+      await schedule.stop();
       await settled();
       await live.close();
       await usage.close();

@@ -29,6 +29,8 @@ commands:
   accounts update <id> [--base-url URL] [--api-key-env NAME] [--priority N]
                [--concurrency N|none] [--passthrough|--no-passthrough]
   accounts remove|reset|disable|enable <id>
+  accounts test <id> [--model M] [--prompt TEXT] [--recover]
+               one small request through that account only (exit 1 when it fails)
   login-codex | login-claude [--id ID] [--priority N] [--concurrency N] [--base-url URL]
                sign a subscription in: open the printed address, paste back the answer
   groups list
@@ -70,6 +72,8 @@ const STRING_OPTIONS = [
   "authorize-url",
   "token-url",
   "client-id",
+  "model",
+  "prompt",
 ];
 
 const processIo: AdminIo = {
@@ -90,6 +94,7 @@ export async function runAdmin(args: string[], io: AdminIo = processIo): Promise
         json: { type: "boolean", default: false },
         passthrough: { type: "boolean" },
         "no-passthrough": { type: "boolean" },
+        recover: { type: "boolean" },
         help: { type: "boolean", short: "h", default: false },
       },
     });

@@ -100,6 +100,19 @@ Deno.test("deno task admin: keys, accounts and usage over the HTTP API", async (
       assert.deepEqual(reset.out, ['reset account "codex-1": active']);
     });
 
+    await t.step("accounts test prints the result; a failing test exits 1", async () => {
+      const passing = io(h.url);
+      assert.equal(await runAdmin(["accounts", "test", "oa-1", "--model", "gpt-t"], passing.io), 0);
+      assert.match(passing.out[0], /^test account "oa-1": ok \(200, \d+ ms, gpt-t\)$/);
+      const failing = io(h.url);
+      assert.equal(await runAdmin(["accounts", "test", "codex-1"], failing.io), 1);
+      assert.match(
+        failing.out[0],
+        /^test account "codex-1": FAILED \(403, \d+ ms, gpt-4o-mini\): no$/,
+      );
+      assert.match(failing.err[0], /the test of account "codex-1" failed/);
+    });
+
     await t.step("keys revoke, then the key is refused", async () => {
       const cli = io(h.url);
       assert.equal(await runAdmin(["keys", "revoke", "dave"], cli.io), 0);

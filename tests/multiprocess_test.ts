@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { ADMIN_TOKEN, chatRequest, CLIENT_KEY, configDocument } from "./support/gateway.ts";
 import { startMainProcess } from "./support/process.ts";
 import { chatCompletion, json, openaiError, upstream } from "./support/upstream.ts";
+import { eventually } from "./support/async.ts";
+import { webhookReceiver } from "./support/webhook.ts";
 
 async function call(gatewayUrl: string): Promise<{ status: number; account: string | null }> {
   const response = await fetch(`${gatewayUrl}/v1/chat/completions`, {
@@ -112,6 +114,44 @@ Deno.test("an admin reset through one process is seen by another", async () => {
     await reset.body?.cancel();
     assert.deepEqual(await call(b.url), { status: 200, account: "dead" });
     assert.equal(dead.hits.length, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("two gateway processes on one KV file: one scheduled check, one webhook per episode", async () => {
+  const checks: number[] = [];
+  await using up = upstream((_request, hit) => {
+    if (JSON.parse(hit.body).model === "gpt-hc") checks.push(Date.now());
+    return json(200, chatCompletion("ok"), {
+      "x-codex-primary-used-percent": "96",
+      "x-codex-primary-reset-after-seconds": "3600",
+    });
+  });
+  await using hook = webhookReceiver("whsec-multi-0123456789");
+  const document = configDocument({ accounts: [{ id: "a", upstream: up }] });
+  (document.groups as Record<string, unknown>[])[0].healthChecks = {
+    everySeconds: 600,
+    model: "gpt-hc",
+  };
+  document.alerts = { webhooks: [{ url: hook.url, secret: "whsec-multi-0123456789" }] };
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-multi-" });
+  try {
+    const env = {
+      SWITCHYARD_CONFIG_JSON: JSON.stringify(document),
+      SWITCHYARD_KV: `${dir}/shared.kv`,
+      SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
+    };
+    await using a = await startMainProcess(env);
+    await using b = await startMainProcess(env);
+    // Both processes serve answers whose 5-hour window is past 90 %.
+    const answers = await Promise.all([call(a.url), call(b.url), call(a.url), call(b.url)]);
+    assert.ok(answers.every((answer) => answer.status === 200));
+    await eventually(() => hook.received.length > 0 || undefined, "the quota webhook");
+    await eventually(() => checks.length > 0 || undefined, "the first scheduled check");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(checks.length, 1, "one scheduled check between the two processes");
+    assert.deepEqual(hook.received.map((r) => [r.event, r.signed]), [["account.quota", true]]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

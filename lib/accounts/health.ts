@@ -45,8 +45,18 @@ interface CooldownRecord {
   reason: CooldownReason;
 }
 
+/**
+ * A change of an account's service state, as this process wrote it (for
+ * alerts): it stopped serving, it rests, or it is back.
+ */
+export type HealthChange =
+  | { kind: "disabled"; account: string; reason: string; reauth?: boolean }
+  | { kind: "cooled"; account: string; until: number; reason: CooldownReason }
+  | { kind: "restored"; account: string; how: string };
+
 /** Reads and writes account health in KV. */
 export class AccountStateStore {
+  #listener: ((change: HealthChange) => void) | undefined;
   #snapshot = new HealthSnapshot(new Map());
   #generation: string | null | undefined = undefined;
   readonly #reader: CoalescedRead<HealthSnapshot>;
@@ -77,6 +87,19 @@ export class AccountStateStore {
     this.#watches.push({ key, onChange });
   }
 
+  /** Tells `listener` of every change this process writes (one listener: the alerts). */
+  listen(listener: (change: HealthChange) => void): void {
+    this.#listener = listener;
+  }
+
+  #tell(change: HealthChange): void {
+    try {
+      this.#listener?.(change);
+    } catch {
+      // A listener never breaks a state write.
+    }
+  }
+
   /** Applies what an upstream answer did to an account. */
   async apply(accountId: string, effect: AccountEffect, now = Date.now()): Promise<void> {
     switch (effect.kind) {
@@ -87,7 +110,7 @@ export class AccountStateStore {
         if (this.#snapshot.health(accountId).strikes > 0) await this.#clearStrikes(accountId);
         return;
       case "disable":
-        await this.#disable(accountId, effect.reason, effect.temporary === true, now);
+        await this.#disable(accountId, effect, now);
         return;
       case "cooldown":
         await this.#cool(accountId, effect, now);
@@ -95,8 +118,18 @@ export class AccountStateStore {
     }
   }
 
-  /** Clears cooldown, strikes, disabled (with its probes) and model cooldowns for an account. */
-  async reset(accountId: string): Promise<void> {
+  /**
+   * Clears cooldown, strikes, disabled (with its probes) and model cooldowns
+   * for an account; `how` names who brought a resting account back.
+   */
+  async reset(accountId: string, how = "reset", now = Date.now()): Promise<void> {
+    const [cooldown, disabled] = await withLockRetry(() =>
+      this.kv.getMany<[CooldownRecord, DisabledRecord]>([
+        accountKey(accountId, "cooldown"),
+        accountKey(accountId, "disabled"),
+      ])
+    );
+    const resting = disabled.value !== null || (cooldown.value?.until ?? 0) > now;
     const models: Deno.KvKey[] = [];
     for await (const entry of this.kv.list({ prefix: accountModelsPrefix(accountId) })) {
       models.push(entry.key);
@@ -107,6 +140,7 @@ export class AccountStateStore {
       for (const modelKey of models) op.delete(modelKey);
       return op;
     });
+    if (resting) this.#tell({ kind: "restored", account: accountId, how });
   }
 
   /**
@@ -178,7 +212,15 @@ export class AccountStateStore {
         op.set(accountKey(accountId, "disabled"), failed);
       }
       op.set(GENERATION_KEY, crypto.randomUUID());
-      if ((await withLockRetry(() => op.commit())).ok) break;
+      if ((await withLockRetry(() => op.commit())).ok) {
+        if (verdict === "restore") {
+          this.#tell({ kind: "restored", account: accountId, how: "probe" });
+        }
+        if (verdict === "permanent" && effect.kind === "disable") {
+          this.#tell({ kind: "disabled", account: accountId, ...reasonOf(effect) });
+        }
+        break;
+      }
     }
     // The rest the answer announced still holds (a model limit, a quota reset); never a strike.
     if (effect.kind === "cooldown") await this.#cool(accountId, { ...effect, strike: false }, now);
@@ -189,7 +231,13 @@ export class AccountStateStore {
    * keeps its record and probe schedule, unless a permanent reason replaces
    * a temporary one.
    */
-  async #disable(accountId: string, reason: string, temporary: boolean, now: number) {
+  async #disable(
+    accountId: string,
+    effect: Extract<AccountEffect, { kind: "disable" }>,
+    now: number,
+  ) {
+    const { reason } = effect;
+    const temporary = effect.temporary === true;
     for (;;) {
       const disabled = await withLockRetry(() =>
         this.kv.get<DisabledRecord>(accountKey(accountId, "disabled"))
@@ -198,7 +246,9 @@ export class AccountStateStore {
       const op = this.kv.atomic().check(disabled)
         .set(accountKey(accountId, "disabled"), disabledRecord(reason, temporary, now))
         .set(GENERATION_KEY, crypto.randomUUID());
-      if ((await withLockRetry(() => op.commit())).ok) return;
+      if ((await withLockRetry(() => op.commit())).ok) {
+        return this.#tell({ kind: "disabled", account: accountId, ...reasonOf(effect) });
+      }
     }
   }
 
@@ -237,19 +287,27 @@ export class AccountStateStore {
       if (longer && !strike) return;
       const op = this.kv.atomic().check(cooldown);
       if (!longer) this.#setCooldown(op, cooldownKey, until, reason, now);
+      let disabling: string | undefined;
       if (strike) {
         const count = (strikes.value ?? 0) + 1;
         op.check(strikes).set(accountKey(accountId, "strikes"), count);
         if (count >= this.forbiddenStrikes() && disabled.value === null) {
+          disabling = `${count} consecutive 403 responses`;
           op.check(disabled).set(
             accountKey(accountId, "disabled"),
-            disabledRecord(`${count} consecutive 403 responses`, true, now),
+            disabledRecord(disabling, true, now),
           );
         }
       }
       op.set(GENERATION_KEY, crypto.randomUUID());
       const result = await withLockRetry(() => op.commit());
-      if (result.ok) return;
+      if (result.ok) {
+        if (disabling) this.#tell({ kind: "disabled", account: accountId, reason: disabling });
+        else if (!longer && model === undefined) {
+          this.#tell({ kind: "cooled", account: accountId, until, reason });
+        }
+        return;
+      }
     }
   }
 
@@ -320,6 +378,10 @@ export class AccountStateStore {
     this.#generation = generation.versionstamp;
     return this.#snapshot;
   }
+}
+
+function reasonOf(effect: Extract<AccountEffect, { kind: "disable" }>) {
+  return effect.reauth ? { reason: effect.reason, reauth: true } : { reason: effect.reason };
 }
 
 function disabledRecord(reason: string, temporary: boolean, now: number): DisabledRecord {

@@ -40,7 +40,13 @@ export type AccountEffect =
    * The account stops serving. `temporary` reasons get half-open probes
    * (`failover.probeSeconds`); without it only an admin brings the account back.
    */
-  | { kind: "disable"; reason: string; temporary?: boolean };
+  | {
+    kind: "disable";
+    reason: string;
+    temporary?: boolean;
+    /** The credential is gone (an OAuth refresh was refused): someone must sign in again. */
+    reauth?: boolean;
+  };
 
 /** One quota window as an upstream reports it. */
 export interface QuotaWindow {

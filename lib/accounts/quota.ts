@@ -37,14 +37,21 @@ export class QuotaBook {
   readonly #written = new Map<string, { at: number; exhausted: string }>();
   readonly #pending = new Set<Promise<unknown>>();
   #pulledAt = 0;
+  #listener: ((accountId: string, windows: QuotaWindow[]) => void) | undefined;
 
   constructor(private readonly kv: Deno.Kv) {}
+
+  /** Tells `listener` of every answer's windows (one listener: the quota alerts); it must be cheap. */
+  listen(listener: (accountId: string, windows: QuotaWindow[]) => void): void {
+    this.#listener = listener;
+  }
 
   /** Records the quota headers of an upstream answer. Synchronous and cheap. */
   record(accountId: string, headers: Headers, now = Date.now()): void {
     if (!hasQuotaHeaders(headers)) return;
     const windows = quotaWindows(headers, now);
     if (windows.length === 0) return;
+    this.#listener?.(accountId, windows);
     const snapshot: QuotaSnapshot = { at: now, windows };
     this.#memory.set(accountId, snapshot);
     const exhausted = windows.filter((w) => w.exhausted).map((w) => w.name).join(",");

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { AlertSettings } from "./alerts.ts";
+
 /**
  * The two API families: OpenAI-compatible and Anthropic. An account speaks
  * one (its {@linkcode Platform}); a client speaks one (its surface, which
@@ -71,6 +73,18 @@ export interface Account {
   /** OpenAI API keys: the organization and project sent as `OpenAI-Organization` / `OpenAI-Project`. */
   organization?: string;
   project?: string;
+  /** Scheduled tests of this account (over its groups' setting). */
+  healthChecks?: HealthChecks;
+}
+
+/** Scheduled account tests (`lib/failover/check_schedule.ts`). */
+export interface HealthChecks {
+  /** One test per account per this many seconds, across all processes. */
+  everySeconds: number;
+  /** The upstream model to test with; the account's default otherwise. */
+  model?: string;
+  /** A pass puts a cooling or disabled account back in service (default true). */
+  recover?: boolean;
 }
 
 /** An OAuth account's tokens and token endpoint (see `lib/accounts/oauth/`). */
@@ -108,6 +122,8 @@ export interface Group {
   models?: Record<string, string>;
   /** The model names (patterns) the group's keys may ask for; any when absent. */
   allowModels?: string[];
+  /** Scheduled tests of the group's accounts (an account's own setting wins). */
+  healthChecks?: HealthChecks;
 }
 
 /** A client key handed to a person or a service. */
@@ -168,6 +184,8 @@ export interface Config {
   cors?: CorsSettings;
   /** Responses WebSocket limits; defaults in `defaults.ts`. */
   websocket?: WebSocketSettings;
+  /** Webhooks told of account and group events (`lib/config/alerts.ts`). */
+  alerts?: AlertSettings;
 }
 
 /** Limits of the Responses WebSocket (`GET /v1/responses` upgraded), each optional. */

@@ -18,18 +18,33 @@ import { ConfigError } from "./errors.ts";
 import { baseUrl, Fields, readId } from "./fields.ts";
 import { readErrorRules } from "./error_rules.ts";
 import { readCors } from "./cors.ts";
+import { readAlerts } from "./alerts.ts";
 import {
   type Account,
   type ClientKey,
   type Config,
   type FailoverPolicy,
   type Group,
+  type HealthChecks,
   PLATFORMS,
   type WebSocketSettings,
 } from "./types.ts";
 import { defaultOAuthBaseUrl, readOAuth } from "./oauth.ts";
 
 export { readId };
+
+/** Reads `healthChecks`: `{ everySeconds, model?, recover? }`. */
+function readHealthChecks(parent: Fields): HealthChecks {
+  const fields = parent.object("healthChecks");
+  fields.onlyKnown(["everySeconds", "model", "recover"]);
+  const checks: HealthChecks = {
+    everySeconds: fields.number("everySeconds", undefined, 1, 7 * 24 * 3600),
+  };
+  const model = fields.optionalString("model");
+  if (model !== undefined) checks.model = model;
+  if (fields.has("recover")) checks.recover = fields.boolean("recover", true);
+  return checks;
+}
 
 /** Validates a parsed config document; throws {@linkcode ConfigError} on the first problem. */
 export function validateConfig(document: unknown, env: EnvLookup): Config {
@@ -45,6 +60,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     "errorRules",
     "cors",
     "websocket",
+    "alerts",
   ]);
   const failover = readFailover(root.object("failover"));
   const maxRequestBytes = root.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1);
@@ -72,6 +88,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
   }
   if (root.has("cors")) config.cors = readCors(root.object("cors"));
   if (root.has("websocket")) config.websocket = readWebSocket(root.object("websocket"));
+  if (root.has("alerts")) config.alerts = readAlerts(root.object("alerts"));
   return config;
 }
 
@@ -138,6 +155,7 @@ export function readAccount(fields: Fields): Account {
     "models",
     "organization",
     "project",
+    "healthChecks",
   ]);
   const id = readId(fields);
   const platform = fields.oneOf("platform", PLATFORMS);
@@ -167,6 +185,7 @@ export function readAccount(fields: Fields): Account {
     }
     account[name] = value;
   }
+  if (fields.has("healthChecks")) account.healthChecks = readHealthChecks(fields);
   return account;
 }
 
@@ -180,6 +199,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
     "translate",
     "models",
     "allowModels",
+    "healthChecks",
   ]);
   const id = readId(fields);
   const accounts = fields.strings("accounts");
@@ -202,6 +222,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
   if (fields.has("translate")) group.translate = fields.boolean("translate", true);
   if (fields.has("models")) group.models = fields.stringMap("models");
   if (fields.has("allowModels")) group.allowModels = fields.strings("allowModels");
+  if (fields.has("healthChecks")) group.healthChecks = readHealthChecks(fields);
   return group;
 }
 

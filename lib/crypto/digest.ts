@@ -59,3 +59,17 @@ export class DigestLookup {
     return found;
   }
 }
+
+/** `sha256=<hex HMAC-SHA256 of body keyed with secret>` (Web Crypto), as webhook signatures are sent. */
+export async function hmacSha256Signature(secret: string, body: string): Promise<string> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
+  return `sha256=${Array.from(mac, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+}

@@ -25,6 +25,9 @@
  * | `oauth-flow`, flow id                                    | `lib/providers/oauth/flows.ts`      |
  * | `oauth-signin`                                           | `lib/providers/oauth/token_store.ts`|
  * | `admin-token`                                            | `lib/routes/admin/admin_token.ts`   |
+ * | `trial`, account id, `last` / `claim`                    | `lib/accounts/trial_log.ts`         |
+ * | `alert-config`; `alert-episode`, event, subject            | `lib/observe/alerts.ts`             |
+ * | `alert-delivery`, epoch ms, uuid                         | `lib/observe/alert_delivery.ts`     |
  *
  * @module
  */
@@ -158,3 +161,27 @@ export const SIGN_IN_GENERATION_KEY: Deno.KvKey = [ROOT, "oauth-signin"];
 
 /** The SHA-256 of the admin token made on a first run (no `SWITCHYARD_ADMIN_TOKEN`). */
 export const ADMIN_TOKEN_KEY: Deno.KvKey = [ROOT, "admin-token"];
+
+/** Every account's last test and scheduled-check claim. */
+export const TRIAL_PREFIX: Deno.KvKey = [ROOT, "trial"];
+
+/** An account's last test, or the claim on its scheduled check. */
+export function trialKey(accountId: string, record: "last" | "claim"): Deno.KvKey {
+  return [...TRIAL_PREFIX, accountId, record];
+}
+
+/** The alert settings stored through `PUT /admin/alerts` (sealed). */
+export const ALERT_CONFIG_KEY: Deno.KvKey = [ROOT, "alert-config"];
+
+/** An alert episode: the condition was sent once and has not ended. */
+export function alertEpisodeKey(event: string, subject: string): Deno.KvKey {
+  return [ROOT, "alert-episode", event, subject];
+}
+
+/** Recent webhook deliveries, for the console. */
+export const ALERT_DELIVERY_PREFIX: Deno.KvKey = [ROOT, "alert-delivery"];
+
+/** One webhook delivery. */
+export function alertDeliveryKey(at: number, id: string): Deno.KvKey {
+  return [...ALERT_DELIVERY_PREFIX, at, id];
+}

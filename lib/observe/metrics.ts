@@ -67,6 +67,11 @@ export class GatewayMetrics {
     ["account"],
     LATENCY_BUCKETS,
   );
+  readonly accountTests: Counter<"account" | "source" | "result"> = this.#registry.counter(
+    "switchyard_account_tests_total",
+    "Account tests (admin or scheduled health checks), by account, source and result (pass, fail).",
+    ["account", "source", "result"],
+  );
   readonly #accountState: Gauge<"account" | "platform" | "state"> = this.#registry.gauge(
     "switchyard_account_state",
     "1 for the state each account is in (active, cooldown, disabled), else 0.",

@@ -18,6 +18,10 @@ import { errorResponse } from "../http/errors.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
 import type { AccountStateStore } from "../accounts/health.ts";
 import { type AccountsContext, resetAccount } from "./admin/accounts.ts";
+import { testAccount } from "./admin/account_tests.ts";
+import { alertRoutes } from "./admin/alerts.ts";
+import type { Alerts } from "../observe/alerts.ts";
+import type { AccountChecks } from "../failover/account_checks.ts";
 import { type ConsoleContext, consoleRoutes } from "./admin/console.ts";
 import { adminRefusal } from "./admin/guard.ts";
 import { type ManagementContext, managementRoutes } from "./admin/management.ts";
@@ -34,6 +38,10 @@ export interface RoutesContext {
   states: AccountStateStore;
   live: LiveHub;
   accounts: AccountsContext;
+  /** Account tests (`POST /admin/accounts/{id}/test`). */
+  checks: AccountChecks;
+  /** Alert webhooks (`GET/PUT /admin/alerts`, `POST /admin/alerts/test`). */
+  alerts: Alerts;
   management: ManagementContext;
   console: ConsoleContext;
   metrics: MetricsContext;
@@ -50,9 +58,15 @@ export function gatewayRoutes(context: RoutesContext): Route[] {
     { path: "/v1/*", handle: (request, url) => context.api(request, url) },
     ...managementRoutes(context.management).map(admin),
     ...consoleRoutes(context.console).map(admin),
+    ...alertRoutes(context.alerts).map(admin),
     admin({
       path: "/admin/accounts/:id/reset",
       handle: (request, _url, params) => resetAccount(request, params.id, context.accounts),
+    }),
+    admin({
+      path: "/admin/accounts/:id/test",
+      handle: (request, _url, params) =>
+        testAccount(request, params.id, { ...context.accounts, checks: context.checks }),
     }),
     admin({ path: "/admin", handle: notFound }),
     admin({ path: "/admin/*", handle: notFound }),

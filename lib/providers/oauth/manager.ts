@@ -116,6 +116,7 @@ export class OAuthManager {
           reason:
             "no OAuth tokens: import them with `deno task accounts import-codex|import-claude`",
           temporary: false,
+          reauth: true,
         },
         detail: "no OAuth tokens",
       };
@@ -218,6 +219,7 @@ function rejected(reason: string): CredentialResult {
       kind: "disable",
       reason: `OAuth refresh rejected (${reason}): sign in again and re-import the account`,
       temporary: false,
+      reauth: true,
     },
     detail: `OAuth refresh rejected (${reason})`,
   };

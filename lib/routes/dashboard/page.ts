@@ -17,6 +17,7 @@ import { SCRIPT_CHARTS } from "./console/script_charts.ts";
 import { SCRIPT_CORE } from "./console/script_core.ts";
 import { SCRIPT_FORMS } from "./console/script_forms.ts";
 import { SCRIPT_VIEWS } from "./console/script_views.ts";
+import { SCRIPT_ALERTS } from "./console/script_alerts.ts";
 import { CONSOLE_CSS } from "./console/style.ts";
 
 /** The page; with `adminOn` false it says the admin API is off instead of offering a sign-in. */
@@ -37,6 +38,7 @@ ${SCRIPT_CORE}
 ${SCRIPT_VIEWS}
 ${SCRIPT_CHARTS}
 ${SCRIPT_FORMS}
+${SCRIPT_ALERTS}
 </script>
 </body>
 </html>

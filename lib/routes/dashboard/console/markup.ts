@@ -222,7 +222,7 @@ export const CONSOLE_BODY = `
 <main id="app" hidden>
   <section id="view-pool" role="tabpanel" aria-labelledby="tab-pool">
     <div class="tiles" id="tiles"></div>
-    <div class="bar-row"><h2>Accounts</h2><button type="button" id="add-account">Add account</button></div>
+    <div class="bar-row"><h2>Accounts</h2><span><button type="button" class="plain" id="test-all">Test all</button> <button type="button" id="add-account">Add account</button></span></div>
     <div id="accounts" class="grid"></div>
     <h2>Last hour</h2>
     <div class="charts">
@@ -240,6 +240,39 @@ export const CONSOLE_BODY = `
     <div class="bar-row"><h2>Client keys</h2><button type="button" id="add-key">New key</button></div>
     <div class="scroll"><table><thead><tr><th>Key</th><th>Group</th><th>Limits</th><th class="hide-sm">Source</th><th></th></tr></thead>
       <tbody id="key-rows"></tbody></table></div>
+    <div class="bar-row"><h2>Alerts</h2><button type="button" class="plain" id="alert-test">Send test</button></div>
+    <div class="scroll"><table><thead><tr><th>Webhook</th><th>Events</th><th>Format</th><th></th></tr></thead>
+      <tbody id="alert-hooks"></tbody></table></div>
+    <form id="alert-form" class="row2" novalidate>
+      ${
+  field("url", "Webhook URL", `<input type="url" required spellcheck="false">`).replaceAll(
+    "-%",
+    "-hook",
+  )
+}
+      ${
+  field("secret", "Signing secret (optional)", `<input type="password" autocomplete="off">`)
+    .replaceAll("-%", "-hook")
+}
+      ${
+  field(
+    "events",
+    "Events (comma-separated; all when empty)",
+    `<input type="text" spellcheck="false">`,
+  ).replaceAll("-%", "-hook")
+}
+      ${
+  field(
+    "format",
+    "Format",
+    `<select><option value="json">json</option><option value="slack">slack</option></select>`,
+  ).replaceAll("-%", "-hook")
+}
+      <div class="field"><label>&nbsp;</label><button type="submit">Add webhook</button></div>
+      <p class="form-error" role="alert"></p>
+    </form>
+    <h3>Last deliveries</h3>
+    <ul id="alert-deliveries" class="events"></ul>
   </section>
   <section id="view-usage" role="tabpanel" aria-labelledby="tab-usage" hidden>
     <h2>Today by key (UTC)</h2>

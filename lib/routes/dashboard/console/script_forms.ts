@@ -36,6 +36,7 @@ function nextId(prefix) {
 // ---- accounts ----
 
 $("add-account").addEventListener("click", () => openDialog($("dlg-kind")));
+$("test-all").addEventListener("click", () => testAccounts([...document.querySelectorAll("#accounts [data-account]")].map((card) => card.dataset.account)));
 for (const button of $("dlg-kind").querySelectorAll("[data-kind]")) {
   button.addEventListener("click", () => {
     $("dlg-kind").close();
@@ -140,6 +141,23 @@ async function accountAction(id, action) {
   } catch (error) {
     if (error.status !== 401) toast(error.message, true);
   }
+}
+
+/** Tests accounts one after another; each card shows its result once the live update lands. */
+async function testAccounts(ids) {
+  let failed = 0;
+  for (const id of ids) {
+    try {
+      const result = await api("POST", "/admin/accounts/" + encodeURIComponent(id) + "/test");
+      if (!result.ok) failed++;
+      if (ids.length === 1) toast(result.ok ? "Test of " + id + " passed in " + result.ms + " ms." : "Test of " + id + " failed: " + result.error, !result.ok);
+    } catch (error) {
+      if (error.status === 401) return;
+      failed++;
+      toast(error.message, true);
+    }
+  }
+  if (ids.length > 1) toast(failed ? failed + " of " + ids.length + " tests failed." : "All " + ids.length + " tests passed.", failed > 0);
 }
 
 function deleteAccount(a) {

@@ -132,6 +132,7 @@ function renderAccounts(accounts) {
     }
     const bars = quotaBars(a.quota);
     if (bars) card.append(bars);
+    if (a.lastTest) card.append(lastTestLine(a.lastTest));
     const t = a.today || {};
     card.append(el("div", { class: "kv" },
       el("span", {}, "today ", el("b", { text: compact(t.input) + " in / " + compact(t.output) + " out" })),
@@ -139,6 +140,7 @@ function renderAccounts(accounts) {
       el("span", {}, "strikes ", el("b", { text: String(a.strikes ?? 0) }))));
     const actions = el("div", { class: "actions" },
       el("button", { type: "button", class: "plain small", dataset: { focus: key("edit") }, onclick: () => editAccount(a), text: "Edit" }),
+      el("button", { type: "button", class: "plain small", dataset: { focus: key("test") }, onclick: () => testAccounts([a.id]), text: "Test" }),
       a.auth === "oauth" ? el("button", { type: "button", class: "plain small", dataset: { focus: key("signin") }, onclick: () => startSubscription(a.platform, a), text: "Sign in again" }) : null,
       a.state === "disabled"
         ? el("button", { type: "button", class: "plain small", dataset: { focus: key("enable") }, onclick: () => accountAction(a.id, "enable"), text: "Enable" })
@@ -150,6 +152,15 @@ function renderAccounts(accounts) {
     card.append(actions);
     return card;
   }));
+}
+
+/** The account's last test (admin or scheduled): passed or failed, latency, when. */
+function lastTestLine(t) {
+  const when = new Date(t.at).toLocaleTimeString();
+  const text = t.ok
+    ? "Test passed · " + t.ms + " ms · " + t.model + " · " + when + (t.recovered ? " · back in service" : "")
+    : "Test failed" + (t.status ? " (" + t.status + ")" : "") + ": " + t.error + " · " + when;
+  return el("div", { class: "meta test " + (t.ok ? "test-ok" : "test-failed"), "data-testid": "last-test", text });
 }
 
 function renderFailovers(failovers) {
