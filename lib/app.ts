@@ -136,7 +136,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       failovers,
       series,
     });
-  const live = new LiveHub(snapshot);
+  // A live stream lasts while the admin token it was opened with is the one in force.
+  const live = new LiveHub(snapshot, undefined, undefined, () => adminDigest());
   const groups = new Map(config.groups.map((group) => [group.id, group]));
 
   const pipeline: Pipeline = {
