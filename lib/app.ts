@@ -140,6 +140,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const live = new LiveHub(snapshot, undefined, undefined, () => adminDigest());
   const groups = new Map(config.groups.map((group) => [group.id, group]));
 
+  const leaseDeps = {
+    slots,
+    queue: {
+      timeoutMs: (config.queueTimeoutSeconds ?? DEFAULT_QUEUE_TIMEOUT_SECONDS) * 1000,
+      pollMs: tuning.queuePollMs ?? 200,
+      keepAliveMs: tuning.keepAliveMs ?? 5_000,
+    },
+  };
   const pipeline: Pipeline = {
     states,
     admit: {
@@ -147,6 +155,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       limits: new KeyLimits(kv, usage),
       owners,
       maxRequestBytes: config.maxRequestBytes,
+      bodyIdleMs: config.bodyTimeoutSeconds === undefined
+        ? undefined
+        : config.bodyTimeoutSeconds * 1000,
+      keySlots: leaseDeps,
     },
     plan: {
       states,
@@ -157,14 +169,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // management API keeps the config's setting here (a known gap, left for its own fix).
       avoidAbovePercent: (groupId) => groups.get(groupId)?.avoidAbovePercent,
     },
-    lease: {
-      slots,
-      queue: {
-        timeoutMs: (config.queueTimeoutSeconds ?? DEFAULT_QUEUE_TIMEOUT_SECONDS) * 1000,
-        pollMs: tuning.queuePollMs ?? 200,
-        keepAliveMs: tuning.keepAliveMs ?? 5_000,
-      },
-    },
+    lease: leaseDeps,
     forward: {
       sessions,
       ports: failoverPorts({

@@ -4,20 +4,24 @@
  * its per-key limits, the body (bounded), a `previous_response_id` it names,
  * and the accounts of its group that serve the API. A refusal costs no
  * upstream call; the body of a request refused before it is read is
- * cancelled.
+ * cancelled. A large body (or one of unknown length) of a key with a
+ * `concurrency` limit is read only once the key holds a slot; a body that
+ * stalls is a 408.
  *
  * @module
  */
 
 import type { Directory, KeyInfo } from "../accounts/directory.ts";
-import type { ResponseOwners } from "../accounts/response_owners.ts";
+import type { ResponseOwner, ResponseOwners } from "../accounts/response_owners.ts";
 import type { Account } from "../config/types.ts";
-import { BodyTooLargeError, readRequestBody } from "../http/body.ts";
+import type { Slot } from "../leases/slots.ts";
+import { BodyTimeoutError, BodyTooLargeError, isLargeBody, readRequestBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import { presentedKey } from "../http/headers.ts";
 import { clientApiOf, otherFamily } from "../protocols/api_route.ts";
 import type { KeyLimits } from "../usage/limits.ts";
 import { accountsFor, admitPath, admitReference, type Requester } from "./access.ts";
+import { type LeaseDeps, leaseKeyFirst } from "./lease.ts";
 import { type Refusal, refusal } from "./refusal.ts";
 import type { Arrival } from "./route.ts";
 
@@ -27,6 +31,10 @@ export interface AdmitDeps {
   limits: KeyLimits;
   owners: ResponseOwners;
   maxRequestBytes: number;
+  /** How long a request body may stall (default `DEFAULT_BODY_IDLE_MS`). */
+  bodyIdleMs?: number;
+  /** Slots, for keys whose large bodies wait for one before they are read. */
+  keySlots?: LeaseDeps;
 }
 
 /** An admitted request. */
@@ -34,6 +42,8 @@ export interface Admitted {
   ok: true;
   key: KeyInfo;
   body: Uint8Array<ArrayBuffer> | null;
+  /** The key's slot, taken before its large body was read: the lease stage's, or to give back. */
+  keySlot?: Slot;
   /** The group's accounts that may serve it (only the one storing its response, when known). */
   candidates: readonly Account[];
 }
@@ -43,7 +53,7 @@ export async function admit(
   deps: AdmitDeps,
   arrival: Arrival,
 ): Promise<Admitted | (Refusal & { key: string | null })> {
-  const { request, url, route } = arrival;
+  const { request, url } = arrival;
   const key = deps.directory.findKey(presentedKey(request.headers));
   if (!key) {
     await request.body?.cancel().catch(() => {});
@@ -76,14 +86,45 @@ export async function admit(
     const headers = { "retry-after": String(limited.retryAfter) };
     return refuse(new HttpError(429, limited.message, { headers }), "limited");
   }
+  let keySlot: Slot | undefined;
+  if (key.concurrency !== undefined && deps.keySlots && isLargeBody(request)) {
+    const held = await leaseKeyFirst(
+      deps.keySlots,
+      { id: key.id, concurrency: key.concurrency },
+      request.signal,
+    );
+    if (!held.ok) {
+      await request.body?.cancel().catch(() => {});
+      return refuse(held.error, held.outcome ?? "limited");
+    }
+    keySlot = held.slot;
+  }
+  const admitted = await admitBody(deps, arrival, key, who, path.owner, keySlot);
+  if (!admitted.ok && keySlot) deps.keySlots!.slots.track(keySlot.release());
+  return admitted;
+}
+
+/** The rest of admission, once the key may send its body: the body, references, candidates. */
+async function admitBody(
+  deps: AdmitDeps,
+  { request, url, route }: Arrival,
+  key: KeyInfo,
+  who: Requester,
+  pathOwner: ResponseOwner | undefined,
+  keySlot: Slot | undefined,
+): Promise<Admitted | (Refusal & { key: string | null })> {
+  const refuse = (error: HttpError, outcome: string) => ({
+    ...refusal(error, outcome),
+    key: key.id,
+  });
   let body: Uint8Array<ArrayBuffer> | null;
   try {
-    body = await readRequestBody(request, deps.maxRequestBytes);
+    body = await readRequestBody(request, deps.maxRequestBytes, deps.bodyIdleMs);
   } catch (error) {
-    const problem = error instanceof BodyTooLargeError
+    const problem = error instanceof BodyTooLargeError || error instanceof BodyTimeoutError
       ? error
       : new HttpError(400, "could not read the request body");
-    return refuse(problem, "rejected");
+    return refuse(problem, error instanceof BodyTimeoutError ? "timeout" : "rejected");
   }
   const reference = await admitReference(deps.owners, who, body);
   if (!reference.ok) return refuse(reference.error, "refused");
@@ -95,7 +136,7 @@ export async function admit(
       ...deps.directory.candidates(key.group, route.family),
       ...(translatable ? deps.directory.candidates(key.group, otherFamily(route.family)) : []),
     ],
-    path.owner ?? reference.owner,
+    pathOwner ?? reference.owner,
   );
   if (candidates.length === 0) {
     // A configuration gap, not an outage: a status no client retries, naming what is missing.
@@ -103,5 +144,5 @@ export async function admit(
       `(${request.method} ${url.pathname}); an operator can add one to the group`;
     return refuse(new HttpError(400, message), "unserved");
   }
-  return { ok: true, key, body, candidates };
+  return { ok: true, key, body, candidates, ...(keySlot ? { keySlot } : {}) };
 }

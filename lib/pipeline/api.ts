@@ -16,6 +16,7 @@
  */
 
 import type { AccountStateStore } from "../accounts/health.ts";
+import type { HealthSnapshot } from "../accounts/health_snapshot.ts";
 import type { ResponseOwners } from "../accounts/response_owners.ts";
 import type { Account } from "../config/types.ts";
 import type { FailoverJob, FailoverResult } from "../failover/result.ts";
@@ -25,7 +26,7 @@ import { waitingStream } from "../leases/waiting_stream.ts";
 import { planUsageInjection } from "../protocols/chat/usage_injection.ts";
 import { createsResponse } from "../protocols/inference_paths.ts";
 import { lazyRequestModel } from "../protocols/request_model.ts";
-import { admit, type AdmitDeps } from "./admit.ts";
+import { admit, type AdmitDeps, type Admitted } from "./admit.ts";
 import { forward, type ForwardDeps } from "./forward.ts";
 import { lease, type LeaseDeps } from "./lease.ts";
 import { plan, type PlanDeps } from "./plan.ts";
@@ -60,6 +61,26 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   // 2. Authenticate and admit.
   const admitted = await admit(pipeline.admit, arrival);
   if (!admitted.ok) return refuse(pipeline, arrival, admitted.key, admitted);
+  const { keySlot } = admitted;
+  if (!keySlot) return await serveAdmitted(pipeline, arrival, admitted, health, () => {});
+  // The key's slot, taken before its body was read, goes to the lease stage; until then it is ours.
+  let handedOver = false;
+  try {
+    return await serveAdmitted(pipeline, arrival, admitted, health, () => handedOver = true);
+  } finally {
+    if (!handedOver) pipeline.lease.slots.track(keySlot.release());
+  }
+}
+
+/** Stages 3 to 6 of an admitted request; `leasing` is called as the key's slot passes to the lease stage. */
+async function serveAdmitted(
+  pipeline: Pipeline,
+  arrival: Arrival,
+  admitted: Admitted,
+  health: HealthSnapshot,
+  leasing: () => void,
+): Promise<Response> {
+  const { request, url } = arrival;
   const { key, body } = admitted;
   const model = lazyRequestModel(body);
   const injection = arrival.surface === "openai"
@@ -108,11 +129,13 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   shape.boundAccount = planned.session?.binding?.account;
 
   // 4. Lease.
+  leasing();
   const leased = await lease(pipeline.lease, {
     accounts: planned.accounts,
     key,
     client: request,
     body,
+    keySlot: admitted.keySlot,
   });
   if (leased.kind === "refused") return refuse(pipeline, arrival, key.id, leased);
 
