@@ -21,6 +21,7 @@ import { ErrorRuleStore } from "./failover/rule_store.ts";
 import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
 import { DIRECTORY_GENERATION_KEY, ERROR_RULES_KEY, SIGN_IN_GENERATION_KEY } from "./kv/keys.ts";
 import { corsPolicy } from "./http/cors.ts";
+import { peerAddress } from "./http/loopback.ts";
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
 import { SlotLeases } from "./leases/slots.ts";
 import { FailoverLog } from "./observe/failover_log.ts";
@@ -74,11 +75,14 @@ export interface GatewayOptions {
   usageFlushMs?: number;
   /** One OpenTelemetry span per upstream attempt (start-up sets it from `OTEL_DENO=true`). */
   tracing?: boolean;
+  /** `SWITCHYARD_ADMIN=loopback`: the admin API and the dashboard answer loopback peers only. */
+  adminLoopbackOnly?: boolean;
 }
 
 /** A running gateway. */
 export interface Gateway {
-  fetch(request: Request): Promise<Response>;
+  /** Answers a request; `info` (`Deno.serve`'s) gives the peer's address, for the admin API. */
+  fetch(request: Request, info?: { remoteAddr?: Deno.Addr }): Promise<Response>;
   /** Shared account health. */
   readonly states: AccountStateStore;
   /** Concurrency slots. */
@@ -206,7 +210,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ? await SecretBox.fromSecret(options.secret, "oauth-tokens")
     : undefined;
   const cors = corsPolicy(config.cors?.origins);
-  const fetch = routeTable(gatewayRoutes({
+  const table = routeTable(gatewayRoutes({
     api: async (request, url) => {
       if (!cors) return await handleApi(pipeline, request, url);
       return cors.preflight(request) ??
@@ -232,7 +236,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         [await adminDigest(), metricsDigest].filter((digest) => digest !== undefined),
       rows,
     },
+    adminLoopbackOnly: options.adminLoopbackOnly,
   }));
+  const fetch: Gateway["fetch"] = (request, info) => table(request, { address: peerAddress(info) });
   await states.current(); // Warm the snapshot so the first request pays no cold read.
 
   async function settled(): Promise<void> {

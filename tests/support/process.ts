@@ -35,10 +35,13 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-/** Runs `main.ts` to completion (for start-up failures). */
+/** Runs `main.ts` to completion (for start-up failures); killed after `ms` if it serves instead. */
 export async function runMain(
   env: Record<string, string>,
+  ms = 60_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const killer = new AbortController();
+  const timer = setTimeout(() => killer.abort(), ms);
   const output = await new Deno.Command(Deno.execPath(), {
     args: RUN_ARGS,
     cwd: ROOT,
@@ -47,7 +50,8 @@ export async function runMain(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+    signal: killer.signal,
+  }).output().finally(() => clearTimeout(timer));
   const decoder = new TextDecoder();
   return {
     code: output.code,

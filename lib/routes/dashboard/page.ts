@@ -1,6 +1,7 @@
 /**
  * The dashboard: a console to run the pool from, as one HTML page with
- * inline CSS and script and no build step (`console/` holds its parts).
+ * inline CSS and script and no build step (`console/` holds its parts); the
+ * script runs under a CSP that names its hash, so no other inline script can.
  * The page itself holds no data. After the operator signs in with the admin
  * token (kept in `sessionStorage`, sent as a Bearer header, never in a URL),
  * it reads `GET /admin/events`, a server-sent event stream, with `fetch` so
@@ -19,6 +20,14 @@ import { SCRIPT_FORMS } from "./console/script_forms.ts";
 import { SCRIPT_VIEWS } from "./console/script_views.ts";
 import { CONSOLE_CSS } from "./console/style.ts";
 
+/** The page's one script, inline; the page's CSP allows it by its hash (`route.ts`). */
+export const CONSOLE_SCRIPT = `
+${SCRIPT_CORE}
+${SCRIPT_VIEWS}
+${SCRIPT_CHARTS}
+${SCRIPT_FORMS}
+`;
+
 /** The page; with `adminOn` false it says the admin API is off instead of offering a sign-in. */
 export function consolePage(adminOn: boolean): string {
   return `<!doctype html>
@@ -32,12 +41,7 @@ export function consolePage(adminOn: boolean): string {
 </head>
 <body data-admin="${adminOn ? "on" : "off"}">
 ${CONSOLE_BODY}
-<script>
-${SCRIPT_CORE}
-${SCRIPT_VIEWS}
-${SCRIPT_CHARTS}
-${SCRIPT_FORMS}
-</script>
+<script>${CONSOLE_SCRIPT}</script>
 </body>
 </html>
 `;
