@@ -72,15 +72,15 @@ Deno.test("failed admin sign-ins are logged without the token and slowed per add
     return { status: response.status, retryAfter: response.headers.get("retry-after") };
   };
   assert.equal((await status(LONG_TOKEN)).status, 200);
-  const guesses = Array.from({ length: 5 }, (_, i) => `guess-number-${i}-of-the-token`);
+  const guesses = Array.from({ length: 10 }, (_, i) => `guess-number-${i}-of-the-token`);
   for (const guess of guesses) assert.equal((await status(guess)).status, 401);
-  // Five failures from this address: it now waits, even with the right token.
+  // Ten failures from this address: it now waits, even with the right token.
   const slowed = await status(LONG_TOKEN);
   assert.equal(slowed.status, 429);
   assert.ok(Number(slowed.retryAfter) >= 1, `retry-after ${slowed.retryAfter}`);
   const logged = await eventually(
-    () => (gateway.stderr().match(/admin sign-in failed/g) ?? []).length === 5 && gateway.stderr(),
-    "five failure lines",
+    () => (gateway.stderr().match(/admin sign-in failed/g) ?? []).length === 10 && gateway.stderr(),
+    "ten failure lines",
   );
   assert.match(logged, /"address":"127\.0\.0\.1"/);
   for (const guess of guesses) assert.ok(!logged.includes(guess), "no token in the log");

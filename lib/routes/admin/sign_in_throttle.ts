@@ -25,9 +25,9 @@ export interface ThrottleSettings {
   maxAddresses: number;
 }
 
-/** The defaults: 5 free failures per 10 minutes, waits up to 15 minutes. */
+/** The defaults: 10 free failures per 10 minutes, waits up to 15 minutes. */
 export const DEFAULT_THROTTLE: ThrottleSettings = {
-  freeFailures: 5,
+  freeFailures: 10,
   windowMs: 10 * 60_000,
   maxWaitMs: 15 * 60_000,
   maxAddresses: 10_000,
