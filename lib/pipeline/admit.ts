@@ -12,10 +12,10 @@
  */
 
 import type { Directory, KeyInfo } from "../accounts/directory.ts";
-import type { ResponseOwner, ResponseOwners } from "../accounts/response_owners.ts";
+import type { ResponseOwners } from "../accounts/response_owners.ts";
 import type { Account } from "../config/types.ts";
-import type { Slot } from "../leases/slots.ts";
 import { BodyTimeoutError, BodyTooLargeError, isLargeBody, readRequestBody } from "../http/body.ts";
+import type { Slot } from "../leases/slots.ts";
 import { HttpError } from "../http/errors.ts";
 import { presentedKey } from "../http/headers.ts";
 import { clientApiOf, otherFamily } from "../protocols/api_route.ts";
@@ -53,7 +53,7 @@ export async function admit(
   deps: AdmitDeps,
   arrival: Arrival,
 ): Promise<Admitted | (Refusal & { key: string | null })> {
-  const { request, url } = arrival;
+  const { request, url, route } = arrival;
   const key = deps.directory.findKey(presentedKey(request.headers));
   if (!key) {
     await request.body?.cancel().catch(() => {});
@@ -62,10 +62,11 @@ export async function admit(
       key: null,
     };
   }
-  const refuse = (error: HttpError, outcome: string) => ({
-    ...refusal(error, outcome),
-    key: key.id,
-  });
+  let keySlot: Slot | undefined;
+  const refuse = (error: HttpError, outcome: string) => {
+    if (keySlot) deps.keySlots?.slots.track(keySlot.release()); // refused: the slot goes back
+    return { ...refusal(error, outcome), key: key.id };
+  };
   const who: Requester = {
     key: key.id,
     group: key.group,
@@ -86,11 +87,10 @@ export async function admit(
     const headers = { "retry-after": String(limited.retryAfter) };
     return refuse(new HttpError(429, limited.message, { headers }), "limited");
   }
-  let keySlot: Slot | undefined;
   if (key.concurrency !== undefined && deps.keySlots && isLargeBody(request)) {
     const held = await leaseKeyFirst(
       deps.keySlots,
-      { id: key.id, concurrency: key.concurrency },
+      { ...key, concurrency: key.concurrency },
       request.signal,
     );
     if (!held.ok) {
@@ -99,24 +99,6 @@ export async function admit(
     }
     keySlot = held.slot;
   }
-  const admitted = await admitBody(deps, arrival, key, who, path.owner, keySlot);
-  if (!admitted.ok && keySlot) deps.keySlots!.slots.track(keySlot.release());
-  return admitted;
-}
-
-/** The rest of admission, once the key may send its body: the body, references, candidates. */
-async function admitBody(
-  deps: AdmitDeps,
-  { request, url, route }: Arrival,
-  key: KeyInfo,
-  who: Requester,
-  pathOwner: ResponseOwner | undefined,
-  keySlot: Slot | undefined,
-): Promise<Admitted | (Refusal & { key: string | null })> {
-  const refuse = (error: HttpError, outcome: string) => ({
-    ...refusal(error, outcome),
-    key: key.id,
-  });
   let body: Uint8Array<ArrayBuffer> | null;
   try {
     body = await readRequestBody(request, deps.maxRequestBytes, deps.bodyIdleMs);
@@ -136,7 +118,7 @@ async function admitBody(
       ...deps.directory.candidates(key.group, route.family),
       ...(translatable ? deps.directory.candidates(key.group, otherFamily(route.family)) : []),
     ],
-    pathOwner ?? reference.owner,
+    path.owner ?? reference.owner,
   );
   if (candidates.length === 0) {
     // A configuration gap, not an outage: a status no client retries, naming what is missing.

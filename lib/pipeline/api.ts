@@ -16,17 +16,17 @@
  */
 
 import type { AccountStateStore } from "../accounts/health.ts";
-import type { HealthSnapshot } from "../accounts/health_snapshot.ts";
 import type { ResponseOwners } from "../accounts/response_owners.ts";
 import type { Account } from "../config/types.ts";
 import type { FailoverJob, FailoverResult } from "../failover/result.ts";
 import { errorResponse, httpErrorResponse } from "../http/errors.ts";
 import type { Held } from "../leases/queue.ts";
+import type { Slot } from "../leases/slots.ts";
 import { waitingStream } from "../leases/waiting_stream.ts";
 import { planUsageInjection } from "../protocols/chat/usage_injection.ts";
 import { createsResponse } from "../protocols/inference_paths.ts";
 import { lazyRequestModel } from "../protocols/request_model.ts";
-import { admit, type AdmitDeps, type Admitted } from "./admit.ts";
+import { admit, type AdmitDeps } from "./admit.ts";
 import { forward, type ForwardDeps } from "./forward.ts";
 import { lease, type LeaseDeps } from "./lease.ts";
 import { plan, type PlanDeps } from "./plan.ts";
@@ -50,6 +50,26 @@ export interface Pipeline {
 
 /** Handles one `/v1/*` request. */
 export async function handleApi(pipeline: Pipeline, request: Request, url: URL): Promise<Response> {
+  // A key's slot taken before its large body was read is ours until the lease stage takes it.
+  const early: EarlySlot = {};
+  try {
+    return await runStages(pipeline, request, url, early);
+  } finally {
+    if (early.keySlot) pipeline.lease.slots.track(early.keySlot.release());
+  }
+}
+
+/** The key's slot taken at admission, until the lease stage takes it over. */
+interface EarlySlot {
+  keySlot?: Slot;
+}
+
+async function runStages(
+  pipeline: Pipeline,
+  request: Request,
+  url: URL,
+  early: EarlySlot,
+): Promise<Response> {
   // 1. Route.
   const arrival = routeRequest(request, url, performance.now());
   if (!arrival) return errorResponse("openai", 404, `unknown path ${url.pathname}`);
@@ -61,27 +81,8 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   // 2. Authenticate and admit.
   const admitted = await admit(pipeline.admit, arrival);
   if (!admitted.ok) return refuse(pipeline, arrival, admitted.key, admitted);
-  const { keySlot } = admitted;
-  if (!keySlot) return await serveAdmitted(pipeline, arrival, admitted, health, () => {});
-  // The key's slot, taken before its body was read, goes to the lease stage; until then it is ours.
-  let handedOver = false;
-  try {
-    return await serveAdmitted(pipeline, arrival, admitted, health, () => handedOver = true);
-  } finally {
-    if (!handedOver) pipeline.lease.slots.track(keySlot.release());
-  }
-}
-
-/** Stages 3 to 6 of an admitted request; `leasing` is called as the key's slot passes to the lease stage. */
-async function serveAdmitted(
-  pipeline: Pipeline,
-  arrival: Arrival,
-  admitted: Admitted,
-  health: HealthSnapshot,
-  leasing: () => void,
-): Promise<Response> {
-  const { request, url } = arrival;
   const { key, body } = admitted;
+  early.keySlot = admitted.keySlot;
   const model = lazyRequestModel(body);
   const injection = arrival.surface === "openai"
     ? planUsageInjection(arrival.route.upstreamPath, body)
@@ -129,13 +130,14 @@ async function serveAdmitted(
   shape.boundAccount = planned.session?.binding?.account;
 
   // 4. Lease.
-  leasing();
+  const keySlot = early.keySlot;
+  early.keySlot = undefined;
   const leased = await lease(pipeline.lease, {
     accounts: planned.accounts,
     key,
     client: request,
     body,
-    keySlot: admitted.keySlot,
+    keySlot,
   });
   if (leased.kind === "refused") return refuse(pipeline, arrival, key.id, leased);
 
