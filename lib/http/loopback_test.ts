@@ -1,3 +1,5 @@
+/** Loopback addresses and peers, table-tested. */
+
 import assert from "node:assert/strict";
 import { isLoopback, peerAddress } from "./loopback.ts";
 

@@ -90,8 +90,12 @@ export function routeTable(
   };
 }
 
-/** The response with `x-content-type-options: nosniff` (a copy when its headers are immutable). */
+/**
+ * The response with `x-content-type-options: nosniff` (a copy when its headers
+ * are immutable); a protocol switch (`101`, a WebSocket upgrade) is left as it is.
+ */
 function noSniff(response: Response): Response {
+  if (response.status < 200) return response;
   try {
     response.headers.set("x-content-type-options", "nosniff");
     return response;

@@ -1,3 +1,5 @@
+/** The sign-in throttle's decisions, table-tested on a fake clock. */
+
 import assert from "node:assert/strict";
 import { SignInThrottle } from "./sign_in_throttle.ts";
 
