@@ -30,7 +30,7 @@ if (import.meta.main) {
       } else logError("unhandled", { error: String(error) });
       return errorResponse("openai", 500, "internal gateway error");
     },
-  }, (request) => gateway.fetch(request));
+  }, (request, info) => gateway.fetch(request, info));
 
   // On SIGINT/SIGTERM: stop accepting, let in-flight requests finish, flush, close KV.
   closeOnSignals(gateway, () => server.shutdown());

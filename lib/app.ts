@@ -33,6 +33,7 @@ import { Deliveries } from "./observe/alert_delivery.ts";
 import { AccountAlerts } from "./observe/account_alerts.ts";
 import { Alerts } from "./observe/alerts.ts";
 import { corsPolicy } from "./http/cors.ts";
+import { peerAddress } from "./http/loopback.ts";
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
 import { SlotLeases } from "./leases/slots.ts";
 import { FailoverLog } from "./observe/failover_log.ts";
@@ -92,11 +93,14 @@ export interface GatewayOptions {
   usageFlushMs?: number;
   /** One OpenTelemetry span per upstream attempt (start-up sets it from `OTEL_DENO=true`). */
   tracing?: boolean;
+  /** `SWITCHYARD_ADMIN=loopback`: the admin API and the dashboard answer loopback peers only. */
+  adminLoopbackOnly?: boolean;
 }
 
 /** A running gateway. */
 export interface Gateway {
-  fetch(request: Request): Promise<Response>;
+  /** Answers a request; `info` (`Deno.serve`'s) gives the peer's address, for the admin API. */
+  fetch(request: Request, info?: { remoteAddr?: Deno.Addr }): Promise<Response>;
   /** Shared account health. */
   readonly states: AccountStateStore;
   /** Concurrency slots. */
@@ -167,7 +171,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       failovers,
       series,
     });
-  const live = new LiveHub(snapshot);
+  // A live stream lasts while the admin token it was opened with is the one in force.
+  const live = new LiveHub(snapshot, undefined, undefined, () => adminDigest());
   const groups = new Map(config.groups.map((group) => [group.id, group]));
 
   const forwardPorts = failoverPorts({
@@ -201,6 +206,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     tickMs: tuning.healthCheckTickMs,
   });
 
+  const leaseDeps = {
+    slots,
+    queue: {
+      timeoutMs: (config.queueTimeoutSeconds ?? DEFAULT_QUEUE_TIMEOUT_SECONDS) * 1000,
+      pollMs: tuning.queuePollMs ?? 200,
+      keepAliveMs: tuning.keepAliveMs ?? 5_000,
+    },
+  };
   const pipeline: Pipeline = {
     states,
     admit: {
@@ -208,6 +221,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       limits: new KeyLimits(kv, usage),
       owners,
       maxRequestBytes: config.maxRequestBytes,
+      bodyIdleMs: config.bodyTimeoutSeconds === undefined
+        ? undefined
+        : config.bodyTimeoutSeconds * 1000,
+      keySlots: leaseDeps,
     },
     plan: {
       states,
@@ -218,14 +235,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // management API keeps the config's setting here (a known gap, left for its own fix).
       avoidAbovePercent: (groupId) => groups.get(groupId)?.avoidAbovePercent,
     },
-    lease: {
-      slots,
-      queue: {
-        timeoutMs: (config.queueTimeoutSeconds ?? DEFAULT_QUEUE_TIMEOUT_SECONDS) * 1000,
-        pollMs: tuning.queuePollMs ?? 200,
-        keepAliveMs: tuning.keepAliveMs ?? 5_000,
-      },
-    },
+    lease: leaseDeps,
     forward: {
       sessions,
       ports: forwardPorts,
@@ -260,7 +270,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ? await SecretBox.fromSecret(options.secret, "oauth-tokens")
     : undefined;
   const cors = corsPolicy(config.cors?.origins);
-  const fetch = routeTable(gatewayRoutes({
+  const table = routeTable(gatewayRoutes({
     api: async (request, url) => {
       if (isResponsesSocket(request, url)) return await sockets.accept(request, url);
       if (!cors) return await handleApi(pipeline, request, url);
@@ -289,7 +299,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         [await adminDigest(), metricsDigest].filter((digest) => digest !== undefined),
       rows,
     },
+    adminLoopbackOnly: options.adminLoopbackOnly,
   }));
+  const fetch: Gateway["fetch"] = (request, info) => table(request, { address: peerAddress(info) });
   await states.current(); // Warm the snapshot so the first request pays no cold read.
   schedule.start();
 

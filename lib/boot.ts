@@ -12,7 +12,15 @@ import { ConfigLoadError, loadConfigOrEmpty } from "./config/load.ts";
 import { createGateway, type Gateway } from "./app.ts";
 import { localSecret } from "./crypto/local_secret.ts";
 import { randomToken } from "./crypto/random.ts";
-import { type Env, errorLine, exitWith, type ListenAddress, processEnv } from "./listen.ts";
+import { isLoopback } from "./http/loopback.ts";
+import {
+  type Env,
+  errorLine,
+  exitWith,
+  type ListenAddress,
+  listenFrom,
+  processEnv,
+} from "./listen.ts";
 import { configureLogging, flushLogs } from "./log.ts";
 import { requestLogger } from "./observe/request_log.ts";
 import { openStore, type Store, StoreOpenError } from "./kv/open.ts";
@@ -44,8 +52,18 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
     const { config, empty } = await loadConfigOrEmpty(env);
     const store = await openStore(env("SWITCHYARD_KV"), env("DENO_DEPLOYMENT_ID") !== undefined);
     const secret = await secretFor(env, store);
-    const adminOff = env("SWITCHYARD_ADMIN") === "off";
+    const adminMode = adminModeFrom(env);
+    const adminOff = adminMode === "off";
     const adminToken = adminOff ? undefined : env("SWITCHYARD_ADMIN_TOKEN") || undefined;
+    if (adminToken !== undefined && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+      exitWith(
+        `SWITCHYARD_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters ` +
+          `(it has ${adminToken.length}); \`openssl rand -base64 32\` makes one`,
+      );
+    }
+    if (adminMode === "on" && env("DENO_DEPLOYMENT_ID") === undefined) {
+      warnIfExposed(listenFrom(env).hostname);
+    }
     const adminTokens = adminOff || adminToken ? undefined : new AdminTokenStore(store.kv);
     const createdToken = await adminTokens?.ensure();
     const gateway = await createGateway({
@@ -58,6 +76,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
       secret: secret?.secret,
       logger: requestLogger(env("SWITCHYARD_LOG") !== "off"),
       tracing: env("OTEL_DENO") === "true",
+      adminLoopbackOnly: adminMode === "loopback",
     });
     return {
       gateway,
@@ -80,6 +99,26 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
     }
     throw error;
   }
+}
+
+/** The shortest `SWITCHYARD_ADMIN_TOKEN` start-up accepts. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/** `SWITCHYARD_ADMIN`: `on` (unset), `off`, or `loopback`; anything else stops start-up. */
+function adminModeFrom(env: Env): "on" | "off" | "loopback" {
+  const value = env("SWITCHYARD_ADMIN") || "on";
+  if (value === "on" || value === "off" || value === "loopback") return value;
+  exitWith(`SWITCHYARD_ADMIN must be on, off or loopback, got "${value}"`);
+}
+
+/** One warning line when the admin API is reachable off this machine over plain HTTP. */
+function warnIfExposed(hostname: string): void {
+  if (isLoopback(hostname)) return;
+  console.error(
+    `switchyard: warning: the admin API listens on ${hostname} over plain HTTP, so its token ` +
+      "crosses the network in clear text: serve it behind TLS, or set " +
+      "SWITCHYARD_ADMIN=loopback (admin and dashboard for this machine only) or HOST=127.0.0.1",
+  );
 }
 
 /** `SWITCHYARD_SECRET`, else the generated one beside a local KV file (or one in memory for `:memory:`). */

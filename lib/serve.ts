@@ -18,5 +18,6 @@ if (createdToken) {
 }
 
 export default {
-  fetch: (request: Request): Promise<Response> => gateway.fetch(request),
+  fetch: (request: Request, info: Deno.ServeHandlerInfo): Promise<Response> =>
+    gateway.fetch(request, info),
 } satisfies Deno.ServeDefaultExport;

@@ -39,6 +39,7 @@ import {
   parseReturned,
   type SignInOverrides,
   signInProfile,
+  stateProblem,
 } from "../lib/providers/oauth/authorize.ts";
 import { enrol, enrolmentEntry } from "../lib/providers/oauth/enrol.ts";
 import {
@@ -175,9 +176,8 @@ async function signIn(
   );
   const returned = parseReturned(await io.readLine());
   if (!returned.ok) throw new Failure(returned.message);
-  if (returned.state !== undefined && returned.state !== state) {
-    throw new Failure("that answer belongs to another sign-in (the state differs): start again");
-  }
+  const problem = stateProblem(returned, state);
+  if (problem) throw new Failure(`${problem}: start again`);
   const exchanged = await exchangeCode(profile, returned.code, pkce.verifier, state);
   if (!exchanged.ok) throw new Failure(exchanged.message);
   const tokens = exchanged.tokens;

@@ -19,7 +19,7 @@ import {
 import { startGatewayProcess } from "./support/processes.ts";
 
 const CLIENT_KEY = "sy-demo-client-key";
-const ADMIN_TOKEN = "demo-admin-token";
+const ADMIN_TOKEN = "demo-admin-token-0123456789abcdefgh";
 
 const exhausted = startMockUpstream(() =>
   json(403, { error: { message: "usage limit reached", type: "forbidden_error" } })

@@ -178,6 +178,8 @@ export interface Config {
   keys: ClientKey[];
   /** How long a request waits for a free concurrency slot (default 30). */
   queueTimeoutSeconds?: number;
+  /** How long a request body may send nothing before it gets 408 (default 30). */
+  bodyTimeoutSeconds?: number;
   /** Rules checked before the built-in failover table (the management API may replace them). */
   errorRules: ErrorRule[];
   /** Browser origins that may call `/v1/*` (CORS); none by default. */

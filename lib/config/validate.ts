@@ -57,6 +57,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     "groups",
     "keys",
     "queueTimeoutSeconds",
+    "bodyTimeoutSeconds",
     "errorRules",
     "cors",
     "websocket",
@@ -85,6 +86,9 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
   const config: Config = { failover, maxRequestBytes, accounts, groups, keys, errorRules };
   if (root.has("queueTimeoutSeconds")) {
     config.queueTimeoutSeconds = root.number("queueTimeoutSeconds", undefined, 0, 3600);
+  }
+  if (root.has("bodyTimeoutSeconds")) {
+    config.bodyTimeoutSeconds = root.number("bodyTimeoutSeconds", undefined, 0.1, 3600);
   }
   if (root.has("cors")) config.cors = readCors(root.object("cors"));
   if (root.has("websocket")) config.websocket = readWebSocket(root.object("websocket"));

@@ -20,6 +20,11 @@ export function sha256Hex(text: string): string {
   return hash("sha256", text, "hex");
 }
 
+/** Base64 SHA-256 of a string (a CSP script hash). */
+export function sha256Base64(text: string): string {
+  return hash("sha256", text, "base64");
+}
+
 /** Compares two equal-length strings in time independent of where they differ. */
 export function constantTimeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;

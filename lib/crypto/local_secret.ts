@@ -18,6 +18,15 @@ export function localSecretPath(kvFilePath: string): string {
   return `${cut >= 0 ? kvFilePath.slice(0, cut + 1) : ""}switchyard.secret`;
 }
 
+/** Narrows an older secret file to `0600` (where files have modes). */
+async function ownerOnly(path: string): Promise<void> {
+  try {
+    await Deno.chmod(path, 0o600);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotSupported)) throw error;
+  }
+}
+
 /** Reads the secret beside `kvFilePath`, creating it first if needed; `created` says which. */
 export async function localSecret(
   kvFilePath: string,
@@ -34,7 +43,10 @@ export async function localSecret(
   // A racing writer may not have finished: wait briefly for a whole line.
   for (let attempt = 0; attempt < 50; attempt++) {
     const secret = (await Deno.readTextFile(path)).trim();
-    if (secret.length > 0) return { secret, path, created: false };
+    if (secret.length > 0) {
+      await ownerOnly(path);
+      return { secret, path, created: false };
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`${path} is empty: delete it or set SWITCHYARD_SECRET`);

@@ -1,7 +1,11 @@
 /**
  * Bounded body reading. The request body is read once, up to the configured
  * limit, so it can be replayed to each account a request tries; an error body
- * is read only as far as classification needs.
+ * is read only as far as classification needs. A request body that stalls
+ * (no byte for `idleMs`; a small one, not whole within `idleMs`) is a 408, so
+ * a client that never sends its body does not hold the request (its slot, its
+ * buffered bytes) open. `Deno.serve` keeps the connection itself open while a
+ * read of its body is pending: the client's next byte or its leaving ends it.
  *
  * @module
  */
@@ -16,20 +20,48 @@ export class BodyTooLargeError extends HttpError {
   }
 }
 
+/** The request body stalled: a 408. */
+export class BodyTimeoutError extends HttpError {
+  constructor(readonly idleMs: number) {
+    super(408, `the request body stalled: no data for ${idleMs / 1000} s`);
+    this.name = "BodyTimeoutError";
+  }
+}
+
+/** Default wait for the next bytes of a request body. */
+export const DEFAULT_BODY_IDLE_MS = 30_000;
+
+/** Bodies up to this size (declared) are read whole in one call, before the key's concurrency slot is taken. */
+export const SMALL_BODY_BYTES = 1024 * 1024;
+
 /** Methods whose requests have no body (`request.body` is `null`). */
 const BODILESS = new Set(["GET", "HEAD", "CONNECT"]);
 
-/** Reads a whole request body, failing fast once it passes `limit` bytes. */
+/** Is this a body worth holding a concurrency slot for before reading it (large or of unknown length)? */
+export function isLargeBody(request: Request): boolean {
+  if (BODILESS.has(request.method) || request.body === null) return false;
+  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  return !(declared <= SMALL_BODY_BYTES);
+}
+
+/**
+ * Reads a whole request body, failing fast once it passes `limit` bytes, and
+ * with {@linkcode BodyTimeoutError} once no byte came for `idleMs`.
+ */
 export async function readRequestBody(
   request: Request,
   limit: number,
+  idleMs = DEFAULT_BODY_IDLE_MS,
 ): Promise<Uint8Array<ArrayBuffer> | null> {
   const declared = Number(request.headers.get("content-length") ?? "NaN");
-  if (declared > 0 && declared <= limit && !BODILESS.has(request.method)) {
-    // A body of declared length within the limit (HTTP framing holds it to that length):
-    // read whole. Touching `request.body` would build a stream around bytes Deno already
-    // holds; this was half of the cost of reading a small body.
-    const bytes = await request.bytes() as Uint8Array<ArrayBuffer>;
+  if (
+    declared > 0 && declared <= limit && declared <= SMALL_BODY_BYTES &&
+    !BODILESS.has(request.method)
+  ) {
+    // A small body of declared length (HTTP framing holds it to that length): read whole,
+    // within one idle period. Touching `request.body` would build a stream around bytes
+    // Deno already holds; this was half of the cost of reading a small body.
+    const bytes = await beforeStall(request.bytes(), idleMs) as Uint8Array<ArrayBuffer>;
     if (bytes.byteLength > limit) throw new BodyTooLargeError(limit);
     return bytes;
   }
@@ -42,7 +74,14 @@ export async function readRequestBody(
   let total = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
+    try {
+      next = await beforeStall(reader.read(), idleMs);
+    } catch (error) {
+      if (error instanceof BodyTimeoutError) await reader.cancel().catch(() => {});
+      throw error;
+    }
+    const { done, value } = next;
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
@@ -52,6 +91,20 @@ export async function readRequestBody(
     chunks.push(value);
   }
   return concat(chunks, total);
+}
+
+/** `promise`, or a {@linkcode BodyTimeoutError} when it has not settled within `idleMs`. */
+async function beforeStall<T>(promise: Promise<T>, idleMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BodyTimeoutError(idleMs)), idleMs);
+  });
+  try {
+    return await Promise.race([promise, stalled]);
+  } finally {
+    clearTimeout(timer);
+    promise.catch(() => {}); // a read abandoned at the timeout fails when the body is dropped
+  }
 }
 
 function concat(chunks: Uint8Array<ArrayBuffer>[], total: number): Uint8Array<ArrayBuffer> {

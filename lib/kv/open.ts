@@ -1,7 +1,9 @@
 /**
  * Opening Deno KV from the `SWITCHYARD_KV` setting: a local SQLite file (its
  * directory created on demand), `:memory:`, a KV Connect URL, or Deno
- * Deploy's managed KV.
+ * Deploy's managed KV. A local store is its owner's only: a directory made
+ * here is `0700`, and the KV file and SQLite's `-wal` and `-shm` files beside
+ * it are `0600` (SQLite gives the files it makes later the KV file's mode).
  *
  * @module
  */
@@ -55,8 +57,33 @@ async function openStoreAt(setting: string | undefined, onDeploy: boolean): Prom
   const path = setting ?? "./data/switchyard.kv";
   if (path === ":memory:" || /^https?:\/\//.test(path)) return { kv: await Deno.openKv(path) };
   const dir = path.replace(/[\\/][^\\/]*$/, "");
-  if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
+  if (dir && dir !== path && !(await exists(dir))) {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    await ownerOnly(dir, 0o700); // mkdir's mode is narrowed by the umask, never widened
+  }
   // Two gateways starting at once on a new file both switch it to WAL mode, and SQLite may
   // answer one of them "database is locked" at once (or after its own 5 s wait): try again.
-  return { kv: await withLockRetry(() => Deno.openKv(path), 5), filePath: path };
+  const kv = await withLockRetry(() => Deno.openKv(path), 5);
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) await ownerOnly(file, 0o600);
+  return { kv, filePath: path };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Narrows a file's mode to `mode`; where there are no modes (Windows) or no file, nothing. */
+export async function ownerOnly(path: string, mode: number): Promise<void> {
+  try {
+    await Deno.chmod(path, mode);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotSupported) return;
+    throw error;
+  }
 }

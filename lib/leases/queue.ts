@@ -42,6 +42,8 @@ export interface WaitRequest {
   key: { id: string; concurrency?: number };
   /** Aborts when the client goes away. */
   signal: AbortSignal;
+  /** The key's slot when it was taken already (before a large body was read). */
+  keySlot?: Slot;
 }
 
 /** One request's wait for slots. */
@@ -56,6 +58,7 @@ export class SlotWait {
     readonly settings: QueueSettings,
   ) {
     this.deadline = this.started + settings.timeoutMs;
+    this.#keySlot = request.keySlot;
   }
 
   get signal(): AbortSignal {

@@ -6,6 +6,12 @@
  * state. The poll timer runs only while someone is watching. A comment line
  * every `keepAliveMs` keeps idle proxies from closing the stream.
  *
+ * Each stream remembers the grant it was opened with (the admin token's
+ * digest). On every poll tick, and before every snapshot is sent, the hub asks
+ * for the grant in force now and ends the streams opened with another one: a
+ * `deno task admin reset-token` (from any process) ends the old token's
+ * streams within `pollMs`, and they are sent nothing built after it.
+ *
  * @module
  */
 
@@ -16,7 +22,8 @@ const encoder = new TextEncoder();
 
 /** Fans snapshots out to SSE subscribers. */
 export class LiveHub {
-  readonly #subscribers = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  /** Each open stream and the grant it was opened with. */
+  readonly #subscribers = new Map<ReadableStreamDefaultController<Uint8Array>, string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #ticks = 0;
   #last = "";
@@ -28,6 +35,8 @@ export class LiveHub {
     private readonly snapshot: () => Promise<unknown>,
     private readonly pollMs = 2000,
     private readonly keepAliveEvery = 8,
+    /** The grant in force now; `undefined` ends every stream. Without it, grants never lapse. */
+    private readonly currentGrant?: () => Promise<string | undefined>,
   ) {}
 
   /** How many streams are open. */
@@ -35,13 +44,13 @@ export class LiveHub {
     return this.#subscribers.size;
   }
 
-  /** An SSE response that streams snapshots until the client leaves. */
-  stream(): Response {
+  /** An SSE response that streams snapshots until the client leaves or `grant` lapses. */
+  stream(grant = ""): Response {
     let self: ReadableStreamDefaultController<Uint8Array> | undefined;
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
         self = controller;
-        this.#subscribers.add(controller);
+        this.#subscribers.set(controller, grant);
         controller.enqueue(encoder.encode(sseRetry(2000)));
         this.#startPolling();
         this.#last = ""; // make the next build reach the newcomer
@@ -91,12 +100,7 @@ export class LiveHub {
     this.#stopPolling();
     clearTimeout(this.#nudge);
     this.#nudge = undefined;
-    for (const controller of this.#subscribers) {
-      try {
-        controller.close();
-      } catch { /* already closed */ }
-    }
-    this.#subscribers.clear();
+    for (const controller of this.#subscribers.keys()) this.#end(controller);
     this.#again = false;
     await this.#building;
   }
@@ -110,13 +114,37 @@ export class LiveHub {
       return;
     }
     if (text === this.#last) return;
+    await this.#dropLapsed(); // nothing built after a token reset reaches its old streams
     this.#last = text;
     this.#send(sseEvent(text, "snapshot"));
   }
 
+  /** Ends the streams whose grant is no longer the one in force. */
+  async #dropLapsed(): Promise<void> {
+    if (!this.currentGrant || this.#subscribers.size === 0) return;
+    let now: string | undefined;
+    try {
+      now = await this.currentGrant();
+    } catch (error) {
+      logError("dashboard grant check failed", { error: String(error) });
+      return;
+    }
+    for (const [controller, grant] of this.#subscribers) {
+      if (grant !== now) this.#end(controller);
+    }
+    if (this.#subscribers.size === 0) this.#stopPolling();
+  }
+
+  #end(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#subscribers.delete(controller);
+    try {
+      controller.close();
+    } catch { /* already closed */ }
+  }
+
   #send(message: string): void {
     const bytes = encoder.encode(message);
-    for (const controller of this.#subscribers) {
+    for (const controller of this.#subscribers.keys()) {
       try {
         controller.enqueue(bytes);
       } catch {
@@ -129,7 +157,7 @@ export class LiveHub {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
       if (++this.#ticks % this.keepAliveEvery === 0) this.#send(sseComment("keep-alive"));
-      this.poke();
+      this.#dropLapsed().then(() => this.poke());
     }, this.pollMs);
   }
 

@@ -6,7 +6,9 @@
  * files, conversations, ...), and the accounts of its group that serve the
  * API (none for a `count_tokens` the gateway estimates itself,
  * `token_count.ts`). A refusal costs no upstream call; the body of a
- * request refused before it is read is cancelled.
+ * request refused before it is read is cancelled. A large body (or one of
+ * unknown length) of a key with a `concurrency` limit is read only once the
+ * key holds a slot; a body that stalls is a 408.
  *
  * @module
  */
@@ -14,7 +16,8 @@
 import type { Directory, KeyInfo } from "../accounts/directory.ts";
 import type { ResponseOwners } from "../accounts/response_owners.ts";
 import type { Account } from "../config/types.ts";
-import { BodyTooLargeError, readRequestBody } from "../http/body.ts";
+import { BodyTimeoutError, BodyTooLargeError, isLargeBody, readRequestBody } from "../http/body.ts";
+import type { Slot } from "../leases/slots.ts";
 import { HttpError } from "../http/errors.ts";
 import { presentedKey } from "../http/headers.ts";
 import { clientApiOf, otherFamily } from "../protocols/api_route.ts";
@@ -23,6 +26,7 @@ import { bodyKind } from "../protocols/inference_paths.ts";
 import { isModelListing } from "../protocols/model_list.ts";
 import type { KeyLimits } from "../usage/limits.ts";
 import { accountsFor, admitPath, admitReference, type Requester } from "./access.ts";
+import { type LeaseDeps, leaseKeyFirst } from "./lease.ts";
 import { type Refusal, refusal } from "./refusal.ts";
 import { type TokenCounting, tokenCounting } from "./token_count.ts";
 import type { Arrival } from "./route.ts";
@@ -33,6 +37,10 @@ export interface AdmitDeps {
   limits: KeyLimits;
   owners: ResponseOwners;
   maxRequestBytes: number;
+  /** How long a request body may stall (default `DEFAULT_BODY_IDLE_MS`). */
+  bodyIdleMs?: number;
+  /** Slots, for keys whose large bodies wait for one before they are read. */
+  keySlots?: LeaseDeps;
 }
 
 /** An admitted request. */
@@ -44,6 +52,8 @@ export interface Admitted {
   fields: BodyFields;
   /** The body is a form (its `model` is read from the form when needed). */
   form: boolean;
+  /** The key's slot, taken before its large body was read: the lease stage's, or to give back. */
+  keySlot?: Slot;
   /** The group's accounts that may serve it (only the one storing its response, when known). */
   candidates: readonly Account[];
   /** A `count_tokens` the gateway estimates, always or when no account can count (`token_count.ts`). */
@@ -64,10 +74,11 @@ export async function admit(
       key: null,
     };
   }
-  const refuse = (error: HttpError, outcome: string) => ({
-    ...refusal(error, outcome),
-    key: key.id,
-  });
+  let keySlot: Slot | undefined;
+  const refuse = (error: HttpError, outcome: string) => {
+    if (keySlot) deps.keySlots?.slots.track(keySlot.release()); // refused: the slot goes back
+    return { ...refusal(error, outcome), key: key.id };
+  };
   const who: Requester = {
     key: key.id,
     group: key.group,
@@ -88,14 +99,26 @@ export async function admit(
     const headers = { "retry-after": String(limited.retryAfter) };
     return refuse(new HttpError(429, limited.message, { headers }), "limited");
   }
+  if (key.concurrency !== undefined && deps.keySlots && isLargeBody(request)) {
+    const held = await leaseKeyFirst(
+      deps.keySlots,
+      { ...key, concurrency: key.concurrency },
+      request.signal,
+    );
+    if (!held.ok) {
+      await request.body?.cancel().catch(() => {});
+      return refuse(held.error, held.outcome ?? "limited");
+    }
+    keySlot = held.slot;
+  }
   let body: Uint8Array<ArrayBuffer> | null;
   try {
-    body = await readRequestBody(request, deps.maxRequestBytes);
+    body = await readRequestBody(request, deps.maxRequestBytes, deps.bodyIdleMs);
   } catch (error) {
-    const problem = error instanceof BodyTooLargeError
+    const problem = error instanceof BodyTooLargeError || error instanceof BodyTimeoutError
       ? error
       : new HttpError(400, "could not read the request body");
-    return refuse(problem, "rejected");
+    return refuse(problem, error instanceof BodyTimeoutError ? "timeout" : "rejected");
   }
   // The one parse of the body: every later stage reads its fields from here.
   const kind = bodyKind(request.method, url.pathname, request.headers.get("content-type"));
@@ -130,5 +153,14 @@ export async function admit(
     return refuse(new HttpError(400, message), "unserved");
   }
   const form = kind === "form";
-  return { ok: true, key, body, fields, form, candidates, ...(counting ? { counting } : {}) };
+  return {
+    ok: true,
+    key,
+    body,
+    fields,
+    form,
+    candidates,
+    ...(counting ? { counting } : {}),
+    ...(keySlot ? { keySlot } : {}),
+  };
 }

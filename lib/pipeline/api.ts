@@ -22,6 +22,7 @@ import type { Account } from "../config/types.ts";
 import type { FailoverJob, FailoverResult } from "../failover/result.ts";
 import { errorResponse, httpErrorResponse } from "../http/errors.ts";
 import type { Held } from "../leases/queue.ts";
+import type { Slot } from "../leases/slots.ts";
 import { waitingStream } from "../leases/waiting_stream.ts";
 import { planUsageInjection } from "../protocols/chat/usage_injection.ts";
 import { createsResponse } from "../protocols/inference_paths.ts";
@@ -58,6 +59,26 @@ export interface Pipeline {
 
 /** Handles one `/v1/*` request. */
 export async function handleApi(pipeline: Pipeline, request: Request, url: URL): Promise<Response> {
+  // A key's slot taken before its large body was read is ours until the lease stage takes it.
+  const early: EarlySlot = {};
+  try {
+    return await runStages(pipeline, request, url, early);
+  } finally {
+    if (early.keySlot) pipeline.lease.slots.track(early.keySlot.release());
+  }
+}
+
+/** The key's slot taken at admission, until the lease stage takes it over. */
+interface EarlySlot {
+  keySlot?: Slot;
+}
+
+async function runStages(
+  pipeline: Pipeline,
+  request: Request,
+  url: URL,
+  early: EarlySlot,
+): Promise<Response> {
   // 1. Route.
   const arrival = routeRequest(request, url, performance.now());
   if (!arrival) return errorResponse("openai", 404, `unknown path ${url.pathname}`);
@@ -70,6 +91,7 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   const admitted = await admit(pipeline.admit, arrival);
   if (!admitted.ok) return refuse(pipeline, arrival, admitted.key, admitted);
   const { key, body, fields } = admitted;
+  early.keySlot = admitted.keySlot;
   const injection = arrival.surface === "openai"
     ? planUsageInjection(arrival.route.upstreamPath, body, fields)
     : null;
@@ -145,11 +167,14 @@ export async function handleApi(pipeline: Pipeline, request: Request, url: URL):
   }
 
   // 4. Lease.
+  const keySlot = early.keySlot;
+  early.keySlot = undefined;
   const leased = await lease(pipeline.lease, {
     accounts: planned.accounts,
     key,
     client: request,
     stream: fields.stream,
+    keySlot,
   });
   if (leased.kind === "refused") return refuse(pipeline, arrival, key.id, leased);
 

@@ -9,12 +9,19 @@
  * and a reset there reaches every process at once.
  * Before the gate, shared state is read so the admin sees other processes'
  * changes; a change made here (any non-`GET` that succeeded) is pushed to
- * open dashboards at once.
+ * open dashboards at once. Wrong or missing admin tokens are logged (never
+ * the token) and slowed per client address (`admin/sign_in_throttle.ts`).
+ * With `adminLoopbackOnly` (`SWITCHYARD_ADMIN=loopback`) the admin API and
+ * the dashboard answer 404 to a peer that is not on a loopback address.
+ *
+ * Every answer carries `x-content-type-options: nosniff`.
  *
  * @module
  */
 
 import { errorResponse } from "../http/errors.ts";
+import { isLoopback } from "../http/loopback.ts";
+import { logWarning } from "../log.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
 import type { AccountStateStore } from "../accounts/health.ts";
 import { type AccountsContext, resetAccount } from "./admin/accounts.ts";
@@ -24,10 +31,11 @@ import type { Alerts } from "../observe/alerts.ts";
 import type { AccountChecks } from "../failover/account_checks.ts";
 import { type ConsoleContext, consoleRoutes } from "./admin/console.ts";
 import { adminRefusal } from "./admin/guard.ts";
+import { SignInThrottle } from "./admin/sign_in_throttle.ts";
 import { type ManagementContext, managementRoutes } from "./admin/management.ts";
 import { dashboardPage } from "./dashboard/route.ts";
 import { type MetricsContext, serveMetrics } from "./metrics.ts";
-import { matchRoute, type Route } from "./table.ts";
+import { type Client, matchRoute, type Route } from "./table.ts";
 
 /** What the routes answer from. */
 export interface RoutesContext {
@@ -45,12 +53,18 @@ export interface RoutesContext {
   management: ManagementContext;
   console: ConsoleContext;
   metrics: MetricsContext;
+  /** `SWITCHYARD_ADMIN=loopback`: admin and dashboard only for peers on a loopback address. */
+  adminLoopbackOnly?: boolean;
+  /** Failed admin sign-ins per address (a fresh one by default). */
+  throttle?: SignInThrottle;
 }
 
 /** The route table. */
 export function gatewayRoutes(context: RoutesContext): Route[] {
   const admin = adminGate(context);
-  const dashboard = async () => dashboardPage((await context.adminDigest()) !== undefined);
+  const dashboard: Route["handle"] = async (_request, _url, _params, client) =>
+    offLoopback(context, client) ??
+      dashboardPage((await context.adminDigest()) !== undefined);
   return [
     { path: "/healthz", handle: () => Response.json({ status: "ok" }) },
     // Claude Code checks connectivity with `HEAD /api/hello` at start.
@@ -77,25 +91,71 @@ export function gatewayRoutes(context: RoutesContext): Route[] {
 }
 
 /** Answers a request from the table; a path no route has is a 404. */
-export function routeTable(routes: readonly Route[]): (request: Request) => Promise<Response> {
-  return async (request) => {
+export function routeTable(
+  routes: readonly Route[],
+): (request: Request, client?: Client) => Promise<Response> {
+  return async (request, client = {}) => {
     const url = new URL(request.url);
     const found = matchRoute(routes, url.pathname);
-    if (!found) return errorResponse("openai", 404, `unknown path ${url.pathname}`);
-    return await found.route.handle(request, url, found.params);
+    const response = found
+      ? await found.route.handle(request, url, found.params, client)
+      : errorResponse("openai", 404, `unknown path ${url.pathname}`);
+    return noSniff(response);
   };
+}
+
+/**
+ * The response with `x-content-type-options: nosniff` (a copy when its headers
+ * are immutable); a protocol switch (`101`, a WebSocket upgrade) is left as it is.
+ */
+function noSniff(response: Response): Response {
+  if (response.status < 200) return response;
+  try {
+    response.headers.set("x-content-type-options", "nosniff");
+    return response;
+  } catch {
+    const headers = new Headers(response.headers);
+    headers.set("x-content-type-options", "nosniff");
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+    });
+  }
+}
+
+/** A 404 for a peer off loopback when the admin API is loopback-only; `null` otherwise. */
+function offLoopback(context: RoutesContext, client: Client): Response | null {
+  if (!context.adminLoopbackOnly || isLoopback(client.address)) return null;
+  return errorResponse("openai", 404, "not found");
 }
 
 /** Puts a route behind the admin gate. */
 function adminGate(context: RoutesContext): (route: Route) => Route {
   const { adminDigest, states, live } = context;
+  const throttle = context.throttle ?? new SignInThrottle();
   return (route) => ({
     path: route.path,
-    async handle(request, url, params) {
+    async handle(request, url, params, client) {
+      const hidden = offLoopback(context, client);
+      if (hidden) return hidden;
+      const address = client.address ?? "unknown";
+      const wait = throttle.waitSeconds(address);
+      if (wait > 0) {
+        return errorResponse("openai", 429, "too many failed admin sign-ins; try again later", {
+          "retry-after": String(wait),
+        });
+      }
       const adminTokenDigest = await adminDigest();
       if (adminTokenDigest !== undefined) await states.current(); // see other processes' changes
-      const response = adminRefusal(request, adminTokenDigest) ??
-        await route.handle(request, url, params);
+      const refused = adminRefusal(request, adminTokenDigest);
+      if (refused?.status === 401) {
+        const failures = throttle.failed(address);
+        logWarning("admin sign-in failed", { address, path: url.pathname, failures });
+        return refused;
+      }
+      if (!refused) throttle.succeeded(address);
+      const response = refused ?? await route.handle(request, url, params, client);
       if (request.method !== "GET" && response.ok) live.poke();
       return response;
     },

@@ -11,10 +11,21 @@
 /** The raw (still percent-encoded) path parameters of a match. */
 export type Params = Readonly<Record<string, string>>;
 
+/** Where a request came from, when the server said (`Deno.serve`'s handler info). */
+export interface Client {
+  /** The peer's IP address. */
+  address?: string;
+}
+
 /** One route. */
 export interface Route {
   path: string;
-  handle(request: Request, url: URL, params: Params): Promise<Response> | Response;
+  handle(
+    request: Request,
+    url: URL,
+    params: Params,
+    client: Client,
+  ): Promise<Response> | Response;
 }
 
 /** The first route matching `pathname`, with its parameters. */

@@ -20,7 +20,7 @@ import { within } from "./async.ts";
 /** The client key the fixture's default key `alice` presents. */
 export const CLIENT_KEY = "sk-client-alice-0123456789";
 /** The admin token the fixture configures unless told otherwise. */
-export const ADMIN_TOKEN = "admin-token-for-tests";
+export const ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef";
 /** The `SWITCHYARD_SECRET` of tests that need one (OAuth accounts, accounts stored through the API). */
 export const SECRET = "a-long-random-secret-for-tests-0123456789";
 
@@ -172,10 +172,10 @@ export async function startGateway(spec: GatewaySpec): Promise<TestGateway> {
   const requests: { line: string; status: number }[] = [];
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    async (request) => {
+    async (request, info) => {
       received.push(new Headers(request.headers));
       const { pathname, search } = new URL(request.url);
-      const response = await gateway.fetch(request);
+      const response = await gateway.fetch(request, info);
       requests.push({ line: `${request.method} ${pathname}${search}`, status: response.status });
       return response;
     },

@@ -35,21 +35,23 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-/** Runs `main.ts` to completion (for start-up failures); `signal` kills one that starts instead. */
+/** Runs `main.ts` to completion (for start-up failures); killed after `ms` if it serves instead. */
 export async function runMain(
   env: Record<string, string>,
-  signal?: AbortSignal,
+  ms = 60_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const killer = new AbortController();
+  const timer = setTimeout(() => killer.abort(), ms);
   const output = await new Deno.Command(Deno.execPath(), {
     args: RUN_ARGS,
-    ...(signal ? { signal } : {}),
     cwd: ROOT,
     clearEnv: true,
     env: { ...baseEnv(), ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+    signal: killer.signal,
+  }).output().finally(() => clearTimeout(timer));
   const decoder = new TextDecoder();
   return {
     code: output.code,

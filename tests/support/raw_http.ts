@@ -32,6 +32,40 @@ export async function rawRequest(
   return { status: Number(head.split(" ")[1]), head, body: decoded };
 }
 
+/** A client connection that sent part of a request and waits for whatever comes back. */
+export interface StalledClient extends Disposable {
+  /** Everything the server sent until it closed the connection. */
+  answer: Promise<string>;
+  /** What arrived so far. */
+  received(): string;
+  /** Sends more bytes. */
+  write(text: string): Promise<void>;
+}
+
+/** Opens a connection, writes `text` (part of a request, say) and keeps reading. */
+export async function stalledClient(baseUrl: string, text: string): Promise<StalledClient> {
+  const url = new URL(baseUrl);
+  const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+  await writeAll(conn, text);
+  let received = "";
+  const answer = (async () => {
+    try {
+      for await (const chunk of conn.readable.pipeThrough(new TextDecoderStream())) {
+        received += chunk;
+      }
+    } catch {
+      // Reset by the server: what arrived is the answer.
+    }
+    return received;
+  })();
+  return {
+    answer,
+    received: () => received,
+    write: (more) => writeAll(conn, more),
+    [Symbol.dispose]: () => closeQuietly(conn),
+  };
+}
+
 /** Decodes a chunked body (the tests' bodies are ASCII, so lengths count characters). */
 function dechunk(raw: string): string {
   let out = "";

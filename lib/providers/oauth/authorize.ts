@@ -140,6 +140,22 @@ export function parseReturned(input: string): Returned {
   return state ? { ok: true, code, state } : { ok: true, code };
 }
 
+/**
+ * Why an answer cannot finish the sign-in whose state is `expected`, or
+ * `undefined` when it may: the state must come back and match. A bare code
+ * (no state) is refused: it could be any sign-in's, a code an attacker made
+ * the user paste (login CSRF) included.
+ */
+export function stateProblem(returned: { state?: string }, expected: string): string | undefined {
+  if (returned.state === undefined) {
+    return "the answer has no state: paste the whole address you landed on, or code#state";
+  }
+  if (returned.state !== expected) {
+    return "that answer belongs to another sign-in (the state differs)";
+  }
+  return undefined;
+}
+
 /** The result of a code exchange. */
 export type ExchangeOutcome = { ok: true; tokens: TokenSet } | { ok: false; message: string };
 

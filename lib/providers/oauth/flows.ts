@@ -21,6 +21,7 @@ import {
   type SignInOverrides,
   type SignInProfile,
   signInProfile,
+  stateProblem,
 } from "./authorize.ts";
 import { newPkce, newState } from "./pkce.ts";
 import type { TokenSet } from "./refresh_client.ts";
@@ -101,12 +102,10 @@ export class SignInFlows {
     }
     const returned = parseReturned(input);
     if (!returned.ok) return { ok: false, status: 400, message: returned.message };
-    if (returned.state !== undefined && returned.state !== record.state) {
-      return {
-        ok: false,
-        status: 400,
-        message: "that answer belongs to another sign-in (the state differs): paste the latest one",
-      };
+    const problem = stateProblem(returned, record.state);
+    if (problem) {
+      const hint = returned.state === undefined ? "" : ": paste the latest one";
+      return { ok: false, status: 400, message: `${problem}${hint}` };
     }
     const verifier = await this.box.open(record.verifier, `oauth-flow:${flow}`);
     const exchanged = await exchangeCode(record.profile, returned.code, verifier, record.state);

@@ -15,6 +15,8 @@
  */
 
 import { ConfigError } from "../../config/errors.ts";
+import { sha256Hex } from "../../crypto/digest.ts";
+import { presentedKey } from "../../http/headers.ts";
 import { HttpError, httpErrorResponse } from "../../http/errors.ts";
 import {
   type Directory,
@@ -82,7 +84,12 @@ export function managementRoutes(context: ManagementContext): Route[] {
     {
       path: "/admin/events",
       handle: managed((request) =>
-        Promise.resolve(request.method === "GET" ? live.stream() : methodNotAllowed("GET"))
+        Promise.resolve(
+          request.method === "GET"
+            // Tied to the token it was opened with: a token reset ends it.
+            ? live.stream(sha256Hex(presentedKey(request.headers) ?? ""))
+            : methodNotAllowed("GET"),
+        )
       ),
     },
   ];

@@ -1,6 +1,7 @@
 /**
  * The dashboard: a console to run the pool from, as one HTML page with
- * inline CSS and script and no build step (`console/` holds its parts).
+ * inline CSS and script and no build step (`console/` holds its parts); the
+ * script runs under a CSP that names its hash, so no other inline script can.
  * The page itself holds no data. After the operator signs in with the admin
  * token (kept in `sessionStorage`, sent as a Bearer header, never in a URL),
  * it reads `GET /admin/events`, a server-sent event stream, with `fetch` so
@@ -20,6 +21,15 @@ import { SCRIPT_VIEWS } from "./console/script_views.ts";
 import { SCRIPT_ALERTS } from "./console/script_alerts.ts";
 import { CONSOLE_CSS } from "./console/style.ts";
 
+/** The page's one script, inline; the page's CSP allows it by its hash (`route.ts`). */
+export const CONSOLE_SCRIPT = `
+${SCRIPT_CORE}
+${SCRIPT_VIEWS}
+${SCRIPT_CHARTS}
+${SCRIPT_FORMS}
+${SCRIPT_ALERTS}
+`;
+
 /** The page; with `adminOn` false it says the admin API is off instead of offering a sign-in. */
 export function consolePage(adminOn: boolean): string {
   return `<!doctype html>
@@ -33,13 +43,7 @@ export function consolePage(adminOn: boolean): string {
 </head>
 <body data-admin="${adminOn ? "on" : "off"}">
 ${CONSOLE_BODY}
-<script>
-${SCRIPT_CORE}
-${SCRIPT_VIEWS}
-${SCRIPT_CHARTS}
-${SCRIPT_FORMS}
-${SCRIPT_ALERTS}
-</script>
+<script>${CONSOLE_SCRIPT}</script>
 </body>
 </html>
 `;
