@@ -7,8 +7,13 @@
  * @module
  */
 
-/** How requests fail during an outage: 503s (the client retries) or dropped connections. */
-export type Outage = false | "503" | "drop";
+/**
+ * How requests fail during an outage: `"503"` answers 503 and `"drop"` resets
+ * the stream before any answer (Deno's client retries both, so its calls wait
+ * for the end of the outage); `"cut"` answers 200 and breaks the body off
+ * (the client's call fails).
+ */
+export type Outage = false | "503" | "drop" | "cut";
 
 /** The faults in force. */
 export interface Faults {
@@ -62,8 +67,9 @@ export function parseFaultChange(body: unknown): FaultChange {
         break;
       case "outage":
         if (value === true || value === "503") change.faults.outage = "503";
-        else if (value === false || value === "drop") change.faults.outage = value;
-        else throw new FaultError('outage must be true, false, "503" or "drop"');
+        else if (value === false || value === "drop" || value === "cut") {
+          change.faults.outage = value;
+        } else throw new FaultError('outage must be true, false, "503", "drop" or "cut"');
         break;
       case "expireToken":
         if (typeof value !== "boolean") throw new FaultError("expireToken must be true or false");

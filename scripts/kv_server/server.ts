@@ -69,9 +69,21 @@ function randomToken(): string {
     .join("");
 }
 
-/** A 200 whose body breaks off at once: the client sees a dropped connection. */
+/** A stream that fails before any answer: the client sees a reset connection. */
 function dropped(): Response {
   return new Response(new ReadableStream({ start: (c) => c.error(new Error("dropped")) }));
+}
+
+/** A 200 whose body breaks off after its first byte: the client's call fails reading it. */
+function cut(): Response {
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(new Uint8Array([0x0a]));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      controller.error(new Error("cut"));
+    },
+  });
+  return new Response(body, { headers: { "content-type": "application/x-protobuf" } });
 }
 
 function frame(message: Uint8Array): Uint8Array {
@@ -88,6 +100,8 @@ export function kvConnectServer(store: KvStore, options: ServerOptions): KvConne
   /** Data-path tokens handed out, with when each expires. */
   const tokens = new Map<string, number>();
   const watches = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  /** What tests read back from `GET /_faults`: requests seen and faults injected. */
+  const stats = { metadata: 0, data: 0, failRate503: 0, outage: 0, unauthorized: 0 };
   let unhang = Promise.withResolvers<void>();
 
   const cutWatches = () => {
@@ -124,7 +138,7 @@ export function kvConnectServer(store: KvStore, options: ServerOptions): KvConne
     } else if (request.method !== "GET") {
       return text(405, "kv-server: GET or POST /_faults");
     }
-    return Response.json(faults);
+    return Response.json({ ...faults, stats });
   }
 
   async function metadata(request: Request, origin: string): Promise<Response> {
@@ -169,6 +183,7 @@ export function kvConnectServer(store: KvStore, options: ServerOptions): KvConne
     const token = bearer(request);
     const expires = token === null ? undefined : tokens.get(token);
     if (expires === undefined || expires <= Date.now()) {
+      stats.unauthorized++;
       return text(
         401,
         "kv-server: the data-path token is expired or unknown; redo the metadata exchange",
@@ -249,15 +264,20 @@ export function kvConnectServer(store: KvStore, options: ServerOptions): KvConne
     if (url.pathname === "/_faults") return admin(request);
     while (faults.hang) await unhang.promise;
     if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (faults.outage !== false) stats.outage++;
     if (faults.outage === "503") return text(503, "kv-server: outage (injected)");
     if (faults.outage === "drop") return dropped();
+    if (faults.outage === "cut") return cut();
     if (request.method !== "POST") return text(405, "kv-server: KV Connect requests are POSTs");
     if (url.pathname.startsWith(`${DATA_PATH}/`)) {
+      stats.data++;
       if (faults.failRate > 0 && Math.random() < faults.failRate) {
+        stats.failRate503++;
         return text(503, "kv-server: injected failure (--fail-rate)");
       }
       return dataPath(request, url.pathname.slice(DATA_PATH.length + 1));
     }
+    stats.metadata++;
     return metadata(request, url.origin);
   }
 
