@@ -76,7 +76,7 @@ let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  server.closeWatches();
+  server.release();
   await http.shutdown();
   store.close();
   Deno.exit(0);

@@ -414,3 +414,19 @@ test("kv-server: a wrong access token is refused at the metadata exchange and /_
     await cleanUp();
   }
 });
+
+test("kv-server: stops promptly with a watch open and a call held by a hang", async () => {
+  const { server, remote, cleanUp } = await setUp();
+  try {
+    const reader = remote.watch([["w"]]).getReader();
+    await within(reader.read(), "the first watch message");
+    await server.faults({ hang: true });
+    const held = remote.get(["w"]);
+    held.catch(() => {});
+    await eventually(async () => (await server.state()).hang === true, "the hang");
+    await within(server.stop(), "the server to stop", 5_000);
+    reader.cancel().catch(() => {});
+  } finally {
+    await cleanUp();
+  }
+});

@@ -113,7 +113,8 @@ export function intOf(field: Field): number {
 
 /** Builds one message. proto3 defaults (0, false, empty) are left out, as encoders do. */
 export class ProtoWriter {
-  #chunks: number[] = [];
+  #chunks: Uint8Array[] = [];
+  #length = 0;
 
   /** A varint field (int32, int64, uint32, enum, bool); negative values take ten bytes. */
   int(number: number, value: number | bigint | boolean): this {
@@ -129,7 +130,7 @@ export class ProtoWriter {
     if (value.length === 0 && !always) return this;
     this.#varint(BigInt((number << 3) | WireType.bytes));
     this.#varint(BigInt(value.length));
-    for (const byte of value) this.#chunks.push(byte);
+    this.#push(value);
     return this;
   }
 
@@ -142,15 +143,28 @@ export class ProtoWriter {
   }
 
   finish(): Uint8Array<ArrayBuffer> {
-    return Uint8Array.from(this.#chunks);
+    const out = new Uint8Array(this.#length);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+
+  #push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
   }
 
   #varint(value: bigint): void {
+    const bytes: number[] = [];
     let rest = value;
     while (rest >= 0x80n) {
-      this.#chunks.push(Number(rest & 0x7fn) | 0x80);
+      bytes.push(Number(rest & 0x7fn) | 0x80);
       rest >>= 7n;
     }
-    this.#chunks.push(Number(rest));
+    bytes.push(Number(rest));
+    this.#push(Uint8Array.from(bytes));
   }
 }

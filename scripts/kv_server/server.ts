@@ -40,8 +40,8 @@ export interface ServerOptions {
 export interface KvConnectServer {
   handle(request: Request): Promise<Response>;
   faults: Faults;
-  /** Ends every open watch stream (before shutting the HTTP server down). */
-  closeWatches(): void;
+  /** Ends every open watch stream and lets hung requests go, so the HTTP server can shut down. */
+  release(): void;
 }
 
 const text = (status: number, body: string) =>
@@ -281,5 +281,10 @@ export function kvConnectServer(store: KvStore, options: ServerOptions): KvConne
     return metadata(request, url.origin);
   }
 
-  return { handle, faults, closeWatches: cutWatches };
+  const release = () => {
+    cutWatches();
+    faults.hang = false;
+    unhang.resolve();
+  };
+  return { handle, faults, release };
 }
