@@ -7,14 +7,15 @@
  * Options: `--port P` (0 picks a free one), `--path FILE` (the local KV file),
  * `--token T` (the access token), `--latency-ms N`, `--fail-rate F` (0..1, the
  * fraction of data-path requests answered 503), `--token-ttl-ms N` (life of a
- * data-path token, default one hour), `--host H` (default 127.0.0.1).
+ * data-path token, default one hour), `--ping-ms N` (watch keep-alive, default
+ * 5000), `--host H` (default 127.0.0.1).
  * Prints `kv-server: listening on http://HOST:PORT` once serving.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { kvConnectServer } from "./kv_server/server.ts";
+import { kvConnectServer, StreamCut } from "./kv_server/server.ts";
 import { KvStore } from "./kv_server/store.ts";
 
 const { values } = parseArgs({
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     "latency-ms": { type: "string", default: "0" },
     "fail-rate": { type: "string", default: "0" },
     "token-ttl-ms": { type: "string", default: String(3_600_000) },
+    "ping-ms": { type: "string", default: "5000" },
   },
 });
 
@@ -59,6 +61,7 @@ const server = kvConnectServer(store, {
     hang: false,
     tokenTtlMs: numberOption("token-ttl-ms", values["token-ttl-ms"], 1, Infinity),
   },
+  pingMs: numberOption("ping-ms", values["ping-ms"], 10, Infinity),
 });
 
 const http = Deno.serve({
@@ -67,6 +70,7 @@ const http = Deno.serve({
   onListen: ({ hostname, port }) =>
     console.log(`kv-server: listening on http://${hostname}:${port}`),
   onError: (error) => {
+    if (error instanceof StreamCut) return new Response(null, { status: 503 });
     console.error(`kv-server: ${error instanceof Error ? error.stack : error}`);
     return new Response("kv-server: internal error\n", { status: 500 });
   },

@@ -21,7 +21,7 @@ const test = (name: string, fn: () => Promise<void>) =>
 
 /** A temp dir with a server on a KV file in it, and a remote client open on it. */
 async function setUp(
-  options: { latencyMs?: number; failRate?: number; tokenTtlMs?: number } = {},
+  options: { latencyMs?: number; failRate?: number; tokenTtlMs?: number; pingMs?: number } = {},
 ): Promise<{ dir: string; server: KvServer; remote: Deno.Kv; cleanUp(): Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "kv_connect_" });
   const server = await startKvServer({ path: `${dir}/remote.kv`, token: TOKEN, ...options });
@@ -261,7 +261,8 @@ test("kv-server: racing check-and-set increments from two clients end exact", as
 });
 
 test("kv-server: watches stream each change, with the server's versionstamps", async () => {
-  const { server, remote, cleanUp } = await setUp();
+  // Pings every 20 ms: a cut stream's pings must stop, not take the server down.
+  const { server, remote, cleanUp } = await setUp({ pingMs: 20 });
   const writer = await openRemote(server.url, TOKEN);
   const reader = remote.watch([["w", 1], ["w", 2]]).getReader();
   try {
@@ -292,6 +293,10 @@ test("kv-server: watches stream each change, with the server's versionstamps", a
       const entries = await next("a message after the drop");
       return entries[0].versionstamp === three.versionstamp;
     }, "the watch to see a change after a dropped connection");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const four = await writer.set(["w", 2], 4);
+    assert.equal((await next("a change well after the cut"))[1].versionstamp, four.versionstamp);
+    assert.equal(server.process.stderr(), "", "the server logged no error");
   } finally {
     await reader.cancel();
     writer.close();

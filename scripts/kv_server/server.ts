@@ -26,14 +26,14 @@ import { RequestError } from "./values.ts";
 export const VERSIONS = [1, 2, 3] as const;
 /** Where the data path lives, relative to the server's origin. */
 export const DATA_PATH = "/data";
-/** A zero-length watch frame every this often tells the client the stream is alive. */
-const PING_MS = 5_000;
 
 /** The server's settings. */
 export interface ServerOptions {
   /** The access token clients present to the metadata exchange (`DENO_KV_ACCESS_TOKEN`). */
   token: string;
   faults: Faults;
+  /** A zero-length watch frame this often tells the client the stream is alive (5 s, as denokv). */
+  pingMs: number;
 }
 
 /** The request handler plus what the process needs to stop it cleanly. */
@@ -69,9 +69,12 @@ function randomToken(): string {
     .join("");
 }
 
+/** A stream the server breaks on purpose (a fault or a stop): not worth a log line. */
+export class StreamCut extends Error {}
+
 /** A stream that fails before any answer: the client sees a reset connection. */
 function dropped(): Response {
-  return new Response(new ReadableStream({ start: (c) => c.error(new Error("dropped")) }));
+  return new Response(new ReadableStream({ start: (c) => c.error(new StreamCut("dropped")) }));
 }
 
 /** A 200 whose body breaks off after its first byte: the client's call fails reading it. */
@@ -80,7 +83,7 @@ function cut(): Response {
     async start(controller) {
       controller.enqueue(new Uint8Array([0x0a]));
       await new Promise((resolve) => setTimeout(resolve, 20));
-      controller.error(new Error("cut"));
+      controller.error(new StreamCut("cut"));
     },
   });
   return new Response(body, { headers: { "content-type": "application/x-protobuf" } });
@@ -99,20 +102,14 @@ export function kvConnectServer(store: KvStore, options: ServerOptions): KvConne
   const databaseId = crypto.randomUUID();
   /** Data-path tokens handed out, with when each expires. */
   const tokens = new Map<string, number>();
-  const watches = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  /** How to cut each open watch stream. */
+  const watches = new Set<() => void>();
   /** What tests read back from `GET /_faults`: requests seen and faults injected. */
   const stats = { metadata: 0, data: 0, failRate503: 0, outage: 0, unauthorized: 0 };
   let unhang = Promise.withResolvers<void>();
 
   const cutWatches = () => {
-    for (const controller of watches) {
-      try {
-        controller.error(new Error("kv-server: watch stream cut"));
-      } catch {
-        // Already closed.
-      }
-    }
-    watches.clear();
+    for (const cut of [...watches]) cut();
   };
 
   async function admin(request: Request): Promise<Response> {
@@ -200,17 +197,31 @@ export function kvConnectServer(store: KvStore, options: ServerOptions): KvConne
   function watchResponse(keys: Uint8Array[]): Response {
     const updates = store.watch(keys).getReader();
     let ping: ReturnType<typeof setInterval> | undefined;
-    let self: ReadableStreamDefaultController<Uint8Array>;
+    let cut = () => {};
     const stop = () => {
       clearInterval(ping);
-      watches.delete(self);
+      watches.delete(cut);
       updates.cancel().catch(() => {});
     };
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
-        self = controller;
-        watches.add(controller);
-        ping = setInterval(() => controller.enqueue(frame(new Uint8Array(0))), PING_MS);
+        const fail = (error: unknown) => {
+          stop();
+          try {
+            controller.error(error);
+          } catch {
+            // Already closed or cut.
+          }
+        };
+        cut = () => fail(new StreamCut("watch stream cut"));
+        watches.add(cut);
+        ping = setInterval(() => {
+          try {
+            controller.enqueue(frame(new Uint8Array(0)));
+          } catch (error) {
+            fail(error);
+          }
+        }, options.pingMs);
       },
       async pull(controller) {
         try {

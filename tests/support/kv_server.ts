@@ -32,6 +32,7 @@ export interface KvServerOptions {
   latencyMs?: number;
   failRate?: number;
   tokenTtlMs?: number;
+  pingMs?: number;
 }
 
 /** Starts `scripts/kv_server.ts` on 127.0.0.1 port 0 and waits until it listens. */
@@ -55,6 +56,7 @@ export async function startKvServer(options: KvServerOptions): Promise<KvServer>
   if (options.latencyMs !== undefined) args.push("--latency-ms", String(options.latencyMs));
   if (options.failRate !== undefined) args.push("--fail-rate", String(options.failRate));
   if (options.tokenTtlMs !== undefined) args.push("--token-ttl-ms", String(options.tokenTtlMs));
+  if (options.pingMs !== undefined) args.push("--ping-ms", String(options.pingMs));
   const process = await startListening(
     args,
     {},
