@@ -14,6 +14,7 @@ import { eventually, within } from "./support/async.ts";
 import { type KvServer, startKvServer } from "./support/kv_server.ts";
 import { DatabaseSync } from "node:sqlite";
 import { encodeKey } from "../scripts/kv_server/key_codec.ts";
+import { ProtoWriter, readFields } from "../scripts/kv_server/protobuf.ts";
 
 const TOKEN = `kv-test-${crypto.randomUUID()}`;
 const test = (name: string, fn: () => Promise<void>) =>
@@ -431,6 +432,66 @@ test("kv-server: stops promptly with a watch open and a call held by a hang", as
     await eventually(async () => (await server.state()).hang === true, "the hang");
     await within(server.stop(), "the server to stop", 5_000);
     reader.cancel().catch(() => {});
+  } finally {
+    await cleanUp();
+  }
+});
+
+test("kv-server: versions 1 and 2 on the raw protocol, and bad requests get a 4xx with a reason", async () => {
+  const { server, remote, cleanUp } = await setUp();
+  try {
+    await remote.set(["raw"], "value");
+    const exchange = async (body?: string) => {
+      const response = await fetch(server.url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body,
+      });
+      return { status: response.status, body: await response.text() };
+    };
+    const v1 = JSON.parse((await exchange()).body);
+    assert.equal(v1.version, 1, "no body means version 1");
+    assert.equal(JSON.parse((await exchange('{"supportedVersions":[1,2]}')).body).version, 2);
+    const none = await exchange('{"supportedVersions":[9]}');
+    assert.equal(none.status, 400);
+    assert.match(none.body, /no common protocol version/);
+    assert.equal((await exchange("{nope")).status, 400);
+
+    const read = new ProtoWriter().bytes(
+      1,
+      new ProtoWriter().bytes(1, encodeKey(["raw"])).bytes(
+        2,
+        Uint8Array.from([...encodeKey(["raw"]), 0]),
+      )
+        .int(3, 1).finish(),
+    ).finish();
+    const call = async (headers: Record<string, string>, body: Uint8Array<ArrayBuffer> = read) => {
+      const response = await fetch(`${v1.endpoints[0].url}/snapshot_read`, {
+        method: "POST",
+        headers,
+        body,
+      });
+      return { status: response.status, body: new Uint8Array(await response.arrayBuffer()) };
+    };
+    const auth = { authorization: `Bearer ${v1.token}` };
+    const ok = await call({ ...auth, "x-transaction-domain-id": v1.databaseId });
+    assert.equal(ok.status, 200);
+    const [ranges] = [...readFields(ok.body)];
+    const [entry] = [...readFields(ranges.bytes)];
+    const fields = [...readFields(entry.bytes)];
+    assert.deepEqual(fields[0].bytes, encodeKey(["raw"]));
+    assert.equal(fields[2].int, 1n, "V8 encoding");
+    assert.equal(fields[3].bytes.length, 10, "a 10-byte versionstamp");
+
+    assert.equal((await call({ "x-transaction-domain-id": v1.databaseId })).status, 401);
+    assert.equal((await call({ ...auth, "x-transaction-domain-id": "other" })).status, 400);
+    const garbled = await call(
+      { ...auth, "x-transaction-domain-id": v1.databaseId },
+      Uint8Array.from([0x0a, 0x05, 1]),
+    );
+    assert.equal(garbled.status, 400);
+    assert.match(new TextDecoder().decode(garbled.body), /truncated/);
+    await assert.rejects(server.faults({ outage: "maybe" }), /400/);
   } finally {
     await cleanUp();
   }
