@@ -111,7 +111,7 @@ export function startServeTask(env: Record<string, string>): Promise<GatewayProc
 }
 
 /** Spawns Deno with `args` and waits until stdout or stderr matches `listening` (host, port). */
-async function startListening(
+export async function startListening(
   args: string[],
   env: Record<string, string>,
   listening: RegExp,
