@@ -22,6 +22,7 @@ import { ErrorRuleStore } from "./failover/rule_store.ts";
 import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
 import { DIRECTORY_GENERATION_KEY, ERROR_RULES_KEY, SIGN_IN_GENERATION_KEY } from "./kv/keys.ts";
 import { corsPolicy } from "./http/cors.ts";
+import { ProxyClients } from "./http/proxy_clients.ts";
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
 import { SlotLeases } from "./leases/slots.ts";
 import { FailoverLog } from "./observe/failover_log.ts";
@@ -106,13 +107,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     sentinel,
     () => config.failover.probeSeconds ?? DEFAULT_PROBE_SECONDS,
   );
+  // One pair of clients per egress proxy, for upstream requests and OAuth refreshes alike.
+  const proxies = new ProxyClients();
   // OAuth accounts need SWITCHYARD_SECRET: checked first, so start-up names it.
-  const credentials = await Credentials.create(config, kv, options.secret, tuning);
+  const credentials = await Credentials.create(
+    config,
+    kv,
+    options.secret,
+    tuning,
+    (account) => proxies.for(account.proxy)?.pooled,
+  );
   const box = options.secret
     ? await SecretBox.fromSecret(options.secret, "account-secrets")
     : undefined;
   const directory = await Directory.open({ kv, config, box });
-  states.watch(DIRECTORY_GENERATION_KEY, () => directory.reload());
+  // A proxy no account names any more has its clients closed.
+  states.watch(
+    DIRECTORY_GENERATION_KEY,
+    () => directory.reload().then(() => proxies.retain(directory.accounts().map((a) => a.proxy))),
+  );
   const errorRules = await ErrorRuleStore.open(kv, config.errorRules);
   states.watch(ERROR_RULES_KEY, () => errorRules.reload());
   // A new sign-in stored by any process replaces the OAuth tokens this one holds.
@@ -176,6 +189,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         quotas,
         clock,
         errorRules: () => errorRules.rules(),
+        proxies,
         tracing: options.tracing,
       }),
     },
@@ -253,6 +267,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await live.close();
       await usage.close();
       await series.close();
+      proxies.close();
       kv.close();
     },
   };

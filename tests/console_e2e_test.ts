@@ -139,6 +139,22 @@ Deno.test({
       await accountForm.locator("button[type=submit]").click();
       await openai1.locator('[data-testid="models"]').waitFor({ state: "detached" });
 
+      // Its egress proxy: write-only, shown masked on the card, removed again with its checkbox.
+      const proxy = accountForm.locator("[name=proxy]");
+      await openai1.locator('button:has-text("Edit")').click();
+      await proxy.fill("http://relay:proxy-pw-secret@127.0.0.1:3128");
+      await accountForm.locator("button[type=submit]").click();
+      await openai1.locator(
+        '[data-testid="proxy"]:has-text("via proxy http://relay:***@127.0.0.1:3128")',
+      ).waitFor();
+      assert.ok(!(await page.content()).includes("proxy-pw-secret"), "the proxy is write-only");
+      await openai1.locator('button:has-text("Edit")').click();
+      assert.equal(await proxy.inputValue(), "");
+      assert.match(await proxy.getAttribute("placeholder") ?? "", /relay:\*\*\*@127\.0\.0\.1:3128/);
+      await accountForm.locator("[name=proxyClear]").check();
+      await accountForm.locator("button[type=submit]").click();
+      await openai1.locator('[data-testid="proxy"]').waitFor({ state: "detached" });
+
       // A group and a key; the key is copied with its button.
       await tab(page, "keys");
       await page.click("#add-group");

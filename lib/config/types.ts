@@ -68,6 +68,12 @@ export interface Account {
   concurrency?: number;
   /** The model names it serves, or client name to upstream name (`lib/config/models.ts`); any when absent. */
   models?: string[] | Record<string, string>;
+  /**
+   * Egress proxy for its upstream requests and OAuth refreshes: `http://`,
+   * `https://` or `socks5://`, credentials optional (`lib/http/proxy_clients.ts`).
+   * A secret: shown only masked, never logged.
+   */
+  proxy?: string;
 }
 
 /** An OAuth account's tokens and token endpoint (see `lib/accounts/oauth/`). */

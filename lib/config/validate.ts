@@ -27,6 +27,7 @@ import {
   PLATFORMS,
 } from "./types.ts";
 import { defaultOAuthBaseUrl, readOAuth } from "./oauth.ts";
+import { proxyProblem } from "../http/proxy_clients.ts";
 
 export { readId };
 
@@ -133,6 +134,7 @@ export function readAccount(fields: Fields): Account {
     "oauth",
     "concurrency",
     "models",
+    "proxy",
   ]);
   const id = readId(fields);
   const platform = fields.oneOf("platform", PLATFORMS);
@@ -151,7 +153,16 @@ export function readAccount(fields: Fields): Account {
   if (oauth) account.oauth = oauth;
   if (fields.has("concurrency")) account.concurrency = fields.integer("concurrency", undefined, 1);
   if (fields.has("models")) account.models = fields.namesOrMap("models");
+  if (fields.has("proxy")) account.proxy = readProxy(fields);
   return account;
+}
+
+/** An account's `proxy` URL (`lib/http/proxy_clients.ts`); the message never repeats it (credentials). */
+function readProxy(fields: Fields): string {
+  const value = fields.string("proxy");
+  const problem = proxyProblem(value);
+  if (problem) throw new ConfigError(fields.at("proxy"), problem);
+  return value;
 }
 
 /** Reads one group entry; every member must be a known account. */

@@ -82,6 +82,15 @@ const ACCOUNT_FORM = form(
   ${PRIORITY_AND_CONCURRENCY}
   ${
     field(
+      "proxy",
+      "Egress proxy",
+      `<input type="text" autocomplete="off" spellcheck="false" placeholder="none: direct">`,
+      "http://user:pass@host:port, https://… or socks5://…: its requests and token refreshes leave through it. Write-only.",
+    )
+  }
+  <label class="check" data-field="proxyClear" hidden><input type="checkbox" name="proxyClear"> Remove the proxy</label>
+  ${
+    field(
       "models",
       "Models",
       `<textarea placeholder="any model of its platform" spellcheck="false" autocomplete="off"></textarea>`,

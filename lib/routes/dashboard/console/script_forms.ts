@@ -49,6 +49,8 @@ function accountForm(title, kindText) {
   form.reset();
   $("account-title").textContent = title;
   $("account-kind").textContent = kindText;
+  form.elements.proxy.placeholder = "none: direct";
+  form.querySelector("[data-field=proxyClear]").hidden = true;
   return form;
 }
 
@@ -71,6 +73,8 @@ function addAccount(kind) {
       if (concurrency !== null) body.concurrency = concurrency;
       const models = modelsOf(form);
       if (models !== null) body.models = models;
+      const proxy = form.elements.proxy.value.trim();
+      if (proxy) body.proxy = proxy;
       await api("POST", "/admin/accounts", body);
     });
     if (ok) { $("dlg-account").close(); toast("Account " + form.elements.id.value + " added. List it in a group to use it."); }
@@ -91,12 +95,18 @@ function editAccount(a) {
   apiKey.required = false;
   apiKey.placeholder = "unchanged (write-only)";
   fieldOf(form, "apiKey").hidden = a.auth === "oauth";
+  // The proxy is write-only: the card shows it masked, the field stays empty unless it changes.
+  form.elements.proxy.placeholder = a.proxy ? "unchanged: " + a.proxy : "none: direct";
+  form.querySelector("[data-field=proxyClear]").hidden = !a.proxy;
   form.onsubmit = async (event) => {
     event.preventDefault();
     const ok = await submitWith(form, async () => {
       const body = { baseUrl: form.elements.baseUrl.value.trim(), priority: numberOf(form, "priority"),
         concurrency: numberOf(form, "concurrency"), models: modelsOf(form), passthrough: form.elements.passthrough.checked };
       if (a.auth !== "oauth" && apiKey.value) body.apiKey = apiKey.value;
+      const proxy = form.elements.proxy.value.trim();
+      if (proxy) body.proxy = proxy;
+      else if (form.elements.proxyClear.checked) body.proxy = null;
       await api("PUT", "/admin/accounts/" + encodeURIComponent(a.id), body);
     });
     if (ok) { $("dlg-account").close(); toast("Saved " + a.id + "."); }

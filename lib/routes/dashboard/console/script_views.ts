@@ -118,6 +118,7 @@ function renderAccounts(accounts) {
       el("div", { class: "meta", text: [kindOf(a), "priority " + (a.priority ?? 100),
         a.concurrency ? "≤ " + a.concurrency + " at once" : null, a.passthrough ? "passthrough" : null,
         a.source === "config" ? "from config" : null].filter(Boolean).join(" · ") }));
+    if (a.proxy) card.append(el("div", { class: "meta proxy", "data-testid": "proxy", text: "via proxy " + a.proxy }));
     if (a.models) card.append(el("div", { class: "meta models", "data-testid": "models", text: modelsLine(a.models) }));
     const back = returnsLine(a);
     if (back) card.append(back);
