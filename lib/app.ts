@@ -152,7 +152,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       series,
     });
   const live = new LiveHub(snapshot);
-  const groups = new Map(config.groups.map((group) => [group.id, group]));
 
   const pipeline: Pipeline = {
     states,
@@ -167,9 +166,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       sessions,
       quotas,
       clock,
-      // Read from the config's groups, as the gateway always has: a group replaced through the
-      // management API keeps the config's setting here (a known gap, left for its own fix).
-      avoidAbovePercent: (groupId) => groups.get(groupId)?.avoidAbovePercent,
+      // From the directory: a group changed through the management API takes effect at once.
+      groupSettings: (groupId) => directory.group(groupId),
     },
     lease: {
       slots,

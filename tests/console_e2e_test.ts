@@ -273,6 +273,11 @@ Deno.test({
         ),
         "100",
       );
+      // Reset by hand, it is no longer cooling, but its 5-hour window is still spent: not "active".
+      await codexCard.locator('button:has-text("Reset")').click();
+      await page.waitForSelector('[data-account="codex-1"][data-state="spent"]');
+      assert.equal(await codexCard.locator('[data-testid="state"]').textContent(), "spent");
+      assert.match(await codexCard.textContent() ?? "", /Quota used up; returns at/);
       await page.waitForSelector("#failovers li:has-text('codex-1')");
       await page.locator('[data-chart="requests"] circle[data-series="failovers"]').first()
         .waitFor();

@@ -10,7 +10,7 @@
  *   only the SHA-256 digest of the secret is stored.
  * - account: `{ id, sealed, updatedAt }`; the whole account (with its
  *   credential) is sealed with AES-GCM under `SWITCHYARD_SECRET`.
- * - group: `{ id, accounts, avoidAbovePercent?, allowPaths?, updatedAt }`.
+ * - group: `{ id, accounts, avoidAbovePercent?, order?, allowPaths?, updatedAt }`.
  *
  * Each change also writes `["switchyard", "dir-generation"]`. The account
  * state store reads that key in the same coalesced KV read as its own

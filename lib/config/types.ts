@@ -68,6 +68,8 @@ export interface Account {
   concurrency?: number;
   /** The model names it serves, or client name to upstream name (`lib/config/models.ts`); any when absent. */
   models?: string[] | Record<string, string>;
+  /** Plan it after the others while a quota window is above this percent (overrides the group's). */
+  avoidAbovePercent?: number;
   /**
    * Egress proxy for its upstream requests and OAuth refreshes: `http://`,
    * `https://` or `socks5://`, credentials optional (`lib/http/proxy_clients.ts`).
@@ -91,12 +93,24 @@ export interface OAuthSettings {
   clientId: string;
 }
 
+/**
+ * The order among a group's accounts of equal priority: least recently used
+ * first (spreads load), or the soonest quota reset first (uses a window
+ * before it resets; `lib/planning/planner.ts`).
+ */
+export type GroupOrder = "least-recently-used" | "resets-first";
+
+/** Every {@linkcode GroupOrder}, for validation. */
+export const GROUP_ORDERS: readonly GroupOrder[] = ["least-recently-used", "resets-first"];
+
 /** A named set of accounts that client keys are bound to. */
 export interface Group {
   id: string;
   accounts: string[];
-  /** Prefer accounts whose recorded quota use is below this percent. */
+  /** Plan accounts whose recorded quota use is above this percent after the others. */
   avoidAbovePercent?: number;
+  /** How accounts of equal priority are ordered (default `least-recently-used`). */
+  order?: GroupOrder;
   /**
    * Paths forwarded besides the inference endpoints, for every method: exact
    * (`/v1/files`) or a subtree (`/v1/files/*`). See `lib/protocols/inference_paths.ts`.

@@ -24,6 +24,7 @@ import {
   type Config,
   type FailoverPolicy,
   type Group,
+  GROUP_ORDERS,
   PLATFORMS,
 } from "./types.ts";
 import { defaultOAuthBaseUrl, readOAuth } from "./oauth.ts";
@@ -135,6 +136,7 @@ export function readAccount(fields: Fields): Account {
     "concurrency",
     "models",
     "proxy",
+    "avoidAbovePercent",
   ]);
   const id = readId(fields);
   const platform = fields.oneOf("platform", PLATFORMS);
@@ -154,6 +156,9 @@ export function readAccount(fields: Fields): Account {
   if (fields.has("concurrency")) account.concurrency = fields.integer("concurrency", undefined, 1);
   if (fields.has("models")) account.models = fields.namesOrMap("models");
   if (fields.has("proxy")) account.proxy = readProxy(fields);
+  if (fields.has("avoidAbovePercent")) {
+    account.avoidAbovePercent = fields.number("avoidAbovePercent", undefined, 0, 100);
+  }
   return account;
 }
 
@@ -171,6 +176,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
     "id",
     "accounts",
     "avoidAbovePercent",
+    "order",
     "allowPaths",
     "translate",
     "models",
@@ -193,6 +199,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
   if (fields.has("avoidAbovePercent")) {
     group.avoidAbovePercent = fields.number("avoidAbovePercent", undefined, 0, 100);
   }
+  if (fields.has("order")) group.order = fields.oneOf("order", GROUP_ORDERS);
   if (fields.has("allowPaths")) group.allowPaths = fields.pathPatterns("allowPaths");
   if (fields.has("translate")) group.translate = fields.boolean("translate", true);
   if (fields.has("models")) group.models = fields.stringMap("models");
