@@ -131,6 +131,22 @@ test("a proxy that cannot be reached fails over and cools its account as unreach
   assert.ok(!JSON.stringify(gw.log).includes(PASSWORD));
 });
 
+test("wrong proxy credentials: the proxy refuses the tunnel, a connection failure of the account", async () => {
+  await using proxy = await startTinyproxy({ user: "relay", password: PASSWORD });
+  await using up = peerRecordingUpstream(() => Response.json(chatCompletion("from direct")));
+  const wrong = proxy.url.replace(PASSWORD, "not-the-password");
+  // An https upstream, as every real one is: the proxy is asked for a CONNECT tunnel first.
+  const config = proxiedThenDirect(`${up.url}/v1`, wrong);
+  config.accounts[0].baseUrl = `https://127.0.0.1:${up.url.split(":").at(-1)}/v1`;
+  await using gw = await startGateway({ config });
+  const response = await gw.api("/v1/chat/completions", { json: chatRequest() });
+  assert.equal(response.headers.get("x-switchyard-account"), "direct");
+  await response.body?.cancel();
+  assert.equal(gw.log[0].attempts[0].detail, "proxy unreachable (tunnel refused)");
+  assert.equal((await gw.account("proxied")).reason, "unreachable");
+  assert.ok(!JSON.stringify(gw.log).includes("not-the-password"));
+});
+
 test("a SOCKS5 proxy that is down fails over too", async () => {
   await using up = peerRecordingUpstream(() => Response.json(chatCompletion("from direct")));
   const deadProxy = refusedUrl().replace("http://", "socks5://");

@@ -164,9 +164,15 @@ export function describe(error: unknown): string {
  */
 export function describeProxied(error: unknown): string {
   const text = chainText(error);
-  return /\(Connect\)/.test(text)
-    ? `proxy unreachable (${describeText(text)})`
+  if (!/\(Connect\)/.test(text)) return describeText(text);
+  // An HTTP proxy that turns CONNECT down (wrong credentials, a refused port): "unsuccessful
+  // tunnel"; a SOCKS5 proxy that refuses the credentials: "No acceptable auth methods" and kin.
+  const reason = /unsuccessful tunnel/i.test(text)
+    ? "tunnel refused"
+    : /\bauth/i.test(text)
+    ? "authentication refused"
     : describeText(text);
+  return `proxy unreachable (${reason})`;
 }
 
 /** The messages of an error and its causes, joined. */
