@@ -13,6 +13,7 @@
 
 import type { QuotaWindow } from "./model.ts";
 import { hasQuotaHeaders, quotaWindows } from "../providers/reset_time.ts";
+import { isScopedUnifiedWindow } from "../providers/claude/quota.ts";
 import { QUOTA_PREFIX, quotaKey } from "../kv/keys.ts";
 
 /** Least time between two KV writes of one account's snapshot. */
@@ -26,9 +27,9 @@ export interface QuotaSnapshot {
 }
 
 /**
- * What the planner reads of a snapshot: its current windows (those whose
- * reset is still ahead, or unknown) reduced to the highest use, the soonest
- * reset and whether one is spent.
+ * What the planner reads of a snapshot: its current account-wide windows
+ * (5-hour and weekly, whose reset is still ahead or unknown) reduced to the
+ * highest use, the soonest reset and whether one is spent.
  */
 export interface QuotaStanding {
   /** The highest used percent (a used-up window counts as 100). */
@@ -46,6 +47,8 @@ export function quotaStanding(snapshot: QuotaSnapshot, now: number): QuotaStandi
   const standing: QuotaStanding = { spent: false };
   for (const window of snapshot.windows) {
     if (window.resetAt !== undefined && window.resetAt <= now) continue;
+    // The account's 5-hour and weekly windows; a model's own window rests only that model.
+    if (isScopedUnifiedWindow(window.name)) continue;
     const spent = window.exhausted || (window.usedPercent ?? 0) >= 100;
     const used = spent ? Math.max(100, window.usedPercent ?? 100) : window.usedPercent;
     if (used !== undefined) standing.usedPercent = Math.max(standing.usedPercent ?? used, used);

@@ -19,6 +19,11 @@ Deno.test("quotaStanding: highest use, soonest reset, spent windows until their 
       ["exhausted without a percent counts as 100", [
         { name: "unified", resetAt: NOW + 7_000, exhausted: true },
       ], { usedPercent: 100, resetsAt: NOW + 7_000, spent: true, spentUntil: NOW + 7_000 }],
+      ["a model's own window and the overall status leave the account alone", [
+        { name: "anthropic-7d_opus", resetAt: NOW + 9_000, exhausted: true },
+        { name: "anthropic-unified", resetAt: NOW + 9_000, exhausted: true },
+        { name: "anthropic-5h", usedPercent: 20, resetAt: NOW + 5_000, exhausted: false },
+      ], { usedPercent: 20, resetsAt: NOW + 5_000, spent: false }],
       ["a window whose reset has passed is over", [
         { name: "5h", usedPercent: 100, resetAt: NOW, exhausted: true },
         { name: "week", usedPercent: 30, resetAt: NOW + 9_000, exhausted: false },
