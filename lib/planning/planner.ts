@@ -90,7 +90,13 @@ export function planAttempts(input: PlanInput): Plan {
     return { kind: "unavailable", reason: "no account in this key's group serves this request" };
   }
   const translated = (account: Account) => modes.get(account) === "translated" ? 1 : 0;
-  const resetsAt = (account: Account) => input.quota?.(account.id)?.resetsAt ?? Infinity;
+  // Each account's quota standing, read once per plan (the sort compares many times).
+  const standings = new Map<Account, QuotaStanding | undefined>();
+  const quota = (account: Account) => {
+    if (!standings.has(account)) standings.set(account, input.quota?.(account.id));
+    return standings.get(account);
+  };
+  const resetsAt = (account: Account) => quota(account)?.resetsAt ?? Infinity;
   const soonerReset = input.order === "resets-first"
     ? (a: Account, b: Account) => compare(resetsAt(a), resetsAt(b))
     : () => 0;
@@ -122,7 +128,7 @@ export function planAttempts(input: PlanInput): Plan {
   }
   const extra = probe ? { probe } : {};
   if (ready.length > 0) {
-    const tiers = quotaTiers(ready.sort(byPreference), input);
+    const tiers = quotaTiers(ready.sort(byPreference), quota, input.avoidAbovePercent);
     const ordered = [
       ...boundFirst([...tiers.below, ...tiers.above], input.boundAccount),
       ...tiers.spent,
@@ -160,12 +166,13 @@ export function attemptOrder(
  */
 function quotaTiers(
   accounts: Account[],
-  input: PlanInput,
+  quota: (account: Account) => QuotaStanding | undefined,
+  groupThreshold: number | undefined,
 ): { below: Account[]; above: Account[]; spent: Account[] } {
   const tiers = { below: [] as Account[], above: [] as Account[], spent: [] as Account[] };
   for (const account of accounts) {
-    const standing = input.quota?.(account.id);
-    const threshold = account.avoidAbovePercent ?? input.avoidAbovePercent;
+    const standing = quota(account);
+    const threshold = account.avoidAbovePercent ?? groupThreshold;
     const used = standing?.usedPercent;
     if (standing?.spent) tiers.spent.push(account);
     else if (threshold !== undefined && used !== undefined && used > threshold) {
