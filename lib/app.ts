@@ -34,6 +34,7 @@ import { AccountAlerts } from "./observe/account_alerts.ts";
 import { Alerts } from "./observe/alerts.ts";
 import { corsPolicy } from "./http/cors.ts";
 import { peerAddress } from "./http/loopback.ts";
+import { ProxyClients } from "./http/proxy_clients.ts";
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
 import { SlotLeases } from "./leases/slots.ts";
 import { FailoverLog } from "./observe/failover_log.ts";
@@ -129,13 +130,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     sentinel,
     () => config.failover.probeSeconds ?? DEFAULT_PROBE_SECONDS,
   );
+  // One pair of clients per egress proxy, for upstream requests and OAuth refreshes alike.
+  const proxies = new ProxyClients();
   // OAuth accounts need SWITCHYARD_SECRET: checked first, so start-up names it.
-  const credentials = await Credentials.create(config, kv, options.secret, tuning);
+  const credentials = await Credentials.create(
+    config,
+    kv,
+    options.secret,
+    tuning,
+    (account) => proxies.for(account.proxy)?.pooled,
+  );
   const box = options.secret
     ? await SecretBox.fromSecret(options.secret, "account-secrets")
     : undefined;
   const directory = await Directory.open({ kv, config, box });
-  states.watch(DIRECTORY_GENERATION_KEY, () => directory.reload());
+  // A proxy no account names any more has its clients closed.
+  states.watch(
+    DIRECTORY_GENERATION_KEY,
+    () => directory.reload().then(() => proxies.retain(directory.accounts().map((a) => a.proxy))),
+  );
   const alerts = new Alerts(kv, new Deliveries(kv, tuning.alertRetryDelaysMs), config.alerts, box);
   await alerts.reload();
   states.watch(ALERT_CONFIG_KEY, () => alerts.reload());
@@ -173,7 +186,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
   // A live stream lasts while the admin token it was opened with is the one in force.
   const live = new LiveHub(snapshot, undefined, undefined, () => adminDigest());
-  const groups = new Map(config.groups.map((group) => [group.id, group]));
 
   const forwardPorts = failoverPorts({
     policy: config.failover,
@@ -183,6 +195,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     quotas,
     clock,
     errorRules: () => errorRules.rules(),
+    proxies,
     tracing: options.tracing,
   });
   const checks = new AccountChecks({
@@ -231,9 +244,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       sessions,
       quotas,
       clock,
-      // Read from the config's groups, as the gateway always has: a group replaced through the
-      // management API keeps the config's setting here (a known gap, left for its own fix).
-      avoidAbovePercent: (groupId) => groups.get(groupId)?.avoidAbovePercent,
+      // From the directory: a group changed through the management API takes effect at once.
+      groupSettings: (groupId) => directory.group(groupId),
     },
     lease: leaseDeps,
     forward: {
@@ -330,6 +342,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await live.close();
       await usage.close();
       await series.close();
+      proxies.close();
       kv.close();
     },
   };

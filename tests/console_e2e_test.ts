@@ -139,6 +139,22 @@ Deno.test({
       await accountForm.locator("button[type=submit]").click();
       await openai1.locator('[data-testid="models"]').waitFor({ state: "detached" });
 
+      // Its egress proxy: write-only, shown masked on the card, removed again with its checkbox.
+      const proxy = accountForm.locator("[name=proxy]");
+      await openai1.locator('button:has-text("Edit")').click();
+      await proxy.fill("http://relay:proxy-pw-secret@127.0.0.1:3128");
+      await accountForm.locator("button[type=submit]").click();
+      await openai1.locator(
+        '[data-testid="proxy"]:has-text("via proxy http://relay:***@127.0.0.1:3128")',
+      ).waitFor();
+      assert.ok(!(await page.content()).includes("proxy-pw-secret"), "the proxy is write-only");
+      await openai1.locator('button:has-text("Edit")').click();
+      assert.equal(await proxy.inputValue(), "");
+      assert.match(await proxy.getAttribute("placeholder") ?? "", /relay:\*\*\*@127\.0\.0\.1:3128/);
+      await accountForm.locator("[name=proxyClear]").check();
+      await accountForm.locator("button[type=submit]").click();
+      await openai1.locator('[data-testid="proxy"]').waitFor({ state: "detached" });
+
       // A group and a key; the key is copied with its button.
       await tab(page, "keys");
       await page.click("#add-group");
@@ -257,6 +273,11 @@ Deno.test({
         ),
         "100",
       );
+      // Reset by hand, it is no longer cooling, but its 5-hour window is still spent: not "active".
+      await codexCard.locator('button:has-text("Reset")').click();
+      await page.waitForSelector('[data-account="codex-1"][data-state="spent"]');
+      assert.equal(await codexCard.locator('[data-testid="state"]').textContent(), "spent");
+      assert.match(await codexCard.textContent() ?? "", /Quota used up; returns at/);
       await page.waitForSelector("#failovers li:has-text('codex-1')");
       await page.locator('[data-chart="requests"] circle[data-series="failovers"]').first()
         .waitFor();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
+import { upstream } from "./support/upstream.ts";
 import {
   adminAccounts,
   callApi,
@@ -39,29 +40,6 @@ Deno.test("quota-aware cooldowns and snapshots", async (t) => {
   const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   const view = async (id: string) => (await adminAccounts(gw.url)).find((v) => v.id === id)!;
   try {
-    await t.step(
-      "an exhausted weekly quota (403 + x-codex headers) cools until the reset, no strike",
-      async () => {
-        answer = (id) =>
-          id === "a"
-            ? json(403, { error: { message: "usage limit reached", type: "forbidden_error" } }, {
-              "x-codex-secondary-used-percent": "100",
-              "x-codex-secondary-reset-at": String(resetAt),
-            })
-            : json(200, { served: id });
-        for (let i = 0; i < 3; i++) {
-          const response = await callApi(gw.url, "/v1/responses", { json: { model: "m" } });
-          assert.equal(response.status, 200);
-          await response.body?.cancel();
-          const row = await view("a");
-          assert.equal(row.state, "cooldown", "never disabled for an exhausted quota");
-          assert.equal(row.until, new Date(resetAt * 1000).toISOString());
-          assert.equal(row.strikes, 0);
-          await gw.gateway.states.reset("a");
-        }
-      },
-    );
-
     await t.step("429 with resets_in_seconds cools until then without a strike", async () => {
       answer = (id) =>
         id === "a"
@@ -114,6 +92,42 @@ Deno.test("quota-aware cooldowns and snapshots", async (t) => {
     await a.close();
     await b.close();
     await tmp.cleanup();
+  }
+});
+
+Deno.test("an exhausted weekly quota (403 + x-codex headers) cools until the reset, no strike; then it is spent", async () => {
+  const resetAt = Math.floor(Date.now() / 1000) + 5 * 24 * 3600;
+  await using a = upstream(() =>
+    json(403, { error: { message: "usage limit reached", type: "forbidden_error" } }, {
+      "x-codex-secondary-used-percent": "100",
+      "x-codex-secondary-reset-at": String(resetAt),
+    })
+  );
+  await using b = upstream(() => json(200, { served: "b" }));
+  await using gw = await startGateway({
+    accounts: [
+      { id: "a", upstream: a.url, passthrough: true, priority: 1 },
+      { id: "b", upstream: b.url, passthrough: true, priority: 2 },
+    ],
+    failover: { forbiddenStrikes: 2 },
+  });
+  const view = async (id: string) => (await adminAccounts(gw.url)).find((v) => v.id === id)!;
+  for (let i = 0; i < 3; i++) {
+    const response = await callApi(gw.url, "/v1/responses", { json: { model: "m" } });
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+    assert.equal(a.hits.length, 1, "tried once: afterwards its spent window puts it after b");
+    const row = await view("a");
+    if (i === 0) {
+      assert.equal(row.state, "cooldown", "never disabled for an exhausted quota");
+      assert.equal(row.until, new Date(resetAt * 1000).toISOString());
+    } else {
+      assert.equal(row.state, "active", "reset by hand, not cooling");
+      assert.equal(row.spent, true, "but its weekly window is spent");
+      assert.equal(row.spentUntil, new Date(resetAt * 1000).toISOString());
+    }
+    assert.equal(row.strikes, 0);
+    await gw.gateway.states.reset("a");
   }
 });
 

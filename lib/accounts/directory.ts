@@ -10,7 +10,7 @@
  *   only the SHA-256 digest of the secret is stored.
  * - account: `{ id, sealed, updatedAt }`; the whole account (with its
  *   credential) is sealed with AES-GCM under `SWITCHYARD_SECRET`.
- * - group: `{ id, accounts, avoidAbovePercent?, allowPaths?, updatedAt }`.
+ * - group: `{ id, accounts, avoidAbovePercent?, order?, allowPaths?, updatedAt }`.
  *
  * Each change also writes `["switchyard", "dir-generation"]`. The account
  * state store reads that key in the same coalesced KV read as its own
@@ -27,6 +27,7 @@ import { ConfigError } from "../config/errors.ts";
 import { Fields } from "../config/fields.ts";
 import type { Account, Config, Group, Platform } from "../config/types.ts";
 import { readAccount, readGroup, readId } from "../config/validate.ts";
+import { maskProxy } from "../http/proxy_clients.ts";
 import { DIRECTORY_GENERATION_KEY, DIRECTORY_PREFIX, directoryKey } from "../kv/keys.ts";
 import { withLockRetry } from "../kv/retry.ts";
 import { logError } from "../log.ts";
@@ -190,6 +191,8 @@ export class Directory {
     for (const [name, value] of Object.entries(entry.account)) {
       if (!SECRET_FIELD.test(name)) view[name] = value;
     }
+    // The proxy's credentials are secrets: only its scheme, user and host are shown.
+    if (entry.account.proxy !== undefined) view.proxy = maskProxy(entry.account.proxy);
     view.source = entry.source;
     // How it signs in, without the credential: a subscription (OAuth) or an API key.
     view.auth = entry.account.oauth ? "oauth" : "apiKey";

@@ -13,6 +13,7 @@
 
 import type { QuotaWindow } from "./model.ts";
 import { hasQuotaHeaders, quotaWindows } from "../providers/reset_time.ts";
+import { isScopedUnifiedWindow } from "../providers/claude/quota.ts";
 import { QUOTA_PREFIX, quotaKey } from "../kv/keys.ts";
 
 /** Least time between two KV writes of one account's snapshot. */
@@ -23,6 +24,45 @@ export interface QuotaSnapshot {
   /** Epoch ms of the answer it came from. */
   at: number;
   windows: QuotaWindow[];
+}
+
+/**
+ * What the planner reads of a snapshot: its current account-wide windows
+ * (5-hour and weekly, whose reset is still ahead or unknown) reduced to the
+ * highest use, the soonest reset and whether one is spent.
+ */
+export interface QuotaStanding {
+  /** The highest used percent (a used-up window counts as 100). */
+  usedPercent?: number;
+  /** The soonest reset among the current windows, epoch ms. */
+  resetsAt?: number;
+  /** A window is used up (exhausted, or 100 % used): requests fail until it resets. */
+  spent: boolean;
+  /** When the last spent window resets, epoch ms, when the upstream said. */
+  spentUntil?: number;
+}
+
+/** An account's {@linkcode QuotaStanding} at `now`; windows whose reset has passed are over. */
+export function quotaStanding(snapshot: QuotaSnapshot, now: number): QuotaStanding {
+  const standing: QuotaStanding = { spent: false };
+  for (const window of snapshot.windows) {
+    if (window.resetAt !== undefined && window.resetAt <= now) continue;
+    // The account's 5-hour and weekly windows; a model's own window rests only that model.
+    if (isScopedUnifiedWindow(window.name)) continue;
+    const spent = window.exhausted || (window.usedPercent ?? 0) >= 100;
+    const used = spent ? Math.max(100, window.usedPercent ?? 100) : window.usedPercent;
+    if (used !== undefined) standing.usedPercent = Math.max(standing.usedPercent ?? used, used);
+    if (window.resetAt !== undefined) {
+      standing.resetsAt = Math.min(standing.resetsAt ?? window.resetAt, window.resetAt);
+    }
+    if (spent) {
+      standing.spent = true;
+      if (window.resetAt !== undefined) {
+        standing.spentUntil = Math.max(standing.spentUntil ?? window.resetAt, window.resetAt);
+      }
+    }
+  }
+  return standing;
 }
 
 /** The JSON form shown by `GET /admin/accounts`. */
@@ -61,23 +101,16 @@ export class QuotaBook {
     this.#track(this.kv.set(quotaKey(accountId), snapshot, { expireIn: 8 * 24 * 3600_000 }));
   }
 
-  /** The highest used percent among an account's current windows, as this process knows it. */
-  usedPercent(accountId: string, now = Date.now()): number | undefined {
+  /** Where an account stands on its current windows, as this process knows it. */
+  standing(accountId: string, now = Date.now()): QuotaStanding | undefined {
     const snapshot = this.#memory.get(accountId);
-    if (!snapshot) return undefined;
-    let highest: number | undefined;
-    for (const window of snapshot.windows) {
-      if (window.resetAt !== undefined && window.resetAt <= now) continue;
-      const used = window.exhausted ? Math.max(100, window.usedPercent ?? 100) : window.usedPercent;
-      if (used !== undefined && (highest === undefined || used > highest)) highest = used;
-    }
-    return highest;
+    return snapshot ? quotaStanding(snapshot, now) : undefined;
   }
 
   /**
    * Refreshes this process's view from KV (other processes' snapshots) in the
    * background, at most every {@linkcode QUOTA_WRITE_INTERVAL_MS}; the
-   * planner reads {@linkcode usedPercent} for `avoidAbovePercent`.
+   * planner reads {@linkcode standing} for `avoidAbovePercent`, spent windows and `resets-first`.
    */
   pullSoon(): void {
     this.#pull();

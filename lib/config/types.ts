@@ -73,6 +73,14 @@ export interface Account {
   /** OpenAI API keys: the organization and project sent as `OpenAI-Organization` / `OpenAI-Project`. */
   organization?: string;
   project?: string;
+  /** Plan it after the others while a quota window is above this percent (overrides the group's). */
+  avoidAbovePercent?: number;
+  /**
+   * Egress proxy for its upstream requests and OAuth refreshes: `http://`,
+   * `https://` or `socks5://`, credentials optional (`lib/http/proxy_clients.ts`).
+   * A secret: shown only masked, never logged.
+   */
+  proxy?: string;
   /** Scheduled tests of this account (over its groups' setting). */
   healthChecks?: HealthChecks;
 }
@@ -102,12 +110,24 @@ export interface OAuthSettings {
   clientId: string;
 }
 
+/**
+ * The order among a group's accounts of equal priority: least recently used
+ * first (spreads load), or the soonest quota reset first (uses a window
+ * before it resets; `lib/planning/planner.ts`).
+ */
+export type GroupOrder = "least-recently-used" | "resets-first";
+
+/** Every {@linkcode GroupOrder}, for validation. */
+export const GROUP_ORDERS: readonly GroupOrder[] = ["least-recently-used", "resets-first"];
+
 /** A named set of accounts that client keys are bound to. */
 export interface Group {
   id: string;
   accounts: string[];
-  /** Prefer accounts whose recorded quota use is below this percent. */
+  /** Plan accounts whose recorded quota use is above this percent after the others. */
   avoidAbovePercent?: number;
+  /** How accounts of equal priority are ordered (default `least-recently-used`). */
+  order?: GroupOrder;
   /**
    * Paths forwarded besides the inference endpoints, for every method: exact
    * (`/v1/files`) or a subtree (`/v1/files/*`). See `lib/protocols/inference_paths.ts`.

@@ -25,11 +25,13 @@ import {
   type Config,
   type FailoverPolicy,
   type Group,
+  GROUP_ORDERS,
   type HealthChecks,
   PLATFORMS,
   type WebSocketSettings,
 } from "./types.ts";
 import { defaultOAuthBaseUrl, readOAuth } from "./oauth.ts";
+import { proxyProblem } from "../http/proxy_clients.ts";
 
 export { readId };
 
@@ -160,6 +162,8 @@ export function readAccount(fields: Fields): Account {
     "organization",
     "project",
     "healthChecks",
+    "proxy",
+    "avoidAbovePercent",
   ]);
   const id = readId(fields);
   const platform = fields.oneOf("platform", PLATFORMS);
@@ -190,7 +194,19 @@ export function readAccount(fields: Fields): Account {
     account[name] = value;
   }
   if (fields.has("healthChecks")) account.healthChecks = readHealthChecks(fields);
+  if (fields.has("proxy")) account.proxy = readProxy(fields);
+  if (fields.has("avoidAbovePercent")) {
+    account.avoidAbovePercent = fields.number("avoidAbovePercent", undefined, 0, 100);
+  }
   return account;
+}
+
+/** An account's `proxy` URL (`lib/http/proxy_clients.ts`); the message never repeats it (credentials). */
+function readProxy(fields: Fields): string {
+  const value = fields.string("proxy");
+  const problem = proxyProblem(value);
+  if (problem) throw new ConfigError(fields.at("proxy"), problem);
+  return value;
 }
 
 /** Reads one group entry; every member must be a known account. */
@@ -199,6 +215,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
     "id",
     "accounts",
     "avoidAbovePercent",
+    "order",
     "allowPaths",
     "translate",
     "models",
@@ -222,6 +239,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
   if (fields.has("avoidAbovePercent")) {
     group.avoidAbovePercent = fields.number("avoidAbovePercent", undefined, 0, 100);
   }
+  if (fields.has("order")) group.order = fields.oneOf("order", GROUP_ORDERS);
   if (fields.has("allowPaths")) group.allowPaths = fields.pathPatterns("allowPaths");
   if (fields.has("translate")) group.translate = fields.boolean("translate", true);
   if (fields.has("models")) group.models = fields.stringMap("models");

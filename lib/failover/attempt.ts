@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { EgressClients } from "../http/proxy_clients.ts";
 import { Deadlines } from "./deadlines.ts";
 
 /** The result of sending one request upstream. */
@@ -33,6 +34,8 @@ export interface AttemptRequest {
   method: string;
   headers: Headers;
   body: Uint8Array<ArrayBuffer> | null;
+  /** The account's egress proxy clients (`lib/http/proxy_clients.ts`); direct when absent. */
+  egress?: EgressClients;
 }
 
 /**
@@ -78,6 +81,7 @@ export async function sendAttempt(
   );
   const started = performance.now();
   let stale: StaleConnection | undefined;
+  const { egress } = request;
   const send = (sent: ReturnType<typeof sentOnce>) =>
     fetch(request.url, {
       method: request.method,
@@ -89,12 +93,12 @@ export async function sendAttempt(
   try {
     let response: Response;
     try {
-      response = await send(sentOnce(request.body));
+      response = await send(sentOnce(request.body, egress));
     } catch (error) {
       if (attempt.signal.aborted || !pooled(request.body) || !mayBeStale(error)) throw error;
       const ms = Math.round((performance.now() - started) * 100) / 100;
       stale = { detail: describe(error), ms };
-      response = await send({ body: new Blob([request.body]), client: unpooled });
+      response = await send({ body: new Blob([request.body]), client: egress?.fresh ?? unpooled });
     }
     return { kind: "response", response, ...(stale ? { stale } : {}) };
   } catch (error) {
@@ -104,7 +108,7 @@ export async function sendAttempt(
     return {
       kind: "unreachable",
       timedOut,
-      detail: timedOut ? "headers timeout" : describe(error),
+      detail: timedOut ? "headers timeout" : egress ? describeProxied(error) : describe(error),
       ...(stale ? { stale } : {}),
     };
   } finally {
@@ -117,11 +121,16 @@ function pooled(body: Uint8Array<ArrayBuffer> | null): body is Uint8Array<ArrayB
   return body !== null && body.byteLength > 0;
 }
 
-/** The body and client that keep fetch from sending the request twice (see {@linkcode unpooled}). */
+/**
+ * The body and client that keep fetch from sending the request twice (see
+ * {@linkcode unpooled}); through the account's proxy when it has one.
+ */
 function sentOnce(
   body: Uint8Array<ArrayBuffer> | null,
+  egress: EgressClients | undefined,
 ): { body: Blob | Uint8Array<ArrayBuffer> | null; client?: Deno.HttpClient } {
-  return pooled(body) ? { body: new Blob([body]) } : { body, client: unpooled };
+  if (pooled(body)) return { body: new Blob([body]), ...(egress ? { client: egress.pooled } : {}) };
+  return { body, client: egress?.fresh ?? unpooled };
 }
 
 /**
@@ -145,6 +154,25 @@ export function mayBeStale(error: unknown): boolean {
  */
 export function describe(error: unknown): string {
   return describeText(chainText(error));
+}
+
+/**
+ * {@linkcode describe} for an account behind a proxy: a failure to connect
+ * (hyper's "(Connect)": the TCP connection, the proxy's handshake or its
+ * refusal) is named `proxy unreachable`, as the gateway only ever connects
+ * to the proxy.
+ */
+export function describeProxied(error: unknown): string {
+  const text = chainText(error);
+  if (!/\(Connect\)/.test(text)) return describeText(text);
+  // An HTTP proxy that turns CONNECT down (wrong credentials, a refused port): "unsuccessful
+  // tunnel"; a SOCKS5 proxy that refuses the credentials: "No acceptable auth methods" and kin.
+  const reason = /unsuccessful tunnel/i.test(text)
+    ? "tunnel refused"
+    : /\bauth/i.test(text)
+    ? "authentication refused"
+    : describeText(text);
+  return `proxy unreachable (${reason})`;
 }
 
 /** The messages of an error and its causes, joined. */

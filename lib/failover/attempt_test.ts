@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mayBeStale, sendAttempt } from "./attempt.ts";
+import { describeProxied, mayBeStale, sendAttempt } from "./attempt.ts";
 
 function request(url: string) {
   return { url, method: "POST", headers: new Headers(), body: new TextEncoder().encode("{}") };
@@ -91,4 +91,24 @@ Deno.test("the client leaving while the headers are awaited: client-gone", async
   await server.accepted;
   client.abort();
   assert.deepEqual(await pending, { kind: "client-gone" });
+});
+
+Deno.test("a proxied account's failure to connect names the proxy", () => {
+  // The reasons as Deno (2.9.6) gives them through tinyproxy and microsocks on loopback.
+  const table: [string, string][] = [
+    [
+      "client error (Connect): tcp connect error: Connection refused (os error 111)",
+      "proxy unreachable (connection refused)",
+    ],
+    ["client error (Connect): Proxy server unreachable", "proxy unreachable (network error)"],
+    ["client error (Connect): unsuccessful tunnel", "proxy unreachable (tunnel refused)"],
+    [
+      "client error (Connect): No acceptable auth methods",
+      "proxy unreachable (authentication refused)",
+    ],
+    ["client error (SendRequest): connection closed before message completed", "connection closed"],
+  ];
+  for (const [reason, detail] of table) {
+    assert.equal(describeProxied(fetchError(reason)), detail, reason);
+  }
 });

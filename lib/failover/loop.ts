@@ -116,7 +116,7 @@ async function tryAccount(
   if (result.kind === "client-gone") return clientGone(run, attempt);
   if (result.kind === "unreachable") {
     const verdict = classifyConnectionFailure(run.ports.policy, Date.now());
-    run.record(account, verdict, "unreachable", undefined, sent.timing);
+    run.record(account, verdict, "unreachable", undefined, sent.timing, result.detail);
     return moveOn(run, attempt, result.detail);
   }
   const upstream = result.response;

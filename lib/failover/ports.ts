@@ -10,6 +10,7 @@
 
 import type { AccountEffect } from "../accounts/model.ts";
 import type { Account, ErrorRule, FailoverPolicy } from "../config/types.ts";
+import type { EgressClients } from "../http/proxy_clients.ts";
 import type { Slot } from "../leases/slots.ts";
 import type { Authorization } from "../providers/credentials.ts";
 
@@ -42,6 +43,8 @@ export interface FailoverPorts {
   errorRules(): readonly ErrorRule[];
   /** Marks an account as just used, for least-recently-used ordering. */
   used(accountId: string): void;
+  /** The clients through the account's egress proxy (`proxy`); direct when absent or `undefined`. */
+  egress?(account: Account): EgressClients | undefined;
   /** Wrap each attempt in an OpenTelemetry span (`OTEL_DENO=true`). */
   tracing?: boolean;
 }

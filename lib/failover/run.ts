@@ -114,11 +114,13 @@ export class FailoverRun {
     outcome: AttemptOutcome,
     status?: number,
     timing?: AttemptTiming,
+    detail?: string,
   ): void {
     this.attempts.push({
       account: account.id,
       outcome,
       status,
+      ...(detail ? { detail } : {}),
       effect: shownEffect(verdict.effect),
       ...(verdict.rule ? { rule: verdict.rule.name } : {}),
       ...timing,

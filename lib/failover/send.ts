@@ -50,6 +50,7 @@ export async function sendWithCredential(
           method: job.request.method,
           headers,
           body: request.body,
+          egress: ports.egress?.(account),
         },
         ports.policy.headersTimeoutSeconds * 1000,
         job.request.signal,

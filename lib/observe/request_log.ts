@@ -23,6 +23,8 @@ export interface LoggedAttempt {
    */
   outcome: string;
   status?: number;
+  /** Why an `unreachable` attempt got no answer (`connection refused`, `proxy unreachable (…)`); secret-free. */
+  detail?: string;
   /** What the answer did to the account: `cooldown:<reason>` or `disable`. */
   effect?: string;
   /** The error rule that decided, by name. */

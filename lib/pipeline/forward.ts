@@ -14,6 +14,7 @@ import type { ErrorRule, FailoverPolicy } from "../config/types.ts";
 import { forwardWithFailover } from "../failover/loop.ts";
 import type { FailoverPorts } from "../failover/ports.ts";
 import type { FailoverJob, FailoverResult } from "../failover/result.ts";
+import type { ProxyClients } from "../http/proxy_clients.ts";
 import type { SlotLeases } from "../leases/slots.ts";
 import { logFailure } from "../log.ts";
 import type { UsageClock } from "../planning/usage_clock.ts";
@@ -50,6 +51,7 @@ export function failoverPorts(stores: {
   quotas: QuotaBook;
   clock: UsageClock;
   errorRules(): readonly ErrorRule[];
+  proxies?: ProxyClients;
   tracing?: boolean;
 }): FailoverPorts {
   const { slots, states, quotas, clock, credentials } = stores;
@@ -69,6 +71,7 @@ export function failoverPorts(stores: {
     quota: { observe: (account, headers) => quotas.record(account.id, headers) },
     errorRules: stores.errorRules,
     used: (accountId) => clock.touch(accountId),
+    egress: (account) => stores.proxies?.for(account.proxy),
     tracing: stores.tracing,
   };
 }

@@ -16,7 +16,7 @@ import type { AccountStateStore } from "../accounts/health.ts";
 import type { HealthSnapshot } from "../accounts/health_snapshot.ts";
 import type { QuotaBook } from "../accounts/quota.ts";
 import { type Binding, type SessionBindings, sessionKeyOf } from "../accounts/sessions.ts";
-import type { Account, Platform } from "../config/types.ts";
+import type { Account, Group, Platform } from "../config/types.ts";
 import type { JsonObject } from "../protocols/json.ts";
 import { HttpError } from "../http/errors.ts";
 import { attemptOrder, type Plan, planAttempts } from "../planning/planner.ts";
@@ -30,8 +30,8 @@ export interface PlanDeps {
   sessions: SessionBindings;
   quotas: QuotaBook;
   clock: UsageClock;
-  /** A group's `avoidAbovePercent`. */
-  avoidAbovePercent(groupId: string): number | undefined;
+  /** A group's quota settings (`avoidAbovePercent`, `order`), as the directory has them now. */
+  groupSettings(groupId: string): Pick<Group, "avoidAbovePercent" | "order"> | undefined;
 }
 
 /** A request's session: its scope (group and platform), its key, and its binding, if any. */
@@ -68,16 +68,18 @@ export async function plan(deps: PlanDeps, request: PlanRequest): Promise<Planne
   const { key, health, model } = request;
   const now = Date.now();
   const session = await lookupSession(deps.sessions, request);
-  const avoidAbovePercent = deps.avoidAbovePercent(key.group);
-  if (avoidAbovePercent !== undefined) deps.quotas.pullSoon();
+  const settings = deps.groupSettings(key.group);
+  // Other processes' snapshots too (throttled): spent windows and thresholds are seen pool-wide.
+  deps.quotas.pullSoon();
   const planned = planAttempts({
     candidates: request.candidates,
     health,
     now,
     lastUsed: (id) => deps.clock.lastUsed(id),
     model,
-    usedPercent: (id) => deps.quotas.usedPercent(id, now),
-    avoidAbovePercent,
+    quota: (id) => deps.quotas.standing(id, now),
+    avoidAbovePercent: settings?.avoidAbovePercent,
+    order: settings?.order,
     boundAccount: session?.binding?.account,
     mode: request.mode,
   });

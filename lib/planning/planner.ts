@@ -9,12 +9,18 @@
  *    that model alone;
  * 2. serving: accounts that cannot serve the request (`serving.ts`) are
  *    left out;
- * 3. `priority` (lower first), then native before translated, then least
- *    recently used, which spreads load and lets each account's limits recover;
- * 4. quota preference: accounts whose last quota snapshot shows more use
- *    than the group's `avoidAbovePercent` go last;
+ * 3. `priority` (lower first), then native before translated, then, by the
+ *    group's `order`: least recently used (`least-recently-used`, the
+ *    default), which spreads load and lets each account's limits recover, or
+ *    the soonest quota reset first (`resets-first`: use a window before it
+ *    resets; unknown resets after known ones, then least recently used);
+ * 4. quota: accounts whose last quota snapshot shows more use than their
+ *    `avoidAbovePercent` (the account's, else the group's) go after the
+ *    others, and accounts with a spent window (100 % used, until its reset)
+ *    after those: they are tried only when no other account could serve;
  * 5. session binding: the account the conversation is bound to goes first,
- *    if it can serve right now (availability beats stickiness);
+ *    if it can serve right now (availability beats stickiness; a spent
+ *    window cannot serve, a window above the threshold can);
  * 6. probes: a disabled account whose half-open probe is due is named as
  *    `probe`, for the caller to claim (one request across all processes);
  *    {@linkcode attemptOrder} puts a claimed probe first of all;
@@ -25,7 +31,8 @@
  */
 
 import type { HealthSnapshot } from "../accounts/health_snapshot.ts";
-import type { Account } from "../config/types.ts";
+import type { QuotaStanding } from "../accounts/quota.ts";
+import type { Account, GroupOrder } from "../config/types.ts";
 import type { ServingMode } from "./serving.ts";
 
 /** What the planner decides from. */
@@ -38,10 +45,12 @@ export interface PlanInput {
   lastUsed(accountId: string): number;
   /** The request's model, read only when some candidate rests for a model. */
   model?: () => string | undefined;
-  /** The highest used percent of an account's quota windows, when known. */
-  usedPercent?(accountId: string): number | undefined;
-  /** The group's `avoidAbovePercent`. */
+  /** Where an account stands on its quota windows, when known (`lib/accounts/quota.ts`). */
+  quota?(accountId: string): QuotaStanding | undefined;
+  /** The group's `avoidAbovePercent`; an account's own wins. */
   avoidAbovePercent?: number;
+  /** The group's `order` among accounts of equal priority (default `least-recently-used`). */
+  order?: GroupOrder;
   /** The account the request's session is bound to. */
   boundAccount?: string;
   /** How an account serves the request (`serving.ts`); `null` leaves it out. All native if absent. */
@@ -81,8 +90,19 @@ export function planAttempts(input: PlanInput): Plan {
     return { kind: "unavailable", reason: "no account in this key's group serves this request" };
   }
   const translated = (account: Account) => modes.get(account) === "translated" ? 1 : 0;
+  // Each account's quota standing, read once per plan (the sort compares many times).
+  const standings = new Map<Account, QuotaStanding | undefined>();
+  const quota = (account: Account) => {
+    if (!standings.has(account)) standings.set(account, input.quota?.(account.id));
+    return standings.get(account);
+  };
+  const resetsAt = (account: Account) => quota(account)?.resetsAt ?? Infinity;
+  const soonerReset = input.order === "resets-first"
+    ? (a: Account, b: Account) => compare(resetsAt(a), resetsAt(b))
+    : () => 0;
   const byPreference = (a: Account, b: Account) =>
-    a.priority - b.priority || translated(a) - translated(b) || lastUsed(a.id) - lastUsed(b.id);
+    a.priority - b.priority || translated(a) - translated(b) || soonerReset(a, b) ||
+    lastUsed(a.id) - lastUsed(b.id);
   const ready: Account[] = [];
   let retryAt = Infinity;
   let allMissModel = true;
@@ -108,10 +128,11 @@ export function planAttempts(input: PlanInput): Plan {
   }
   const extra = probe ? { probe } : {};
   if (ready.length > 0) {
-    const ordered = boundFirst(
-      belowQuotaFirst(ready.sort(byPreference), input),
-      input.boundAccount,
-    );
+    const tiers = quotaTiers(ready.sort(byPreference), quota, input.avoidAbovePercent);
+    const ordered = [
+      ...boundFirst([...tiers.below, ...tiers.above], input.boundAccount),
+      ...tiers.spent,
+    ];
     return { kind: "ready", accounts: ordered, ...extra };
   }
   if (retryAt !== Infinity) {
@@ -138,17 +159,32 @@ export function attemptOrder(
   return [...first, ...planned.filter((account) => !first.includes(account))];
 }
 
-/** Accounts above `avoidAbovePercent` after the others, keeping the order otherwise. */
-function belowQuotaFirst(accounts: Account[], input: PlanInput): Account[] {
-  const { avoidAbovePercent, usedPercent } = input;
-  if (avoidAbovePercent === undefined || !usedPercent) return accounts;
-  const below: Account[] = [];
-  const above: Account[] = [];
+/**
+ * The accounts split by quota, each part in the order given: below their
+ * `avoidAbovePercent` (or with no threshold or no snapshot), above it, and
+ * with a spent window.
+ */
+function quotaTiers(
+  accounts: Account[],
+  quota: (account: Account) => QuotaStanding | undefined,
+  groupThreshold: number | undefined,
+): { below: Account[]; above: Account[]; spent: Account[] } {
+  const tiers = { below: [] as Account[], above: [] as Account[], spent: [] as Account[] };
   for (const account of accounts) {
-    const used = usedPercent(account.id);
-    (used !== undefined && used > avoidAbovePercent ? above : below).push(account);
+    const standing = quota(account);
+    const threshold = account.avoidAbovePercent ?? groupThreshold;
+    const used = standing?.usedPercent;
+    if (standing?.spent) tiers.spent.push(account);
+    else if (threshold !== undefined && used !== undefined && used > threshold) {
+      tiers.above.push(account);
+    } else tiers.below.push(account);
   }
-  return [...below, ...above];
+  return tiers;
+}
+
+/** Ascending, with `Infinity` (unknown) last and equal to itself. */
+function compare(a: number, b: number): number {
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 /** The bound account first, if it is among the schedulable ones. */

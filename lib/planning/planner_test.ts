@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import type { Account } from "../config/types.ts";
 import { attemptOrder, planAttempts, type PlanInput } from "./planner.ts";
 import { type AccountHealth, HealthSnapshot } from "../accounts/health_snapshot.ts";
+import type { QuotaStanding } from "../accounts/quota.ts";
 
 const NOW = 10_000_000;
 const PROBE_MS = 300_000;
@@ -161,22 +162,18 @@ Deno.test("every ordering rule, in one table", async (t) => {
   const ticks: Record<string, number> = { a: 0, b: 5, c: 1, d: 0 };
   const lastUsed = (id: string) => ticks[id] ?? 0;
   const used: Record<string, number> = { b: 95, c: 40 };
+  const quota = (id: string) => used[id] === undefined ? undefined : standing(used[id]);
   const base: PlanInput = { candidates: [D, C, B, A], health: snapshot({}), now: NOW, lastUsed };
   const rows: [name: string, input: Partial<PlanInput>, order: Account[]][] = [
     ["priority, then least recently used", {}, [A, C, B, D]],
-    ["no quota preference without avoidAbovePercent", { usedPercent: (id) => used[id] }, [
-      A,
-      C,
-      B,
-      D,
-    ]],
+    ["no quota preference without avoidAbovePercent", { quota }, [A, C, B, D]],
     ["above avoidAbovePercent goes last, order kept otherwise", {
-      usedPercent: (id) => used[id],
+      quota,
       avoidAbovePercent: 80,
     }, [A, C, D, B]],
     ["the bound account goes first", { boundAccount: "d" }, [D, A, C, B]],
     ["binding beats quota preference", {
-      usedPercent: (id) => used[id],
+      quota,
       avoidAbovePercent: 80,
       boundAccount: "b",
     }, [B, A, C, D]],
@@ -184,6 +181,34 @@ Deno.test("every ordering rule, in one table", async (t) => {
       health: snapshot({ d: { cooldownUntil: NOW + 1 } }),
       boundAccount: "d",
     }, [A, C, B]],
+    ["an account's own avoidAbovePercent wins over the group's", {
+      candidates: [D, { ...C, avoidAbovePercent: 30 }, { ...B, avoidAbovePercent: 99 }, A],
+      quota,
+      avoidAbovePercent: 80,
+    }, [A, { ...B, avoidAbovePercent: 99 }, D, { ...C, avoidAbovePercent: 30 }]],
+    ["a spent window goes after every other, with no threshold set", {
+      quota: (id) => id === "a" ? standing(100, true) : quota(id),
+    }, [C, B, D, A]],
+    ["a spent window goes after those above the threshold", {
+      quota: (id) => id === "a" ? standing(100, true) : quota(id),
+      avoidAbovePercent: 80,
+    }, [C, D, B, A]],
+    ["a binding does not bring a spent account first", {
+      quota: (id) => id === "d" ? standing(100, true) : undefined,
+      boundAccount: "d",
+    }, [A, C, B, D]],
+    ["resets-first: among equal priority the soonest reset first, unknown resets last", {
+      candidates: [A, B, C, account("e", 2)],
+      quota: (id) =>
+        ({ b: standing(10, false, NOW + 5_000), e: standing(10, false, NOW + 1_000) })[id],
+      order: "resets-first",
+    }, [A, account("e", 2), B, C]],
+    ["least-recently-used (the default) ignores resets", {
+      candidates: [A, B, C, account("e", 2)],
+      quota: (id) =>
+        ({ b: standing(10, false, NOW + 5_000), e: standing(10, false, NOW + 1_000) })[id],
+      order: "least-recently-used",
+    }, [A, account("e", 2), C, B]],
   ];
   for (const [name, input, order] of rows) {
     await t.step(name, () => {
@@ -192,7 +217,16 @@ Deno.test("every ordering rule, in one table", async (t) => {
       assert.deepEqual(planned.kind === "ready" ? planned.accounts : [], order);
     });
   }
+  await t.step("a spent account alone is still planned: nothing else can serve", () => {
+    const planned = planAttempts({ ...base, candidates: [A], quota: () => standing(100, true) });
+    assert.deepEqual(planned, { kind: "ready", accounts: [A] });
+  });
 });
+
+/** A quota standing: `used` percent, spent or not, resetting at `resetsAt`. */
+function standing(used: number, spent = false, resetsAt = NOW + 3_600_000): QuotaStanding {
+  return { usedPercent: used, spent, resetsAt, ...(spent ? { spentUntil: resetsAt } : {}) };
+}
 
 Deno.test("attempt order: a claimed probe first, then the account holding a slot", () => {
   const C = account("c", 3);

@@ -50,6 +50,7 @@ export class Credentials {
     kv: Deno.Kv,
     secret: string | undefined,
     tuning: OAuthTuning = {},
+    egress?: (account: Account) => Deno.HttpClient | undefined,
   ): Promise<Credentials> {
     const needsSecret = config.accounts.some((account) => account.oauth);
     if (!secret) {
@@ -66,6 +67,7 @@ export class Credentials {
         leaseMs: tuning.oauthLeaseMs,
         pollMs: tuning.oauthPollMs,
         retryAfterMs: () => config.failover.cooldownSeconds.unreachable * 1000,
+        egress,
       }),
     );
   }

@@ -107,6 +107,8 @@ export interface SeenRequest {
   body: string;
   /** How many requests its connection carried before this one (0: a fresh connection). */
   onConnection: number;
+  /** The address the connection came from (a proxy's egress address, say). */
+  peer: string;
 }
 
 /** A JSON answer (sent with `Content-Length`, the connection kept open), or closing without one. */
@@ -131,7 +133,8 @@ export function keepAliveUpstream(
     for (let onConnection = 0;; onConnection++) {
       const head = await reader.head();
       if (head === null) return;
-      const request = { head, body: await reader.body(head), onConnection };
+      const peer = (conn.remoteAddr as Deno.NetAddr).hostname;
+      const request = { head, body: await reader.body(head), onConnection, peer };
       requests.push(request);
       const answer = reply(request, requests.length - 1);
       if (answer === "close") return;

@@ -53,6 +53,16 @@ export function unifiedWindows(headers: Headers, now: number): QuotaWindow[] {
   return windows;
 }
 
+/**
+ * Whether a window speaks for less than the whole account: a model's own
+ * window (`7d_opus`, `7d_sonnet`), which rests that model only (a model
+ * cooldown), or the overall status, which speaks for the request just made
+ * (an Opus request turned down by `7d_opus` is `rejected` there too).
+ */
+export function isScopedUnifiedWindow(name: string): boolean {
+  return name === UNIFIED_WINDOW || (name.startsWith("anthropic-") && name.includes("_"));
+}
+
 /** Is the overall status anything but `allowed` (so its reset counts)? */
 export function unifiedNotAllowed(headers: Headers): boolean {
   return !(headers.get(`${PREFIX}status`) ?? "").startsWith("allowed");

@@ -37,6 +37,8 @@ export interface OAuthManagerOptions {
   pollMs?: number;
   /** How long an account rests after a refresh failed for a transient reason. */
   retryAfterMs: () => number;
+  /** The HTTP client through the account's egress proxy; direct when absent or `undefined`. */
+  egress?: (account: Account) => Deno.HttpClient | undefined;
 }
 
 /** Hands out access tokens for OAuth accounts, refreshing them as needed. */
@@ -178,6 +180,7 @@ export class OAuthManager {
         tokenUrl: currentTokenUrl(account.platform, oauth.tokenUrl),
         clientId: oauth.clientId,
         platform: account.platform,
+        client: this.options.egress?.(account),
       },
       current,
     );

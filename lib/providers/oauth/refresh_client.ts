@@ -42,7 +42,13 @@ const REJECTED_CODES = new Set([
 
 /** Asks the token endpoint for new tokens. Never throws. */
 export async function requestRefresh(
-  target: { tokenUrl: string; clientId: string; platform: Platform },
+  target: {
+    tokenUrl: string;
+    clientId: string;
+    platform: Platform;
+    /** The account's egress proxy client (`lib/http/proxy_clients.ts`); direct when absent. */
+    client?: Deno.HttpClient;
+  },
   current: TokenSet,
   now: () => number = Date.now,
 ): Promise<RefreshOutcome> {
@@ -52,7 +58,7 @@ export async function requestRefresh(
     client_id: target.clientId,
   };
   if (target.platform === "openai") body.scope = "openid profile email";
-  const answer = await callTokenEndpoint(target.tokenUrl, body, "json");
+  const answer = await callTokenEndpoint(target.tokenUrl, body, "json", target.client);
   if (answer.kind === "failed") return answer;
   return readTokenAnswer(answer.status, answer.text, current, now);
 }
@@ -64,13 +70,15 @@ export type EndpointAnswer =
 
 /**
  * One POST to a token endpoint, as JSON (Claude Code, Codex refreshes) or a
- * form (Codex's code exchange), bounded by {@linkcode REFRESH_TIMEOUT_MS}.
- * Never throws, and no reason names a token.
+ * form (Codex's code exchange), bounded by {@linkcode REFRESH_TIMEOUT_MS},
+ * through `client` (an account's egress proxy) when given.
+ * Never throws, and no reason names a token or the proxy's credentials.
  */
 export async function callTokenEndpoint(
   url: string,
   body: Record<string, string>,
   encoding: "json" | "form",
+  client?: Deno.HttpClient,
 ): Promise<EndpointAnswer> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), REFRESH_TIMEOUT_MS);
@@ -85,12 +93,15 @@ export async function callTokenEndpoint(
       },
       body: encoding === "json" ? JSON.stringify(body) : new URLSearchParams(body).toString(),
       signal: deadline.signal,
+      ...(client ? { client } : {}),
     });
     return { kind: "answer", status: response.status, text: await response.text() };
   } catch {
     return {
       kind: "failed",
-      reason: deadline.signal.aborted ? "token endpoint timed out" : "token endpoint unreachable",
+      reason: deadline.signal.aborted
+        ? "token endpoint timed out"
+        : `token endpoint unreachable${client ? " through the proxy" : ""}`,
     };
   } finally {
     clearTimeout(timer);

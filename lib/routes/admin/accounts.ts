@@ -10,7 +10,7 @@
 import type { Account } from "../../config/types.ts";
 import { errorResponse } from "../../http/errors.ts";
 import type { AccountStateStore } from "../../accounts/health.ts";
-import { type QuotaBook, type QuotaView, quotaView } from "../../accounts/quota.ts";
+import { type QuotaBook, quotaStanding, type QuotaView, quotaView } from "../../accounts/quota.ts";
 
 /** One row of `GET /admin/accounts`. */
 export interface AccountView {
@@ -26,6 +26,12 @@ export interface AccountView {
   modelCooldowns?: { model: string; until: string; reason: string }[];
   /** Last quota snapshot (Codex / Claude windows), when the upstream sent one. */
   quota?: QuotaView;
+  /**
+   * An active account with a spent quota window (100 % used): planned only when
+   * no other account can serve, until `spentUntil` (when the upstream said).
+   */
+  spent?: true;
+  spentUntil?: string;
 }
 
 /** What the account routes need. */
@@ -96,7 +102,14 @@ export async function accountViews(context: AccountsContext): Promise<AccountVie
       view.reason = health.cooldownReason;
     }
     const quota = quotas?.get(account.id);
-    if (quota) view.quota = quotaView(quota);
+    if (quota) {
+      view.quota = quotaView(quota);
+      const standing = quotaStanding(quota, now);
+      if (state === "active" && standing.spent) {
+        view.spent = true;
+        if (standing.spentUntil) view.spentUntil = new Date(standing.spentUntil).toISOString();
+      }
+    }
     return view;
   });
 }

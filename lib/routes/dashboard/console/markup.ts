@@ -82,6 +82,23 @@ const ACCOUNT_FORM = form(
   ${PRIORITY_AND_CONCURRENCY}
   ${
     field(
+      "proxy",
+      "Egress proxy",
+      `<input type="text" autocomplete="off" spellcheck="false" placeholder="none: direct">`,
+      "http://user:pass@host:port, https://… or socks5://…: its requests and token refreshes leave through it. Write-only.",
+    )
+  }
+  ${
+    field(
+      "avoidAbovePercent",
+      "Avoid above this quota use (%)",
+      `<input type="number" min="0" max="100" step="any" placeholder="the group's">`,
+      "While a quota window is above it, other accounts go first.",
+    )
+  }
+  <label class="check" data-field="proxyClear" hidden><input type="checkbox" name="proxyClear"> Remove the proxy</label>
+  ${
+    field(
       "models",
       "Models",
       `<textarea placeholder="any model of its platform" spellcheck="false" autocomplete="off"></textarea>`,
@@ -148,6 +165,14 @@ const GROUP_FORM = form(
       "avoidAbovePercent",
       "Avoid accounts above this quota use (%)",
       `<input type="number" min="0" max="100" step="any" placeholder="off">`,
+    )
+  }
+  ${
+    field(
+      "order",
+      "Among accounts of equal priority",
+      `<select><option value="">least recently used first</option><option value="resets-first">soonest quota reset first</option></select>`,
+      "Soonest reset first uses a window before it resets.",
     )
   }
   ${

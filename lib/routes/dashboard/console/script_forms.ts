@@ -50,6 +50,8 @@ function accountForm(title, kindText) {
   form.reset();
   $("account-title").textContent = title;
   $("account-kind").textContent = kindText;
+  form.elements.proxy.placeholder = "none: direct";
+  form.querySelector("[data-field=proxyClear]").hidden = true;
   return form;
 }
 
@@ -72,6 +74,10 @@ function addAccount(kind) {
       if (concurrency !== null) body.concurrency = concurrency;
       const models = modelsOf(form);
       if (models !== null) body.models = models;
+      const proxy = form.elements.proxy.value.trim();
+      if (proxy) body.proxy = proxy;
+      const avoid = numberOf(form, "avoidAbovePercent");
+      if (avoid !== null) body.avoidAbovePercent = avoid;
       await api("POST", "/admin/accounts", body);
     });
     if (ok) { $("dlg-account").close(); toast("Account " + form.elements.id.value + " added. List it in a group to use it."); }
@@ -88,16 +94,24 @@ function editAccount(a) {
   form.elements.concurrency.value = a.concurrency ?? "";
   form.elements.passthrough.checked = Boolean(a.passthrough);
   form.elements.models.value = modelsText(a.models);
+  form.elements.avoidAbovePercent.value = a.avoidAbovePercent ?? "";
   const apiKey = form.elements.apiKey;
   apiKey.required = false;
   apiKey.placeholder = "unchanged (write-only)";
   fieldOf(form, "apiKey").hidden = a.auth === "oauth";
+  // The proxy is write-only: the card shows it masked, the field stays empty unless it changes.
+  form.elements.proxy.placeholder = a.proxy ? "unchanged: " + a.proxy : "none: direct";
+  form.querySelector("[data-field=proxyClear]").hidden = !a.proxy;
   form.onsubmit = async (event) => {
     event.preventDefault();
     const ok = await submitWith(form, async () => {
       const body = { baseUrl: form.elements.baseUrl.value.trim(), priority: numberOf(form, "priority"),
-        concurrency: numberOf(form, "concurrency"), models: modelsOf(form), passthrough: form.elements.passthrough.checked };
+        concurrency: numberOf(form, "concurrency"), models: modelsOf(form), passthrough: form.elements.passthrough.checked,
+        avoidAbovePercent: numberOf(form, "avoidAbovePercent") };
       if (a.auth !== "oauth" && apiKey.value) body.apiKey = apiKey.value;
+      const proxy = form.elements.proxy.value.trim();
+      if (proxy) body.proxy = proxy;
+      else if (form.elements.proxyClear.checked) body.proxy = null;
       await api("PUT", "/admin/accounts/" + encodeURIComponent(a.id), body);
     });
     if (ok) { $("dlg-account").close(); toast("Saved " + a.id + "."); }
@@ -256,6 +270,7 @@ function editGroup(g) {
     el("input", { type: "checkbox", name: "accounts", value: a.id, checked: g ? g.accounts.includes(a.id) : true }),
     a.id + " · " + kindOf(a))) : [el("p", { class: "meta", text: "No accounts yet: a group can start empty." })]));
   form.elements.avoidAbovePercent.value = g && g.avoidAbovePercent !== undefined ? g.avoidAbovePercent : "";
+  form.elements.order.value = g && g.order === "resets-first" ? "resets-first" : "";
   form.elements.allowPaths.value = g && g.allowPaths ? g.allowPaths.join("\n") : "";
   form.onsubmit = async (event) => {
     event.preventDefault();
@@ -264,6 +279,7 @@ function editGroup(g) {
       const body = { accounts: [...form.querySelectorAll("input[name=accounts]:checked")].map((box) => box.value) };
       const avoid = numberOf(form, "avoidAbovePercent");
       if (avoid !== null) body.avoidAbovePercent = avoid;
+      if (form.elements.order.value) body.order = form.elements.order.value;
       const paths = form.elements.allowPaths.value.split("\n").map((line) => line.trim()).filter(Boolean);
       if (paths.length) body.allowPaths = paths;
       if (g) await api("PUT", "/admin/groups/" + encodeURIComponent(g.id), body);

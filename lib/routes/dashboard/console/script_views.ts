@@ -49,7 +49,7 @@ function renderTiles(s) {
   const sum = (values) => (values || []).reduce((a, b) => a + b, 0);
   const series = s.series || {};
   const tokens = Object.values(series.tokens || {}).reduce((total, values) => total + sum(values), 0);
-  const serving = s.accounts.filter((a) => a.state === "active").length;
+  const serving = s.accounts.filter((a) => a.state === "active" && !a.spent).length;
   const tile = (value, label, id) => el("div", { class: "tile", dataset: { tile: id } }, el("b", { text: value }), el("span", { text: label }));
   $("tiles").replaceChildren(
     tile(serving + " / " + s.accounts.length, "accounts serving", "serving"),
@@ -110,14 +110,17 @@ function renderAccounts(accounts) {
       el("button", { type: "button", onclick: () => openDialog($("dlg-kind")), text: "Add account" })));
   }
   box.replaceChildren(...accounts.map((a) => {
-    const label = STATE_LABEL[a.state] || a.state;
+    // A spent quota window is not "active": the account serves only when no other can.
+    const label = a.spent ? "spent" : STATE_LABEL[a.state] || a.state;
     const key = (action) => "acct:" + a.id + ":" + action;
     const card = el("article", { class: "card state-" + label, dataset: { account: a.id, state: label }, "aria-label": "Account " + a.id },
       el("div", { class: "top" }, el("span", { class: "id", text: a.id }),
         el("span", { class: "badge state state-" + label, "data-testid": "state", text: label })),
       el("div", { class: "meta", text: [kindOf(a), "priority " + (a.priority ?? 100),
         a.concurrency ? "≤ " + a.concurrency + " at once" : null, a.passthrough ? "passthrough" : null,
+        a.avoidAbovePercent !== undefined ? "avoid above " + a.avoidAbovePercent + "%" : null,
         a.source === "config" ? "from config" : null].filter(Boolean).join(" · ") }));
+    if (a.proxy) card.append(el("div", { class: "meta proxy", "data-testid": "proxy", text: "via proxy " + a.proxy }));
     if (a.models) card.append(el("div", { class: "meta models", "data-testid": "models", text: modelsLine(a.models) }));
     const back = returnsLine(a);
     if (back) card.append(back);
@@ -180,6 +183,7 @@ function renderGroups(groups, accounts) {
   }
   body.replaceChildren(...groups.map((g) => {
     const settings = [g.avoidAbovePercent !== undefined ? "avoid above " + g.avoidAbovePercent + "%" : null,
+      g.order === "resets-first" ? "resets first" : null,
       (g.allowPaths || []).length ? "also " + g.allowPaths.join(", ") : null, g.source === "config" ? "from config" : null].filter(Boolean).join(" · ");
     const key = (action) => "group:" + g.id + ":" + action;
     return el("tr", { dataset: { group: g.id } },

@@ -35,6 +35,8 @@ h2 { font-size:.8rem; text-transform:uppercase; letter-spacing:.08em; color:var(
 .badge { font-size:.75rem; font-weight:600; padding:.1rem .55rem; border-radius:999px; white-space:nowrap; }
 .state-active .badge.state, .badge.state-active { background:rgba(63,185,80,.15); color:var(--ok); }
 .badge.state-cooling { background:rgba(210,153,34,.15); color:var(--warn); }
+.card.state-spent { border-color:rgba(210,153,34,.55); }
+.badge.state-spent { background:rgba(210,153,34,.15); color:var(--warn); }
 .badge.state-disabled { background:rgba(248,81,73,.15); color:var(--bad); }
 .meta { color:var(--dim); font-size:.85rem; margin-top:.3rem; overflow-wrap:anywhere; }
 .kv { display:flex; flex-wrap:wrap; gap:.2rem 1rem; margin-top:.45rem; font-size:.85rem; }
