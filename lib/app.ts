@@ -20,7 +20,12 @@ import { sha256Hex } from "./crypto/digest.ts";
 import { SecretBox } from "./crypto/secret_box.ts";
 import { ErrorRuleStore } from "./failover/rule_store.ts";
 import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
-import { DIRECTORY_GENERATION_KEY, ERROR_RULES_KEY, SIGN_IN_GENERATION_KEY } from "./kv/keys.ts";
+import {
+  DIRECTORY_GENERATION_KEY,
+  ERROR_RULES_KEY,
+  PRICING_KEY,
+  SIGN_IN_GENERATION_KEY,
+} from "./kv/keys.ts";
 import { corsPolicy } from "./http/cors.ts";
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
 import { SlotLeases } from "./leases/slots.ts";
@@ -41,6 +46,7 @@ import { accountRows } from "./routes/admin/management.ts";
 import { dashboardSnapshot } from "./routes/dashboard/snapshot.ts";
 import { gatewayRoutes, routeTable } from "./routes/routes.ts";
 import { KeyLimits } from "./usage/limits.ts";
+import { openMoney } from "./usage/money.ts";
 import { UsageRecorder } from "./usage/recorder.ts";
 
 /** Timings the tests shorten. */
@@ -51,6 +57,8 @@ export interface Tuning extends OAuthTuning {
   keepAliveMs?: number;
   /** How long a concurrency lease lives without renewal. */
   slotLeaseMs?: number;
+  /** The clock budgets and their spend windows read (default `Date.now`). */
+  now?: () => number;
 }
 
 /** What a gateway is built from. */
@@ -126,6 +134,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const signers = new ThinkingSigners(kv);
   const usage = new UsageRecorder(kv, options.usageFlushMs);
   const metrics = new GatewayMetrics();
+  const money = await openMoney({
+    kv,
+    pricing: config.pricing,
+    directory,
+    metrics,
+    flushMs: options.usageFlushMs,
+    now: tuning.now,
+  });
+  states.watch(PRICING_KEY, () => money.pricing.reload());
   const failovers = new FailoverLog(kv);
   const series = new MinuteSeries(kv);
   const rows = () => accountRows({ directory, states, quotas });
@@ -146,6 +163,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admit: {
       directory,
       limits: new KeyLimits(kv, usage),
+      budgets: money.gate,
       owners,
       maxRequestBytes: config.maxRequestBytes,
     },
@@ -186,6 +204,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       live,
       series,
       log: options.logger ?? requestLogger(),
+      cost: money.meter,
       isPassthrough: (id) => directory.account(id)?.account.passthrough ?? false,
     }),
     owners,
@@ -213,7 +232,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     states,
     live,
     accounts: { accounts: () => directory.accounts(), states, quotas },
-    management: { directory, errorRules, states, usage, live, snapshot, quotas },
+    management: { directory, errorRules, states, usage, live, snapshot, quotas, money },
     console: {
       directory,
       states,
@@ -252,6 +271,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await settled();
       await live.close();
       await usage.close();
+      await money.close();
       await series.close();
       kv.close();
     },

@@ -18,6 +18,7 @@ import { ConfigError } from "./errors.ts";
 import { baseUrl, Fields, readId } from "./fields.ts";
 import { readErrorRules } from "./error_rules.ts";
 import { readCors } from "./cors.ts";
+import { readBudgets, readPricing } from "./pricing.ts";
 import {
   type Account,
   type ClientKey,
@@ -43,6 +44,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     "queueTimeoutSeconds",
     "errorRules",
     "cors",
+    "pricing",
   ]);
   const failover = readFailover(root.object("failover"));
   const maxRequestBytes = root.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1);
@@ -69,6 +71,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     config.queueTimeoutSeconds = root.number("queueTimeoutSeconds", undefined, 0, 3600);
   }
   if (root.has("cors")) config.cors = readCors(root.object("cors"));
+  if (root.has("pricing")) config.pricing = readPricing(root, "pricing");
   return config;
 }
 
@@ -164,6 +167,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
     "translate",
     "models",
     "allowModels",
+    "budgets",
   ]);
   const id = readId(fields);
   const accounts = fields.strings("accounts");
@@ -186,12 +190,22 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
   if (fields.has("translate")) group.translate = fields.boolean("translate", true);
   if (fields.has("models")) group.models = fields.stringMap("models");
   if (fields.has("allowModels")) group.allowModels = fields.strings("allowModels");
+  if (fields.has("budgets")) group.budgets = readBudgets(fields, "budgets");
   return group;
 }
 
 /** Reads one client key entry; its group must exist. */
 export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKey {
-  fields.onlyKnown(["id", "key", "group", "concurrency", "rpm", "dailyTokens", "allowModels"]);
+  fields.onlyKnown([
+    "id",
+    "key",
+    "group",
+    "concurrency",
+    "rpm",
+    "dailyTokens",
+    "allowModels",
+    "budgets",
+  ]);
   const id = readId(fields);
   const key = fields.string("key");
   if (key.length < 8) throw new ConfigError(fields.at("key"), "must be at least 8 characters");
@@ -205,6 +219,7 @@ export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKe
   if (rpm !== undefined) clientKey.rpm = rpm;
   if (dailyTokens !== undefined) clientKey.dailyTokens = dailyTokens;
   if (fields.has("allowModels")) clientKey.allowModels = fields.strings("allowModels");
+  if (fields.has("budgets")) clientKey.budgets = readBudgets(fields, "budgets");
   return clientKey;
 }
 
