@@ -16,6 +16,7 @@ import { CONSOLE_BODY } from "./console/markup.ts";
 import { SCRIPT_CHARTS } from "./console/script_charts.ts";
 import { SCRIPT_CORE } from "./console/script_core.ts";
 import { SCRIPT_FORMS } from "./console/script_forms.ts";
+import { SCRIPT_MONEY } from "./console/script_money.ts";
 import { SCRIPT_VIEWS } from "./console/script_views.ts";
 import { CONSOLE_CSS } from "./console/style.ts";
 
@@ -37,6 +38,7 @@ ${SCRIPT_CORE}
 ${SCRIPT_VIEWS}
 ${SCRIPT_CHARTS}
 ${SCRIPT_FORMS}
+${SCRIPT_MONEY}
 </script>
 </body>
 </html>
