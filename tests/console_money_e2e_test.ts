@@ -59,6 +59,8 @@ Deno.test({
 
     await page.click("#report-form button[type=submit]");
     await page.waitForSelector("#report tr:has-text('ci') :text('$0.0040')");
+    // Today's cost per key, from the live snapshot.
+    await page.waitForSelector("#keys tr[data-key='ci'] :text('$0.0040')");
     await page.click("#tab-pool");
     await page.click("#tab-usage");
     const bar = page.locator("[data-budget='key:ci:day']");

@@ -247,7 +247,7 @@ export const CONSOLE_BODY = `
     <h2>Today by key (UTC)</h2>
     <div class="scroll"><table>
       <thead><tr><th>Key</th><th class="hide-sm">Group</th><th class="n">Requests</th>
-        <th class="n">Input</th><th class="n">Output</th><th class="n hide-sm">Cached</th><th>Daily limit</th></tr></thead>
+        <th class="n">Input</th><th class="n">Output</th><th class="n hide-sm">Cached</th><th class="n">Cost</th><th>Daily limit</th></tr></thead>
       <tbody id="keys"></tbody></table></div>
     <h2>Report</h2>
     <form id="report-form" class="row2" novalidate>

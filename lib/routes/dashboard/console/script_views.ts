@@ -209,9 +209,10 @@ function renderUsage(keys) {
       el("div", { class: "meter" + (used >= k.dailyTokens ? " full" : "") }, el("i", { style: "width:" + Math.min(100, 100 * used / k.dailyTokens) + "%" }))) : "—";
     return el("tr", { dataset: { key: k.id } }, el("td", { text: k.id }), el("td", { class: "hide-sm", text: k.group }),
       el("td", { class: "n", text: fmt(t.requests) }), el("td", { class: "n", text: fmt(t.input) }),
-      el("td", { class: "n", text: fmt(t.output) }), el("td", { class: "n hide-sm", text: fmt(t.cached) }), el("td", {}, limit));
+      el("td", { class: "n", text: fmt(t.output) }), el("td", { class: "n hide-sm", text: fmt(t.cached) }),
+      el("td", { class: "n", text: "$" + ((t.cost || 0) / 1e6).toFixed(4) }), el("td", {}, limit));
   }));
-  if (!keys.length) body.replaceChildren(el("tr", {}, el("td", { colspan: "7", class: "empty", text: "No keys yet." })));
+  if (!keys.length) body.replaceChildren(el("tr", {}, el("td", { colspan: "8", class: "empty", text: "No keys yet." })));
 }
 
 async function runReport() {
