@@ -27,6 +27,7 @@ import {
   ALERT_CONFIG_KEY,
   DIRECTORY_GENERATION_KEY,
   ERROR_RULES_KEY,
+  PRICING_KEY,
   SIGN_IN_GENERATION_KEY,
 } from "./kv/keys.ts";
 import { Deliveries } from "./observe/alert_delivery.ts";
@@ -56,6 +57,7 @@ import { accountRows } from "./routes/admin/management.ts";
 import { dashboardSnapshot } from "./routes/dashboard/snapshot.ts";
 import { gatewayRoutes, routeTable } from "./routes/routes.ts";
 import { KeyLimits } from "./usage/limits.ts";
+import { openMoney } from "./usage/money.ts";
 import { UsageRecorder } from "./usage/recorder.ts";
 
 /** Timings the tests shorten. */
@@ -70,6 +72,8 @@ export interface Tuning extends OAuthTuning {
   healthCheckTickMs?: number;
   /** Waits between webhook delivery attempts (default 1 s, 5 s, 30 s). */
   alertRetryDelaysMs?: number[];
+  /** The clock budgets and their spend windows read (default `Date.now`). */
+  now?: () => number;
 }
 
 /** What a gateway is built from. */
@@ -171,6 +175,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const signers = new ThinkingSigners(kv);
   const usage = new UsageRecorder(kv, options.usageFlushMs);
   const metrics = new GatewayMetrics();
+  const money = await openMoney({
+    kv,
+    pricing: config.pricing,
+    directory,
+    metrics,
+    flushMs: options.usageFlushMs,
+    now: tuning.now,
+  });
+  states.watch(PRICING_KEY, () => money.pricing.reload());
   const failovers = new FailoverLog(kv);
   const series = new MinuteSeries(kv);
   const trials = new TrialLog(kv);
@@ -232,6 +245,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admit: {
       directory,
       limits: new KeyLimits(kv, usage),
+      budgets: money.gate,
       owners,
       maxRequestBytes: config.maxRequestBytes,
       bodyIdleMs: config.bodyTimeoutSeconds === undefined
@@ -259,6 +273,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       live,
       series,
       log: options.logger ?? requestLogger(),
+      cost: money.meter,
       isPassthrough: (id) => directory.account(id)?.account.passthrough ?? false,
     }),
     owners,
@@ -295,7 +310,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     accounts: { accounts: () => directory.accounts(), states, quotas },
     checks,
     alerts,
-    management: { directory, errorRules, states, usage, live, snapshot, quotas },
+    management: { directory, errorRules, states, usage, live, snapshot, quotas, money },
     console: {
       directory,
       states,
@@ -341,6 +356,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await settled();
       await live.close();
       await usage.close();
+      await money.close();
       await series.close();
       proxies.close();
       kv.close();

@@ -37,7 +37,14 @@ commands:
   groups add <id> --accounts a,b [--avoid-above N] [--allow-paths /v1/files,/v1/files/*]
   groups update <id> [--accounts a,b] [--avoid-above N|none] [--allow-paths ...|none]
   groups remove <id>
-  usage [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--by key|account|model]
+  usage [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--by key|account|model|group]
+  pricing list                     overrides in force and the snapshot's source and date
+  pricing set <model> --input N --output N [--cached-input N] [--cache-write N]
+               [--cache-write-1h N] [--reasoning N]   (USD per 1M tokens; * wildcards)
+  pricing remove <model> | pricing reset
+  keys budget <id> --per day|week|month|5h --usd N|none [--alert-at 0.8]
+  groups budget <id> --per day|week|month|5h --usd N|none [--alert-at 0.8]
+  budgets list                     each budget's spend and reset
   error-rules list
   error-rules set < rules.json     replace the whole list (JSON on stdin)
   error-rules reset                back to the config's rules
@@ -74,6 +81,15 @@ const STRING_OPTIONS = [
   "client-id",
   "model",
   "prompt",
+  "input",
+  "output",
+  "cached-input",
+  "cache-write",
+  "cache-write-1h",
+  "reasoning",
+  "usd",
+  "per",
+  "alert-at",
 ];
 
 const processIo: AdminIo = {

@@ -67,7 +67,7 @@ Deno.test("deno task admin: keys, accounts and usage over the HTTP API", async (
       const cli = io(h.url);
       assert.equal(await runAdmin(["usage", "--by", "key"], cli.io), 0);
       const dave = cli.out.find((line) => line.startsWith("dave"));
-      assert.deepEqual(dave?.split(/\s+/), ["dave", "1", "5", "7", "0"]);
+      assert.deepEqual(dave?.split(/\s+/), ["dave", "1", "5", "7", "0", "0.0000"]);
     });
 
     await t.step("keys list shows limits and no secret", async () => {

@@ -319,7 +319,7 @@ Deno.test("a queued stream is metered like a direct one", async () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     assert.deepEqual((await usage.json()).rows, [
-      { account: "solo", input: 13, output: 3, cached: 3, requests: 1 },
+      { account: "solo", input: 13, output: 3, cached: 3, requests: 1, costUsd: 0, costMicros: 0 },
     ]);
     const metrics = await (await fetch(`${gw.url}/metrics`, {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },

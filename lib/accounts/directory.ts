@@ -6,7 +6,7 @@
  *
  * KV layout, under `["switchyard", "dir", kind, id]` with kind `key`,
  * `account` or `group`; a deleted config entry is `{ deleted: true }`:
- * - key: `{ id, group, digest, rpm?, dailyTokens?, concurrency?, createdAt }`;
+ * - key: `{ id, group, digest, rpm?, dailyTokens?, concurrency?, budgets?, createdAt }`;
  *   only the SHA-256 digest of the secret is stored.
  * - account: `{ id, sealed, updatedAt }`; the whole account (with its
  *   credential) is sealed with AES-GCM under `SWITCHYARD_SECRET`.
@@ -25,7 +25,8 @@ import { DigestLookup, sha256Hex } from "../crypto/digest.ts";
 import { randomToken } from "../crypto/random.ts";
 import { ConfigError } from "../config/errors.ts";
 import { Fields } from "../config/fields.ts";
-import type { Account, Config, Group, Platform } from "../config/types.ts";
+import { readBudgets } from "../config/pricing.ts";
+import type { Account, Budget, Config, Group, Platform } from "../config/types.ts";
 import { readAccount, readGroup, readId } from "../config/validate.ts";
 import { maskProxy } from "../http/proxy_clients.ts";
 import { DIRECTORY_GENERATION_KEY, DIRECTORY_PREFIX, directoryKey } from "../kv/keys.ts";
@@ -48,6 +49,8 @@ export interface KeyInfo {
   concurrency?: number;
   /** The model names (patterns) the key may ask for (config keys only). */
   allowModels?: string[];
+  /** Spending caps in USD (`lib/usage/budgets.ts`). */
+  budgets?: Budget[];
   source: Source;
   createdAt?: string;
 }
@@ -86,6 +89,7 @@ interface StoredKey {
   rpm?: number;
   dailyTokens?: number;
   concurrency?: number;
+  budgets?: Budget[];
   createdAt: number;
 }
 
@@ -135,6 +139,7 @@ export class Directory {
         ...(key.dailyTokens !== undefined ? { dailyTokens: key.dailyTokens } : {}),
         ...(key.concurrency !== undefined ? { concurrency: key.concurrency } : {}),
         ...(key.allowModels !== undefined ? { allowModels: key.allowModels } : {}),
+        ...(key.budgets !== undefined ? { budgets: key.budgets } : {}),
         source: "config",
         digest: sha256Hex(key.key),
       });
@@ -175,6 +180,11 @@ export class Directory {
     return [...this.#keys.values()];
   }
 
+  /** One key by id. */
+  key(id: string): KeyInfo | undefined {
+    return this.#keys.get(id);
+  }
+
   groups(): GroupInfo[] {
     return [...this.#groups.values()];
   }
@@ -204,7 +214,7 @@ export class Directory {
   /** Creates a key; the secret is returned here and never again. */
   async createKey(input: unknown): Promise<{ key: KeyInfo; secret: string }> {
     const fields = Fields.of(input, "");
-    fields.onlyKnown(["id", "group", "concurrency", "rpm", "dailyTokens"]);
+    fields.onlyKnown(["id", "group", "concurrency", "rpm", "dailyTokens", "budgets"]);
     const id = readId(fields);
     const group = fields.string("group");
     if (!this.#groups.has(group)) throw new ConfigError("group", `unknown group "${group}"`);
@@ -235,7 +245,7 @@ export class Directory {
     const current = this.#keys.get(id);
     if (!current) throw new DirectoryNotFound(`unknown key "${id}"`);
     const patch = Fields.of(input, "");
-    patch.onlyKnown(["id", "group", "concurrency", "rpm", "dailyTokens"]);
+    patch.onlyKnown(["id", "group", "concurrency", "rpm", "dailyTokens", "budgets"]);
     if (patch.has("id") && patch.raw.id !== id) throw new ConfigError("id", "must match the URL");
     const { source: _source, createdAt: _createdAt, ...kept } = current;
     const merged: Record<string, unknown> = { ...kept, ...patch.raw };
@@ -519,14 +529,15 @@ function withoutEmptyModels(input: unknown, cleared: null | undefined): unknown 
 /** Reads the optional per-key limits shared by config keys and API keys. */
 export function readKeyLimits(
   fields: Fields,
-): Pick<KeyInfo, "rpm" | "dailyTokens" | "concurrency"> {
-  const out: Pick<KeyInfo, "rpm" | "dailyTokens" | "concurrency"> = {};
+): Pick<KeyInfo, "rpm" | "dailyTokens" | "concurrency" | "budgets"> {
+  const out: Pick<KeyInfo, "rpm" | "dailyTokens" | "concurrency" | "budgets"> = {};
   const rpm = fields.optionalInteger("rpm", 1, 1_000_000);
   const dailyTokens = fields.optionalInteger("dailyTokens", 1);
   const concurrency = fields.optionalInteger("concurrency", 1, 100_000);
   if (rpm !== undefined) out.rpm = rpm;
   if (dailyTokens !== undefined) out.dailyTokens = dailyTokens;
   if (concurrency !== undefined) out.concurrency = concurrency;
+  if (fields.has("budgets")) out.budgets = readBudgets(fields, "budgets");
   return out;
 }
 

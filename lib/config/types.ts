@@ -144,6 +144,8 @@ export interface Group {
   allowModels?: string[];
   /** Scheduled tests of the group's accounts (an account's own setting wins). */
   healthChecks?: HealthChecks;
+  /** Spending caps for all the group's keys together (`lib/usage/budgets.ts`). */
+  budgets?: Budget[];
 }
 
 /** A client key handed to a person or a service. */
@@ -160,6 +162,36 @@ export interface ClientKey {
   dailyTokens?: number;
   /** The model names (patterns) this key may ask for; any when absent. */
   allowModels?: string[];
+  /** Spending caps in USD (`lib/usage/budgets.ts`). */
+  budgets?: Budget[];
+}
+
+/** A budget's window: a UTC calendar day, week (from Monday) or month, or the last 5 hours. */
+export type BudgetWindow = "day" | "week" | "month" | "5h";
+
+/** Every {@linkcode BudgetWindow}, for validation. */
+export const BUDGET_WINDOWS: readonly BudgetWindow[] = ["day", "week", "month", "5h"];
+
+/** A spending cap: requests are refused once `usd` is spent in the window. */
+export interface Budget {
+  usd: number;
+  per: BudgetWindow;
+  /** Fraction of `usd` at which the spend is flagged (log, metric, console). */
+  alertAt?: number;
+}
+
+/** A model's price in USD per 1M tokens (see `lib/usage/prices.ts` for the defaults). */
+export interface ModelPrice {
+  input: number;
+  output: number;
+  /** Cache reads; `input` when absent. */
+  cachedInput?: number;
+  /** Cache writes (Anthropic's 5-minute writes); `input` when absent. */
+  cacheWrite?: number;
+  /** Anthropic's 1-hour cache writes; `cacheWrite` when absent. */
+  cacheWrite1h?: number;
+  /** Reasoning (thinking) tokens, part of the output count; `output` when absent. */
+  reasoning?: number;
 }
 
 /** What an error rule does when it matches (see {@linkcode ErrorRule}). */
@@ -208,6 +240,8 @@ export interface Config {
   websocket?: WebSocketSettings;
   /** Webhooks told of account and group events (`lib/config/alerts.ts`). */
   alerts?: AlertSettings;
+  /** Price overrides by model name or `*` pattern, over the shipped snapshot. */
+  pricing?: Record<string, ModelPrice>;
 }
 
 /** Limits of the Responses WebSocket (`GET /v1/responses` upgraded), each optional. */

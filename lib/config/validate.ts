@@ -19,6 +19,7 @@ import { baseUrl, Fields, readId } from "./fields.ts";
 import { readErrorRules } from "./error_rules.ts";
 import { readCors } from "./cors.ts";
 import { readAlerts } from "./alerts.ts";
+import { readBudgets, readPricing } from "./pricing.ts";
 import {
   type Account,
   type ClientKey,
@@ -64,6 +65,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
     "cors",
     "websocket",
     "alerts",
+    "pricing",
   ]);
   const failover = readFailover(root.object("failover"));
   const maxRequestBytes = root.integer("maxRequestBytes", DEFAULT_MAX_REQUEST_BYTES, 1);
@@ -95,6 +97,7 @@ export function validateConfig(document: unknown, env: EnvLookup): Config {
   if (root.has("cors")) config.cors = readCors(root.object("cors"));
   if (root.has("websocket")) config.websocket = readWebSocket(root.object("websocket"));
   if (root.has("alerts")) config.alerts = readAlerts(root.object("alerts"));
+  if (root.has("pricing")) config.pricing = readPricing(root, "pricing");
   return config;
 }
 
@@ -221,6 +224,7 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
     "models",
     "allowModels",
     "healthChecks",
+    "budgets",
   ]);
   const id = readId(fields);
   const accounts = fields.strings("accounts");
@@ -245,12 +249,22 @@ export function readGroup(fields: Fields, accountIds: ReadonlySet<string>): Grou
   if (fields.has("models")) group.models = fields.stringMap("models");
   if (fields.has("allowModels")) group.allowModels = fields.strings("allowModels");
   if (fields.has("healthChecks")) group.healthChecks = readHealthChecks(fields);
+  if (fields.has("budgets")) group.budgets = readBudgets(fields, "budgets");
   return group;
 }
 
 /** Reads one client key entry; its group must exist. */
 export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKey {
-  fields.onlyKnown(["id", "key", "group", "concurrency", "rpm", "dailyTokens", "allowModels"]);
+  fields.onlyKnown([
+    "id",
+    "key",
+    "group",
+    "concurrency",
+    "rpm",
+    "dailyTokens",
+    "allowModels",
+    "budgets",
+  ]);
   const id = readId(fields);
   const key = fields.string("key");
   if (key.length < 8) throw new ConfigError(fields.at("key"), "must be at least 8 characters");
@@ -264,6 +278,7 @@ export function readKey(fields: Fields, groupIds: ReadonlySet<string>): ClientKe
   if (rpm !== undefined) clientKey.rpm = rpm;
   if (dailyTokens !== undefined) clientKey.dailyTokens = dailyTokens;
   if (fields.has("allowModels")) clientKey.allowModels = fields.strings("allowModels");
+  if (fields.has("budgets")) clientKey.budgets = readBudgets(fields, "budgets");
   return clientKey;
 }
 

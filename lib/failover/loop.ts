@@ -40,7 +40,7 @@ export async function forwardWithFailover(
 ): Promise<FailoverResult> {
   const run = new FailoverRun(ports, job);
   try {
-    const { response, served, translation, whole } = await tryAccounts(run);
+    const { response, served, translation, whole, usage } = await tryAccounts(run);
     await run.written();
     return {
       response,
@@ -49,6 +49,7 @@ export async function forwardWithFailover(
       effects: run.effects,
       ...(translation ? { translation } : {}),
       ...(whole ? { whole } : {}),
+      ...(usage ? { wholeUsage: usage } : {}),
     };
   } finally {
     run.releaseUnusedLease();

@@ -14,6 +14,7 @@ import type { Account } from "../config/types.ts";
 import type { Surface } from "../http/errors.ts";
 import type { Slot } from "../leases/slots.ts";
 import type { Api } from "../protocols/translate/ir.ts";
+import type { TokenUsage } from "../protocols/usage.ts";
 
 /** Response header naming the account that served a request (ids are not secrets). */
 export const ACCOUNT_HEADER = "x-switchyard-account";
@@ -148,5 +149,7 @@ export interface FailoverResult {
    * success): the relay reads its usage from these bytes, with no stream.
    */
   whole?: Uint8Array<ArrayBuffer>;
+  /** A translated `whole` body's usage as the upstream reported it (more counts than the client's API has). */
+  wholeUsage?: TokenUsage;
   effects: AppliedEffect[];
 }

@@ -10,6 +10,7 @@
 import type { Account } from "../config/types.ts";
 import { errorResponse } from "../http/errors.ts";
 import type { Slot } from "../leases/slots.ts";
+import type { TokenUsage } from "../protocols/usage.ts";
 import type { Translation } from "./result.ts";
 import { type CompiledErrorRule, compileErrorRules, matchErrorRule } from "./error_rules.ts";
 import type { RequestFacts } from "./classify.ts";
@@ -24,6 +25,8 @@ export type Step =
     translation?: Translation;
     /** The response's whole body, when it was read before answering. */
     whole?: Uint8Array<ArrayBuffer>;
+    /** A translated whole body's usage in the upstream's API (`translated.ts`). */
+    usage?: TokenUsage;
   }
   | { kind: "next" };
 
@@ -40,6 +43,7 @@ export function answer(
   served?: Account,
   translation?: Translation,
   whole?: Uint8Array<ArrayBuffer>,
+  usage?: TokenUsage,
 ): Step {
   return {
     kind: "answer",
@@ -47,6 +51,7 @@ export function answer(
     served,
     ...(translation ? { translation } : {}),
     ...(whole ? { whole } : {}),
+    ...(usage ? { usage } : {}),
   };
 }
 

@@ -106,7 +106,7 @@ export async function onSuccess(
       return brokeOff(run, attempt, upstream, "the answer broke off before it was whole");
     }
     succeeded();
-    return answer(whole.response, account, undefined, whole.bytes);
+    return answer(whole.response, account, undefined, whole.bytes, whole.usage);
   }
   succeeded();
   return answer(relay(upstream, body, account), account, translation);

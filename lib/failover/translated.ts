@@ -16,6 +16,8 @@ import { aggregateResponsesStream } from "../protocols/codex/aggregate.ts";
 import { parseJson } from "../protocols/json.ts";
 import { encodeError, translateErrorBody } from "../protocols/translate/errors.ts";
 import { translateResponse } from "../protocols/translate/translate.ts";
+import type { Api } from "../protocols/translate/ir.ts";
+import { type TokenUsage, tokenUsage } from "../protocols/usage.ts";
 import { isEventStream } from "./preamble.ts";
 import type { Translation } from "./result.ts";
 import { wholeAnswer } from "./answers.ts";
@@ -24,6 +26,12 @@ import { wholeAnswer } from "./answers.ts";
 export interface Whole {
   response: Response;
   bytes: Uint8Array<ArrayBuffer>;
+  /**
+   * The usage as the upstream reported it, in its own API: the client's API
+   * may have no field for some counts (Chat has no cache writes), and cost
+   * is priced from all of them.
+   */
+  usage?: TokenUsage;
 }
 
 /** A whole success body (JSON, or a stream to aggregate) in the client's API. */
@@ -50,7 +58,8 @@ export async function translatedSuccess(
       );
     }
     const out = translateResponse(from, to, aggregate.response);
-    return jsonAnswer(upstream, account, upstream.status, JSON.stringify(out));
+    const whole = jsonAnswer(upstream, account, upstream.status, JSON.stringify(out));
+    return withUsage(whole, aggregate.response, from);
   }
   const text = body ? await new Response(body).text() : "";
   const parsed = parseJson(text);
@@ -59,12 +68,20 @@ export async function translatedSuccess(
     const error = encodeError(to, { kind: "api_error", message });
     return jsonAnswer(upstream, account, 502, JSON.stringify(error));
   }
-  return jsonAnswer(
+  const whole = jsonAnswer(
     upstream,
     account,
     upstream.status,
     JSON.stringify(translateResponse(from, to, parsed)),
   );
+  return withUsage(whole, parsed, from);
+}
+
+/** `whole` with the usage of the upstream's own `body`, when it reports any. */
+function withUsage(whole: Whole, body: unknown, from: Api): Whole {
+  const raw = body !== null && typeof body === "object" && "usage" in body ? body.usage : undefined;
+  const usage = tokenUsage(raw, from === "messages" ? "anthropic" : "openai");
+  return usage ? { ...whole, usage } : whole;
 }
 
 /** An upstream error (its classified prefix) in the client's error shape, its status kept. */

@@ -28,6 +28,8 @@
  * | `trial`, account id, `last` / `claim`                    | `lib/accounts/trial_log.ts`         |
  * | `alert-config`; `alert-episode`, event, subject            | `lib/observe/alerts.ts`             |
  * | `alert-delivery`, epoch ms, uuid                         | `lib/observe/alert_delivery.ts`     |
+ * | `pricing`                                                | `lib/usage/pricing_store.ts`        |
+ * | `spend`, `key` / `group`, id, window                     | `lib/usage/spend.ts`                |
  *
  * @module
  */
@@ -72,6 +74,18 @@ export function directoryKey(kind: "key" | "account" | "group", id: string): Den
 
 /** The error rules set through the management API. */
 export const ERROR_RULES_KEY: Deno.KvKey = [ROOT, "error-rules"];
+
+/** The price overrides set through the management API. */
+export const PRICING_KEY: Deno.KvKey = [ROOT, "pricing"];
+
+/** Micro-dollars a key or group spent in one budget window (`lib/usage/budgets.ts`). */
+export function spendKey(
+  scope: "key" | "group",
+  id: string,
+  window: string | number,
+): Deno.KvKey {
+  return [ROOT, "spend", scope, id, window];
+}
 
 /** A session's binding to an account; `digest` is the SHA-256 of the session key. */
 export function sessionKey(scope: string, digest: string): Deno.KvKey {

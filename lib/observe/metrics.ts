@@ -55,6 +55,21 @@ export class GatewayMetrics {
     "Tokens used, by client key and type (input, output, cached).",
     ["key", "type"],
   );
+  readonly cost: Counter<"key" | "account" | "model"> = this.#registry.counter(
+    "switchyard_cost_usd_total",
+    "API-equivalent cost in USD by client key, account and priced model (`unpriced` when none).",
+    ["key", "account", "model"],
+  );
+  readonly unpriced: Counter<"model"> = this.#registry.counter(
+    "switchyard_unpriced_requests_total",
+    "Requests recorded at cost 0 because their model has no price (first 100 names, then other).",
+    ["model"],
+  );
+  readonly budgetAlerts: Counter<"scope" | "id" | "per"> = this.#registry.counter(
+    "switchyard_budget_alerts_total",
+    "Budgets that crossed their alertAt fraction, by scope (key, group), id and window.",
+    ["scope", "id", "per"],
+  );
   readonly ttfb: Histogram<"surface"> = this.#registry.histogram(
     "switchyard_time_to_first_byte_seconds",
     "Time from request arrival to the first body byte sent to the client.",

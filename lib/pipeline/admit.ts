@@ -24,6 +24,7 @@ import { clientApiOf, otherFamily } from "../protocols/api_route.ts";
 import { type BodyFields, readBodyFields } from "../protocols/body_fields.ts";
 import { bodyKind } from "../protocols/inference_paths.ts";
 import { isModelListing } from "../protocols/model_list.ts";
+import { type BudgetGate, budgetTargets } from "../usage/budget_gate.ts";
 import type { KeyLimits } from "../usage/limits.ts";
 import { accountsFor, admitPath, admitReference, type Requester } from "./access.ts";
 import { type LeaseDeps, leaseKeyFirst } from "./lease.ts";
@@ -35,6 +36,8 @@ import type { Arrival } from "./route.ts";
 export interface AdmitDeps {
   directory: Directory;
   limits: KeyLimits;
+  /** Refuses keys and groups whose budget is spent (`lib/usage/budget_gate.ts`). */
+  budgets?: BudgetGate;
   owners: ResponseOwners;
   maxRequestBytes: number;
   /** How long a request body may stall (default `DEFAULT_BODY_IDLE_MS`). */
@@ -91,9 +94,9 @@ export async function admit(
     await request.body?.cancel().catch(() => {});
     return refuse(path.error, "refused");
   }
-  const limited = key.rpm !== undefined || key.dailyTokens !== undefined
-    ? await deps.limits.admit(key)
-    : null;
+  const budgeted = budgetTargets(key, deps.directory.group(key.group));
+  const limited = (budgeted.length > 0 ? await deps.budgets?.admit(budgeted) : null) ??
+    (key.rpm !== undefined || key.dailyTokens !== undefined ? await deps.limits.admit(key) : null);
   if (limited) {
     await request.body?.cancel().catch(() => {});
     const headers = { "retry-after": String(limited.retryAfter) };

@@ -22,6 +22,7 @@ import type { LoggedAttempt, RequestLogger } from "../observe/request_log.ts";
 import type { Api } from "../protocols/translate/ir.ts";
 import { StreamTranslator } from "../protocols/translate/translate.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
+import type { CostMeter } from "../usage/cost_meter.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { type BodyEnd, tapBody, type TapResult, wholeUsage } from "../usage/tap.ts";
 import { transportOf } from "./socket/turns.ts";
@@ -65,6 +66,8 @@ export interface RelaySinks {
   log: RequestLogger;
   /** Per-minute totals for the dashboard's charts. */
   series?: MinuteSeries;
+  /** Prices recorded requests and adds them to budgets. */
+  cost?: CostMeter;
   /** Whether an account is in passthrough mode (its body went unchanged). */
   isPassthrough(accountId: string): boolean;
 }
@@ -108,6 +111,9 @@ export class Relay {
       // Read whole before answering (a JSON success): counted from its bytes, no stream to tap.
       const ms = performance.now() - delivery.started;
       const report = response.status < 400 ? wholeUsage(whole, delivery.surface) : { deltas: 0 };
+      // Translated: the upstream's own counts, which the client's API may not all carry.
+      const native = delivery.result?.wholeUsage;
+      if (native && response.status < 400) report.usage = native;
       if (report.responseId) delivery.onResponseId?.(report.responseId);
       if (delivery.onSigned) report.signed?.forEach(delivery.onSigned);
       delivery.release?.();
@@ -179,13 +185,15 @@ export class Relay {
       tokens: tokens ? tokens.input + tokens.output : 0,
     });
     if (tokens && delivery.key && account) {
-      usage.record({
+      const model = usageModel(result.model, delivery.requestedModel);
+      const costMicros = this.sinks.cost?.charge({
         key: delivery.key,
         account,
-        model: usageModel(result.model, delivery.requestedModel),
+        model: result.model ?? delivery.requestedModel ?? model,
+        requested: delivery.requestedModel,
         tokens,
-        at: Date.now(),
       });
+      usage.record({ key: delivery.key, account, model, tokens, at: Date.now(), costMicros });
       metrics.tokens.inc({ key: delivery.key, type: "input" }, tokens.input);
       metrics.tokens.inc({ key: delivery.key, type: "output" }, tokens.output);
       metrics.tokens.inc({ key: delivery.key, type: "cached" }, tokens.cached);

@@ -7,6 +7,11 @@
  * - `output`: generated tokens;
  * - `cached`: prompt tokens served from the cache.
  *
+ * And, only when the answer reports them (for pricing, `lib/usage/cost.ts`):
+ * `cacheWrite` (prompt tokens written to the cache, part of `input`),
+ * `cacheWrite1h` (those written for an hour, part of `cacheWrite`) and
+ * `reasoning` (thinking tokens, part of `output`).
+ *
  * @module
  */
 
@@ -21,6 +26,9 @@ export interface TokenUsage {
   input: number;
   output: number;
   cached: number;
+  cacheWrite?: number;
+  cacheWrite1h?: number;
+  reasoning?: number;
 }
 
 /** Normalises a `usage` object of any surface; `undefined` when it holds no counts. */
@@ -30,11 +38,16 @@ export function tokenUsage(raw: unknown, surface: Surface): TokenUsage | undefin
   if (typeof usage.prompt_tokens === "number") {
     // Chat Completions, Completions, Embeddings.
     const chat = usageFromChat(usage);
-    return {
-      input: usage.prompt_tokens,
-      output: count(chat.output),
-      cached: count(chat.cachedInput),
-    };
+    return withExtras(
+      {
+        input: usage.prompt_tokens,
+        output: count(chat.output),
+        cached: count(chat.cachedInput),
+      },
+      0,
+      0,
+      chat.reasoning,
+    );
   }
   if (typeof usage.input_tokens !== "number" && typeof usage.output_tokens !== "number") {
     return undefined;
@@ -43,14 +56,41 @@ export function tokenUsage(raw: unknown, surface: Surface): TokenUsage | undefin
     const messages = usageFromMessages(usage);
     const read = count(messages.cachedInput);
     const input = count(num(usage.input_tokens)) + count(messages.cacheWrite) + read;
-    return { input, output: count(messages.output), cached: read };
+    const creation = usage.cache_creation;
+    const hour = creation !== null && typeof creation === "object" && !Array.isArray(creation)
+      ? num((creation as JsonObject).ephemeral_1h_input_tokens)
+      : undefined;
+    return withExtras(
+      { input, output: count(messages.output), cached: read },
+      messages.cacheWrite,
+      hour,
+      messages.reasoning,
+    );
   }
   const responses = usageFromResponses(usage);
-  return {
-    input: count(responses.input),
-    output: count(responses.output),
-    cached: count(responses.cachedInput),
-  };
+  return withExtras(
+    {
+      input: count(responses.input),
+      output: count(responses.output),
+      cached: count(responses.cachedInput),
+    },
+    0,
+    0,
+    responses.reasoning,
+  );
+}
+
+/** Adds the counts only some answers carry, each only when positive. */
+function withExtras(
+  usage: TokenUsage,
+  cacheWrite: number | undefined,
+  cacheWrite1h: number | undefined,
+  reasoning: number | undefined,
+): TokenUsage {
+  if (count(cacheWrite) > 0) usage.cacheWrite = count(cacheWrite);
+  if (count(cacheWrite1h) > 0) usage.cacheWrite1h = count(cacheWrite1h);
+  if (count(reasoning) > 0) usage.reasoning = count(reasoning);
+  return usage;
 }
 
 /** A count as the gateway keeps it: a positive finite number, else 0. */

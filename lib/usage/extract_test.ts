@@ -18,7 +18,12 @@ Deno.test("the SSE scanner finds usage however the stream is split into chunks",
   const streams: [string, "openai" | "anthropic", unknown][] = [
     [sseText(chatStream(["a", "b"], true)), "openai", { input: 13, output: 2, cached: 3 }],
     [sseText(responsesStream(["a"])), "openai", { input: 11, output: 6, cached: 4 }],
-    [sseText(anthropicStream(["a", "b"])), "anthropic", { input: 30, output: 9, cached: 8 }],
+    [sseText(anthropicStream(["a", "b"])), "anthropic", {
+      input: 30,
+      output: 9,
+      cached: 8,
+      cacheWrite: 2,
+    }],
   ];
   for (const [text, surface, expected] of streams) {
     for (const size of [1, 7, 64, text.length]) {
@@ -126,7 +131,7 @@ Deno.test("a stream's signed thinking is heard once per block, however the strea
     scanner.push(text.slice(cut));
     scanner.end();
     assert.deepEqual(heard, ["EqQBCgIYAhIM+sig/1", "ENC=="], `cut at ${cut}`);
-    assert.deepEqual(scanner.report().usage, { input: 30, output: 9, cached: 8 });
+    assert.deepEqual(scanner.report().usage, { input: 30, output: 9, cached: 8, cacheWrite: 2 });
   }
   const silent = new SseUsageScanner("anthropic");
   silent.push(text);

@@ -22,7 +22,7 @@ import { type UsageRecorder, utcDay } from "./recorder.ts";
 
 /** Why a request is refused, and when to come back. */
 export interface LimitRefusal {
-  limit: "rpm" | "dailyTokens";
+  limit: "rpm" | "dailyTokens" | "budget";
   /** Whole seconds until the limit allows a request again. */
   retryAfter: number;
   message: string;

@@ -6,7 +6,8 @@
  *
  * Layout (counters are `Deno.KvU64`; `sum` keeps no expiry, so totals are
  * kept until deleted):
- * - `["switchyard", "usage", day, key, account, model, "input"|"output"|"cached"|"requests"]`
+ * - `["switchyard", "usage", day, key, account, model, "input"|"output"|"cached"|"requests"|"cost"]`;
+ *   `cost` is in micro-dollars, priced when recorded (`lib/usage/cost.ts`);
  * - `["switchyard", "usage-key", day, key]` → input + output tokens, for `dailyTokens`.
  *
  * `day` is the UTC date, `YYYY-MM-DD`.
@@ -27,6 +28,8 @@ export interface UsageRecord {
   tokens: TokenUsage;
   /** Epoch ms; decides the UTC day. */
   at: number;
+  /** Its cost in micro-dollars at the price in force when recorded (0 when unpriced). */
+  costMicros?: number;
 }
 
 /** What totals are grouped by. */
@@ -39,6 +42,8 @@ export interface UsageRow {
   output: number;
   cached: number;
   requests: number;
+  /** Micro-dollars. */
+  cost: number;
 }
 
 interface Pending {
@@ -50,11 +55,12 @@ interface Pending {
   output: number;
   cached: number;
   requests: number;
+  cost: number;
 }
 
-const COUNTERS = ["input", "output", "cached", "requests"] as const;
+const COUNTERS = ["input", "output", "cached", "requests", "cost"] as const;
 const DIMENSION_INDEX: Record<UsageDimension, number> = { key: 3, account: 4, model: 5 };
-/** Combinations per atomic commit: 5 mutations each, well under KV's limit. */
+/** Combinations per atomic commit: 6 mutations each, well under KV's limit. */
 const COMBOS_PER_COMMIT = 100;
 
 const DAY_MS = 86_400_000;
@@ -95,6 +101,7 @@ export class UsageRecorder {
         output: 0,
         cached: 0,
         requests: 0,
+        cost: 0,
       };
       this.#pending.set(id, pending);
     }
@@ -102,6 +109,7 @@ export class UsageRecorder {
     pending.output += record.tokens.output;
     pending.cached += record.tokens.cached;
     pending.requests += 1;
+    pending.cost += record.costMicros ?? 0;
     this.#writer.schedule();
   }
 
@@ -136,7 +144,7 @@ export class UsageRecorder {
         const counter = parts[6] as typeof COUNTERS[number];
         let row = rows.get(id);
         if (!row) {
-          row = { id, input: 0, output: 0, cached: 0, requests: 0 };
+          row = { id, input: 0, output: 0, cached: 0, requests: 0, cost: 0 };
           rows.set(id, row);
         }
         if (COUNTERS.includes(counter)) row[counter] += Number(entry.value.value);

@@ -18,6 +18,7 @@ import {
   type Values,
 } from "./context.ts";
 import { loginCommand } from "./login.ts";
+import { MONEY_COMMANDS } from "./money.ts";
 
 type Row = Record<string, unknown>;
 
@@ -180,15 +181,16 @@ export const COMMANDS: Record<string, (command: Command) => Promise<void>> = {
     print(report, () => [
       `usage ${report.from} .. ${report.to} (UTC) by ${by}`,
       ...table(
-        [by.toUpperCase(), "REQUESTS", "INPUT", "OUTPUT", "CACHED"],
+        [by.toUpperCase(), "REQUESTS", "INPUT", "OUTPUT", "CACHED", "COST USD"],
         [
-          ...report.rows.map((r) => [r[by], r.requests, r.input, r.output, r.cached]),
+          ...report.rows.map((r) => [r[by], r.requests, r.input, r.output, r.cached, usd(r)]),
           [
             "total",
             report.totals.requests,
             report.totals.input,
             report.totals.output,
             report.totals.cached,
+            usd(report.totals),
           ],
         ],
       ),
@@ -209,6 +211,7 @@ export const COMMANDS: Record<string, (command: Command) => Promise<void>> = {
     print(view, () => ruleTable(view));
   },
 
+  ...MONEY_COMMANDS,
   "login-codex": (command) => loginCommand(command, "openai"),
   "login-claude": (command) => loginCommand(command, "anthropic"),
 };
@@ -282,6 +285,12 @@ function limits(key: Row): string {
     key.dailyTokens !== undefined ? `${key.dailyTokens} tokens/day` : null,
     key.concurrency !== undefined ? `${key.concurrency} at once` : null,
   ].filter(Boolean).join(", ") || "no limits";
+}
+
+/** A usage row's cost; `*` marks a model without a price (counted at 0). */
+function usd(row: Row): string {
+  const cost = typeof row.costUsd === "number" ? row.costUsd.toFixed(4) : "-";
+  return row.unpriced === true ? `${cost} *` : cost;
 }
 
 function list(value: unknown): string {

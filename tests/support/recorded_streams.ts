@@ -40,7 +40,7 @@ const FIXTURES = new URL("../fixtures/streams/", import.meta.url);
 const CHAT_MODEL = "gpt-4.1-mini-2025-04-14";
 const CLAUDE_MODEL = "claude-sonnet-4-20250514";
 const RESPONSE_ID = "resp_6870a1b2c3d4e5f60718293a4b5c6d7e";
-const CLAUDE_START = { input: 12 + 100 + 2048, cached: 2048 };
+const CLAUDE_START = { input: 12 + 100 + 2048, cached: 2048, cacheWrite: 100 };
 
 function load(name: string): string {
   return Deno.readTextFileSync(new URL(`${name}.sse`, FIXTURES));

@@ -6,7 +6,8 @@
  * - `GET|POST /admin/accounts`, `GET|PUT|DELETE /admin/accounts/:id`;
  * - `GET|POST /admin/groups`, `GET|PUT|DELETE /admin/groups/:id`;
  * - `GET|PUT|DELETE /admin/error-rules` (the whole list at once);
- * - `GET /admin/usage?from=&to=&by=key|account|model`;
+ * - `GET /admin/usage?from=&to=&by=key|account|model|group` (rows carry `costUsd`);
+ * - `GET|PUT|DELETE /admin/pricing`, `GET /admin/budgets` (`./pricing.ts`);
  * - `GET /admin/dashboard` (one snapshot) and `GET /admin/events` (SSE).
  *
  * Bad input gets a 400 whose `param` names the field.
@@ -32,6 +33,9 @@ import { type UsageDimension, type UsageRecorder, utcDay } from "../../usage/rec
 import type { QuotaBook } from "../../accounts/quota.ts";
 import type { Route } from "../table.ts";
 import { type AccountView, accountViews, decodeId, MALFORMED_ID } from "./accounts.ts";
+import type { Money } from "../../usage/money.ts";
+import { budgetsEndpoint, pricingEndpoint } from "./pricing.ts";
+import { usageWithCost } from "./usage_cost.ts";
 
 /** What the management routes work on. */
 export interface ManagementContext {
@@ -43,6 +47,8 @@ export interface ManagementContext {
   snapshot(): Promise<DashboardSnapshot>;
   /** Quota snapshots of subscription accounts, shown with each account. */
   quotas?: QuotaBook;
+  /** Prices and budgets (`/admin/pricing`, `/admin/budgets`, `costUsd` in usage). */
+  money?: Money;
 }
 
 /** `GET /admin/accounts` rows: health, public settings and source. */
@@ -75,6 +81,7 @@ export function managementRoutes(context: ManagementContext): Route[] {
     { path: "/admin/groups/:id", handle: managed((request, id) => groups(request, id, context)) },
     { path: "/admin/error-rules", handle: managed((request) => errorRules(request, context)) },
     { path: "/admin/usage", handle: managed((request, _id, url) => usage(request, url, context)) },
+    ...(context.money ? moneyRoutes(context, context.money) : []),
     {
       path: "/admin/dashboard",
       handle: managed(async (request) =>
@@ -220,24 +227,37 @@ async function errorRules(
   return Response.json(view);
 }
 
-const DIMENSIONS: readonly UsageDimension[] = ["key", "account", "model"];
+function moneyRoutes(context: ManagementContext, money: Money): Route[] {
+  return [
+    {
+      path: "/admin/pricing",
+      handle: managed((request, _id, url) => pricingEndpoint(request, url, money, context.live)),
+    },
+    {
+      path: "/admin/budgets",
+      handle: managed((request) => budgetsEndpoint(request, money, context.directory)),
+    },
+  ];
+}
+
+const DIMENSIONS: readonly (UsageDimension | "group")[] = ["key", "account", "model", "group"];
 
 async function usage(
   request: Request,
   url: URL,
-  { usage }: ManagementContext,
+  { usage, directory, money }: ManagementContext,
 ): Promise<Response> {
   if (request.method !== "GET") return methodNotAllowed("GET");
   const today = utcDay(Date.now());
   const from = url.searchParams.get("from") || today;
   const to = url.searchParams.get("to") || from;
-  const by = (url.searchParams.get("by") || "key") as UsageDimension;
+  const by = (url.searchParams.get("by") || "key") as UsageDimension | "group";
   if (!DIMENSIONS.includes(by)) {
-    throw new ConfigError("by", 'must be one of "key", "account", "model"');
+    throw new ConfigError("by", 'must be one of "key", "account", "model", "group"');
   }
   let rows;
   try {
-    rows = await usage.query(from, to, by);
+    rows = await usage.query(from, to, by === "group" ? "key" : by);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new ConfigError(
@@ -247,22 +267,7 @@ async function usage(
         : "must be a date YYYY-MM-DD, not before from and at most 366 days after it",
     );
   }
-  const totals = rows.reduce(
-    (sum, row) => ({
-      input: sum.input + row.input,
-      output: sum.output + row.output,
-      cached: sum.cached + row.cached,
-      requests: sum.requests + row.requests,
-    }),
-    { input: 0, output: 0, cached: 0, requests: 0 },
-  );
-  return Response.json({
-    from,
-    to,
-    by,
-    rows: rows.map(({ id, ...counts }) => ({ [by]: id, ...counts })),
-    totals,
-  });
+  return Response.json({ from, to, by, ...usageWithCost(rows, by, directory, money) });
 }
 
 /** A request body as JSON; anything else is a 400 naming `body`. */

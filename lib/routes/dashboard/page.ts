@@ -17,6 +17,7 @@ import { CONSOLE_BODY } from "./console/markup.ts";
 import { SCRIPT_CHARTS } from "./console/script_charts.ts";
 import { SCRIPT_CORE } from "./console/script_core.ts";
 import { SCRIPT_FORMS } from "./console/script_forms.ts";
+import { SCRIPT_MONEY } from "./console/script_money.ts";
 import { SCRIPT_VIEWS } from "./console/script_views.ts";
 import { SCRIPT_ALERTS } from "./console/script_alerts.ts";
 import { CONSOLE_CSS } from "./console/style.ts";
@@ -28,6 +29,7 @@ ${SCRIPT_VIEWS}
 ${SCRIPT_CHARTS}
 ${SCRIPT_FORMS}
 ${SCRIPT_ALERTS}
+${SCRIPT_MONEY}
 `;
 
 /** The page; with `adminOn` false it says the admin API is off instead of offering a sign-in. */

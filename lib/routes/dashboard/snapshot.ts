@@ -39,7 +39,7 @@ export interface SnapshotSources {
   series?: MinuteSeries;
 }
 
-const ZERO: DayTotals = Object.freeze({ input: 0, output: 0, cached: 0, requests: 0 });
+const ZERO: DayTotals = Object.freeze({ input: 0, output: 0, cached: 0, requests: 0, cost: 0 });
 
 /** Builds the snapshot. */
 export async function dashboardSnapshot(

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { moneySection } from "./markup_money.ts";
+
 /** Forms share this shape: a label, the control, a hint, and the API's message for it. */
 function field(
   name: string,
@@ -303,7 +305,7 @@ export const CONSOLE_BODY = `
     <h2>Today by key (UTC)</h2>
     <div class="scroll"><table>
       <thead><tr><th>Key</th><th class="hide-sm">Group</th><th class="n">Requests</th>
-        <th class="n">Input</th><th class="n">Output</th><th class="n hide-sm">Cached</th><th>Daily limit</th></tr></thead>
+        <th class="n">Input</th><th class="n">Output</th><th class="n hide-sm">Cached</th><th class="n">Cost</th><th>Daily limit</th></tr></thead>
       <tbody id="keys"></tbody></table></div>
     <h2>Report</h2>
     <form id="report-form" class="row2" novalidate>
@@ -313,13 +315,14 @@ export const CONSOLE_BODY = `
   field(
     "by",
     "By",
-    `<select><option value="key">key</option><option value="account">account</option><option value="model">model</option></select>`,
+    `<select><option value="key">key</option><option value="account">account</option><option value="model">model</option><option value="group">group</option></select>`,
   ).replaceAll("-%", "-rep")
 }
       <div class="field"><label>&nbsp;</label><button type="submit">Show</button></div>
       <p class="form-error" role="alert"></p>
     </form>
     <div class="scroll"><table><thead id="report-head"></thead><tbody id="report"></tbody></table></div>
+    ${moneySection(field)}
   </section>
 </main>
 <dialog id="dlg-kind" aria-labelledby="kind-title"><div class="body">

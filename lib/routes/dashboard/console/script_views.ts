@@ -224,9 +224,10 @@ function renderUsage(keys) {
       el("div", { class: "meter" + (used >= k.dailyTokens ? " full" : "") }, el("i", { style: "width:" + Math.min(100, 100 * used / k.dailyTokens) + "%" }))) : "—";
     return el("tr", { dataset: { key: k.id } }, el("td", { text: k.id }), el("td", { class: "hide-sm", text: k.group }),
       el("td", { class: "n", text: fmt(t.requests) }), el("td", { class: "n", text: fmt(t.input) }),
-      el("td", { class: "n", text: fmt(t.output) }), el("td", { class: "n hide-sm", text: fmt(t.cached) }), el("td", {}, limit));
+      el("td", { class: "n", text: fmt(t.output) }), el("td", { class: "n hide-sm", text: fmt(t.cached) }),
+      el("td", { class: "n", text: "$" + ((t.cost || 0) / 1e6).toFixed(4) }), el("td", {}, limit));
   }));
-  if (!keys.length) body.replaceChildren(el("tr", {}, el("td", { colspan: "7", class: "empty", text: "No keys yet." })));
+  if (!keys.length) body.replaceChildren(el("tr", {}, el("td", { colspan: "8", class: "empty", text: "No keys yet." })));
 }
 
 async function runReport() {
@@ -239,10 +240,14 @@ async function runReport() {
     const query = new URLSearchParams({ from: form.elements.from.value, to: form.elements.to.value, by });
     const report = await api("GET", "/admin/usage?" + query);
     $("report-head").replaceChildren(el("tr", {}, el("th", { text: by }), el("th", { class: "n", text: "Requests" }),
-      el("th", { class: "n", text: "Input" }), el("th", { class: "n", text: "Output" }), el("th", { class: "n", text: "Cached" })));
+      el("th", { class: "n", text: "Input" }), el("th", { class: "n", text: "Output" }), el("th", { class: "n", text: "Cached" }),
+      el("th", { class: "n", text: "Cost (USD)" })));
+    // Subscription accounts pay a flat fee: their cost is what the same tokens cost on the API.
+    const cost = (r) => "$" + Number(r.costUsd || 0).toFixed(4) + (r.subscription ? " API-equivalent" : "") + (r.unpriced ? " (no price)" : "");
     const row = (name, r, strong) => el("tr", {}, el("td", {}, strong ? el("b", { text: name }) : name),
       el("td", { class: "n", text: fmt(r.requests) }), el("td", { class: "n", text: fmt(r.input) }),
-      el("td", { class: "n", text: fmt(r.output) }), el("td", { class: "n", text: fmt(r.cached) }));
+      el("td", { class: "n", text: fmt(r.output) }), el("td", { class: "n", text: fmt(r.cached) }),
+      el("td", { class: "n" + (r.unpriced ? " warn" : ""), text: cost(r) }));
     $("report").replaceChildren(...report.rows.map((r) => row(r[by], r)), row("total", report.totals, true));
   });
 }

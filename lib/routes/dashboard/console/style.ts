@@ -50,6 +50,9 @@ h2 { font-size:.8rem; text-transform:uppercase; letter-spacing:.08em; color:var(
 .meter i { display:block; height:100%; background:var(--accent); border-radius:4px; }
 .meter.high i { background:var(--warn); }
 .meter.full i { background:var(--bad); }
+.budgets { display:grid; gap:10px; margin-bottom:12px; }
+.budget .meter { margin-top:4px; }
+td.warn { color:var(--warn); }
 .actions { display:flex; flex-wrap:wrap; gap:.4rem; margin-top:.7rem; }
 table { width:100%; border-collapse:collapse; font-size:.88rem; }
 th, td { text-align:left; padding:.45rem .4rem; border-bottom:1px solid var(--line); vertical-align:top; }

@@ -1,0 +1,179 @@
+/**
+ * What keys and groups with budgets spent, in Deno KV, with the same
+ * discipline as `dailyTokens` (`lib/usage/limits.ts`): each process adds its
+ * requests' costs to an in-memory batch, flushed about once a second as KV
+ * `sum` mutations (no read-modify-write, no per-request write), and a check
+ * reads the flushed totals plus this process's unflushed batch. So across
+ * processes a budget can be overshot by what was in flight or unflushed when
+ * it ran out; the next request after that is refused (README: budgets).
+ *
+ * Layout: `["switchyard", "spend", "key"|"group", id, window]` → micro-dollars
+ * (`Deno.KvU64`), `window` being a calendar window's name (`day:2026-12-06`,
+ * `week:2026-11-30`, `month:2026-12`) or a 5-minute bucket number for the
+ * rolling `5h` window. Only keys and groups that set budgets are written.
+ *
+ * @module
+ */
+
+import type { Budget } from "../config/types.ts";
+import { spendKey } from "../kv/keys.ts";
+import { withLockRetry } from "../kv/retry.ts";
+import { WriteBehind } from "../kv/write_behind.ts";
+import {
+  bucketOf,
+  type BudgetState,
+  calendarWindow,
+  firstLiveBucket,
+  rollingState,
+} from "./budgets.ts";
+
+/** A key or a group with budgets. */
+export interface Budgeted {
+  scope: "key" | "group";
+  id: string;
+  budgets: readonly Budget[];
+}
+
+interface Pending {
+  key: Deno.KvKey;
+  micros: number;
+}
+
+/** Mutations per atomic commit, well under KV's limit. */
+const PER_COMMIT = 500;
+/** Old rolling buckets deleted per sweep. */
+const SWEEP_LIMIT = 100;
+
+/** Batches spend and reads it back per budget. */
+export class SpendLedger {
+  #pending = new Map<string, Pending>();
+  /** Per key or group: the bucket its old buckets were last swept at. */
+  readonly #swept = new Map<string, number>();
+  readonly #writer: WriteBehind;
+
+  constructor(
+    private readonly kv: Deno.Kv,
+    flushMs = 1000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.#writer = new WriteBehind(() => this.#write(), flushMs, "spend");
+  }
+
+  /** Adds a request's cost to each of the target's budget windows at `at`. */
+  add(target: Budgeted, micros: number, at: number): void {
+    if (micros <= 0 || target.budgets.length === 0) return;
+    for (const key of windowKeys(target, at)) {
+      const id = JSON.stringify(key);
+      const pending = this.#pending.get(id);
+      if (pending) pending.micros += micros;
+      else this.#pending.set(id, { key, micros });
+    }
+    this.#writer.schedule();
+  }
+
+  /** Each budget's spend in its window at `now`: flushed by any process, plus this one's batch. */
+  async states(target: Budgeted, now: number): Promise<BudgetState[]> {
+    const states: BudgetState[] = [];
+    const calendar = target.budgets.filter((budget) => budget.per !== "5h");
+    const windows = calendar.map((budget) =>
+      calendarWindow(budget.per as "day" | "week" | "month", now)
+    );
+    const keys = windows.map((window) => spendKey(target.scope, target.id, window.id));
+    const entries = keys.length > 0
+      ? await withLockRetry(() => this.kv.getMany<Deno.KvU64[]>(keys))
+      : [];
+    calendar.forEach((budget, index) => {
+      const spent = Number(entries[index].value?.value ?? 0n) + this.#unflushed(keys[index]);
+      states.push({ budget, spent, resetsAt: windows[index].end });
+    });
+    const rolling = target.budgets.find((budget) => budget.per === "5h");
+    if (rolling) states.push(rollingState(rolling, await this.#buckets(target, now), now));
+    return states;
+  }
+
+  /** Writes the batch now. */
+  flush(): Promise<void> {
+    return this.#writer.flush();
+  }
+
+  /** Stops the timer and writes what is left. */
+  close(): Promise<void> {
+    return this.#writer.close();
+  }
+
+  async #buckets(target: Budgeted, now: number): Promise<Map<number, number>> {
+    const first = firstLiveBucket(now);
+    const buckets = new Map<number, number>();
+    const range = {
+      start: spendKey(target.scope, target.id, first),
+      end: spendKey(target.scope, target.id, bucketOf(now) + 1),
+    };
+    for await (const entry of this.kv.list<Deno.KvU64>(range)) {
+      const bucket = entry.key[entry.key.length - 1] as number;
+      buckets.set(bucket, Number(entry.value.value));
+    }
+    for (const pending of this.#pending.values()) {
+      const [, , scope, id, bucket] = pending.key;
+      if (scope !== target.scope || id !== target.id || typeof bucket !== "number") continue;
+      if (bucket >= first) buckets.set(bucket, (buckets.get(bucket) ?? 0) + pending.micros);
+    }
+    return buckets;
+  }
+
+  #unflushed(key: Deno.KvKey): number {
+    return this.#pending.get(JSON.stringify(key))?.micros ?? 0;
+  }
+
+  async #write(): Promise<void> {
+    if (this.#pending.size === 0) return;
+    const batch = [...this.#pending.values()];
+    this.#pending = new Map();
+    for (let start = 0; start < batch.length; start += PER_COMMIT) {
+      const chunk = batch.slice(start, start + PER_COMMIT);
+      try {
+        await withLockRetry(() => {
+          const op = this.kv.atomic();
+          for (const item of chunk) op.sum(item.key, BigInt(item.micros));
+          return op.commit();
+        });
+      } catch (error) {
+        for (const item of batch.slice(start)) {
+          const id = JSON.stringify(item.key);
+          const pending = this.#pending.get(id);
+          if (pending) pending.micros += item.micros;
+          else this.#pending.set(id, { ...item });
+        }
+        throw error;
+      }
+    }
+    await this.#sweep(batch);
+  }
+
+  /** Deletes rolling buckets that left their window (`sum` keeps no expiry). */
+  async #sweep(batch: readonly Pending[]): Promise<void> {
+    const now = this.now();
+    for (const { key } of batch) {
+      const [, , scope, id, bucket] = key;
+      if (typeof bucket !== "number") continue;
+      const target = JSON.stringify([scope, id]);
+      if (this.#swept.get(target) === bucket) continue;
+      this.#swept.set(target, bucket);
+      const range = {
+        start: spendKey(scope as "key" | "group", id as string, 0),
+        end: spendKey(scope as "key" | "group", id as string, firstLiveBucket(now) - 1),
+      };
+      const op = this.kv.atomic();
+      for await (const entry of this.kv.list(range, { limit: SWEEP_LIMIT })) op.delete(entry.key);
+      await withLockRetry(() => op.commit());
+    }
+  }
+}
+
+/** The counters a cost at `at` adds to: one per budget window. */
+function windowKeys(target: Budgeted, at: number): Deno.KvKey[] {
+  return target.budgets.map((budget) =>
+    budget.per === "5h"
+      ? spendKey(target.scope, target.id, bucketOf(at))
+      : spendKey(target.scope, target.id, calendarWindow(budget.per, at).id)
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * The console's money panel in headless Chromium: set a price override and a
+ * key budget in the usage view, send a request, and see its cost in the
+ * report and its spend on the budget's bar. (The full walk is
+ * `console_e2e_test.ts`.)
+ */
+
+import assert from "node:assert/strict";
+import { eventually } from "./support/async.ts";
+import { chromiumAvailable, launchChromium } from "./support/chromium.ts";
+import { ADMIN_TOKEN, startGateway } from "./support/gateway.ts";
+import { pricedAnswer } from "./support/priced_mocks.ts";
+import { upstream } from "./support/upstream.ts";
+
+const available = await chromiumAvailable("console money e2e");
+
+Deno.test({
+  name: "console: a price override and a key budget set in the page, and the cost seen",
+  ignore: !available,
+  async fn() {
+    await using mock = upstream(pricedAnswer);
+    await using h = await startGateway({
+      config: {
+        accounts: [{ id: "oa", platform: "openai", baseUrl: `${mock.url}/v1`, apiKey: "sk-oa" }],
+        groups: [{ id: "team", accounts: ["oa"] }],
+        keys: [{ id: "ci", key: "key-ci-0123456789", group: "team" }],
+      },
+    });
+    await using browser = await launchChromium({ width: 1280, height: 900 });
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${h.url}/dashboard`);
+    await page.fill("#token", ADMIN_TOKEN);
+    await page.click("#signin button[type=submit]");
+    await page.click("#tab-usage");
+    await page.waitForSelector("#price-source:has-text('genai-prices')");
+
+    const price = page.locator("#price-form");
+    await price.locator("[name=model]").fill("m-chat");
+    await price.locator("[name=input]").fill("1.25");
+    await price.locator("[name=output]").fill("10");
+    await price.locator("[name=cachedInput]").fill("0.125");
+    await price.locator("button[type=submit]").click();
+    await page.waitForSelector("#price-rows tr[data-price='m-chat']");
+
+    const budget = page.locator("#budget-form");
+    await budget.locator("[name=target]").fill("ci");
+    await budget.locator("[name=per]").selectOption("day");
+    await budget.locator("[name=usd]").fill("0.01");
+    await budget.locator("button[type=submit]").click();
+    await page.waitForSelector("[data-budget='key:ci:day']");
+
+    const response = await h.api("/v1/chat/completions", {
+      key: "key-ci-0123456789",
+      json: { model: "m-chat", messages: [{ role: "user", content: "hi" }] },
+    });
+    await response.text();
+
+    await page.click("#report-form button[type=submit]");
+    await page.waitForSelector("#report tr:has-text('ci') :text('$0.0040')");
+    // Today's cost per key, from the live snapshot.
+    await page.waitForSelector("#keys tr[data-key='ci'] :text('$0.0040')");
+    await page.click("#tab-pool");
+    await page.click("#tab-usage");
+    const bar = page.locator("[data-budget='key:ci:day']");
+    await eventually(
+      async () => (await bar.textContent())?.includes("$0.0040 of $0.0100"),
+      "the bar",
+    );
+    const width = await bar.locator(".meter i").getAttribute("style");
+    assert.match(width ?? "", /width:40\.25%/);
+    assert.deepEqual(errors, []);
+  },
+});
