@@ -59,7 +59,7 @@ Deno.test("each answer's cost is its tokens × price, streamed or not, translate
   const hits = new Map<string, string>();
   await using mock = upstream((request, hit) => {
     hits.set(
-      request.headers.get("x-case") ?? "",
+      request.headers.get("idempotency-key") ?? "",
       new URL(request.url).pathname.replace(/^\/v1/, ""),
     );
     return pricedAnswer(request, hit);
@@ -86,8 +86,8 @@ Deno.test("each answer's cost is its tokens × price, streamed or not, translate
   });
   const call = async (key: string, api: keyof typeof REQUESTS, stream: boolean, model?: string) => {
     const [path, body] = REQUESTS[api];
-    const headers: Record<string, string> = { "x-case": key };
-    if (model) headers["x-model"] = model;
+    const headers: Record<string, string> = { "idempotency-key": key };
+    if (model) headers["x-stainless-model"] = model;
     const response = await h.api(path, {
       key: `key-${key}-0123456789`,
       json: { ...body, stream },

@@ -32,20 +32,24 @@ export const MESSAGES_USAGE = {
   output_tokens: 50,
 };
 
-/** Answers `/chat/completions`, `/responses` and `/messages` with `model` (else its API's default). */
+/**
+ * Answers `/chat/completions`, `/responses` and `/messages` with the model named by the
+ * `x-stainless-model` request header (one of the headers the gateway forwards to every
+ * account), else its API's default.
+ */
 export function pricedAnswer(request: Request, hit: MockHit): Response {
   const body = JSON.parse(hit.body || "{}");
   const path = new URL(request.url).pathname;
   const stream = body.stream === true;
   if (path.endsWith("/chat/completions")) {
-    const model = request.headers.get("x-model") ?? "m-chat";
+    const model = request.headers.get("x-stainless-model") ?? "m-chat";
     return stream ? eventStream(chatEvents(model)) : json(200, chatBody(model));
   }
   if (path.endsWith("/responses")) {
-    const model = request.headers.get("x-model") ?? "m-resp";
+    const model = request.headers.get("x-stainless-model") ?? "m-resp";
     return stream ? eventStream(responsesEvents(model)) : json(200, responsesBody(model));
   }
-  const model = request.headers.get("x-model") ?? "m-claude";
+  const model = request.headers.get("x-stainless-model") ?? "m-claude";
   return stream ? eventStream(messagesEvents(model)) : json(200, messagesBody(model));
 }
 
