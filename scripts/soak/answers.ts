@@ -58,7 +58,11 @@ export async function answer(
   onConnection = 0,
 ): Promise<boolean> {
   const { plan, account } = context;
-  const id = head.headers.get("x-soak-id") ?? "";
+  // A WebSocket turn's headers are its connection's: the turn names itself in its prompt.
+  const session = head.headers.get("x-soak-session") ?? undefined;
+  const early = session === undefined ? undefined : await wire.body(head);
+  const history = early && conversationIn(early);
+  const id = head.headers.get("x-soak-id") ?? history?.turns.at(-1) ?? "";
   const nth = context.arrivals(id);
   const path = head.target.split("?")[0];
   const arrival: Arrival = {
@@ -78,6 +82,7 @@ export async function answer(
     fault: drawFault(plan.seed, account.id, account.profile, id, nth),
     sentEvents: 0,
     completed: false,
+    ...(session !== undefined ? { session, history } : {}),
   };
   context.record(arrival);
   const seconds = plan.failover.cooldownSeconds;
@@ -93,7 +98,7 @@ export async function answer(
     arrival.endedAt = Date.now();
     return false;
   }
-  const body = await wire.body(head);
+  const body = early ?? await wire.body(head);
   const request = parseBody(body);
   arrival.stream = request.stream;
   arrival.includeUsage = request.includeUsage;
@@ -455,6 +460,23 @@ function parseBody(body: Uint8Array): { stream: boolean; includeUsage: boolean; 
   } catch {
     return { stream: false, includeUsage: false, model: "unknown" };
   }
+}
+
+/** A WebSocket turn's prompt names it; the conversation sent with it names the earlier ones. */
+const TURN_NAME = /soak-turn:([A-Za-z0-9-]+)/g;
+const RESPONSE_MARK = /\[(r\d+):\d+\]/g;
+
+/**
+ * The conversation a WebSocket turn's request carries, in order: the turns whose prompts it
+ * holds (its own last) and the responses whose output it holds. Any request format.
+ */
+export function conversationIn(body: Uint8Array): { turns: string[]; responses: string[] } {
+  const text = new TextDecoder().decode(body);
+  const distinct = (names: string[]) => [...new Set(names)];
+  return {
+    turns: distinct([...text.matchAll(TURN_NAME)].map((match) => match[1])),
+    responses: distinct([...text.matchAll(RESPONSE_MARK)].map((match) => match[1])),
+  };
 }
 
 function pause(ms: number): Promise<void> {

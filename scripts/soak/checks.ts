@@ -10,6 +10,7 @@
 import {
   blastRadius,
   chargeOf,
+  closedChargeCeiling,
   type Evidence,
   Index,
   killedBy,
@@ -45,7 +46,13 @@ export function checkAll(evidence: Evidence): Row[] {
     credentialsRight(evidence),
     rpmHeld(index),
     dailyTokensHeld(index),
+    socketConversations(index),
   ];
+}
+
+/** WebSocket turns among `clients` (warm-ups, answered by the gateway, not counted). */
+function socketTurns(clients: readonly ClientRecord[]): number {
+  return clients.filter((client) => client.socket && !client.socket.warmup).length;
 }
 
 /** Counts of client outcomes. */
@@ -63,10 +70,13 @@ function noClientErrors(index: Index): Row {
   const errors = byOutcome.get("error") ?? [];
   const counts = [...byOutcome].map(([outcome, list]) => `${outcome} ${list.length}`).join(", ");
   const examples = errors.slice(0, EXAMPLES).map((client) => describeClient(client, index));
+  const turns = socketTurns(index.evidence.clients);
+  const turnErrors = socketTurns(errors);
   return {
     name: "no client error while a healthy account is in the group",
     ok: errors.length === 0,
-    detail: `${counts}${examples.length ? `; e.g. ${examples.join("; ")}` : ""}`,
+    detail: `${counts} (${turns} WebSocket turns among them, ${turnErrors} errors)` +
+      `${examples.length ? `; e.g. ${examples.join("; ")}` : ""}`,
   };
 }
 
@@ -100,7 +110,8 @@ function streamsWhole(index: Index): Row {
         );
       }
     }
-    const ended = client.body.terminal || client.body.errorEvent || client.failure !== undefined;
+    const ended = client.body.terminal || client.body.errorEvent ||
+      client.failure !== undefined || client.socket?.closedByClient === true;
     if (!ended && !client.timedOut) say("ended cleanly without its terminal event");
     if (client.failure && serving?.completed && !killed) {
       say(`cut (${client.failure}) though its upstream answer was whole`);
@@ -109,17 +120,24 @@ function streamsWhole(index: Index): Row {
   return {
     name: "no spliced stream; every stream ends",
     ok: problems.length === 0,
-    detail: `${checked} bodies of 200 answers checked` +
+    detail:
+      `${checked} bodies of 200 answers checked (${
+        socketTurns(index.evidence.clients.filter((client) => client.status === 200))
+      } of them WebSocket turns, each turn's events apart)` +
       (problems.length
         ? `; ${problems.length} problems, e.g. ${problems.slice(0, EXAMPLES).join("; ")}`
         : ""),
   };
 }
 
-/** Usage that must be recorded, and the part the killed gateway may have lost. */
+/**
+ * Usage that must be recorded, the part the killed gateway may have lost, and the part that
+ * may or may not be charged (WebSocket turns the client closed mid-turn).
+ */
 interface Expected {
   all: Totals;
   atRisk: Totals;
+  open: Totals;
 }
 
 type Totals = Tokens & { requests: number };
@@ -129,15 +147,19 @@ function expectedUsage(index: Index, windowMs: number): Map<string, Expected> {
   const { notes } = index.evidence;
   const expected = new Map<string, Expected>();
   for (const client of index.evidence.clients) {
-    const charge = chargeOf(client, index.serving(client));
+    const closed = client.socket?.closedByClient === true;
+    const charge = closed
+      ? closedChargeCeiling(index.serving(client))
+      : chargeOf(client, index.serving(client));
     if (!charge) continue;
     const account = index.serving(client)!.account;
     const risky = notes.killedAt !== undefined && client.gateway === notes.killedGateway &&
       client.incarnation === 0 && client.endedAt >= notes.killedAt - windowMs;
     for (const id of [`key:${client.key}`, `account:${account}`]) {
-      const entry = expected.get(id) ?? { all: zero(), atRisk: zero() };
+      const entry = expected.get(id) ?? { all: zero(), atRisk: zero(), open: zero() };
       add(entry.all, charge);
       if (risky) add(entry.atRisk, charge);
+      else if (closed) add(entry.open, charge);
       expected.set(id, entry);
     }
   }
@@ -154,18 +176,18 @@ function usageExact(index: Index): Row {
   let lost = 0;
   let risk = 0;
   for (const id of new Set([...expected.keys(), ...recorded.keys()])) {
-    const want = expected.get(id) ?? { all: zero(), atRisk: zero() };
+    const want = expected.get(id) ?? { all: zero(), atRisk: zero(), open: zero() };
     const got = recorded.get(id) ?? { id, ...zero() };
     const fields = ["input", "output", "cached", "requests"] as const;
-    const bad = fields.filter((field) =>
-      got[field] > want.all[field] || got[field] < want.all[field] - want.atRisk[field]
-    );
+    const least = (field: (typeof fields)[number]) =>
+      want.all[field] - want.atRisk[field] - want.open[field];
+    const bad = fields.filter((field) => got[field] > want.all[field] || got[field] < least(field));
     if (bad.length) {
       mismatches.push(
         `${id} ${
           bad.map((field) =>
             `${field} ${got[field]} (expected ${want.all[field]}` +
-            (want.atRisk[field] ? `, at least ${want.all[field] - want.atRisk[field]}` : "") + ")"
+            (least(field) < want.all[field] ? `, at least ${least(field)}` : "") + ")"
           ).join(", ")
         }`,
       );
@@ -175,12 +197,18 @@ function usageExact(index: Index): Row {
       risk += want.atRisk.input + want.atRisk.output;
     }
   }
+  const closedTurns = index.evidence.clients.filter((client) => client.socket?.closedByClient)
+    .length;
   const totals = [...expected].filter(([id]) => id.startsWith("key:"))
     .reduce((sum, [, entry]) => sum + entry.all.input + entry.all.output, 0);
   return {
     name: "usage recorded = usage served (killed process: at most its last flush lost)",
     ok: mismatches.length === 0,
-    detail: `${totals} tokens served; killed gateway lost ${Math.max(0, lost)} of ${risk} at risk` +
+    detail:
+      `${totals} tokens served (${
+        socketTurns(index.evidence.clients.filter((client) => client.status === 200))
+      } WebSocket turns; ${closedTurns} closed by their client mid-turn, charged at most what ` +
+      `their upstream sent); killed gateway lost ${Math.max(0, lost)} of ${risk} at risk` +
       (mismatches.length
         ? `; ${mismatches.length} mismatches: ${mismatches.slice(0, 4).join("; ")}`
         : "; exact"),
@@ -321,7 +349,10 @@ export function noDuplicateAttempts(index: Index): Row {
   return {
     name: "no attempt reaches an upstream twice",
     ok: twice.length === 0 && missing === 0,
-    detail: `${seen.size} (request, account) attempts; ${retried} sent again on a fresh ` +
+    detail:
+      `${seen.size} (request, account) attempts (${
+        [...seen.values()].filter((list) => list[0].session !== undefined).length
+      } of WebSocket turns); ${retried} sent again on a fresh ` +
       `connection after a close before any answer; ${index.evidence.notes.raced} closed unread ` +
       `by an idle close; ${staleLogged} log lines with a stale-connection retry` +
       (twice.length
@@ -422,7 +453,8 @@ function noSecrets({ notes }: Evidence): Row {
       ? `${notes.secretFindings.length} found: ${
         notes.secretFindings.slice(0, EXAMPLES).join("; ")
       }`
-      : "every gateway log line, client response and admin answer scanned",
+      : "every gateway log line, client response, WebSocket message and close reason, and " +
+        "admin answer scanned",
   };
 }
 
@@ -433,7 +465,9 @@ function credentialsRight({ arrivals }: Evidence): Row {
     name: "each attempt carries its own account's credential, never a client key",
     ok: wrong.length === 0 && leaked.length === 0,
     detail:
-      `${arrivals.length} arrivals; ${wrong.length} with a wrong credential, ${leaked.length} with a client secret` +
+      `${arrivals.length} arrivals (${
+        arrivals.filter((arrival) => arrival.session !== undefined).length
+      } of WebSocket turns); ${wrong.length} with a wrong credential, ${leaked.length} with a client secret` +
       (wrong.length ? `, e.g. ${wrong[0].id} at ${wrong[0].account}` : ""),
   };
 }
@@ -541,4 +575,69 @@ function add(into: Totals, tokens: Tokens): void {
   into.output += tokens.output;
   into.cached += tokens.cached;
   into.requests += 1;
+}
+
+/** How long after its client closed mid-turn a turn's upstream request may go on. */
+const CANCEL_SLACK_MS = 5000;
+
+/**
+ * The WebSocket sessions: every attempt of every turn reached its upstream with the whole
+ * conversation its `previous_response_id` stands for (the earlier turns' prompts and the
+ * answers they got, in order, then its own), whichever account served the turn before; and a
+ * client that closed mid-turn stopped its upstream request.
+ */
+export function socketConversations(index: Index): Row {
+  const records = index.evidence.clients.filter((client) => client.socket);
+  const turns = records.filter((client) => !client.socket!.warmup);
+  const problems: string[] = [];
+  let attempts = 0;
+  let continued = 0;
+  let moved = 0;
+  const same = (a: readonly string[], b: readonly string[]) =>
+    a.length === b.length && a.every((name, i) => name === b[i]);
+  for (const turn of turns) {
+    const { session, chain, closedByClient } = turn.socket!;
+    const own = [...chain.turns, turn.id];
+    for (const arrival of index.attemptsOf(turn.id)) {
+      attempts++;
+      const at = `${turn.id} at ${arrival.account}`;
+      if (arrival.session !== session || !arrival.history) {
+        problems.push(`${at}: not sent as a turn of ${session}`);
+      } else if (!same(arrival.history.turns, own)) {
+        problems.push(`${at}: carried turns [${arrival.history.turns}], not [${own}]`);
+      } else if (!same(arrival.history.responses, chain.responses)) {
+        problems.push(
+          `${at}: carried answers [${arrival.history.responses}], not [${chain.responses}]`,
+        );
+      }
+    }
+    const previous = chain.turns.at(-1);
+    if (previous !== undefined) {
+      continued++;
+      const before = index.clients.get(previous);
+      const was = before && index.serving(before)?.account;
+      const now = index.serving(turn)?.account;
+      if (was && now && was !== now) moved++;
+    }
+    const serving = index.serving(turn);
+    if (closedByClient && serving && serving.endedAt !== undefined && !serving.completed) {
+      if (serving.endedAt > turn.endedAt + CANCEL_SLACK_MS) {
+        problems.push(`${turn.id}: its upstream went on ${serving.endedAt - turn.endedAt} ms`);
+      }
+    }
+  }
+  const sessions = new Set(records.map((client) => client.socket!.session)).size;
+  const warmups = records.length - turns.length;
+  const closed = turns.filter((turn) => turn.socket!.closedByClient).length;
+  return {
+    name: "every WebSocket turn reaches each account it tries with the whole conversation",
+    ok: problems.length === 0 && continued > 0,
+    detail: `${sessions} sessions, ${turns.length} WebSocket turns (+${warmups} warm-ups), ` +
+      `${attempts} attempts checked; ${continued} continued an earlier response, ${moved} of ` +
+      `them on another account than the one before; ${closed} closed by the client mid-turn` +
+      (continued === 0 ? "; no turn continued a conversation" : "") +
+      (problems.length
+        ? `; ${problems.length} problems, e.g. ${problems.slice(0, EXAMPLES).join("; ")}`
+        : ""),
+  };
 }
