@@ -13,12 +13,8 @@ import {
   Index,
   outcomeOf,
 } from "../scripts/soak/evidence.ts";
-import {
-  cooldownWindows,
-  isStaleRetry,
-  plateaus,
-  socketConversations,
-} from "../scripts/soak/checks.ts";
+import { cooldownWindows, isStaleRetry, plateaus } from "../scripts/soak/checks.ts";
+import { socketConversations } from "../scripts/soak/socket_checks.ts";
 import {
   applicableFault,
   drawFault,
