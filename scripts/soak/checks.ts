@@ -479,8 +479,12 @@ function rpmHeld(index: Index): Row {
   const perMinute = new Map<number, number>();
   let refused = 0;
   let uncertain = 0;
+  let turns = 0;
   for (const client of index.evidence.clients) {
     if (client.key !== key.id) continue;
+    // A warm-up is answered by the gateway itself: no request, nothing to admit.
+    if (client.socket?.warmup) continue;
+    if (client.socket) turns++;
     if (client.status === 429 && /requests per minute/.test(client.excerpt ?? "")) {
       refused++;
       continue;
@@ -504,7 +508,8 @@ function rpmHeld(index: Index): Row {
     name: "rpm never exceeded",
     ok: over.length === 0 && refused > 0,
     detail: `${key.id} rpm ${key.rpm}: admitted per UTC minute ${counts.join(", ") || "none"} ` +
-      `(${uncertain} straddling or unknown), ${refused} refused` +
+      `(${uncertain} straddling or unknown), ${refused} refused; ${turns} WebSocket turns ` +
+      `among them (warm-ups, answered by the gateway, not counted)` +
       (refused === 0 ? " (limit never reached)" : ""),
   };
 }
