@@ -16,9 +16,17 @@
  * the same client on the OpenAI account (native), taking turns; every
  * translated answer is checked to be a well-formed Chat answer. Each load
  * phase also gives the serving process's CPU time per answer (Linux `/proc`),
- * the figure that moves least with other work on the machine. Figures are
+ * the figure that moves least with other work on the machine. Then the
+ * WebSocket row: the same Responses turn over one Responses WebSocket per
+ * client against `POST /v1/responses` (`stream: true`) over one keep-alive
+ * connection per client, on the first gateway, taking turns: first-event and
+ * whole-turn latency one at a time, turns per second under load
+ * (`support/turns_client.ts`). Figures are
  * medians over `--rounds`; ratios are medians of the per-round ratios. The
  * benchmark prints figures; it does not pass or fail.
+ *
+ * `--only websocket` runs just the mock, the gateway and the WebSocket row (for
+ * working on it without the whole benchmark).
  *
  * `--profile DIR` instead runs the gateway's JSON and stream load phases,
  * native and translated, each in a fresh gateway under `--cpu-prof`, and prints
@@ -32,6 +40,7 @@ import { parseArgs } from "node:util";
 import type { AnswerCheck } from "./support/answer_check.ts";
 import type { LatencyResult, LatencySpec } from "./support/latency_client.ts";
 import type { LoadResult, LoadSpec } from "./support/load.ts";
+import type { TurnsResult, TurnsSpec } from "./support/turns_client.ts";
 import { startPortkey } from "./support/peers.ts";
 import {
   codexAccountConfig,
@@ -48,7 +57,7 @@ import {
 import { printTop } from "./profile_top.ts";
 
 const USAGE = "usage: deno task bench [--rounds N] [--seconds N] [--connections N] " +
-  "[--sequential N] [--peers] [--profile DIR]";
+  "[--sequential N] [--peers] [--only websocket] [--profile DIR]";
 const CLIENT_KEY = "bench-client-key";
 const FAILOVER_KEY = "bench-failover-key";
 const TRANSLATED_KEY = "bench-translated-key";
@@ -57,12 +66,25 @@ const LATENCY_SECONDS = 5;
 const LATENCY_WARMUP = 50;
 const WARMUP_SECONDS = 1;
 
+/** The WebSocket row's turn, as the mock's Codex backend takes it (`mock_server.ts`). */
+const SOCKET_TURN = {
+  model: "gpt-test",
+  instructions: "bench",
+  input: "ping",
+  store: false,
+  stream: true,
+};
+const TRANSPORTS = ["http", "websocket"] as const;
+type Transport = (typeof TRANSPORTS)[number];
+
 interface Options {
   rounds: number;
   seconds: number;
   connections: number;
   sequential: number;
   peers: boolean;
+  /** Run only this row (`websocket`). */
+  only?: "websocket";
   profile?: string;
 }
 
@@ -87,9 +109,15 @@ const loadBefore = loadavg()[0];
 
 if (options.profile) {
   await supervised(10 * 60_000, (processes) => profile(options.profile!, processes));
+} else if (options.only === "websocket") {
+  const perRound = 2 * (2 * options.seconds + 2 * LATENCY_SECONDS + 4) + 20;
+  const budgetMs = (120 + options.rounds * perRound * 2) * 1000;
+  const figures = await supervised(budgetMs, (processes) => runSocketRowOnly(processes));
+  printContext();
+  reportSocket(figures);
 } else {
-  // The targets of the main table, then the translated row's native and translated.
-  const targetCount = (options.peers ? 5 : 4) + 2;
+  // The targets of the main table, the translated row's two, the WebSocket row's two.
+  const targetCount = (options.peers ? 5 : 4) + 4;
   const perRound = targetCount * (2 * options.seconds + 2 * LATENCY_SECONDS + 4) + 20;
   const budgetMs = (120 + targetCount * 8 + options.rounds * perRound * 2) * 1000;
   const { figures, notes } = await supervised(budgetMs, (processes) => run(processes));
@@ -172,13 +200,14 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
     ];
 
     const warmed = [...targets.map((target) => target.name), "native", "translated"];
-    progress(`warming up ${warmed.join(", ")}`);
+    progress(`warming up ${warmed.join(", ")}, websocket, http turns`);
     for (const kind of ["json", "stream"] as const) {
       for (const target of [...targets, ...translationTargets(kind)]) {
         await latency(target, kind, 0);
         await load(target, kind, WARMUP_SECONDS);
       }
     }
+    await warmSocketRow(gateway.url);
     const figures: Figures = new Map();
     const record = (key: string, value: number) =>
       figures.set(key, [...(figures.get(key) ?? []), value]);
@@ -208,6 +237,7 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
         record(`failover/${key} failures`, result.unexpected);
       }
       await translationRound(round, translationTargets, record);
+      await socketRound(round, gateway, record);
       progress(`round ${round + 1} of ${options.rounds} done`);
     }
     const notes = [...names].filter(([process]) => process.errors.length > 0).map((
@@ -290,6 +320,115 @@ async function translationRound(
       record(`translation/${target.name}/${kind} load failures`, result.failed);
     }
   }
+}
+
+/** The mock and one gateway, then rounds of the WebSocket row alone (`--only websocket`). */
+async function runSocketRowOnly(processes: ServedProcess[]): Promise<Figures> {
+  const mock = await startMockProcess("fast", [], QUIET);
+  processes.push(mock);
+  const kvDir = await Deno.makeTempDir({ prefix: "switchyard-bench-" });
+  try {
+    const gateway = await startGatewayProcess(
+      oneAccountEnv(mock.url, `${kvDir}/bench.kv`, CLIENT_KEY),
+      QUIET,
+    );
+    processes.push(gateway);
+    progress("warming up websocket, http turns");
+    await warmSocketRow(gateway.url);
+    const figures: Figures = new Map();
+    const record = (key: string, value: number) =>
+      figures.set(key, [...(figures.get(key) ?? []), value]);
+    for (let round = 0; round < options.rounds; round++) {
+      await socketRound(round, gateway, record);
+      progress(`round ${round + 1} of ${options.rounds} done`);
+    }
+    if (gateway.errors.length > 0) {
+      console.error(`the gateway wrote to stderr, the last: ${gateway.errors.at(-1)}`);
+    }
+    return figures;
+  } finally {
+    await Promise.all(processes.splice(0).map((process) => process.stop()));
+    await Deno.remove(kvDir, { recursive: true });
+  }
+}
+
+async function warmSocketRow(url: string): Promise<void> {
+  for (const transport of TRANSPORTS) {
+    await turns(transport, url, options.connections, 1_000_000, 0, WARMUP_SECONDS);
+  }
+}
+
+/**
+ * One round of the WebSocket row: HTTP and WebSocket take turns (the other
+ * first each round), one at a time, then under load, on one gateway.
+ */
+async function socketRound(
+  round: number,
+  gateway: ServedProcess,
+  record: (key: string, value: number) => void,
+): Promise<void> {
+  const order: readonly Transport[] = round % 2 ? [...TRANSPORTS].reverse() : TRANSPORTS;
+  for (const transport of order) {
+    const result = await turns(
+      transport,
+      gateway.url,
+      1,
+      options.sequential,
+      LATENCY_WARMUP,
+      LATENCY_SECONDS,
+    );
+    record(`websocket/${transport}/first p50`, result.firstEventP50);
+    record(`websocket/${transport}/first p99`, result.firstEventP99);
+    record(`websocket/${transport}/whole p50`, result.wholeP50);
+    record(`websocket/${transport}/failures`, result.failures);
+  }
+  for (const transport of order) {
+    const before = cpuSeconds(gateway.pid);
+    const result = await turns(
+      transport,
+      gateway.url,
+      options.connections,
+      1_000_000,
+      0,
+      options.seconds,
+    );
+    const after = cpuSeconds(gateway.pid);
+    record(`websocket/${transport}/tps`, result.turnsPerSecond);
+    record(`websocket/${transport}/failures`, result.failures);
+    if (before !== undefined && after !== undefined && result.turns > 0) {
+      record(`websocket/${transport}/cpu`, (after - before) * 1e6 / result.turns);
+    }
+  }
+}
+
+async function turns(
+  transport: Transport,
+  url: string,
+  clients: number,
+  count: number,
+  warmup: number,
+  maxSeconds: number,
+): Promise<TurnsResult> {
+  const spec: TurnsSpec = {
+    transport,
+    url,
+    key: CLIENT_KEY,
+    body: SOCKET_TURN,
+    clients,
+    count,
+    warmup,
+    maxSeconds,
+  };
+  const result = await runJsonScript<TurnsResult>(
+    "scripts/support/turns_client.ts",
+    ["--allow-net"],
+    spec,
+    (maxSeconds + 30) * 1000,
+  );
+  if (result.firstProblem) {
+    progress(`${transport} turns: ${result.failures} failed, the first ${result.firstProblem}`);
+  }
+  return result;
 }
 
 function requestBody(kind: Kind): string {
@@ -443,20 +582,11 @@ async function profile(dir: string, processes: ServedProcess[]): Promise<void> {
 
 function report(figures: Figures): void {
   const names = [...new Set([...figures.keys()].map((key) => key.split("/")[0]))]
-    .filter((name) => name !== "failover" && name !== "translation");
+    .filter((name) => !["failover", "translation", "websocket"].includes(name));
   const values = (name: string, figure: string) => figures.get(`${name}/${figure}`) ?? [];
   const ms = (value: number) => `${value.toFixed(3)} ms`;
   const micros = (value: number) => `${value.toFixed(0)} µs`;
-  console.log(
-    `\nSwitchyard benchmark: ${options.rounds} round(s), ${options.connections} connections, ` +
-      `${options.seconds} s load phases, up to ${options.sequential} sequential requests ` +
-      `(${LATENCY_SECONDS} s at most) per latency phase; stream = 20 SSE events\n` +
-      `command: ${command}\n` +
-      `machine: ${navigator.hardwareConcurrency} cores; 1-minute load average ` +
-      `${loadBefore.toFixed(1)} before the run (other work), ${loadavg()[0].toFixed(1)} at its ` +
-      `end (with the benchmark's own)\n` +
-      `figures: median over rounds, ±half the range as a share of it; ratios: median of per-round ratios\n`,
-  );
+  printContext();
   const rows: [string, string, (value: number) => string][] = [
     ["json req/s", "json rps", (value) => value.toFixed(0)],
     ["json p50, one at a time", "json p50", ms],
@@ -497,6 +627,7 @@ function report(figures: Figures): void {
       })`,
   );
   const translated = reportTranslation(figures, ms);
+  reportSocket(figures);
 
   const diff = (figure: string) =>
     median(pairwise(values("gateway", figure), values("minimal", figure), (a, b) => a - b));
@@ -535,6 +666,63 @@ function report(figures: Figures): void {
   ]);
   console.log("");
   printTable(targetRows);
+}
+
+/** What the run was: options, command, machine, how figures are summed up. */
+function printContext(): void {
+  console.log(
+    `\nSwitchyard benchmark: ${options.rounds} round(s), ${options.connections} connections, ` +
+      `${options.seconds} s load phases, up to ${options.sequential} sequential requests ` +
+      `(${LATENCY_SECONDS} s at most) per latency phase; stream = 20 SSE events\n` +
+      `command: ${command}\n` +
+      `machine: ${navigator.hardwareConcurrency} cores; 1-minute load average ` +
+      `${loadBefore.toFixed(1)} before the run (other work), ${loadavg()[0].toFixed(1)} at its ` +
+      `end (with the benchmark's own)\n` +
+      `figures: median over rounds, ±half the range as a share of it; ratios: median of per-round ratios\n`,
+  );
+}
+
+/**
+ * The WebSocket row's table: the same Responses turn over one WebSocket per
+ * client and over HTTP (`stream: true`, one keep-alive connection per client),
+ * on one gateway. Figures only; no target.
+ */
+function reportSocket(figures: Figures): void {
+  const values = (transport: Transport, figure: string) =>
+    figures.get(`websocket/${transport}/${figure}`) ?? [];
+  if (values("websocket", "tps").length === 0) return;
+  const ms = (value: number) => `${value.toFixed(3)} ms`;
+  const rows: [string, string, (value: number) => string][] = [
+    [`turns/s, ${options.connections} clients`, "tps", (value) => value.toFixed(0)],
+    ["first event p50, one at a time", "first p50", ms],
+    ["first event p99, one at a time", "first p99", ms],
+    ["whole turn p50, one at a time", "whole p50", ms],
+    ["CPU per turn (gateway)", "cpu", (value) => `${value.toFixed(0)} µs`],
+  ];
+  const table = [["figure", "http", "websocket", "websocket ÷ http"]];
+  for (const [label, figure, format] of rows) {
+    if (values("http", figure).length === 0) continue; // no /proc here
+    table.push([
+      label,
+      withSpread(values("http", figure), format),
+      withSpread(values("websocket", figure), format),
+      `${ratio(values("websocket", figure), values("http", figure)).toFixed(2)}×`,
+    ]);
+  }
+  table.push([
+    "failed turns",
+    String(sum0(values("http", "failures"))),
+    String(sum0(values("websocket", "failures"))),
+    "",
+  ]);
+  console.log(
+    `\nWebSocket turns: the same Responses turn (the mock's 20-event Responses stream) over one ` +
+      `Responses WebSocket per client (response.create, one event a message) against ` +
+      `POST /v1/responses with stream: true over one keep-alive connection per client, one ` +
+      `gateway, taking turns; turns do not continue one another (same body each time); ` +
+      `first event: WebSocket's first message, HTTP's first body byte`,
+  );
+  printTable(table);
 }
 
 /**
@@ -637,6 +825,7 @@ function readOptions(args: string[]): Options {
         connections: { type: "string", default: "50" },
         sequential: { type: "string", default: "500" },
         peers: { type: "boolean", default: false },
+        only: { type: "string" },
         profile: { type: "string" },
       },
     });
@@ -645,7 +834,11 @@ function readOptions(args: string[]): Options {
       if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be 1 or more`);
       return value;
     };
+    if (values.only !== undefined && values.only !== "websocket") {
+      throw new Error(`--only takes "websocket", got "${values.only}"`);
+    }
     return {
+      only: values.only,
       rounds: whole("rounds", values.rounds),
       seconds: whole("seconds", values.seconds),
       connections: whole("connections", values.connections),

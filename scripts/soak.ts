@@ -7,6 +7,9 @@
  * any failed. Seeded: the same `--seed` gives the same accounts, fault
  * profiles, requests and faults per request, so a failure can be replayed.
  *
+ * Beside the HTTP requests, Responses WebSocket sessions run (`soak/sockets.ts`): several
+ * turns over one connection each, through the same faults and checks.
+ *
  * Options: `--seed N` (default 1), `--seconds N` (default 120),
  * `--gateways N` (default 4), `--short` (30 s, for CI), `--dump FILE` (write
  * every record of the run as JSON, for a closer look at a failure).
@@ -17,7 +20,7 @@
 import { parseArgs } from "node:util";
 import { checkAll, outcomes, type Row } from "./soak/checks.ts";
 import { CLIENT_TIMEOUT_MS } from "./soak/driver.ts";
-import { type Evidence, Index } from "./soak/evidence.ts";
+import { type Evidence, Index, outcomeOf } from "./soak/evidence.ts";
 import { makePlan } from "./soak/plan.ts";
 import { runSoak } from "./soak/run.ts";
 
@@ -85,6 +88,14 @@ function printFigures({ clients, arrivals, notes }: Evidence, wallSeconds: numbe
       (clients.length / load).toFixed(1)
     }/s; 200 answers ${ok}, ` +
       `${(ok / load).toFixed(1)}/s): ${byOutcome.join(", ")}`,
+  );
+  const turns = clients.filter((client) => client.socket && !client.socket.warmup);
+  const sessions = new Set(turns.map((client) => client.socket!.session)).size;
+  const turnsOk = turns.filter((client) => outcomeOf(client, index) === "ok").length;
+  console.log(
+    `WebSocket sessions ${sessions}: ${turns.length} turns (${
+      (turns.length / load).toFixed(1)
+    }/s, ${turnsOk} answered whole)`,
   );
   console.log(
     `upstream attempts ${arrivals.length}, ${faulty} faulted: ` +

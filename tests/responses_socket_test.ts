@@ -152,6 +152,40 @@ Deno.test("websocket: a client closing mid-turn cancels the upstream request", a
   assert.equal(entry.end, "aborted");
 });
 
+Deno.test("websocket: an answer that breaks off after content still ends its turn, with an error event", async () => {
+  // Through the first content: past it the turn cannot move to another account.
+  const delta = RESPONSES.text.indexOf("response.output_text.delta");
+  const upto = RESPONSES.text.slice(0, RESPONSES.text.indexOf("\n\n", delta) + 2);
+  let cut = true;
+  await using mock = upstream(() => {
+    if (!cut) return trickledResponse(RESPONSES.text, "events");
+    let pulls = 0;
+    // The cut comes when the gateway asks for more after the content it was given.
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(encoder.encode(upto));
+        else controller.error(new Error("upstream connection reset"));
+      },
+    }, { highWaterMark: 0 });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });
+  await using client = await SocketClient.open(gateway.url);
+  const events = await client.turn(TURN);
+  assert.deepEqual(
+    events.slice(0, -1),
+    eventData(upto).map((data) => JSON.parse(data)),
+    "the events that came, whole",
+  );
+  const last = events.at(-1)!;
+  assert.equal(last.type, "error");
+  assert.equal(last.status, 502);
+  assert.match(JSON.stringify(last.error), /broke off/);
+  // The connection goes on.
+  cut = false;
+  assert.equal((await client.turn(TURN)).at(-1)?.type, "response.completed");
+});
+
 Deno.test("websocket: the handshake needs a valid client key", async () => {
   await using mock = upstream(() => trickledResponse(RESPONSES.text, "events"));
   await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });

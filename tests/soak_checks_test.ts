@@ -5,8 +5,16 @@
  */
 
 import assert from "node:assert/strict";
-import { blastRadius, chargeOf, Index, outcomeOf } from "../scripts/soak/evidence.ts";
+import { conversationIn } from "../scripts/soak/answers.ts";
+import {
+  blastRadius,
+  chargeOf,
+  closedChargeCeiling,
+  Index,
+  outcomeOf,
+} from "../scripts/soak/evidence.ts";
 import { cooldownWindows, isStaleRetry, plateaus } from "../scripts/soak/checks.ts";
+import { socketConversations } from "../scripts/soak/socket_checks.ts";
 import {
   applicableFault,
   drawFault,
@@ -293,4 +301,108 @@ Deno.test("the one re-send allowed: after a close before any answer, once, on a 
   assert.ok(!isStaleRetry([closed, reused]), "the retry must go on a fresh connection");
   assert.ok(!isStaleRetry([arrival(1, "q", "a", "500"), fresh]), "an answer is not retried");
   assert.ok(!isStaleRetry([closed, fresh, arrival(3, "q", "a", "ok", { onConnection: 0 })]));
+});
+
+Deno.test("a WebSocket turn's request names its conversation, in any request format", () => {
+  const encode = (body: unknown) => new TextEncoder().encode(JSON.stringify(body));
+  const responses = encode({
+    input: [
+      { type: "message", role: "user", content: [{ type: "input_text", text: "soak-turn:w1-t0" }] },
+      {
+        type: "message",
+        role: "assistant",
+        content: [{ type: "output_text", text: "[r4:0]é [r4:1]é " }],
+      },
+      {
+        type: "message",
+        role: "user",
+        content: [{ type: "input_text", text: "soak-turn:w1-t1 go" }],
+      },
+    ],
+  });
+  assert.deepEqual(conversationIn(responses), { turns: ["w1-t0", "w1-t1"], responses: ["r4"] });
+  const messages = encode({
+    messages: [
+      { role: "user", content: "soak-turn:w1-t0" },
+      { role: "assistant", content: [{ type: "text", text: "[r4:0]é " }] },
+      { role: "user", content: "soak-turn:w1-t1" },
+    ],
+  });
+  assert.deepEqual(conversationIn(messages), { turns: ["w1-t0", "w1-t1"], responses: ["r4"] });
+});
+
+Deno.test("WebSocket sessions: every attempt of a turn must carry the whole conversation", () => {
+  const plan = makePlan(1, 30, 4);
+  const turn = (id: string, k: number, chain: { turns: string[]; responses: string[] }) =>
+    client(id, {
+      surface: "responses",
+      status: 200,
+      body: { ...client(id).body, terminal: true, marker: k === 0 ? "r1" : "r3" },
+      socket: { session: "w1", turn: k, warmup: false, chain, closedByClient: false },
+    });
+  const clients = [
+    turn("w1-t0", 0, { turns: [], responses: [] }),
+    turn("w1-t1", 1, { turns: ["w1-t0"], responses: ["r1"] }),
+  ];
+  const carried = (turns: string[], responses: string[]) => ({
+    session: "w1",
+    history: { turns, responses },
+    status: 200,
+    completed: true,
+  });
+  const whole = [
+    arrival(1, "w1-t0", "a", "ok", carried(["w1-t0"], [])),
+    // The first account fails; the next one gets the whole conversation too.
+    arrival(2, "w1-t1", "a", "529", carried(["w1-t0", "w1-t1"], ["r1"])),
+    arrival(3, "w1-t1", "b", "ok", carried(["w1-t0", "w1-t1"], ["r1"])),
+  ];
+  const row = socketConversations(new Index({ plan, arrivals: whole, clients, notes: notes() }));
+  assert.ok(row.ok, row.detail);
+  assert.match(
+    row.detail,
+    /2 WebSocket turns .* 3 attempts checked; 1 continued .* 1 of them on another account/,
+  );
+
+  // After the failover only the new message went: the history is lost.
+  const lost = [...whole.slice(0, 2), arrival(3, "w1-t1", "b", "ok", carried(["w1-t1"], []))];
+  const failed = socketConversations(new Index({ plan, arrivals: lost, clients, notes: notes() }));
+  assert.equal(failed.ok, false);
+  assert.match(failed.detail, /w1-t1 at b: carried turns \[w1-t1\], not \[w1-t0,w1-t1\]/);
+  // The earlier answer missing is caught as well.
+  const noAnswer = [
+    ...whole.slice(0, 2),
+    arrival(3, "w1-t1", "b", "ok", carried(["w1-t0", "w1-t1"], [])),
+  ];
+  assert.equal(
+    socketConversations(new Index({ plan, arrivals: noAnswer, clients, notes: notes() })).ok,
+    false,
+  );
+  // Sessions that never continue a conversation prove nothing.
+  const first = socketConversations(
+    new Index({ plan, arrivals: whole.slice(0, 1), clients: clients.slice(0, 1), notes: notes() }),
+  );
+  assert.equal(first.ok, false);
+});
+
+Deno.test("a WebSocket turn closed by its client: its own outcome, charged at most what was sent", () => {
+  const plan = makePlan(1, 30, 4);
+  const closed = client("w2-t0", {
+    surface: "responses",
+    status: 200,
+    body: { ...client("w2-t0").body, marker: "r5", contentEvents: 1 },
+    socket: {
+      session: "w2",
+      turn: 0,
+      warmup: false,
+      chain: { turns: [], responses: [] },
+      closedByClient: true,
+    },
+  });
+  const served = arrival(5, "w2-t0", "a", "ok", { status: 200, sentEvents: 7 });
+  const index = new Index({ plan, arrivals: [served], clients: [closed], notes: notes() });
+  assert.equal(outcomeOf(closed, index), "own: client closed mid-turn");
+  assert.deepEqual(closedChargeCeiling(served), { input: 0, output: 7, cached: 0 });
+  const usage = { input: 30, output: 9, cached: 4 };
+  assert.deepEqual(closedChargeCeiling({ ...served, usage, completed: true }), usage);
+  assert.equal(closedChargeCeiling(arrival(6, "w2-t0", "a", "529", { status: 529 })), undefined);
 });

@@ -55,8 +55,38 @@ Deno.test("the fault upstream answers whole streams and closes when its fault sa
 
     await assert.rejects(call("oa-1", "/chat/completions", { model: "m" }, "t-closed"));
 
+    // A WebSocket turn has only its connection's headers: its prompt names it.
+    const key = plan.accounts.find((candidate) => candidate.id === "ok-oa")!.apiKey;
+    const turn = await fetch(`http://127.0.0.1:${ports["ok-oa"]}/ok-oa/v1/responses`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({
+        model: "m",
+        stream: true,
+        input: [
+          { role: "user", content: "soak-turn:w9-t0" },
+          { role: "assistant", content: "[r2:0]é " },
+          { role: "user", content: "soak-turn:w9-t1" },
+        ],
+      }),
+    });
+    assert.ok(verifyBody("responses", true, false, await turn.text()).terminal);
+
     const records: Arrival[] = await (await fetch(`${upstream.url}/records`)).json();
-    assert.deepEqual(records.map((record) => record.id), ["t-0", "t-1", "t-2", "t-3", "t-closed"]);
+    assert.deepEqual(records.map((record) => record.id), [
+      "t-0",
+      "t-1",
+      "t-2",
+      "t-3",
+      "t-closed",
+      "w9-t1",
+    ]);
+    assert.equal(records[5].session, "w9");
+    assert.deepEqual(records[5].history, { turns: ["w9-t0", "w9-t1"], responses: ["r2"] });
+    assert.equal(records[0].history, undefined);
     assert.ok(records.every((record) => record.credentialOk && !record.clientSecretSeen));
     assert.deepEqual(records.slice(0, 4).map((record) => record.completed), [
       true,

@@ -58,7 +58,15 @@ export async function answer(
   onConnection = 0,
 ): Promise<boolean> {
   const { plan, account } = context;
-  const id = head.headers.get("idempotency-key") ?? "";
+  // HTTP requests carry their id in `idempotency-key`. A WebSocket turn's headers are its
+  // connection's (and the gateway forwards no header of the soak's own), so a turn names itself,
+  // `<session>-t<k>`, in its prompt.
+  const httpId = head.headers.get("idempotency-key") ?? undefined;
+  const early = httpId === undefined ? await wire.body(head) : undefined;
+  const history = early && conversationIn(early);
+  const turn = history?.turns.at(-1);
+  const session = turn === undefined ? undefined : turn.replace(/-t\d+$/, "");
+  const id = httpId ?? turn ?? "";
   const nth = context.arrivals(id);
   const path = head.target.split("?")[0];
   const arrival: Arrival = {
@@ -78,6 +86,7 @@ export async function answer(
     fault: drawFault(plan.seed, account.id, account.profile, id, nth),
     sentEvents: 0,
     completed: false,
+    ...(session !== undefined ? { session, history } : {}),
   };
   context.record(arrival);
   const seconds = plan.failover.cooldownSeconds;
@@ -93,7 +102,7 @@ export async function answer(
     arrival.endedAt = Date.now();
     return false;
   }
-  const body = await wire.body(head);
+  const body = early ?? await wire.body(head);
   const request = parseBody(body);
   arrival.stream = request.stream;
   arrival.includeUsage = request.includeUsage;
@@ -455,6 +464,23 @@ function parseBody(body: Uint8Array): { stream: boolean; includeUsage: boolean; 
   } catch {
     return { stream: false, includeUsage: false, model: "unknown" };
   }
+}
+
+/** A WebSocket turn's prompt names it; the conversation sent with it names the earlier ones. */
+const TURN_NAME = /soak-turn:([A-Za-z0-9-]+)/g;
+const RESPONSE_MARK = /\[(r\d+):\d+\]/g;
+
+/**
+ * The conversation a WebSocket turn's request carries, in order: the turns whose prompts it
+ * holds (its own last) and the responses whose output it holds. Any request format.
+ */
+export function conversationIn(body: Uint8Array): { turns: string[]; responses: string[] } {
+  const text = new TextDecoder().decode(body);
+  const distinct = (names: string[]) => [...new Set(names)];
+  return {
+    turns: distinct([...text.matchAll(TURN_NAME)].map((match) => match[1])),
+    responses: distinct([...text.matchAll(RESPONSE_MARK)].map((match) => match[1])),
+  };
 }
 
 function pause(ms: number): Promise<void> {

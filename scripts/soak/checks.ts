@@ -10,6 +10,7 @@
 import {
   blastRadius,
   chargeOf,
+  closedChargeCeiling,
   type Evidence,
   Index,
   killedBy,
@@ -18,6 +19,7 @@ import {
 } from "./evidence.ts";
 import type { Tokens } from "./formats.ts";
 import type { Arrival, ClientRecord, UsageTotals } from "./records.ts";
+import { socketConversations } from "./socket_checks.ts";
 
 /** One row of the report. */
 export interface Row {
@@ -45,7 +47,13 @@ export function checkAll(evidence: Evidence): Row[] {
     credentialsRight(evidence),
     rpmHeld(index),
     dailyTokensHeld(index),
+    socketConversations(index),
   ];
+}
+
+/** WebSocket turns among `clients` (warm-ups, answered by the gateway, not counted). */
+function socketTurns(clients: readonly ClientRecord[]): number {
+  return clients.filter((client) => client.socket && !client.socket.warmup).length;
 }
 
 /** Counts of client outcomes. */
@@ -63,10 +71,13 @@ function noClientErrors(index: Index): Row {
   const errors = byOutcome.get("error") ?? [];
   const counts = [...byOutcome].map(([outcome, list]) => `${outcome} ${list.length}`).join(", ");
   const examples = errors.slice(0, EXAMPLES).map((client) => describeClient(client, index));
+  const turns = socketTurns(index.evidence.clients);
+  const turnErrors = socketTurns(errors);
   return {
     name: "no client error while a healthy account is in the group",
     ok: errors.length === 0,
-    detail: `${counts}${examples.length ? `; e.g. ${examples.join("; ")}` : ""}`,
+    detail: `${counts} (${turns} WebSocket turns among them, ${turnErrors} errors)` +
+      `${examples.length ? `; e.g. ${examples.join("; ")}` : ""}`,
   };
 }
 
@@ -100,7 +111,8 @@ function streamsWhole(index: Index): Row {
         );
       }
     }
-    const ended = client.body.terminal || client.body.errorEvent || client.failure !== undefined;
+    const ended = client.body.terminal || client.body.errorEvent ||
+      client.failure !== undefined || client.socket?.closedByClient === true;
     if (!ended && !client.timedOut) say("ended cleanly without its terminal event");
     if (client.failure && serving?.completed && !killed) {
       say(`cut (${client.failure}) though its upstream answer was whole`);
@@ -109,17 +121,24 @@ function streamsWhole(index: Index): Row {
   return {
     name: "no spliced stream; every stream ends",
     ok: problems.length === 0,
-    detail: `${checked} bodies of 200 answers checked` +
+    detail:
+      `${checked} bodies of 200 answers checked (${
+        socketTurns(index.evidence.clients.filter((client) => client.status === 200))
+      } of them WebSocket turns, each turn's events apart)` +
       (problems.length
         ? `; ${problems.length} problems, e.g. ${problems.slice(0, EXAMPLES).join("; ")}`
         : ""),
   };
 }
 
-/** Usage that must be recorded, and the part the killed gateway may have lost. */
+/**
+ * Usage that must be recorded, the part the killed gateway may have lost, and the part that
+ * may or may not be charged (WebSocket turns the client closed mid-turn).
+ */
 interface Expected {
   all: Totals;
   atRisk: Totals;
+  open: Totals;
 }
 
 type Totals = Tokens & { requests: number };
@@ -129,15 +148,19 @@ function expectedUsage(index: Index, windowMs: number): Map<string, Expected> {
   const { notes } = index.evidence;
   const expected = new Map<string, Expected>();
   for (const client of index.evidence.clients) {
-    const charge = chargeOf(client, index.serving(client));
+    const closed = client.socket?.closedByClient === true;
+    const charge = closed
+      ? closedChargeCeiling(index.serving(client))
+      : chargeOf(client, index.serving(client));
     if (!charge) continue;
     const account = index.serving(client)!.account;
     const risky = notes.killedAt !== undefined && client.gateway === notes.killedGateway &&
       client.incarnation === 0 && client.endedAt >= notes.killedAt - windowMs;
     for (const id of [`key:${client.key}`, `account:${account}`]) {
-      const entry = expected.get(id) ?? { all: zero(), atRisk: zero() };
+      const entry = expected.get(id) ?? { all: zero(), atRisk: zero(), open: zero() };
       add(entry.all, charge);
       if (risky) add(entry.atRisk, charge);
+      else if (closed) add(entry.open, charge);
       expected.set(id, entry);
     }
   }
@@ -154,18 +177,18 @@ function usageExact(index: Index): Row {
   let lost = 0;
   let risk = 0;
   for (const id of new Set([...expected.keys(), ...recorded.keys()])) {
-    const want = expected.get(id) ?? { all: zero(), atRisk: zero() };
+    const want = expected.get(id) ?? { all: zero(), atRisk: zero(), open: zero() };
     const got = recorded.get(id) ?? { id, ...zero() };
     const fields = ["input", "output", "cached", "requests"] as const;
-    const bad = fields.filter((field) =>
-      got[field] > want.all[field] || got[field] < want.all[field] - want.atRisk[field]
-    );
+    const least = (field: (typeof fields)[number]) =>
+      want.all[field] - want.atRisk[field] - want.open[field];
+    const bad = fields.filter((field) => got[field] > want.all[field] || got[field] < least(field));
     if (bad.length) {
       mismatches.push(
         `${id} ${
           bad.map((field) =>
             `${field} ${got[field]} (expected ${want.all[field]}` +
-            (want.atRisk[field] ? `, at least ${want.all[field] - want.atRisk[field]}` : "") + ")"
+            (least(field) < want.all[field] ? `, at least ${least(field)}` : "") + ")"
           ).join(", ")
         }`,
       );
@@ -175,12 +198,18 @@ function usageExact(index: Index): Row {
       risk += want.atRisk.input + want.atRisk.output;
     }
   }
+  const closedTurns = index.evidence.clients.filter((client) => client.socket?.closedByClient)
+    .length;
   const totals = [...expected].filter(([id]) => id.startsWith("key:"))
     .reduce((sum, [, entry]) => sum + entry.all.input + entry.all.output, 0);
   return {
     name: "usage recorded = usage served (killed process: at most its last flush lost)",
     ok: mismatches.length === 0,
-    detail: `${totals} tokens served; killed gateway lost ${Math.max(0, lost)} of ${risk} at risk` +
+    detail:
+      `${totals} tokens served (${
+        socketTurns(index.evidence.clients.filter((client) => client.status === 200))
+      } WebSocket turns; ${closedTurns} closed by their client mid-turn, charged at most what ` +
+      `their upstream sent); killed gateway lost ${Math.max(0, lost)} of ${risk} at risk` +
       (mismatches.length
         ? `; ${mismatches.length} mismatches: ${mismatches.slice(0, 4).join("; ")}`
         : "; exact"),
@@ -321,7 +350,10 @@ export function noDuplicateAttempts(index: Index): Row {
   return {
     name: "no attempt reaches an upstream twice",
     ok: twice.length === 0 && missing === 0,
-    detail: `${seen.size} (request, account) attempts; ${retried} sent again on a fresh ` +
+    detail:
+      `${seen.size} (request, account) attempts (${
+        [...seen.values()].filter((list) => list[0].session !== undefined).length
+      } of WebSocket turns); ${retried} sent again on a fresh ` +
       `connection after a close before any answer; ${index.evidence.notes.raced} closed unread ` +
       `by an idle close; ${staleLogged} log lines with a stale-connection retry` +
       (twice.length
@@ -422,7 +454,8 @@ function noSecrets({ notes }: Evidence): Row {
       ? `${notes.secretFindings.length} found: ${
         notes.secretFindings.slice(0, EXAMPLES).join("; ")
       }`
-      : "every gateway log line, client response and admin answer scanned",
+      : "every gateway log line, client response, WebSocket message and close reason, and " +
+        "admin answer scanned",
   };
 }
 
@@ -433,7 +466,9 @@ function credentialsRight({ arrivals }: Evidence): Row {
     name: "each attempt carries its own account's credential, never a client key",
     ok: wrong.length === 0 && leaked.length === 0,
     detail:
-      `${arrivals.length} arrivals; ${wrong.length} with a wrong credential, ${leaked.length} with a client secret` +
+      `${arrivals.length} arrivals (${
+        arrivals.filter((arrival) => arrival.session !== undefined).length
+      } of WebSocket turns); ${wrong.length} with a wrong credential, ${leaked.length} with a client secret` +
       (wrong.length ? `, e.g. ${wrong[0].id} at ${wrong[0].account}` : ""),
   };
 }
@@ -444,8 +479,12 @@ function rpmHeld(index: Index): Row {
   const perMinute = new Map<number, number>();
   let refused = 0;
   let uncertain = 0;
+  let turns = 0;
   for (const client of index.evidence.clients) {
     if (client.key !== key.id) continue;
+    // A warm-up is answered by the gateway itself: no request, nothing to admit.
+    if (client.socket?.warmup) continue;
+    if (client.socket) turns++;
     if (client.status === 429 && /requests per minute/.test(client.excerpt ?? "")) {
       refused++;
       continue;
@@ -469,7 +508,8 @@ function rpmHeld(index: Index): Row {
     name: "rpm never exceeded",
     ok: over.length === 0 && refused > 0,
     detail: `${key.id} rpm ${key.rpm}: admitted per UTC minute ${counts.join(", ") || "none"} ` +
-      `(${uncertain} straddling or unknown), ${refused} refused` +
+      `(${uncertain} straddling or unknown), ${refused} refused; ${turns} WebSocket turns ` +
+      `among them (warm-ups, answered by the gateway, not counted)` +
       (refused === 0 ? " (limit never reached)" : ""),
   };
 }

@@ -84,7 +84,7 @@ export async function runLoad(options: DriverOptions): Promise<ClientRecord[]> {
   const lane = async (queued: boolean) => {
     while (Date.now() < options.deadline) {
       const request = drawRequest(plan, next++, queued);
-      const gateway = pickGateway(options, request);
+      const gateway = pickGateway(options, request.key, request.n);
       if (!gateway) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
@@ -99,11 +99,16 @@ export async function runLoad(options: DriverOptions): Promise<ClientRecord[]> {
   return records;
 }
 
-function pickGateway(options: DriverOptions, request: DrawnRequest): GatewaySlot | undefined {
+/** The gateway for the `n`th request (or session) with `key`; none while all are down. */
+export function pickGateway(
+  options: DriverOptions,
+  key: SoakKey,
+  n: number,
+): GatewaySlot | undefined {
   const up = options.gateways.filter((gateway) =>
-    gateway.up && !(request.key.avoidKilled && gateway.index === options.plan.kill.gateway)
+    gateway.up && !(key.avoidKilled && gateway.index === options.plan.kill.gateway)
   );
-  return up.length === 0 ? undefined : up[request.n % up.length];
+  return up.length === 0 ? undefined : up[n % up.length];
 }
 
 const PATHS: Record<Surface, string> = {
@@ -223,7 +228,7 @@ async function readBody(response: Response): Promise<{ text: string; error?: unk
   }
 }
 
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
@@ -233,6 +238,6 @@ function scan(options: DriverOptions, text: string, request: DrawnRequest, part:
   }
 }
 
-function emptyBody(): BodyVerdict {
+export function emptyBody(): BodyVerdict {
   return { contentEvents: 0, terminal: false, errorEvent: false, usageSeen: false, problems: [] };
 }

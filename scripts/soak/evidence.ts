@@ -26,6 +26,7 @@ export type Outcome =
   | "own: key limit"
   | "own: queue timeout"
   | "own: drop after content"
+  | "own: client closed mid-turn"
   | "by design: blast radius"
   | "gateway killed"
   | "error";
@@ -79,6 +80,9 @@ export function servedWhole(client: ClientRecord): boolean {
 export function outcomeOf(client: ClientRecord, index: Index): Outcome {
   if (servedWhole(client)) return "ok";
   if (killedBy(client, index.evidence.notes)) return "gateway killed";
+  if (client.socket?.closedByClient && client.body.problems.length === 0) {
+    return "own: client closed mid-turn";
+  }
   const excerpt = client.excerpt ?? "";
   if (
     client.status === 429 && !client.account && /requests per minute|tokens for today/.test(excerpt)
@@ -127,6 +131,21 @@ export function blastRadius(
     kinds.add(kind);
   }
   return { stopped: false, spared };
+}
+
+/**
+ * The most the gateway may charge for a WebSocket turn whose client closed the connection
+ * mid-turn: the client's close races the events still on their way to it, so the charge is
+ * anything from nothing up to the upstream's usage report, or the content it sent.
+ */
+export function closedChargeCeiling(serving: Arrival | undefined): Tokens | undefined {
+  if (!serving || serving.status !== 200) return undefined;
+  const usage = serving.usage;
+  return {
+    input: usage?.input ?? 0,
+    output: Math.max(usage?.output ?? 0, serving.sentEvents),
+    cached: usage?.cached ?? 0,
+  };
 }
 
 /**

@@ -63,6 +63,11 @@ export interface SoakPlan {
   lanes: number;
   /** Concurrent streaming requests on the key with `concurrency: 1`. */
   queueLanes: number;
+  /**
+   * Responses WebSocket sessions (`sockets.ts`): how many run at once, and the keys they
+   * use (groups that serve Responses), with their shares.
+   */
+  sockets: { lanes: number; keys: [string, number][] };
   accounts: SoakAccount[];
   groups: SoakGroup[];
   keys: SoakKey[];
@@ -174,8 +179,9 @@ export function makePlan(seed: number, seconds: number, gateways: number): SoakP
     seed,
     seconds,
     gateways,
-    lanes: 24,
+    lanes: 22,
     queueLanes: 4,
+    sockets: { lanes: 4, keys: [["k-oa", 4], ["k-mix", 4], ["k-rpm", 1]] },
     accounts,
     groups,
     keys,

@@ -45,6 +45,10 @@ export interface Arrival {
   endedAt?: number;
   /** The gateway went away before the answer was complete. */
   peerGone?: boolean;
+  /** A WebSocket turn's: its connection (named in the turn's prompt, `<session>-t<k>`). */
+  session?: string;
+  /** A WebSocket turn's: the conversation its request carried (see `conversationIn`). */
+  history?: { turns: string[]; responses: string[] };
 }
 
 /** How the driver's request went. */
@@ -74,6 +78,21 @@ export interface ClientRecord {
   excerpt?: string;
   /** The whole body (up to 64 KiB) when it showed a problem, for a closer look. */
   raw?: string;
+  /** A turn of a Responses WebSocket session (`sockets.ts`); absent for HTTP requests. */
+  socket?: SocketTurn;
+}
+
+/** What a WebSocket turn adds to its record. */
+export interface SocketTurn {
+  session: string;
+  /** 0-based, in the session (a warm-up counts). */
+  turn: number;
+  /** Codex's warm-up (`generate: false`), answered by the gateway itself. */
+  warmup: boolean;
+  /** The turns and responses its `previous_response_id` stands for, in order. */
+  chain: { turns: string[]; responses: string[] };
+  /** The client closed the connection mid-turn, on purpose. */
+  closedByClient: boolean;
 }
 
 /** What a client body showed. */

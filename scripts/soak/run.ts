@@ -19,6 +19,7 @@ import {
 import { type GatewaySlot, runLoad } from "./driver.ts";
 import type { Evidence } from "./evidence.ts";
 import { gatewayConfig, secretsOf, type SoakPlan } from "./plan.ts";
+import { runSessions } from "./sockets.ts";
 import { type Arrival, emptyNotes, type RunNotes, type UsageTotals } from "./records.ts";
 
 /** Longest a gateway may take to exit after SIGTERM. */
@@ -144,19 +145,24 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
       log(`soak: gateway ${plan.kill.gateway} restarted`);
     })();
 
-    const clients = await runLoad({
+    const driving = {
       plan,
       gateways: slots,
       deadline,
       secrets,
-      onSecret: (where) => notes.secretFindings.push(where),
-    });
+      onSecret: (where: string) => notes.secretFindings.push(where),
+    };
+    const [requests, turns] = await Promise.all([runLoad(driving), runSessions(driving)]);
+    const clients = [...requests, ...turns];
     await killing;
     notes.loadEndedAt = Date.now();
     loadDone = true;
     await Promise.all(monitors);
     notes.memory = series.map(({ name, samplesKiB }) => ({ name, samplesKiB }));
-    log(`soak: load done (${clients.length} requests); stopping the gateways with SIGTERM`);
+    log(
+      `soak: load done (${requests.length} requests, ${turns.length} WebSocket turns); ` +
+        "stopping the gateways with SIGTERM",
+    );
 
     for (const process of running) expectedExit.add(process);
     await Promise.all(running.map(async (process, i) => {

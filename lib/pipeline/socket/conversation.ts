@@ -63,6 +63,14 @@ export function inputItems(input: Json | undefined): Json[] {
   return Array.isArray(input) ? input : [];
 }
 
+/** Events that end a turn (Codex reads each as the turn's last). */
+const TURN_ENDS = new Set([
+  "response.completed",
+  "response.failed",
+  "response.incomplete",
+  "error",
+]);
+
 /**
  * The output of one streamed response, gathered from its events: the items
  * of `response.output_item.done` by output index, else the `output` of the
@@ -75,11 +83,13 @@ export class TurnOutput {
   id: string | undefined;
   /** The response completed (not failed, incomplete or cut). */
   completed = false;
+  /** A last event arrived: completed, failed, incomplete, or an `error` event. */
+  ended = false;
 
   /** Reads one event's JSON data. */
   push(data: string): void {
     // Only the few event types that matter are parsed.
-    if (!data.includes('"response.')) return;
+    if (!data.includes('"response.') && !data.includes('"error"')) return;
     let event: unknown;
     try {
       event = JSON.parse(data);
@@ -87,6 +97,7 @@ export class TurnOutput {
       return;
     }
     if (!isObject(event)) return;
+    if (typeof event.type === "string" && TURN_ENDS.has(event.type)) this.ended = true;
     const response = isObject(event.response) ? event.response : undefined;
     if (response && typeof response.id === "string") this.id ??= response.id;
     if (event.type === "response.output_item.done" && isObject(event.item)) {

@@ -68,3 +68,18 @@ Deno.test("TurnOutput: items from output_item.done by index, else the final outp
   failed.push("not json");
   assert.equal(failed.completed, false);
 });
+
+Deno.test("TurnOutput: ended by its last event, whichever it is; not by content", () => {
+  const ends = (events: unknown[]) => {
+    const output = new TurnOutput();
+    for (const event of events) output.push(JSON.stringify(event));
+    return output.ended;
+  };
+  const created = { type: "response.created", response: { id: "resp_1" } };
+  const delta = { type: "response.output_text.delta", delta: "hi" };
+  assert.equal(ends([created, delta]), false);
+  for (const type of ["response.completed", "response.failed", "response.incomplete"]) {
+    assert.equal(ends([created, delta, { type, response: { id: "resp_1" } }]), true, type);
+  }
+  assert.equal(ends([{ type: "error", error: { message: "overloaded" } }]), true);
+});

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { errorBody, HttpError } from "../../http/errors.ts";
 import { SseParser } from "../../http/sse.ts";
 import { base64url } from "../../crypto/random.ts";
 import { logWarning } from "../../log.ts";
@@ -38,6 +39,12 @@ import { markSocketTurn } from "./turns.ts";
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
 const DRAIN_POLL_MS = 10;
+
+/** The `error` event's body for a turn whose answer broke off before its last event. */
+function brokeOffBody(): unknown {
+  const message = "the upstream's answer broke off before it was complete; send the turn again";
+  return errorBody("openai", new HttpError(502, message));
+}
 
 /** What a connection works with. */
 export interface SocketContext {
@@ -188,6 +195,9 @@ export class ResponsesSocket {
     } finally {
       this.#stopReading = undefined;
     }
+    // Over HTTP a stream cut short ends the body with an error; here the turn must still end,
+    // or the client waits for a last event that never comes.
+    if (!output.ended) this.#send(errorEvent(502, brokeOffBody()));
     return output;
   }
 
