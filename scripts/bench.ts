@@ -28,6 +28,11 @@
  * `--only websocket` runs just the mock, the gateway and the WebSocket row (for
  * working on it without the whole benchmark).
  *
+ * `--baseline DIR` adds the gateway of another checkout (for example an older
+ * commit in a `git worktree`) to the main table as `baseline`, taking turns
+ * with this one, with a `× baseline` ratio per figure: before and after in
+ * one run.
+ *
  * `--profile DIR` instead runs the gateway's JSON and stream load phases,
  * native and translated, each in a fresh gateway under `--cpu-prof`, and prints
  * the top of each profile.
@@ -57,7 +62,7 @@ import {
 import { printTop } from "./profile_top.ts";
 
 const USAGE = "usage: deno task bench [--rounds N] [--seconds N] [--connections N] " +
-  "[--sequential N] [--peers] [--only websocket] [--profile DIR]";
+  "[--sequential N] [--peers] [--baseline DIR] [--only websocket] [--profile DIR]";
 const CLIENT_KEY = "bench-client-key";
 const FAILOVER_KEY = "bench-failover-key";
 const TRANSLATED_KEY = "bench-translated-key";
@@ -85,6 +90,8 @@ interface Options {
   peers: boolean;
   /** Run only this row (`websocket`). */
   only?: "websocket";
+  /** Another checkout whose gateway joins the main table as `baseline` (before/after in one run). */
+  baseline?: string;
   profile?: string;
 }
 
@@ -117,7 +124,7 @@ if (options.profile) {
   reportSocket(figures);
 } else {
   // The targets of the main table, the translated row's two, the WebSocket row's two.
-  const targetCount = (options.peers ? 5 : 4) + 4;
+  const targetCount = 4 + (options.peers ? 1 : 0) + (options.baseline ? 1 : 0) + 4;
   const perRound = targetCount * (2 * options.seconds + 2 * LATENCY_SECONDS + 4) + 20;
   const budgetMs = (120 + targetCount * 8 + options.rounds * perRound * 2) * 1000;
   const { figures, notes } = await supervised(budgetMs, (processes) => run(processes));
@@ -168,6 +175,20 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
         pid: gateway.pid,
       },
     ];
+    if (options.baseline) {
+      // The same gateway set-up run from another checkout (its own main.ts), on its own KV file.
+      const env = oneAccountEnv(mock.url, `${kvDir}/baseline.kv`, CLIENT_KEY);
+      const baseline = started(
+        "baseline",
+        await startGatewayProcess(env, { ...QUIET, cwd: options.baseline }),
+      );
+      targets.push({
+        name: "baseline",
+        url: `${baseline.url}/v1/chat/completions`,
+        headers: auth,
+        pid: baseline.pid,
+      });
+    }
     if (options.peers) {
       const portkey = await startPortkey(mock.url);
       started("portkey", portkey.process);
@@ -600,7 +621,8 @@ function report(figures: Figures): void {
   for (const [label, figure, format] of rows) {
     if (names.every((name) => values(name, figure).length === 0)) continue; // no /proc here
     table.push([label, ...names.map((name) => withSpread(values(name, figure), format))]);
-    for (const base of ["minimal", "direct"]) {
+    const bases = ["minimal", "direct", ...(names.includes("baseline") ? ["baseline"] : [])];
+    for (const base of bases) {
       table.push([
         `  × ${base}`,
         ...names.map((name) => `${ratio(values(name, figure), values(base, figure)).toFixed(2)}×`),
@@ -827,6 +849,7 @@ function readOptions(args: string[]): Options {
         peers: { type: "boolean", default: false },
         only: { type: "string" },
         profile: { type: "string" },
+        baseline: { type: "string" },
       },
     });
     const whole = (name: string, raw: string) => {
@@ -845,6 +868,7 @@ function readOptions(args: string[]): Options {
       sequential: whole("sequential", values.sequential),
       peers: values.peers,
       profile: values.profile,
+      baseline: values.baseline,
     };
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);

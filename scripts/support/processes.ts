@@ -37,6 +37,8 @@ export interface SpawnOptions {
   command?: string;
   /** The line that says it listens, its first group the URL (default "listening on http://..."). */
   ready?: RegExp;
+  /** The folder it runs in (default this checkout's root): another checkout, for a baseline. */
+  cwd?: string | URL;
 }
 
 /** For a benchmark's children: stderr kept for its notes, only the tail of a request log. */
@@ -154,7 +156,7 @@ async function spawnServed(
 ): Promise<ServedProcess> {
   const child = new Deno.Command(options.command ?? Deno.execPath(), {
     args,
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env,
     stdout: "piped",
     stderr: options.captureStderr ? "piped" : "inherit",
