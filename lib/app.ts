@@ -13,7 +13,7 @@ import { AccountStateStore } from "./accounts/health.ts";
 import { QuotaBook } from "./accounts/quota.ts";
 import { ResponseOwners } from "./accounts/response_owners.ts";
 import { ThinkingSigners } from "./accounts/thinking_signers.ts";
-import { TrialLog, withLastTests } from "./accounts/trial_log.ts";
+import { TrialLog } from "./accounts/trial_log.ts";
 import { AccountChecks } from "./failover/account_checks.ts";
 import { CheckSchedule } from "./failover/check_schedule.ts";
 import { SessionBindings } from "./accounts/sessions.ts";
@@ -187,7 +187,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const failovers = new FailoverLog(kv);
   const series = new MinuteSeries(kv);
   const trials = new TrialLog(kv);
-  const rows = async () => withLastTests(await accountRows({ directory, states, quotas }), trials);
+  const rows = () => accountRows({ directory, states, quotas, trials });
   const snapshot = () =>
     dashboardSnapshot({
       accounts: rows,
@@ -310,7 +310,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     accounts: { accounts: () => directory.accounts(), states, quotas },
     checks,
     alerts,
-    management: { directory, errorRules, states, usage, live, snapshot, quotas, money },
+    management: { directory, errorRules, states, usage, live, snapshot, quotas, money, trials },
     console: {
       directory,
       states,
