@@ -72,6 +72,8 @@ export interface Tuning extends OAuthTuning {
   healthCheckTickMs?: number;
   /** Waits between webhook delivery attempts (default 1 s, 5 s, 30 s). */
   alertRetryDelaysMs?: number[];
+  /** How long one webhook delivery attempt may take (default 10 s). */
+  alertAttemptTimeoutMs?: number;
   /** The clock budgets and their spend windows read (default `Date.now`). */
   now?: () => number;
 }
@@ -153,7 +155,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     DIRECTORY_GENERATION_KEY,
     () => directory.reload().then(() => proxies.retain(directory.accounts().map((a) => a.proxy))),
   );
-  const alerts = new Alerts(kv, new Deliveries(kv, tuning.alertRetryDelaysMs), config.alerts, box);
+  const deliveries = new Deliveries(kv, tuning.alertRetryDelaysMs, tuning.alertAttemptTimeoutMs);
+  const alerts = new Alerts(kv, deliveries, config.alerts, box);
   await alerts.reload();
   states.watch(ALERT_CONFIG_KEY, () => alerts.reload());
   const errorRules = await ErrorRuleStore.open(kv, config.errorRules);

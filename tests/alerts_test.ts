@@ -218,6 +218,70 @@ Deno.test("GET/PUT /admin/alerts: secrets and URLs write-only; Send test; clear 
   await wrong.body?.cancel();
 });
 
+/** A webhook that accepts connections and never answers; counts them. */
+function hangingReceiver(): { url: string; connections: number } & AsyncDisposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open: Deno.Conn[] = [];
+  const state = { connections: 0 };
+  (async () => {
+    for await (const conn of listener) {
+      state.connections++;
+      open.push(conn);
+      conn.readable.pipeTo(new WritableStream()).catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    url: `http://127.0.0.1:${listener.addr.port}/hook/T0KEN`,
+    get connections() {
+      return state.connections;
+    },
+    [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch { /* closed by the client */ }
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+Deno.test("a webhook that hangs: each attempt is cut at the timeout; Send test tries once", async () => {
+  await using hook = hangingReceiver();
+  await using up = upstream(() => json(401, openaiError("bad key")));
+  await using gateway = await startGateway({
+    tuning: { ...FAST, alertAttemptTimeoutMs: 150 },
+    secret: SECRET,
+    config: {
+      accounts: [account("a", up.url)],
+      groups: [{ id: "team", accounts: ["a"] }],
+      keys: [KEY],
+      alerts: { webhooks: [{ id: "slow", url: hook.url, events: ["account.disabled"] }] },
+    },
+  });
+
+  // The console's Send test answers after one attempt, not after every retry.
+  const test = await gateway.admin("/admin/alerts/test", { method: "POST" });
+  assert.equal(test.status, 200);
+  const { deliveries } = await test.json();
+  assert.deepEqual(
+    deliveries.map((d: Record<string, unknown>) => [d.webhook, d.ok, d.error, d.attempts]),
+    [["slow", false, "timed out", 1]],
+  );
+  assert.equal(hook.connections, 1);
+
+  // An event's delivery is retried, each attempt cut at the timeout, and then given up.
+  assert.equal(await call(gateway), 401);
+  await gateway.gateway.settled();
+  const view = await readJson<{ deliveries: Record<string, unknown>[] }>(
+    await gateway.admin("/admin/alerts"),
+  );
+  const disabled = view.deliveries.find((d) => d.event === "account.disabled");
+  assert.deepEqual([disabled?.ok, disabled?.error, disabled?.attempts], [false, "timed out", 4]);
+  assert.equal(hook.connections, 5);
+});
+
 Deno.test("without SWITCHYARD_SECRET webhooks cannot be stored; a test with none is a 400", async () => {
   await using gateway = await startGateway({ accounts: [] });
   const put = await gateway.admin("/admin/alerts", {

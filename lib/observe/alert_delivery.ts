@@ -42,7 +42,7 @@ export interface DeliveryRecord {
 
 /** How long delivery records are kept. */
 const KEEP_MS = 7 * 24 * 3600_000;
-/** How long one attempt may take. */
+/** How long one attempt may take by default: a receiver that hangs is cut off. */
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
 /** The body a webhook gets for `payload`. */
@@ -70,11 +70,16 @@ export class Deliveries {
     private readonly kv: Deno.Kv,
     /** Waits between attempts (default 1 s, 5 s, 30 s: four attempts in all). */
     private readonly retryDelaysMs: readonly number[] = [1_000, 5_000, 30_000],
+    /** How long one attempt may take (default 10 s). */
+    private readonly attemptTimeoutMs = ATTEMPT_TIMEOUT_MS,
   ) {}
 
-  /** Sends `payload` to `hook` in the background, retrying; resolves with the final record. */
-  send(hook: Webhook, payload: AlertPayload): Promise<DeliveryRecord> {
-    const delivery = this.#deliver(hook, payload);
+  /**
+   * Sends `payload` to `hook` in the background, retrying unless `once` (the
+   * console's Send test, which someone waits for); resolves with the final record.
+   */
+  send(hook: Webhook, payload: AlertPayload, once = false): Promise<DeliveryRecord> {
+    const delivery = this.#deliver(hook, payload, once ? [] : this.retryDelaysMs);
     const tracked = delivery.catch(() => {}).finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
     return delivery;
@@ -96,7 +101,11 @@ export class Deliveries {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 
-  async #deliver(hook: Webhook, payload: AlertPayload): Promise<DeliveryRecord> {
+  async #deliver(
+    hook: Webhook,
+    payload: AlertPayload,
+    retryDelaysMs: readonly number[],
+  ): Promise<DeliveryRecord> {
     const body = webhookBody(hook.format, payload);
     const headers: Record<string, string> = {
       "content-type": "application/json",
@@ -108,10 +117,10 @@ export class Deliveries {
     }
     let last: { status?: number; error?: string } = {};
     let attempts = 0;
-    for (const wait of [0, ...this.retryDelaysMs]) {
+    for (const wait of [0, ...retryDelaysMs]) {
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       attempts++;
-      last = await attempt(hook.url, headers, body);
+      last = await attempt(hook.url, headers, body, this.attemptTimeoutMs);
       if (last.status !== undefined && last.status < 300) break;
     }
     const ok = last.status !== undefined && last.status < 300;
@@ -144,6 +153,7 @@ async function attempt(
   url: string,
   headers: Record<string, string>,
   body: string,
+  timeoutMs: number,
 ): Promise<{ status?: number; error?: string }> {
   try {
     const response = await fetch(url, {
@@ -151,7 +161,7 @@ async function attempt(
       headers,
       body,
       redirect: "manual",
-      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     await response.body?.cancel();
     return { status: response.status };

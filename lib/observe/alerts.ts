@@ -120,7 +120,11 @@ export class Alerts {
     }
   }
 
-  /** The console's Send test: one `test` event to every webhook, awaited. */
+  /**
+   * The console's Send test: one `test` event to every webhook, awaited, one
+   * attempt each (a receiver that hangs answers within the attempt timeout,
+   * not after every retry).
+   */
   async sendTest(): Promise<DeliveryRecord[]> {
     const payload: AlertPayload = {
       event: "test",
@@ -128,7 +132,7 @@ export class Alerts {
       detail: { message: "A test from the Switchyard console: this webhook works." },
     };
     return await Promise.all(
-      this.#settings.webhooks.map((hook) => this.deliveries.send(hook, payload)),
+      this.#settings.webhooks.map((hook) => this.deliveries.send(hook, payload, true)),
     );
   }
 
