@@ -356,6 +356,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       await sockets.drain();
       await schedule.stop();
+      deliveries.close(); // No webhook retries at shutdown: a down receiver must not hold it.
       await settled();
       await live.close();
       await usage.close();

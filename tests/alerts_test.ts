@@ -11,6 +11,7 @@ import {
   readJson,
   SECRET,
   startGateway,
+  tempKvPath,
   type TestGateway,
 } from "./support/gateway.ts";
 import { chatCompletion, json, openaiError, upstream } from "./support/upstream.ts";
@@ -280,6 +281,41 @@ Deno.test("a webhook that hangs: each attempt is cut at the timeout; Send test t
   const disabled = view.deliveries.find((d) => d.event === "account.disabled");
   assert.deepEqual([disabled?.ok, disabled?.error, disabled?.attempts], [false, "timed out", 4]);
   assert.equal(hook.connections, 5);
+});
+
+Deno.test("shutdown does not wait out a failing webhook's retries; the delivery is recorded", async () => {
+  await using up = upstream(() => json(401, openaiError("bad key")));
+  await using hook = webhookReceiver(HOOK_SECRET, 100);
+  const config = {
+    accounts: [account("a", up.url)],
+    groups: [{ id: "team", accounts: ["a"] }],
+    keys: [KEY],
+    alerts: {
+      webhooks: [{ id: "down", url: hook.url, secret: HOOK_SECRET, events: ["account.disabled"] }],
+    },
+  };
+  const kv = await tempKvPath();
+  const first = await startGateway({
+    tuning: { alertRetryDelaysMs: [3_000, 3_000, 3_000] },
+    config,
+    kvPath: kv.path,
+  });
+  assert.equal(await call(first), 401);
+  await eventually(() => hook.attempts >= 1 || undefined, "the first attempt");
+  await first.close();
+  // Closed while waiting to retry: no more attempts, and the delivery is in the log.
+  assert.equal(hook.attempts, 1);
+  const second = await startGateway({ config, kvPath: kv.path });
+  const view = await readJson<{ deliveries: Record<string, unknown>[] }>(
+    await second.admin("/admin/alerts"),
+  );
+  const delivery = view.deliveries.find((d) => d.event === "account.disabled");
+  assert.deepEqual(
+    [delivery?.ok, delivery?.status, delivery?.attempts, delivery?.error],
+    [false, 500, 1, "answered 500"],
+  );
+  await second.close();
+  await kv.cleanup();
 });
 
 Deno.test("without SWITCHYARD_SECRET webhooks cannot be stored; a test with none is a 400", async () => {

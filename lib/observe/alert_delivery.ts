@@ -65,6 +65,8 @@ export function slackText(payload: AlertPayload): string {
 /** Sends alerts and keeps the delivery log. */
 export class Deliveries {
   readonly #pending = new Set<Promise<unknown>>();
+  /** Aborted at shutdown: no more retries, and a wait for one ends at once. */
+  readonly #closing = new AbortController();
 
   constructor(
     private readonly kv: Deno.Kv,
@@ -96,6 +98,15 @@ export class Deliveries {
     return found;
   }
 
+  /**
+   * Stops retrying (shutdown): a delivery waiting to retry is recorded as it
+   * stands, an attempt in flight still ends within its timeout, so a
+   * receiver that is down or hangs never holds a shutdown for the backoff.
+   */
+  close(): void {
+    this.#closing.abort();
+  }
+
   /** Waits for deliveries under way (shutdown, tests). */
   async settled(): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
@@ -118,7 +129,7 @@ export class Deliveries {
     let last: { status?: number; error?: string } = {};
     let attempts = 0;
     for (const wait of [0, ...retryDelaysMs]) {
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0 && !(await this.#pause(wait))) break;
       attempts++;
       last = await attempt(hook.url, headers, body, this.attemptTimeoutMs);
       if (last.status !== undefined && last.status < 300) break;
@@ -145,6 +156,21 @@ export class Deliveries {
       this.kv.set(alertDeliveryKey(record.at, crypto.randomUUID()), record, { expireIn: KEEP_MS })
     ).catch(() => {});
     return record;
+  }
+
+  /** Waits `ms` before a retry; `false` when the gateway shuts down meanwhile (no retry). */
+  #pause(ms: number): Promise<boolean> {
+    const signal = this.#closing.signal;
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve(!signal.aborted);
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done);
+    });
   }
 }
 
