@@ -13,7 +13,7 @@ import { AccountStateStore } from "./accounts/health.ts";
 import { QuotaBook } from "./accounts/quota.ts";
 import { ResponseOwners } from "./accounts/response_owners.ts";
 import { ThinkingSigners } from "./accounts/thinking_signers.ts";
-import { TrialLog, withLastTests } from "./accounts/trial_log.ts";
+import { TrialLog } from "./accounts/trial_log.ts";
 import { AccountChecks } from "./failover/account_checks.ts";
 import { CheckSchedule } from "./failover/check_schedule.ts";
 import { SessionBindings } from "./accounts/sessions.ts";
@@ -34,6 +34,7 @@ import { Deliveries } from "./observe/alert_delivery.ts";
 import { AccountAlerts } from "./observe/account_alerts.ts";
 import { Alerts } from "./observe/alerts.ts";
 import { corsPolicy } from "./http/cors.ts";
+import { logFailure } from "./log.ts";
 import { peerAddress } from "./http/loopback.ts";
 import { ProxyClients } from "./http/proxy_clients.ts";
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
@@ -72,6 +73,8 @@ export interface Tuning extends OAuthTuning {
   healthCheckTickMs?: number;
   /** Waits between webhook delivery attempts (default 1 s, 5 s, 30 s). */
   alertRetryDelaysMs?: number[];
+  /** How long one webhook delivery attempt may take (default 10 s). */
+  alertAttemptTimeoutMs?: number;
   /** The clock budgets and their spend windows read (default `Date.now`). */
   now?: () => number;
 }
@@ -153,7 +156,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     DIRECTORY_GENERATION_KEY,
     () => directory.reload().then(() => proxies.retain(directory.accounts().map((a) => a.proxy))),
   );
-  const alerts = new Alerts(kv, new Deliveries(kv, tuning.alertRetryDelaysMs), config.alerts, box);
+  const deliveries = new Deliveries(kv, tuning.alertRetryDelaysMs, tuning.alertAttemptTimeoutMs);
+  const alerts = new Alerts(kv, deliveries, config.alerts, box);
   await alerts.reload();
   states.watch(ALERT_CONFIG_KEY, () => alerts.reload());
   const errorRules = await ErrorRuleStore.open(kv, config.errorRules);
@@ -182,12 +186,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     flushMs: options.usageFlushMs,
     now: tuning.now,
+    onBudgetAlert: (event, target, state, window) =>
+      void alerts.budget(event, target, state, window).catch(logFailure("budget alert failed")),
   });
   states.watch(PRICING_KEY, () => money.pricing.reload());
   const failovers = new FailoverLog(kv);
   const series = new MinuteSeries(kv);
   const trials = new TrialLog(kv);
-  const rows = async () => withLastTests(await accountRows({ directory, states, quotas }), trials);
+  const rows = () => accountRows({ directory, states, quotas, trials });
   const snapshot = () =>
     dashboardSnapshot({
       accounts: rows,
@@ -310,7 +316,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     accounts: { accounts: () => directory.accounts(), states, quotas },
     checks,
     alerts,
-    management: { directory, errorRules, states, usage, live, snapshot, quotas, money },
+    management: { directory, errorRules, states, usage, live, snapshot, quotas, money, trials },
     console: {
       directory,
       states,
@@ -353,6 +359,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async close() {
       await sockets.drain();
       await schedule.stop();
+      deliveries.close(); // No webhook retries at shutdown: a down receiver must not hold it.
       await settled();
       await live.close();
       await usage.close();

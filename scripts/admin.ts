@@ -25,17 +25,23 @@ commands:
   keys revoke <id>
   accounts list
   accounts add <id> --platform openai|anthropic --base-url URL --api-key-env NAME
-               [--priority N] [--concurrency N] [--passthrough]
+               [--priority N] [--concurrency N] [--passthrough] [--avoid-above N]
+               [--proxy-env NAME | --proxy URL]
   accounts update <id> [--base-url URL] [--api-key-env NAME] [--priority N]
-               [--concurrency N|none] [--passthrough|--no-passthrough]
+               [--concurrency N|none] [--passthrough|--no-passthrough] [--avoid-above N|none]
+               [--proxy-env NAME | --proxy URL|none]
+               --avoid-above: plan the account last while its 5-hour or weekly window is
+               above N % used; --proxy: http://, https:// or socks5://[user:pass@]host:port
   accounts remove|reset|disable|enable <id>
   accounts test <id> [--model M] [--prompt TEXT] [--recover]
                one small request through that account only (exit 1 when it fails)
   login-codex | login-claude [--id ID] [--priority N] [--concurrency N] [--base-url URL]
                sign a subscription in: open the printed address, paste back the answer
   groups list
-  groups add <id> --accounts a,b [--avoid-above N] [--allow-paths /v1/files,/v1/files/*]
-  groups update <id> [--accounts a,b] [--avoid-above N|none] [--allow-paths ...|none]
+  groups add <id> --accounts a,b [--avoid-above N] [--order least-recently-used|resets-first]
+               [--allow-paths /v1/files,/v1/files/*]
+  groups update <id> [--accounts a,b] [--avoid-above N|none] [--order ...|none]
+               [--allow-paths ...|none]
   groups remove <id>
   usage [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--by key|account|model|group]
   pricing list                     overrides in force and the snapshot's source and date
@@ -45,6 +51,10 @@ commands:
   keys budget <id> --per day|week|month|5h --usd N|none [--alert-at 0.8]
   groups budget <id> --per day|week|month|5h --usd N|none [--alert-at 0.8]
   budgets list                     each budget's spend and reset
+  alerts list                      webhooks (URL path and secret never shown) and last deliveries
+  alerts set < alerts.json         replace the settings: {"webhooks": [...], "quotaPercent"?}
+                                   (a webhook given by id alone keeps its stored URL and secret)
+  alerts test                      send a test event to every webhook (exit 1 when one fails)
   error-rules list
   error-rules set < rules.json     replace the whole list (JSON on stdin)
   error-rules reset                back to the config's rules
@@ -90,6 +100,9 @@ const STRING_OPTIONS = [
   "usd",
   "per",
   "alert-at",
+  "proxy",
+  "proxy-env",
+  "order",
 ];
 
 const processIo: AdminIo = {

@@ -66,6 +66,19 @@ Deno.test("a test goes through that account only, never fails over, and bills no
   assert.deepEqual(sent.messages, [{ role: "user", content: "say hi" }]);
   assert.equal(first.hits.at(-1)!.headers.get("authorization"), "Bearer sk-upstream-first");
 
+  // The last test is on the account's row in the management API, as the console shows it.
+  type Row = { id: string; lastTest?: Record<string, unknown> };
+  const rows = await readJson<Row[]>(await gateway.admin("/admin/accounts"));
+  const last = rows.find((row) => row.id === "first")?.lastTest;
+  assert.deepEqual(
+    { ok: last?.ok, status: last?.status, model: last?.model, source: last?.source },
+    { ok: true, status: 200, model: "gpt-x", source: "admin" },
+  );
+  assert.equal(typeof last?.at, "number");
+  assert.equal(rows.find((row) => row.id === "second")?.lastTest, undefined, "never tested");
+  const one = await readJson<Row>(await gateway.admin("/admin/accounts/first"));
+  assert.deepEqual(one.lastTest, last);
+
   // Billed to no client key: no request log entry, no usage row.
   assert.equal(gateway.log.length, 0);
   await gateway.gateway.usage.flush();

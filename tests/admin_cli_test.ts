@@ -240,8 +240,8 @@ Deno.test("deno task admin: accounts, groups and key limits from a terminal, --j
       assert.equal(updated.code, 0, updated.err.join("\n"));
       const listed = await run(["groups", "list"]);
       assert.deepEqual(listed.out.map((line) => line.split(/\s+/)), [
-        ["ID", "ACCOUNTS", "AVOID", "ABOVE", "ALLOW", "PATHS", "SOURCE"],
-        ["team", "oa-1", "90%", "-", "api"],
+        ["ID", "ACCOUNTS", "AVOID", "ABOVE", "ORDER", "ALLOW", "PATHS", "SOURCE"],
+        ["team", "oa-1", "90%", "-", "-", "api"],
       ]);
       assert.equal((await run(["keys", "create", "bob", "--group", "team", "--rpm", "5"])).code, 0);
       const limited = await run([

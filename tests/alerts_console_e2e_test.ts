@@ -3,11 +3,14 @@
  * button on an account card and Test all, then the alerts form on the Keys &
  * groups tab (add a signed webhook, whose URL path and secret never show),
  * Send test reaching a receiver that checks the signature, and the
- * delivery in the list.
+ * delivery in the list. An account's proxy field: set in the account form
+ * (a real tinyproxy with a password on loopback), shown masked on the card
+ * and by the API, the next Test going through it, removed again.
  */
 
 import assert from "node:assert/strict";
-import { ADMIN_TOKEN, SECRET, startGateway } from "./support/gateway.ts";
+import { ADMIN_TOKEN, readJson, SECRET, startGateway } from "./support/gateway.ts";
+import { proxiesMissing, startTinyproxy } from "./support/proxies.ts";
 import { chromiumAvailable, launchChromium } from "./support/chromium.ts";
 import { eventually } from "./support/async.ts";
 import { chatCompletion, json, openaiError, upstream } from "./support/upstream.ts";
@@ -15,14 +18,18 @@ import { webhookReceiver } from "./support/webhook.ts";
 
 const available = await chromiumAvailable("alerts console e2e");
 const HOOK_SECRET = "whsec-console-0123456789";
+const PROXY_PASSWORD = "console-proxy-pw-0123";
+const proxiesAbsent = available ? await proxiesMissing() : undefined;
 
 Deno.test({
-  name: "console in Chromium: Test, Test all, and an alerts webhook with Send test",
-  ignore: !available,
+  name:
+    "console in Chromium: Test, Test all, an account's proxy field, an alerts webhook with Send test",
+  ignore: !available || !!proxiesAbsent,
   async fn() {
     await using good = upstream(() => json(200, chatCompletion("ok")));
     await using bad = upstream(() => json(500, openaiError("upstream broke")));
     await using hook = webhookReceiver(HOOK_SECRET);
+    await using proxy = await startTinyproxy({ user: "relay", password: PROXY_PASSWORD });
     await using gateway = await startGateway({
       secret: SECRET,
       accounts: [{ id: "good", upstream: good }, { id: "bad", upstream: bad }],
@@ -50,6 +57,27 @@ Deno.test({
       .waitFor();
     await page.waitForSelector("#toast:has-text('1 of 2 tests failed')");
     assert.equal(good.hits.length, 2);
+
+    // The proxy field: the card shows it masked, the API stores it (masked in GET), Test uses it.
+    const accountForm = page.locator("#account-form");
+    await goodCard.locator('button:has-text("Edit")').click();
+    await accountForm.locator("[name=proxy]").fill(proxy.url);
+    await accountForm.locator("button[type=submit]").click();
+    const masked = `http://relay:***@127.0.0.1:${proxy.port}`;
+    await goodCard.locator(`[data-testid="proxy"]:has-text("via proxy ${masked}")`).waitFor();
+    assert.ok(!(await page.content()).includes(PROXY_PASSWORD), "the proxy is write-only");
+    const stored = await readJson(await gateway.admin("/admin/accounts/good"));
+    assert.equal(stored.proxy, masked);
+    assert.equal(stored.source, "api");
+    await goodCard.locator('button:has-text("Test")').click();
+    await eventually(() => good.hits.length === 3 || undefined, "the test through the proxy");
+    assert.match(good.hits[2].headers.get("via") ?? "", /tinyproxy/, "it came through tinyproxy");
+    await goodCard.locator('button:has-text("Edit")').click();
+    assert.equal(await accountForm.locator("[name=proxy]").inputValue(), "");
+    await accountForm.locator("[name=proxyClear]").check();
+    await accountForm.locator("button[type=submit]").click();
+    await goodCard.locator('[data-testid="proxy"]').waitFor({ state: "detached" });
+    assert.equal((await readJson(await gateway.admin("/admin/accounts/good"))).proxy, undefined);
 
     // Alerts: add a signed webhook; its path and secret never reach the page.
     await page.click("#tab-keys");

@@ -11,10 +11,12 @@ import {
   readJson,
   SECRET,
   startGateway,
+  tempKvPath,
   type TestGateway,
 } from "./support/gateway.ts";
 import { chatCompletion, json, openaiError, upstream } from "./support/upstream.ts";
 import { webhookReceiver } from "./support/webhook.ts";
+import { pricedAnswer } from "./support/priced_mocks.ts";
 
 const HOOK_SECRET = "whsec-test-0123456789";
 const FAST = { alertRetryDelaysMs: [20, 20, 20], healthCheckTickMs: 50 };
@@ -216,6 +218,147 @@ Deno.test("GET/PUT /admin/alerts: secrets and URLs write-only; Send test; clear 
   const wrong = await gateway.admin("/admin/alerts", { method: "DELETE" });
   assert.equal(wrong.status, 405);
   await wrong.body?.cancel();
+});
+
+/** A webhook that accepts connections and never answers; counts them. */
+function hangingReceiver(): { url: string; connections: number } & AsyncDisposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open: Deno.Conn[] = [];
+  const state = { connections: 0 };
+  (async () => {
+    for await (const conn of listener) {
+      state.connections++;
+      open.push(conn);
+      conn.readable.pipeTo(new WritableStream()).catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    url: `http://127.0.0.1:${listener.addr.port}/hook/T0KEN`,
+    get connections() {
+      return state.connections;
+    },
+    [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch { /* closed by the client */ }
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+Deno.test("a webhook that hangs: each attempt is cut at the timeout; Send test tries once", async () => {
+  await using hook = hangingReceiver();
+  await using up = upstream(() => json(401, openaiError("bad key")));
+  await using gateway = await startGateway({
+    tuning: { ...FAST, alertAttemptTimeoutMs: 150 },
+    secret: SECRET,
+    config: {
+      accounts: [account("a", up.url)],
+      groups: [{ id: "team", accounts: ["a"] }],
+      keys: [KEY],
+      alerts: { webhooks: [{ id: "slow", url: hook.url, events: ["account.disabled"] }] },
+    },
+  });
+
+  // The console's Send test answers after one attempt, not after every retry.
+  const test = await gateway.admin("/admin/alerts/test", { method: "POST" });
+  assert.equal(test.status, 200);
+  const { deliveries } = await test.json();
+  assert.deepEqual(
+    deliveries.map((d: Record<string, unknown>) => [d.webhook, d.ok, d.error, d.attempts]),
+    [["slow", false, "timed out", 1]],
+  );
+  assert.equal(hook.connections, 1);
+
+  // An event's delivery is retried, each attempt cut at the timeout, and then given up.
+  assert.equal(await call(gateway), 401);
+  await gateway.gateway.settled();
+  const view = await readJson<{ deliveries: Record<string, unknown>[] }>(
+    await gateway.admin("/admin/alerts"),
+  );
+  const disabled = view.deliveries.find((d) => d.event === "account.disabled");
+  assert.deepEqual([disabled?.ok, disabled?.error, disabled?.attempts], [false, "timed out", 4]);
+  assert.equal(hook.connections, 5);
+});
+
+Deno.test("shutdown does not wait out a failing webhook's retries; the delivery is recorded", async () => {
+  await using up = upstream(() => json(401, openaiError("bad key")));
+  await using hook = webhookReceiver(HOOK_SECRET, 100);
+  const config = {
+    accounts: [account("a", up.url)],
+    groups: [{ id: "team", accounts: ["a"] }],
+    keys: [KEY],
+    alerts: {
+      webhooks: [{ id: "down", url: hook.url, secret: HOOK_SECRET, events: ["account.disabled"] }],
+    },
+  };
+  const kv = await tempKvPath();
+  const first = await startGateway({
+    tuning: { alertRetryDelaysMs: [3_000, 3_000, 3_000] },
+    config,
+    kvPath: kv.path,
+  });
+  assert.equal(await call(first), 401);
+  await eventually(() => hook.attempts >= 1 || undefined, "the first attempt");
+  await first.close();
+  // Closed while waiting to retry: no more attempts, and the delivery is in the log.
+  assert.equal(hook.attempts, 1);
+  const second = await startGateway({ config, kvPath: kv.path });
+  const view = await readJson<{ deliveries: Record<string, unknown>[] }>(
+    await second.admin("/admin/alerts"),
+  );
+  const delivery = view.deliveries.find((d) => d.event === "account.disabled");
+  assert.deepEqual(
+    [delivery?.ok, delivery?.status, delivery?.attempts, delivery?.error],
+    [false, 500, 1, "answered 500"],
+  );
+  await second.close();
+  await kv.cleanup();
+});
+
+Deno.test("budget.alert and budget.exhausted: once per budget window, signed, naming the key", async () => {
+  await using mock = upstream(pricedAnswer);
+  await using hook = webhookReceiver(HOOK_SECRET);
+  await using gateway = await startGateway({
+    tuning: FAST,
+    usageFlushMs: 60_000,
+    config: {
+      // One chat answer of priced_mocks.ts costs 4025 micro-dollars at these prices.
+      pricing: { "m-chat": { input: 1.25, output: 10, cachedInput: 0.125 } },
+      accounts: [{ id: "oa", platform: "openai", baseUrl: `${mock.url}/v1`, apiKey: "sk-oa" }],
+      groups: [{ id: "team", accounts: ["oa"] }],
+      keys: [{ ...KEY, budgets: [{ usd: 0.01, per: "day", alertAt: 0.5 }] }],
+      alerts: { webhooks: [{ url: hook.url, secret: HOOK_SECRET }] },
+    },
+  });
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const response = await gateway.api("/v1/chat/completions", {
+      json: { model: "m-chat", messages: [{ role: "user", content: "hi" }] },
+    });
+    await response.body?.cancel();
+    statuses.push(response.status);
+  }
+  // 8050 spent before the third: past 50 %; 12075 before the fourth: spent.
+  assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429]);
+  await eventually(() => hook.received.length >= 2 || undefined, "the budget webhooks");
+  await gateway.gateway.settled();
+  const events = hook.received.map((r) => r.event);
+  assert.deepEqual(events, ["budget.alert", "budget.exhausted"]);
+  assert.ok(hook.received.every((r) => r.signed));
+  const [alert, exhausted] = hook.received.map((r) => r.body);
+  assert.equal(alert.key, "alice");
+  assert.equal(exhausted.key, "alice");
+  const detail = exhausted.detail as Record<string, unknown>;
+  assert.match(
+    detail.message as string,
+    /key "alice" has spent \$0\.0121 of its \$0\.01 day budget/,
+  );
+  assert.deepEqual([detail.per, detail.usd, detail.spentUsd], ["day", 0.01, 0.012075]);
+  assert.match((alert.detail as { message: string }).message, /alert at 50%/);
 });
 
 Deno.test("without SWITCHYARD_SECRET webhooks cannot be stored; a test with none is a 400", async () => {

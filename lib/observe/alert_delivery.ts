@@ -42,7 +42,7 @@ export interface DeliveryRecord {
 
 /** How long delivery records are kept. */
 const KEEP_MS = 7 * 24 * 3600_000;
-/** How long one attempt may take. */
+/** How long one attempt may take by default: a receiver that hangs is cut off. */
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
 /** The body a webhook gets for `payload`. */
@@ -65,16 +65,23 @@ export function slackText(payload: AlertPayload): string {
 /** Sends alerts and keeps the delivery log. */
 export class Deliveries {
   readonly #pending = new Set<Promise<unknown>>();
+  /** Aborted at shutdown: no more retries, and a wait for one ends at once. */
+  readonly #closing = new AbortController();
 
   constructor(
     private readonly kv: Deno.Kv,
     /** Waits between attempts (default 1 s, 5 s, 30 s: four attempts in all). */
     private readonly retryDelaysMs: readonly number[] = [1_000, 5_000, 30_000],
+    /** How long one attempt may take (default 10 s). */
+    private readonly attemptTimeoutMs = ATTEMPT_TIMEOUT_MS,
   ) {}
 
-  /** Sends `payload` to `hook` in the background, retrying; resolves with the final record. */
-  send(hook: Webhook, payload: AlertPayload): Promise<DeliveryRecord> {
-    const delivery = this.#deliver(hook, payload);
+  /**
+   * Sends `payload` to `hook` in the background, retrying unless `once` (the
+   * console's Send test, which someone waits for); resolves with the final record.
+   */
+  send(hook: Webhook, payload: AlertPayload, once = false): Promise<DeliveryRecord> {
+    const delivery = this.#deliver(hook, payload, once ? [] : this.retryDelaysMs);
     const tracked = delivery.catch(() => {}).finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
     return delivery;
@@ -91,12 +98,25 @@ export class Deliveries {
     return found;
   }
 
+  /**
+   * Stops retrying (shutdown): a delivery waiting to retry is recorded as it
+   * stands, an attempt in flight still ends within its timeout, so a
+   * receiver that is down or hangs never holds a shutdown for the backoff.
+   */
+  close(): void {
+    this.#closing.abort();
+  }
+
   /** Waits for deliveries under way (shutdown, tests). */
   async settled(): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
 
-  async #deliver(hook: Webhook, payload: AlertPayload): Promise<DeliveryRecord> {
+  async #deliver(
+    hook: Webhook,
+    payload: AlertPayload,
+    retryDelaysMs: readonly number[],
+  ): Promise<DeliveryRecord> {
     const body = webhookBody(hook.format, payload);
     const headers: Record<string, string> = {
       "content-type": "application/json",
@@ -108,10 +128,10 @@ export class Deliveries {
     }
     let last: { status?: number; error?: string } = {};
     let attempts = 0;
-    for (const wait of [0, ...this.retryDelaysMs]) {
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    for (const wait of [0, ...retryDelaysMs]) {
+      if (wait > 0 && !(await this.#pause(wait))) break;
       attempts++;
-      last = await attempt(hook.url, headers, body);
+      last = await attempt(hook.url, headers, body, this.attemptTimeoutMs);
       if (last.status !== undefined && last.status < 300) break;
     }
     const ok = last.status !== undefined && last.status < 300;
@@ -137,6 +157,21 @@ export class Deliveries {
     ).catch(() => {});
     return record;
   }
+
+  /** Waits `ms` before a retry; `false` when the gateway shuts down meanwhile (no retry). */
+  #pause(ms: number): Promise<boolean> {
+    const signal = this.#closing.signal;
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve(!signal.aborted);
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done);
+    });
+  }
 }
 
 /** One POST; never throws, never says the URL. */
@@ -144,6 +179,7 @@ async function attempt(
   url: string,
   headers: Record<string, string>,
   body: string,
+  timeoutMs: number,
 ): Promise<{ status?: number; error?: string }> {
   try {
     const response = await fetch(url, {
@@ -151,7 +187,7 @@ async function attempt(
       headers,
       body,
       redirect: "manual",
-      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     await response.body?.cancel();
     return { status: response.status };

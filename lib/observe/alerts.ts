@@ -90,16 +90,42 @@ export class Alerts {
   }
 
   /**
-   * The budgets' hook (typed now, called once budgets land): a client key's
-   * budget passed its alert level or ran out, once per key and period.
+   * The budgets' hook (`lib/usage/budget_gate.ts`): a key's or group's budget
+   * passed its alert level or was spent, sent once per budget window across
+   * all processes.
    */
   budget(
     event: "budget.alert" | "budget.exhausted",
-    key: string,
-    period: string,
-    detail: AlertNotice["detail"],
+    target: { scope: "key" | "group"; id: string },
+    state: {
+      budget: { usd: number; per: string; alertAt?: number };
+      spent: number;
+      resetsAt: number;
+    },
+    window: number,
   ): Promise<boolean> {
-    return this.raise({ event, key, detail }, `${key}:${period}`);
+    const { budget } = state;
+    const spentUsd = state.spent / 1_000_000;
+    const resetsAt = new Date(state.resetsAt).toISOString();
+    const detail = {
+      message:
+        `${target.scope} "${target.id}" has spent $${spentUsd.toFixed(4)} of its $${budget.usd} ` +
+        `${budget.per} budget` +
+        (event === "budget.alert"
+          ? ` (alert at ${Math.round((budget.alertAt ?? 1) * 100)}%)`
+          : "") +
+        `; resets ${resetsAt}`,
+      per: budget.per,
+      usd: budget.usd,
+      spentUsd,
+      resetsAt,
+    };
+    const about = target.scope === "key" ? { key: target.id } : { group: target.id };
+    return this.raise(
+      { event, ...about, detail },
+      `${target.scope}:${target.id}:${budget.per}:${window}`,
+      Math.max(state.resetsAt, Date.now() + 60_000),
+    );
   }
 
   /** Ends an open episode; `true` when this call ended it. */
@@ -120,7 +146,11 @@ export class Alerts {
     }
   }
 
-  /** The console's Send test: one `test` event to every webhook, awaited. */
+  /**
+   * The console's Send test: one `test` event to every webhook, awaited, one
+   * attempt each (a receiver that hangs answers within the attempt timeout,
+   * not after every retry).
+   */
   async sendTest(): Promise<DeliveryRecord[]> {
     const payload: AlertPayload = {
       event: "test",
@@ -128,7 +158,7 @@ export class Alerts {
       detail: { message: "A test from the Switchyard console: this webhook works." },
     };
     return await Promise.all(
-      this.#settings.webhooks.map((hook) => this.deliveries.send(hook, payload)),
+      this.#settings.webhooks.map((hook) => this.deliveries.send(hook, payload, true)),
     );
   }
 

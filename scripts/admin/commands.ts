@@ -17,6 +17,8 @@ import {
   table,
   type Values,
 } from "./context.ts";
+import { accountSettings, apiKey, settingsText } from "./account_fields.ts";
+import { ALERT_COMMANDS } from "./alerts.ts";
 import { loginCommand } from "./login.ts";
 import { MONEY_COMMANDS } from "./money.ts";
 
@@ -101,20 +103,27 @@ export const COMMANDS: Record<string, (command: Command) => Promise<void>> = {
       platform: need("--platform", values.platform),
       baseUrl: need("--base-url", values["base-url"]),
       apiKey: apiKey(values, io.env, true),
-      ...accountSettings(values, false),
+      ...accountSettings(values, false, io.env),
     };
     const row = await call("POST", "/admin/accounts", body) as Row;
-    print(row, () => [`added account "${row.id}" (${row.platform}); list it in a group to use it`]);
+    print(row, () => [
+      `added account "${row.id}" (${row.platform})${
+        settingsText(row)
+      }; list it in a group to use it`,
+    ]);
   },
   async "accounts update"({ args, values, io, call, print }) {
     const id = need("<id>", args[0]);
-    const body: Row = accountSettings(values, true);
+    const body: Row = accountSettings(values, true, io.env);
     if (typeof values["base-url"] === "string") body.baseUrl = values["base-url"];
     const key = apiKey(values, io.env, false);
     if (key !== undefined) body.apiKey = key;
     if (Object.keys(body).length === 0) throw new CliError("nothing to change", 2);
     const row = await call("PUT", `/admin/accounts/${enc(id)}`, body) as Row;
-    print(row, () => [`updated account "${id}": priority ${row.priority}, ${row.state}`]);
+    print(
+      row,
+      () => [`updated account "${id}": priority ${row.priority}, ${row.state}${settingsText(row)}`],
+    );
   },
   async "accounts remove"({ args, call, print }) {
     const id = need("<id>", args[0]);
@@ -138,11 +147,12 @@ export const COMMANDS: Record<string, (command: Command) => Promise<void>> = {
     const groups = await call("GET", "/admin/groups") as Row[];
     print(groups, () =>
       table(
-        ["ID", "ACCOUNTS", "AVOID ABOVE", "ALLOW PATHS", "SOURCE"],
+        ["ID", "ACCOUNTS", "AVOID ABOVE", "ORDER", "ALLOW PATHS", "SOURCE"],
         groups.map((g) => [
           g.id,
           list(g.accounts),
           g.avoidAbovePercent === undefined ? "-" : `${g.avoidAbovePercent}%`,
+          g.order ?? "-",
           list(g.allowPaths),
           g.source,
         ]),
@@ -212,6 +222,7 @@ export const COMMANDS: Record<string, (command: Command) => Promise<void>> = {
   },
 
   ...MONEY_COMMANDS,
+  ...ALERT_COMMANDS,
   "login-codex": (command) => loginCommand(command, "openai"),
   "login-claude": (command) => loginCommand(command, "anthropic"),
 };
@@ -234,33 +245,6 @@ function testLine(id: string, result: Row): string {
   return `test account "${id}": ${verdict} (${status}, ${result.ms} ms, ${result.model}${recovered})${why}`;
 }
 
-/** `--api-key-env NAME` (the key stays out of shell history) or `--api-key VALUE`. */
-function apiKey(
-  values: Values,
-  env: (name: string) => string | undefined,
-  required: boolean,
-): string | undefined {
-  const name = values["api-key-env"];
-  if (typeof name === "string") {
-    const value = env(name);
-    if (!value) throw new CliError(`--api-key-env: ${name} is not set`, 2);
-    return value;
-  }
-  if (typeof values["api-key"] === "string") return values["api-key"];
-  if (required) throw new CliError("missing --api-key-env NAME (or --api-key)", 2);
-  return undefined;
-}
-
-function accountSettings(values: Values, lift: boolean): Row {
-  const body: Row = numericFields(values, [["priority", "priority"], [
-    "concurrency",
-    "concurrency",
-  ]], lift);
-  if (values.passthrough === true) body.passthrough = true;
-  if (values["no-passthrough"] === true) body.passthrough = false;
-  return body;
-}
-
 function groupFields(values: Values, current: Row): Row {
   const body: Row = { ...current };
   const split = (raw: string) => raw.split(",").map((part) => part.trim()).filter(Boolean);
@@ -270,6 +254,10 @@ function groupFields(values: Values, current: Row): Row {
     const raw = values["avoid-above"];
     if (raw === "none") delete body.avoidAbovePercent;
     else body.avoidAbovePercent = numericFields(values, [["avoid-above", "x"]], false).x;
+  }
+  if (typeof values.order === "string") {
+    if (values.order === "none") delete body.order;
+    else body.order = values.order;
   }
   if (typeof values["allow-paths"] === "string") {
     const paths = split(values["allow-paths"]);

@@ -31,6 +31,7 @@ import type { DashboardSnapshot } from "../dashboard/snapshot.ts";
 import type { AccountStateStore } from "../../accounts/health.ts";
 import { type UsageDimension, type UsageRecorder, utcDay } from "../../usage/recorder.ts";
 import type { QuotaBook } from "../../accounts/quota.ts";
+import { type TrialLog, withLastTests } from "../../accounts/trial_log.ts";
 import type { Route } from "../table.ts";
 import { type AccountView, accountViews, decodeId, MALFORMED_ID } from "./accounts.ts";
 import type { Money } from "../../usage/money.ts";
@@ -49,18 +50,21 @@ export interface ManagementContext {
   quotas?: QuotaBook;
   /** Prices and budgets (`/admin/pricing`, `/admin/budgets`, `costUsd` in usage). */
   money?: Money;
+  /** Each account's last test, shown as `lastTest` (`POST /admin/accounts/{id}/test`). */
+  trials?: TrialLog;
 }
 
-/** `GET /admin/accounts` rows: health, public settings and source. */
+/** `GET /admin/accounts` rows: health, public settings, source and the last test (`lastTest`). */
 export async function accountRows(
-  context: Pick<ManagementContext, "directory" | "states" | "quotas">,
+  context: Pick<ManagementContext, "directory" | "states" | "quotas" | "trials">,
 ): Promise<(Record<string, unknown> & AccountView)[]> {
   const views = await accountViews({
     accounts: () => context.directory.accounts(),
     states: context.states,
     quotas: context.quotas,
   });
-  return views.map((view) => ({ ...context.directory.publicAccount(view.id), ...view }));
+  const rows = views.map((view) => ({ ...context.directory.publicAccount(view.id), ...view }));
+  return context.trials ? await withLastTests(rows, context.trials) : rows;
 }
 
 /** The management routes, in the admin route table (behind the admin gate). */
