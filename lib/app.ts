@@ -182,6 +182,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     flushMs: options.usageFlushMs,
     now: tuning.now,
+    alerts,
   });
   states.watch(PRICING_KEY, () => money.pricing.reload());
   const failovers = new FailoverLog(kv);

@@ -90,16 +90,24 @@ export class Alerts {
   }
 
   /**
-   * The budgets' hook (typed now, called once budgets land): a client key's
-   * budget passed its alert level or ran out, once per key and period.
+   * The budgets' hook: a key's or a group's budget passed its `alertAt`
+   * level (`budget.alert`) or ran out (`budget.exhausted`). Sent once per
+   * budget and window across processes; `endsAt` is when the window resets,
+   * and the next crossing after it is a new episode.
    */
   budget(
     event: "budget.alert" | "budget.exhausted",
-    key: string,
+    target: { scope: "key" | "group"; id: string },
     period: string,
     detail: AlertNotice["detail"],
+    endsAt: number,
   ): Promise<boolean> {
-    return this.raise({ event, key, detail }, `${key}:${period}`);
+    const about = target.scope === "key" ? { key: target.id } : { group: target.id };
+    return this.raise(
+      { event, ...about, detail },
+      `${target.scope}:${target.id}:${period}`,
+      endsAt,
+    );
   }
 
   /** Ends an open episode; `true` when this call ended it. */

@@ -9,6 +9,7 @@
 
 import type { Directory } from "../accounts/directory.ts";
 import type { ModelPrice } from "../config/types.ts";
+import type { Alerts } from "../observe/alerts.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
 import { BudgetGate, budgetTargets } from "./budget_gate.ts";
 import { CostMeter } from "./cost_meter.ts";
@@ -33,6 +34,8 @@ export async function openMoney(options: {
   metrics: GatewayMetrics;
   flushMs?: number;
   now?: () => number;
+  /** Where budget alerts go (`budget.alert`, `budget.exhausted`). */
+  alerts?: Pick<Alerts, "budget">;
 }): Promise<Money> {
   const { kv, directory, metrics } = options;
   const now = options.now ?? Date.now;
@@ -43,6 +46,6 @@ export async function openMoney(options: {
     return key ? budgetTargets(key, directory.group(key.group)) : [];
   };
   const meter = new CostMeter(() => pricing.table(), metrics, ledger, budgetsOf, now);
-  const gate = new BudgetGate(ledger, now, metrics);
+  const gate = new BudgetGate(ledger, now, metrics, options.alerts);
   return { pricing, meter, gate, ledger, close: () => ledger.close() };
 }
