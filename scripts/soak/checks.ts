@@ -17,6 +17,7 @@ import {
   outcomeOf,
 } from "./evidence.ts";
 import type { Tokens } from "./formats.ts";
+import { moneyChecks } from "./money.ts";
 import type { Arrival, ClientRecord, UsageTotals } from "./records.ts";
 
 /** One row of the report. */
@@ -45,6 +46,7 @@ export function checkAll(evidence: Evidence): Row[] {
     credentialsRight(evidence),
     rpmHeld(index),
     dailyTokensHeld(index),
+    ...moneyChecks(index),
   ];
 }
 
