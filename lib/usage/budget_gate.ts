@@ -122,7 +122,10 @@ export class BudgetGate {
       ...(alertAt === undefined ? {} : { alertAt }),
       resetsAt: new Date(state.resetsAt).toISOString(),
     };
-    this.alerts.budget(event, target, `${per}:${endsAt}`, detail, endsAt)
+    // A calendar window's episode is named by its end. A rolling budget's exhaustion is one
+    // episode until its reset, even if later spend moves that reset on.
+    const period = event === "budget.exhausted" && per === "5h" ? per : `${per}:${endsAt}`;
+    this.alerts.budget(event, target, period, detail, endsAt)
       .catch(logFailure("budget alert failed"));
   }
 }
