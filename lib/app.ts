@@ -34,7 +34,6 @@ import { Deliveries } from "./observe/alert_delivery.ts";
 import { AccountAlerts } from "./observe/account_alerts.ts";
 import { Alerts } from "./observe/alerts.ts";
 import { corsPolicy } from "./http/cors.ts";
-import { logFailure } from "./log.ts";
 import { peerAddress } from "./http/loopback.ts";
 import { ProxyClients } from "./http/proxy_clients.ts";
 import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
@@ -186,8 +185,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     flushMs: options.usageFlushMs,
     now: tuning.now,
-    onBudgetAlert: (event, target, state, window) =>
-      void alerts.budget(event, target, state, window).catch(logFailure("budget alert failed")),
+    alerts,
   });
   states.watch(PRICING_KEY, () => money.pricing.reload());
   const failovers = new FailoverLog(kv);

@@ -1,7 +1,8 @@
 /**
  * The console's money panel in headless Chromium: set a price override and a
  * key budget in the usage view, send a request, and see its cost in the
- * report and its spend on the budget's bar. (The full walk is
+ * report, its spend on the budget's bar, and in dollars on the last-hour
+ * chart once toggled. (The full walk is
  * `console_e2e_test.ts`.)
  */
 
@@ -70,6 +71,22 @@ Deno.test({
     );
     const width = await bar.locator(".meter i").getAttribute("style");
     assert.match(width ?? "", /width:40\.25%/);
+
+    // The last-hour chart by account, toggled from tokens to dollars: the request's cost.
+    await page.click("#tab-pool");
+    await page.locator('[data-chart="tokens"] rect[data-series="oa"]').first().waitFor();
+    await page.click("#chart-tokens [data-unit='usd']");
+    const costBar = page.locator('[data-chart="cost"] rect[data-series="oa"]').first();
+    await costBar.waitFor();
+    assert.equal(await costBar.getAttribute("data-value"), "4025");
+    assert.equal(
+      await page.locator("#chart-tokens [data-unit='usd']").getAttribute("aria-pressed"),
+      "true",
+    );
+    assert.equal(await page.textContent("#chart-tokens-title"), "Cost per minute by account (USD)");
+    assert.match((await page.locator('[data-chart="cost"]').textContent()) ?? "", /\$0\.0050/);
+    await page.click("#chart-tokens [data-unit='tokens']");
+    await page.locator('[data-chart="tokens"] rect[data-series="oa"]').first().waitFor();
     assert.deepEqual(errors, []);
   },
 });

@@ -10,7 +10,7 @@
 import { ConfigError } from "./errors.ts";
 import type { Fields } from "./fields.ts";
 
-/** Every event a webhook may be told of (`budget.*`: `lib/usage/budget_gate.ts`). */
+/** Every event a webhook may be told of. `budget.*`: `lib/usage/budget_gate.ts`. */
 export const ALERT_EVENTS = [
   "account.disabled",
   "account.reauth",

@@ -90,41 +90,23 @@ export class Alerts {
   }
 
   /**
-   * The budgets' hook (`lib/usage/budget_gate.ts`): a key's or group's budget
-   * passed its alert level or was spent, sent once per budget window across
-   * all processes.
+   * The budgets' hook: a key's or a group's budget passed its `alertAt`
+   * level (`budget.alert`) or ran out (`budget.exhausted`). Sent once per
+   * budget and window across processes; `endsAt` is when the window resets,
+   * and the next crossing after it is a new episode.
    */
   budget(
     event: "budget.alert" | "budget.exhausted",
     target: { scope: "key" | "group"; id: string },
-    state: {
-      budget: { usd: number; per: string; alertAt?: number };
-      spent: number;
-      resetsAt: number;
-    },
-    window: number,
+    period: string,
+    detail: AlertNotice["detail"],
+    endsAt: number,
   ): Promise<boolean> {
-    const { budget } = state;
-    const spentUsd = state.spent / 1_000_000;
-    const resetsAt = new Date(state.resetsAt).toISOString();
-    const detail = {
-      message:
-        `${target.scope} "${target.id}" has spent $${spentUsd.toFixed(4)} of its $${budget.usd} ` +
-        `${budget.per} budget` +
-        (event === "budget.alert"
-          ? ` (alert at ${Math.round((budget.alertAt ?? 1) * 100)}%)`
-          : "") +
-        `; resets ${resetsAt}`,
-      per: budget.per,
-      usd: budget.usd,
-      spentUsd,
-      resetsAt,
-    };
     const about = target.scope === "key" ? { key: target.id } : { group: target.id };
     return this.raise(
       { event, ...about, detail },
-      `${target.scope}:${target.id}:${budget.per}:${window}`,
-      Math.max(state.resetsAt, Date.now() + 60_000),
+      `${target.scope}:${target.id}:${period}`,
+      endsAt,
     );
   }
 

@@ -1,7 +1,7 @@
 /**
  * The last hour, minute by minute, across every process on the KV, for the
- * dashboard's charts: requests, errors and failovers, tokens by account, and
- * time-to-first-byte percentiles.
+ * dashboard's charts: requests, errors and failovers, tokens and cost by
+ * account, and time-to-first-byte percentiles.
  *
  * Each process counts its own minutes in memory (synchronously, on the
  * request's way out) and writes them every {@linkcode SERIES_FLUSH_MS} (and
@@ -52,6 +52,8 @@ export interface MinuteTotals {
   failovers: number;
   /** Input + output tokens by the account that served. */
   tokens: Record<string, number>;
+  /** Micro-dollars by the account that served (absent in minutes written before cost was kept). */
+  cost?: Record<string, number>;
   /** Counts per TTFB bucket (`TTFB_BOUNDS_MS.length + 1` of them). */
   ttfb: number[];
 }
@@ -64,6 +66,8 @@ export interface SeriesView {
   errors: number[];
   failovers: number[];
   tokens: Record<string, number[]>;
+  /** Micro-dollars by account (accounts with a cost in the hour). */
+  cost: Record<string, number[]>;
   /** Milliseconds; `null` for a minute with no first byte. */
   ttfb: { p50: (number | null)[]; p90: (number | null)[]; p99: (number | null)[] };
 }
@@ -75,6 +79,7 @@ export function emptyMinute(): MinuteTotals {
     errors: 0,
     failovers: 0,
     tokens: {},
+    cost: {},
     ttfb: TTFB_BOUNDS_MS.map(() => 0).concat(0),
   };
 }
@@ -114,6 +119,10 @@ export function mergeMinute(into: MinuteTotals, from: MinuteTotals): void {
   for (const [account, tokens] of Object.entries(from.tokens)) {
     into.tokens[account] = (into.tokens[account] ?? 0) + tokens;
   }
+  for (const [account, micros] of Object.entries(from.cost ?? {})) {
+    into.cost ??= {};
+    into.cost[account] = (into.cost[account] ?? 0) + micros;
+  }
   from.ttfb.forEach((count, index) => into.ttfb[index] = (into.ttfb[index] ?? 0) + count);
 }
 
@@ -127,19 +136,25 @@ export function seriesView(minutes: ReadonlyMap<number, MinuteTotals>, now: numb
     errors: [],
     failovers: [],
     tokens: {},
+    cost: {},
     ttfb: { p50: [], p90: [], p99: [] },
   };
   const accounts = new Set<string>();
+  const priced = new Set<string>();
   for (const [at, totals] of minutes) {
-    if (at >= first && at <= last) Object.keys(totals.tokens).forEach((id) => accounts.add(id));
+    if (at < first || at > last) continue;
+    Object.keys(totals.tokens).forEach((id) => accounts.add(id));
+    Object.keys(totals.cost ?? {}).forEach((id) => priced.add(id));
   }
   for (const id of [...accounts].sort()) view.tokens[id] = [];
+  for (const id of [...priced].sort()) view.cost[id] = [];
   for (let at = first; at <= last; at += 60_000) {
     const totals = minutes.get(at) ?? emptyMinute();
     view.requests.push(totals.requests);
     view.errors.push(totals.errors);
     view.failovers.push(totals.failovers);
     for (const id of accounts) view.tokens[id].push(totals.tokens[id] ?? 0);
+    for (const id of priced) view.cost[id].push(totals.cost?.[id] ?? 0);
     view.ttfb.p50.push(bucketQuantile(totals.ttfb, 0.5));
     view.ttfb.p90.push(bucketQuantile(totals.ttfb, 0.9));
     view.ttfb.p99.push(bucketQuantile(totals.ttfb, 0.99));
@@ -165,7 +180,13 @@ export class MinuteSeries {
 
   /** Counts a finished request. Synchronous and cheap. */
   request(
-    done: { status: number; ttfbMs?: number; account?: string | null; tokens?: number },
+    done: {
+      status: number;
+      ttfbMs?: number;
+      account?: string | null;
+      tokens?: number;
+      costMicros?: number;
+    },
     now = Date.now(),
   ): void {
     const totals = this.#minute(now);
@@ -174,6 +195,10 @@ export class MinuteSeries {
     if (done.ttfbMs !== undefined) totals.ttfb[ttfbBucket(done.ttfbMs)] += 1;
     if (done.account && done.tokens) {
       totals.tokens[done.account] = (totals.tokens[done.account] ?? 0) + done.tokens;
+    }
+    if (done.account && done.costMicros) {
+      totals.cost ??= {};
+      totals.cost[done.account] = (totals.cost[done.account] ?? 0) + done.costMicros;
     }
   }
 

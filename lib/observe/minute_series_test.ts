@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   bucketQuantile,
   emptyMinute,
+  mergeMinute,
   minuteOf,
   MinuteSeries,
   SERIES_MINUTES,
@@ -51,6 +52,20 @@ Deno.test("seriesView: an hour of minutes, oldest first, empty minutes as zeros"
   assert.equal(view.tokens["oa-1"].at(-2), 12);
   assert.equal(view.ttfb.p50.at(-2), 37.5);
   assert.equal(view.ttfb.p50.at(-1), null);
+  // Cost: a minute written before cost was kept has none, and merges as nothing.
+  const priced = emptyMinute();
+  priced.cost = { "oa-1": 4025 };
+  const older = emptyMinute();
+  delete older.cost;
+  mergeMinute(priced, older);
+  const costed = seriesView(
+    new Map([[minuteOf(now), priced], [minuteOf(now) - 60_000, older]]),
+    now,
+  );
+  assert.deepEqual(Object.keys(costed.cost), ["oa-1"]);
+  assert.equal(costed.cost["oa-1"].at(-1), 4025);
+  assert.equal(costed.cost["oa-1"].at(-2), 0);
+  assert.deepEqual(view.cost, {});
 });
 
 Deno.test("two processes on one KV: the view adds up both, written or not", async () => {
@@ -60,19 +75,21 @@ Deno.test("two processes on one KV: the view adds up both, written or not", asyn
   const two = new MinuteSeries(kv, 60_000);
   try {
     const now = Date.now();
-    one.request({ status: 200, ttfbMs: 20, account: "a", tokens: 10 }, now);
+    one.request({ status: 200, ttfbMs: 20, account: "a", tokens: 10, costMicros: 4025 }, now);
     one.failovers(2, now);
     two.request({ status: 502, account: "b", tokens: 0 }, now);
+    two.request({ status: 200, account: "a", tokens: 5, costMicros: 1000 }, now);
     await two.flush();
     const seen = await one.view(now);
-    assert.equal(seen.requests.at(-1), 2);
+    assert.equal(seen.requests.at(-1), 3);
     assert.equal(seen.errors.at(-1), 1);
     assert.equal(seen.failovers.at(-1), 2);
-    assert.deepEqual(seen.tokens, { a: [...Array(SERIES_MINUTES - 1).fill(0), 10] });
+    assert.deepEqual(seen.tokens, { a: [...Array(SERIES_MINUTES - 1).fill(0), 15] });
+    assert.deepEqual(seen.cost, { a: [...Array(SERIES_MINUTES - 1).fill(0), 5025] });
     // The other process sees one's minute only once it is written.
-    assert.equal((await two.view(now)).requests.at(-1), 1);
-    await one.flush();
     assert.equal((await two.view(now)).requests.at(-1), 2);
+    await one.flush();
+    assert.equal((await two.view(now)).requests.at(-1), 3);
   } finally {
     await one.close();
     await two.close();

@@ -178,15 +178,10 @@ export class Relay {
       // The stream ended before its usage report: count what was streamed.
       tokens = { input: 0, output: result.deltas, cached: 0 };
     }
-    this.sinks.series?.request({
-      status,
-      ttfbMs,
-      account,
-      tokens: tokens ? tokens.input + tokens.output : 0,
-    });
+    let costMicros: number | undefined;
     if (tokens && delivery.key && account) {
       const model = usageModel(result.model, delivery.requestedModel);
-      const costMicros = this.sinks.cost?.charge({
+      costMicros = this.sinks.cost?.charge({
         key: delivery.key,
         account,
         model: result.model ?? delivery.requestedModel ?? model,
@@ -198,6 +193,13 @@ export class Relay {
       metrics.tokens.inc({ key: delivery.key, type: "output" }, tokens.output);
       metrics.tokens.inc({ key: delivery.key, type: "cached" }, tokens.cached);
     }
+    this.sinks.series?.request({
+      status,
+      ttfbMs,
+      account,
+      tokens: tokens ? tokens.input + tokens.output : 0,
+      costMicros,
+    });
     this.sinks.live.nudge(); // the charts and usage move; open dashboards get a snapshot soon
     log({
       key: delivery.key,

@@ -1,18 +1,26 @@
 /**
  * Admission by budget: a request whose key or group has spent a budget is
  * refused before any upstream call (429, `Retry-After` to the reset). Keys
- * and groups without budgets cost nothing here. Crossing a budget's
- * `alertAt` is logged and counted once per window per process; it and a
- * spent budget are told to `onAlert` (the `budget.alert` and
- * `budget.exhausted` webhooks, which dedupe across processes).
+ * and groups without budgets cost nothing here. A budget past its `alertAt`
+ * is logged and counted once per window per process, and, like a budget
+ * that ran out, raised as an alert (`budget.alert`, `budget.exhausted`):
+ * the alerts' KV episode makes that once per window across processes.
  *
  * @module
  */
 
 import type { Budget } from "../config/types.ts";
-import { logWarning } from "../log.ts";
+import { logFailure, logWarning } from "../log.ts";
+import type { Alerts } from "../observe/alerts.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
-import { alerting, budgetMessage, type BudgetState, ROLLING_MS, spentBudget } from "./budgets.ts";
+import {
+  alerting,
+  budgetMessage,
+  type BudgetState,
+  microsOf,
+  ROLLING_MS,
+  spentBudget,
+} from "./budgets.ts";
 import type { LimitRefusal } from "./limits.ts";
 import type { Budgeted, SpendLedger } from "./spend.ts";
 
@@ -29,15 +37,6 @@ export function budgetTargets(
   return targets;
 }
 
-/** Told of a budget past its alert level or spent, once per window per process. */
-export type BudgetAlert = (
-  event: "budget.alert" | "budget.exhausted",
-  target: Budgeted,
-  state: BudgetState,
-  /** Names the budget's window (its end; the 5-hour bucket for a rolling budget). */
-  window: number,
-) => void;
-
 /** Checks budgets before a request goes out. */
 export class BudgetGate {
   readonly #alerted = new Set<string>();
@@ -46,7 +45,7 @@ export class BudgetGate {
     private readonly ledger: SpendLedger,
     private readonly now: () => number = Date.now,
     private readonly metrics?: GatewayMetrics,
-    private readonly onAlert?: BudgetAlert,
+    private readonly alerts?: Pick<Alerts, "budget">,
   ) {}
 
   /** Refuses when the key's or the group's budget is spent; `null` admits. */
@@ -56,13 +55,7 @@ export class BudgetGate {
       const states = await this.ledger.states(target, now);
       this.#alert(target, states, now);
       const spent = spentBudget(states);
-      if (spent) {
-        const window = windowOf(spent, now);
-        if (this.#once(`exhausted/${target.scope}/${target.id}/${spent.budget.per}/${window}`)) {
-          this.onAlert?.("budget.exhausted", target, spent, window);
-        }
-        return { limit: "budget", ...budgetMessage(target.scope, target.id, spent, now) };
-      }
+      if (spent) return { limit: "budget", ...budgetMessage(target.scope, target.id, spent, now) };
     }
     return null;
   }
@@ -74,8 +67,12 @@ export class BudgetGate {
 
   #alert(target: Budgeted, states: readonly BudgetState[], now: number): void {
     for (const state of alerting(states)) {
-      const window = windowOf(state, now);
-      if (!this.#once(`${target.scope}/${target.id}/${state.budget.per}/${window}`)) continue;
+      // A calendar window is named by its end; a rolling one alerts at most once per 5 hours.
+      const rolling = state.budget.per === "5h";
+      const endsAt = rolling ? (Math.floor(now / ROLLING_MS) + 1) * ROLLING_MS : state.resetsAt;
+      if (!this.#first(`alert/${target.scope}/${target.id}/${state.budget.per}/${endsAt}`)) {
+        continue;
+      }
       this.metrics?.budgetAlerts.inc({ scope: target.scope, id: target.id, per: state.budget.per });
       logWarning("budget past its alert threshold", {
         scope: target.scope,
@@ -85,20 +82,50 @@ export class BudgetGate {
         spentUsd: state.spent / 1_000_000,
         at: new Date(now).toISOString(),
       });
-      this.onAlert?.("budget.alert", target, state, window);
+      this.#raise("budget.alert", target, state, endsAt);
+    }
+    for (const state of states) {
+      if (state.spent < microsOf(state.budget.usd)) continue;
+      const id = `exhausted/${target.scope}/${target.id}/${state.budget.per}/${state.resetsAt}`;
+      if (this.#first(id)) this.#raise("budget.exhausted", target, state, state.resetsAt);
     }
   }
 
-  /** `true` the first time this process sees `id`. */
-  #once(id: string): boolean {
+  /** `true` the first time this process sees `id` (a bounded memory). */
+  #first(id: string): boolean {
     if (this.#alerted.has(id)) return false;
     if (this.#alerted.size > 10_000) this.#alerted.clear();
     this.#alerted.add(id);
     return true;
   }
-}
 
-/** A calendar window is named by its end; a rolling one alerts at most once per 5 hours. */
-function windowOf(state: BudgetState, now: number): number {
-  return state.budget.per === "5h" ? Math.floor(now / ROLLING_MS) : state.resetsAt;
+  /** Sends the alert in the background: admission does not wait for KV or a webhook. */
+  #raise(
+    event: "budget.alert" | "budget.exhausted",
+    target: Budgeted,
+    state: BudgetState,
+    endsAt: number,
+  ): void {
+    if (!this.alerts) return;
+    const { usd, per, alertAt } = state.budget;
+    const spentUsd = state.spent / 1_000_000;
+    const what = event === "budget.alert"
+      ? `passed ${Math.round((alertAt ?? 1) * 100)}% of`
+      : "has spent";
+    const detail = {
+      message: `${target.scope} "${target.id}" ${what} its ${per} budget of $${usd} ` +
+        `($${spentUsd.toFixed(2)} spent); it resets at ${new Date(state.resetsAt).toISOString()}`,
+      scope: target.scope,
+      per,
+      usd,
+      spentUsd,
+      ...(alertAt === undefined ? {} : { alertAt }),
+      resetsAt: new Date(state.resetsAt).toISOString(),
+    };
+    // A calendar window's episode is named by its end. A rolling budget's exhaustion is one
+    // episode until its reset, even if later spend moves that reset on.
+    const period = event === "budget.exhausted" && per === "5h" ? per : `${per}:${endsAt}`;
+    this.alerts.budget(event, target, period, detail, endsAt)
+      .catch(logFailure("budget alert failed"));
+  }
 }

@@ -9,8 +9,9 @@
 
 import type { Directory } from "../accounts/directory.ts";
 import type { ModelPrice } from "../config/types.ts";
+import type { Alerts } from "../observe/alerts.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
-import { type BudgetAlert, BudgetGate, budgetTargets } from "./budget_gate.ts";
+import { BudgetGate, budgetTargets } from "./budget_gate.ts";
 import { CostMeter } from "./cost_meter.ts";
 import { PricingStore } from "./pricing_store.ts";
 import { SpendLedger } from "./spend.ts";
@@ -33,8 +34,8 @@ export async function openMoney(options: {
   metrics: GatewayMetrics;
   flushMs?: number;
   now?: () => number;
-  /** Told of budgets past their alert level or spent (the alert webhooks). */
-  onBudgetAlert?: BudgetAlert;
+  /** Where budget alerts go (`budget.alert`, `budget.exhausted`). */
+  alerts?: Pick<Alerts, "budget">;
 }): Promise<Money> {
   const { kv, directory, metrics } = options;
   const now = options.now ?? Date.now;
@@ -45,6 +46,6 @@ export async function openMoney(options: {
     return key ? budgetTargets(key, directory.group(key.group)) : [];
   };
   const meter = new CostMeter(() => pricing.table(), metrics, ledger, budgetsOf, now);
-  const gate = new BudgetGate(ledger, now, metrics, options.onBudgetAlert);
+  const gate = new BudgetGate(ledger, now, metrics, options.alerts);
   return { pricing, meter, gate, ledger, close: () => ledger.close() };
 }

@@ -18,6 +18,7 @@ import {
   outcomeOf,
 } from "./evidence.ts";
 import type { Tokens } from "./formats.ts";
+import { moneyChecks } from "./money.ts";
 import type { Arrival, ClientRecord, UsageTotals } from "./records.ts";
 import { socketConversations } from "./socket_checks.ts";
 
@@ -48,6 +49,7 @@ export function checkAll(evidence: Evidence): Row[] {
     rpmHeld(index),
     dailyTokensHeld(index),
     socketConversations(index),
+    ...moneyChecks(index),
   ];
 }
 

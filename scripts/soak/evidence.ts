@@ -85,7 +85,8 @@ export function outcomeOf(client: ClientRecord, index: Index): Outcome {
   }
   const excerpt = client.excerpt ?? "";
   if (
-    client.status === 429 && !client.account && /requests per minute|tokens for today/.test(excerpt)
+    client.status === 429 && !client.account &&
+    /requests per minute|tokens for today|budget of \$/.test(excerpt)
   ) {
     return "own: key limit";
   }

@@ -15,6 +15,7 @@ import {
   STANDARD_FAULTS,
   type Surface,
 } from "./faults.ts";
+import { budgetKey, moneyConfig, SOAK_PRICING } from "./money.ts";
 import { type Rng, rngFor } from "./rng.ts";
 
 /** One upstream account of the soak. */
@@ -45,6 +46,8 @@ export interface SoakKey {
   concurrency?: number;
   /** Kept off the gateway that is killed (its unflushed usage would be lost). */
   avoidKilled?: boolean;
+  /** A daily budget in USD (`money.ts`). */
+  budgetUsd?: number;
 }
 
 /** A group and the APIs its keys call. */
@@ -174,6 +177,7 @@ export function makePlan(seed: number, seconds: number, gateways: number): SoakP
       // A killed process's slot lease lives on for 60 s and would stall this key's queue.
       avoidKilled: true,
     },
+    budgetKey(secret("sy"), seconds),
   ];
   return {
     seed,
@@ -210,6 +214,7 @@ export function gatewayConfig(plan: SoakPlan, ports: Record<string, number>): un
   return {
     failover: plan.failover,
     queueTimeoutSeconds: 30,
+    pricing: SOAK_PRICING,
     accounts: plan.accounts.map((account) => ({
       id: account.id,
       platform: account.platform,
@@ -219,14 +224,18 @@ export function gatewayConfig(plan: SoakPlan, ports: Record<string, number>): un
       priority: account.priority,
     })),
     groups: plan.groups.map(({ id, accounts }) => ({ id, accounts })),
-    keys: plan.keys.map(({ id, key, group, rpm, dailyTokens, concurrency }) => ({
-      id,
-      key,
-      group,
-      ...(rpm !== undefined ? { rpm } : {}),
-      ...(dailyTokens !== undefined ? { dailyTokens } : {}),
-      ...(concurrency !== undefined ? { concurrency } : {}),
-    })),
+    keys: plan.keys.map((soakKey) => {
+      const { id, key, group, rpm, dailyTokens, concurrency } = soakKey;
+      return {
+        id,
+        key,
+        group,
+        ...(rpm !== undefined ? { rpm } : {}),
+        ...(dailyTokens !== undefined ? { dailyTokens } : {}),
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...moneyConfig(soakKey),
+      };
+    }),
   };
 }
 

@@ -8,6 +8,7 @@
 
 import type { ExpectedEffect, FaultKind, Surface } from "./faults.ts";
 import type { Tokens } from "./formats.ts";
+import type { CostNotes } from "./money.ts";
 
 /** One request as the fault upstream received and answered it. */
 export interface Arrival {
@@ -135,6 +136,8 @@ export interface RunNotes {
   /** Usage totals read back after a clean shutdown. */
   usageByKey: UsageTotals[];
   usageByAccount: UsageTotals[];
+  /** Cost read back with the usage (`money.ts`). */
+  cost?: CostNotes;
 }
 
 /** One row of `GET /admin/usage`. */

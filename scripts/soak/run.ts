@@ -18,6 +18,7 @@ import {
 } from "../support/processes.ts";
 import { type GatewaySlot, runLoad } from "./driver.ts";
 import type { Evidence } from "./evidence.ts";
+import { readCost } from "./money.ts";
 import { gatewayConfig, secretsOf, type SoakPlan } from "./plan.ts";
 import { runSessions } from "./sockets.ts";
 import { type Arrival, emptyNotes, type RunNotes, type UsageTotals } from "./records.ts";
@@ -184,6 +185,12 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
       ];
       notes.usageByKey = await usage(reader.url, plan, "key", days, notes, secrets);
       notes.usageByAccount = await usage(reader.url, plan, "account", days, notes, secrets);
+      notes.cost = await readCost(
+        reader.url,
+        plan.adminToken,
+        days,
+        (text, where) => scanAdmin(text, where, notes, secrets),
+      );
     } finally {
       expectedExit.add(reader);
       await reader.stop(SHUTDOWN_GRACE_MS);

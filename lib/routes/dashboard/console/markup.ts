@@ -254,7 +254,7 @@ export const CONSOLE_BODY = `
     <h2>Last hour</h2>
     <div class="charts">
       <figure class="chart" id="chart-requests"><h3>Requests and failovers per minute</h3><div class="plot"></div><div class="legend"></div></figure>
-      <figure class="chart" id="chart-tokens"><h3>Tokens per minute by account</h3><div class="plot"></div><div class="legend"></div></figure>
+      <figure class="chart" id="chart-tokens"><h3><span id="chart-tokens-title">Tokens per minute by account</span> <span class="unit-toggle" role="group" aria-label="Show the chart in"><button type="button" class="small" data-unit="tokens" aria-pressed="true">Tokens</button><button type="button" class="small" data-unit="usd" aria-pressed="false">Dollars</button></span></h3><div class="plot"></div><div class="legend"></div></figure>
       <figure class="chart" id="chart-ttfb"><h3>Time to first byte</h3><div class="plot"></div><div class="legend"></div></figure>
     </div>
     <h2>Recent failovers</h2>

@@ -4,6 +4,8 @@
  * y axis rounded to a readable maximum, and a `<title>` per minute for the
  * values under the pointer. Each chart carries a text summary for screen
  * readers, and every bar says its minute and value in `data-*` attributes.
+ * The per-account chart shows tokens or dollars (the series' micro-dollars),
+ * as its toggle says.
  *
  * @module
  */
@@ -102,6 +104,21 @@ function ms(v) {
   return (v < 100 && v % 1 ? v.toFixed(1) : Math.round(v)) + " ms";
 }
 
+let chartUnit = "tokens";
+
+/** Micro-dollars as a short dollar figure. */
+function microUsd(v) {
+  const d = v / 1e6;
+  return "$" + (d === 0 ? "0" : d >= 10 ? d.toFixed(0) : d >= 0.1 ? d.toFixed(2) : d.toPrecision(2));
+}
+
+for (const button of document.querySelectorAll("#chart-tokens [data-unit]")) {
+  button.addEventListener("click", () => {
+    chartUnit = button.dataset.unit;
+    if (snap) renderCharts(snap.series);
+  });
+}
+
 function renderCharts(series) {
   if (!series) return;
   const served = series.requests.map((v, i) => Math.max(0, v - (series.errors[i] || 0)));
@@ -110,12 +127,18 @@ function renderCharts(series) {
     lines: [{ name: "failovers", color: "#d29922", values: series.failovers.map((v) => v || null), dots: true }],
     dots: true,
   });
-  const accounts = Object.keys(series.tokens);
-  drawChart($("chart-tokens"), "tokens", {
-    stacks: accounts.map((id, i) => ({ name: id, color: PALETTE[i % PALETTE.length], values: series.tokens[id] })),
-    summary: accounts.length ? undefined : "No tokens in the last hour",
+  const dollars = chartUnit === "usd";
+  const byAccount = dollars ? series.cost || {} : series.tokens;
+  const accounts = Object.keys(byAccount);
+  const empty = dollars ? "No cost in the last hour" : "No tokens in the last hour";
+  $("chart-tokens-title").textContent = dollars ? "Cost per minute by account (USD)" : "Tokens per minute by account";
+  for (const button of document.querySelectorAll("#chart-tokens [data-unit]")) button.setAttribute("aria-pressed", String(button.dataset.unit === chartUnit));
+  drawChart($("chart-tokens"), dollars ? "cost" : "tokens", {
+    stacks: accounts.map((id, i) => ({ name: id, color: PALETTE[i % PALETTE.length], values: byAccount[id] })),
+    format: dollars ? microUsd : compact,
+    summary: accounts.length ? undefined : empty,
   });
-  if (!accounts.length) $("chart-tokens").querySelector(".legend").replaceChildren(el("span", { class: "empty", text: "No tokens in the last hour." }));
+  if (!accounts.length) $("chart-tokens").querySelector(".legend").replaceChildren(el("span", { class: "empty", text: empty + "." }));
   drawChart($("chart-ttfb"), "ttfb", {
     lines: [
       { name: "p50", color: "#58a6ff", values: series.ttfb.p50 },

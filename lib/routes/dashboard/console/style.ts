@@ -79,6 +79,8 @@ button:disabled { opacity:.55; cursor:default; }
 .charts { display:grid; grid-template-columns:repeat(auto-fit,minmax(300px,1fr)); gap:.75rem; }
 .chart { background:var(--panel); border:1px solid var(--line); border-radius:10px; padding:.7rem .8rem; min-width:0; margin:0; }
 .chart h3 { font-size:.9rem; margin:0 0 .4rem; font-weight:600; }
+.unit-toggle { float:right; display:inline-flex; gap:.25rem; }
+.unit-toggle button[aria-pressed="true"] { border-color:var(--accent); }
 .chart svg { width:100%; height:auto; display:block; }
 .chart .axis { fill:var(--dim); font-size:10px; }
 .chart .grid-line { stroke:var(--line); stroke-width:1; }
