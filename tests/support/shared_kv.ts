@@ -65,11 +65,14 @@ export async function sharedKv(kind: SharedKvKind): Promise<SharedKv> {
 }
 
 /** Registers `name` twice, "(KV file)" and "(remote KV)", each with its own shared store. */
-export function bothKvs(name: string, body: (kv: SharedKv) => Promise<void>): void {
+export function bothKvs(
+  name: string,
+  body: (kv: SharedKv, t: Deno.TestContext) => Promise<void>,
+): void {
   for (const kind of ["file", "remote"] as const) {
-    Deno.test(`${name} (${kind === "file" ? "KV file" : "remote KV"})`, async () => {
+    Deno.test(`${name} (${kind === "file" ? "KV file" : "remote KV"})`, async (t) => {
       await using kv = await sharedKv(kind);
-      await body(kv);
+      await body(kv, t);
     });
   }
 }
