@@ -50,7 +50,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
   try {
     await configureLogging(env("SWITCHYARD_LOG"));
     const { config, empty } = await loadConfigOrEmpty(env);
-    const store = await openStore(env("SWITCHYARD_KV"), env("DENO_DEPLOYMENT_ID") !== undefined);
+    const store = await openStore(env("SWITCHYARD_KV"), onDeploy(env));
     const secret = await secretFor(env, store);
     const adminMode = adminModeFrom(env);
     const adminOff = adminMode === "off";
@@ -61,7 +61,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
           `(it has ${adminToken.length}); \`openssl rand -base64 32\` makes one`,
       );
     }
-    if (adminMode === "on" && env("DENO_DEPLOYMENT_ID") === undefined) {
+    if (adminMode === "on" && !onDeploy(env)) {
       warnIfExposed(listenFrom(env).hostname);
     }
     const adminTokens = adminOff || adminToken ? undefined : new AdminTokenStore(store.kv);
@@ -73,7 +73,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
       adminToken,
       adminTokens,
       metricsToken: env("SWITCHYARD_METRICS_TOKEN") || undefined,
-      secret: secret?.secret,
+      secret: secret.secret,
       logger: requestLogger(env("SWITCHYARD_LOG") !== "off"),
       tracing: env("OTEL_DENO") === "true",
       adminLoopbackOnly: adminMode === "loopback",
@@ -87,7 +87,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
           admin: adminOff ? "off" : adminToken ? "env" : "kv",
           createdToken,
           emptyConfig: empty,
-          createdSecretAt: secret?.created ? secret.path : undefined,
+          createdSecretAt: secret.created ? secret.path : undefined,
         }),
     };
   } catch (error) {
@@ -99,6 +99,11 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
     }
     throw error;
   }
+}
+
+/** Deno Deploy sets `DENO_DEPLOYMENT_ID` in every deployment; nowhere else does. */
+export function onDeploy(env: Env): boolean {
+  return env("DENO_DEPLOYMENT_ID") !== undefined;
 }
 
 /** The shortest `SWITCHYARD_ADMIN_TOKEN` start-up accepts. */
@@ -125,7 +130,7 @@ function warnIfExposed(hostname: string): void {
 async function secretFor(
   env: Env,
   store: Store,
-): Promise<{ secret: string; path?: string; created: boolean } | undefined> {
+): Promise<{ secret: string; path?: string; created: boolean }> {
   const fromEnv = env("SWITCHYARD_SECRET");
   if (fromEnv) return { secret: fromEnv, created: false };
   if (store.filePath) {
@@ -139,7 +144,12 @@ async function secretFor(
     }
   }
   if (env("SWITCHYARD_KV") === ":memory:") return { secret: randomToken(""), created: false };
-  return undefined; // a remote KV: only SWITCHYARD_SECRET can seal what it holds
+  // A remote or Deploy KV: no local file to keep a generated secret in, and every host
+  // sharing the KV must seal and open its credentials with the same one.
+  throw new StoreOpenError(
+    "a remote KV needs SWITCHYARD_SECRET (the same on every host that shares it); " +
+      "`openssl rand -base64 32` makes one",
+  );
 }
 
 /** `Deno.serve` on `address`, or one line and exit 1 when it cannot listen (a port in use). */

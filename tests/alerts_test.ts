@@ -16,6 +16,7 @@ import {
 } from "./support/gateway.ts";
 import { chatCompletion, json, openaiError, upstream } from "./support/upstream.ts";
 import { webhookReceiver } from "./support/webhook.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
 const HOOK_SECRET = "whsec-test-0123456789";
 const FAST = { alertRetryDelaysMs: [20, 20, 20], healthCheckTickMs: 50 };
@@ -331,7 +332,7 @@ Deno.test("without SWITCHYARD_SECRET webhooks cannot be stored; a test with none
   await test.body?.cancel();
 });
 
-Deno.test("two gateways on one KV file send one webhook per episode", async () => {
+bothKvs("two gateways on one KV send one webhook per episode", async (kv) => {
   await using up = upstream(() =>
     json(200, chatCompletion("ok"), {
       "x-codex-primary-used-percent": "97",
@@ -346,7 +347,7 @@ Deno.test("two gateways on one KV file send one webhook per episode", async () =
     keys: [KEY],
     alerts: { webhooks: [{ url: hook.url, secret: HOOK_SECRET }] },
   };
-  const first = await startGateway({ tuning: FAST, config });
+  const first = await startGateway({ tuning: FAST, config, kvPath: kv.location });
   const second = await startGateway({ tuning: FAST, config, kvPath: first.kvPath });
   try {
     // Both gateways meet the broken account at once, and both see the quota headers.

@@ -10,6 +10,7 @@ import { ADMIN_TOKEN, configDocument, readJson, startGateway } from "./support/g
 import { eventually } from "./support/async.ts";
 import { pricedAnswer } from "./support/priced_mocks.ts";
 import { startMainProcess } from "./support/process.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 import { upstream } from "./support/upstream.ts";
 
 /** One chat answer of priced_mocks.ts at these prices: 4025 micro-dollars. */
@@ -117,10 +118,9 @@ Deno.test("a key's daily budget refuses with 429 + Retry-After once spent, and r
   });
 });
 
-Deno.test("a group budget holds across two gateway processes on one KV file", async () => {
+bothKvs("a group budget holds across two gateway processes on one KV", async (kv) => {
   await using mock = upstream(pricedAnswer);
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-budget-" });
-  try {
+  {
     const config = configDocument({
       accounts: [{ id: "oa", upstream: { url: `${mock.url}/v1` } }],
       groups: [{ id: "team", accounts: ["oa"] }],
@@ -134,7 +134,7 @@ Deno.test("a group budget holds across two gateway processes on one KV file", as
     config.pricing = PRICING;
     const env = {
       SWITCHYARD_CONFIG_JSON: JSON.stringify(config),
-      SWITCHYARD_KV: `${dir}/shared.kv`,
+      ...kv.env,
       SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
     };
     await using one = await startMainProcess(env);
@@ -177,7 +177,5 @@ Deno.test("a group budget holds across two gateway processes on one KV file", as
       assert.ok(Number(refused.headers.get("retry-after")) > 0);
     }
     assert.equal(mock.hits.length, hits);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -12,6 +12,7 @@ import {
 } from "./support/gateway.ts";
 import { eventually, latch } from "./support/async.ts";
 import { spawnGateway } from "./support/process.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
 /** An upstream whose streams stay open until `release` and that tracks requests in flight. */
 function heldUpstream() {
@@ -53,10 +54,9 @@ function heldUpstream() {
   };
 }
 
-Deno.test("account concurrency holds across two gateway processes, queues, then 429s", async () => {
-  const tmp = await tempKvPath();
+bothKvs("account concurrency holds across two gateway processes, queues, then 429s", async (kv) => {
   const upstream = heldUpstream();
-  const configPath = `${tmp.dir}/switchyard.json`;
+  const configPath = `${kv.dir}/switchyard.json`;
   await Deno.writeTextFile(
     configPath,
     JSON.stringify(configDoc(
@@ -71,8 +71,8 @@ Deno.test("account concurrency holds across two gateway processes, queues, then 
     )),
   );
   const [p1, p2] = await Promise.all([
-    spawnGateway(configPath, tmp.path),
-    spawnGateway(configPath, tmp.path),
+    spawnGateway(configPath, kv.location, kv.env),
+    spawnGateway(configPath, kv.location, kv.env),
   ]);
   try {
     // Process 1 holds the only slot with an open stream.
@@ -104,7 +104,6 @@ Deno.test("account concurrency holds across two gateway processes, queues, then 
     upstream.open();
     await Promise.all([p1.stop(), p2.stop()]);
     await upstream.server.close();
-    await tmp.cleanup();
   }
 });
 

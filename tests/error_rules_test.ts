@@ -24,6 +24,7 @@ import {
   openaiError,
   upstream,
 } from "./support/upstream.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
 const SECOND = 1000;
 
@@ -426,120 +427,118 @@ Deno.test("an invalid regular expression in the config stops start-up with one l
   }
 });
 
-Deno.test("management API: PUT replaces the rules for every process's next request; DELETE goes back to the config", async (t) => {
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-rules-" });
-  // Declared first, so it is disposed last: after both gateways closed the KV file.
-  await using _cleanup = {
-    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
-  };
-  const overloaded = { error: { message: "overloaded", type: "invalid_request_error" } };
-  await using busy = upstream(() => json(400, overloaded));
-  await using healthy = upstream(() => json(200, chatCompletion("from oa-2")));
-  const spec = {
-    accounts: [
-      { id: "oa-1", upstream: busy, priority: 1 },
-      { id: "oa-2", upstream: healthy, priority: 2 },
-    ],
-    errorRules: [{ id: "seed", match: "never-seen", action: "passback" }],
-    kvPath: `${dir}/state.kv`,
-  };
-  await using a = await startGateway(spec);
-  await using b = await startGateway(spec);
-  const served = async (gw: TestGateway) => {
-    const response = await gw.api("/v1/chat/completions", { json: chatRequest() });
-    await response.body?.cancel();
-    return [response.status, response.headers.get("x-switchyard-account")];
-  };
-  const put = (gw: TestGateway, body: unknown) =>
-    gw.admin("/admin/error-rules", {
-      method: "PUT",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-
-  {
-    await t.step("GET shows the config's rules", async () => {
-      const response = await a.admin("/admin/error-rules");
-      assert.equal(response.status, 200);
-      assert.deepEqual(await response.json(), {
-        source: "config",
-        errorRules: [{ id: "seed", match: "never-seen", action: "passback" }],
+bothKvs(
+  "management API: PUT replaces the rules for every process's next request; DELETE goes back to the config",
+  async (kv, t) => {
+    const overloaded = { error: { message: "overloaded", type: "invalid_request_error" } };
+    await using busy = upstream(() => json(400, overloaded));
+    await using healthy = upstream(() => json(200, chatCompletion("from oa-2")));
+    const spec = {
+      accounts: [
+        { id: "oa-1", upstream: busy, priority: 1 },
+        { id: "oa-2", upstream: healthy, priority: 2 },
+      ],
+      errorRules: [{ id: "seed", match: "never-seen", action: "passback" }],
+      kvPath: kv.location,
+    };
+    await using a = await startGateway(spec);
+    await using b = await startGateway(spec);
+    const served = async (gw: TestGateway) => {
+      const response = await gw.api("/v1/chat/completions", { json: chatRequest() });
+      await response.body?.cancel();
+      return [response.status, response.headers.get("x-switchyard-account")];
+    };
+    const put = (gw: TestGateway, body: unknown) =>
+      gw.admin("/admin/error-rules", {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
       });
-      assert.deepEqual(await served(a), [400, "oa-1"]);
-    });
 
-    await t.step("a bad list is a 400 naming the rule, and changes nothing", async () => {
-      const response = await put(a, {
-        errorRules: [{ match: "ok", action: "failover" }, {
-          id: "bad",
-          match: "(",
+    {
+      await t.step("GET shows the config's rules", async () => {
+        const response = await a.admin("/admin/error-rules");
+        assert.equal(response.status, 200);
+        assert.deepEqual(await response.json(), {
+          source: "config",
+          errorRules: [{ id: "seed", match: "never-seen", action: "passback" }],
+        });
+        assert.deepEqual(await served(a), [400, "oa-1"]);
+      });
+
+      await t.step("a bad list is a 400 naming the rule, and changes nothing", async () => {
+        const response = await put(a, {
+          errorRules: [{ match: "ok", action: "failover" }, {
+            id: "bad",
+            match: "(",
+            action: "failover",
+          }],
+        });
+        assert.equal(response.status, 400);
+        const { error } = await response.json();
+        assert.equal(error.param, "errorRules[1].match");
+        assert.match(
+          error.message,
+          /^errorRules\[1\]\.match: invalid regular expression .*\(rule "bad"\)$/,
+        );
+        const action = await put(a, [{ match: "x", action: "explode" }]);
+        assert.equal(action.status, 400);
+        assert.equal((await action.json()).error.param, "errorRules[0].action");
+        const huge = Array.from({ length: 80 }, (_, i) => ({
+          id: `r${i}`,
+          match: "x".repeat(1000),
+          action: "passback",
+        }));
+        const tooBig = await put(a, huge);
+        assert.equal(tooBig.status, 400);
+        assert.equal((await tooBig.json()).error.param, "errorRules");
+        const notJson = await a.admin("/admin/error-rules", { method: "PUT", body: "{" });
+        assert.equal(notJson.status, 400);
+        await notJson.body?.cancel();
+        assert.equal((await (await a.admin("/admin/error-rules")).json()).source, "config");
+      });
+
+      await t.step("PUT on one process: both fail over on their next request", async () => {
+        const response = await put(a, [{
+          id: "overload",
+          status: [400],
+          match: "overloaded",
           action: "failover",
-        }],
+        }]);
+        assert.equal(response.status, 200);
+        const view = await response.json();
+        assert.equal(view.source, "api");
+        assert.deepEqual(view.errorRules, [
+          { id: "overload", status: [400], match: "overloaded", action: "failover" },
+        ]);
+        assert.deepEqual(await served(a), [200, "oa-2"]);
+        assert.deepEqual(await served(b), [200, "oa-2"]);
+        assert.equal(b.log.at(-1)?.attempts[0].rule, "overload");
+        assert.equal((await (await b.admin("/admin/error-rules")).json()).source, "api");
       });
-      assert.equal(response.status, 400);
-      const { error } = await response.json();
-      assert.equal(error.param, "errorRules[1].match");
-      assert.match(
-        error.message,
-        /^errorRules\[1\]\.match: invalid regular expression .*\(rule "bad"\)$/,
-      );
-      const action = await put(a, [{ match: "x", action: "explode" }]);
-      assert.equal(action.status, 400);
-      assert.equal((await action.json()).error.param, "errorRules[0].action");
-      const huge = Array.from({ length: 80 }, (_, i) => ({
-        id: `r${i}`,
-        match: "x".repeat(1000),
-        action: "passback",
-      }));
-      const tooBig = await put(a, huge);
-      assert.equal(tooBig.status, 400);
-      assert.equal((await tooBig.json()).error.param, "errorRules");
-      const notJson = await a.admin("/admin/error-rules", { method: "PUT", body: "{" });
-      assert.equal(notJson.status, 400);
-      await notJson.body?.cancel();
-      assert.equal((await (await a.admin("/admin/error-rules")).json()).source, "config");
-    });
 
-    await t.step("PUT on one process: both fail over on their next request", async () => {
-      const response = await put(a, [{
-        id: "overload",
-        status: [400],
-        match: "overloaded",
-        action: "failover",
-      }]);
-      assert.equal(response.status, 200);
-      const view = await response.json();
-      assert.equal(view.source, "api");
-      assert.deepEqual(view.errorRules, [
-        { id: "overload", status: [400], match: "overloaded", action: "failover" },
-      ]);
-      assert.deepEqual(await served(a), [200, "oa-2"]);
-      assert.deepEqual(await served(b), [200, "oa-2"]);
-      assert.equal(b.log.at(-1)?.attempts[0].rule, "overload");
-      assert.equal((await (await b.admin("/admin/error-rules")).json()).source, "api");
-    });
+      await t.step("DELETE on the other: the config's rules again, everywhere", async () => {
+        const response = await b.admin("/admin/error-rules", { method: "DELETE" });
+        assert.equal(response.status, 200);
+        assert.equal((await response.json()).source, "config");
+        assert.deepEqual(await served(a), [400, "oa-1"]);
+        assert.deepEqual(await served(b), [400, "oa-1"]);
+      });
 
-    await t.step("DELETE on the other: the config's rules again, everywhere", async () => {
-      const response = await b.admin("/admin/error-rules", { method: "DELETE" });
-      assert.equal(response.status, 200);
-      assert.equal((await response.json()).source, "config");
-      assert.deepEqual(await served(a), [400, "oa-1"]);
-      assert.deepEqual(await served(b), [400, "oa-1"]);
-    });
+      await t.step("other methods get a 405", async () => {
+        const response = await a.admin("/admin/error-rules", { method: "POST", body: "[]" });
+        assert.equal(response.status, 405);
+        await response.body?.cancel();
+      });
 
-    await t.step("other methods get a 405", async () => {
-      const response = await a.admin("/admin/error-rules", { method: "POST", body: "[]" });
-      assert.equal(response.status, 405);
-      await response.body?.cancel();
-    });
-
-    await t.step("the admin token is required", async () => {
-      const response = await a.admin("/admin/error-rules", { token: null });
-      assert.equal(response.status, 401);
-      await response.body?.cancel();
-    });
-  }
-});
+      await t.step("the admin token is required", async () => {
+        const response = await a.admin("/admin/error-rules", { token: null });
+        assert.equal(response.status, 401);
+        await response.body?.cancel();
+      });
+    }
+  },
+);
 
 Deno.test("deno task admin error-rules: list, set from stdin, reset", async () => {
   await using healthy = upstream(() => json(200, chatCompletion("hi")));

@@ -15,6 +15,7 @@ import {
 } from "./support/gateway.ts";
 import { eventually } from "./support/async.ts";
 import { chatCompletion, json, openaiError, upstream } from "./support/upstream.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
 const FAST = { healthCheckTickMs: 50 };
 
@@ -108,7 +109,7 @@ Deno.test("recover: false on an account keeps a passing disabled account disable
   assert.equal((await gateway.account("a")).state, "disabled");
 });
 
-Deno.test("two gateways on one KV file send one scheduled check per interval", async () => {
+bothKvs("two gateways on one KV send one scheduled check per interval", async (kv) => {
   const at: number[] = [];
   await using up = upstream(() => {
     at.push(Date.now());
@@ -119,7 +120,7 @@ Deno.test("two gateways on one KV file send one scheduled check per interval", a
     groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
     keys: [],
   };
-  const first = await startGateway({ tuning: FAST, config });
+  const first = await startGateway({ tuning: FAST, config, kvPath: kv.location });
   const second = await startGateway({ tuning: FAST, config, kvPath: first.kvPath });
   const started = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 3_300));

@@ -6,6 +6,7 @@ import {
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
 import { callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
 /** Waits out the last seconds of a UTC minute, so a fixed-window count cannot reset mid-test. */
 async function awayFromMinuteEdge(): Promise<void> {
@@ -27,93 +28,98 @@ function config(upstreamUrl: string) {
   };
 }
 
-Deno.test("rpm is shared across processes and answers 429 with Retry-After in the surface's shape", async () => {
-  const upstream = startMockUpstream((_request, hit) =>
-    hit.path === "/messages"
-      ? mockJson(200, anthropicMessage("hi"))
-      : mockJson(200, chatCompletion("hi"))
-  );
-  const one = await startGateway({
-    secret: SECRET,
-    usageFlushMs: 60_000,
-    config: config(upstream.url),
-  });
-  const two = await startGateway({
-    secret: SECRET,
-    usageFlushMs: 60_000,
-    config: config(upstream.url),
-    kvPath: one.kvPath,
-  });
-  try {
-    await awayFromMinuteEdge();
-    const created = await readJson(
-      await one.admin("/admin/keys", {
-        method: "POST",
-        json: { id: "rpm2", group: "team", rpm: 2 },
-      }),
+bothKvs(
+  "rpm is shared across processes and answers 429 with Retry-After in the surface's shape",
+  async (kv) => {
+    const upstream = startMockUpstream((_request, hit) =>
+      hit.path === "/messages"
+        ? mockJson(200, anthropicMessage("hi"))
+        : mockJson(200, chatCompletion("hi"))
     );
-    const secret = created.key as string;
-    const first = await callApi(one.url, "/v1/chat/completions", {
-      key: secret,
-      json: { model: "m" },
+    const one = await startGateway({
+      kvPath: kv.location,
+      secret: SECRET,
+      usageFlushMs: 60_000,
+      config: config(upstream.url),
     });
-    assert.equal(first.status, 200);
-    await first.body?.cancel();
-    const second = await callApi(two.url, "/v1/chat/completions", {
-      key: secret,
-      json: { model: "m" },
+    const two = await startGateway({
+      secret: SECRET,
+      usageFlushMs: 60_000,
+      config: config(upstream.url),
+      kvPath: one.kvPath,
     });
-    assert.equal(second.status, 200);
-    await second.body?.cancel();
-    const hits = upstream.hits.length;
-
-    const openai = await callApi(one.url, "/v1/chat/completions", {
-      key: secret,
-      json: { model: "m" },
-    });
-    assert.equal(openai.status, 429);
-    const retryAfter = Number(openai.headers.get("retry-after"));
-    assert.ok(retryAfter >= 1 && retryAfter <= 60, `retry-after ${retryAfter}`);
-    const openaiError = await readJson<{ error: { type: string; message: string } }>(openai);
-    assert.equal(openaiError.error.type, "rate_limit_error");
-    assert.match(openaiError.error.message, /2 requests per minute/);
-
-    const anthropic = await callApi(two.url, "/v1/messages", {
-      key: secret,
-      json: { model: "c", max_tokens: 1 },
-    });
-    assert.equal(anthropic.status, 429);
-    assert.ok(anthropic.headers.get("retry-after"));
-    const anthropicError = await readJson<{ type: string; error: { type: string } }>(anthropic);
-    assert.equal(anthropicError.type, "error");
-    assert.equal(anthropicError.error.type, "rate_limit_error");
-    assert.equal(upstream.hits.length, hits, "a refused request reached an upstream");
-
-    // Keys without limits never touch the limit counters.
-    for (let i = 0; i < 3; i++) {
-      const response = await callApi(one.url, "/v1/chat/completions", {
-        key: "free-key-0123456789",
-        json: {},
+    try {
+      await awayFromMinuteEdge();
+      const created = await readJson(
+        await one.admin("/admin/keys", {
+          method: "POST",
+          json: { id: "rpm2", group: "team", rpm: 2 },
+        }),
+      );
+      const secret = created.key as string;
+      const first = await callApi(one.url, "/v1/chat/completions", {
+        key: secret,
+        json: { model: "m" },
       });
-      assert.equal(response.status, 200);
-      await response.body?.cancel();
-    }
-    const counters = await Array.fromAsync(one.kv.list({ prefix: ["switchyard", "rpm"] }));
-    assert.deepEqual(counters.map((entry) => entry.key[2]), ["rpm2"]);
-  } finally {
-    await two.close();
-    await one.close();
-    await upstream.close();
-  }
-});
+      assert.equal(first.status, 200);
+      await first.body?.cancel();
+      const second = await callApi(two.url, "/v1/chat/completions", {
+        key: secret,
+        json: { model: "m" },
+      });
+      assert.equal(second.status, 200);
+      await second.body?.cancel();
+      const hits = upstream.hits.length;
 
-Deno.test("dailyTokens refuses a key that used its tokens today, in every process", async () => {
+      const openai = await callApi(one.url, "/v1/chat/completions", {
+        key: secret,
+        json: { model: "m" },
+      });
+      assert.equal(openai.status, 429);
+      const retryAfter = Number(openai.headers.get("retry-after"));
+      assert.ok(retryAfter >= 1 && retryAfter <= 60, `retry-after ${retryAfter}`);
+      const openaiError = await readJson<{ error: { type: string; message: string } }>(openai);
+      assert.equal(openaiError.error.type, "rate_limit_error");
+      assert.match(openaiError.error.message, /2 requests per minute/);
+
+      const anthropic = await callApi(two.url, "/v1/messages", {
+        key: secret,
+        json: { model: "c", max_tokens: 1 },
+      });
+      assert.equal(anthropic.status, 429);
+      assert.ok(anthropic.headers.get("retry-after"));
+      const anthropicError = await readJson<{ type: string; error: { type: string } }>(anthropic);
+      assert.equal(anthropicError.type, "error");
+      assert.equal(anthropicError.error.type, "rate_limit_error");
+      assert.equal(upstream.hits.length, hits, "a refused request reached an upstream");
+
+      // Keys without limits never touch the limit counters.
+      for (let i = 0; i < 3; i++) {
+        const response = await callApi(one.url, "/v1/chat/completions", {
+          key: "free-key-0123456789",
+          json: {},
+        });
+        assert.equal(response.status, 200);
+        await response.body?.cancel();
+      }
+      const counters = await Array.fromAsync(one.kv.list({ prefix: ["switchyard", "rpm"] }));
+      assert.deepEqual(counters.map((entry) => entry.key[2]), ["rpm2"]);
+    } finally {
+      await two.close();
+      await one.close();
+      await upstream.close();
+    }
+  },
+);
+
+bothKvs("dailyTokens refuses a key that used its tokens today, in every process", async (kv) => {
   const upstream = startMockUpstream((_request, hit) =>
     hit.path === "/messages"
       ? mockJson(200, anthropicMessage("hi"))
       : mockJson(200, chatCompletion("hi"))
   );
   const one = await startGateway({
+    kvPath: kv.location,
     secret: SECRET,
     usageFlushMs: 60_000,
     config: config(upstream.url),

@@ -5,6 +5,7 @@ import {
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
 import { callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
 const BASE = {
   accounts: [{
@@ -150,11 +151,16 @@ Deno.test("client keys: create, list, use and revoke over the management API", a
   }
 });
 
-Deno.test("a key revoked in one process is refused by another process's next request", async () => {
+bothKvs("a key revoked in one process is refused by another process's next request", async (kv) => {
   const upstream = startMockUpstream(() => mockJson(200, chatCompletion("hi")));
   const config = structuredClone(BASE);
   config.accounts[0].baseUrl = upstream.url;
-  const one = await startGateway({ secret: SECRET, usageFlushMs: 60_000, config });
+  const one = await startGateway({
+    kvPath: kv.location,
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config,
+  });
   const two = await startGateway({
     secret: SECRET,
     usageFlushMs: 60_000,

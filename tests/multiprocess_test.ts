@@ -1,7 +1,8 @@
 /**
- * Two real gateway processes (`main.ts`) on one KV file: a cooldown written
- * through one is honoured by the other's very next request, and by a process
- * started afterwards.
+ * Two real gateway processes (`main.ts`) on one shared KV, a KV file or a
+ * remote KV through the KV Connect test server: a cooldown written through one
+ * is honoured by the other's very next request, and by a process started
+ * afterwards.
  */
 
 import assert from "node:assert/strict";
@@ -10,6 +11,7 @@ import { startMainProcess } from "./support/process.ts";
 import { chatCompletion, json, openaiError, upstream } from "./support/upstream.ts";
 import { eventually } from "./support/async.ts";
 import { webhookReceiver } from "./support/webhook.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
 async function call(gatewayUrl: string): Promise<{ status: number; account: string | null }> {
   const response = await fetch(`${gatewayUrl}/v1/chat/completions`, {
@@ -29,16 +31,16 @@ async function accountState(gatewayUrl: string, id: string): Promise<string> {
   return rows.find((row) => row.id === id)?.state ?? "missing";
 }
 
-Deno.test("a cooldown written through one process is honoured by another's next request", async () => {
-  let primaryAnswer: "ok" | "rate-limited" = "ok";
-  await using primary = upstream(() =>
-    primaryAnswer === "ok"
-      ? json(200, chatCompletion("primary"))
-      : json(429, openaiError("slow down", "rate_limit_error"), { "retry-after": "600" })
-  );
-  await using backup = upstream(() => json(200, chatCompletion("backup")));
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-multi-" });
-  try {
+bothKvs(
+  "a cooldown written through one process is honoured by another's next request",
+  async (kv) => {
+    let primaryAnswer: "ok" | "rate-limited" = "ok";
+    await using primary = upstream(() =>
+      primaryAnswer === "ok"
+        ? json(200, chatCompletion("primary"))
+        : json(429, openaiError("slow down", "rate_limit_error"), { "retry-after": "600" })
+    );
+    await using backup = upstream(() => json(200, chatCompletion("backup")));
     const env = {
       SWITCHYARD_CONFIG_JSON: JSON.stringify(configDocument({
         accounts: [
@@ -46,7 +48,7 @@ Deno.test("a cooldown written through one process is honoured by another's next 
           { id: "backup", upstream: backup, priority: 2 },
         ],
       })),
-      SWITCHYARD_KV: `${dir}/shared.kv`,
+      ...kv.env,
       SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
     };
     {
@@ -74,72 +76,65 @@ Deno.test("a cooldown written through one process is honoured by another's next 
     await using c = await startMainProcess(env);
     assert.deepEqual(await call(c.url), { status: 200, account: "backup" });
     assert.equal(primary.hits.length, 3, "the cooldown did not survive a restart");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);
 
-Deno.test("an admin reset through one process is seen by another", async () => {
+bothKvs("an admin reset through one process is seen by another", async (kv) => {
   await using dead = upstream((_request, hit) =>
     dead.hits.indexOf(hit) === 0
       ? json(401, openaiError("revoked", "invalid_request_error"))
       : json(200, chatCompletion("revived"))
   );
   await using backup = upstream(() => json(200, chatCompletion("backup")));
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-multi-" });
-  try {
-    const env = {
-      SWITCHYARD_CONFIG_JSON: JSON.stringify(configDocument({
-        accounts: [
-          { id: "dead", upstream: dead, priority: 1 },
-          { id: "backup", upstream: backup, priority: 2 },
-        ],
-      })),
-      SWITCHYARD_KV: `${dir}/shared.kv`,
-      SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
-    };
-    await using a = await startMainProcess(env);
-    await using b = await startMainProcess(env);
+  const env = {
+    SWITCHYARD_CONFIG_JSON: JSON.stringify(configDocument({
+      accounts: [
+        { id: "dead", upstream: dead, priority: 1 },
+        { id: "backup", upstream: backup, priority: 2 },
+      ],
+    })),
+    ...kv.env,
+    SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
+  };
+  await using a = await startMainProcess(env);
+  await using b = await startMainProcess(env);
 
-    assert.deepEqual(await call(a.url), { status: 200, account: "backup" });
-    assert.equal(await accountState(b.url, "dead"), "disabled");
-    assert.deepEqual(await call(b.url), { status: 200, account: "backup" });
-    assert.equal(dead.hits.length, 1);
+  assert.deepEqual(await call(a.url), { status: 200, account: "backup" });
+  assert.equal(await accountState(b.url, "dead"), "disabled");
+  assert.deepEqual(await call(b.url), { status: 200, account: "backup" });
+  assert.equal(dead.hits.length, 1);
 
-    const reset = await fetch(`${a.url}/admin/accounts/dead/reset`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
-    assert.equal(reset.status, 200);
-    await reset.body?.cancel();
-    assert.deepEqual(await call(b.url), { status: 200, account: "dead" });
-    assert.equal(dead.hits.length, 2);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const reset = await fetch(`${a.url}/admin/accounts/dead/reset`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  assert.equal(reset.status, 200);
+  await reset.body?.cancel();
+  assert.deepEqual(await call(b.url), { status: 200, account: "dead" });
+  assert.equal(dead.hits.length, 2);
 });
 
-Deno.test("two gateway processes on one KV file: one scheduled check, one webhook per episode", async () => {
-  const checks: number[] = [];
-  await using up = upstream((_request, hit) => {
-    if (JSON.parse(hit.body).model === "gpt-hc") checks.push(Date.now());
-    return json(200, chatCompletion("ok"), {
-      "x-codex-primary-used-percent": "96",
-      "x-codex-primary-reset-after-seconds": "3600",
+bothKvs(
+  "two gateway processes on one KV: one scheduled check, one webhook per episode",
+  async (kv) => {
+    const checks: number[] = [];
+    await using up = upstream((_request, hit) => {
+      if (JSON.parse(hit.body).model === "gpt-hc") checks.push(Date.now());
+      return json(200, chatCompletion("ok"), {
+        "x-codex-primary-used-percent": "96",
+        "x-codex-primary-reset-after-seconds": "3600",
+      });
     });
-  });
-  await using hook = webhookReceiver("whsec-multi-0123456789");
-  const document = configDocument({ accounts: [{ id: "a", upstream: up }] });
-  (document.groups as Record<string, unknown>[])[0].healthChecks = {
-    everySeconds: 600,
-    model: "gpt-hc",
-  };
-  document.alerts = { webhooks: [{ url: hook.url, secret: "whsec-multi-0123456789" }] };
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-multi-" });
-  try {
+    await using hook = webhookReceiver("whsec-multi-0123456789");
+    const document = configDocument({ accounts: [{ id: "a", upstream: up }] });
+    (document.groups as Record<string, unknown>[])[0].healthChecks = {
+      everySeconds: 600,
+      model: "gpt-hc",
+    };
+    document.alerts = { webhooks: [{ url: hook.url, secret: "whsec-multi-0123456789" }] };
     const env = {
       SWITCHYARD_CONFIG_JSON: JSON.stringify(document),
-      SWITCHYARD_KV: `${dir}/shared.kv`,
+      ...kv.env,
       SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
     };
     await using a = await startMainProcess(env);
@@ -152,7 +147,5 @@ Deno.test("two gateway processes on one KV file: one scheduled check, one webhoo
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     assert.equal(checks.length, 1, "one scheduled check between the two processes");
     assert.deepEqual(hook.received.map((r) => [r.event, r.signed]), [["account.quota", true]]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  },
+);

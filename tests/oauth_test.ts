@@ -13,6 +13,7 @@ import {
   tempKvPath,
 } from "./support/gateway.ts";
 import { spawnGateway } from "./support/process.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
 const CHAT = { model: "gpt-test", messages: [{ role: "user", content: "hi" }] };
 
@@ -290,18 +291,17 @@ Deno.test("OAuth accounts", async (t) => {
   });
 });
 
-Deno.test("two gateway processes racing to refresh one account make one refresh call", async () => {
-  const tmp = await tempKvPath();
+bothKvs("two gateway processes racing to refresh one account make one refresh call", async (kv) => {
   const tokens = tokenEndpoint({ delayMs: 300 });
   const upstream = startMockUpstream(() => json(200, { ok: true }));
-  const configPath = `${tmp.dir}/switchyard.json`;
+  const configPath = `${kv.dir}/switchyard.json`;
   await Deno.writeTextFile(
     configPath,
     JSON.stringify(configDoc([codexAccount(tokens.server.url, upstream.url, Date.now() + 60_000)])),
   );
   const [a, b] = await Promise.all([
-    spawnGateway(configPath, tmp.path),
-    spawnGateway(configPath, tmp.path),
+    spawnGateway(configPath, kv.location, kv.env),
+    spawnGateway(configPath, kv.location, kv.env),
   ]);
   try {
     const responses = await Promise.all([
@@ -323,6 +323,5 @@ Deno.test("two gateway processes racing to refresh one account make one refresh 
     await Promise.all([a.stop(), b.stop()]);
     await upstream.close();
     await tokens.server.close();
-    await tmp.cleanup();
   }
 });

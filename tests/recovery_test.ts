@@ -33,6 +33,7 @@ import {
   USAGE_LIMIT_403,
 } from "./support/upstream.ts";
 import { startMockUpstream } from "../scripts/support/mock_upstream.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
 /** An admin row with the recovery fields (the fixture's `account()` reduces rows to the core). */
 interface RecoveryRow {
@@ -194,36 +195,36 @@ Deno.test("probeSeconds 0 turns probes off: a day-old temporary disable is never
   assert.equal(dead.hits.length, 0);
 });
 
-Deno.test("two gateways on one KV racing for one due probe: exactly one upstream request probes", async () => {
-  await using dead = upstream(() => json(403, USAGE_LIMIT_403));
-  await using main = upstream(() => json(200, chatCompletion("main")));
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-probe-race-" });
-  try {
-    const spec = {
-      accounts: [
-        { id: "main", upstream: main, priority: 1 },
-        { id: "dead", upstream: dead, passthrough: true, priority: 2 },
-      ],
-      failover: { probeSeconds: 60 },
-      kvPath: `${dir}/shared.kv`,
-    };
-    await using one = await startGateway(spec);
-    await using two = await startGateway(spec);
-    // Both have read state before the disable, as busy processes have.
-    assert.equal(served(await chat(one)), "main");
-    assert.equal(served(await chat(two)), "main");
-    await one.gateway.states.apply("dead", TEMPORARY, Date.now() - 61_000);
+bothKvs(
+  "two gateways on one KV racing for one due probe: exactly one upstream request probes",
+  async (kv) => {
+    await using dead = upstream(() => json(403, USAGE_LIMIT_403));
+    await using main = upstream(() => json(200, chatCompletion("main")));
+    {
+      const spec = {
+        accounts: [
+          { id: "main", upstream: main, priority: 1 },
+          { id: "dead", upstream: dead, passthrough: true, priority: 2 },
+        ],
+        failover: { probeSeconds: 60 },
+        kvPath: kv.location,
+      };
+      await using one = await startGateway(spec);
+      await using two = await startGateway(spec);
+      // Both have read state before the disable, as busy processes have.
+      assert.equal(served(await chat(one)), "main");
+      assert.equal(served(await chat(two)), "main");
+      await one.gateway.states.apply("dead", TEMPORARY, Date.now() - 61_000);
 
-    const responses = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => chat(i % 2 ? one : two)),
-    );
-    assert.deepEqual(new Set(responses.map((response) => response.status)), new Set([200]));
-    assert.equal(dead.hits.length, 1, "exactly one probe across both processes");
-    assert.equal(main.hits.length, 18);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+      const responses = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => chat(i % 2 ? one : two)),
+      );
+      assert.deepEqual(new Set(responses.map((response) => response.status)), new Set([200]));
+      assert.equal(dead.hits.length, 1, "exactly one probe across both processes");
+      assert.equal(main.hits.length, 18);
+    }
+  },
+);
 
 Deno.test("a model limit rests the (account, model) pair; the account keeps serving other models", async () => {
   const bigLimited = { one: true, two: false };

@@ -62,6 +62,9 @@ export class FileChangeSentinel {
         parts.push("-");
       }
     }
+    // No file at all (a path that is not a local KV, such as a KV Connect URL): nothing
+    // to vouch for, so every request reads the state.
+    if (parts.every((part) => part === "-")) return undefined;
     return { text: parts.join("|"), newestMtime };
   }
 

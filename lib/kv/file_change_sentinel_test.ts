@@ -96,3 +96,10 @@ Deno.test("a relative path watches the same files as the absolute one", () =>
     await inOtherProcess(path, `await kv.set(["n"], 1)`);
     assert.equal(relativeTo.unchanged(), false);
   }));
+
+Deno.test("a sentinel on a path with no file (a KV Connect URL) never says unchanged", () => {
+  const sentinel = new FileChangeSentinel("http://127.0.0.1:4512");
+  assert.equal(sentinel.observe(), undefined);
+  sentinel.verified(sentinel.observe(), Date.now() + 60_000);
+  assert.equal(sentinel.unchanged(), false);
+});

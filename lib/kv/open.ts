@@ -52,10 +52,31 @@ function shown(setting: string): string {
   }
 }
 
-async function openStoreAt(setting: string | undefined, onDeploy: boolean): Promise<Store> {
-  if (setting === undefined && onDeploy) return { kv: await Deno.openKv() };
+/** Where `SWITCHYARD_KV` points: Deploy's managed KV, a KV Connect URL, memory, or a local file. */
+export type StoreTarget =
+  | { kind: "deploy" }
+  | { kind: "remote"; url: string }
+  | { kind: "memory" }
+  | { kind: "file"; path: string };
+
+/**
+ * The store a setting names. Only on Deno Deploy with no setting does
+ * `Deno.openKv()` get no argument: elsewhere that opens a default local file.
+ */
+export function storeTarget(setting: string | undefined, onDeploy: boolean): StoreTarget {
+  if (setting === undefined && onDeploy) return { kind: "deploy" };
   const path = setting ?? "./data/switchyard.kv";
-  if (path === ":memory:" || /^https?:\/\//.test(path)) return { kv: await Deno.openKv(path) };
+  if (path === ":memory:") return { kind: "memory" };
+  if (/^https?:\/\//.test(path)) return { kind: "remote", url: path };
+  return { kind: "file", path };
+}
+
+async function openStoreAt(setting: string | undefined, onDeploy: boolean): Promise<Store> {
+  const target = storeTarget(setting, onDeploy);
+  if (target.kind === "deploy") return { kv: await Deno.openKv() };
+  if (target.kind === "remote") return { kv: await Deno.openKv(target.url) };
+  if (target.kind === "memory") return { kv: await Deno.openKv(":memory:") };
+  const path = target.path;
   const dir = path.replace(/[\\/][^\\/]*$/, "");
   if (dir && dir !== path && !(await exists(dir))) {
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openStore } from "./open.ts";
+import { openStore, storeTarget } from "./open.ts";
 
 /** Holds the SQLite file's write lock in another process for `ms`, as a gateway starting at the same moment can. */
 async function lockHolder(path: string, ms: number): Promise<AsyncDisposable> {
@@ -42,5 +42,19 @@ Deno.test("opening a KV file another process holds locked waits for the lock", a
     store.kv.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("storeTarget: Deploy's no-argument openKv only on Deploy with no setting", () => {
+  const cases: [string | undefined, boolean, ReturnType<typeof storeTarget>][] = [
+    [undefined, true, { kind: "deploy" }],
+    [undefined, false, { kind: "file", path: "./data/switchyard.kv" }],
+    ["https://kv.example/db", true, { kind: "remote", url: "https://kv.example/db" }],
+    ["http://127.0.0.1:4512", false, { kind: "remote", url: "http://127.0.0.1:4512" }],
+    [":memory:", true, { kind: "memory" }],
+    ["/var/lib/s.kv", false, { kind: "file", path: "/var/lib/s.kv" }],
+  ];
+  for (const [setting, onDeploy, expected] of cases) {
+    assert.deepEqual(storeTarget(setting, onDeploy), expected, `${setting} ${onDeploy}`);
   }
 });

@@ -160,7 +160,8 @@ export async function startGateway(spec: GatewaySpec): Promise<TestGateway> {
     config,
     kv,
     // As `main.ts` does for a local file: the hot path's file-change check is under test too.
-    kvPath,
+    // A KV Connect URL (a shared remote KV) has no file to watch.
+    kvPath: /^https?:\/\//.test(kvPath) ? undefined : kvPath,
     adminToken,
     secret: spec.secret ?? undefined,
     metricsToken: spec.metricsToken,

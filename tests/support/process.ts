@@ -91,13 +91,21 @@ export function startMainProcess(
   );
 }
 
-/** A gateway process on a config file and a KV file (shared with others), with the tests' secret and admin token. */
-export function spawnGateway(configPath: string, kvPath: string): Promise<GatewayProcess> {
+/**
+ * A gateway process on a config file and a KV file (shared with others), with
+ * the tests' secret and admin token; `env` adds to it (a remote KV's token).
+ */
+export function spawnGateway(
+  configPath: string,
+  kvPath: string,
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
   return startMainProcess({
     SWITCHYARD_CONFIG: configPath,
     SWITCHYARD_KV: kvPath,
     SWITCHYARD_SECRET: SECRET,
     SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
+    ...env,
   });
 }
 

@@ -1,0 +1,15 @@
+import assert from "node:assert/strict";
+import { onDeploy } from "./boot.ts";
+import { storeTarget } from "./kv/open.ts";
+
+Deno.test("boot takes Deploy's no-argument openKv only where DENO_DEPLOYMENT_ID is set", () => {
+  const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
+  const deploy = envOf({ DENO_DEPLOYMENT_ID: "abc123" });
+  const local = envOf({});
+  assert.equal(onDeploy(deploy), true);
+  assert.equal(onDeploy(local), false);
+  assert.deepEqual(storeTarget(deploy("SWITCHYARD_KV"), onDeploy(deploy)), { kind: "deploy" });
+  assert.equal(storeTarget(local("SWITCHYARD_KV"), onDeploy(local)).kind, "file");
+  const remote = envOf({ DENO_DEPLOYMENT_ID: "abc123", SWITCHYARD_KV: "https://kv.example/db" });
+  assert.equal(storeTarget(remote("SWITCHYARD_KV"), onDeploy(remote)).kind, "remote");
+});
