@@ -130,9 +130,11 @@ bothKvs("two gateways on one KV send one scheduled check per interval", async (k
   // One check at start, then one per second: never two in one interval, whichever gateway sent it.
   assert.ok(at.length >= 3, `${at.length} checks in ${elapsed} ms`);
   assert.ok(at.length <= Math.floor(elapsed / 1000) + 1, `${at.length} checks in ${elapsed} ms`);
+  // A second check in one interval would come within a tick of the first; the time from a claim
+  // to its arrival upstream jitters by tens of ms (more on a remote KV), so the gap is not 1000.
   for (let i = 1; i < at.length; i++) {
     assert.ok(
-      at[i] - at[i - 1] >= 900,
+      at[i] - at[i - 1] >= 500,
       `checks ${i - 1} and ${i} only ${at[i] - at[i - 1]} ms apart`,
     );
   }
