@@ -406,3 +406,25 @@ Deno.test("a WebSocket turn closed by its client: its own outcome, charged at mo
   assert.deepEqual(closedChargeCeiling({ ...served, usage, completed: true }), usage);
   assert.equal(closedChargeCeiling(arrival(6, "w2-t0", "a", "529", { status: 529 })), undefined);
 });
+
+Deno.test("a closed WebSocket turn an Anthropic account served may be charged message_start's input", () => {
+  // A Responses turn translated to Messages: the gateway charges a stream cut before its usage
+  // report message_start's input and cache tokens plus the deltas (README, Usage accounting).
+  const start = { input: 529, output: 1, cached: 36 };
+  const served = arrival(7, "w3-t1", "an-3", "ok", {
+    status: 200,
+    surface: "messages",
+    stream: true,
+    sentEvents: 8,
+    startUsage: start,
+  });
+  assert.deepEqual(closedChargeCeiling(served), { input: 529, output: 8, cached: 36 });
+  // Its report out (message_delta), the stream cut before the end: the report is the ceiling.
+  const usage = { input: 529, output: 39, cached: 36 };
+  assert.deepEqual(closedChargeCeiling({ ...served, usage }), usage);
+  // Another API's start usage means nothing to the gateway's charge.
+  assert.deepEqual(
+    closedChargeCeiling({ ...served, surface: "responses" }),
+    { input: 0, output: 8, cached: 0 },
+  );
+});
