@@ -428,3 +428,35 @@ Deno.test("a closed WebSocket turn an Anthropic account served may be charged me
     { input: 0, output: 8, cached: 0 },
   );
 });
+
+Deno.test("a WebSocket turn sent on a connection to the killed gateway after the kill was cut by it", () => {
+  const plan = makePlan(1, 30, 4);
+  const killed = notes({ killedAt: 12_000, killedGateway: 3 });
+  const socket = {
+    session: "w7",
+    turn: 5,
+    warmup: false,
+    chain: { turns: [], responses: [] },
+    closedByClient: false,
+  };
+  // Sent 150 ms after the kill: the client had not read the close of its connection yet.
+  const late = client("w7-t5", {
+    surface: "responses",
+    gateway: 3,
+    sentAt: 12_150,
+    endedAt: 12_400,
+    failure: "closed mid-turn (0 )",
+    socket,
+  });
+  const index = (record: ClientRecord) =>
+    new Index({ plan, arrivals: [], clients: [record], notes: killed });
+  assert.equal(outcomeOf(late, index(late)), "gateway killed");
+  // The restarted gateway, or another one: an error.
+  const restarted = { ...late, incarnation: 1 };
+  assert.equal(outcomeOf(restarted, index(restarted)), "error");
+  const other = { ...late, gateway: 1 };
+  assert.equal(outcomeOf(other, index(other)), "error");
+  // An HTTP request is not sent to a gateway after its kill: one that was is an error.
+  const http = { ...late, socket: undefined };
+  assert.equal(outcomeOf(http, index(http)), "error");
+});

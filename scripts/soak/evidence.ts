@@ -63,11 +63,22 @@ export class Index {
   }
 }
 
-/** Was this request cut by the SIGKILL of its gateway? */
+/**
+ * Was this request cut by the SIGKILL of its gateway? A WebSocket turn too when it was sent
+ * after the kill: its connection, opened before it, was already dead, but a busy client sends
+ * on until it reads the close.
+ */
 export function killedBy(client: ClientRecord, notes: RunNotes): boolean {
-  return notes.killedAt !== undefined && client.gateway === notes.killedGateway &&
-    client.incarnation === 0 && client.sentAt <= notes.killedAt + 5 &&
-    client.endedAt >= notes.killedAt - 50;
+  if (
+    notes.killedAt === undefined || client.gateway !== notes.killedGateway ||
+    client.incarnation !== 0
+  ) {
+    return false;
+  }
+  if (client.socket && client.failure !== undefined && client.endedAt >= notes.killedAt) {
+    return true;
+  }
+  return client.sentAt <= notes.killedAt + 5 && client.endedAt >= notes.killedAt - 50;
 }
 
 /** A request that the gateway served in full. */
