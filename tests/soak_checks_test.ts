@@ -406,3 +406,57 @@ Deno.test("a WebSocket turn closed by its client: its own outcome, charged at mo
   assert.deepEqual(closedChargeCeiling({ ...served, usage, completed: true }), usage);
   assert.equal(closedChargeCeiling(arrival(6, "w2-t0", "a", "529", { status: 529 })), undefined);
 });
+
+Deno.test("a closed WebSocket turn an Anthropic account served may be charged message_start's input", () => {
+  // A Responses turn translated to Messages: the gateway charges a stream cut before its usage
+  // report message_start's input and cache tokens plus the deltas (README, Usage accounting).
+  const start = { input: 529, output: 1, cached: 36 };
+  const served = arrival(7, "w3-t1", "an-3", "ok", {
+    status: 200,
+    surface: "messages",
+    stream: true,
+    sentEvents: 8,
+    startUsage: start,
+  });
+  assert.deepEqual(closedChargeCeiling(served), { input: 529, output: 8, cached: 36 });
+  // Its report out (message_delta), the stream cut before the end: the report is the ceiling.
+  const usage = { input: 529, output: 39, cached: 36 };
+  assert.deepEqual(closedChargeCeiling({ ...served, usage }), usage);
+  // Another API's start usage means nothing to the gateway's charge.
+  assert.deepEqual(
+    closedChargeCeiling({ ...served, surface: "responses" }),
+    { input: 0, output: 8, cached: 0 },
+  );
+});
+
+Deno.test("a WebSocket turn sent on a connection to the killed gateway after the kill was cut by it", () => {
+  const plan = makePlan(1, 30, 4);
+  const killed = notes({ killedAt: 12_000, killedGateway: 3 });
+  const socket = {
+    session: "w7",
+    turn: 5,
+    warmup: false,
+    chain: { turns: [], responses: [] },
+    closedByClient: false,
+  };
+  // Sent 150 ms after the kill: the client had not read the close of its connection yet.
+  const late = client("w7-t5", {
+    surface: "responses",
+    gateway: 3,
+    sentAt: 12_150,
+    endedAt: 12_400,
+    failure: "closed mid-turn (0 )",
+    socket,
+  });
+  const index = (record: ClientRecord) =>
+    new Index({ plan, arrivals: [], clients: [record], notes: killed });
+  assert.equal(outcomeOf(late, index(late)), "gateway killed");
+  // The restarted gateway, or another one: an error.
+  const restarted = { ...late, incarnation: 1 };
+  assert.equal(outcomeOf(restarted, index(restarted)), "error");
+  const other = { ...late, gateway: 1 };
+  assert.equal(outcomeOf(other, index(other)), "error");
+  // An HTTP request is not sent to a gateway after its kill: one that was is an error.
+  const http = { ...late, socket: undefined };
+  assert.equal(outcomeOf(http, index(http)), "error");
+});

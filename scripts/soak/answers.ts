@@ -242,7 +242,13 @@ async function success(
   }
   await open();
   await send(parts.content, true);
-  await send(parts.tail, false);
+  for (const event of parts.tail) {
+    // Once any of the report is out, a stream cut after it may be charged for it.
+    const carriesUsage = event[1].includes('"usage"');
+    await sendEvents(exchange, [event], crlf, false, slow, () => {
+      if (carriesUsage) arrival.usage = parts.usage;
+    });
+  }
   await wire.write(LAST_CHUNK);
   arrival.completed = true;
   arrival.usage = parts.usage;
@@ -410,8 +416,11 @@ async function writeBody(
 
 /**
  * Writes events as chunks split at random bytes (mid-line, mid-character),
- * counting content events as their last byte goes out. Slow streams pause
- * between events.
+ * counting a content event as sent once the connection has taken the first
+ * byte ending its data line: the gateway counts a delta per complete data
+ * line, so a stream cut before the event's blank line may still be charged
+ * for it. `started` hears when the connection took an event's first byte.
+ * Slow streams pause between events.
  */
 async function sendEvents(
   exchange: Exchange,
@@ -419,17 +428,38 @@ async function sendEvents(
   crlf: boolean,
   content: boolean,
   slowly: boolean,
+  started?: () => void,
 ): Promise<void> {
   const { wire, io, arrival } = exchange;
   for (const event of events) {
     const bytes = encoder.encode(sseText([event], crlf));
+    // Bytes of the event up to and including the first byte of its data line's ending.
+    let untilCounted = content ? dataLineEnd(bytes, crlf) : Infinity;
+    let first = true;
     for (const piece of pieces(io, bytes, 400)) {
-      await wire.chunk(piece);
+      // Where the piece's data starts on the wire (after its chunk-size line).
+      const dataAt = wire.sent + piece.length.toString(16).length + 2;
+      try {
+        await wire.chunk(piece);
+      } finally {
+        if (first && wire.sent > dataAt) started?.();
+        first = false;
+        // Also when the write failed part-way: the bytes the connection took may hold the line end.
+        if (untilCounted <= piece.length && wire.sent - dataAt >= untilCounted) {
+          arrival.sentEvents++;
+          untilCounted = Infinity;
+        } else untilCounted -= piece.length;
+      }
       if (io.chance(0.25)) await pause(io.int(1, 12));
     }
     if (slowly) await pause(io.int(50, 250));
-    if (content) arrival.sentEvents++;
   }
+}
+
+/** How many bytes of one event's text run up to and including the first byte ending its data line. */
+function dataLineEnd(bytes: Uint8Array, crlf: boolean): number {
+  const nl = crlf ? 2 : 1;
+  return bytes.length - 2 * nl + 1;
 }
 
 /** Splits bytes into pieces: often tiny (splitting lines and characters), sometimes large. */

@@ -63,11 +63,22 @@ export class Index {
   }
 }
 
-/** Was this request cut by the SIGKILL of its gateway? */
+/**
+ * Was this request cut by the SIGKILL of its gateway? A WebSocket turn too when it was sent
+ * after the kill: its connection, opened before it, was already dead, but a busy client sends
+ * on until it reads the close.
+ */
 export function killedBy(client: ClientRecord, notes: RunNotes): boolean {
-  return notes.killedAt !== undefined && client.gateway === notes.killedGateway &&
-    client.incarnation === 0 && client.sentAt <= notes.killedAt + 5 &&
-    client.endedAt >= notes.killedAt - 50;
+  if (
+    notes.killedAt === undefined || client.gateway !== notes.killedGateway ||
+    client.incarnation !== 0
+  ) {
+    return false;
+  }
+  if (client.socket && client.failure !== undefined && client.endedAt >= notes.killedAt) {
+    return true;
+  }
+  return client.sentAt <= notes.killedAt + 5 && client.endedAt >= notes.killedAt - 50;
 }
 
 /** A request that the gateway served in full. */
@@ -137,15 +148,20 @@ export function blastRadius(
 /**
  * The most the gateway may charge for a WebSocket turn whose client closed the connection
  * mid-turn: the client's close races the events still on their way to it, so the charge is
- * anything from nothing up to the upstream's usage report, or the content it sent.
+ * anything from nothing up to what its upstream sent: the usage report once it went out, an
+ * Anthropic stream's `message_start` usage (input and cache tokens, which the gateway charges
+ * for a stream cut before its report, also when it translates the stream for a Responses
+ * turn), or the content it sent.
  */
 export function closedChargeCeiling(serving: Arrival | undefined): Tokens | undefined {
   if (!serving || serving.status !== 200) return undefined;
-  const usage = serving.usage;
+  const reports = [serving.usage, serving.surface === "messages" ? serving.startUsage : undefined]
+    .filter((report): report is Tokens => report !== undefined);
+  const most = (field: keyof Tokens) => Math.max(0, ...reports.map((report) => report[field]));
   return {
-    input: usage?.input ?? 0,
-    output: Math.max(usage?.output ?? 0, serving.sentEvents),
-    cached: usage?.cached ?? 0,
+    input: most("input"),
+    output: Math.max(most("output"), serving.sentEvents),
+    cached: most("cached"),
   };
 }
 

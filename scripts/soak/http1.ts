@@ -24,6 +24,8 @@ export interface RequestHead {
 export class Wire {
   #buffer: Uint8Array = new Uint8Array(0);
   #closed = false;
+  /** Bytes the connection has taken so far (a write that throws may have taken part of its data). */
+  sent = 0;
 
   constructor(readonly conn: Deno.Conn) {}
 
@@ -79,7 +81,11 @@ export class Wire {
   async write(bytes: Uint8Array | string): Promise<void> {
     const data = typeof bytes === "string" ? encoder.encode(bytes) : bytes;
     let written = 0;
-    while (written < data.length) written += await this.conn.write(data.subarray(written));
+    while (written < data.length) {
+      const taken = await this.conn.write(data.subarray(written));
+      written += taken;
+      this.sent += taken;
+    }
   }
 
   /** Writes `data` as one chunk of a chunked body. */

@@ -39,7 +39,10 @@ export interface Arrival {
   sentEvents: number;
   /** The whole response was written. */
   completed: boolean;
-  /** The usage report sent (normalised), if the answer had one. */
+  /**
+   * The usage report (normalised), if the answer had one, set as the event or body that
+   * carries it starts to go out (a stream cut after that may still be charged for it).
+   */
   usage?: Tokens;
   /** Anthropic `message_start` usage, for a stream cut after it. */
   startUsage?: Tokens;
