@@ -101,11 +101,8 @@ export class Relay {
     let later: FailoverResult | undefined;
     delivery.later?.then((result) => later = result);
     const queued = delivery.later !== undefined;
-    if ((!named && !queued) || response.body === null) {
-      const ms = performance.now() - delivery.started;
-      this.#finish(delivery, attempts, named, ms, { deltas: 0, end: "complete", bytes: 0 });
-      return delivery.release ? onResponseEnd(response, delivery.release) : response;
-    }
+    // Before anything reads `response.body`: reading it turns bytes into a JS stream, which
+    // Deno.serve then has to pump (a JSON answer read whole is served from its bytes).
     const whole = delivery.result?.whole;
     if (whole && named) {
       // Read whole before answering (a JSON success): counted from its bytes, no stream to tap.
@@ -123,6 +120,11 @@ export class Relay {
         bytes: whole.byteLength,
       });
       return response;
+    }
+    if ((!named && !queued) || response.body === null) {
+      const ms = performance.now() - delivery.started;
+      this.#finish(delivery, attempts, named, ms, { deltas: 0, end: "complete", bytes: 0 });
+      return delivery.release ? onResponseEnd(response, delivery.release) : response;
     }
     const account = () => named ?? servingAccount(later?.attempts ?? []);
     // A translated account was never asked for the chat usage chunk: nothing to strip.
