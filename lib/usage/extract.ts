@@ -28,6 +28,7 @@ import {
   RESPONSES_OBJECT_EVENTS,
   storedResponseId,
 } from "../protocols/responses/events.ts";
+import { isObject, parseJson } from "../protocols/json.ts";
 import { type TokenUsage, tokenUsage } from "../protocols/usage.ts";
 
 /** What a scan found. */
@@ -163,12 +164,7 @@ export class SseUsageScanner {
     if (this.#isDelta(data)) this.#deltas++;
     const signed = this.onSigned !== undefined && MESSAGES_SIGNED.test(data);
     if (!signed && !INTERESTING.test(data)) return;
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      return;
-    }
+    const event = parseJson(data);
     if (!isObject(event)) return;
     if (signed) {
       const mark = signedMarkOfEvent(event);
@@ -253,10 +249,6 @@ function balancedObject(text: string, open: number): string | undefined {
     else if (char === "}" && --depth === 0) return text.slice(open, i + 1);
   }
   return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function num(value: unknown): number {

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { isObject, type Json, type JsonObject } from "../../protocols/json.ts";
+import { isObject, type Json, type JsonObject, parseJson } from "../../protocols/json.ts";
 
 /** How many responses a connection remembers; a turn continues from one of the last few. */
 export const REMEMBERED_RESPONSES = 8;
@@ -90,12 +90,7 @@ export class TurnOutput {
   push(data: string): void {
     // Only the few event types that matter are parsed.
     if (!data.includes('"response.') && !data.includes('"error"')) return;
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      return;
-    }
+    const event = parseJson(data);
     if (!isObject(event)) return;
     if (typeof event.type === "string" && TURN_ENDS.has(event.type)) this.ended = true;
     const response = isObject(event.response) ? event.response : undefined;
