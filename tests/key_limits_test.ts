@@ -28,26 +28,24 @@ function config(upstreamUrl: string) {
   };
 }
 
+/** A mock upstream answering Chat and Messages, and two gateways sharing the KV at `location`. */
+async function twoGateways(location: string) {
+  const upstream = startMockUpstream((_request, hit) =>
+    hit.path === "/messages"
+      ? mockJson(200, anthropicMessage("hi"))
+      : mockJson(200, chatCompletion("hi"))
+  );
+  const gateway = (kvPath: string) =>
+    startGateway({ kvPath, secret: SECRET, usageFlushMs: 60_000, config: config(upstream.url) });
+  const one = await gateway(location);
+  const two = await gateway(one.kvPath);
+  return { upstream, one, two };
+}
+
 bothKvs(
   "rpm is shared across processes and answers 429 with Retry-After in the surface's shape",
   async (kv) => {
-    const upstream = startMockUpstream((_request, hit) =>
-      hit.path === "/messages"
-        ? mockJson(200, anthropicMessage("hi"))
-        : mockJson(200, chatCompletion("hi"))
-    );
-    const one = await startGateway({
-      kvPath: kv.location,
-      secret: SECRET,
-      usageFlushMs: 60_000,
-      config: config(upstream.url),
-    });
-    const two = await startGateway({
-      secret: SECRET,
-      usageFlushMs: 60_000,
-      config: config(upstream.url),
-      kvPath: one.kvPath,
-    });
+    const { upstream, one, two } = await twoGateways(kv.location);
     try {
       await awayFromMinuteEdge();
       const created = await readJson(
@@ -113,23 +111,7 @@ bothKvs(
 );
 
 bothKvs("dailyTokens refuses a key that used its tokens today, in every process", async (kv) => {
-  const upstream = startMockUpstream((_request, hit) =>
-    hit.path === "/messages"
-      ? mockJson(200, anthropicMessage("hi"))
-      : mockJson(200, chatCompletion("hi"))
-  );
-  const one = await startGateway({
-    kvPath: kv.location,
-    secret: SECRET,
-    usageFlushMs: 60_000,
-    config: config(upstream.url),
-  });
-  const two = await startGateway({
-    secret: SECRET,
-    usageFlushMs: 60_000,
-    config: config(upstream.url),
-    kvPath: one.kvPath,
-  });
+  const { upstream, one, two } = await twoGateways(kv.location);
   try {
     // 12 tokens (5 in + 7 out): under the limit before the request, over it after.
     const first = await callApi(one.url, "/v1/chat/completions", {
