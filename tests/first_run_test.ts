@@ -30,7 +30,8 @@ Deno.test("a first run with no config starts empty, prints its admin token once,
     {
       await using first = await startMainProcess({}, dir);
       await eventually(
-        () => Promise.resolve(first.stdout().includes("dashboard at")),
+        // The reset-token hint is the welcome's last line: wait for it, not an earlier one.
+        () => Promise.resolve(first.stdout().includes("reset-token")),
         "the welcome lines",
       );
       const printed = first.stdout();

@@ -15,18 +15,27 @@ import { type KvServer, startKvServer } from "./support/kv_server.ts";
 import { DatabaseSync } from "node:sqlite";
 import { encodeKey } from "../scripts/kv_server/key_codec.ts";
 import { ProtoWriter, readFields } from "../scripts/kv_server/protobuf.ts";
+import { TEST_KV_TOKEN } from "./support/shared_kv.ts";
 
-const TOKEN = `kv-test-${crypto.randomUUID()}`;
+// `DENO_KV_ACCESS_TOKEN` is process-wide and `deno test --parallel` runs other
+// test files in this same process: every server takes the one token they all
+// set, and nobody unsets it under another file's open.
+const TOKEN = TEST_KV_TOKEN;
 const test = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
 
 /** A temp dir with a server on a KV file in it, and a remote client open on it. */
 async function setUp(
-  options: { latencyMs?: number; failRate?: number; tokenTtlMs?: number; pingMs?: number } = {},
+  options: {
+    latencyMs?: number;
+    failRate?: number;
+    tokenTtlMs?: number;
+    pingMs?: number;
+  } = {},
 ): Promise<{ dir: string; server: KvServer; remote: Deno.Kv; cleanUp(): Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "kv_connect_" });
   const server = await startKvServer({ path: `${dir}/remote.kv`, token: TOKEN, ...options });
-  const remote = await openRemote(server.url, TOKEN);
+  const remote = await openRemote(server.url);
   return {
     dir,
     server,
@@ -43,14 +52,10 @@ async function setUp(
   };
 }
 
-/** `Deno.openKv(url)` with `DENO_KV_ACCESS_TOKEN` as the client reads it at open. */
-async function openRemote(url: string, token: string): Promise<Deno.Kv> {
-  Deno.env.set("DENO_KV_ACCESS_TOKEN", token);
-  try {
-    return await Deno.openKv(url);
-  } finally {
-    Deno.env.delete("DENO_KV_ACCESS_TOKEN");
-  }
+/** `Deno.openKv(url)` with `DENO_KV_ACCESS_TOKEN` (the shared test token) as the client reads it at open. */
+function openRemote(url: string): Promise<Deno.Kv> {
+  Deno.env.set("DENO_KV_ACCESS_TOKEN", TOKEN);
+  return Deno.openKv(url);
 }
 
 /** The expiry (ms since the epoch, -1 for none) a local KV file stores for a key. */
@@ -232,7 +237,7 @@ test("kv-server: Deno's client gets the same results through KV Connect as on a 
 
 test("kv-server: racing check-and-set increments from two clients end exact", async () => {
   const { server, remote, cleanUp } = await setUp();
-  const other = await openRemote(server.url, TOKEN);
+  const other = await openRemote(server.url);
   try {
     const N = 30;
     let conflicts = 0;
@@ -264,7 +269,7 @@ test("kv-server: racing check-and-set increments from two clients end exact", as
 test("kv-server: watches stream each change, with the server's versionstamps", async () => {
   // Pings every 20 ms: a cut stream's pings must stop, not take the server down.
   const { server, remote, cleanUp } = await setUp({ pingMs: 20 });
-  const writer = await openRemote(server.url, TOKEN);
+  const writer = await openRemote(server.url);
   const reader = remote.watch([["w", 1], ["w", 2]]).getReader();
   try {
     const next = async (what: string) => {
@@ -405,9 +410,15 @@ test("kv-server: an expired token is answered 401 and the client redoes the meta
 });
 
 test("kv-server: a wrong access token is refused at the metadata exchange and /_faults", async () => {
-  const { server, cleanUp } = await setUp();
+  // The server expects another token than the one every client here presents.
+  const dir = await Deno.makeTempDir({ prefix: "kv_connect_" });
+  const server = await startKvServer({ path: `${dir}/remote.kv`, token: `not-${TOKEN}` });
+  const cleanUp = async () => {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  };
   try {
-    await assert.rejects(openRemote(server.url, "not-the-token"), /401/);
+    await assert.rejects(openRemote(server.url), /401/);
     const response = await fetch(`${server.url}/_faults`, {
       method: "POST",
       headers: { authorization: "Bearer nope" },
