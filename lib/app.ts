@@ -23,6 +23,7 @@ import { sha256Hex } from "./crypto/digest.ts";
 import { SecretBox } from "./crypto/secret_box.ts";
 import { ErrorRuleStore } from "./failover/rule_store.ts";
 import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
+import { DEFAULT_KV_DEADLINE_MS, KvReachability } from "./kv/reachability.ts";
 import {
   ALERT_CONFIG_KEY,
   DIRECTORY_GENERATION_KEY,
@@ -76,6 +77,8 @@ export interface Tuning extends OAuthTuning {
   alertAttemptTimeoutMs?: number;
   /** The clock budgets and their spend windows read (default `Date.now`). */
   now?: () => number;
+  /** How long a call to a remote KV may take before the store counts as unreachable (default 2 s). */
+  kvDeadlineMs?: number;
 }
 
 /** What a gateway is built from. */
@@ -110,6 +113,8 @@ export interface Gateway {
   fetch(request: Request, info?: { remoteAddr?: Deno.Addr }): Promise<Response>;
   /** Shared account health. */
   readonly states: AccountStateStore;
+  /** Whether the KV answers (a remote KV's calls are bounded by a deadline). */
+  readonly reach: KvReachability;
   /** Concurrency slots. */
   readonly slots: SlotLeases;
   /** Batched usage totals. */
@@ -130,6 +135,10 @@ export interface Gateway {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, kv, tuning = {} } = options;
   const sentinel = options.kvPath ? new FileChangeSentinel(options.kvPath) : undefined;
+  // A local file does not hang; a remote KV's client retries through an outage, so its calls get a deadline.
+  const reach = new KvReachability({
+    deadlineMs: options.kvPath ? Infinity : tuning.kvDeadlineMs ?? DEFAULT_KV_DEADLINE_MS,
+  });
   const states = new AccountStateStore(
     kv,
     () => config.failover.forbiddenStrikes,
@@ -348,6 +357,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     fetch,
     states,
+    reach,
     slots,
     usage,
     live,

@@ -1,0 +1,154 @@
+/**
+ * Is the KV reachable? A remote KV (KV Connect, Deno Deploy) can be down, and
+ * Deno's client then retries a call for as long as the outage lasts: an
+ * awaited call would hang the request that made it. {@linkcode KvReachability}
+ * bounds each call it runs by a deadline, remembers whether the store last
+ * answered or failed, and reports it (`/healthz`). A local KV file does not
+ * hang, so it runs its calls with no deadline and no timer.
+ *
+ * A call past its deadline is not cancelled (the client has no cancel): it may
+ * still land when the store is back. Callers treat {@linkcode KvUnreachable}
+ * as "not known to be written" and keep what they meant to write.
+ *
+ * @example
+ * ```ts
+ * const reach = new KvReachability({ deadlineMs: 2_000 });
+ * const entry = await reach.call("read health", () => kv.get(["k"]));
+ * reach.status(); // { reachable: true, ... }
+ * ```
+ *
+ * @module
+ */
+
+/** The deadline of a remote KV call when none is configured, ms. */
+export const DEFAULT_KV_DEADLINE_MS = 2_000;
+
+/** A KV call did not answer within its deadline, or failed as a transport. */
+export class KvUnreachable extends Error {
+  constructor(what: string, cause?: unknown) {
+    super(`KV unreachable: ${what}${cause instanceof Error ? ` (${cause.message})` : ""}`, {
+      cause,
+    });
+    this.name = "KvUnreachable";
+  }
+}
+
+/** What `/healthz` and the logs say of the store. */
+export interface KvStatus {
+  reachable: boolean;
+  /** Epoch ms of the first failure of the current outage, while unreachable. */
+  since?: number;
+  /** Epoch ms of the last call that answered. */
+  lastOkAt?: number;
+  /** The last failure's message (never a secret: messages of Deno's client). */
+  lastError?: string;
+}
+
+/** Errors of the transport (not of the call's own input) that mean "the store did not answer". */
+export function isTransportError(error: unknown): boolean {
+  if (error instanceof KvUnreachable) return true;
+  if (!(error instanceof Error)) return false;
+  return /connect|network|timed? ?out|reset|refused|unavailable|\b5\d\d\b|401|unauthori[sz]ed|metadata|broken pipe|closed/i
+    .test(error.message);
+}
+
+/** Tracks reachability and bounds KV calls. */
+export class KvReachability {
+  readonly #deadlineMs: number;
+  readonly #now: () => number;
+  #since: number | undefined;
+  #lastOkAt: number | undefined;
+  #lastError: string | undefined;
+  readonly #listeners = new Set<(status: KvStatus) => void>();
+
+  /** `deadlineMs` of `Infinity` (a local file) runs calls without a timer. */
+  constructor(options: { deadlineMs?: number; now?: () => number } = {}) {
+    this.#deadlineMs = options.deadlineMs ?? Infinity;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The deadline each call gets, ms (`Infinity` for none). */
+  get deadlineMs(): number {
+    return this.#deadlineMs;
+  }
+
+  /** Is the store believed reachable (no failure since the last answer)? */
+  get reachable(): boolean {
+    return this.#since === undefined;
+  }
+
+  /**
+   * Runs `operation` within the deadline. A transport failure or the deadline
+   * marks the store unreachable and throws {@linkcode KvUnreachable}; any
+   * other error is the call's own and is rethrown as it is.
+   */
+  async call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await this.#bounded(what, operation());
+    } catch (error) {
+      if (!isTransportError(error)) throw error;
+      this.failed(error);
+      throw error instanceof KvUnreachable ? error : new KvUnreachable(what, error);
+    }
+    this.answered();
+    return result;
+  }
+
+  /** Records that the store answered (also for calls made outside {@linkcode call}, such as a watch). */
+  answered(): void {
+    this.#lastOkAt = this.#now();
+    if (this.#since === undefined) return;
+    this.#since = undefined;
+    this.#lastError = undefined;
+    this.#tell();
+  }
+
+  /** Records a failure seen outside {@linkcode call} (a watch stream that broke). */
+  failed(error: unknown): void {
+    this.#lastError = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    if (this.#since !== undefined) return;
+    this.#since = this.#now();
+    this.#tell();
+  }
+
+  /** The store's state for `/healthz`. */
+  status(): KvStatus {
+    const status: KvStatus = { reachable: this.reachable };
+    if (this.#since !== undefined) status.since = this.#since;
+    if (this.#lastOkAt !== undefined) status.lastOkAt = this.#lastOkAt;
+    if (this.#lastError !== undefined) status.lastError = this.#lastError;
+    return status;
+  }
+
+  /** Calls `listener` whenever reachability flips; returns the unsubscribe. */
+  onChange(listener: (status: KvStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #tell(): void {
+    const status = this.status();
+    for (const listener of this.#listeners) {
+      try {
+        listener(status);
+      } catch {
+        // A listener never breaks a KV call.
+      }
+    }
+  }
+
+  #bounded<T>(what: string, pending: Promise<T>): Promise<T> {
+    if (!Number.isFinite(this.#deadlineMs)) return pending;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new KvUnreachable(`${what}: no answer in ${this.#deadlineMs} ms`)),
+        this.#deadlineMs,
+      );
+    });
+    // The abandoned call may settle later; its rejection must not go unhandled.
+    pending.catch(() => {});
+    return Promise.race([pending, deadline]).finally(() => clearTimeout(timer));
+  }
+}
