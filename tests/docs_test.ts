@@ -2,7 +2,7 @@
 // resolves (file and #anchor), the README stays a front page, and docs/configuration.md's field
 // reference is the validator's own list of fields, with its defaults and bounds.
 import assert from "node:assert/strict";
-import { anchors, links, slug, tableAfter } from "./support/markdown.ts";
+import { anchors, brokenLinks, pages, slug, tableAfter } from "./support/markdown.ts";
 import { Fields } from "../lib/config/fields.ts";
 import { ConfigError } from "../lib/config/errors.ts";
 import { validateConfig } from "../lib/config/validate.ts";
@@ -30,21 +30,8 @@ const FROM_OTHER_BRANCHES = [
 ];
 const README_MAX_LINES = 300;
 
-/** README.md and every Markdown file under docs/, as paths from the repository root. */
-async function pages(): Promise<string[]> {
-  const found = ["README.md"];
-  const walk = async (dir: string) => {
-    for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory) await walk(path);
-      else if (entry.name.endsWith(".md")) found.push(path);
-    }
-  };
-  await walk("docs");
-  return found.sort();
-}
-
-async function exists(path: string): Promise<boolean> {
+const readText = (path: string) => Deno.readTextFile(new URL(path, ROOT));
+const exists = async (path: string) => {
   try {
     await Deno.stat(new URL(path, ROOT));
     return true;
@@ -52,38 +39,7 @@ async function exists(path: string): Promise<boolean> {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
-}
-
-/** Broken links of `pages`: missing files (with who links them) and missing anchors. */
-async function brokenLinks(
-  paths: string[],
-  read: (path: string) => Promise<string>,
-  present: (path: string) => Promise<boolean>,
-) {
-  const missingFiles = new Map<string, string[]>();
-  const missingAnchors: string[] = [];
-  for (const page of paths) {
-    const text = await read(page);
-    for (const { target, line } of links(text)) {
-      if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto: ...
-      const [file, anchor] = target.split("#", 2);
-      const resolved = file === ""
-        ? page
-        : decodeURIComponent(new URL(file, new URL(page, "file:///")).pathname.slice(1));
-      const where = `${page}:${line}`;
-      if (!await present(resolved)) {
-        missingFiles.set(resolved, [...missingFiles.get(resolved) ?? [], where]);
-      } else if (anchor !== undefined && resolved.endsWith(".md")) {
-        if (!anchors(await read(resolved)).has(anchor)) {
-          missingAnchors.push(`${where}: ${target} (no heading "#${anchor}" in ${resolved})`);
-        }
-      }
-    }
-  }
-  return { missingFiles, missingAnchors };
-}
-
-const readText = (path: string) => Deno.readTextFile(new URL(path, ROOT));
+};
 
 Deno.test("GitHub's heading anchors", () => {
   const cases: [string, string][] = [
@@ -120,7 +76,7 @@ Deno.test("the link check finds a missing file and a missing anchor, not links i
 });
 
 Deno.test("every relative link and anchor in README.md and docs/ resolves", async () => {
-  const { missingFiles, missingAnchors } = await brokenLinks(await pages(), readText, exists);
+  const { missingFiles, missingAnchors } = await brokenLinks(await pages(ROOT), readText, exists);
   const problems = [
     ...[...missingFiles].map(([file, from]) =>
       `missing file ${file} (linked from ${from.join(", ")})`
@@ -294,4 +250,27 @@ Deno.test("docs/configuration.md's numeric bounds are the validator's", async ()
     checked++;
   }
   assert.ok(checked >= 30, `only ${checked} bounds were checked`);
+});
+
+Deno.test("docs/configuration.md's Environment table lists every SWITCHYARD_ variable lib/ reads", async () => {
+  const read = new Set<string>();
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
+        for (const match of (await readText(path)).matchAll(/"(SWITCHYARD_[A-Z_]+)"/g)) {
+          read.add(match[1]);
+        }
+      }
+    }
+  };
+  await walk("lib");
+  const table = tableAfter(await readText("docs/configuration.md"), "Environment");
+  const documented = new Set(table.map(([name]) => name.replaceAll("`", "")));
+  assert.ok(read.size >= 5, `found only ${read.size} variables in lib/`);
+  const missing = [...read].filter((name) => !documented.has(name));
+  const stale = [...documented].filter((name) => name.startsWith("SWITCHYARD_") && !read.has(name));
+  assert.deepEqual(missing, [], `read in lib/ but not in the Environment table: ${missing}`);
+  assert.deepEqual(stale, [], `in the Environment table but read nowhere in lib/: ${stale}`);
 });

@@ -1,7 +1,8 @@
 /**
  * Reading the project's Markdown the way GitHub renders it, for the docs
  * test: the relative links of a page (outside code), its headings' anchors
- * (GitHub's slug rules, duplicates numbered) and a table's rows.
+ * (GitHub's slug rules, duplicates numbered), a table's rows, and the links
+ * of a set of pages that point at no file or no heading.
  *
  * @module
  */
@@ -91,4 +92,47 @@ export function tableAfter(text: string, heading: string): string[][] {
     rows.push(line.slice(1, -1).split(/(?<!\\)\|/).map((cell) => cell.trim()));
   }
   return rows.slice(1); // the header row
+}
+
+/** README.md and every Markdown file under docs/, as paths from the repository root. */
+export async function pages(root: URL): Promise<string[]> {
+  const found = ["README.md"];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(new URL(dir, root))) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (entry.name.endsWith(".md")) found.push(path);
+    }
+  };
+  await walk("docs");
+  return found.sort();
+}
+
+/** Broken links of `pages`: missing files (with who links them) and missing anchors. */
+export async function brokenLinks(
+  paths: string[],
+  read: (path: string) => Promise<string>,
+  present: (path: string) => Promise<boolean>,
+) {
+  const missingFiles = new Map<string, string[]>();
+  const missingAnchors: string[] = [];
+  for (const page of paths) {
+    const text = await read(page);
+    for (const { target, line } of links(text)) {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto: ...
+      const [file, anchor] = target.split("#", 2);
+      const resolved = file === ""
+        ? page
+        : decodeURIComponent(new URL(file, new URL(page, "file:///")).pathname.slice(1));
+      const where = `${page}:${line}`;
+      if (!await present(resolved)) {
+        missingFiles.set(resolved, [...missingFiles.get(resolved) ?? [], where]);
+      } else if (anchor !== undefined && resolved.endsWith(".md")) {
+        if (!anchors(await read(resolved)).has(anchor)) {
+          missingAnchors.push(`${where}: ${target} (no heading "#${anchor}" in ${resolved})`);
+        }
+      }
+    }
+  }
+  return { missingFiles, missingAnchors };
 }
