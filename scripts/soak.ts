@@ -19,7 +19,7 @@
  * `DENO_KV_ACCESS_TOKEN`); `--kv-url server` starts the KV Connect test server
  * on loopback (a temporary file, a random token) and stops it at the end. On
  * that server the run also gets a burst of 503s, an expired token and an
- * outage of `--kv-outage-ms` (default 3000; 0 for none) at seeded times.
+ * outage of `--kv-outage-ms` (default 5000; 0 for none) at seeded times.
  *
  * @module
  */
@@ -54,7 +54,11 @@ if (typeof kv === "string") usage(kv);
 if (values["kv-outage-ms"] !== undefined && kv.kind !== "server") {
   usage("--kv-outage-ms needs --kv-url server (the soak's own test server has the fault switches)");
 }
-const outageMs = whole("kv-outage-ms", values["kv-outage-ms"] ?? "3000", 0);
+const outageMs = whole(
+  "kv-outage-ms",
+  values["kv-outage-ms"] ?? String(Math.min(5000, seconds * 250)),
+  0,
+);
 if (kv.kind === "server" && outageMs > seconds * 250) {
   usage(`--kv-outage-ms must be at most a quarter of the run (${seconds * 250} ms)`);
 }

@@ -170,10 +170,11 @@ function stepsOf(faults: KvFaultPlan): Step[] {
     });
   }
   if (faults.expireTokenAtMs !== undefined) {
+    // Its window: the second after, while every client redoes the metadata exchange.
     steps.push({
       what: "expired token",
       atMs: faults.expireTokenAtMs,
-      ms: 0,
+      ms: 1000,
       on: { expireToken: true },
       off: {},
     });
@@ -200,10 +201,8 @@ async function throwPlanned(
     await sleepUntil(startedAt + step.atMs);
     const from = Date.now();
     await switchFaults(step.on);
-    if (step.ms > 0) {
-      await sleepUntil(from + step.ms);
-      await switchFaults(step.off);
-    }
+    await sleepUntil(from + step.ms);
+    if (Object.keys(step.off).length > 0) await switchFaults(step.off);
     const to = Date.now();
     notes.faults.push({ what: step.what, from, to });
     log(

@@ -108,8 +108,8 @@ export interface KvFaultPlan {
 /**
  * The KV faults of a run of `seconds`, drawn from the seed apart from the rest of the
  * plan (a file run of the same seed gets the same accounts, keys and kill): the 503s
- * early, before the kill (at 40 %), and the outage late, after the killed gateway is
- * back, so each effect is told apart.
+ * early, before the kill (at 40 %), and the outage late (65-70 %), after the killed
+ * gateway is back up, so each effect is told apart.
  */
 export function kvFaultPlan(seed: number, seconds: number, outageMs: number): KvFaultPlan {
   const rng = rngFor(seed, "kv-faults");
@@ -119,7 +119,7 @@ export function kvFaultPlan(seed: number, seconds: number, outageMs: number): Kv
     burst503: { atMs: burstAt, ms: 1500 },
     expireTokenAtMs: burstAt + 1500 + rng.int(500, 1500),
     ...(outageMs > 0
-      ? { outage: { atMs: rng.int(Math.round(ms * 0.55), Math.round(ms * 0.65)), ms: outageMs } }
+      ? { outage: { atMs: rng.int(Math.round(ms * 0.65), Math.round(ms * 0.7)), ms: outageMs } }
       : {}),
   };
 }
