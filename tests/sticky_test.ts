@@ -3,9 +3,8 @@ import { json, startMockUpstream } from "../scripts/support/mock_upstream.ts";
 import { callApi, configDoc, SECRET, startGateway, tempKvPath } from "./support/gateway.ts";
 import { bothKvs } from "./support/shared_kv.ts";
 
-Deno.test("sticky sessions bind, hold, rebind on failover and never pin keyless traffic", async () => {
-  const tmp = await tempKvPath();
-  const failing = new Set<string>();
+/** Accounts "a" and "b": each answers 200 naming itself, or 429 (retry in 60 s) while in `failing`. */
+function twoAccounts(failing: Set<string>) {
   const mock = (id: string) =>
     startMockUpstream(() =>
       failing.has(id)
@@ -20,6 +19,13 @@ Deno.test("sticky sessions bind, hold, rebind on failover and never pin keyless 
     { id: "a", platform: "openai", baseUrl: a.url, apiKey: "sk-a" },
     { id: "b", platform: "openai", baseUrl: b.url, apiKey: "sk-b" },
   ]);
+  return { a, b, doc };
+}
+
+Deno.test("sticky sessions bind, hold, rebind on failover and never pin keyless traffic", async () => {
+  const tmp = await tempKvPath();
+  const failing = new Set<string>();
+  const { a, b, doc } = twoAccounts(failing);
   const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
   const served = async (headers: Record<string, string>, body: unknown = { model: "m" }) => {
     const response = await callApi(gw.url, "/v1/chat/completions", { json: body, headers });
@@ -67,20 +73,7 @@ Deno.test("sticky sessions bind, hold, rebind on failover and never pin keyless 
 
 bothKvs("a session bound through one gateway process is held and moved by another", async (kv) => {
   const failing = new Set<string>();
-  const mock = (id: string) =>
-    startMockUpstream(() =>
-      failing.has(id)
-        ? json(429, { error: { message: "slow down", type: "rate_limit_error" } }, {
-          "retry-after": "60",
-        })
-        : json(200, { served: id })
-    );
-  const a = mock("a");
-  const b = mock("b");
-  const doc = configDoc([
-    { id: "a", platform: "openai", baseUrl: a.url, apiKey: "sk-a" },
-    { id: "b", platform: "openai", baseUrl: b.url, apiKey: "sk-b" },
-  ]);
+  const { a, b, doc } = twoAccounts(failing);
   const one = await startGateway({ config: doc, kvPath: kv.location, secret: SECRET });
   const two = await startGateway({ config: doc, kvPath: kv.location, secret: SECRET });
   const served = async (url: string, headers: Record<string, string> = {}) => {

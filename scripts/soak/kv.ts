@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type ServedProcess, startScriptProcess } from "../support/processes.ts";
+import { type ServedProcess, startKvServerProcess } from "../support/processes.ts";
 import type { KvFaultPlan, SoakPlan } from "./plan.ts";
 import type { KvNotes } from "./records.ts";
 
@@ -104,22 +104,7 @@ export async function openSoakKv(
   }
   const token = randomHex(24);
   const server = watch(
-    await startScriptProcess(
-      [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-write",
-        "scripts/kv_server.ts",
-        "--port",
-        "0",
-        "--path",
-        `${dir}/server.kv`,
-        "--token",
-        token,
-      ],
-      { captureStderr: true },
-    ),
+    await startKvServerProcess(`${dir}/server.kv`, token, [], { captureStderr: true }),
     "KV Connect test server",
   );
   const notes: KvNotes = { kind: "server", url: server.url, faults: [] };
