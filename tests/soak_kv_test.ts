@@ -119,6 +119,10 @@ Deno.test("a request that waits out the KV outage is a hang; one bounded by the 
   const hung = kvChecks(new Index(evidence([...calm, within, waitedOut], [])));
   assert.equal(row(hung, /none hangs/).ok, false);
   assert.match(row(hung, /none hangs/).detail, /d waited 5300 ms/);
+  // A queued stream waits 5 s by design: it does not raise the bound for the others.
+  const queued = client("q", START + 3000, 5200, { queued: true });
+  const stillHung = kvChecks(new Index(evidence([...calm, queued, within, waitedOut], [])));
+  assert.equal(row(stillHung, /none hangs/).ok, false);
 
   const timedOut = client("e", OUTAGE.from + 50, 90_000, { timedOut: true, status: undefined });
   assert.equal(row(kvChecks(new Index(evidence([...calm, timedOut], []))), /none hangs/).ok, false);

@@ -54,10 +54,12 @@ function waited(client: ClientRecord): number {
 
 /**
  * A request whose every upstream attempt was answered without a fault (or that made
- * none): its wait is the gateway's own, not an upstream's hang, slow stream or queue.
+ * none) and that did not get the queued event stream (sent after 5 s of waiting for a
+ * slot, by design): its wait is the gateway's own, not an upstream's hang, slow stream or
+ * a concurrency queue.
  */
 function faultFree(client: ClientRecord, index: Index): boolean {
-  return index.attemptsOf(client.id).every((arrival) => arrival.fault === "ok");
+  return !client.queued && index.attemptsOf(client.id).every((arrival) => arrival.fault === "ok");
 }
 
 /** Did the request wait for its head while `fault` was in force (sent during it, or before)? */
