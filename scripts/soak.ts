@@ -14,6 +14,13 @@
  * `--gateways N` (default 4), `--short` (30 s, for CI), `--dump FILE` (write
  * every record of the run as JSON, for a closer look at a failure).
  *
+ * The store (issue 19; `soak/kv.ts`): a KV file by default; `--kv-url URL` puts
+ * the gateways on a remote KV over KV Connect (token from `--kv-token` or
+ * `DENO_KV_ACCESS_TOKEN`); `--kv-url server` starts the KV Connect test server
+ * on loopback (a temporary file, a random token) and stops it at the end. On
+ * that server the run also gets a burst of 503s, an expired token and an
+ * outage of `--kv-outage-ms` (default 5000; 0 for none) at seeded times.
+ *
  * @module
  */
 
@@ -21,7 +28,8 @@ import { parseArgs } from "node:util";
 import { checkAll, outcomes, type Row } from "./soak/checks.ts";
 import { CLIENT_TIMEOUT_MS } from "./soak/driver.ts";
 import { type Evidence, Index, outcomeOf } from "./soak/evidence.ts";
-import { makePlan } from "./soak/plan.ts";
+import { kvChoice } from "./soak/kv.ts";
+import { kvFaultPlan, makePlan } from "./soak/plan.ts";
 import { runSoak } from "./soak/run.ts";
 
 const DEFAULT_SEED = 1;
@@ -33,12 +41,38 @@ const { values } = parseArgs({
     gateways: { type: "string", default: "4" },
     short: { type: "boolean", default: false },
     dump: { type: "string" },
+    "kv-url": { type: "string" },
+    "kv-token": { type: "string" },
+    "kv-outage-ms": { type: "string" },
   },
 });
 const seed = whole("seed", values.seed, 0);
 const seconds = whole("seconds", values.seconds ?? (values.short ? "30" : "120"), 10);
 const gateways = whole("gateways", values.gateways, 2);
-const plan = makePlan(seed, seconds, gateways);
+const kv = kvChoice(values["kv-url"], values["kv-token"], Deno.env.get("DENO_KV_ACCESS_TOKEN"));
+if (typeof kv === "string") usage(kv);
+if (values["kv-outage-ms"] !== undefined && kv.kind !== "server") {
+  usage("--kv-outage-ms needs --kv-url server (the soak's own test server has the fault switches)");
+}
+const outageMs = whole(
+  "kv-outage-ms",
+  values["kv-outage-ms"] ?? String(Math.min(5000, seconds * 250)),
+  0,
+);
+if (kv.kind === "server" && outageMs > seconds * 250) {
+  usage(`--kv-outage-ms must be at most a quarter of the run (${seconds * 250} ms)`);
+}
+const plan = makePlan(
+  seed,
+  seconds,
+  gateways,
+  kv.kind === "server" ? kvFaultPlan(seed, seconds, outageMs) : undefined,
+);
+const replayKv = kv.kind === "file"
+  ? ""
+  : kv.kind === "remote"
+  ? ` --kv-url ${values["kv-url"]}`
+  : ` --kv-url server --kv-outage-ms ${outageMs}`;
 
 // However the run goes, it ends: a hung phase is cut off here.
 const watchdog = setTimeout(() => {
@@ -50,7 +84,7 @@ Deno.unrefTimer(watchdog);
 const started = performance.now();
 let evidence: Evidence;
 try {
-  evidence = await runSoak(plan, (line) => console.log(line));
+  evidence = await runSoak(plan, kv, (line) => console.log(line));
 } catch (error) {
   console.error(`soak: the run failed: ${error instanceof Error ? error.stack : error}`);
   console.log("0 passed, 1 failed");
@@ -81,7 +115,7 @@ function printFigures({ clients, arrivals, notes }: Evidence, wallSeconds: numbe
       `${
         wallSeconds.toFixed(0)
       }s in all; replay: deno task soak --seed ${plan.seed} --seconds ${plan.seconds} ` +
-      `--gateways ${plan.gateways}`,
+      `--gateways ${plan.gateways}${replayKv}`,
   );
   console.log(
     `client requests ${clients.length} (${
@@ -109,6 +143,21 @@ function printFigures({ clients, arrivals, notes }: Evidence, wallSeconds: numbe
       `restarted at +${(((notes.restartedAt ?? 0) - notes.startedAt) / 1000).toFixed(1)}s; ` +
       `${notes.resets.length} disabled accounts reset by the operator`,
   );
+  if (notes.kv.kind !== "file") {
+    const stats = notes.kv.serverStats;
+    console.log(
+      `KV: ${notes.kv.kind === "server" ? "the soak's KV Connect test server" : "remote"} ` +
+        `${notes.kv.url}` +
+        notes.kv.faults.map((fault) =>
+          `; ${fault.what} at +${((fault.from - notes.startedAt) / 1000).toFixed(1)}s` +
+          (fault.to > fault.from ? ` for ${((fault.to - fault.from) / 1000).toFixed(1)}s` : "")
+        ).join("") +
+        (stats
+          ? `; server saw ${stats.metadata} metadata exchanges, ${stats.data} data-path requests, ` +
+            `${stats.outage} answered by a fault, ${stats.unauthorized} with an expired token`
+          : ""),
+    );
+  }
   console.log("");
 }
 
@@ -120,6 +169,11 @@ function printTable(rows: Row[]): void {
     console.log(`${row.name.padEnd(width)}  ${row.ok ? "pass  " : "FAIL  "}  ${row.detail}`);
   }
   console.log("");
+}
+
+function usage(message: string): never {
+  console.error(`soak: ${message}`);
+  Deno.exit(2);
 }
 
 function whole(name: string, raw: string | undefined, min: number): number {

@@ -1,5 +1,6 @@
 /**
- * Budget alerts over real sockets: two gateways on one KV file spend a key's
+ * Budget alerts over real sockets: two gateways on one KV (a file, and a remote KV
+ * through the KV Connect test server) spend a key's
  * daily budget; the webhook receiver gets one signed `budget.alert` when the
  * spend passes `alertAt` and one `budget.exhausted` when it runs out, however
  * many requests either gateway sees after that; the next UTC day is a new
@@ -9,6 +10,7 @@
 import assert from "node:assert/strict";
 import { eventually } from "./support/async.ts";
 import { readJson, startGateway, type TestGateway } from "./support/gateway.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 import { pricedAnswer } from "./support/priced_mocks.ts";
 import { upstream } from "./support/upstream.ts";
 import { webhookReceiver } from "./support/webhook.ts";
@@ -33,7 +35,7 @@ async function spentMicros(gateway: TestGateway): Promise<number> {
   return Math.round(budgets[0].spentUsd * 1_000_000);
 }
 
-Deno.test("budget.alert and budget.exhausted once per window across two gateways", async () => {
+bothKvs("budget.alert and budget.exhausted once per window across two gateways", async (kv) => {
   await using mock = upstream(pricedAnswer);
   await using hook = webhookReceiver(HOOK_SECRET);
   // The real time of day (episodes expire by the wall clock), moved a day on later.
@@ -58,8 +60,8 @@ Deno.test("budget.alert and budget.exhausted once per window across two gateways
     },
   };
   const tuning = { now: () => now, alertRetryDelaysMs: [20, 20] };
-  const one = await startGateway({ config, tuning, usageFlushMs: 20 });
-  const two = await startGateway({ config, tuning, usageFlushMs: 20, kvPath: one.kvPath });
+  const one = await startGateway({ config, tuning, usageFlushMs: 20, kvPath: kv.location });
+  const two = await startGateway({ config, tuning, usageFlushMs: 20, kvPath: kv.location });
   const events = (name: string) => hook.received.filter((r) => r.event === name);
   try {
     const spendDay = async () => {

@@ -1,7 +1,8 @@
 /**
  * The failover loop and the account state machine over real sockets: a
  * gateway on a KV file, mock upstream accounts, and account state read back
- * through `GET /admin/accounts`.
+ * through `GET /admin/accounts`. The 403 strikes also across two gateways on
+ * one KV, a file and a remote KV (`bothKvs`).
  */
 
 import assert from "node:assert/strict";
@@ -9,6 +10,7 @@ import type { AccountView } from "../lib/routes/admin/accounts.ts";
 import { eventually, latch, openOnExit, within } from "./support/async.ts";
 import { rawUpstream } from "./support/raw_http.ts";
 import { chatRequest, coreView, messagesRequest, startGateway } from "./support/gateway.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 import {
   anthropicError,
   anthropicMessage,
@@ -928,4 +930,60 @@ Deno.test("the account header names the serving account, whatever the upstream s
   const response = await gw.api("/v1/chat/completions", { json: chatRequest() });
   await response.body?.cancel();
   assert.equal(response.headers.get("x-switchyard-account"), "real");
+});
+
+bothKvs("403 strikes add up across two gateway processes on one KV", async (kv) => {
+  await using exhausted = upstream(() => json(403, USAGE_LIMIT_403));
+  await using healthy = upstream(() => json(200, chatCompletion("ok")));
+  const spec = {
+    accounts: [
+      { id: "codex", upstream: exhausted, passthrough: true, priority: 1 },
+      { id: "backup", upstream: healthy, priority: 2 },
+    ],
+    // A zero cooldown lets the very next request, of either process, try the account again.
+    failover: { forbiddenStrikes: 3, cooldownSeconds: { forbidden: 0 } },
+    kvPath: kv.location,
+  };
+  await using one = await startGateway(spec);
+  await using two = await startGateway(spec);
+  const call = async (gw: typeof one) => {
+    const response = await gw.api("/v1/chat/completions", { json: chatRequest() });
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  };
+  const strikesSeenBy = (strikes: number) =>
+    eventually(async () => {
+      const views = await Promise.all([one.account("codex"), two.account("codex")]);
+      return views.every((view) => view.strikes === strikes);
+    }, `both processes to see ${strikes} strikes`);
+
+  // The strikes alternate between the processes: each counts on top of the other's.
+  await call(one);
+  await strikesSeenBy(1);
+  await call(two);
+  await strikesSeenBy(2);
+  assertAccount(await one.account("codex"), { state: "active", strikes: 2 });
+  await call(one);
+  for (const gw of [one, two]) {
+    assertAccount(await gw.account("codex"), {
+      state: "disabled",
+      strikes: 3,
+      reason: /3 consecutive 403/,
+    });
+  }
+  assert.equal(exhausted.hits.length, 3);
+  await call(two);
+  await call(one);
+  assert.equal(exhausted.hits.length, 3, "a disabled account gets no traffic from either process");
+
+  // A reset through one process lets the other try the account again.
+  const reset = await one.admin("/admin/accounts/codex/reset", { method: "POST" });
+  assert.equal(reset.status, 200);
+  await reset.body?.cancel();
+  await eventually(
+    async () => (await two.account("codex")).state === "active",
+    "the reset to reach the other process",
+  );
+  await call(two);
+  assert.equal(exhausted.hits.length, 4, "after a reset the account is tried again");
 });

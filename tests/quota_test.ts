@@ -9,9 +9,9 @@ import {
   startGateway,
   tempKvPath,
 } from "./support/gateway.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
-Deno.test("quota-aware cooldowns and snapshots", async (t) => {
-  const tmp = await tempKvPath();
+bothKvs("quota-aware cooldowns and snapshots", async (kv, t) => {
   const resetAt = Math.floor(Date.now() / 1000) + 5 * 24 * 3600;
   let answer: (id: string) => Response = () => json(200, {});
   const a = startMockUpstream(() => answer("a"));
@@ -37,7 +37,7 @@ Deno.test("quota-aware cooldowns and snapshots", async (t) => {
     ],
     { root: { failover: { forbiddenStrikes: 2 } } },
   );
-  const gw = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
+  const gw = await startGateway({ config: doc, kvPath: kv.location, secret: SECRET });
   const view = async (id: string) => (await adminAccounts(gw.url)).find((v) => v.id === id)!;
   try {
     await t.step("429 with resets_in_seconds cools until then without a strike", async () => {
@@ -79,7 +79,7 @@ Deno.test("quota-aware cooldowns and snapshots", async (t) => {
         );
         await gw.close();
         // Another gateway on the same KV sees the snapshot too (it was written through).
-        const other = await startGateway({ config: doc, kvPath: tmp.path, secret: SECRET });
+        const other = await startGateway({ config: doc, kvPath: kv.location, secret: SECRET });
         try {
           assert.ok((await adminAccounts(other.url)).find((v) => v.id === "a")?.quota);
         } finally {
@@ -91,7 +91,6 @@ Deno.test("quota-aware cooldowns and snapshots", async (t) => {
     await gw.close().catch(() => {});
     await a.close();
     await b.close();
-    await tmp.cleanup();
   }
 });
 

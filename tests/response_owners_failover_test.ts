@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { eventually, type Latch, latch, openOnExit } from "./support/async.ts";
-import { CLIENT_KEY, startGateway, tempKvPath, type TestGateway } from "./support/gateway.ts";
+import { CLIENT_KEY, startGateway, type TestGateway } from "./support/gateway.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 import { sseText, trickledResponse } from "./support/streams.ts";
 import { json, openaiError, type TestUpstream, upstream } from "./support/upstream.ts";
 
@@ -155,28 +156,23 @@ Deno.test("a streamed create that waited for a slot, then failed over, is the ke
   await assertContinuesOnP2(gw, p2, idIn(text));
 });
 
-Deno.test("another gateway process on the same KV continues from it at once", async () => {
-  const kv = await tempKvPath();
-  try {
-    await using p1 = rateLimited();
-    await using p2 = storingApi("m");
-    const spec = {
-      accounts: [{ id: "p1", upstream: p1, priority: 1 }, { id: "p2", upstream: p2, priority: 2 }],
-      kvPath: kv.path,
-    };
-    await using one = await startGateway(spec);
-    await using two = await startGateway(spec);
-    for (const stream of [false, true, false, true, false]) {
-      const reset = await one.admin("/admin/accounts/p1/reset", { method: "POST" });
-      await reset.body?.cancel();
-      const created = await one.api("/v1/responses", {
-        json: { model: MODEL, input: "hi", stream },
-      });
-      const text = await created.text();
-      assert.equal(created.headers.get("x-switchyard-account"), "p2", text);
-      await assertContinuesOnP2(two, p2, idIn(text));
-    }
-  } finally {
-    await kv.cleanup();
+bothKvs("another gateway process on the same KV continues from it at once", async (kv) => {
+  await using p1 = rateLimited();
+  await using p2 = storingApi("m");
+  const spec = {
+    accounts: [{ id: "p1", upstream: p1, priority: 1 }, { id: "p2", upstream: p2, priority: 2 }],
+    kvPath: kv.location,
+  };
+  await using one = await startGateway(spec);
+  await using two = await startGateway(spec);
+  for (const stream of [false, true, false, true, false]) {
+    const reset = await one.admin("/admin/accounts/p1/reset", { method: "POST" });
+    await reset.body?.cancel();
+    const created = await one.api("/v1/responses", {
+      json: { model: MODEL, input: "hi", stream },
+    });
+    const text = await created.text();
+    assert.equal(created.headers.get("x-switchyard-account"), "p2", text);
+    await assertContinuesOnP2(two, p2, idIn(text));
   }
 });

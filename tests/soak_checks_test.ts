@@ -188,7 +188,7 @@ function client(id: string, extra: Partial<ClientRecord> = {}): ClientRecord {
 }
 
 function notes(extra: Partial<RunNotes> = {}): RunNotes {
-  return { ...emptyNotes(3), health: { checks: 1, failures: [] }, ...extra };
+  return { ...emptyNotes(3), health: { checks: 1, failures: [], probes: [] }, ...extra };
 }
 
 Deno.test("blast radius: the same non-quota error twice, or a third one, ends the request", () => {

@@ -9,7 +9,8 @@
  */
 
 import assert from "node:assert/strict";
-import { startGateway, tempKvPath, type TestGateway } from "./support/gateway.ts";
+import { startGateway, type TestGateway } from "./support/gateway.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 import { sseText, trickledResponse } from "./support/streams.ts";
 import { anthropicError, json, type TestUpstream, upstream } from "./support/upstream.ts";
 
@@ -253,44 +254,39 @@ for (
   });
 }
 
-Deno.test("another gateway process on the same KV knows who signed what", async () => {
-  const kv = await tempKvPath();
-  try {
-    await using a = signingAccount("a");
-    await using b = signingAccount("b");
-    const spec = {
-      accounts: [
-        { id: "a", upstream: a, platform: "anthropic" as const, priority: 1 },
-        { id: "b", upstream: b, platform: "anthropic" as const, priority: 2 },
-      ],
-      kvPath: kv.path,
-    };
-    await using one = await startGateway(spec);
-    await using two = await startGateway(spec);
-    const history: Message[] = [{ role: "user", content: "hi" }];
-    const first = await turn(one, history, true, {});
-    assert.equal(first.account, "a");
-    history.push(first.message, { role: "user", content: "more" });
-    a.state.down = true;
-    // At once, on the other process: the stream closed once its record was written.
-    const second = await turn(two, history, false, {});
-    assert.equal(second.status, 200, second.raw);
-    assert.equal(second.account, "b");
-    assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["sig.a.1"]);
-    assert.deepEqual(marksIn(b.hits.at(-1)!.body), []);
-    history.push(second.message, { role: "user", content: "again" });
-    // And back: the JSON answer went out once its records were written.
-    a.state.down = false;
-    b.state.down = true;
-    const reset = await one.admin("/admin/accounts/a/reset", { method: "POST" });
-    await reset.body?.cancel();
-    const third = await turn(one, history, true, {});
-    assert.equal(third.status, 200, third.raw);
-    assert.equal(third.account, "a");
-    assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["sig.a.1"]);
-  } finally {
-    await kv.cleanup();
-  }
+bothKvs("another gateway process on the same KV knows who signed what", async (kv) => {
+  await using a = signingAccount("a");
+  await using b = signingAccount("b");
+  const spec = {
+    accounts: [
+      { id: "a", upstream: a, platform: "anthropic" as const, priority: 1 },
+      { id: "b", upstream: b, platform: "anthropic" as const, priority: 2 },
+    ],
+    kvPath: kv.location,
+  };
+  await using one = await startGateway(spec);
+  await using two = await startGateway(spec);
+  const history: Message[] = [{ role: "user", content: "hi" }];
+  const first = await turn(one, history, true, {});
+  assert.equal(first.account, "a");
+  history.push(first.message, { role: "user", content: "more" });
+  a.state.down = true;
+  // At once, on the other process: the stream closed once its record was written.
+  const second = await turn(two, history, false, {});
+  assert.equal(second.status, 200, second.raw);
+  assert.equal(second.account, "b");
+  assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["sig.a.1"]);
+  assert.deepEqual(marksIn(b.hits.at(-1)!.body), []);
+  history.push(second.message, { role: "user", content: "again" });
+  // And back: the JSON answer went out once its records were written.
+  a.state.down = false;
+  b.state.down = true;
+  const reset = await one.admin("/admin/accounts/a/reset", { method: "POST" });
+  await reset.body?.cancel();
+  const third = await turn(one, history, true, {});
+  assert.equal(third.status, 200, third.raw);
+  assert.equal(third.account, "a");
+  assert.deepEqual(marksIn(a.hits.at(-1)!.body), ["sig.a.1"]);
 });
 
 Deno.test("thinking the gateway never saw signed stays on the account planned first, and only there", async () => {

@@ -91,10 +91,46 @@ export interface SoakPlan {
    * (its last flush interval, 1 s, plus 1 s for a commit under way).
    */
   killUsageWindowMs: number;
+  /** Faults of the KV (only when the soak runs its own KV Connect test server). */
+  kv?: KvFaultPlan;
+}
+
+/** KV faults, ms after the load starts: 503s, then an expired token, then an outage. */
+export interface KvFaultPlan {
+  /** Every KV request answered 503 for `ms`. */
+  burst503?: { atMs: number; ms: number };
+  /** The server forgets its data-path tokens: each client redoes the metadata exchange. */
+  expireTokenAtMs?: number;
+  /** Every KV connection dropped for `ms`. */
+  outage?: { atMs: number; ms: number };
+}
+
+/**
+ * The KV faults of a run of `seconds`, drawn from the seed apart from the rest of the
+ * plan (a file run of the same seed gets the same accounts, keys and kill): the 503s
+ * early, before the kill (at 40 %), and the outage late (65-70 %), after the killed
+ * gateway is back up, so each effect is told apart.
+ */
+export function kvFaultPlan(seed: number, seconds: number, outageMs: number): KvFaultPlan {
+  const rng = rngFor(seed, "kv-faults");
+  const ms = seconds * 1000;
+  const burstAt = rng.int(Math.round(ms * 0.1), Math.round(ms * 0.2));
+  return {
+    burst503: { atMs: burstAt, ms: 1500 },
+    expireTokenAtMs: burstAt + 1500 + rng.int(500, 1500),
+    ...(outageMs > 0
+      ? { outage: { atMs: rng.int(Math.round(ms * 0.65), Math.round(ms * 0.7)), ms: outageMs } }
+      : {}),
+  };
 }
 
 /** Builds the plan for a seed. */
-export function makePlan(seed: number, seconds: number, gateways: number): SoakPlan {
+export function makePlan(
+  seed: number,
+  seconds: number,
+  gateways: number,
+  kv?: KvFaultPlan,
+): SoakPlan {
   const rng = rngFor(seed, "plan");
   const secret = (what: string) => `${what}-SOAKSECRET-${token(rng)}`;
   const accounts: SoakAccount[] = [];
@@ -206,6 +242,7 @@ export function makePlan(seed: number, seconds: number, gateways: number): SoakP
     kill: { gateway: gateways - 1, atMs: Math.round(seconds * 400), downMs: 2000 },
     usageFlushSlackMs: 2500,
     killUsageWindowMs: 2000,
+    ...(kv ? { kv } : {}),
   };
 }
 

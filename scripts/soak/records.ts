@@ -124,7 +124,7 @@ export interface RunNotes {
   killedGateway: number;
   /** Admin resets of disabled accounts: sent at `from`, answered at `to`. */
   resets: { account: string; from: number; to: number }[];
-  health: { checks: number; failures: string[] };
+  health: { checks: number; failures: string[]; probes: HealthProbe[] };
   /** Processes that exited without being asked to, or did not exit cleanly when asked. */
   processProblems: string[];
   /** Error lines on the gateways' stderr. */
@@ -141,6 +141,30 @@ export interface RunNotes {
   usageByAccount: UsageTotals[];
   /** Cost read back with the usage (`money.ts`). */
   cost?: CostNotes;
+  /** The store the gateways shared, and the KV faults thrown at it. */
+  kv: KvNotes;
+}
+
+/** What the report says of the store (`kv.ts`). */
+export interface KvNotes {
+  kind: "file" | "remote" | "server";
+  /** The KV Connect URL without credentials (`""` for a file). */
+  url: string;
+  /** The faults thrown, with when each was switched on and off (epoch ms). */
+  faults: { what: "503 burst" | "expired token" | "outage"; from: number; to: number }[];
+  /** The test server's counters at the end (`GET /_faults`), own server only. */
+  serverStats?: Record<string, number>;
+}
+
+/** One `/healthz` probe during or right after a KV fault (`kv_checks.ts`). */
+export interface HealthProbe {
+  gateway: number;
+  at: number;
+  /** Answered 200 within the probe's timeout. */
+  answered: boolean;
+  /** The body's `status`, and whether it said the KV is unreachable. */
+  status?: string;
+  kvUnreachable: boolean;
 }
 
 /** One row of `GET /admin/usage`. */
@@ -159,7 +183,7 @@ export function emptyNotes(killedGateway: number): RunNotes {
     loadEndedAt: 0,
     killedGateway,
     resets: [],
-    health: { checks: 0, failures: [] },
+    health: { checks: 0, failures: [], probes: [] },
     processProblems: [],
     stderrLines: [],
     raced: 0,
@@ -168,5 +192,6 @@ export function emptyNotes(killedGateway: number): RunNotes {
     secretFindings: [],
     usageByKey: [],
     usageByAccount: [],
+    kv: { kind: "file", url: "", faults: [] },
   };
 }

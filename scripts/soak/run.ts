@@ -18,6 +18,7 @@ import {
 } from "../support/processes.ts";
 import { type GatewaySlot, runLoad } from "./driver.ts";
 import type { Evidence } from "./evidence.ts";
+import { type KvChoice, openSoakKv } from "./kv.ts";
 import { readCost } from "./money.ts";
 import { gatewayConfig, secretsOf, type SoakPlan } from "./plan.ts";
 import { runSessions } from "./sockets.ts";
@@ -31,7 +32,11 @@ const RSS_EVERY_MS = 1000;
 const RESETS_EVERY_MS = 3000;
 
 /** Runs the plan; resolves with the evidence for the checks. */
-export async function runSoak(plan: SoakPlan, log: (line: string) => void): Promise<Evidence> {
+export async function runSoak(
+  plan: SoakPlan,
+  kvChoice: KvChoice,
+  log: (line: string) => void,
+): Promise<Evidence> {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-soak-" });
   const processes = new Set<ServedProcess>();
   const expectedExit = new Set<ServedProcess>();
@@ -74,9 +79,14 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
       "fault upstream",
     );
     const ports: Record<string, number> = await (await fetch(`${upstream.url}/ports`)).json();
+    const kv = await openSoakKv(kvChoice, plan, dir, watch, async (process) => {
+      expectedExit.add(process);
+      await process.stop(5000);
+    });
+    notes.kv = kv.notes;
     const env = {
       SWITCHYARD_CONFIG_JSON: JSON.stringify(gatewayConfig(plan, ports)),
-      SWITCHYARD_KV: `${dir}/soak.kv`,
+      ...kv.env,
       SWITCHYARD_ADMIN_TOKEN: plan.adminToken,
       SWITCHYARD_LOG: "info",
     };
@@ -86,7 +96,7 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
       return process;
     };
 
-    // The first process creates the KV file; the others open it together.
+    // The first process creates the KV (file), the admin token; the others open it together.
     const first = await startGateway("gateway 0");
     const rest = await Promise.all(
       Array.from({ length: plan.gateways - 1 }, (_, i) => startGateway(`gateway ${i + 1}`)),
@@ -104,7 +114,9 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
       samplesKiB: [] as number[],
     }));
     log(
-      `soak: fault upstream and ${plan.gateways} gateways up; load for ${plan.seconds}s (seed ${plan.seed})`,
+      `soak: fault upstream and ${plan.gateways} gateways up on ${
+        kv.notes.kind === "file" ? "one KV file" : `the remote KV ${kv.notes.url}`
+      }; load for ${plan.seconds}s (seed ${plan.seed})`,
     );
 
     notes.startedAt = Date.now();
@@ -153,9 +165,13 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
       secrets,
       onSecret: (where: string) => notes.secretFindings.push(where),
     };
+    const kvFaults = kv.throwFaults(notes.startedAt, log).catch((error) => {
+      notes.processProblems.push(`the KV faults could not be thrown: ${error}`);
+    });
     const [requests, turns] = await Promise.all([runLoad(driving), runSessions(driving)]);
     const clients = [...requests, ...turns];
     await killing;
+    await kvFaults;
     notes.loadEndedAt = Date.now();
     loadDone = true;
     await Promise.all(monitors);
@@ -200,6 +216,7 @@ export async function runSoak(plan: SoakPlan, log: (line: string) => void): Prom
     notes.raced = await (await fetch(`${upstream.url}/raced`)).json();
     expectedExit.add(upstream);
     await upstream.stop(5000);
+    await kv.close();
 
     for (const [i, process] of gatewayLogs.entries()) {
       notes.stderrLines.push(...process.errors);
@@ -244,8 +261,17 @@ async function probeHealth(slots: readonly GatewaySlot[], notes: RunNotes): Prom
           signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS),
         });
         const body = await response.json();
-        if (response.status !== 200 || body.status !== "ok") {
-          throw new Error(`status ${response.status}`);
+        const kvUnreachable = body?.kv?.reachable === false;
+        notes.health.probes.push({
+          gateway: slot.index,
+          at: Date.now(),
+          answered: response.status === 200,
+          status: String(body?.status),
+          kvUnreachable,
+        });
+        // Degraded for an unreachable KV is judged against the KV faults (`kv_checks.ts`).
+        if (response.status !== 200 || (body.status !== "ok" && !kvUnreachable)) {
+          throw new Error(`status ${response.status} ${JSON.stringify(body).slice(0, 120)}`);
         }
       } catch (error) {
         // A probe cut by the planned kill proves nothing.

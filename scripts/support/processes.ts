@@ -314,3 +314,29 @@ export async function supervised<T>(
     await stopAll();
   }
 }
+
+/**
+ * Starts the KV Connect test server (`scripts/kv_server.ts`) on 127.0.0.1 on a free port, over
+ * the KV file `path`, with the access token `token`; `flags` adds more (`--latency-ms 40`).
+ */
+export function startKvServerProcess(
+  path: string,
+  token: string,
+  flags: string[] = [],
+  options: SpawnOptions = {},
+): Promise<ServedProcess> {
+  return startScriptProcess([
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-write",
+    "scripts/kv_server.ts",
+    "--port",
+    "0",
+    "--path",
+    path,
+    "--token",
+    token,
+    ...flags,
+  ], options);
+}
