@@ -101,9 +101,13 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
   }
 }
 
-/** Deno Deploy sets `DENO_DEPLOYMENT_ID` in every deployment; nowhere else does. */
+/**
+ * Deno Deploy sets `DENO_DEPLOYMENT_ID` in every deployment (Classic and the
+ * current platform), and the current platform also `DENO_DEPLOY=1`; nowhere
+ * else sets either.
+ */
 export function onDeploy(env: Env): boolean {
-  return env("DENO_DEPLOYMENT_ID") !== undefined;
+  return env("DENO_DEPLOYMENT_ID") !== undefined || env("DENO_DEPLOY") === "1";
 }
 
 /** The shortest `SWITCHYARD_ADMIN_TOKEN` start-up accepts. */

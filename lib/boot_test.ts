@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { onDeploy } from "./boot.ts";
 import { storeTarget } from "./kv/open.ts";
 
-Deno.test("boot takes Deploy's no-argument openKv only where DENO_DEPLOYMENT_ID is set", () => {
+Deno.test("boot takes Deploy's no-argument openKv only where DENO_DEPLOYMENT_ID or DENO_DEPLOY=1 is set", () => {
   const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
   const deploy = envOf({ DENO_DEPLOYMENT_ID: "abc123" });
   const local = envOf({});
@@ -10,6 +10,8 @@ Deno.test("boot takes Deploy's no-argument openKv only where DENO_DEPLOYMENT_ID 
   assert.equal(onDeploy(local), false);
   assert.deepEqual(storeTarget(deploy("SWITCHYARD_KV"), onDeploy(deploy)), { kind: "deploy" });
   assert.equal(storeTarget(local("SWITCHYARD_KV"), onDeploy(local)).kind, "file");
+  assert.equal(onDeploy(envOf({ DENO_DEPLOY: "1" })), true, "the current Deploy's flag alone");
+  assert.equal(onDeploy(envOf({ DENO_DEPLOY: "0" })), false);
   const remote = envOf({ DENO_DEPLOYMENT_ID: "abc123", SWITCHYARD_KV: "https://kv.example/db" });
   assert.equal(storeTarget(remote("SWITCHYARD_KV"), onDeploy(remote)).kind, "remote");
 });
