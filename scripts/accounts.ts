@@ -53,7 +53,7 @@ import { newPkce, newState } from "../lib/providers/oauth/pkce.ts";
 import { TokenStore } from "../lib/providers/oauth/token_store.ts";
 import { AccountStateStore } from "../lib/accounts/health.ts";
 import { openStore } from "../lib/kv/open.ts";
-import { readStdinLine } from "./support/stdin.ts";
+import { PROCESS_IO } from "./support/process_io.ts";
 
 const USAGE = `usage: deno task accounts <command> [options]
 
@@ -79,12 +79,7 @@ export interface AccountsIo {
   readLine(): Promise<string>;
 }
 
-const processIo: AccountsIo = {
-  env: (name) => Deno.env.get(name),
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-  readLine: readStdinLine,
-};
+const processIo: AccountsIo = PROCESS_IO;
 
 class Failure extends Error {}
 

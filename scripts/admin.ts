@@ -13,6 +13,7 @@ import { AdminTokenStore } from "../lib/routes/admin/admin_token.ts";
 import { openStore } from "../lib/kv/open.ts";
 import { COMMANDS } from "./admin/commands.ts";
 import { type AdminIo, apiClient, CliError, type Values } from "./admin/context.ts";
+import { PROCESS_IO } from "./support/process_io.ts";
 
 export type { AdminIo };
 
@@ -105,11 +106,7 @@ const STRING_OPTIONS = [
   "order",
 ];
 
-const processIo: AdminIo = {
-  env: (name) => Deno.env.get(name),
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-};
+const processIo: AdminIo = PROCESS_IO;
 
 /** Runs one CLI command; resolves with the exit code. */
 export async function runAdmin(args: string[], io: AdminIo = processIo): Promise<number> {

@@ -151,7 +151,7 @@ function keys(request: Request, id: string | undefined, context: ManagementConte
   return collection(request, id, {
     noun: "key",
     list: () => directory.keys(),
-    get: (id) => directory.keys().find((item) => item.id === id),
+    get: (id) => directory.key(id),
     async create(body) {
       const { key, secret } = await directory.createKey(body);
       return { ...key, key: secret };
@@ -186,7 +186,7 @@ function groups(request: Request, id: string | undefined, context: ManagementCon
   return collection(request, id, {
     noun: "group",
     list: () => directory.groups(),
-    get: (id) => directory.groups().find((item) => item.id === id),
+    get: (id) => directory.group(id),
     create: (body) => directory.createGroup(body),
     put: (id, body) => directory.putGroup(id, body),
     remove: async (id) => (await directory.deleteGroup(id), { id, deleted: true }),
