@@ -40,10 +40,11 @@ export function layerOf(path: string): number | undefined {
   return index < 0 ? undefined : index;
 }
 
-/** The relative imports of a module's source text. */
+/** The relative imports of a module's source text, side-effect imports (`import "./x.ts"`) too. */
 export function importsOf(source: string): string[] {
   const found: string[] = [];
-  const pattern = /(?:^|\n)\s*(?:import|export)\b[^"';]*?from\s*["'](\.{1,2}\/[^"']+)["']/g;
+  const pattern =
+    /(?:^|\n)\s*(?:(?:import|export)\b[^"';]*?from\s*|import\s*)["'](\.{1,2}\/[^"']+)["']/g;
   for (const match of source.matchAll(pattern)) found.push(match[1]);
   return found;
 }

@@ -21,10 +21,17 @@ Deno.test("relative imports and re-exports are read; packages and comments are n
     'import type { B } from "./b.ts";',
     "import {\n  c,\n  d,\n} from '../kv/keys.ts';",
     'export { e } from "./e.ts";',
+    'import "./side_effect.ts";',
     'import { f } from "@logtape/logtape";',
     ' * see `import("../x.ts")` in a comment',
   ].join("\n");
-  assert.deepEqual(importsOf(source), ["../http/errors.ts", "./b.ts", "../kv/keys.ts", "./e.ts"]);
+  assert.deepEqual(importsOf(source), [
+    "../http/errors.ts",
+    "./b.ts",
+    "../kv/keys.ts",
+    "./e.ts",
+    "./side_effect.ts",
+  ]);
 });
 
 const graphOf = (edges: Record<string, string[]>) => new Map(Object.entries(edges));
