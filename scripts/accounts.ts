@@ -26,7 +26,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { loadConfigOrEmpty } from "../lib/config/load.ts";
 import { ConfigError } from "../lib/config/errors.ts";
 import type { Platform } from "../lib/config/types.ts";
@@ -53,7 +52,7 @@ import { newPkce, newState } from "../lib/providers/oauth/pkce.ts";
 import { TokenStore } from "../lib/providers/oauth/token_store.ts";
 import { AccountStateStore } from "../lib/accounts/health.ts";
 import { openStore } from "../lib/kv/open.ts";
-import { readStdinLine } from "./support/stdin.ts";
+import { PROCESS_IO, readCommandLine } from "./support/process_io.ts";
 
 const USAGE = `usage: deno task accounts <command> [options]
 
@@ -79,37 +78,23 @@ export interface AccountsIo {
   readLine(): Promise<string>;
 }
 
-const processIo: AccountsIo = {
-  env: (name) => Deno.env.get(name),
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-  readLine: readStdinLine,
-};
+const processIo: AccountsIo = PROCESS_IO;
 
 class Failure extends Error {}
 
 /** Runs the command; returns the exit code. */
 export async function main(args: string[], io: AccountsIo = processIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        id: { type: "string" },
-        add: { type: "boolean", default: false },
-        print: { type: "boolean", default: false },
-        "base-url": { type: "string" },
-        "authorize-url": { type: "string" },
-        "token-url": { type: "string" },
-        "client-id": { type: "string" },
-        "redirect-uri": { type: "string" },
-      },
-    });
-  } catch (error) {
-    io.err(`switchyard: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = readCommandLine(args, {
+    id: { type: "string" },
+    add: { type: "boolean", default: false },
+    print: { type: "boolean", default: false },
+    "base-url": { type: "string" },
+    "authorize-url": { type: "string" },
+    "token-url": { type: "string" },
+    "client-id": { type: "string" },
+    "redirect-uri": { type: "string" },
+  }, { err: (line) => io.err(line), usage: USAGE, prefix: "switchyard: " });
+  if (!parsed) return 2;
   const { values, positionals } = parsed;
   const [command, path, ...extra] = positionals;
   const platform: Platform | undefined = command?.endsWith("-codex")

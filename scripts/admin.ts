@@ -8,11 +8,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { AdminTokenStore } from "../lib/routes/admin/admin_token.ts";
 import { openStore } from "../lib/kv/open.ts";
 import { COMMANDS } from "./admin/commands.ts";
 import { type AdminIo, apiClient, CliError, type Values } from "./admin/context.ts";
+import { PROCESS_IO, readCommandLine } from "./support/process_io.ts";
 
 export type { AdminIo };
 
@@ -105,32 +105,19 @@ const STRING_OPTIONS = [
   "order",
 ];
 
-const processIo: AdminIo = {
-  env: (name) => Deno.env.get(name),
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-};
+const processIo: AdminIo = PROCESS_IO;
 
 /** Runs one CLI command; resolves with the exit code. */
 export async function runAdmin(args: string[], io: AdminIo = processIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: "string" as const }])),
-        json: { type: "boolean", default: false },
-        passthrough: { type: "boolean" },
-        "no-passthrough": { type: "boolean" },
-        recover: { type: "boolean" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = readCommandLine(args, {
+    ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: "string" as const }])),
+    json: { type: "boolean", default: false },
+    passthrough: { type: "boolean" },
+    "no-passthrough": { type: "boolean" },
+    recover: { type: "boolean" },
+    help: { type: "boolean", short: "h", default: false },
+  }, { err: (line) => io.err(line), usage: USAGE });
+  if (!parsed) return 2;
   const values = parsed.values as Values;
   const positionals = parsed.positionals;
   if (values.help || positionals.length === 0) {

@@ -15,8 +15,7 @@
  */
 
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import type { Page } from "playwright-core";
+import { OpenAI, type Page } from "./support/npm_packages.ts";
 import { eventually } from "./support/async.ts";
 import { startAuthServer } from "./support/auth_server.ts";
 import { runScript, startMainProcess } from "./support/process.ts";

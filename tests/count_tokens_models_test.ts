@@ -8,8 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import { Anthropic, OpenAI } from "./support/npm_packages.ts";
 import { SECRET, startGateway, type TestGateway } from "./support/gateway.ts";
 import { codexAccount } from "./support/protocol_mocks.ts";
 import { json, type MockHandler, upstream } from "./support/upstream.ts";

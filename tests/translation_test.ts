@@ -7,8 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import { Anthropic, OpenAI } from "./support/npm_packages.ts";
 import { CLIENT_KEY, SECRET, startGateway, type TestGateway } from "./support/gateway.ts";
 import {
   anthropicHandler,

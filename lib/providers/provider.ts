@@ -13,46 +13,20 @@
  * platform serve that platform's client APIs natively (`lib/protocols/api_route.ts`):
  * today a request's surface is always its accounts' platform.
  *
+ * This module is the registry above the kinds: it imports each provider, and
+ * the providers import only the shared shapes in `kinds.ts`.
+ *
  * @module
  */
 
-import type { Account, Platform } from "../config/types.ts";
-import type { Api } from "../protocols/translate/ir.ts";
+import type { Account } from "../config/types.ts";
 import { anthropicApi } from "./anthropic/provider.ts";
 import { claudeSubscription } from "./claude/provider.ts";
 import { codexSubscription } from "./codex/provider.ts";
-import type { TokenSet } from "./oauth/refresh_client.ts";
+import type { ApiKeyProvider, NativeApis, SubscriptionProvider } from "./kinds.ts";
 import { openaiApi } from "./openai/provider.ts";
 
-/**
- * The client APIs an account kind serves natively (it speaks them upstream);
- * any other client API reaches it only through translation.
- */
-export interface NativeApis {
-  apis: readonly Api[];
-  /** Only requests from Claude Code itself (Anthropic's rule for subscription tokens). */
-  claudeCodeOnly?: true;
-}
-
-/** An account that signs in with an API key. */
-export interface ApiKeyProvider {
-  kind: "openai" | "anthropic";
-  platform: Platform;
-  serves: NativeApis;
-  /** Puts the account's API key (and its other headers, any the platform requires) on an upstream request. */
-  authorize(headers: Headers, account: Account): void;
-}
-
-/** A subscription account that signs in with OAuth. */
-export interface SubscriptionProvider {
-  kind: "codex" | "claude";
-  platform: Platform;
-  serves: NativeApis;
-  /** Its access tokens expire and are refreshed (`oauth/manager.ts`). */
-  refreshes: true;
-  /** Puts the live OAuth tokens (and the headers the sign-in requires) on an upstream request. */
-  authorize(headers: Headers, account: Account, tokens: TokenSet): void;
-}
+export type { ApiKeyProvider, NativeApis, SubscriptionProvider } from "./kinds.ts";
 
 /** The provider of an account's kind. */
 export function providerOf(account: Account): ApiKeyProvider | SubscriptionProvider {

@@ -8,6 +8,7 @@
  */
 
 import { CliError, type Command, table } from "./context.ts";
+import { readStdinAll } from "../support/stdin.ts";
 
 type Row = Record<string, unknown>;
 
@@ -25,7 +26,7 @@ export const ALERT_COMMANDS: Record<string, (command: Command) => Promise<void>>
     print(view, () => alertsTable(view));
   },
   async "alerts set"({ io, call, print }) {
-    const input = await (io.input ?? (() => new Response(Deno.stdin.readable).text()))();
+    const input = await (io.input ?? readStdinAll)();
     let body: unknown;
     try {
       body = JSON.parse(input);

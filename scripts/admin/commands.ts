@@ -21,6 +21,7 @@ import { accountSettings, apiKey, settingsText } from "./account_fields.ts";
 import { ALERT_COMMANDS } from "./alerts.ts";
 import { loginCommand } from "./login.ts";
 import { MONEY_COMMANDS } from "./money.ts";
+import { readStdinAll } from "../support/stdin.ts";
 
 type Row = Record<string, unknown>;
 
@@ -212,7 +213,7 @@ export const COMMANDS: Record<string, (command: Command) => Promise<void>> = {
     print(view, () => ruleTable(view));
   },
   "error-rules set": async ({ io, call, print }) => {
-    const input = await (io.input ?? (() => new Response(Deno.stdin.readable).text()))();
+    const input = await (io.input ?? readStdinAll)();
     const view = await call("PUT", "/admin/error-rules", parseRules(input)) as RulesView;
     print(view, () => ruleTable(view));
   },

@@ -1,9 +1,9 @@
 /**
  * The benchmark's load generator, a process of its own: autocannon
- * (`npm:autocannon@9.0.0`, pinned in deno.lock) with N keep-alive
+ * (`npm:autocannon@9.0.0`, pinned in deno.dev.lock) with N keep-alive
  * connections for a fixed time. Running it apart from the orchestrator and
  * from the servers keeps the client's own cost out of their measurements.
- * `deno run --allow-net --allow-read --allow-env --allow-sys scripts/support/load.ts '<spec>'`
+ * `deno run --lock=deno.dev.lock --allow-net --allow-read --allow-env --allow-sys scripts/support/load.ts '<spec>'`
  * prints one JSON line (requests per second counts 2xx answers only; with
  * `check`, an answer whose body fails autocannon's `verifyBody` is counted as
  * failed too).
@@ -11,7 +11,10 @@
  * @module
  */
 
-import autocannon from "autocannon";
+// Pinned here, not in deno.json's import map, so that the gateway's lock stays free
+// of it (tests/dependencies_test.ts); the version lives in deno.dev.lock.
+// deno-lint-ignore no-import-prefix
+import autocannon from "npm:autocannon@9.0.0";
 import { type AnswerCheck, answerLooksRight } from "./answer_check.ts";
 import { answerJsonScript } from "./processes.ts";
 

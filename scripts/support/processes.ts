@@ -255,7 +255,8 @@ export async function runJsonScript<T>(
   timeoutMs: number,
 ): Promise<T> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, script, JSON.stringify(spec)],
+    // The benchmark clients (autocannon) are pinned in the dev lock, not the gateway's.
+    args: ["run", "--lock=deno.dev.lock", ...flags, script, JSON.stringify(spec)],
     cwd: ROOT,
     stdout: "piped",
     stderr: "inherit",

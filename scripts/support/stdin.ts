@@ -21,3 +21,8 @@ export async function readStdinLine(): Promise<string> {
   }
   return text.split("\n")[0];
 }
+
+/** Everything on standard input, until it ends (`deno task admin error-rules set < rules.json`). */
+export function readStdinAll(): Promise<string> {
+  return new Response(Deno.stdin.readable).text();
+}

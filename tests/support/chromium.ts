@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type BrowserContext, chromium } from "playwright-core";
+import { type BrowserContext, chromium } from "./npm_packages.ts";
 
 /** Where `.ci/run` installs Debian's `chromium`. */
 export const CHROMIUM = "/usr/bin/chromium";

@@ -6,8 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import { Anthropic, OpenAI } from "../../../tests/support/npm_packages.ts";
 import { RESPONSES_STREAM } from "../testdata/responses_stream.ts";
 import { CHAT_STREAM, MESSAGES_STREAM, sseText } from "../testdata/streams.ts";
 import { translateErrorBody } from "./errors.ts";

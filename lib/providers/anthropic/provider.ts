@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ApiKeyProvider } from "../provider.ts";
+import type { ApiKeyProvider } from "../kinds.ts";
 
 /** The API version sent when the client names none. */
 export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";

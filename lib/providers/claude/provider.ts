@@ -9,7 +9,7 @@
 
 import { defaultVersion } from "../anthropic/provider.ts";
 import { setOAuthBearer } from "../openai/provider.ts";
-import type { SubscriptionProvider } from "../provider.ts";
+import type { SubscriptionProvider } from "../kinds.ts";
 
 /** The beta flag Anthropic requires for OAuth access tokens. */
 export const ANTHROPIC_OAUTH_BETA = "oauth-2025-04-20";

@@ -9,7 +9,7 @@
  */
 
 import { setOAuthBearer } from "../openai/provider.ts";
-import type { SubscriptionProvider } from "../provider.ts";
+import type { SubscriptionProvider } from "../kinds.ts";
 
 /** A Codex (ChatGPT sign-in) account. */
 export const codexSubscription: SubscriptionProvider = {

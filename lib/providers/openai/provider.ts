@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ApiKeyProvider } from "../provider.ts";
+import type { ApiKeyProvider } from "../kinds.ts";
 
 /** An OpenAI API key account. */
 export const openaiApi: ApiKeyProvider = {

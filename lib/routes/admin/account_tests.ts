@@ -14,7 +14,7 @@ import { Fields } from "../../config/fields.ts";
 import type { AccountChecks, CheckOptions } from "../../failover/account_checks.ts";
 import type { AccountsContext } from "./accounts.ts";
 import { decodeId, MALFORMED_ID } from "./accounts.ts";
-import { adminError } from "./management.ts";
+import { adminError, methodNotAllowed } from "./answers.ts";
 
 /** The longest prompt a test sends. */
 const MAX_PROMPT = 4000;
@@ -25,7 +25,7 @@ export async function testAccount(
   rawId: string,
   context: AccountsContext & { checks: AccountChecks },
 ): Promise<Response> {
-  if (request.method !== "POST") return adminError(405, "use POST", undefined, { allow: "POST" });
+  if (request.method !== "POST") return methodNotAllowed("POST");
   const id = decodeId(rawId);
   if (id === null) return adminError(400, MALFORMED_ID);
   const account = context.accounts().find((candidate) => candidate.id === id);

@@ -16,7 +16,7 @@ import { ConfigError } from "../../config/errors.ts";
 import { Fields } from "../../config/fields.ts";
 import { type Alerts, AlertSecretUnavailable } from "../../observe/alerts.ts";
 import type { Route } from "../table.ts";
-import { adminError, jsonBody } from "./management.ts";
+import { adminError, jsonBody, methodNotAllowed } from "./answers.ts";
 
 /** The alert routes, for the admin route table. */
 export function alertRoutes(alerts: Alerts): Route[] {
@@ -45,7 +45,7 @@ export function alertRoutes(alerts: Alerts): Route[] {
       path: "/admin/alerts/test",
       async handle(request) {
         if (request.method !== "POST") {
-          return adminError(405, "use POST", undefined, { allow: "POST" });
+          return methodNotAllowed("POST");
         }
         if (alerts.settings().webhooks.length === 0) {
           return adminError(400, "no webhooks to test: add one first", "webhooks");

@@ -28,7 +28,7 @@ import {
 import type { TokenSet } from "../../providers/oauth/refresh_client.ts";
 import type { TokenStore } from "../../providers/oauth/token_store.ts";
 import type { Route } from "../table.ts";
-import { adminError, jsonBody, managed } from "./management.ts";
+import { adminError, jsonBody, managed, methodNotAllowed } from "./answers.ts";
 
 /** What the console routes work on. */
 export interface ConsoleContext {
@@ -51,7 +51,7 @@ export function consoleRoutes(context: ConsoleContext): Route[] {
   const post = (handle: (body: unknown) => Promise<Response>) =>
     managed(async (request) => {
       if (request.method !== "POST") {
-        return adminError(405, "use POST", undefined, { allow: "POST" });
+        return methodNotAllowed("POST");
       }
       if (!context.signIn) {
         return adminError(
@@ -65,7 +65,7 @@ export function consoleRoutes(context: ConsoleContext): Route[] {
     managed((request, id) =>
       request.method === "POST"
         ? switchAccount(id!, which, context)
-        : Promise.resolve(adminError(405, "use POST", undefined, { allow: "POST" }))
+        : Promise.resolve(methodNotAllowed("POST"))
     );
   return [
     { path: "/admin/accounts/:id/disable", handle: action("disable") },

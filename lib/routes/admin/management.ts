@@ -10,7 +10,7 @@
  * - `GET|PUT|DELETE /admin/pricing`, `GET /admin/budgets` (`./pricing.ts`);
  * - `GET /admin/dashboard` (one snapshot) and `GET /admin/events` (SSE).
  *
- * Bad input gets a 400 whose `param` names the field.
+ * Bad input gets a 400 whose `param` names the field (`./answers.ts`).
  *
  * @module
  */
@@ -18,13 +18,7 @@
 import { ConfigError } from "../../config/errors.ts";
 import { sha256Hex } from "../../crypto/digest.ts";
 import { presentedKey } from "../../http/headers.ts";
-import { HttpError, httpErrorResponse } from "../../http/errors.ts";
-import {
-  type Directory,
-  DirectoryConflict,
-  DirectoryNotFound,
-  SecretUnavailable,
-} from "../../accounts/directory.ts";
+import type { Directory } from "../../accounts/directory.ts";
 import type { ErrorRuleStore } from "../../failover/rule_store.ts";
 import type { LiveHub } from "../../observe/live_hub.ts";
 import type { DashboardSnapshot } from "../dashboard/snapshot.ts";
@@ -33,7 +27,8 @@ import { type UsageDimension, type UsageRecorder, utcDay } from "../../usage/rec
 import type { QuotaBook } from "../../accounts/quota.ts";
 import { type TrialLog, withLastTests } from "../../accounts/trial_log.ts";
 import type { Route } from "../table.ts";
-import { type AccountView, accountViews, decodeId, MALFORMED_ID } from "./accounts.ts";
+import { type AccountView, accountViews } from "./accounts.ts";
+import { adminError, jsonBody, managed, methodNotAllowed } from "./answers.ts";
 import type { Money } from "../../usage/money.ts";
 import { budgetsEndpoint, pricingEndpoint } from "./pricing.ts";
 import { usageWithCost } from "./usage_cost.ts";
@@ -106,21 +101,6 @@ export function managementRoutes(context: ManagementContext): Route[] {
   ];
 }
 
-/** A management handler with its `:id` decoded (a malformed one is a 400) and its errors mapped. */
-export function managed(
-  handler: (request: Request, id: string | undefined, url: URL) => Promise<Response>,
-): Route["handle"] {
-  return async (request, url, params) => {
-    const id = params.id === undefined ? undefined : decodeId(params.id);
-    if (id === null) return adminError(400, MALFORMED_ID, "id");
-    try {
-      return await handler(request, id, url);
-    } catch (error) {
-      return problem(error);
-    }
-  };
-}
-
 /** One of the directory's collections, as the management API serves it. */
 interface Collection {
   /** What one entry is called in messages, e.g. `key`. */
@@ -155,7 +135,7 @@ async function collection(
   }
   if (method === "GET") {
     const entry = await entries.get(id);
-    return entry ? Response.json(entry) : notFound(`unknown ${entries.noun} "${id}"`);
+    return entry ? Response.json(entry) : adminError(404, `unknown ${entries.noun} "${id}"`);
   }
   if (method === "PUT" && entries.put) {
     return changed(await entries.put(id, await jsonBody(request)));
@@ -171,7 +151,7 @@ function keys(request: Request, id: string | undefined, context: ManagementConte
   return collection(request, id, {
     noun: "key",
     list: () => directory.keys(),
-    get: (id) => directory.keys().find((item) => item.id === id),
+    get: (id) => directory.key(id),
     async create(body) {
       const { key, secret } = await directory.createKey(body);
       return { ...key, key: secret };
@@ -206,7 +186,7 @@ function groups(request: Request, id: string | undefined, context: ManagementCon
   return collection(request, id, {
     noun: "group",
     list: () => directory.groups(),
-    get: (id) => directory.groups().find((item) => item.id === id),
+    get: (id) => directory.group(id),
     create: (body) => directory.createGroup(body),
     put: (id, body) => directory.putGroup(id, body),
     remove: async (id) => (await directory.deleteGroup(id), { id, deleted: true }),
@@ -272,44 +252,4 @@ async function usage(
     );
   }
   return Response.json({ from, to, by, ...usageWithCost(rows, by, directory, money) });
-}
-
-/** A request body as JSON; anything else is a 400 naming `body`. */
-export async function jsonBody(request: Request): Promise<unknown> {
-  const text = await request.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ConfigError("body", "must be a JSON object");
-  }
-}
-
-/** An admin error in the OpenAI shape, with `param` naming the field for a 400. */
-export function adminError(
-  status: number,
-  message: string,
-  param?: string,
-  headers?: HeadersInit,
-): Response {
-  return httpErrorResponse("admin", new HttpError(status, message, { param, headers }));
-}
-
-function problem(error: unknown): Response {
-  if (error instanceof ConfigError) {
-    return error.field
-      ? adminError(400, error.message, error.field)
-      : adminError(400, `body: ${error.message}`, "body");
-  }
-  if (error instanceof DirectoryConflict) return adminError(409, error.message);
-  if (error instanceof DirectoryNotFound) return adminError(404, error.message);
-  if (error instanceof SecretUnavailable) return adminError(503, error.message);
-  throw error;
-}
-
-function notFound(message: string): Response {
-  return adminError(404, message);
-}
-
-function methodNotAllowed(allow: string): Response {
-  return adminError(405, `use ${allow}`, undefined, { allow });
 }

@@ -11,11 +11,10 @@
  */
 
 import type { Directory } from "../../accounts/directory.ts";
-import { ConfigError } from "../../config/errors.ts";
-import { HttpError, httpErrorResponse } from "../../http/errors.ts";
 import type { LiveHub } from "../../observe/live_hub.ts";
 import { budgetTargets } from "../../usage/budget_gate.ts";
 import type { Money } from "../../usage/money.ts";
+import { jsonBody, methodNotAllowed } from "./answers.ts";
 
 /** `/admin/pricing`. */
 export async function pricingEndpoint(
@@ -32,17 +31,11 @@ export async function pricingEndpoint(
     return Response.json({ ...pricing.view(), model, priced: priced ?? null });
   }
   if (request.method === "PUT") {
-    let body: unknown;
-    try {
-      body = JSON.parse(await request.text());
-    } catch {
-      throw new ConfigError("body", "must be a JSON object");
-    }
-    const view = await pricing.replace(body);
+    const view = await pricing.replace(await jsonBody(request));
     live.poke();
     return Response.json(view);
   }
-  if (request.method !== "DELETE") return notAllowed("GET, PUT, DELETE");
+  if (request.method !== "DELETE") return methodNotAllowed("GET, PUT, DELETE");
   const view = await pricing.reset();
   live.poke();
   return Response.json(view);
@@ -54,7 +47,7 @@ export async function budgetsEndpoint(
   money: Money,
   directory: Directory,
 ): Promise<Response> {
-  if (request.method !== "GET") return notAllowed("GET");
+  if (request.method !== "GET") return methodNotAllowed("GET");
   const rows = [];
   const targets = [
     ...directory.keys().flatMap((key) => budgetTargets(key, undefined)),
@@ -74,8 +67,4 @@ export async function budgetsEndpoint(
     }
   }
   return Response.json({ budgets: rows });
-}
-
-function notAllowed(allow: string): Response {
-  return httpErrorResponse("admin", new HttpError(405, `use ${allow}`, { headers: { allow } }));
 }

@@ -17,7 +17,9 @@ import { CONSOLE_BODY } from "./console/markup.ts";
 import { SCRIPT_CHARTS } from "./console/script_charts.ts";
 import { SCRIPT_CORE } from "./console/script_core.ts";
 import { SCRIPT_FORMS } from "./console/script_forms.ts";
+import { SCRIPT_KEYS } from "./console/script_keys.ts";
 import { SCRIPT_MONEY } from "./console/script_money.ts";
+import { SCRIPT_SESSION } from "./console/script_session.ts";
 import { SCRIPT_VIEWS } from "./console/script_views.ts";
 import { SCRIPT_ALERTS } from "./console/script_alerts.ts";
 import { CONSOLE_CSS } from "./console/style.ts";
@@ -25,9 +27,11 @@ import { CONSOLE_CSS } from "./console/style.ts";
 /** The page's one script, inline; the page's CSP allows it by its hash (`route.ts`). */
 export const CONSOLE_SCRIPT = `
 ${SCRIPT_CORE}
+${SCRIPT_SESSION}
 ${SCRIPT_VIEWS}
 ${SCRIPT_CHARTS}
 ${SCRIPT_FORMS}
+${SCRIPT_KEYS}
 ${SCRIPT_ALERTS}
 ${SCRIPT_MONEY}
 `;
