@@ -28,7 +28,10 @@
  * benchmark prints figures; it does not pass or fail.
  *
  * `--only websocket` runs just the mock, the gateway and the WebSocket row (for
- * working on it without the whole benchmark).
+ * working on it without the whole benchmark); `--only json` runs the main
+ * table's JSON rows alone (latency and load, every yardstick, with
+ * `--baseline` the other checkout's gateway: a quick before and after of one
+ * change's CPU per answer).
  *
  * `--baseline DIR` adds the gateway of another checkout (for example an older
  * commit in a `git worktree`) to the main table as `baseline`, taking turns
@@ -64,7 +67,7 @@ import {
 import { printTop } from "./profile_top.ts";
 
 const USAGE = "usage: deno task bench [--rounds N] [--seconds N] [--connections N] " +
-  "[--sequential N] [--peers] [--baseline DIR] [--only websocket] [--profile DIR]";
+  "[--sequential N] [--peers] [--baseline DIR] [--only websocket|json] [--profile DIR]";
 const CLIENT_KEY = "bench-client-key";
 const FAILOVER_KEY = "bench-failover-key";
 const TRANSLATED_KEY = "bench-translated-key";
@@ -90,8 +93,8 @@ interface Options {
   connections: number;
   sequential: number;
   peers: boolean;
-  /** Run only this row (`websocket`). */
-  only?: "websocket";
+  /** Run only this row (`websocket`) or the main table's JSON rows (`json`). */
+  only?: "websocket" | "json";
   /** Another checkout whose gateway joins the main table as `baseline` (before/after in one run). */
   baseline?: string;
   profile?: string;
@@ -126,7 +129,8 @@ if (options.profile) {
   reportSocket(figures);
 } else {
   // The targets of the main table, the translated row's two, the WebSocket row's two.
-  const targetCount = 5 + (options.peers ? 1 : 0) + (options.baseline ? 1 : 0) + 4;
+  const rows = options.only === "json" ? 0 : 4;
+  const targetCount = 5 + (options.peers ? 1 : 0) + (options.baseline ? 1 : 0) + rows;
   const perRound = targetCount * (2 * options.seconds + 2 * LATENCY_SECONDS + 4) + 20;
   const budgetMs = (120 + targetCount * 8 + options.rounds * perRound * 2) * 1000;
   const { figures, notes } = await supervised(budgetMs, (processes) => run(processes));
@@ -229,21 +233,26 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
       },
     ];
 
-    const warmed = [...targets.map((target) => target.name), "native", "translated"];
-    progress(`warming up ${warmed.join(", ")}, websocket, http turns`);
-    for (const kind of ["json", "stream"] as const) {
-      for (const target of [...targets, ...translationTargets(kind)]) {
+    const jsonOnly = options.only === "json";
+    const kinds = jsonOnly ? ["json"] as const : ["json", "stream"] as const;
+    const warmed = [
+      ...targets.map((target) => target.name),
+      ...(jsonOnly ? [] : ["native", "translated", "websocket", "http turns"]),
+    ];
+    progress(`warming up ${warmed.join(", ")}`);
+    for (const kind of kinds) {
+      for (const target of [...targets, ...(jsonOnly ? [] : translationTargets(kind))]) {
         await latency(target, kind, 0);
         await load(target, kind, WARMUP_SECONDS);
       }
     }
-    await warmSocketRow(gateway.url);
+    if (!jsonOnly) await warmSocketRow(gateway.url);
     const figures: Figures = new Map();
     const record = (key: string, value: number) =>
       figures.set(key, [...(figures.get(key) ?? []), value]);
     for (let round = 0; round < options.rounds; round++) {
       const order = targets.map((_, i) => targets[(i + round) % targets.length]);
-      for (const kind of ["json", "stream"] as const) {
+      for (const kind of kinds) {
         for (const target of order) {
           const result = await latency(target, kind);
           record(`${target.name}/${kind} p50`, result.p50);
@@ -251,7 +260,7 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
           record(`${target.name}/${kind} latency failures`, result.unexpected);
         }
       }
-      for (const kind of ["json", "stream"] as const) {
+      for (const kind of kinds) {
         for (const target of order) {
           const result = await load(target, kind, options.seconds);
           record(`${target.name}/${kind} rps`, result.rps);
@@ -260,6 +269,10 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
           }
           record(`${target.name}/${kind} load failures`, result.failed);
         }
+      }
+      if (jsonOnly) {
+        progress(`round ${round + 1} of ${options.rounds} done`);
+        continue;
       }
       for (const [key, target] of Object.entries(failoverTargets)) {
         const result = await latency(target, "json", undefined, key === "failedCall" ? 429 : 200);
@@ -644,6 +657,7 @@ function report(figures: Figures): void {
   );
   table.push(["failed or unexpected answers", ...failures.map(String)]);
   printTable(table);
+  if (options.only === "json") return;
 
   const failover = (key: string) => figures.get(`failover/${key}`) ?? [];
   const added = pairwise(failover("once"), failover("plain"), (a, b) => a - b);
@@ -868,11 +882,11 @@ function readOptions(args: string[]): Options {
       if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be 1 or more`);
       return value;
     };
-    if (values.only !== undefined && values.only !== "websocket") {
-      throw new Error(`--only takes "websocket", got "${values.only}"`);
+    if (values.only !== undefined && values.only !== "websocket" && values.only !== "json") {
+      throw new Error(`--only takes "websocket" or "json", got "${values.only}"`);
     }
     return {
-      only: values.only,
+      only: values.only as Options["only"],
       rounds: whole("rounds", values.rounds),
       seconds: whole("seconds", values.seconds),
       connections: whole("connections", values.connections),
