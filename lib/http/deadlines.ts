@@ -1,8 +1,8 @@
 /**
  * Deadlines that share one timer. Every upstream attempt waits for its
- * response headers under a deadline, and a timer of its own per attempt
- * (created, then cleared when the headers arrive) was 2% of the gateway's CPU
- * under load. Deadlines with the same wait come due in the order they were
+ * response headers under a deadline, and every request body read waits under
+ * one for its next bytes; a timer of its own per wait (created, then cleared
+ * when the wait ends) was 2% of the gateway's CPU under load, each. Deadlines with the same wait come due in the order they were
  * set, so they queue in a `Set` (insertion order, O(1) removal) behind one
  * timer armed for the oldest; the timer is cleared whenever the queue
  * empties, so nothing is left pending between requests. A deadline that
