@@ -2,13 +2,17 @@
  * Deadlines that share one timer. Every upstream attempt waits for its
  * response headers under a deadline, and every request body read waits under
  * one for its next bytes; a timer of its own per wait (created, then cleared
- * when the wait ends) was 2% of the gateway's CPU under load, each. Deadlines with the same wait come due in the order they were
- * set, so they queue in a `Set` (insertion order, O(1) removal) behind one
- * timer armed for the oldest; the timer is cleared whenever the queue
- * empties, so nothing is left pending between requests. A deadline that
- * would come due before the newest queued one (the wait was shortened by a
- * config change) gets a timer of its own instead, so every deadline fires
- * when its own timer would have.
+ * when the wait ends) was 2% of the gateway's CPU under load, each.
+ * Deadlines with the same wait come due in the order they were set, so they
+ * queue in a `Set` (insertion order, O(1) removal) behind one timer armed for
+ * the oldest. When the queue empties the timer stays, unref'd (clearing it
+ * and arming a new one for the next wait cost as much again: a small body's
+ * read or a fast upstream's headers empty the queue between requests), so
+ * it holds the process open exactly while deadlines wait; the next deadline
+ * refs it again, and when it fires with nothing due it simply stops. A deadline that would come due before the timer (the
+ * wait was shortened by a config change, or differs per call) re-arms it, or,
+ * while others wait, gets a timer of its own, so every deadline fires when
+ * its own timer would have.
  *
  * @module
  */
@@ -25,6 +29,10 @@ interface Entry {
 export class Deadlines {
   readonly #queue = new Set<Entry>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the timer comes due (`performance.now()` time), while it is set. */
+  #dueAt = Infinity;
+  /** The timer holds the process open (deadlines wait); unref'd once the queue empties. */
+  #held = false;
   #newest = -Infinity;
 
   /** Calls `expire` after `ms` unless the returned function is called first. */
@@ -38,10 +46,18 @@ export class Deadlines {
     this.#newest = at;
     this.#queue.add(entry);
     if (this.#timer === undefined) this.#arm(ms);
-    return () => {
-      if (!this.#queue.delete(entry) || this.#queue.size > 0) return;
+    else if (at < this.#dueAt) {
+      // The queue was empty, and the timer left from a longer wait would be late for this one.
       clearTimeout(this.#timer);
-      this.#timer = undefined;
+      this.#arm(ms);
+    } else if (!this.#held) {
+      Deno.refTimer(this.#timer);
+      this.#held = true;
+    }
+    return () => {
+      if (!this.#queue.delete(entry) || this.#queue.size > 0 || this.#timer === undefined) return;
+      Deno.unrefTimer(this.#timer);
+      this.#held = false;
     };
   }
 
@@ -50,17 +66,22 @@ export class Deadlines {
     return this.#queue.size;
   }
 
-  /** Whether the shared timer is set (it is exactly while deadlines wait). */
+  /** Whether the shared timer holds the process open: exactly while deadlines wait. */
   get armed(): boolean {
-    return this.#timer !== undefined;
+    return this.#held;
   }
 
   #arm(ms: number): void {
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, ms));
+    const wait = Math.max(0, ms);
+    this.#dueAt = performance.now() + wait;
+    this.#timer = setTimeout(() => this.#fire(), wait);
+    this.#held = true;
   }
 
   #fire(): void {
     this.#timer = undefined;
+    this.#held = false;
+    this.#dueAt = Infinity;
     const now = performance.now();
     for (const entry of this.#queue) {
       // Timers count from the event loop's cached clock, which may run a little behind.
