@@ -97,7 +97,7 @@ async function runStages(
     ? planUsageInjection(arrival.route.upstreamPath, body, fields)
     : null;
   const group = pipeline.admit.directory.group(key.group);
-  const listed = configuredModels(request, key, group, groupAccounts(pipeline, key.group));
+  const listed = configuredModels(request, key, group, () => groupAccounts(pipeline, key.group));
   if (listed) {
     return pipeline.relay.deliver({
       ...arrived(arrival, key.id),

@@ -18,7 +18,7 @@ import type { FailoverLog } from "../observe/failover_log.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
 import type { MinuteSeries } from "../observe/minute_series.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
-import type { RequestLogger } from "../observe/request_log.ts";
+import type { RequestLogEntry, RequestLogger } from "../observe/request_log.ts";
 import type { Api } from "../protocols/translate/ir.ts";
 import { StreamTranslator } from "../protocols/translate/translate.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
@@ -210,7 +210,8 @@ export class Relay {
       costMicros,
     });
     this.sinks.live.nudge(); // the charts and usage move; open dashboards get a snapshot soon
-    log({
+    // One object, its optional fields set in place (no spread of a temporary per field).
+    const entry: RequestLogEntry = {
       key: delivery.key,
       method: delivery.request.method,
       path: delivery.path,
@@ -219,15 +220,16 @@ export class Relay {
       ms: round(ms),
       surface: delivery.surface,
       outcome,
-      ...(ttfbMs !== undefined ? { ttfbMs: round(ttfbMs) } : {}),
-      ...(result.model ? { model: result.model } : {}),
-      ...(delivery.requestedModel && delivery.requestedModel !== result.model
-        ? { requestedModel: delivery.requestedModel }
-        : {}),
-      ...(tokens ? { tokens } : {}),
-      ...(account ? { end: result.end } : {}),
-      ...(transport ? { transport } : {}),
-    });
+    };
+    if (ttfbMs !== undefined) entry.ttfbMs = round(ttfbMs);
+    if (result.model) entry.model = result.model;
+    if (delivery.requestedModel && delivery.requestedModel !== result.model) {
+      entry.requestedModel = delivery.requestedModel;
+    }
+    if (tokens) entry.tokens = tokens;
+    if (account) entry.end = result.end;
+    if (transport) entry.transport = transport;
+    log(entry);
   }
 }
 
