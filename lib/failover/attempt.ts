@@ -10,7 +10,7 @@
  */
 
 import type { EgressClients } from "../http/proxy_clients.ts";
-import { Deadlines } from "./deadlines.ts";
+import { Deadlines } from "../http/deadlines.ts";
 
 /** The result of sending one request upstream. */
 export type AttemptResult =

@@ -5,51 +5,21 @@
 
 import assert from "node:assert/strict";
 import type { FailoverPolicy } from "../config/types.ts";
-import type { AccountEffect } from "../accounts/model.ts";
-import { classifyConnectionFailure, classifyResponse, type Outcome } from "./classify.ts";
+import { classifyConnectionFailure, classifyResponse } from "./classify.ts";
+import {
+  checkRows,
+  type ClassifyRow,
+  cooldown,
+  IN_AN_HOUR,
+  NOW,
+  SECOND,
+  STATE_TABLE_POLICY,
+  unixSeconds,
+} from "./testdata/classify_rows.ts";
 
-const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
-const SECOND = 1000;
-
-/** The default status lists, with a distinct cooldown per reason so rows cannot pass by accident. */
-const POLICY: FailoverPolicy = {
-  maxSwitches: 3,
-  headersTimeoutSeconds: 600,
-  forbiddenStrikes: 3,
-  cooldownSeconds: {
-    forbidden: 601,
-    rateLimited: 61,
-    overloaded: 31,
-    serverError: 32,
-    unreachable: 33,
-  },
-  passthroughStatuses: [403, 429, 529],
-  standardStatuses: [401, 402, 403, 429, 500, 502, 503, 504, 529],
-};
-
-interface Row {
-  name: string;
-  status: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-  /** Outcome in passthrough mode, then in standard mode. */
-  passthrough: Outcome;
-  standard: Outcome;
-  effect: AccountEffect;
-}
-
-const cooldown = (
-  reason: Extract<AccountEffect, { kind: "cooldown" }>["reason"],
-  until: number,
-  strike = false,
-): AccountEffect => ({ kind: "cooldown", reason, until, strike });
-
-const unixSeconds = (ms: number) => String(Math.floor(ms / 1000));
-const IN_AN_HOUR = NOW + 3600 * SECOND;
-
-const ROWS: Row[] = [
+const ROWS: ClassifyRow[] = [
   // Success
-  ...[200, 201, 204, 304].map((status): Row => ({
+  ...[200, 201, 204, 304].map((status): ClassifyRow => ({
     name: `${status} success`,
     status,
     passthrough: "success",
@@ -135,120 +105,6 @@ const ROWS: Row[] = [
     effect: cooldown("quota", IN_AN_HOUR),
   },
 
-  // 429: the announced reset, else `rateLimited`.
-  {
-    name: "429 without reset information",
-    status: 429,
-    body: { error: { message: "slow down", type: "rate_limit_error" } },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("rateLimited", NOW + 61 * SECOND),
-  },
-  {
-    name: "429 with Retry-After seconds",
-    status: 429,
-    headers: { "retry-after": "7" },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("rateLimited", NOW + 7 * SECOND),
-  },
-  {
-    name: "429 with Retry-After as an HTTP date",
-    status: 429,
-    headers: { "retry-after": new Date(NOW + 90 * SECOND).toUTCString() },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("rateLimited", NOW + 90 * SECOND),
-  },
-  {
-    name: "429 with an exhausted Codex secondary window",
-    status: 429,
-    headers: {
-      "x-codex-primary-used-percent": "40",
-      "x-codex-primary-reset-after-seconds": "60",
-      "x-codex-secondary-used-percent": "100",
-      "x-codex-secondary-reset-after-seconds": "7200",
-    },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("rateLimited", NOW + 7200 * SECOND),
-  },
-  {
-    name: "429 Codex usage_limit_reached with resets_in_seconds",
-    status: 429,
-    body: {
-      error: { type: "usage_limit_reached", message: "limit", resets_in_seconds: 900 },
-    },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("quota", NOW + 900 * SECOND),
-  },
-  {
-    name: "429 Codex usage_limit_reached with resets_at",
-    status: 429,
-    body: { error: { type: "usage_limit_reached", resets_at: Number(unixSeconds(IN_AN_HOUR)) } },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("quota", IN_AN_HOUR),
-  },
-  {
-    name: "429 with anthropic-ratelimit-unified-reset",
-    status: 429,
-    headers: {
-      "anthropic-ratelimit-unified-status": "rejected",
-      "anthropic-ratelimit-unified-reset": unixSeconds(NOW + 1800 * SECOND),
-    },
-    body: { type: "error", error: { type: "rate_limit_error", message: "limit" } },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("rateLimited", NOW + 1800 * SECOND),
-  },
-  {
-    name: "429 with x-ratelimit-reset-requests 6m0s",
-    status: 429,
-    headers: { "x-ratelimit-reset-requests": "6m0s" },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("rateLimited", NOW + 360 * SECOND),
-  },
-  {
-    name: "429 with x-ratelimit-reset-tokens 1.5s",
-    status: 429,
-    headers: { "x-ratelimit-reset-tokens": "1.5s" },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("rateLimited", NOW + 1500),
-  },
-  {
-    name: "429 with several sources: the latest reset wins",
-    status: 429,
-    headers: {
-      "retry-after": "30",
-      "x-ratelimit-reset-requests": "20ms",
-      "x-ratelimit-reset-tokens": "2m0s",
-      "x-codex-primary-used-percent": "100",
-      "x-codex-primary-reset-after-seconds": "45",
-    },
-    body: { error: { type: "rate_limit_error", resets_in_seconds: 10 } },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("rateLimited", NOW + 120 * SECOND),
-  },
-  {
-    name: "429 with only garbage and past resets falls back to rateLimited",
-    status: 429,
-    headers: {
-      "retry-after": "tomorrow-ish",
-      "x-ratelimit-reset-requests": "soon",
-      "anthropic-ratelimit-unified-status": "rejected",
-      "anthropic-ratelimit-unified-reset": unixSeconds(NOW - 60 * SECOND),
-    },
-    body: { error: { type: "rate_limit_error", resets_at: "never" } },
-    passthrough: "failover",
-    standard: "failover",
-    effect: cooldown("rateLimited", NOW + 61 * SECOND),
-  },
-
   // 529 or an overloaded_error body: `overloaded`.
   {
     name: "529",
@@ -283,7 +139,7 @@ const ROWS: Row[] = [
   },
 
   // 500, 502, 503, 504: `serverError`; only standard mode moves on.
-  ...[500, 502, 503, 504].map((status): Row => ({
+  ...[500, 502, 503, 504].map((status): ClassifyRow => ({
     name: `${status}`,
     status,
     body: { error: { message: "upstream trouble", type: "server_error" } },
@@ -301,7 +157,7 @@ const ROWS: Row[] = [
   },
 
   // 401, 402: the credential is dead.
-  ...[401, 402].map((status): Row => ({
+  ...[401, 402].map((status): ClassifyRow => ({
     name: `${status}`,
     status,
     body: { error: { message: "nope", type: "invalid_request_error" } },
@@ -315,7 +171,7 @@ const ROWS: Row[] = [
   })),
 
   // Anything else of 400 or more: passed back, account untouched.
-  ...[400, 404, 409, 413, 422].map((status): Row => ({
+  ...[400, 404, 409, 413, 422].map((status): ClassifyRow => ({
     name: `${status}`,
     status,
     body: { error: { message: "your fault", type: "invalid_request_error" } },
@@ -326,28 +182,15 @@ const ROWS: Row[] = [
 ];
 
 Deno.test("classifyResponse follows the account state table in both modes", async (t) => {
-  for (const row of ROWS) {
-    for (const mode of ["passthrough", "standard"] as const) {
-      await t.step(`${row.name} (${mode})`, () => {
-        const body = row.body === undefined
-          ? ""
-          : typeof row.body === "string"
-          ? row.body
-          : JSON.stringify(row.body);
-        const verdict = classifyResponse(
-          { status: row.status, headers: new Headers(row.headers), body },
-          mode === "passthrough",
-          POLICY,
-          NOW,
-        );
-        assert.deepEqual(verdict, { outcome: row[mode], effect: row.effect });
-      });
-    }
-  }
+  await checkRows(t, ROWS, STATE_TABLE_POLICY);
 });
 
 Deno.test("the mode's status list decides only whether the request moves on", () => {
-  const policy: FailoverPolicy = { ...POLICY, passthroughStatuses: [403], standardStatuses: [] };
+  const policy: FailoverPolicy = {
+    ...STATE_TABLE_POLICY,
+    passthroughStatuses: [403],
+    standardStatuses: [],
+  };
   const answer = { status: 429, headers: new Headers({ "retry-after": "5" }), body: "" };
   const passthrough = classifyResponse(answer, true, policy, NOW);
   const standard = classifyResponse(answer, false, policy, NOW);
@@ -360,7 +203,7 @@ Deno.test("the mode's status list decides only whether the request moves on", ()
   const custom = classifyResponse(
     { status: 418, headers: new Headers(), body: "" },
     false,
-    { ...POLICY, standardStatuses: [418] },
+    { ...STATE_TABLE_POLICY, standardStatuses: [418] },
     NOW,
   );
   assert.deepEqual(custom, { outcome: "failover", effect: { kind: "none" } });
@@ -370,7 +213,7 @@ Deno.test("a non-JSON error body classifies by status alone", () => {
   const verdict = classifyResponse(
     { status: 403, headers: new Headers(), body: '{"error": truncated' },
     true,
-    POLICY,
+    STATE_TABLE_POLICY,
     NOW,
   );
   assert.deepEqual(verdict, {
@@ -380,7 +223,7 @@ Deno.test("a non-JSON error body classifies by status alone", () => {
 });
 
 Deno.test("connection failures and headers timeouts fail over and cool down as unreachable", () => {
-  assert.deepEqual(classifyConnectionFailure(POLICY, NOW), {
+  assert.deepEqual(classifyConnectionFailure(STATE_TABLE_POLICY, NOW), {
     outcome: "failover",
     effect: cooldown("unreachable", NOW + 33 * SECOND),
   });

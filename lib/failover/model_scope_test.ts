@@ -1,43 +1,21 @@
 /**
  * Table tests for model-scoped answers: which upstream errors rest the
- * (account, model) pair instead of the account, in both modes, and which
- * 401s get half-open probes. Provider details: `lib/failover/model_scope.ts`.
+ * (account, model) pair instead of the account, in both modes (which 401s
+ * get half-open probes: `model_scope_probe_test.ts`). Provider details: `lib/failover/model_scope.ts`.
  */
 
-import assert from "node:assert/strict";
-import { DEFAULT_FAILOVER } from "../config/defaults.ts";
-import type { FailoverPolicy } from "../config/types.ts";
 import type { AccountEffect } from "../accounts/model.ts";
-import { classifyResponse, type Outcome, type RequestFacts } from "./classify.ts";
+import {
+  checkRows,
+  type ClassifyRow,
+  MODEL_SCOPE_POLICY,
+  NOW,
+  openaiError as openai,
+  SECOND,
+  unixSeconds as unix,
+} from "./testdata/classify_rows.ts";
 
-const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
-const SECOND = 1000;
-const unix = (ms: number) => String(Math.floor(ms / 1000));
 const IN_A_WEEK = NOW + 7 * 86_400 * SECOND;
-
-/** The default policy, with a distinct cooldown per reason so a row cannot pass by accident. */
-const POLICY: FailoverPolicy = {
-  ...DEFAULT_FAILOVER,
-  cooldownSeconds: {
-    forbidden: 611,
-    rateLimited: 71,
-    overloaded: 41,
-    serverError: 42,
-    unreachable: 43,
-  },
-};
-
-interface Row {
-  name: string;
-  status: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-  request: RequestFacts;
-  /** Outcome in passthrough mode, then in standard mode. */
-  passthrough: Outcome;
-  standard: Outcome;
-  effect: AccountEffect;
-}
 
 const forModel = (
   model: string,
@@ -45,13 +23,10 @@ const forModel = (
   until: number,
 ): AccountEffect => ({ kind: "cooldown", reason, until, strike: false, model });
 
-const openai = (message: string, type: string, code: string | null = null) => ({
-  error: { message, type, param: null, code },
-});
 const anthropic = (message: string, type: string) => ({ type: "error", error: { type, message } });
 const OPUS = "claude-opus-4-1";
 
-const ROWS: Row[] = [
+const ROWS: ClassifyRow[] = [
   // The model is missing on this account.
   {
     name: "OpenAI 404 model_not_found",
@@ -277,63 +252,8 @@ const ROWS: Row[] = [
     standard: "passback",
     effect: { kind: "none" },
   },
-
-  // 401 and 402: which disables get half-open probes.
-  {
-    name: "an API key's 401 is permanent, even if it names the model",
-    status: 401,
-    body: openai("Incorrect API key provided for gpt-4o", "invalid_request_error"),
-    request: { model: "gpt-4o" },
-    passthrough: "passback",
-    standard: "failover",
-    effect: {
-      kind: "disable",
-      reason: "upstream answered 401 (invalid_request_error)",
-      temporary: false,
-    },
-  },
-  {
-    name: "an OAuth account's 401 (after a refresh and a retry) is temporary",
-    status: 401,
-    body: openai("token revoked", "invalid_request_error"),
-    request: { oauth: true },
-    passthrough: "passback",
-    standard: "failover",
-    effect: {
-      kind: "disable",
-      reason: "upstream answered 401 (invalid_request_error)",
-      temporary: true,
-    },
-  },
-  {
-    name: "an OAuth account's 402 is permanent",
-    status: 402,
-    body: openai("payment required", "billing_error"),
-    request: { oauth: true },
-    passthrough: "passback",
-    standard: "failover",
-    effect: { kind: "disable", reason: "upstream answered 402 (billing_error)", temporary: false },
-  },
 ];
 
-Deno.test("model-scoped answers and probe-worthy disables, in both modes", async (t) => {
-  for (const row of ROWS) {
-    for (const mode of ["passthrough", "standard"] as const) {
-      await t.step(`${row.name} (${mode})`, () => {
-        const verdict = classifyResponse(
-          {
-            status: row.status,
-            headers: new Headers(row.headers),
-            body: row.body === undefined ? "" : JSON.stringify(row.body),
-          },
-          mode === "passthrough",
-          POLICY,
-          NOW,
-          undefined,
-          row.request,
-        );
-        assert.deepEqual(verdict, { outcome: row[mode], effect: row.effect });
-      });
-    }
-  }
+Deno.test("model-scoped answers, in both modes", async (t) => {
+  await checkRows(t, ROWS, MODEL_SCOPE_POLICY);
 });

@@ -96,16 +96,35 @@ export type ForwardedRequestHeaders = Readonly<Record<Platform, HeaderPairs>>;
  * quarter of copying a `Headers`, which sorts its list on every iteration).
  */
 export function forwardableRequestHeaders(incoming: Headers): ForwardedRequestHeaders {
-  const forwarded: Record<Platform, HeaderPairs> = { openai: [], anthropic: [] };
+  const openai: HeaderPairs = [];
+  const anthropic: HeaderPairs = [];
   // Names listed in Connection are hop-by-hop (RFC 9110 §7.6.1), whatever they are.
   const listed = connectionListed(incoming);
   for (const [name, value] of incoming) {
-    if (listed?.includes(name)) continue;
-    for (const platform of ["openai", "anthropic"] as const) {
-      if (allowedRequest(platform, name)) forwarded[platform].push([name, value]);
-    }
+    const where = platformsOf(name);
+    if (where === 0 || listed?.includes(name)) continue;
+    if (where & OPENAI) openai.push([name, value]);
+    if (where & ANTHROPIC) anthropic.push([name, value]);
   }
-  return forwarded;
+  return { openai, anthropic };
+}
+
+const OPENAI = 1;
+const ANTHROPIC = 2;
+
+/** Header name -> the platforms it is forwarded to (bits), decided once per name. */
+const decided = new Map<string, number>();
+/** Bounds {@linkcode decided}: clients may send any names; past this, decide afresh. */
+const DECIDED_NAMES = 512;
+
+function platformsOf(name: string): number {
+  let where = decided.get(name);
+  if (where === undefined) {
+    where = (allowedRequest("openai", name) ? OPENAI : 0) |
+      (allowedRequest("anthropic", name) ? ANTHROPIC : 0);
+    if (decided.size < DECIDED_NAMES) decided.set(name, where);
+  }
+  return where;
 }
 
 function allowedRequest(platform: Platform, name: string): boolean {

@@ -69,5 +69,6 @@ export type RequestLogger = (entry: RequestLogEntry) => void;
 export function requestLogger(enabled = true): RequestLogger {
   if (!enabled) return () => {};
   const info = infoLogger("request");
-  return (entry) => info("request", { ...entry });
+  // The entry is built for this line alone and formatted at once: no copy.
+  return (entry) => info("request", entry as unknown as Record<string, unknown>);
 }

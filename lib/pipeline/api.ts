@@ -7,7 +7,8 @@
  * 3. plan (`plan.ts`): the accounts in the order to try them, a probe claimed;
  * 4. lease (`lease.ts`): concurrency slots, the queue;
  * 5. forward with failover (`forward.ts`): the failover loop, then the session binding;
- * 6. relay (`relay.ts`): observe usage, release the key's slot, log.
+ * 6. relay (`relay.ts`): observe usage, release the key's slot, log; what the
+ *    answer creates is remembered for its account (`recorders.ts`).
  *
  * A stage that refuses ends the request with an answer in the surface's
  * shape, relayed (counted and logged) like any other.
@@ -25,7 +26,6 @@ import type { Held } from "../leases/queue.ts";
 import type { Slot } from "../leases/slots.ts";
 import { waitingStream } from "../leases/waiting_stream.ts";
 import { planUsageInjection } from "../protocols/chat/usage_injection.ts";
-import { createsResponse } from "../protocols/inference_paths.ts";
 import { admit, type AdmitDeps } from "./admit.ts";
 import { forward, type ForwardDeps } from "./forward.ts";
 import { lease, type LeaseDeps } from "./lease.ts";
@@ -42,6 +42,7 @@ import {
   unservedModel,
 } from "./models.ts";
 import { unservedKind } from "./unserved.ts";
+import { conversationRecorders } from "./recorders.ts";
 import { estimateInstead, localTokenCount } from "./token_count.ts";
 
 /** What the stages work with. */
@@ -96,7 +97,7 @@ async function runStages(
     ? planUsageInjection(arrival.route.upstreamPath, body, fields)
     : null;
   const group = pipeline.admit.directory.group(key.group);
-  const listed = configuredModels(request, key, group, groupAccounts(pipeline, key.group));
+  const listed = configuredModels(request, key, group, () => groupAccounts(pipeline, key.group));
   if (listed) {
     return pipeline.relay.deliver({
       ...arrived(arrival, key.id),
@@ -266,42 +267,4 @@ function refuse(
 function arrived(arrival: Arrival, key: string | null): Omit<Delivery, "response"> {
   const { request, url, started, surface } = arrival;
   return { request, path: url.pathname, started, surface, key };
-}
-
-/** The hooks that remember what a success body creates, and wait for their writes. */
-type ConversationRecorders = Pick<Delivery, "onResponseId" | "onSigned" | "recording">;
-
-/**
- * Remember what a success body creates, for the account that served it (known
- * once forwarding is done, before any of the body reaches the client, also
- * after a failover and for a request that waited for a slot): a stored
- * response as this key's, and the marks of its signed thinking as that
- * account's. A translated answer carries no signed thinking the client can
- * send back. `recording` waits for the writes started so far.
- */
-function conversationRecorders(
-  pipeline: Pipeline,
-  arrival: Arrival,
-  key: string,
-  result: () => FailoverResult | undefined,
-): ConversationRecorders {
-  const writes: Promise<void>[] = [];
-  const creates = createsResponse(arrival.request.method, arrival.url.pathname);
-  return {
-    onResponseId: creates
-      ? (id) => {
-        const served = result()?.served;
-        if (served) writes.push(pipeline.owners.remember(id, key, served.id));
-      }
-      : undefined,
-    onSigned: arrival.surface === "anthropic"
-      ? (mark) => {
-        const done = result();
-        if (!done?.served || done.translation) return;
-        writes.push(pipeline.signers.remember(mark, done.served.id));
-      }
-      : undefined,
-    recording: () =>
-      writes.length === 0 ? undefined : Promise.all(writes.splice(0)).then(() => undefined),
-  };
 }

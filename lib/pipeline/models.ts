@@ -82,9 +82,10 @@ export function configuredModels(
   request: Request,
   key: KeyInfo,
   group: GroupInfo | undefined,
-  accounts: readonly Account[],
+  groupAccounts: () => readonly Account[],
 ): Response | undefined {
   if (request.method !== "GET" || new URL(request.url).pathname !== "/v1/models") return undefined;
+  const accounts = groupAccounts(); // only for a listing: most requests never need them
   if (group?.models === undefined && !accounts.some((account) => account.models !== undefined)) {
     return undefined;
   }

@@ -14,17 +14,24 @@ import type { Attempt, FailoverResult, Translation } from "../failover/result.ts
 import type { Surface } from "../http/errors.ts";
 import { observeStream, onResponseEnd } from "../http/observed_stream.ts";
 import { logFailure } from "../log.ts";
-import type { FailoverEvent, FailoverLog } from "../observe/failover_log.ts";
+import type { FailoverLog } from "../observe/failover_log.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
 import type { MinuteSeries } from "../observe/minute_series.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
-import type { LoggedAttempt, RequestLogger } from "../observe/request_log.ts";
+import type { RequestLogEntry, RequestLogger } from "../observe/request_log.ts";
 import type { Api } from "../protocols/translate/ir.ts";
 import { StreamTranslator } from "../protocols/translate/translate.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 import type { CostMeter } from "../usage/cost_meter.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
-import { type BodyEnd, tapBody, type TapResult, wholeUsage } from "../usage/tap.ts";
+import { tapBody, type TapResult, wholeUsage } from "../usage/tap.ts";
+import {
+  failoverEvents,
+  loggedAttempt,
+  outcomeOf,
+  servingAccount,
+  usageModel,
+} from "./relay_outcome.ts";
 import { transportOf } from "./socket/turns.ts";
 
 /** An answer ready for the client, with what the stages before learned. */
@@ -203,7 +210,8 @@ export class Relay {
       costMicros,
     });
     this.sinks.live.nudge(); // the charts and usage move; open dashboards get a snapshot soon
-    log({
+    // One object, its optional fields set in place (no spread of a temporary per field).
+    const entry: RequestLogEntry = {
       key: delivery.key,
       method: delivery.request.method,
       path: delivery.path,
@@ -212,77 +220,16 @@ export class Relay {
       ms: round(ms),
       surface: delivery.surface,
       outcome,
-      ...(ttfbMs !== undefined ? { ttfbMs: round(ttfbMs) } : {}),
-      ...(result.model ? { model: result.model } : {}),
-      ...(delivery.requestedModel && delivery.requestedModel !== result.model
-        ? { requestedModel: delivery.requestedModel }
-        : {}),
-      ...(tokens ? { tokens } : {}),
-      ...(account ? { end: result.end } : {}),
-      ...(transport ? { transport } : {}),
-    });
-  }
-}
-
-/** An attempt as the request log shows it: its effect as `cooldown:<reason>` or `disable`. */
-function loggedAttempt(attempt: Attempt): LoggedAttempt {
-  const { effect, ...rest } = attempt;
-  if (!effect) return attempt as LoggedAttempt;
-  const shown = effect.kind === "cooldown" ? `cooldown:${effect.reason}` : "disable";
-  const { account, outcome, status, ...more } = rest;
-  return { account, outcome, status, effect: shown, ...more };
-}
-
-/** The account whose answer was relayed as a success, if one was. */
-function servingAccount(attempts: readonly Attempt[]): string | null {
-  return attempts.findLast((attempt) => attempt.outcome === "success")?.account ?? null;
-}
-
-/** Attempts that moved a request on: an error event, or a 200 that broke off, before any content included. */
-const FAILOVER_OUTCOMES = new Set(["failover", "unreachable", "preamble-failover", "dropped"]);
-
-function failoverEvents(
-  attempts: readonly Attempt[],
-  key: string | null,
-  transport: string | undefined,
-): FailoverEvent[] {
-  const events: FailoverEvent[] = [];
-  for (const attempt of attempts) {
-    if (!FAILOVER_OUTCOMES.has(attempt.outcome)) continue;
-    events.push({
-      at: new Date(attempt.startedAt ?? Date.now()).toISOString(),
-      account: attempt.account,
-      reason: reasonOf(attempt),
-      ...(attempt.status !== undefined ? { status: attempt.status } : {}),
-      ...(attempt.rule !== undefined ? { rule: attempt.rule } : {}),
-      key: key ?? "",
-      ...(transport ? { transport } : {}),
-    });
-  }
-  return events;
-}
-
-function reasonOf(attempt: Attempt): string {
-  if (attempt.effect?.kind === "cooldown") return attempt.effect.reason;
-  if (attempt.effect?.kind === "disable") return "disabled";
-  if (attempt.outcome === "unreachable") return "unreachable";
-  if (attempt.rule !== undefined) return "rule";
-  return attempt.status !== undefined ? `status_${attempt.status}` : "other";
-}
-
-function outcomeOf(attempts: readonly Attempt[], end: BodyEnd): string {
-  const last = attempts.at(-1);
-  if (!last) return "unknown";
-  if (end === "aborted") return "aborted";
-  if (end === "error") return "broken";
-  switch (last.outcome) {
-    case "success":
-    case "passback":
-      return last.outcome;
-    case "client-gone":
-      return "client_gone";
-    default:
-      return "exhausted";
+    };
+    if (ttfbMs !== undefined) entry.ttfbMs = round(ttfbMs);
+    if (result.model) entry.model = result.model;
+    if (delivery.requestedModel && delivery.requestedModel !== result.model) {
+      entry.requestedModel = delivery.requestedModel;
+    }
+    if (tokens) entry.tokens = tokens;
+    if (account) entry.end = result.end;
+    if (transport) entry.transport = transport;
+    log(entry);
   }
 }
 
@@ -312,15 +259,6 @@ function streamTranslator(translation: Translation): StreamTranslator {
   return new StreamTranslator(translation.from, translation.to, {
     includeUsage: translation.includeUsage,
   });
-}
-
-/**
- * The model usage is counted under: the one the upstream reports, with the
- * client's name beside it when routing gave it another (`gpt-5-codex (as gpt-5)`).
- */
-export function usageModel(upstream: string | undefined, requested: string | undefined): string {
-  const used = upstream ?? requested ?? "unknown";
-  return requested !== undefined && requested !== used ? `${used} (as ${requested})` : used;
 }
 
 /** The surface (usage and error shapes) of a client API. */

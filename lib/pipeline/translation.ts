@@ -14,7 +14,8 @@
  * - through translation: account-bound state dropped (signed thinking,
  *   encrypted reasoning; a stored-conversation reference refuses), the body
  *   translated into the account's API and sent to that API's path (then
- *   `codexRequest` for Codex), the answer translated back for the client.
+ *   `codexRequest` for Codex), the answer translated back for the client
+ *   (these bodies are built in `translated_body.ts`).
  *
  * Fields a translation leaves out go to a debug log line; a request that
  * cannot be put in an account's API without a field skips that account, and
@@ -24,7 +25,7 @@
  */
 
 import type { Account, Platform } from "../config/types.ts";
-import type { Prepared, Translation } from "../failover/result.ts";
+import type { Prepared } from "../failover/result.ts";
 import { debugLogger } from "../log.ts";
 import {
   type ServingMode,
@@ -32,10 +33,9 @@ import {
   type ServingRequest,
   unservedReason,
 } from "../planning/serving.ts";
-import { API_PATHS, clientApiOf } from "../protocols/api_route.ts";
+import { clientApiOf } from "../protocols/api_route.ts";
 import type { UsageInjection } from "../protocols/chat/usage_injection.ts";
 import { isClaudeCodeRequest } from "../protocols/claude/client.ts";
-import { codexRequest } from "../protocols/codex/request.ts";
 import { isObject, type JsonObject } from "../protocols/json.ts";
 import { isModelListing, listingPath } from "../protocols/model_list.ts";
 import { upstreamModel } from "../config/models.ts";
@@ -45,14 +45,11 @@ import {
   keepsUnknownThinking,
   thinkingMarks,
 } from "../protocols/translate/account_state.ts";
-import { translationErrorBody } from "../protocols/translate/errors.ts";
 import type { Api, Dropped } from "../protocols/translate/ir.ts";
-import { TranslationError } from "../protocols/translate/ir.ts";
-import { translateRequest } from "../protocols/translate/translate.ts";
 import { isCodexAccount, nativeApis } from "../providers/provider.ts";
+import { codexBody, jsonBytes, translatedBody } from "./translated_body.ts";
 
 const debug = debugLogger("translate");
-const encoder = new TextEncoder();
 
 /** What the pipeline knows of a request, for planning and per-account preparation. */
 export interface RequestInput {
@@ -163,50 +160,19 @@ export class RequestShape {
       if (codex && api === "responses") return this.#codex(api, native ?? client());
       return native === undefined ? asIs : { ...asIs, body: jsonBytes(native) };
     }
-    // Another platform's account: the signed and encrypted parts of the history are not its own.
-    const portable = dropAccountState(api, client());
-    if (!portable.ok) {
-      return this.#refuse(api, new TranslationError(portable.field, portable.message));
-    }
     const target = nativeApis(account).apis[0];
-    const translated = translateRequest(api, target, portable.body);
-    this.#logDropped(account, [...portable.dropped, ...translated.dropped]);
-    if (!translated.ok) return this.#refuse(api, translated.error);
-    if (codex) return this.#codex(api, translated.body, translated.includeUsage);
-    const translation: Translation = {
-      from: target,
-      to: api,
-      stream: translated.stream,
-      includeUsage: translated.includeUsage,
-      aggregate: false,
-    };
-    return {
-      ok: true,
-      body: jsonBytes(translated.body),
-      upstreamPath: API_PATHS[target],
-      translation,
-    };
+    return translatedBody(
+      api,
+      target,
+      client(),
+      codex,
+      (dropped) => this.#logDropped(account, dropped),
+    );
   }
 
   /** A Responses request for the ChatGPT backend; its stream aggregated for a JSON client. */
-  #codex(client: Api, body: unknown, includeUsage = false): Prepared {
-    const codex = codexRequest(body);
-    if (!codex.ok) return this.#refuse(client, codex.error);
-    this.#logDropped(undefined, codex.dropped);
-    const same = client === "responses" && codex.stream;
-    const translation: Translation = {
-      from: "responses",
-      to: client,
-      stream: codex.stream,
-      includeUsage,
-      aggregate: !codex.stream,
-    };
-    return {
-      ok: true,
-      body: jsonBytes(codex.body),
-      upstreamPath: API_PATHS.responses,
-      ...(same ? {} : { translation }),
-    };
+  #codex(client: Api, body: unknown): Prepared {
+    return codexBody(client, body, (dropped) => this.#logDropped(undefined, dropped));
   }
 
   /**
@@ -276,10 +242,6 @@ export class RequestShape {
     return { ...body, model: name };
   }
 
-  #refuse(api: Api, error: TranslationError): Prepared {
-    return { ok: false, status: 400, body: translationErrorBody(api, error) };
-  }
-
   #logDropped(account: Account | undefined, dropped: readonly Dropped[]): void {
     if (dropped.length === 0) return;
     debug("fields left out in translation", {
@@ -296,8 +258,4 @@ export class RequestShape {
     this.#claudeCode ??= isClaudeCodeRequest(this.input.headers, this.#body());
     return this.#claudeCode;
   }
-}
-
-function jsonBytes(value: unknown): Uint8Array<ArrayBuffer> {
-  return encoder.encode(JSON.stringify(value));
 }

@@ -2,8 +2,10 @@
  * The least a proxy can do, as a yardstick for the benchmark: forward the
  * request to the mock and hand the upstream body straight back (`plain`), or
  * through a pass-through byte stream like the one the gateway needs to count
- * tokens (`observed`). No auth, no state, no failover.
- * `deno run --allow-net scripts/support/minimal_proxy.ts <upstream-url> plain|observed`
+ * tokens (`observed`), or read a JSON answer whole and answer from its bytes
+ * (`buffered`, as the gateway does with a JSON answer; a stream still passes
+ * straight through). No auth, no state, no failover.
+ * `deno run --allow-net scripts/support/minimal_proxy.ts <upstream-url> plain|observed|buffered`
  *
  * @module
  */
@@ -19,7 +21,12 @@ const server = Deno.serve(
       headers: { "content-type": request.headers.get("content-type") ?? "application/json" },
       body: await request.arrayBuffer(),
     });
-    const body = mode === "observed" && response.body ? passThrough(response.body) : response.body;
+    const json = response.headers.get("content-type")?.startsWith("application/json") ?? false;
+    const body = mode === "buffered" && json
+      ? await response.arrayBuffer()
+      : mode === "observed" && response.body
+      ? passThrough(response.body)
+      : response.body;
     return new Response(body, { status: response.status, headers: response.headers });
   },
 );

@@ -128,7 +128,7 @@ export function startMockProcess(
 /** Starts `scripts/support/minimal_proxy.ts` (the benchmark's yardstick) in front of `upstream`. */
 export function startMinimalProxy(
   upstream: string,
-  mode: "plain" | "observed",
+  mode: "plain" | "observed" | "buffered",
   options: SpawnOptions = {},
 ): Promise<ServedProcess> {
   return spawnServed(

@@ -70,3 +70,35 @@ Deno.test("a deadline set while others expire is kept and expires too", async ()
   assert.equal(deadlines.size, 0);
   assert.equal(deadlines.armed, false);
 });
+
+Deno.test("a queue that empties between waits keeps its one timer: no timer per wait", () => {
+  const deadlines = new Deadlines();
+  const realSetTimeout = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    timers++;
+    return realSetTimeout(...args);
+  }) as typeof setTimeout;
+  try {
+    for (let wait = 0; wait < 100; wait++) {
+      const cancel = deadlines.after(60_000, () => assert.fail());
+      assert.equal(deadlines.armed, true);
+      cancel();
+      assert.equal(deadlines.armed, false);
+    }
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+  assert.equal(timers, 1);
+});
+
+Deno.test("after the queue empties, a shorter wait than the timer's still expires on time", async () => {
+  const deadlines = new Deadlines();
+  deadlines.after(60_000, () => assert.fail())(); // leaves the timer set for a minute from now
+  const seen = recorder(1);
+  const started = performance.now();
+  deadlines.after(5, seen.expire("short"));
+  assert.deepEqual(await seen.done, ["short"]);
+  assert.ok(performance.now() - started < 30_000);
+  assert.equal(deadlines.armed, false);
+});
