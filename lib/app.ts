@@ -144,6 +144,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     () => config.failover.forbiddenStrikes,
     sentinel,
     () => config.failover.probeSeconds ?? DEFAULT_PROBE_SECONDS,
+    // A remote KV has no file to stat: one watch stream tells of changes (lib/kv/watch_signal.ts).
+    { reach, watchChanges: !options.kvPath },
   );
   // One pair of clients per egress proxy, for upstream requests and OAuth refreshes alike.
   const proxies = new ProxyClients();
@@ -374,6 +376,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await money.close();
       await series.close();
       proxies.close();
+      states.close();
       kv.close();
     },
   };
