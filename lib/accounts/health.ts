@@ -138,6 +138,11 @@ export class AccountStateStore {
     this.#listener = listener;
   }
 
+  /** Is the watch stream of a remote KV connected? (`false` on a local file: no stream.) */
+  get watching(): boolean {
+    return this.#signal?.live ?? false;
+  }
+
   /** Health writes not yet in KV (a remote KV that did not answer). */
   get pendingWrites(): number {
     return this.#outbox.pending;
