@@ -105,7 +105,12 @@ Deno.test("remote KV outage: requests are served, a cooldown holds here at once 
     account: "backup",
   });
   assert.equal(primary.hits.length, 3, "B did not honour A's cooldown after recovery");
-  const stored = await a.kv.get<{ until: number }>(["switchyard", "account", "primary", "cooldown"]);
+  const stored = await a.kv.get<{ until: number }>([
+    "switchyard",
+    "account",
+    "primary",
+    "cooldown",
+  ]);
   assert.equal(stored.value?.until, cooling.cooldownUntil, "the landed cooldown is A's");
   await eventually(() => a.gateway.reach.reachable, "A to see the store again");
 });

@@ -30,17 +30,17 @@
 
 import { DEFAULT_PROBE_SECONDS } from "../config/defaults.ts";
 import type { AccountEffect } from "./model.ts";
-import { type AccountHealth, HealthSnapshot, type ModelCooldown } from "./health_snapshot.ts";
-import { type CooldownRecord, type HealthChange, HealthWriter } from "./health_writes.ts";
+import { HealthSnapshot } from "./health_snapshot.ts";
+import { listHealth } from "./health_listing.ts";
+import { type HealthChange, HealthWriter } from "./health_writes.ts";
 import { HealthOutbox } from "./health_outbox.ts";
 import { type LocalEffect, overlay } from "./health_overlay.ts";
 import { CoalescedRead } from "../kv/coalesced_read.ts";
 import type { FileChangeSentinel } from "../kv/file_change_sentinel.ts";
-import { ACCOUNTS_PREFIX, GENERATION_KEY } from "../kv/keys.ts";
+import { GENERATION_KEY } from "../kv/keys.ts";
 import { type KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
 import { WatchSignal } from "../kv/watch_signal.ts";
-import type { DisabledRecord } from "./probes.ts";
 
 export type { HealthChange } from "./health_writes.ts";
 
@@ -71,6 +71,8 @@ export class AccountStateStore {
   readonly #signal: WatchSignal | undefined;
   readonly #reach: KvReachability | undefined;
   #outageReadAt = 0;
+  /** The refresh in flight, with the watch's delivery count when it began. */
+  #running: { delivered: number | undefined; read: Promise<HealthSnapshot> } | undefined;
 
   constructor(
     private readonly kv: Deno.Kv,
@@ -113,11 +115,16 @@ export class AccountStateStore {
     }
     const reach = this.#reach;
     if (!reach) return this.#reader.fresh();
+    // A read that began after the last delivery (the background refresh) is fresh enough.
+    const running = this.#running;
+    const read = running && running.delivered === this.#signal?.observe()
+      ? () => running.read
+      : () => this.#reader.fresh();
     if (!reach.reachable) {
       this.#readInOutage(reach);
       return Promise.resolve(this.#snapshot);
     }
-    return reach.call("read account health", () => this.#reader.fresh()).catch((error) => {
+    return reach.call("read account health", read).catch((error) => {
       if (error instanceof KvUnreachable) return this.#snapshot;
       throw error;
     });
@@ -242,10 +249,21 @@ export class AccountStateStore {
       .finally(() => this.#outageReadAt = Date.now() + OUTAGE_READ_GAP_MS);
   }
 
-  async #refresh(): Promise<HealthSnapshot> {
+  #refresh(): Promise<HealthSnapshot> {
     this.#signal?.watch([GENERATION_KEY, ...this.#watches.map((watch) => watch.key)]);
-    const files = this.sentinel?.observe();
     const delivered = this.#signal?.observe();
+    const read = this.#refreshRead(delivered);
+    const running = { delivered, read };
+    this.#running = running;
+    const done = () => {
+      if (this.#running === running) this.#running = undefined;
+    };
+    read.then(done, done);
+    return read;
+  }
+
+  async #refreshRead(delivered: number | undefined): Promise<HealthSnapshot> {
+    const files = this.sentinel?.observe();
     const landed = this.#outbox.mark();
     const readStartedAt = Date.now();
     const snapshot = await this.#read();
@@ -267,29 +285,7 @@ export class AccountStateStore {
       watch.seen = watched[index].versionstamp;
     }
     if (generation.versionstamp === this.#generation && this.#listed) return this.#listed;
-    const byAccount = new Map<string, AccountHealth>();
-    const models = new Map<string, Map<string, ModelCooldown>>();
-    const entries = this.kv.list<unknown>({ prefix: ACCOUNTS_PREFIX });
-    for await (const entry of entries) {
-      const [, , accountId, field, model] = entry.key as string[];
-      const health = byAccount.get(accountId) ?? { cooldownUntil: 0, strikes: 0 };
-      if (field === "model" && typeof model === "string") {
-        const mine = models.get(accountId) ?? new Map<string, ModelCooldown>();
-        mine.set(model, entry.value as ModelCooldown);
-        models.set(accountId, mine);
-        health.models = mine;
-      } else if (field === "cooldown") {
-        const record = entry.value as CooldownRecord;
-        health.cooldownUntil = record.until;
-        health.cooldownReason = record.reason;
-      } else if (field === "strikes") {
-        health.strikes = entry.value as number;
-      } else if (field === "disabled") {
-        health.disabled = entry.value as DisabledRecord;
-      }
-      byAccount.set(accountId, health);
-    }
-    this.#listed = new HealthSnapshot(byAccount, this.#probeMs());
+    this.#listed = await listHealth(this.kv, this.#probeMs());
     this.#generation = generation.versionstamp;
     return this.#listed;
   }

@@ -36,7 +36,11 @@ export function overlay(snapshot: HealthSnapshot, effects: readonly LocalEffect[
 }
 
 /** One account's health with `effect` applied; `health` itself when nothing changes. */
-export function applyEffect(health: AccountHealth, effect: AccountEffect, now: number): AccountHealth {
+export function applyEffect(
+  health: AccountHealth,
+  effect: AccountEffect,
+  now: number,
+): AccountHealth {
   switch (effect.kind) {
     case "none":
       return health;

@@ -36,14 +36,24 @@ Deno.test("applyEffect: a local write lengthens, sets or clears, and never short
     ["a disable", fresh, { kind: "disable", reason: "401" }, {
       disabled: { reason: "401", since: NOW },
     }],
-    ["a temporary disable keeps a permanent one", {
-      ...fresh,
-      disabled: { reason: "gone", since: 1 },
-    }, { kind: "disable", reason: "403s", temporary: true }, "same"],
-    ["a permanent disable replaces a temporary one", {
-      ...fresh,
-      disabled: { reason: "403s", since: 1, temporary: true },
-    }, { kind: "disable", reason: "gone" }, { disabled: { reason: "gone", since: NOW } }],
+    [
+      "a temporary disable keeps a permanent one",
+      {
+        ...fresh,
+        disabled: { reason: "gone", since: 1 },
+      },
+      { kind: "disable", reason: "403s", temporary: true },
+      "same",
+    ],
+    [
+      "a permanent disable replaces a temporary one",
+      {
+        ...fresh,
+        disabled: { reason: "403s", since: 1, temporary: true },
+      },
+      { kind: "disable", reason: "gone" },
+      { disabled: { reason: "gone", since: NOW } },
+    ],
   ];
   for (const [name, before, effect, expected] of cases) {
     await t.step(name, () => {
@@ -57,7 +67,10 @@ Deno.test("applyEffect: a local write lengthens, sets or clears, and never short
 Deno.test("applyEffect: a model cooldown rests that model only, never shorter", () => {
   const once = applyEffect(fresh, cool(NOW + 9_000, "gpt-x"), NOW);
   assert.equal(once.cooldownUntil, 0);
-  assert.deepEqual([...once.models ?? []], [["gpt-x", { until: NOW + 9_000, reason: "rateLimited" }]]);
+  assert.deepEqual([...once.models ?? []], [["gpt-x", {
+    until: NOW + 9_000,
+    reason: "rateLimited",
+  }]]);
   assert.equal(applyEffect(once, cool(NOW + 1_000, "gpt-x"), NOW), once);
 });
 

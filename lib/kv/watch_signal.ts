@@ -184,5 +184,6 @@ function keyText(key: Deno.KvKey): string {
 
 function isClosedKv(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource ||
-    (error instanceof Error && /database.*closed|closed.*database|resource.*closed/i.test(error.message));
+    (error instanceof Error &&
+      /database.*closed|closed.*database|resource.*closed/i.test(error.message));
 }
