@@ -56,61 +56,63 @@ Deno.test("remote KV: while nothing changes, a request makes no KV round trip", 
   assert.equal(await dataRequests(kv.server!) - before, 0, "KV requests made by 20 requests");
 });
 
-Deno.test("remote KV outage: requests are served, a cooldown holds here at once and reaches the other gateway after recovery", async () => {
-  await using kv = await sharedKv("remote");
-  const server = kv.server!;
-  let limited = false;
-  await using primary = upstream(() =>
-    limited
-      ? json(429, openaiError("slow down", "rate_limit_error"), { "retry-after": "600" })
-      : json(200, chatCompletion("primary"))
-  );
-  await using backup = upstream(() => json(200, chatCompletion("backup")));
-  const { a, b } = await twoGateways(kv, `${primary.url}/v1`, `${backup.url}/v1`);
-  await using _a = a;
-  await using _b = b;
-  assert.deepEqual(await ask(a), { status: 200, account: "primary" });
-  assert.deepEqual(await ask(b), { status: 200, account: "primary" });
+for (const outage of [true, "cut"] as const) {
+  Deno.test(`remote KV outage (${outage === true ? "503s" : "cut bodies"}): requests are served, a cooldown holds here at once and reaches the other gateway after recovery`, async () => {
+    await using kv = await sharedKv("remote");
+    const server = kv.server!;
+    let limited = false;
+    await using primary = upstream(() =>
+      limited
+        ? json(429, openaiError("slow down", "rate_limit_error"), { "retry-after": "600" })
+        : json(200, chatCompletion("primary"))
+    );
+    await using backup = upstream(() => json(200, chatCompletion("backup")));
+    const { a, b } = await twoGateways(kv, `${primary.url}/v1`, `${backup.url}/v1`);
+    await using _a = a;
+    await using _b = b;
+    assert.deepEqual(await ask(a), { status: 200, account: "primary" });
+    assert.deepEqual(await ask(b), { status: 200, account: "primary" });
 
-  await server.faults({ outage: true });
-  limited = true;
-  // A meets the 429 and fails over; its cooldown write cannot land, and does not hold the answer.
-  assert.deepEqual(await within(ask(a), "A's failover in the outage"), {
-    status: 200,
-    account: "backup",
-  });
-  assert.equal(primary.hits.length, 3);
-  assert.equal(a.gateway.states.pendingWrites, 1);
-  assert.equal(a.gateway.reach.reachable, false);
-  // A honours its own cooldown from memory: the primary is not asked again.
-  for (let i = 0; i < 3; i++) {
-    assert.deepEqual(await within(ask(a), "A's request in the outage"), {
+    await server.faults({ outage });
+    limited = true;
+    // A meets the 429 and fails over; its cooldown write cannot land, and does not hold the answer.
+    assert.deepEqual(await within(ask(a), "A's failover in the outage"), {
       status: 200,
       account: "backup",
     });
-  }
-  assert.equal(primary.hits.length, 3, "A forgot its own cooldown in the outage");
-  const cooling = (await a.gateway.states.current()).health("primary");
-  assert.equal(cooling.cooldownReason, "rateLimited");
+    assert.equal(primary.hits.length, 3);
+    assert.equal(a.gateway.states.pendingWrites, 1);
+    assert.equal(a.gateway.reach.reachable, false);
+    // A honours its own cooldown from memory: the primary is not asked again.
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await within(ask(a), "A's request in the outage"), {
+        status: 200,
+        account: "backup",
+      });
+    }
+    assert.equal(primary.hits.length, 3, "A forgot its own cooldown in the outage");
+    const cooling = (await a.gateway.states.current()).health("primary");
+    assert.equal(cooling.cooldownReason, "rateLimited");
 
-  await server.faults({ outage: false });
-  // The write lands once the store answers, and B's watch stream delivers it.
-  await eventually(() => a.gateway.states.pendingWrites === 0, "A's cooldown write to land");
-  await eventually(
-    async () => (await b.account("primary")).state === "cooldown",
-    "B to learn of A's cooldown",
-  );
-  assert.deepEqual(await within(ask(b), "B's request after recovery"), {
-    status: 200,
-    account: "backup",
+    await server.faults({ outage: false });
+    // The write lands once the store answers, and B's watch stream delivers it.
+    await eventually(() => a.gateway.states.pendingWrites === 0, "A's cooldown write to land");
+    await eventually(
+      async () => (await b.account("primary")).state === "cooldown",
+      "B to learn of A's cooldown",
+    );
+    assert.deepEqual(await within(ask(b), "B's request after recovery"), {
+      status: 200,
+      account: "backup",
+    });
+    assert.equal(primary.hits.length, 3, "B did not honour A's cooldown after recovery");
+    const stored = await a.kv.get<{ until: number }>([
+      "switchyard",
+      "account",
+      "primary",
+      "cooldown",
+    ]);
+    assert.equal(stored.value?.until, cooling.cooldownUntil, "the landed cooldown is A's");
+    await eventually(() => a.gateway.reach.reachable, "A to see the store again");
   });
-  assert.equal(primary.hits.length, 3, "B did not honour A's cooldown after recovery");
-  const stored = await a.kv.get<{ until: number }>([
-    "switchyard",
-    "account",
-    "primary",
-    "cooldown",
-  ]);
-  assert.equal(stored.value?.until, cooling.cooldownUntil, "the landed cooldown is A's");
-  await eventually(() => a.gateway.reach.reachable, "A to see the store again");
-});
+}
