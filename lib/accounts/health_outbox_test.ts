@@ -13,7 +13,7 @@ const effect = (accountId: string): LocalEffect => ({
 Deno.test("outbox on a local file: a write is awaited and its own error reaches the caller", async () => {
   const outbox = new HealthOutbox();
   const landed: string[] = [];
-  await outbox.push(effect("a"), async () => void landed.push("a"));
+  await outbox.push(effect("a"), () => Promise.resolve(void landed.push("a")));
   assert.deepEqual(landed, ["a"]);
   await assert.rejects(
     outbox.push(undefined, () => Promise.reject(new TypeError("bad value"))),
@@ -31,7 +31,7 @@ Deno.test("outbox: transport failures are retried until the write lands, in orde
     landed.push("a");
     return Promise.resolve();
   });
-  const second = outbox.push(effect("b"), async () => void landed.push("b"));
+  const second = outbox.push(effect("b"), () => Promise.resolve(void landed.push("b")));
   const mark = outbox.mark();
   assert.deepEqual(outbox.effects().map((e) => e.accountId), ["a", "b"]);
   await within(Promise.all([first, second]), "the retried writes");
@@ -59,7 +59,11 @@ Deno.test("outbox on a remote KV: a write that hangs holds its caller up to the 
   );
   assert.equal(reach.reachable, false);
   // Known to be down: the next caller does not wait at all.
-  await within(outbox.push(effect("b"), async () => void landed.push("b")), "no wait", 40);
+  await within(
+    outbox.push(effect("b"), () => Promise.resolve(void landed.push("b"))),
+    "no wait",
+    40,
+  );
   assert.equal(outbox.pending, 2);
   assert.deepEqual(outbox.effects().map((e) => e.accountId), ["a", "b"]);
   store.resolve(); // The store is back.
