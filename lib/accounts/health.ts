@@ -117,7 +117,7 @@ export class AccountStateStore {
     if (!reach) return this.#reader.fresh();
     // A read that began after the last delivery (the background refresh) is fresh enough.
     const running = this.#running;
-    const read = running && running.delivered === this.#signal?.observe()
+    const read = running && this.#signal && running.delivered === this.#signal.observe()
       ? () => running.read
       : () => this.#reader.fresh();
     if (!reach.reachable) {

@@ -11,7 +11,8 @@
  * A cooldown write is a checked read-max-write, so a late landing never
  * shortens a rest another process wrote meanwhile.
  *
- * On a local KV file (no deadline) a write is awaited until it lands, as before.
+ * On a local KV file (no reachability given) a write is awaited and its error
+ * reaches the caller, as before: there is no outage to wait out.
  *
  * @module
  */
@@ -124,7 +125,8 @@ export class HealthOutbox {
         this.reach?.answered();
         return undefined;
       } catch (error) {
-        if (!isTransportError(error) || this.#closed) return error;
+        // A local file has no outage to wait out: its error is the caller's, as before.
+        if (!this.reach || !isTransportError(error) || this.#closed) return error;
         this.reach?.failed(error);
         await this.#sleep(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]);
       }

@@ -19,11 +19,16 @@ Deno.test("outbox on a local file: a write is awaited and its own error reaches 
     outbox.push(undefined, () => Promise.reject(new TypeError("bad value"))),
     TypeError,
   );
+  // Nor is a transport-like error retried on a file: there is no outage to wait out.
+  await assert.rejects(
+    outbox.push(undefined, () => Promise.reject(new Error("connection reset"))),
+    /connection reset/,
+  );
   assert.equal(outbox.pending, 0);
 });
 
-Deno.test("outbox: transport failures are retried until the write lands, in order", async () => {
-  const outbox = new HealthOutbox();
+Deno.test("outbox on a remote KV: transport failures are retried until the write lands, in order", async () => {
+  const outbox = new HealthOutbox(new KvReachability({ deadlineMs: 5_000 }));
   const landed: string[] = [];
   let failures = 2;
   const first = outbox.push(effect("a"), () => {
