@@ -12,6 +12,9 @@ import { chatCompletion, json, openaiError, upstream } from "./support/upstream.
 import { eventually, within } from "./support/async.ts";
 import { type SharedKv, sharedKv } from "./support/shared_kv.ts";
 import type { KvServer } from "./support/kv_server.ts";
+import { AccountStateStore } from "../lib/accounts/health.ts";
+import { GENERATION_KEY } from "../lib/kv/keys.ts";
+import { KvReachability } from "../lib/kv/reachability.ts";
 
 /** The KV Connect data-path requests the test server has answered. */
 async function dataRequests(server: KvServer): Promise<number> {
@@ -116,3 +119,50 @@ for (const outage of [true, "cut"] as const) {
     await eventually(() => a.gateway.reach.reachable, "A to see the store again");
   });
 }
+
+Deno.test("remote KV slower than the deadline: current() serves the last state at once, then catches up", async () => {
+  await using kv = await sharedKv("remote");
+  const kvA = await Deno.openKv(kv.location);
+  const kvB = await Deno.openKv(kv.location);
+  const a = new AccountStateStore(kvA, () => 3);
+  const reach = new KvReachability({ deadlineMs: 200 });
+  const b = new AccountStateStore(kvB, () => 3, undefined, undefined, {
+    reach,
+    watchChanges: true,
+    heartbeatMs: 600_000,
+  });
+  try {
+    await a.apply("acct", {
+      kind: "cooldown",
+      reason: "rateLimited",
+      until: Date.now() + 600_000,
+      strike: false,
+    });
+    await eventually(
+      async () => (await b.current()).condition("acct", Date.now()) === "cooldown",
+      "B to learn of the cooldown",
+    );
+    await kv.server!.faults({ latencyMs: 1_500 });
+    // Another process clears it; the commit lands after the latency and B's watch delivers it, but
+    // B's read of the new state takes two slow round trips: B must not wait for them.
+    const cleared = kvA.atomic().delete(["switchyard", "account", "acct", "cooldown"])
+      .set(GENERATION_KEY, crypto.randomUUID()).commit();
+    const seen: string[] = [];
+    await eventually(
+      async () => {
+        const snapshot = await within(b.current(), "B's current() on a slow KV", 1_000);
+        seen.push(snapshot.condition("acct", Date.now()));
+        return seen.at(-1) === "active";
+      },
+      "B to catch up once the slow reads answer",
+      20_000,
+    );
+    assert.equal((await cleared).ok, true);
+    assert.equal(seen[0], "cooldown", "B served its last state while the KV was slow");
+    assert.equal(reach.reachable, true, "B saw the store answer again");
+  } finally {
+    b.close();
+    kvA.close();
+    kvB.close();
+  }
+});

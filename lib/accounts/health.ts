@@ -245,7 +245,7 @@ export class AccountStateStore {
     const now = Date.now();
     if (now < this.#outageReadAt) return;
     this.#outageReadAt = Infinity;
-    this.#reader.fresh().then(() => reach.answered(), (error) => reach.failed(error))
+    this.#reader.fresh().catch((error) => reach.failed(error))
       .finally(() => this.#outageReadAt = Date.now() + OUTAGE_READ_GAP_MS);
   }
 
@@ -267,6 +267,7 @@ export class AccountStateStore {
     const landed = this.#outbox.mark();
     const readStartedAt = Date.now();
     const snapshot = await this.#read();
+    this.#reach?.answered(); // Also a read that outlived its deadline: the store is back.
     this.sentinel?.verified(files, readStartedAt);
     if (delivered !== undefined) this.#signal?.verified(delivered);
     this.#outbox.forget(landed);
