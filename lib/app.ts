@@ -79,6 +79,8 @@ export interface Tuning extends OAuthTuning {
   now?: () => number;
   /** How long a call to a remote KV may take before the store counts as unreachable (default 2 s). */
   kvDeadlineMs?: number;
+  /** How often a remote KV's watch stream is checked against a read (default 5 s; `watch_signal.ts`). */
+  kvWatchHeartbeatMs?: number;
 }
 
 /** What a gateway is built from. */
@@ -144,6 +146,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     () => config.failover.forbiddenStrikes,
     sentinel,
     () => config.failover.probeSeconds ?? DEFAULT_PROBE_SECONDS,
+    // A remote KV has no file to stat: one watch stream tells of changes (lib/kv/watch_signal.ts).
+    { reach, watchChanges: !options.kvPath, heartbeatMs: tuning.kvWatchHeartbeatMs },
   );
   // One pair of clients per egress proxy, for upstream requests and OAuth refreshes alike.
   const proxies = new ProxyClients();
@@ -374,6 +378,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await money.close();
       await series.close();
       proxies.close();
+      states.close();
       kv.close();
     },
   };

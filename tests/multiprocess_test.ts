@@ -65,6 +65,14 @@ bothKvs(
       assert.deepEqual(await call(a.url), { status: 200, account: "backup" });
       assert.equal(primary.hits.length, 3);
 
+      if (kv.kind === "remote") {
+        // On a remote KV, B learns of A's commit from its watch stream: the promise holds for
+        // B's requests that arrive after the delivery delay (docs/several-hosts.md).
+        await eventually(
+          async () => await accountState(b.url, "primary") === "cooldown",
+          "B's watch stream delivering A's cooldown",
+        );
+      }
       // Process B's very next request skips the primary: no new hit there.
       assert.deepEqual(await call(b.url), { status: 200, account: "backup" });
       assert.equal(primary.hits.length, 3, "process B did not honour A's cooldown");

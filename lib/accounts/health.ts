@@ -12,76 +12,129 @@
  * - `model`, model name → `{ until, reason }`: a cooldown of that (account,
  *   model) pair only, with the same never-shorten rule as `cooldown`.
  *
- * Every write also bumps `["switchyard", "generation"]`. A request reads only
- * that one key (shared between concurrent requests by {@linkcode CoalescedRead})
- * and re-lists account state only when it changed, which keeps the hot path to
- * one KV read while a cooldown written by another process still counts on the
- * very next request. For a local KV file a {@linkcode FileChangeSentinel}
- * goes further and skips even that read while no process has written.
+ * Every write (`health_writes.ts`, through the outbox of `health_outbox.ts`)
+ * also bumps `["switchyard", "generation"]`. A read takes that key with the
+ * watched ones in one round trip (shared between concurrent requests by
+ * {@linkcode CoalescedRead}) and re-lists account state only when it
+ * changed. A change signal skips even that read while no process has
+ * written: a {@linkcode FileChangeSentinel} on a local KV file, a
+ * {@linkcode WatchSignal} (one `kv.watch` stream) on a remote KV, whose
+ * deliveries also refresh the snapshot in the background.
+ *
+ * On a remote KV every wait is bounded by the {@linkcode KvReachability}
+ * deadline: when the store does not answer, `current()` serves the last
+ * snapshot, and writes apply to it at once and land when the store is back.
  *
  * @module
  */
 
 import { DEFAULT_PROBE_SECONDS } from "../config/defaults.ts";
-import type { AccountEffect, CooldownReason } from "./model.ts";
-import { type AccountHealth, HealthSnapshot, type ModelCooldown } from "./health_snapshot.ts";
+import type { AccountEffect } from "./model.ts";
+import { HealthSnapshot } from "./health_snapshot.ts";
+import { listHealth } from "./health_listing.ts";
+import { type HealthChange, HealthWriter } from "./health_writes.ts";
+import { HealthOutbox } from "./health_outbox.ts";
+import { type LocalEffect, overlay } from "./health_overlay.ts";
 import { CoalescedRead } from "../kv/coalesced_read.ts";
 import type { FileChangeSentinel } from "../kv/file_change_sentinel.ts";
-import {
-  accountKey,
-  accountModelKey,
-  accountModelsPrefix,
-  ACCOUNTS_PREFIX,
-  GENERATION_KEY,
-} from "../kv/keys.ts";
+import { GENERATION_KEY } from "../kv/keys.ts";
+import { type KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { type DisabledRecord, nextProbeAt, nextProbeWait, probeVerdict } from "./probes.ts";
+import { WatchSignal } from "../kv/watch_signal.ts";
 
-/** Extra lifetime for cooldown records past their `until`, for garbage collection only. */
-const COOLDOWN_GC_GRACE_MS = 60_000;
+export type { HealthChange } from "./health_writes.ts";
 
-interface CooldownRecord {
-  until: number;
-  reason: CooldownReason;
+/** How often, at most, a process that lost the KV tries a background read, ms. */
+const OUTAGE_READ_GAP_MS = 250;
+
+/** Options of a store on a remote KV. */
+export interface RemoteHealthOptions {
+  /** Bounds every KV wait (a local file's has no deadline). */
+  reach?: KvReachability;
+  /** Learn of changes with one `kv.watch` stream (a remote KV, which has no file to stat). */
+  watchChanges?: boolean;
+  /** The watch's heartbeat (`watch_signal.ts`), ms. */
+  heartbeatMs?: number;
 }
-
-/**
- * A change of an account's service state, as this process wrote it (for
- * alerts): it stopped serving, it rests, or it is back.
- */
-export type HealthChange =
-  | { kind: "disabled"; account: string; reason: string; reauth?: boolean }
-  | { kind: "cooled"; account: string; until: number; reason: CooldownReason }
-  | { kind: "restored"; account: string; how: string };
 
 /** Reads and writes account health in KV. */
 export class AccountStateStore {
   #listener: ((change: HealthChange) => void) | undefined;
   #snapshot = new HealthSnapshot(new Map());
+  /** The last listing as KV held it (`#snapshot` is it with this process's pending writes). */
+  #listed: HealthSnapshot | undefined;
   #generation: string | null | undefined = undefined;
   readonly #reader: CoalescedRead<HealthSnapshot>;
   readonly #watches: { key: Deno.KvKey; seen?: string | null; onChange(): Promise<void> }[] = [];
+  readonly #writer: HealthWriter;
+  readonly #outbox: HealthOutbox;
+  readonly #signal: WatchSignal | undefined;
+  readonly #reach: KvReachability | undefined;
+  #outageReadAt = 0;
+  /** The refresh in flight, with the watch's delivery count when it began. */
+  #running: { delivered: number | undefined; read: Promise<HealthSnapshot> } | undefined;
 
   constructor(
     private readonly kv: Deno.Kv,
-    private readonly forbiddenStrikes: () => number,
+    forbiddenStrikes: () => number,
     private readonly sentinel?: FileChangeSentinel,
     /** `failover.probeSeconds`: the wait before a first probe; 0 turns probes off. */
     private readonly probeSeconds: () => number = () => DEFAULT_PROBE_SECONDS,
+    remote: RemoteHealthOptions = {},
   ) {
     this.#reader = new CoalescedRead(() => this.#refresh());
+    this.#writer = new HealthWriter(kv, forbiddenStrikes, () => this.#probeMs(), (change) => {
+      try {
+        this.#listener?.(change);
+      } catch {
+        // A listener never breaks a state write.
+      }
+    });
+    this.#reach = remote.reach && Number.isFinite(remote.reach.deadlineMs)
+      ? remote.reach
+      : undefined;
+    this.#outbox = new HealthOutbox(this.#reach);
+    this.#signal = remote.watchChanges
+      ? new WatchSignal(kv, {
+        reach: remote.reach,
+        heartbeatMs: remote.heartbeatMs,
+        // A delivered change is read in the background, so the next request finds it read.
+        onChange: () => void this.#reader.fresh().catch(() => {}),
+      })
+      : undefined;
   }
 
-  /** Health as of a KV read that began after this call, or provably as fresh. */
+  /**
+   * Health as of a KV read that began after this call, or provably as fresh
+   * (a change signal). On a remote KV that does not answer within the
+   * deadline: the last snapshot, with this process's own writes laid over it.
+   */
   current(): Promise<HealthSnapshot> {
-    if (this.sentinel?.unchanged()) return Promise.resolve(this.#snapshot);
-    return this.#reader.fresh();
+    if (this.sentinel?.unchanged() || this.#signal?.unchanged()) {
+      return Promise.resolve(this.#snapshot);
+    }
+    const reach = this.#reach;
+    if (!reach) return this.#reader.fresh();
+    // A read that began after the last delivery (the background refresh) is fresh enough.
+    const running = this.#running;
+    const read = running && this.#signal && running.delivered === this.#signal.observe()
+      ? () => running.read
+      : () => this.#reader.fresh();
+    if (!reach.reachable) {
+      this.#readInOutage(reach);
+      return Promise.resolve(this.#snapshot);
+    }
+    return reach.call("read account health", read).catch((error) => {
+      if (error instanceof KvUnreachable) return this.#snapshot;
+      throw error;
+    });
   }
 
   /**
    * Reads `key` in the same KV round trip as the generation on every refresh
-   * and awaits `onChange` before `current()` resolves whenever its
-   * versionstamp moved (the directory of keys, accounts and groups uses this).
+   * (and watches it on a remote KV) and awaits `onChange` before `current()`
+   * resolves whenever its versionstamp moved (the directory of keys, accounts
+   * and groups uses this).
    */
   watch(key: Deno.KvKey, onChange: () => Promise<void>): void {
     this.#watches.push({ key, onChange });
@@ -92,55 +145,46 @@ export class AccountStateStore {
     this.#listener = listener;
   }
 
-  #tell(change: HealthChange): void {
-    try {
-      this.#listener?.(change);
-    } catch {
-      // A listener never breaks a state write.
-    }
+  /** Is the watch stream of a remote KV connected? (`false` on a local file: no stream.) */
+  get watching(): boolean {
+    return this.#signal?.live ?? false;
   }
 
-  /** Applies what an upstream answer did to an account. */
-  async apply(accountId: string, effect: AccountEffect, now = Date.now()): Promise<void> {
+  /** Health writes not yet in KV (a remote KV that did not answer). */
+  get pendingWrites(): number {
+    return this.#outbox.pending;
+  }
+
+  /** Applies what an upstream answer did to an account (at once here; in KV when it lands). */
+  apply(accountId: string, effect: AccountEffect, now = Date.now()): Promise<void> {
     switch (effect.kind) {
       case "none":
-        return;
+        return Promise.resolve();
       case "healthy":
         // Only a write when there is something to clear: successes are the hot path.
-        if (this.#snapshot.health(accountId).strikes > 0) await this.#clearStrikes(accountId);
-        return;
+        if (this.#snapshot.health(accountId).strikes === 0) return Promise.resolve();
+        return this.#write({ accountId, effect, now }, () => this.#writer.clearStrikes(accountId));
       case "disable":
-        await this.#disable(accountId, effect, now);
-        return;
+        return this.#write(
+          { accountId, effect, now },
+          () => this.#writer.disable(accountId, effect, now),
+        );
       case "cooldown":
-        await this.#cool(accountId, effect, now);
-        return;
+        return this.#write(
+          { accountId, effect, now },
+          () => this.#writer.cool(accountId, effect, now),
+        );
     }
   }
 
   /**
    * Clears cooldown, strikes, disabled (with its probes) and model cooldowns
-   * for an account; `how` names who brought a resting account back.
+   * for an account; `how` names who brought a resting account back. Throws
+   * `KvUnreachable` when a remote KV does not answer.
    */
   async reset(accountId: string, how = "reset", now = Date.now()): Promise<void> {
-    const [cooldown, disabled] = await withLockRetry(() =>
-      this.kv.getMany<[CooldownRecord, DisabledRecord]>([
-        accountKey(accountId, "cooldown"),
-        accountKey(accountId, "disabled"),
-      ])
-    );
-    const resting = disabled.value !== null || (cooldown.value?.until ?? 0) > now;
-    const models: Deno.KvKey[] = [];
-    for await (const entry of this.kv.list({ prefix: accountModelsPrefix(accountId) })) {
-      models.push(entry.key);
-    }
-    await this.#commit((op) => {
-      op.delete(accountKey(accountId, "cooldown")).delete(accountKey(accountId, "strikes"))
-        .delete(accountKey(accountId, "disabled"));
-      for (const modelKey of models) op.delete(modelKey);
-      return op;
-    });
-    if (resting) this.#tell({ kind: "restored", account: accountId, how });
+    const reset = () => this.#writer.reset(accountId, how, now);
+    await (this.#reach ? this.#reach.call("reset account health", reset) : reset());
   }
 
   /**
@@ -148,30 +192,16 @@ export class AccountStateStore {
    * a checked commit: of all processes racing for it exactly one gets the
    * claim, and the next probe moves one wait ahead (so a process that dies
    * mid-probe only delays the next one). `undefined` when the probe is not
-   * due, probes are off, or another process won.
+   * due, probes are off, another process won, or the KV does not answer.
    */
   async claimProbe(accountId: string, now = Date.now()): Promise<string | undefined> {
-    const probeMs = this.#probeMs();
-    const [disabled, cooldown] = await withLockRetry(() =>
-      this.kv.getMany<[DisabledRecord, CooldownRecord]>([
-        accountKey(accountId, "disabled"),
-        accountKey(accountId, "cooldown"),
-      ])
-    );
-    const record = disabled.value;
-    const due = nextProbeAt(record ?? undefined, cooldown.value?.until ?? 0, probeMs);
-    if (!record || due === undefined || due > now) return undefined;
-    const claim = crypto.randomUUID();
-    const claimed: DisabledRecord = {
-      ...record,
-      probeAt: now + (record.probeWaitMs ?? probeMs),
-      probeClaim: claim,
-    };
-    const result = await withLockRetry(() =>
-      this.kv.atomic().check(disabled).set(accountKey(accountId, "disabled"), claimed)
-        .set(GENERATION_KEY, crypto.randomUUID()).commit()
-    );
-    return result.ok ? claim : undefined;
+    const claim = () => this.#writer.claimProbe(accountId, now);
+    if (!this.#reach) return await claim();
+    if (!this.#reach.reachable) return undefined;
+    return await this.#reach.call("claim a probe", claim).catch((error) => {
+      if (error instanceof KvUnreachable) return undefined;
+      throw error;
+    });
   }
 
   /**
@@ -181,167 +211,71 @@ export class AccountStateStore {
    * is no longer on the record (an admin reset the account meanwhile)
    * changes nothing.
    */
-  async settleProbe(
+  settleProbe(
     accountId: string,
     claim: string,
     effect: AccountEffect,
     now = Date.now(),
   ): Promise<void> {
-    const verdict = probeVerdict(effect);
-    if (verdict === "inconclusive") return;
-    for (;;) {
-      const disabled = await withLockRetry(() =>
-        this.kv.get<DisabledRecord>(accountKey(accountId, "disabled"))
-      );
-      const record = disabled.value;
-      if (record?.probeClaim !== claim) break;
-      const op = this.kv.atomic().check(disabled);
-      if (verdict === "restore") {
-        op.delete(accountKey(accountId, "disabled")).delete(accountKey(accountId, "strikes"));
-      } else if (verdict === "permanent" && effect.kind === "disable") {
-        op.set(accountKey(accountId, "disabled"), disabledRecord(effect.reason, false, now));
-      } else {
-        const wait = nextProbeWait(record.probeWaitMs ?? this.#probeMs());
-        const failed: DisabledRecord = {
-          reason: record.reason,
-          since: record.since,
-          temporary: true,
-          probeAt: now + wait,
-          probeWaitMs: wait,
-        };
-        op.set(accountKey(accountId, "disabled"), failed);
-      }
-      op.set(GENERATION_KEY, crypto.randomUUID());
-      if ((await withLockRetry(() => op.commit())).ok) {
-        if (verdict === "restore") {
-          this.#tell({ kind: "restored", account: accountId, how: "probe" });
-        }
-        if (verdict === "permanent" && effect.kind === "disable") {
-          this.#tell({ kind: "disabled", account: accountId, ...reasonOf(effect) });
-        }
-        break;
-      }
-    }
-    // The rest the answer announced still holds (a model limit, a quota reset); never a strike.
-    if (effect.kind === "cooldown") await this.#cool(accountId, { ...effect, strike: false }, now);
+    // Of a probe's answer only a rest it announced is honoured before it lands.
+    const local = effect.kind === "cooldown"
+      ? { accountId, effect: { ...effect, strike: false }, now }
+      : undefined;
+    return this.#write(local, () => this.#writer.settleProbe(accountId, claim, effect, now));
   }
 
-  /**
-   * Disables an account in a checked commit. An account already disabled
-   * keeps its record and probe schedule, unless a permanent reason replaces
-   * a temporary one.
-   */
-  async #disable(
-    accountId: string,
-    effect: Extract<AccountEffect, { kind: "disable" }>,
-    now: number,
-  ) {
-    const { reason } = effect;
-    const temporary = effect.temporary === true;
-    for (;;) {
-      const disabled = await withLockRetry(() =>
-        this.kv.get<DisabledRecord>(accountKey(accountId, "disabled"))
-      );
-      if (disabled.value && (!disabled.value.temporary || temporary)) return;
-      const op = this.kv.atomic().check(disabled)
-        .set(accountKey(accountId, "disabled"), disabledRecord(reason, temporary, now))
-        .set(GENERATION_KEY, crypto.randomUUID());
-      if ((await withLockRetry(() => op.commit())).ok) {
-        return this.#tell({ kind: "disabled", account: accountId, ...reasonOf(effect) });
-      }
-    }
+  /** Stops watching and retrying (the KV is closing). */
+  close(): void {
+    this.#signal?.close();
+    this.#outbox.close();
+  }
+
+  #write(local: LocalEffect | undefined, write: () => Promise<void>): Promise<void> {
+    const written = this.#outbox.push(local, write);
+    if (local) this.#snapshot = overlay(this.#snapshot, [local]);
+    return written;
   }
 
   #probeMs(): number {
     return Math.max(0, this.probeSeconds() * 1000);
   }
 
-  /**
-   * Writes a cooldown as a checked read-max-write in one atomic commit, so a
-   * shorter cooldown never replaces a longer one, whichever process wrote it
-   * first (the local snapshot may not have seen that write yet). A strike
-   * counts in the same commit and may disable the account (a temporary
-   * reason: it gets probes). A model-scoped cooldown is written the same way
-   * under the model's key and never strikes.
-   */
-  async #cool(
-    accountId: string,
-    effect: Extract<AccountEffect, { kind: "cooldown" }>,
-    now: number,
-  ): Promise<void> {
-    const { reason, until, model } = effect;
-    const strike = effect.strike && model === undefined;
-    const cooldownKey = model === undefined
-      ? accountKey(accountId, "cooldown")
-      : accountModelKey(accountId, model);
-    for (;;) {
-      const [cooldown, strikes, disabled] = await withLockRetry(() =>
-        this.kv.getMany<[CooldownRecord, number, DisabledRecord]>([
-          cooldownKey,
-          accountKey(accountId, "strikes"),
-          accountKey(accountId, "disabled"),
-        ])
-      );
-      const longer = cooldown.value !== null && cooldown.value.until >= until;
-      // Never shorten a longer rest (say, a weekly quota) because of a brief error.
-      if (longer && !strike) return;
-      const op = this.kv.atomic().check(cooldown);
-      if (!longer) this.#setCooldown(op, cooldownKey, until, reason, now);
-      let disabling: string | undefined;
-      if (strike) {
-        const count = (strikes.value ?? 0) + 1;
-        op.check(strikes).set(accountKey(accountId, "strikes"), count);
-        if (count >= this.forbiddenStrikes() && disabled.value === null) {
-          disabling = `${count} consecutive 403 responses`;
-          op.check(disabled).set(
-            accountKey(accountId, "disabled"),
-            disabledRecord(disabling, true, now),
-          );
-        }
-      }
-      op.set(GENERATION_KEY, crypto.randomUUID());
-      const result = await withLockRetry(() => op.commit());
-      if (result.ok) {
-        if (disabling) this.#tell({ kind: "disabled", account: accountId, reason: disabling });
-        else if (!longer && model === undefined) {
-          this.#tell({ kind: "cooled", account: accountId, until, reason });
-        }
-        return;
-      }
-    }
+  /** One background read at a time while the store is down; it tells the reachability when it answers. */
+  #readInOutage(reach: KvReachability): void {
+    const now = Date.now();
+    if (now < this.#outageReadAt) return;
+    this.#outageReadAt = Infinity;
+    this.#reader.fresh().catch((error) => reach.failed(error))
+      .finally(() => this.#outageReadAt = Date.now() + OUTAGE_READ_GAP_MS);
   }
 
-  async #clearStrikes(accountId: string): Promise<void> {
-    await this.#commit((op) => op.delete(accountKey(accountId, "strikes")));
+  #refresh(): Promise<HealthSnapshot> {
+    this.#signal?.watch([GENERATION_KEY, ...this.#watches.map((watch) => watch.key)]);
+    const delivered = this.#signal?.observe();
+    const read = this.#refreshRead(delivered);
+    const running = { delivered, read };
+    this.#running = running;
+    const done = () => {
+      if (this.#running === running) this.#running = undefined;
+    };
+    read.then(done, done);
+    return read;
   }
 
-  #setCooldown(
-    op: Deno.AtomicOperation,
-    cooldownKey: Deno.KvKey,
-    until: number,
-    reason: CooldownReason,
-    now: number,
-  ): Deno.AtomicOperation {
-    const record: CooldownRecord = { until, reason };
-    return op.set(cooldownKey, record, {
-      expireIn: Math.max(1, until - now) + COOLDOWN_GC_GRACE_MS,
-    });
-  }
-
-  async #commit(build: (op: Deno.AtomicOperation) => Deno.AtomicOperation): Promise<void> {
-    await withLockRetry(() =>
-      build(this.kv.atomic()).set(GENERATION_KEY, crypto.randomUUID()).commit()
-    );
-  }
-
-  async #refresh(): Promise<HealthSnapshot> {
+  async #refreshRead(delivered: number | undefined): Promise<HealthSnapshot> {
     const files = this.sentinel?.observe();
+    const landed = this.#outbox.mark();
     const readStartedAt = Date.now();
     const snapshot = await this.#read();
+    this.#reach?.answered(); // Also a read that outlived its deadline: the store is back.
     this.sentinel?.verified(files, readStartedAt);
-    return snapshot;
+    if (delivered !== undefined) this.#signal?.verified(delivered);
+    this.#outbox.forget(landed);
+    this.#snapshot = overlay(snapshot, this.#outbox.effects());
+    return this.#snapshot;
   }
 
+  /** Account health as KV holds it (the generation's listing, re-read only when it moved). */
   async #read(): Promise<HealthSnapshot> {
     const [generation, ...watched] = await withLockRetry(() =>
       this.kv.getMany<unknown[]>([GENERATION_KEY, ...this.#watches.map((watch) => watch.key)])
@@ -351,39 +285,9 @@ export class AccountStateStore {
       await watch.onChange();
       watch.seen = watched[index].versionstamp;
     }
-    if (generation.versionstamp === this.#generation) return this.#snapshot;
-    const byAccount = new Map<string, AccountHealth>();
-    const models = new Map<string, Map<string, ModelCooldown>>();
-    const entries = this.kv.list<unknown>({ prefix: ACCOUNTS_PREFIX });
-    for await (const entry of entries) {
-      const [, , accountId, field, model] = entry.key as string[];
-      const health = byAccount.get(accountId) ?? { cooldownUntil: 0, strikes: 0 };
-      if (field === "model" && typeof model === "string") {
-        const mine = models.get(accountId) ?? new Map<string, ModelCooldown>();
-        mine.set(model, entry.value as ModelCooldown);
-        models.set(accountId, mine);
-        health.models = mine;
-      } else if (field === "cooldown") {
-        const record = entry.value as CooldownRecord;
-        health.cooldownUntil = record.until;
-        health.cooldownReason = record.reason;
-      } else if (field === "strikes") {
-        health.strikes = entry.value as number;
-      } else if (field === "disabled") {
-        health.disabled = entry.value as DisabledRecord;
-      }
-      byAccount.set(accountId, health);
-    }
-    this.#snapshot = new HealthSnapshot(byAccount, this.#probeMs());
+    if (generation.versionstamp === this.#generation && this.#listed) return this.#listed;
+    this.#listed = await listHealth(this.kv, this.#probeMs());
     this.#generation = generation.versionstamp;
-    return this.#snapshot;
+    return this.#listed;
   }
-}
-
-function reasonOf(effect: Extract<AccountEffect, { kind: "disable" }>) {
-  return effect.reauth ? { reason: effect.reason, reauth: true } : { reason: effect.reason };
-}
-
-function disabledRecord(reason: string, temporary: boolean, now: number): DisabledRecord {
-  return temporary ? { reason, since: now, temporary } : { reason, since: now };
 }
