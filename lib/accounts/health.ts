@@ -34,6 +34,7 @@ import {
   ACCOUNTS_PREFIX,
   GENERATION_KEY,
 } from "../kv/keys.ts";
+import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
 import { type DisabledRecord, nextProbeAt, nextProbeWait, probeVerdict } from "./probes.ts";
 
@@ -68,6 +69,8 @@ export class AccountStateStore {
     private readonly sentinel?: FileChangeSentinel,
     /** `failover.probeSeconds`: the wait before a first probe; 0 turns probes off. */
     private readonly probeSeconds: () => number = () => DEFAULT_PROBE_SECONDS,
+    /** Bounds the hot path's reads; while the KV is down, requests get the last snapshot. */
+    private readonly reach: KvReachability = new KvReachability(),
   ) {
     this.#reader = new CoalescedRead(() => this.#refresh());
   }
@@ -343,9 +346,19 @@ export class AccountStateStore {
   }
 
   async #read(): Promise<HealthSnapshot> {
-    const [generation, ...watched] = await withLockRetry(() =>
-      this.kv.getMany<unknown[]>([GENERATION_KEY, ...this.#watches.map((watch) => watch.key)])
-    );
+    try {
+      return await this.#readBounded();
+    } catch (error) {
+      if (error instanceof KvUnreachable) return this.#snapshot; // The last known state.
+      throw error;
+    }
+  }
+
+  async #readBounded(): Promise<HealthSnapshot> {
+    const [generation, ...watched] = await this.reach.call("read health", () =>
+      withLockRetry(() =>
+        this.kv.getMany<unknown[]>([GENERATION_KEY, ...this.#watches.map((watch) => watch.key)])
+      ));
     for (const [index, watch] of this.#watches.entries()) {
       if (watched[index].versionstamp === watch.seen) continue;
       await watch.onChange();
@@ -354,8 +367,11 @@ export class AccountStateStore {
     if (generation.versionstamp === this.#generation) return this.#snapshot;
     const byAccount = new Map<string, AccountHealth>();
     const models = new Map<string, Map<string, ModelCooldown>>();
-    const entries = this.kv.list<unknown>({ prefix: ACCOUNTS_PREFIX });
-    for await (const entry of entries) {
+    const entries = await this.reach.call(
+      "read health",
+      () => Array.fromAsync(this.kv.list<unknown>({ prefix: ACCOUNTS_PREFIX })),
+    );
+    for (const entry of entries) {
       const [, , accountId, field, model] = entry.key as string[];
       const health = byAccount.get(accountId) ?? { cooldownUntil: 0, strikes: 0 };
       if (field === "model" && typeof model === "string") {
