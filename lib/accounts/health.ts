@@ -355,10 +355,13 @@ export class AccountStateStore {
   }
 
   async #readBounded(): Promise<HealthSnapshot> {
-    const [generation, ...watched] = await this.reach.call("read health", () =>
-      withLockRetry(() =>
-        this.kv.getMany<unknown[]>([GENERATION_KEY, ...this.#watches.map((watch) => watch.key)])
-      ));
+    const [generation, ...watched] = await this.reach.call(
+      "read health",
+      () =>
+        withLockRetry(() =>
+          this.kv.getMany<unknown[]>([GENERATION_KEY, ...this.#watches.map((watch) => watch.key)])
+        ),
+    );
     for (const [index, watch] of this.#watches.entries()) {
       if (watched[index].versionstamp === watch.seen) continue;
       await watch.onChange();

@@ -103,8 +103,12 @@ export class QuotaBook {
     if (last && now - last.at < QUOTA_WRITE_INTERVAL_MS && last.exhausted === exhausted) return;
     this.#written.set(accountId, { at: now, exhausted });
     // A snapshot the KV did not take is not retried: the next answer's headers replace it.
-    this.#track(this.reach.call("write a quota snapshot", () =>
-      this.kv.set(quotaKey(accountId), snapshot, { expireIn: 8 * 24 * 3600_000 })));
+    this.#track(
+      this.reach.call(
+        "write a quota snapshot",
+        () => this.kv.set(quotaKey(accountId), snapshot, { expireIn: 8 * 24 * 3600_000 }),
+      ),
+    );
   }
 
   /** Where an account stands on its current windows, as this process knows it. */

@@ -91,8 +91,10 @@ export class ResponseOwners {
     let owner = this.#known.get(responseId);
     if (!owner) {
       try {
-        const entry = await this.reach.call("read a response owner", () =>
-          withLockRetry(() => this.kv.get<ResponseOwner>(responseOwnerKey(responseId))));
+        const entry = await this.reach.call(
+          "read a response owner",
+          () => withLockRetry(() => this.kv.get<ResponseOwner>(responseOwnerKey(responseId))),
+        );
         owner = entry.value ?? undefined;
         if (owner) this.#know(responseId, owner);
       } catch (error) {

@@ -82,8 +82,10 @@ export class SessionBindings {
     const id = JSON.stringify(key);
     let binding: Binding | null | undefined;
     try {
-      const entry = await this.reach.call("read a session", () =>
-        withLockRetry(() => this.kv.get<Binding>(key)));
+      const entry = await this.reach.call(
+        "read a session",
+        () => withLockRetry(() => this.kv.get<Binding>(key)),
+      );
       binding = entry.value;
       if (binding) this.#remember(id, binding);
     } catch (error) {

@@ -90,10 +90,13 @@ export class ThinkingSigners {
       const batch = missing.slice(start, start + KV_BATCH);
       let entries: Deno.KvEntryMaybe<string>[];
       try {
-        entries = await this.reach.call("read thinking signers", () =>
-          withLockRetry(() =>
-            this.kv.getMany<string[]>(batch.map(({ digest }) => thinkingSignerKey(digest)))
-          ));
+        entries = await this.reach.call(
+          "read thinking signers",
+          () =>
+            withLockRetry(() =>
+              this.kv.getMany<string[]>(batch.map(({ digest }) => thinkingSignerKey(digest)))
+            ),
+        );
       } catch (error) {
         if (error instanceof KvUnreachable) break; // What memory knows is all there is for now.
         throw error;

@@ -77,13 +77,18 @@ export class TrialLog {
   async claim(accountId: string, everyMs: number, now = Date.now()): Promise<boolean> {
     const key = trialKey(accountId, "claim");
     try {
-      const current = await this.reach.call("read a check claim", () =>
-        withLockRetry(() => this.kv.get<number>(key)));
+      const current = await this.reach.call(
+        "read a check claim",
+        () => withLockRetry(() => this.kv.get<number>(key)),
+      );
       if (current.value !== null && current.value + everyMs > now) return false;
-      const result = await this.reach.call("claim a check", () =>
-        withLockRetry(() =>
-          this.kv.atomic().check(current).set(key, now, { expireIn: everyMs * 2 }).commit()
-        ));
+      const result = await this.reach.call(
+        "claim a check",
+        () =>
+          withLockRetry(() =>
+            this.kv.atomic().check(current).set(key, now, { expireIn: everyMs * 2 }).commit()
+          ),
+      );
       return result.ok;
     } catch (error) {
       if (error instanceof KvUnreachable) return false;

@@ -65,12 +65,15 @@ export class SlotLeases {
         const live = liveLeases(entry.value, now);
         if (Object.keys(live).length >= limit) return null;
         live[leaseId] = now + this.#leaseMs;
-        const result = await this.#reach.call("take a slot", () =>
-          withLockRetry(() =>
-            this.kv.atomic().check(entry).set(slotsKey(scope, id), live, {
-              expireIn: this.#leaseMs * 2,
-            }).commit()
-          ));
+        const result = await this.#reach.call(
+          "take a slot",
+          () =>
+            withLockRetry(() =>
+              this.kv.atomic().check(entry).set(slotsKey(scope, id), live, {
+                expireIn: this.#leaseMs * 2,
+              }).commit()
+            ),
+        );
         if (result.ok) return this.#held(scope, id, leaseId, true);
       }
     } catch (error) {
@@ -166,7 +169,10 @@ export class SlotLeases {
       const op = this.kv.atomic().check(entry);
       if (Object.keys(table).length === 0) op.delete(slotsKey(scope, id));
       else op.set(slotsKey(scope, id), table, { expireIn: this.#leaseMs * 2 });
-      const result = await this.#reach.call("update a slot", () => withLockRetry(() => op.commit()));
+      const result = await this.#reach.call(
+        "update a slot",
+        () => withLockRetry(() => op.commit()),
+      );
       if (result.ok) return;
     }
   }

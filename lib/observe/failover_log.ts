@@ -84,11 +84,14 @@ export class FailoverLog {
   async recent(limit = 20, now = Date.now()): Promise<FailoverEvent[]> {
     await this.settled();
     const events: FailoverEvent[] = [];
-    const entries = await this.reach.call("read the failover log", () =>
-      Array.fromAsync(this.kv.list<FailoverEvent>({ prefix: FAILOVER_LOG_PREFIX }, {
-        reverse: true,
-        limit,
-      })));
+    const entries = await this.reach.call(
+      "read the failover log",
+      () =>
+        Array.fromAsync(this.kv.list<FailoverEvent>({ prefix: FAILOVER_LOG_PREFIX }, {
+          reverse: true,
+          limit,
+        })),
+    );
     for (const entry of entries) {
       if (now - Date.parse(entry.value.at) <= KEEP_MS) events.push(entry.value);
     }

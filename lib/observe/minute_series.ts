@@ -222,14 +222,17 @@ export class MinuteSeries {
       merged.set(at, into);
     };
     // While the KV is down the view holds this process's minutes only.
-    const entries = await this.reach.call("read the minute series", () =>
-      Array.fromAsync(this.kv.list<MinuteTotals>({
-        start: [...SERIES_PREFIX, first],
-        end: [...SERIES_PREFIX, Infinity],
-      }))).catch((error) => {
-        if (error instanceof KvUnreachable) return [];
-        throw error;
-      });
+    const entries = await this.reach.call(
+      "read the minute series",
+      () =>
+        Array.fromAsync(this.kv.list<MinuteTotals>({
+          start: [...SERIES_PREFIX, first],
+          end: [...SERIES_PREFIX, Infinity],
+        })),
+    ).catch((error) => {
+      if (error instanceof KvUnreachable) return [];
+      throw error;
+    });
     for (const entry of entries) {
       const [, , at, process] = entry.key as [string, string, number, string];
       if (process !== this.#process) add(at, entry.value);

@@ -87,11 +87,14 @@ export class KeyLimits {
         );
         const used = entry.value ?? 0;
         if (used >= rpm) return refusal();
-        const result = await this.reach.call("count rpm", () =>
-          withLockRetry(() =>
-            this.kv.atomic().check(entry).set(counter, used + 1, { expireIn: 2 * MINUTE_MS })
-              .commit()
-          ));
+        const result = await this.reach.call(
+          "count rpm",
+          () =>
+            withLockRetry(() =>
+              this.kv.atomic().check(entry).set(counter, used + 1, { expireIn: 2 * MINUTE_MS })
+                .commit()
+            ),
+        );
         if (result.ok) break;
       }
     } catch (error) {

@@ -171,8 +171,9 @@ export class UsageRecorder {
     await this.flush();
     const rows = new Map<string, UsageRow>();
     for (const day of daysBetween(from, to)) {
-      const entries = await this.reach.call("read usage", () =>
-        Array.fromAsync(this.kv.list<Deno.KvU64>({ prefix: usageDayPrefix(day) }))
+      const entries = await this.reach.call(
+        "read usage",
+        () => Array.fromAsync(this.kv.list<Deno.KvU64>({ prefix: usageDayPrefix(day) })),
       );
       for (const entry of entries) {
         const parts = entry.key as string[];
@@ -216,7 +217,10 @@ export class UsageRecorder {
       for (const item of chunk) {
         for (const counter of COUNTERS) {
           if (item[counter] > 0) {
-            op.sum(usageKey(item.day, item.key, item.account, item.model, counter), BigInt(item[counter]));
+            op.sum(
+              usageKey(item.day, item.key, item.account, item.model, counter),
+              BigInt(item[counter]),
+            );
           }
         }
         const tokens = item.input + item.output;

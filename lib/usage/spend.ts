@@ -155,7 +155,9 @@ export class SpendLedger {
     } catch (error) {
       if (!(error instanceof KvUnreachable)) throw error;
       for (let bucket = first; bucket <= bucketOf(now); bucket++) {
-        const known = this.#lastKnown.get(JSON.stringify(spendKey(target.scope, target.id, bucket)));
+        const known = this.#lastKnown.get(
+          JSON.stringify(spendKey(target.scope, target.id, bucket)),
+        );
         if (known !== undefined) buckets.set(bucket, known);
       }
     }
@@ -182,7 +184,10 @@ export class SpendLedger {
     const batch = [...this.#pending.values()];
     this.#pending = new Map();
     for (let start = 0; start < batch.length; start += PER_COMMIT) {
-      this.#unsettled.push({ id: crypto.randomUUID(), chunk: batch.slice(start, start + PER_COMMIT) });
+      this.#unsettled.push({
+        id: crypto.randomUUID(),
+        chunk: batch.slice(start, start + PER_COMMIT),
+      });
     }
     await this.#settle(); // On failure the chunks stay for the next flush (scheduled).
     await this.reach.call("sweep spend", () => this.#sweep(batch));
