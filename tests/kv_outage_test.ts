@@ -1,0 +1,239 @@
+/**
+ * A remote KV that cannot be reached (issue 19): two gateways on one remote
+ * KV through the KV Connect test server (`scripts/kv_server.ts`), whose fault
+ * switches cut it off mid-load. Requests (JSON and streams, with rpm,
+ * concurrency and a budget configured) keep being answered and none hangs,
+ * `/healthz` says `degraded`; when the KV is back, usage recorded equals
+ * usage served and `/healthz` says `ok` again. Also: each way the store can
+ * fail (503s, dropped connections, a cut body, no answer, an expired token),
+ * limits' direction while it is down, and admin changes refused with a 503.
+ */
+
+import assert from "node:assert/strict";
+import { chatChunks, chatCompletion, json, sse } from "../scripts/support/mock_upstream.ts";
+import { eventually, within } from "./support/async.ts";
+import { callApi, readJson, SECRET, startGateway, type TestGateway } from "./support/gateway.ts";
+import { sharedKv } from "./support/shared_kv.ts";
+import { upstream } from "./support/upstream.ts";
+import { utcDay } from "../lib/usage/recorder.ts";
+
+const KEY = "key-load-0123456789";
+const CAPPED = "key-capped-0123456789";
+/** Tokens of one answer of the mock: 5 in, 7 out (JSON and streams alike). */
+const TOKENS = 12;
+/** Short, so the test does not sit through the 2 s default. */
+const DEADLINE_MS = 300;
+/** A request that takes this long hangs. */
+const HANG_MS = 5_000;
+
+/** Answers Chat JSON, or a stream with its usage chunk, event by event. */
+function mock() {
+  return upstream((_request, hit) => {
+    const body = JSON.parse(hit.body);
+    if (!body.stream) return json(200, chatCompletion("hi"));
+    const events = chatChunks(["h", "i", "!"]);
+    events.splice(events.length - 1, 0, [
+      null,
+      JSON.stringify({
+        id: "chatcmpl-mock",
+        object: "chat.completion.chunk",
+        created: 1_700_000_000,
+        model: "gpt-test",
+        choices: [],
+        usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+      }),
+    ]);
+    return sse(events, { intervalMs: 5 });
+  });
+}
+
+function config(upstreamUrl: string) {
+  return {
+    pricing: { "gpt-test": { input: 1, output: 1 } },
+    accounts: [
+      { id: "oa", platform: "openai", baseUrl: `${upstreamUrl}/v1`, apiKey: "sk-1", concurrency: 8 },
+    ],
+    groups: [{ id: "team", accounts: ["oa"] }],
+    keys: [
+      {
+        id: "load",
+        key: KEY,
+        group: "team",
+        rpm: 10_000,
+        concurrency: 16,
+        dailyTokens: 10_000_000,
+        budgets: [{ usd: 1_000, per: "day" }],
+      },
+      { id: "capped", key: CAPPED, group: "team", dailyTokens: 5 * TOKENS },
+    ],
+  };
+}
+
+async function twoGateways(location: string, upstreamUrl: string) {
+  const start = () =>
+    startGateway({
+      kvPath: location,
+      secret: SECRET,
+      usageFlushMs: 100,
+      tuning: { kvDeadlineMs: DEADLINE_MS },
+      config: config(upstreamUrl),
+    });
+  return [await start(), await start()] as const;
+}
+
+/** One request, JSON or a stream, read to its end; its status and whether its answer was whole. */
+async function ask(
+  gateway: TestGateway,
+  stream: boolean,
+  key = KEY,
+): Promise<{ status: number; whole: boolean }> {
+  const response = await callApi(gateway.url, "/v1/chat/completions", {
+    key,
+    json: { model: "gpt-test", messages: [{ role: "user", content: "hi" }], stream },
+  });
+  const text = await response.text();
+  const whole = stream ? text.includes("data: [DONE]") : text.includes('"content":"hi"');
+  return { status: response.status, whole };
+}
+
+async function healthz(gateway: TestGateway): Promise<Record<string, unknown>> {
+  const response = await fetch(`${gateway.url}/healthz`);
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+/** `n` requests spread over both gateways, half streams; each must end within {@linkcode HANG_MS}. */
+async function load(gateways: readonly TestGateway[], n: number, what: string) {
+  const results = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      within(ask(gateways[i % gateways.length], i % 2 === 1), `${what}: request ${i}`, HANG_MS)),
+  );
+  for (const [i, result] of results.entries()) {
+    assert.deepEqual(result, { status: 200, whole: true }, `${what}: request ${i}`);
+  }
+  return results.length;
+}
+
+/** Tokens and requests of key `load` today, as recorded in KV (after both flush). */
+async function recorded(gateways: readonly TestGateway[]) {
+  for (const gateway of gateways) await gateway.gateway.usage.flush();
+  const day = utcDay(Date.now());
+  const rows = await gateways[0].gateway.usage.query(day, day, "key");
+  const row = rows.find((r) => r.id === "load");
+  return { tokens: (row?.input ?? 0) + (row?.output ?? 0), requests: row?.requests ?? 0 };
+}
+
+Deno.test("KV outage mid-load: two gateways keep answering, /healthz degrades, usage is exact after recovery", async () => {
+  await using kv = await sharedKv("remote");
+  await using upstreamMock = mock();
+  const [one, two] = await twoGateways(kv.location, upstreamMock.url);
+  await using _one = one;
+  await using _two = two;
+  const both = [one, two];
+  let served = await load(both, 8, "before the outage");
+  assert.deepEqual(await healthz(one), { status: "ok" });
+
+  await kv.server!.faults({ outage: "503" });
+  // Load that starts while the store goes away, then more while it is away.
+  served += await load(both, 16, "as the outage begins");
+  served += await load(both, 16, "during the outage");
+  for (const gateway of both) {
+    const body = await healthz(gateway);
+    assert.equal(body.status, "degraded");
+    const kvStatus = body.kv as Record<string, unknown>;
+    assert.equal(kvStatus.reachable, false);
+    assert.ok(!Number.isNaN(Date.parse(kvStatus.since as string)), `since: ${kvStatus.since}`);
+  }
+
+  await kv.server!.faults({ outage: false });
+  for (const gateway of both) {
+    await eventually(
+      async () => (await healthz(gateway)).status === "ok",
+      "/healthz ok again after the outage",
+    );
+  }
+  served += await load(both, 4, "after the outage");
+  assert.deepEqual(
+    await eventually(async () => {
+      const seen = await recorded(both);
+      return seen.requests === served ? seen : undefined;
+    }, "usage of every request served"),
+    { tokens: served * TOKENS, requests: served },
+  );
+});
+
+for (
+  const [mode, fault] of [
+    ["503s", { outage: "503" }],
+    ["dropped connections", { outage: "drop" }],
+    ["a body cut off", { outage: "cut" }],
+    ["no answer at all", { hang: true }],
+  ] as const
+) {
+  Deno.test(`KV outage (${mode}): requests are answered, /healthz says degraded, then ok`, async () => {
+    await using kv = await sharedKv("remote");
+    await using upstreamMock = mock();
+    const [one, two] = await twoGateways(kv.location, upstreamMock.url);
+    await using _one = one;
+    await using _two = two;
+    let served = await load([one, two], 4, "before");
+    await kv.server!.faults(fault);
+    served += await load([one], 6, `during ${mode}`);
+    assert.equal((await healthz(one)).status, "degraded");
+    await kv.server!.faults({ outage: false, hang: false });
+    await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok again");
+    served += await load([one, two], 2, "after");
+    const seen = await eventually(async () => {
+      const seen = await recorded([one, two]);
+      return seen.requests === served ? seen : undefined;
+    }, "usage of every request served");
+    assert.equal(seen.tokens, served * TOKENS);
+  });
+}
+
+Deno.test("KV with an expired token: requests are answered and usage still lands", async () => {
+  await using kv = await sharedKv("remote");
+  await using upstreamMock = mock();
+  const [one, two] = await twoGateways(kv.location, upstreamMock.url);
+  await using _one = one;
+  await using _two = two;
+  let served = await load([one, two], 4, "before");
+  await kv.server!.faults({ expireToken: true });
+  served += await load([one, two], 6, "after the token expired");
+  await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok");
+  const seen = await eventually(async () => {
+    const seen = await recorded([one, two]);
+    return seen.requests === served ? seen : undefined;
+  }, "usage of every request served");
+  assert.equal(seen.tokens, served * TOKENS);
+});
+
+Deno.test("KV outage: dailyTokens keeps counting locally and refuses when the local view is spent; admin changes get a 503", async () => {
+  await using kv = await sharedKv("remote");
+  await using upstreamMock = mock();
+  const [one, two] = await twoGateways(kv.location, upstreamMock.url);
+  await using _one = one;
+  await using _two = two;
+  // Two answers' tokens are in KV before the store goes away.
+  for (let i = 0; i < 2; i++) assert.equal((await ask(one, false, CAPPED)).status, 200);
+  await one.gateway.usage.flush();
+  assert.equal((await ask(one, false, CAPPED)).status, 200); // reads 24 tokens from KV: admitted
+  await kv.server!.faults({ outage: "503" });
+  // 36 known here; the limit is 60: two more pass, then this process's view says spent.
+  const during = [];
+  for (let i = 0; i < 3; i++) {
+    during.push((await within(ask(one, false, CAPPED), `capped request ${i}`, HANG_MS)).status);
+  }
+  assert.deepEqual(during, [200, 200, 429]);
+
+  const change = await within(
+    one.admin("/admin/keys", { method: "POST", json: { id: "new", group: "team" } }),
+    "an admin change during the outage",
+    HANG_MS,
+  );
+  assert.equal(change.status, 503);
+  const body = await readJson<{ error: { message: string; type: string } }>(change);
+  assert.match(body.error.message, /KV store does not answer/);
+  await kv.server!.faults({ outage: false });
+  await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok again");
+});
