@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { chatChunks, chatCompletion, json, sse } from "../scripts/support/mock_upstream.ts";
 import { eventually, within } from "./support/async.ts";
 import { callApi, readJson, SECRET, startGateway, type TestGateway } from "./support/gateway.ts";
+import type { KvServer } from "./support/kv_server.ts";
 import { sharedKv } from "./support/shared_kv.ts";
 import { upstream } from "./support/upstream.ts";
 import { utcDay } from "../lib/usage/recorder.ts";
@@ -51,7 +52,13 @@ function config(upstreamUrl: string) {
   return {
     pricing: { "gpt-test": { input: 1, output: 1 } },
     accounts: [
-      { id: "oa", platform: "openai", baseUrl: `${upstreamUrl}/v1`, apiKey: "sk-1", concurrency: 8 },
+      {
+        id: "oa",
+        platform: "openai",
+        baseUrl: `${upstreamUrl}/v1`,
+        apiKey: "sk-1",
+        concurrency: 8,
+      },
     ],
     groups: [{ id: "team", accounts: ["oa"] }],
     keys: [
@@ -69,16 +76,36 @@ function config(upstreamUrl: string) {
   };
 }
 
-async function twoGateways(location: string, upstreamUrl: string) {
+/**
+ * Runs `body` with two gateways on one remote KV through the test server and
+ * a mock upstream; the body's own failure is the one reported (a gateway that
+ * then cannot shut down, as before the fix, is reported after it).
+ */
+async function withTwoGateways(
+  body: (one: TestGateway, two: TestGateway, server: KvServer) => Promise<void>,
+): Promise<void> {
+  await using kv = await sharedKv("remote");
+  await using upstreamMock = mock();
   const start = () =>
     startGateway({
-      kvPath: location,
+      kvPath: kv.location,
       secret: SECRET,
       usageFlushMs: 100,
       tuning: { kvDeadlineMs: DEADLINE_MS },
-      config: config(upstreamUrl),
+      config: config(upstreamMock.url),
     });
-  return [await start(), await start()] as const;
+  const one = await start();
+  const two = await start();
+  let failure: unknown;
+  try {
+    await body(one, two, kv.server!);
+  } catch (error) {
+    failure = error;
+  }
+  await kv.server!.faults({ outage: false, hang: false });
+  const closed = await Promise.allSettled([one.close(), two.close()]);
+  if (failure) throw failure;
+  for (const result of closed) if (result.status === "rejected") throw result.reason;
 }
 
 /** One request, JSON or a stream, read to its end; its status and whether its answer was whole. */
@@ -105,8 +132,11 @@ async function healthz(gateway: TestGateway): Promise<Record<string, unknown>> {
 /** `n` requests spread over both gateways, half streams; each must end within {@linkcode HANG_MS}. */
 async function load(gateways: readonly TestGateway[], n: number, what: string) {
   const results = await Promise.all(
-    Array.from({ length: n }, (_, i) =>
-      within(ask(gateways[i % gateways.length], i % 2 === 1), `${what}: request ${i}`, HANG_MS)),
+    Array.from(
+      { length: n },
+      (_, i) =>
+        within(ask(gateways[i % gateways.length], i % 2 === 1), `${what}: request ${i}`, HANG_MS),
+    ),
   );
   for (const [i, result] of results.entries()) {
     assert.deepEqual(result, { status: 200, whole: true }, `${what}: request ${i}`);
@@ -124,42 +154,39 @@ async function recorded(gateways: readonly TestGateway[]) {
 }
 
 Deno.test("KV outage mid-load: two gateways keep answering, /healthz degrades, usage is exact after recovery", async () => {
-  await using kv = await sharedKv("remote");
-  await using upstreamMock = mock();
-  const [one, two] = await twoGateways(kv.location, upstreamMock.url);
-  await using _one = one;
-  await using _two = two;
-  const both = [one, two];
-  let served = await load(both, 8, "before the outage");
-  assert.deepEqual(await healthz(one), { status: "ok" });
+  await withTwoGateways(async (one, two, server) => {
+    const both = [one, two];
+    let served = await load(both, 8, "before the outage");
+    assert.deepEqual(await healthz(one), { status: "ok" });
 
-  await kv.server!.faults({ outage: "503" });
-  // Load that starts while the store goes away, then more while it is away.
-  served += await load(both, 16, "as the outage begins");
-  served += await load(both, 16, "during the outage");
-  for (const gateway of both) {
-    const body = await healthz(gateway);
-    assert.equal(body.status, "degraded");
-    const kvStatus = body.kv as Record<string, unknown>;
-    assert.equal(kvStatus.reachable, false);
-    assert.ok(!Number.isNaN(Date.parse(kvStatus.since as string)), `since: ${kvStatus.since}`);
-  }
+    await server.faults({ outage: "503" });
+    // Load that starts while the store goes away, then more while it is away.
+    served += await load(both, 16, "as the outage begins");
+    served += await load(both, 16, "during the outage");
+    for (const gateway of both) {
+      const body = await healthz(gateway);
+      assert.equal(body.status, "degraded");
+      const kvStatus = body.kv as Record<string, unknown>;
+      assert.equal(kvStatus.reachable, false);
+      assert.ok(!Number.isNaN(Date.parse(kvStatus.since as string)), `since: ${kvStatus.since}`);
+    }
 
-  await kv.server!.faults({ outage: false });
-  for (const gateway of both) {
-    await eventually(
-      async () => (await healthz(gateway)).status === "ok",
-      "/healthz ok again after the outage",
+    await server.faults({ outage: false });
+    for (const gateway of both) {
+      await eventually(
+        async () => (await healthz(gateway)).status === "ok",
+        "/healthz ok again after the outage",
+      );
+    }
+    served += await load(both, 4, "after the outage");
+    assert.deepEqual(
+      await eventually(async () => {
+        const seen = await recorded(both);
+        return seen.requests === served ? seen : undefined;
+      }, "usage of every request served"),
+      { tokens: served * TOKENS, requests: served },
     );
-  }
-  served += await load(both, 4, "after the outage");
-  assert.deepEqual(
-    await eventually(async () => {
-      const seen = await recorded(both);
-      return seen.requests === served ? seen : undefined;
-    }, "usage of every request served"),
-    { tokens: served * TOKENS, requests: served },
-  );
+  });
 });
 
 for (
@@ -171,69 +198,60 @@ for (
   ] as const
 ) {
   Deno.test(`KV outage (${mode}): requests are answered, /healthz says degraded, then ok`, async () => {
-    await using kv = await sharedKv("remote");
-    await using upstreamMock = mock();
-    const [one, two] = await twoGateways(kv.location, upstreamMock.url);
-    await using _one = one;
-    await using _two = two;
+    await withTwoGateways(async (one, two, server) => {
+      let served = await load([one, two], 4, "before");
+      await server.faults(fault);
+      served += await load([one], 6, `during ${mode}`);
+      assert.equal((await healthz(one)).status, "degraded");
+      await server.faults({ outage: false, hang: false });
+      await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok again");
+      served += await load([one, two], 2, "after");
+      const seen = await eventually(async () => {
+        const seen = await recorded([one, two]);
+        return seen.requests === served ? seen : undefined;
+      }, "usage of every request served");
+      assert.equal(seen.tokens, served * TOKENS);
+    });
+  });
+}
+
+Deno.test("KV with an expired token: requests are answered and usage still lands", async () => {
+  await withTwoGateways(async (one, two, server) => {
     let served = await load([one, two], 4, "before");
-    await kv.server!.faults(fault);
-    served += await load([one], 6, `during ${mode}`);
-    assert.equal((await healthz(one)).status, "degraded");
-    await kv.server!.faults({ outage: false, hang: false });
-    await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok again");
-    served += await load([one, two], 2, "after");
+    await server.faults({ expireToken: true });
+    served += await load([one, two], 6, "after the token expired");
+    await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok");
     const seen = await eventually(async () => {
       const seen = await recorded([one, two]);
       return seen.requests === served ? seen : undefined;
     }, "usage of every request served");
     assert.equal(seen.tokens, served * TOKENS);
   });
-}
-
-Deno.test("KV with an expired token: requests are answered and usage still lands", async () => {
-  await using kv = await sharedKv("remote");
-  await using upstreamMock = mock();
-  const [one, two] = await twoGateways(kv.location, upstreamMock.url);
-  await using _one = one;
-  await using _two = two;
-  let served = await load([one, two], 4, "before");
-  await kv.server!.faults({ expireToken: true });
-  served += await load([one, two], 6, "after the token expired");
-  await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok");
-  const seen = await eventually(async () => {
-    const seen = await recorded([one, two]);
-    return seen.requests === served ? seen : undefined;
-  }, "usage of every request served");
-  assert.equal(seen.tokens, served * TOKENS);
 });
 
 Deno.test("KV outage: dailyTokens keeps counting locally and refuses when the local view is spent; admin changes get a 503", async () => {
-  await using kv = await sharedKv("remote");
-  await using upstreamMock = mock();
-  const [one, two] = await twoGateways(kv.location, upstreamMock.url);
-  await using _one = one;
-  await using _two = two;
-  // Two answers' tokens are in KV before the store goes away.
-  for (let i = 0; i < 2; i++) assert.equal((await ask(one, false, CAPPED)).status, 200);
-  await one.gateway.usage.flush();
-  assert.equal((await ask(one, false, CAPPED)).status, 200); // reads 24 tokens from KV: admitted
-  await kv.server!.faults({ outage: "503" });
-  // 36 known here; the limit is 60: two more pass, then this process's view says spent.
-  const during = [];
-  for (let i = 0; i < 3; i++) {
-    during.push((await within(ask(one, false, CAPPED), `capped request ${i}`, HANG_MS)).status);
-  }
-  assert.deepEqual(during, [200, 200, 429]);
+  await withTwoGateways(async (one, _two, server) => {
+    // Two answers' tokens are in KV before the store goes away.
+    for (let i = 0; i < 2; i++) assert.equal((await ask(one, false, CAPPED)).status, 200);
+    await one.gateway.usage.flush();
+    assert.equal((await ask(one, false, CAPPED)).status, 200); // reads 24 tokens from KV: admitted
+    await server.faults({ outage: "503" });
+    // 36 known here; the limit is 60: two more pass, then this process's view says spent.
+    const during = [];
+    for (let i = 0; i < 3; i++) {
+      during.push((await within(ask(one, false, CAPPED), `capped request ${i}`, HANG_MS)).status);
+    }
+    assert.deepEqual(during, [200, 200, 429]);
 
-  const change = await within(
-    one.admin("/admin/keys", { method: "POST", json: { id: "new", group: "team" } }),
-    "an admin change during the outage",
-    HANG_MS,
-  );
-  assert.equal(change.status, 503);
-  const body = await readJson<{ error: { message: string; type: string } }>(change);
-  assert.match(body.error.message, /KV store does not answer/);
-  await kv.server!.faults({ outage: false });
-  await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok again");
+    const change = await within(
+      one.admin("/admin/keys", { method: "POST", json: { id: "new", group: "team" } }),
+      "an admin change during the outage",
+      HANG_MS,
+    );
+    assert.equal(change.status, 503);
+    const body = await readJson<{ error: { message: string; type: string } }>(change);
+    assert.match(body.error.message, /KV store does not answer/);
+    await server.faults({ outage: false });
+    await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok again");
+  });
 });
