@@ -54,9 +54,14 @@ export class RetryQueue {
    * never rejects: a failure that is not the store's is logged and dropped).
    */
   async put(id: string, write: () => Promise<unknown>): Promise<void> {
+    if (this.#kept.has(id)) {
+      // An older value waits for this id: this one takes its place, so the older never lands last.
+      this.#keep(id, write);
+      await this.drain();
+      return;
+    }
     try {
       await this.reach.call(this.what, write);
-      this.#kept.delete(id); // An older value kept for this id must not land after this one.
     } catch (error) {
       if (error instanceof KvUnreachable) this.#keep(id, write);
       else logError(`${this.what} failed`, { error: String(error) });
@@ -90,14 +95,14 @@ export class RetryQueue {
   }
 
   async #drain(): Promise<void> {
-    for (const [id, write] of [...this.#kept]) {
-      if (this.#kept.get(id) !== write) continue; // Replaced or landed meanwhile.
+    while (this.#kept.size > 0) {
+      const [id, write] = this.#kept.entries().next().value!;
       try {
         await this.reach.call(this.what, write);
         if (this.#kept.get(id) === write) this.#kept.delete(id);
       } catch (error) {
         if (error instanceof KvUnreachable) break;
-        this.#kept.delete(id);
+        if (this.#kept.get(id) === write) this.#kept.delete(id);
         logError(`${this.what} failed`, { error: String(error) });
       }
     }

@@ -15,7 +15,7 @@
 
 import { logFailure } from "../log.ts";
 import { writeOnceKey } from "./keys.ts";
-import type { KvReachability } from "./reachability.ts";
+import { type KvReachability, KvUnreachable } from "./reachability.ts";
 import { withLockRetry } from "./retry.ts";
 
 /** How long a batch's mark is kept: far longer than any outage a process lives through. */
@@ -64,7 +64,10 @@ export class WriteBehind {
     if (this.#timer !== undefined || this.#closed) return;
     const timer = setTimeout(() => {
       this.#timer = undefined;
-      this.flush().catch(logFailure(`${this.what} flush failed`));
+      this.flush().catch((error) => {
+        // A KV that is down was logged once when it went; the retry follows (scheduled).
+        if (!(error instanceof KvUnreachable)) logFailure(`${this.what} flush failed`)(error);
+      });
     }, this.delayMs);
     Deno.unrefTimer(timer as unknown as number);
     this.#timer = timer;
