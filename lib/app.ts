@@ -177,7 +177,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     DIRECTORY_GENERATION_KEY,
     () => directory.reload().then(() => proxies.retain(directory.accounts().map((a) => a.proxy))),
   );
-  const deliveries = new Deliveries(kv, tuning.alertRetryDelaysMs, tuning.alertAttemptTimeoutMs);
+  const deliveries = new Deliveries(
+    kv,
+    tuning.alertRetryDelaysMs,
+    tuning.alertAttemptTimeoutMs,
+    reach,
+  );
   const alerts = new Alerts(kv, deliveries, config.alerts, box, reach);
   await alerts.reload();
   states.watch(ALERT_CONFIG_KEY, () => alerts.reload());
