@@ -400,7 +400,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await live.close();
       // While the KV is down each of these tries once (failing at once) and logs what is lost.
       const closing = [usage.close(), money.close(), series.close()];
-      for (const queue of [owners, signers, sessions, failovers, trials]) {
+      for (const queue of [owners, signers, sessions, failovers, trials, slots]) {
         closing.push(queue.close());
       }
       for (const result of await Promise.allSettled(closing)) {

@@ -14,8 +14,8 @@
  * When the KV does not answer (a remote KV's outage, `docs/kv-outages.md`),
  * a slot is taken from this process's own count of the slots it holds: the
  * limit holds per process (fail open across processes, each bounded by the
- * limit), and no request waits on the store. A lease the store did not take
- * back expires on its own.
+ * limit), and no request waits on the store. A release the store did not
+ * take is retried until it lands (or the lease expires on its own).
  *
  * @module
  */
@@ -23,7 +23,7 @@
 import { slotsKey } from "../kv/keys.ts";
 import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { logFailure } from "../log.ts";
+import { RetryQueue } from "../kv/retry_queue.ts";
 
 /** How long a lease lives without renewal. */
 export const LEASE_MS = 60_000;
@@ -46,6 +46,7 @@ export class SlotLeases {
   /** Slots this process holds per `scope/id`, through KV or not: the outage's count. */
   readonly #mine = new Map<string, number>();
   readonly #reach: KvReachability;
+  readonly #releases: RetryQueue;
 
   constructor(
     private readonly kv: Deno.Kv,
@@ -53,6 +54,7 @@ export class SlotLeases {
   ) {
     this.#leaseMs = options.leaseMs ?? LEASE_MS;
     this.#reach = options.reach ?? new KvReachability();
+    this.#releases = new RetryQueue(this.#reach, "slot release");
   }
 
   /** A slot if one of `limit` is free now; `null` when all are taken. */
@@ -111,6 +113,12 @@ export class SlotLeases {
   /** Waits for tracked background work (tests and shutdown). */
   async settled(): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    await this.#releases.settled();
+  }
+
+  /** Shutdown: one last try of releases kept while the KV was down (else their leases expire). */
+  close(): Promise<void> {
+    return this.#releases.close();
   }
 
   /**
@@ -152,9 +160,11 @@ export class SlotLeases {
         if (left > 0) this.#mine.set(counted, left);
         else this.#mine.delete(counted);
         if (stored) {
-          await this.#update(scope, id, (table) => {
-            delete table[leaseId];
-          }).catch(logFailure("slot release failed; the lease will expire"));
+          // Kept and retried while the KV is down, so the slot is free again soon after it is back.
+          await this.#releases.put(leaseId, () =>
+            this.#update(scope, id, (table) => {
+              delete table[leaseId];
+            }));
         }
         for (const wake of [...this.#waiters]) wake();
       },
