@@ -399,6 +399,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await settled();
       await live.close();
       // While the KV is down each of these tries once (failing at once) and logs what is lost.
+      await reach.recheck();
       const closing = [usage.close(), money.close(), series.close()];
       for (const queue of [owners, signers, sessions, failovers, trials, slots]) {
         closing.push(queue.close());

@@ -20,6 +20,7 @@ import { utcDay } from "../lib/usage/recorder.ts";
 
 const KEY = "key-load-0123456789";
 const CAPPED = "key-capped-0123456789";
+const PACED = "key-paced-0123456789";
 /** Tokens of one answer of the mock: 5 in, 7 out (JSON and streams alike). */
 const TOKENS = 12;
 /** Short, so the test does not sit through the 2 s default. */
@@ -72,6 +73,7 @@ function config(upstreamUrl: string) {
         budgets: [{ usd: 1_000, per: "day" }],
       },
       { id: "capped", key: CAPPED, group: "team", dailyTokens: 5 * TOKENS },
+      { id: "paced", key: PACED, group: "team", rpm: 3 },
     ],
   };
 }
@@ -204,7 +206,9 @@ for (
       served += await load([one], 6, `during ${mode}`);
       assert.equal((await healthz(one)).status, "degraded");
       await server.faults({ outage: false, hang: false });
-      await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok again");
+      for (const gateway of [one, two]) {
+        await eventually(async () => (await healthz(gateway)).status === "ok", "/healthz ok again");
+      }
       served += await load([one, two], 2, "after");
       const seen = await eventually(async () => {
         const seen = await recorded([one, two]);
@@ -253,5 +257,25 @@ Deno.test("KV outage: dailyTokens keeps counting locally and refuses when the lo
     assert.match(body.error.message, /KV store does not answer/);
     await server.faults({ outage: false });
     await eventually(async () => (await healthz(one)).status === "ok", "/healthz ok again");
+  });
+});
+
+Deno.test("KV outage: rpm is enforced per process from its own count (fail open across processes, bounded)", async () => {
+  await withTwoGateways(async (one, two, server) => {
+    // A fixed UTC minute must not turn over mid-test.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_050 - intoMinute));
+    assert.equal((await ask(one, false, PACED)).status, 200); // counted in KV and by `one`
+    await server.faults({ outage: "503" });
+    const statuses = async (gateway: TestGateway, n: number) => {
+      const seen = [];
+      for (let i = 0; i < n; i++) {
+        seen.push((await within(ask(gateway, false, PACED), `paced request ${i}`, HANG_MS)).status);
+      }
+      return seen;
+    };
+    // `one` admitted 1 of its 3 before the outage; `two` none: each stops at 3 of its own.
+    assert.deepEqual(await statuses(one, 3), [200, 200, 429]);
+    assert.deepEqual(await statuses(two, 4), [200, 200, 200, 429]);
   });
 });

@@ -110,6 +110,21 @@ export class KvReachability {
     if (!this.reachable) this.#startProbe();
   }
 
+  /**
+   * Asks the store once, within the deadline, whether it is back (a shutdown
+   * does so before its last writes: the probe may not have noticed yet).
+   */
+  async recheck(): Promise<boolean> {
+    if (this.reachable || !this.#probe) return this.reachable;
+    try {
+      await this.#bounded("recheck", this.#probe.run());
+    } catch {
+      return false;
+    }
+    this.answered();
+    return true;
+  }
+
   /** Stops probing (shutdown). */
   close(): void {
     this.#closed = true;

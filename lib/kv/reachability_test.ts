@@ -107,3 +107,15 @@ for (const [location, expected] of labels) {
     assert.equal(kvLabel(location), expected);
   });
 }
+
+Deno.test("reachability: recheck asks the store once, within the deadline, before the probe noticed", async () => {
+  const reach = new KvReachability({ deadlineMs: 20 });
+  let up = false;
+  reach.probeWith(() => up ? Promise.resolve() : new Promise(() => {}), 60_000);
+  reach.failed(new Error("connection refused"));
+  assert.equal(await reach.recheck(), false, "still down: false after the deadline");
+  up = true;
+  assert.equal(await reach.recheck(), true);
+  assert.equal(reach.reachable, true);
+  reach.close();
+});
