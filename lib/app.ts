@@ -23,11 +23,17 @@ import { sha256Hex } from "./crypto/digest.ts";
 import { SecretBox } from "./crypto/secret_box.ts";
 import { ErrorRuleStore } from "./failover/rule_store.ts";
 import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
-import { DEFAULT_KV_DEADLINE_MS, KvReachability } from "./kv/reachability.ts";
+import {
+  DEFAULT_KV_DEADLINE_MS,
+  kvLabel,
+  KvReachability,
+  KvUnreachable,
+} from "./kv/reachability.ts";
 import {
   ALERT_CONFIG_KEY,
   DIRECTORY_GENERATION_KEY,
   ERROR_RULES_KEY,
+  GENERATION_KEY,
   PRICING_KEY,
   SIGN_IN_GENERATION_KEY,
 } from "./kv/keys.ts";
@@ -60,6 +66,7 @@ import { gatewayRoutes, routeTable } from "./routes/routes.ts";
 import { KeyLimits } from "./usage/limits.ts";
 import { openMoney } from "./usage/money.ts";
 import { UsageRecorder } from "./usage/recorder.ts";
+import { logFailure } from "./log.ts";
 
 /** Timings the tests shorten. */
 export interface Tuning extends OAuthTuning {
@@ -93,6 +100,8 @@ export interface GatewayOptions {
   adminTokens?: AdminTokenStore;
   /** Path of a local KV file, which lets the hot path skip KV reads while nothing was written. */
   kvPath?: string;
+  /** `SWITCHYARD_KV` as set (a KV Connect URL, say), to name the store in outage log lines. */
+  kvLocation?: string;
   /** Where per-request log lines go; defaults to logtape (JSON lines once configured). */
   logger?: RequestLogger;
   /** Token that may read `/metrics` besides the admin token. */
@@ -140,7 +149,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // A local file does not hang; a remote KV's client retries through an outage, so its calls get a deadline.
   const reach = new KvReachability({
     deadlineMs: options.kvPath ? Infinity : tuning.kvDeadlineMs ?? DEFAULT_KV_DEADLINE_MS,
+    label: kvLabel(options.kvLocation ?? options.kvPath),
   });
+  // While the store is down calls fail at once; this one read finds out when it is back.
+  if (!options.kvPath) reach.probeWith(() => kv.get(GENERATION_KEY));
   const states = new AccountStateStore(
     kv,
     () => config.failover.forbiddenStrikes,
@@ -168,8 +180,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     DIRECTORY_GENERATION_KEY,
     () => directory.reload().then(() => proxies.retain(directory.accounts().map((a) => a.proxy))),
   );
-  const deliveries = new Deliveries(kv, tuning.alertRetryDelaysMs, tuning.alertAttemptTimeoutMs);
-  const alerts = new Alerts(kv, deliveries, config.alerts, box);
+  const deliveries = new Deliveries(
+    kv,
+    tuning.alertRetryDelaysMs,
+    tuning.alertAttemptTimeoutMs,
+    reach,
+  );
+  const alerts = new Alerts(kv, deliveries, config.alerts, box, reach);
   await alerts.reload();
   states.watch(ALERT_CONFIG_KEY, () => alerts.reload());
   const errorRules = await ErrorRuleStore.open(kv, config.errorRules);
@@ -178,18 +195,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   states.watch(SIGN_IN_GENERATION_KEY, () => credentials.oauth?.forget() ?? Promise.resolve());
 
   const clock = new UsageClock();
-  const slots = new SlotLeases(kv, { leaseMs: tuning.slotLeaseMs });
-  const sessions = new SessionBindings(kv);
-  const quotas = new QuotaBook(kv);
+  const slots = new SlotLeases(kv, { leaseMs: tuning.slotLeaseMs, reach });
+  const sessions = new SessionBindings(kv, reach);
+  const quotas = new QuotaBook(kv, reach);
   const accountAlerts = new AccountAlerts(alerts, {
     snapshot: () => states.current(),
     groups: () => directory.groups(),
   });
   states.listen((change) => accountAlerts.onHealth(change));
   quotas.listen((account, windows) => accountAlerts.onQuota(account, windows));
-  const owners = new ResponseOwners(kv);
-  const signers = new ThinkingSigners(kv);
-  const usage = new UsageRecorder(kv, options.usageFlushMs);
+  const owners = new ResponseOwners(kv, reach);
+  const signers = new ThinkingSigners(kv, reach);
+  const usage = new UsageRecorder(kv, options.usageFlushMs, reach);
   const metrics = new GatewayMetrics();
   const money = await openMoney({
     kv,
@@ -199,11 +216,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     flushMs: options.usageFlushMs,
     now: tuning.now,
     alerts,
+    reach,
   });
   states.watch(PRICING_KEY, () => money.pricing.reload());
-  const failovers = new FailoverLog(kv);
-  const series = new MinuteSeries(kv);
-  const trials = new TrialLog(kv);
+  const failovers = new FailoverLog(kv, reach);
+  const series = new MinuteSeries(kv, undefined, reach);
+  const trials = new TrialLog(kv, reach);
   const rows = () => accountRows({ directory, states, quotas, trials });
   const snapshot = () =>
     dashboardSnapshot({
@@ -261,7 +279,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     states,
     admit: {
       directory,
-      limits: new KeyLimits(kv, usage),
+      limits: new KeyLimits(kv, usage, reach),
       budgets: money.gate,
       owners,
       maxRequestBytes: config.maxRequestBytes,
@@ -305,10 +323,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const fixedDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
   // A KV-stored token is read per admin request, so a reset reaches every process at once.
-  const adminDigest = (): Promise<string | undefined> =>
-    fixedDigest === undefined && options.adminTokens
-      ? options.adminTokens.digest()
-      : Promise.resolve(fixedDigest);
+  // Within the KV deadline; while the KV is down, the token last read stays in force.
+  let storedDigest: string | undefined;
+  const adminDigest = async (): Promise<string | undefined> => {
+    const tokens = options.adminTokens;
+    if (fixedDigest !== undefined || !tokens) return fixedDigest;
+    try {
+      storedDigest = await reach.call("read the admin token", () => tokens.digest());
+    } catch (error) {
+      if (!(error instanceof KvUnreachable)) throw error;
+    }
+    return storedDigest;
+  };
   const metricsDigest = options.metricsToken ? sha256Hex(options.metricsToken) : undefined;
   const tokenBox = options.secret
     ? await SecretBox.fromSecret(options.secret, "oauth-tokens")
@@ -323,6 +349,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     adminDigest,
     states,
+    reach,
     live,
     accounts: { accounts: () => directory.accounts(), states, quotas },
     checks,
@@ -374,9 +401,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       deliveries.close(); // No webhook retries at shutdown: a down receiver must not hold it.
       await settled();
       await live.close();
-      await usage.close();
-      await money.close();
-      await series.close();
+      // While the KV is down each of these tries once (failing at once) and logs what is lost.
+      await reach.recheck();
+      const closing = [usage.close(), money.close(), series.close()];
+      for (const queue of [owners, signers, sessions, failovers, trials, slots]) {
+        closing.push(queue.close());
+      }
+      for (const result of await Promise.allSettled(closing)) {
+        if (result.status === "rejected") logFailure("KV writes lost at shutdown")(result.reason);
+      }
+      reach.close();
       proxies.close();
       states.close();
       kv.close();

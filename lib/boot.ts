@@ -70,6 +70,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
       config,
       kv: store.kv,
       kvPath: store.filePath,
+      kvLocation: env("SWITCHYARD_KV") || undefined,
       adminToken,
       adminTokens,
       metricsToken: env("SWITCHYARD_METRICS_TOKEN") || undefined,

@@ -15,6 +15,7 @@ import type { QuotaWindow } from "./model.ts";
 import { hasQuotaHeaders, quotaWindows } from "../providers/reset_time.ts";
 import { isScopedUnifiedWindow } from "../providers/claude/quota.ts";
 import { QUOTA_PREFIX, quotaKey } from "../kv/keys.ts";
+import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 
 /** Least time between two KV writes of one account's snapshot. */
 export const QUOTA_WRITE_INTERVAL_MS = 30_000;
@@ -79,7 +80,10 @@ export class QuotaBook {
   #pulledAt = 0;
   #listener: ((accountId: string, windows: QuotaWindow[]) => void) | undefined;
 
-  constructor(private readonly kv: Deno.Kv) {}
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly reach: KvReachability = new KvReachability(),
+  ) {}
 
   /** Tells `listener` of every answer's windows (one listener: the quota alerts); it must be cheap. */
   listen(listener: (accountId: string, windows: QuotaWindow[]) => void): void {
@@ -98,7 +102,13 @@ export class QuotaBook {
     const last = this.#written.get(accountId);
     if (last && now - last.at < QUOTA_WRITE_INTERVAL_MS && last.exhausted === exhausted) return;
     this.#written.set(accountId, { at: now, exhausted });
-    this.#track(this.kv.set(quotaKey(accountId), snapshot, { expireIn: 8 * 24 * 3600_000 }));
+    // A snapshot the KV did not take is not retried: the next answer's headers replace it.
+    this.#track(
+      this.reach.call(
+        "write a quota snapshot",
+        () => this.kv.set(quotaKey(accountId), snapshot, { expireIn: 8 * 24 * 3600_000 }),
+      ),
+    );
   }
 
   /** Where an account stands on its current windows, as this process knows it. */
@@ -119,9 +129,14 @@ export class QuotaBook {
   /** Every account's latest snapshot, from KV and memory, newest wins. */
   async all(): Promise<Map<string, QuotaSnapshot>> {
     const merged = new Map<string, QuotaSnapshot>();
-    for await (const entry of this.kv.list<QuotaSnapshot>({ prefix: QUOTA_PREFIX })) {
-      merged.set(String(entry.key[2]), entry.value);
-    }
+    const entries = await this.reach.call(
+      "read quota snapshots",
+      () => Array.fromAsync(this.kv.list<QuotaSnapshot>({ prefix: QUOTA_PREFIX })),
+    ).catch((error) => {
+      if (error instanceof KvUnreachable) return []; // This process's snapshots still show.
+      throw error;
+    });
+    for (const entry of entries) merged.set(String(entry.key[2]), entry.value);
     for (const [id, snapshot] of this.#memory) {
       const stored = merged.get(id);
       if (!stored || stored.at <= snapshot.at) merged.set(id, snapshot);
@@ -139,7 +154,11 @@ export class QuotaBook {
     if (now - this.#pulledAt < QUOTA_WRITE_INTERVAL_MS) return;
     this.#pulledAt = now;
     this.#track((async () => {
-      for await (const entry of this.kv.list<QuotaSnapshot>({ prefix: QUOTA_PREFIX })) {
+      const entries = await this.reach.call(
+        "read quota snapshots",
+        () => Array.fromAsync(this.kv.list<QuotaSnapshot>({ prefix: QUOTA_PREFIX })),
+      );
+      for (const entry of entries) {
         const id = String(entry.key[2]);
         const mine = this.#memory.get(id);
         if (!mine || mine.at < entry.value.at) this.#memory.set(id, entry.value);

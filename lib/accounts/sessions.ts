@@ -13,12 +13,19 @@
  * (`lib/planning/planner.ts`) puts the bound account first only among the
  * accounts that can serve right now.
  *
+ * While the KV does not answer, a lookup falls back to the bindings this
+ * process last read or wrote (kept in memory, bounded), and a binding's
+ * write is kept and retried until it lands (`lib/kv/retry_queue.ts`): a
+ * request never waits on the store past its deadline.
+ *
  * @module
  */
 
 import { sha256Hex } from "../crypto/digest.ts";
 import { sessionKey } from "../kv/keys.ts";
+import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
+import { RetryQueue } from "../kv/retry_queue.ts";
 
 /** How long a binding lives without use. */
 export const SESSION_TTL_MS = 3600_000;
@@ -54,16 +61,54 @@ export interface Binding {
   until: number;
 }
 
+/** Bindings kept in memory per process, for lookups while the KV is down. */
+const MEMORY_LIMIT = 10_000;
+
 /** Session bindings in KV. */
 export class SessionBindings {
-  constructor(private readonly kv: Deno.Kv) {}
+  readonly #memory = new Map<string, Binding>();
+  readonly #writes: RetryQueue;
+
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly reach: KvReachability = new KvReachability(),
+  ) {
+    this.#writes = new RetryQueue(reach, "session binding write");
+  }
 
   /** The live binding of a session, if any. */
   async lookup(scope: string, sessionKey: string): Promise<Binding | undefined> {
     const key = bindingKey(scope, sessionKey);
-    const entry = await withLockRetry(() => this.kv.get<Binding>(key));
-    const binding = entry.value;
+    const id = JSON.stringify(key);
+    let binding: Binding | null | undefined;
+    try {
+      const entry = await this.reach.call(
+        "read a session",
+        () => withLockRetry(() => this.kv.get<Binding>(key)),
+      );
+      binding = entry.value;
+      if (binding) this.#remember(id, binding);
+    } catch (error) {
+      if (!(error instanceof KvUnreachable)) throw error;
+      binding = this.#memory.get(id);
+    }
     return binding && binding.until > Date.now() ? binding : undefined;
+  }
+
+  /** Waits for retries under way (tests and shutdown). */
+  settled(): Promise<void> {
+    return this.#writes.settled();
+  }
+
+  /** Shutdown: one last try of kept writes. */
+  close(): Promise<void> {
+    return this.#writes.close();
+  }
+
+  #remember(id: string, binding: Binding): void {
+    this.#memory.delete(id);
+    this.#memory.set(id, binding);
+    if (this.#memory.size > MEMORY_LIMIT) this.#memory.delete(this.#memory.keys().next().value!);
   }
 
   /** Records that `accountId` served the session; a no-op for a recent, same binding. */
@@ -81,7 +126,12 @@ export class SessionBindings {
     }
     const key = bindingKey(scope, sessionKey);
     const binding: Binding = { account: accountId, until: now + SESSION_TTL_MS };
-    await withLockRetry(() => this.kv.set(key, binding, { expireIn: SESSION_TTL_MS }));
+    const id = JSON.stringify(key);
+    this.#remember(id, binding);
+    await this.#writes.put(
+      id,
+      () => withLockRetry(() => this.kv.set(key, binding, { expireIn: SESSION_TTL_MS })),
+    );
   }
 }
 

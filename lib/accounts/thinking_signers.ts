@@ -17,13 +17,17 @@
  * process pays a KV read only for a block it has not seen; a mark nobody
  * recorded is remembered as unknown for a minute.
  *
+ * While the KV does not answer, a lookup knows only this process's memory
+ * and a write is kept and retried until it lands (`lib/kv/retry_queue.ts`).
+ *
  * @module
  */
 
 import { sha256Hex } from "../crypto/digest.ts";
 import { thinkingSignerKey } from "../kv/keys.ts";
+import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { logFailure } from "../log.ts";
+import { RetryQueue } from "../kv/retry_queue.ts";
 
 /** How long a signer is remembered: as long as Claude Code keeps a session to resume. */
 export const THINKING_SIGNER_TTL_MS = 30 * 24 * 3600_000;
@@ -42,8 +46,14 @@ export class ThinkingSigners {
   readonly #known = new Map<string, string>();
   readonly #unknownUntil = new Map<string, number>();
   readonly #writes = new Set<Promise<void>>();
+  readonly #retries: RetryQueue;
 
-  constructor(private readonly kv: Deno.Kv) {}
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly reach: KvReachability = new KvReachability(),
+  ) {
+    this.#retries = new RetryQueue(reach, "thinking signer write");
+  }
 
   /**
    * Records that `accountId` made the block marked `mark`; the write runs in
@@ -54,10 +64,13 @@ export class ThinkingSigners {
     if (this.#known.get(digest) === accountId) return Promise.resolve();
     bounded(this.#known, digest, accountId);
     this.#unknownUntil.delete(digest);
-    const write: Promise<void> = withLockRetry(() =>
-      this.kv.set(thinkingSignerKey(digest), accountId, { expireIn: THINKING_SIGNER_TTL_MS })
-    ).then(() => {}, logFailure("thinking signer write failed"))
-      .finally(() => this.#writes.delete(write));
+    const write: Promise<void> = this.#retries.put(
+      digest,
+      () =>
+        withLockRetry(() =>
+          this.kv.set(thinkingSignerKey(digest), accountId, { expireIn: THINKING_SIGNER_TTL_MS })
+        ),
+    ).finally(() => this.#writes.delete(write));
     this.#writes.add(write);
     return write;
   }
@@ -75,9 +88,19 @@ export class ThinkingSigners {
     }
     for (let start = 0; start < missing.length; start += KV_BATCH) {
       const batch = missing.slice(start, start + KV_BATCH);
-      const entries = await withLockRetry(() =>
-        this.kv.getMany<string[]>(batch.map(({ digest }) => thinkingSignerKey(digest)))
-      );
+      let entries: Deno.KvEntryMaybe<string>[];
+      try {
+        entries = await this.reach.call(
+          "read thinking signers",
+          () =>
+            withLockRetry(() =>
+              this.kv.getMany<string[]>(batch.map(({ digest }) => thinkingSignerKey(digest)))
+            ),
+        );
+      } catch (error) {
+        if (error instanceof KvUnreachable) break; // What memory knows is all there is for now.
+        throw error;
+      }
       entries.forEach((entry, i) => {
         const { mark, digest } = batch[i];
         if (typeof entry.value === "string") {
@@ -94,6 +117,12 @@ export class ThinkingSigners {
   /** Waits for background writes (shutdown, tests). */
   async settled(): Promise<void> {
     while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+    await this.#retries.settled();
+  }
+
+  /** Shutdown: one last try of kept writes. */
+  close(): Promise<void> {
+    return this.#retries.close();
   }
 }
 

@@ -30,6 +30,7 @@
  * | `alert-delivery`, epoch ms, uuid                         | `lib/observe/alert_delivery.ts`     |
  * | `pricing`                                                | `lib/usage/pricing_store.ts`        |
  * | `spend`, `key` / `group`, id, window                     | `lib/usage/spend.ts`                |
+ * | `write-once`, batch id                                   | `lib/kv/write_behind.ts`            |
  *
  * @module
  */
@@ -113,6 +114,11 @@ export function responseOwnerKey(responseId: string): Deno.KvKey {
 /** Which account signed a thinking block; `digest` is the SHA-256 of its signature. */
 export function thinkingSignerKey(digest: string): Deno.KvKey {
   return [ROOT, "thinking-signer", digest];
+}
+
+/** The mark a summed batch leaves, so a retry after a timeout cannot add it twice. */
+export function writeOnceKey(batchId: string): Deno.KvKey {
+  return [ROOT, "write-once", batchId];
 }
 
 /** The concurrency leases of an account or a client key. */

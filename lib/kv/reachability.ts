@@ -10,6 +10,13 @@
  * still land when the store is back. Callers treat {@linkcode KvUnreachable}
  * as "not known to be written" and keep what they meant to write.
  *
+ * Once the store failed, waiting the whole deadline again on every request
+ * would make each one slow: with a probe ({@linkcode KvReachability.probeWith})
+ * calls fail at once while the store is down, and one probe call at a time
+ * (never on a request's path) finds out when it is back. Each flip is logged
+ * once (`KV unreachable`, `KV reachable again`), naming the store without
+ * credentials.
+ *
  * @example
  * ```ts
  * const reach = new KvReachability({ deadlineMs: 2_000 });
@@ -20,8 +27,25 @@
  * @module
  */
 
+import { logWarning } from "../log.ts";
+
 /** The deadline of a remote KV call when none is configured, ms. */
 export const DEFAULT_KV_DEADLINE_MS = 2_000;
+
+/** How often a probe looks again while the store is down, ms. */
+export const DEFAULT_PROBE_EVERY_MS = 250;
+
+/** A KV location for a log line: a URL loses its user, password, query and fragment. */
+export function kvLabel(location: string | undefined): string {
+  if (location === undefined) return "default";
+  if (!/^https?:\/\//.test(location)) return location;
+  try {
+    const url = new URL(location);
+    return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`;
+  } catch {
+    return "remote";
+  }
+}
 
 /** A KV call did not answer within its deadline, or failed as a transport. */
 export class KvUnreachable extends Error {
@@ -60,11 +84,52 @@ export class KvReachability {
   #lastOkAt: number | undefined;
   #lastError: string | undefined;
   readonly #listeners = new Set<(status: KvStatus) => void>();
+  readonly #label: string | undefined;
+  #probe: { run: () => Promise<unknown>; everyMs: number } | undefined;
+  #probing = false;
+  #probeTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
 
-  /** `deadlineMs` of `Infinity` (a local file) runs calls without a timer. */
-  constructor(options: { deadlineMs?: number; now?: () => number } = {}) {
+  /**
+   * `deadlineMs` of `Infinity` (a local file) runs calls without a timer.
+   * `label` names the store in the log lines of a flip ({@linkcode kvLabel});
+   * without one nothing is logged.
+   */
+  constructor(options: { deadlineMs?: number; now?: () => number; label?: string } = {}) {
     this.#deadlineMs = options.deadlineMs ?? Infinity;
     this.#now = options.now ?? Date.now;
+    this.#label = options.label;
+  }
+
+  /**
+   * While the store is down, calls fail at once and `probe` (a cheap read)
+   * runs, one at a time and every `everyMs` after a failure, until it answers.
+   */
+  probeWith(probe: () => Promise<unknown>, everyMs = DEFAULT_PROBE_EVERY_MS): void {
+    this.#probe = { run: probe, everyMs };
+    if (!this.reachable) this.#startProbe();
+  }
+
+  /**
+   * Asks the store once, within the deadline, whether it is back (a shutdown
+   * does so before its last writes: the probe may not have noticed yet).
+   */
+  async recheck(): Promise<boolean> {
+    if (this.reachable || !this.#probe) return this.reachable;
+    try {
+      await this.#bounded("recheck", this.#probe.run());
+    } catch {
+      return false;
+    }
+    this.answered();
+    return true;
+  }
+
+  /** Stops probing (shutdown). */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
   }
 
   /** The deadline each call gets, ms (`Infinity` for none). */
@@ -83,6 +148,9 @@ export class KvReachability {
    * other error is the call's own and is rethrown as it is.
    */
   async call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    if (this.#probe && !this.reachable) {
+      throw new KvUnreachable(`${what}: down since ${new Date(this.#since!).toISOString()}`);
+    }
     let result: T;
     try {
       result = await this.#bounded(what, operation());
@@ -99,16 +167,22 @@ export class KvReachability {
   answered(): void {
     this.#lastOkAt = this.#now();
     if (this.#since === undefined) return;
+    const downMs = this.#now() - this.#since;
     this.#since = undefined;
     this.#lastError = undefined;
+    if (this.#label !== undefined) logWarning("KV reachable again", { kv: this.#label, downMs });
     this.#tell();
   }
 
   /** Records a failure seen outside {@linkcode call} (a watch stream that broke). */
   failed(error: unknown): void {
-    this.#lastError = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    this.#lastError = messageOf(error);
     if (this.#since !== undefined) return;
     this.#since = this.#now();
+    if (this.#label !== undefined) {
+      logWarning("KV unreachable", { kv: this.#label, error: this.#lastError });
+    }
+    this.#startProbe();
     this.#tell();
   }
 
@@ -125,6 +199,28 @@ export class KvReachability {
   onChange(listener: (status: KvStatus) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** One probe at a time; a probe that hangs (the client retrying) ends the outage when it answers. */
+  #startProbe(): void {
+    if (!this.#probe || this.#probing || this.#closed || this.reachable) return;
+    const { run, everyMs } = this.#probe;
+    this.#probing = true;
+    run().then(
+      () => {
+        this.#probing = false;
+        this.answered();
+      },
+      (error) => {
+        this.#probing = false;
+        if (!this.#closed) this.#lastError = messageOf(error);
+        this.#probeTimer = setTimeout(() => {
+          this.#probeTimer = undefined;
+          this.#startProbe();
+        }, everyMs);
+        Deno.unrefTimer(this.#probeTimer as unknown as number);
+      },
+    );
   }
 
   #tell(): void {
@@ -151,4 +247,8 @@ export class KvReachability {
     pending.catch(() => {});
     return Promise.race([pending, deadline]).finally(() => clearTimeout(timer));
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message.split("\n")[0] : String(error);
 }

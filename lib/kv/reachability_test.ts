@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isTransportError, KvReachability, KvUnreachable } from "./reachability.ts";
+import { isTransportError, kvLabel, KvReachability, KvUnreachable } from "./reachability.ts";
 
 Deno.test("reachability: a call past its deadline throws KvUnreachable and marks the store down until one answers", async () => {
   let now = 1_000;
@@ -49,3 +49,73 @@ for (const [message, expected] of transport) {
     assert.equal(isTransportError(new Error(message)), expected);
   });
 }
+
+Deno.test("reachability: with a probe, calls fail at once while down and the probe brings the store back", async () => {
+  const reach = new KvReachability({ deadlineMs: 20 });
+  let answer = Promise.withResolvers<void>();
+  let probes = 0;
+  reach.probeWith(() => {
+    probes++;
+    return answer.promise;
+  }, 5);
+  await assert.rejects(reach.call("hang", () => new Promise(() => {})), KvUnreachable);
+  assert.equal(probes, 1, "the flip starts one probe");
+  let ran = false;
+  await assert.rejects(
+    reach.call("get", () => {
+      ran = true;
+      return Promise.resolve(1);
+    }),
+    /down since/,
+  );
+  assert.equal(ran, false, "a call while down is not sent");
+  assert.equal(probes, 1, "one probe at a time, however many calls fail");
+  answer.resolve();
+  await answer.promise;
+  await Promise.resolve();
+  assert.equal(reach.reachable, true);
+  assert.equal(await reach.call("get", () => Promise.resolve(2)), 2);
+  answer = Promise.withResolvers<void>();
+  reach.close();
+});
+
+Deno.test("reachability: a probe that fails is tried again until one answers", async () => {
+  const reach = new KvReachability({ deadlineMs: 1_000 });
+  let failures = 2;
+  const back = Promise.withResolvers<void>();
+  reach.onChange((status) => status.reachable && back.resolve());
+  reach.probeWith(
+    () => failures-- > 0 ? Promise.reject(new Error("connection refused")) : Promise.resolve(),
+    1,
+  );
+  reach.failed(new Error("connection refused"));
+  const alive = setInterval(() => {}, 1_000); // the probe's timer does not hold the event loop
+  await back.promise;
+  clearInterval(alive);
+  assert.equal(failures, -1);
+  reach.close();
+});
+
+const labels: [string | undefined, string][] = [
+  ["http://user:pw@kv.example:4512/db?token=x#f", "http://kv.example:4512/db"],
+  ["https://kv.example", "https://kv.example"],
+  ["./data/switchyard.kv", "./data/switchyard.kv"],
+  [undefined, "default"],
+];
+for (const [location, expected] of labels) {
+  Deno.test(`reachability: kvLabel(${location}) is ${expected} (no credentials in a log line)`, () => {
+    assert.equal(kvLabel(location), expected);
+  });
+}
+
+Deno.test("reachability: recheck asks the store once, within the deadline, before the probe noticed", async () => {
+  const reach = new KvReachability({ deadlineMs: 20 });
+  let up = false;
+  reach.probeWith(() => up ? Promise.resolve() : new Promise(() => {}), 60_000);
+  reach.failed(new Error("connection refused"));
+  assert.equal(await reach.recheck(), false, "still down: false after the deadline");
+  up = true;
+  assert.equal(await reach.recheck(), true);
+  assert.equal(reach.reachable, true);
+  reach.close();
+});

@@ -12,6 +12,7 @@
 import type { AlertEvent, Webhook } from "../config/alerts.ts";
 import { hmacSha256Signature } from "../crypto/digest.ts";
 import { ALERT_DELIVERY_PREFIX, alertDeliveryKey } from "../kv/keys.ts";
+import { KvReachability } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
 import { logWarning } from "../log.ts";
 
@@ -74,6 +75,8 @@ export class Deliveries {
     private readonly retryDelaysMs: readonly number[] = [1_000, 5_000, 30_000],
     /** How long one attempt may take (default 10 s). */
     private readonly attemptTimeoutMs = ATTEMPT_TIMEOUT_MS,
+    /** Bounds the log's KV calls: a KV that is down never holds a delivery (or a shutdown). */
+    private readonly reach: KvReachability = new KvReachability(),
   ) {}
 
   /**
@@ -89,13 +92,15 @@ export class Deliveries {
 
   /** The last `limit` deliveries, newest first. */
   async recent(limit = 50): Promise<DeliveryRecord[]> {
-    const found: DeliveryRecord[] = [];
-    const entries = this.kv.list<DeliveryRecord>({ prefix: ALERT_DELIVERY_PREFIX }, {
-      reverse: true,
-      limit,
-    });
-    for await (const entry of entries) found.push(entry.value);
-    return found;
+    const entries = await this.reach.call(
+      "read alert deliveries",
+      () =>
+        Array.fromAsync(this.kv.list<DeliveryRecord>({ prefix: ALERT_DELIVERY_PREFIX }, {
+          reverse: true,
+          limit,
+        })),
+    );
+    return entries.map((entry) => entry.value);
   }
 
   /**
@@ -152,8 +157,15 @@ export class Deliveries {
         attempts,
       });
     }
-    await withLockRetry(() =>
-      this.kv.set(alertDeliveryKey(record.at, crypto.randomUUID()), record, { expireIn: KEEP_MS })
+    // The log is a convenience: a record the KV does not take within its deadline is not kept.
+    await this.reach.call(
+      "log an alert delivery",
+      () =>
+        withLockRetry(() =>
+          this.kv.set(alertDeliveryKey(record.at, crypto.randomUUID()), record, {
+            expireIn: KEEP_MS,
+          })
+        ),
     ).catch(() => {});
     return record;
   }

@@ -14,6 +14,7 @@
 import { type AlertEvent, type AlertSettings, DEFAULT_QUOTA_PERCENT } from "../config/alerts.ts";
 import type { SecretBox } from "../crypto/secret_box.ts";
 import { ALERT_CONFIG_KEY, alertEpisodeKey } from "../kv/keys.ts";
+import { KvReachability } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
 import { logFailure } from "../log.ts";
 import type { AlertPayload, Deliveries, DeliveryRecord } from "./alert_delivery.ts";
@@ -45,8 +46,14 @@ export class Alerts {
     readonly deliveries: Deliveries,
     private readonly configured: AlertSettings | undefined,
     private readonly box: SecretBox | undefined,
+    private readonly reach: KvReachability = new KvReachability(),
   ) {
     this.#settings = configured ?? { webhooks: [], quotaPercent: DEFAULT_QUOTA_PERCENT };
+  }
+
+  /** A KV call within the KV deadline: an alert claim never hangs on a store that is down. */
+  #bounded<T>(operation: () => Promise<T>): Promise<T> {
+    return this.reach.call("alerts", () => withLockRetry(operation));
   }
 
   /** The settings in force. */
@@ -56,7 +63,7 @@ export class Alerts {
 
   /** Reads the settings stored through the API (any process's), else the config's. */
   async reload(): Promise<void> {
-    const stored = await withLockRetry(() =>
+    const stored = await this.#bounded(() =>
       this.kv.get<{ sealed: Parameters<SecretBox["open"]>[0] }>(ALERT_CONFIG_KEY)
     );
     if (!stored.value || !this.box) {
@@ -74,7 +81,7 @@ export class Alerts {
       );
     }
     const sealed = await this.box.seal(JSON.stringify(settings), SEAL_CONTEXT);
-    await withLockRetry(() => this.kv.set(ALERT_CONFIG_KEY, { sealed }));
+    await this.#bounded(() => this.kv.set(ALERT_CONFIG_KEY, { sealed }));
     this.#settings = settings;
   }
 
@@ -113,10 +120,10 @@ export class Alerts {
   /** Ends an open episode; `true` when this call ended it. */
   async end(event: AlertEvent, subject: string, now = Date.now()): Promise<boolean> {
     const key = alertEpisodeKey(event, subject);
-    const current = await withLockRetry(() => this.kv.get<EpisodeRecord>(key));
+    const current = await this.#bounded(() => this.kv.get<EpisodeRecord>(key));
     if (!current.value) return false;
     const open = current.value.endsAt === undefined || current.value.endsAt > now;
-    const result = await withLockRetry(() => this.kv.atomic().check(current).delete(key).commit());
+    const result = await this.#bounded(() => this.kv.atomic().check(current).delete(key).commit());
     return result.ok && open;
   }
 
@@ -151,13 +158,13 @@ export class Alerts {
   async #claim(event: AlertEvent, subject: string, endsAt?: number): Promise<boolean> {
     const key = alertEpisodeKey(event, subject);
     const now = Date.now();
-    const current = await withLockRetry(() => this.kv.get<EpisodeRecord>(key));
+    const current = await this.#bounded(() => this.kv.get<EpisodeRecord>(key));
     const open = current.value &&
       (current.value.endsAt === undefined || current.value.endsAt > now);
     if (open) return false;
     const record: EpisodeRecord = endsAt === undefined ? { since: now } : { since: now, endsAt };
     const expireIn = Math.max(1_000, (endsAt ?? now + OPEN_EPISODE_MS) - now + 60_000);
-    const result = await withLockRetry(() =>
+    const result = await this.#bounded(() =>
       this.kv.atomic().check(current).set(key, record, { expireIn }).commit()
     );
     return result.ok;

@@ -16,6 +16,7 @@
  */
 
 import { SERIES_PREFIX, seriesKey } from "../kv/keys.ts";
+import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
 import { WriteBehind } from "../kv/write_behind.ts";
 
@@ -174,7 +175,11 @@ export class MinuteSeries {
   readonly #dirty = new Set<number>();
   readonly #writer: WriteBehind;
 
-  constructor(private readonly kv: Deno.Kv, flushMs = SERIES_FLUSH_MS) {
+  constructor(
+    private readonly kv: Deno.Kv,
+    flushMs = SERIES_FLUSH_MS,
+    private readonly reach: KvReachability = new KvReachability(),
+  ) {
     this.#writer = new WriteBehind(() => this.#write(), flushMs, "series");
   }
 
@@ -216,11 +221,19 @@ export class MinuteSeries {
       mergeMinute(into, totals);
       merged.set(at, into);
     };
-    const entries = this.kv.list<MinuteTotals>({
-      start: [...SERIES_PREFIX, first],
-      end: [...SERIES_PREFIX, Infinity],
+    // While the KV is down the view holds this process's minutes only.
+    const entries = await this.reach.call(
+      "read the minute series",
+      () =>
+        Array.fromAsync(this.kv.list<MinuteTotals>({
+          start: [...SERIES_PREFIX, first],
+          end: [...SERIES_PREFIX, Infinity],
+        })),
+    ).catch((error) => {
+      if (error instanceof KvUnreachable) return [];
+      throw error;
     });
-    for await (const entry of entries) {
+    for (const entry of entries) {
       const [, , at, process] = entry.key as [string, string, number, string];
       if (process !== this.#process) add(at, entry.value);
     }
@@ -259,14 +272,16 @@ export class MinuteSeries {
     const minutes = [...this.#dirty];
     this.#dirty.clear();
     try {
-      await withLockRetry(() => {
-        const op = this.kv.atomic();
-        for (const at of minutes) {
-          const totals = this.#mine.get(at);
-          if (totals) op.set(seriesKey(at, this.#process), totals, { expireIn: KEEP_MS });
-        }
-        return op.commit();
-      });
+      // Whole minutes are set (not summed): a retry after a timeout writes the same totals.
+      await this.reach.call("write the minute series", () =>
+        withLockRetry(() => {
+          const op = this.kv.atomic();
+          for (const at of minutes) {
+            const totals = this.#mine.get(at);
+            if (totals) op.set(seriesKey(at, this.#process), totals, { expireIn: KEEP_MS });
+          }
+          return op.commit();
+        }));
     } catch (error) {
       for (const at of minutes) this.#dirty.add(at); // the writer schedules the retry
       throw error;

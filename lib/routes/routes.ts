@@ -16,10 +16,17 @@
  *
  * Every answer carries `x-content-type-options: nosniff`.
  *
+ * `/healthz` answers 200 while the gateway serves: `{"status":"ok"}`, or
+ * `{"status":"degraded","kv":{"reachable":false,"since":...}}` while the KV
+ * does not answer (requests are then served from the last known state,
+ * `docs/kv-outages.md`). An admin change made while the KV does not answer
+ * gets a 503 in the admin error shape instead of waiting on the store.
+ *
  * @module
  */
 
 import { errorResponse } from "../http/errors.ts";
+import { type KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { isLoopback } from "../http/loopback.ts";
 import { logWarning } from "../log.ts";
 import type { LiveHub } from "../observe/live_hub.ts";
@@ -44,6 +51,8 @@ export interface RoutesContext {
   /** SHA-256 hex of the admin token now; `undefined` while the admin API is off. */
   adminDigest(): Promise<string | undefined>;
   states: AccountStateStore;
+  /** Whether the KV answers: `/healthz` reports it, admin changes wait for it. */
+  reach?: KvReachability;
   live: LiveHub;
   accounts: AccountsContext;
   /** Account tests (`POST /admin/accounts/{id}/test`). */
@@ -66,7 +75,7 @@ export function gatewayRoutes(context: RoutesContext): Route[] {
     offLoopback(context, client) ??
       dashboardPage((await context.adminDigest()) !== undefined);
   return [
-    { path: "/healthz", handle: () => Response.json({ status: "ok" }) },
+    { path: "/healthz", handle: () => Response.json(health(context.reach)) },
     // Claude Code checks connectivity with `HEAD /api/hello` at start.
     { path: "/api/hello", handle: () => new Response(null, { status: 200 }) },
     { path: "/v1/*", handle: (request, url) => context.api(request, url) },
@@ -155,11 +164,41 @@ function adminGate(context: RoutesContext): (route: Route) => Route {
         return refused;
       }
       if (!refused) throttle.succeeded(address);
-      const response = refused ?? await route.handle(request, url, params, client);
+      if (!refused && isChange(request) && context.reach?.reachable === false) return kvDown();
+      let response: Response;
+      try {
+        response = refused ?? await route.handle(request, url, params, client);
+      } catch (error) {
+        if (error instanceof KvUnreachable) return kvDown();
+        throw error;
+      }
       if (request.method !== "GET" && response.ok) live.poke();
       return response;
     },
   });
+}
+
+/** The body of `/healthz`. */
+export function health(reach: KvReachability | undefined): Record<string, unknown> {
+  if (!reach || reach.reachable) return { status: "ok" };
+  // No error text: `/healthz` answers anyone, and the client's messages may name hosts.
+  const { since } = reach.status();
+  const kv: Record<string, unknown> = { reachable: false };
+  if (since !== undefined) kv.since = new Date(since).toISOString();
+  return { status: "degraded", kv };
+}
+
+function isChange(request: Request): boolean {
+  return request.method !== "GET" && request.method !== "HEAD";
+}
+
+function kvDown(): Response {
+  return errorResponse(
+    "admin",
+    503,
+    "the KV store does not answer; changes are refused until it is back (GET /healthz shows it)",
+    { "retry-after": "5" },
+  );
 }
 
 function notFound(): Response {

@@ -12,11 +12,18 @@
  *   flushed about once a second, so a burst across processes can overshoot by
  *   what was in flight; the next request after that is refused.
  *
+ * When the KV does not answer (a remote KV's outage, `docs/kv-outages.md`),
+ * `rpm` is enforced per process from this process's own count of the
+ * minute: it fails open across processes (each may admit up to `rpm`) but
+ * stays bounded. `dailyTokens` keeps counting locally from the last total
+ * read and refuses when that view says the day is used up.
+ *
  * @module
  */
 
 import type { KeyInfo } from "../accounts/directory.ts";
 import { rpmKey } from "../kv/keys.ts";
+import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
 import { type UsageRecorder, utcDay } from "./recorder.ts";
 
@@ -33,7 +40,14 @@ const DAY_MS = 86_400_000;
 
 /** Enforces the per-key limits. */
 export class KeyLimits {
-  constructor(private readonly kv: Deno.Kv, private readonly usage: UsageRecorder) {}
+  /** Requests this process admitted per key in the current minute: the outage's count. */
+  readonly #local = new Map<string, { minute: number; used: number }>();
+
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly usage: UsageRecorder,
+    private readonly reach: KvReachability = new KvReachability(),
+  ) {}
 
   /** Admits a request (counting it against `rpm`) or says why not. */
   async admit(key: KeyInfo, now = Date.now()): Promise<LimitRefusal | null> {
@@ -56,22 +70,51 @@ export class KeyLimits {
   async #takeMinuteSlot(keyId: string, rpm: number, now: number): Promise<LimitRefusal | null> {
     const minute = Math.floor(now / MINUTE_MS);
     const counter = rpmKey(keyId, minute);
-    for (;;) {
-      const entry = await withLockRetry(() => this.kv.get<number>(counter));
-      const used = entry.value ?? 0;
-      if (used >= rpm) {
-        const retryAfter = Math.max(1, Math.ceil(((minute + 1) * MINUTE_MS - now) / 1000));
-        return {
-          limit: "rpm",
-          retryAfter,
-          message:
-            `key "${keyId}" reached its limit of ${rpm} requests per minute; retry in ${retryAfter}s`,
-        };
+    const refusal = (): LimitRefusal => {
+      const retryAfter = Math.max(1, Math.ceil(((minute + 1) * MINUTE_MS - now) / 1000));
+      return {
+        limit: "rpm",
+        retryAfter,
+        message:
+          `key "${keyId}" reached its limit of ${rpm} requests per minute; retry in ${retryAfter}s`,
+      };
+    };
+    try {
+      for (;;) {
+        const entry = await this.reach.call(
+          "read rpm",
+          () => withLockRetry(() => this.kv.get<number>(counter)),
+        );
+        const used = entry.value ?? 0;
+        if (used >= rpm) return refusal();
+        const result = await this.reach.call(
+          "count rpm",
+          () =>
+            withLockRetry(() =>
+              this.kv.atomic().check(entry).set(counter, used + 1, { expireIn: 2 * MINUTE_MS })
+                .commit()
+            ),
+        );
+        if (result.ok) break;
       }
-      const result = await withLockRetry(() =>
-        this.kv.atomic().check(entry).set(counter, used + 1, { expireIn: 2 * MINUTE_MS }).commit()
-      );
-      if (result.ok) return null;
+    } catch (error) {
+      if (!(error instanceof KvUnreachable)) throw error;
+      // Per process from here on: this process's own count of the minute.
+      if (this.#count(keyId, minute, false) >= rpm) return refusal();
     }
+    this.#count(keyId, minute, true);
+    return null;
+  }
+
+  /** This process's admissions of `keyId` in `minute`, counting one more when `take`. */
+  #count(keyId: string, minute: number, take: boolean): number {
+    let mine = this.#local.get(keyId);
+    if (!mine || mine.minute !== minute) {
+      if (this.#local.size > 10_000) this.#local.clear();
+      mine = { minute, used: 0 };
+      this.#local.set(keyId, mine);
+    }
+    if (take) mine.used += 1;
+    return mine.used;
   }
 }

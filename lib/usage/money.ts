@@ -15,6 +15,7 @@ import { BudgetGate, budgetTargets } from "./budget_gate.ts";
 import { CostMeter } from "./cost_meter.ts";
 import { PricingStore } from "./pricing_store.ts";
 import { SpendLedger } from "./spend.ts";
+import type { KvReachability } from "../kv/reachability.ts";
 
 /** Prices, cost and budgets of one gateway. */
 export interface Money {
@@ -36,11 +37,13 @@ export async function openMoney(options: {
   now?: () => number;
   /** Where budget alerts go (`budget.alert`, `budget.exhausted`). */
   alerts?: Pick<Alerts, "budget">;
+  /** Bounds the ledger's KV calls (a remote KV's outage). */
+  reach?: KvReachability;
 }): Promise<Money> {
   const { kv, directory, metrics } = options;
   const now = options.now ?? Date.now;
   const pricing = await PricingStore.open(kv, options.pricing);
-  const ledger = new SpendLedger(kv, options.flushMs, now);
+  const ledger = new SpendLedger(kv, options.flushMs, now, options.reach);
   const budgetsOf = (keyId: string) => {
     const key = directory.key(keyId);
     return key ? budgetTargets(key, directory.group(key.group)) : [];

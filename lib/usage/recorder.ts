@@ -12,12 +12,19 @@
  *
  * `day` is the UTC date, `YYYY-MM-DD`.
  *
+ * When the KV does not answer (a remote KV's outage), a chunk that failed is
+ * kept as it was and sent again, with its batch mark, before anything newer
+ * (`commitOnce`), so usage is exact once the store is back; `keyTokens`
+ * then answers from the last total it read plus what this process wrote
+ * since and what it holds.
+ *
  * @module
  */
 
 import { keyTokensKey, usageDayPrefix, usageKey } from "../kv/keys.ts";
+import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { WriteBehind } from "../kv/write_behind.ts";
+import { commitOnce, WriteBehind } from "../kv/write_behind.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 
 /** One request's usage. */
@@ -80,9 +87,17 @@ export function utcDay(at: number): string {
 /** Batches usage and reads totals. */
 export class UsageRecorder {
   #pending = new Map<string, Pending>();
+  /** Chunks sent that the store did not confirm: sent again, as they are, before anything newer. */
+  readonly #unsettled: { id: string; chunk: Pending[] }[] = [];
+  /** The last `usage-key` total read per `[day, key]`, plus what this process wrote since. */
+  readonly #lastKnown = new Map<string, number>();
   readonly #writer: WriteBehind;
 
-  constructor(private readonly kv: Deno.Kv, flushMs = 1000) {
+  constructor(
+    private readonly kv: Deno.Kv,
+    flushMs = 1000,
+    private readonly reach: KvReachability = new KvReachability(),
+  ) {
     this.#writer = new WriteBehind(() => this.#write(), flushMs, "usage");
   }
 
@@ -115,12 +130,30 @@ export class UsageRecorder {
 
   /** Tokens (input + output) a key used on `day`, flushed or still batched here. */
   async keyTokens(key: string, day: string): Promise<number> {
-    const entry = await withLockRetry(() => this.kv.get<Deno.KvU64>(keyTokensKey(day, key)));
-    let total = entry.value ? Number(entry.value.value) : 0;
-    for (const pending of this.#pending.values()) {
+    const known = JSON.stringify([day, key]);
+    let total: number;
+    try {
+      const entry = await this.reach.call(
+        "read daily tokens",
+        () => withLockRetry(() => this.kv.get<Deno.KvU64>(keyTokensKey(day, key))),
+      );
+      total = entry.value ? Number(entry.value.value) : 0;
+      if (this.#lastKnown.size > 10_000) this.#lastKnown.clear();
+      this.#lastKnown.set(known, total);
+    } catch (error) {
+      if (!(error instanceof KvUnreachable)) throw error;
+      total = this.#lastKnown.get(known) ?? 0;
+    }
+    const held = [...this.#pending.values(), ...this.#unsettled.flatMap((u) => u.chunk)];
+    for (const pending of held) {
       if (pending.key === key && pending.day === day) total += pending.input + pending.output;
     }
     return total;
+  }
+
+  /** Usage this process holds that the store has not confirmed (combinations). */
+  get unwritten(): number {
+    return this.#pending.size + this.#unsettled.reduce((n, u) => n + u.chunk.length, 0);
   }
 
   /** Writes the batch now. Concurrent calls share one write order. */
@@ -138,7 +171,11 @@ export class UsageRecorder {
     await this.flush();
     const rows = new Map<string, UsageRow>();
     for (const day of daysBetween(from, to)) {
-      for await (const entry of this.kv.list<Deno.KvU64>({ prefix: usageDayPrefix(day) })) {
+      const entries = await this.reach.call(
+        "read usage",
+        () => Array.fromAsync(this.kv.list<Deno.KvU64>({ prefix: usageDayPrefix(day) })),
+      );
+      for (const entry of entries) {
         const parts = entry.key as string[];
         const id = parts[DIMENSION_INDEX[by]];
         const counter = parts[6] as typeof COUNTERS[number];
@@ -154,44 +191,47 @@ export class UsageRecorder {
   }
 
   async #write(): Promise<void> {
+    while (this.#unsettled.length > 0) {
+      const { id, chunk } = this.#unsettled[0];
+      await this.#commit(id, chunk);
+      this.#unsettled.shift();
+    }
     if (this.#pending.size === 0) return;
     const batch = [...this.#pending.values()];
     this.#pending = new Map();
     for (let start = 0; start < batch.length; start += COMBOS_PER_COMMIT) {
-      const chunk = batch.slice(start, start + COMBOS_PER_COMMIT);
-      try {
-        await withLockRetry(() => {
-          const op = this.kv.atomic();
-          for (const item of chunk) {
-            for (const counter of COUNTERS) {
-              if (item[counter] > 0) {
-                op.sum(
-                  usageKey(item.day, item.key, item.account, item.model, counter),
-                  BigInt(item[counter]),
-                );
-              }
-            }
-            const tokens = item.input + item.output;
-            if (tokens > 0) op.sum(keyTokensKey(item.day, item.key), BigInt(tokens));
-          }
-          return op.commit();
-        });
-      } catch (error) {
-        // Keep what was not written for the next flush (the writer schedules it).
-        for (const item of batch.slice(start)) this.#merge(item);
-        throw error;
-      }
+      this.#unsettled.push({
+        id: crypto.randomUUID(),
+        chunk: batch.slice(start, start + COMBOS_PER_COMMIT),
+      });
+    }
+    while (this.#unsettled.length > 0) {
+      const { id, chunk } = this.#unsettled[0];
+      await this.#commit(id, chunk); // On failure the chunks stay for the next flush (scheduled).
+      this.#unsettled.shift();
     }
   }
 
-  #merge(item: Pending): void {
-    const id = JSON.stringify([item.day, item.key, item.account, item.model]);
-    const pending = this.#pending.get(id);
-    if (!pending) {
-      this.#pending.set(id, { ...item });
-      return;
+  async #commit(id: string, chunk: readonly Pending[]): Promise<void> {
+    await commitOnce(this.kv, this.reach, "write usage", `usage/${id}`, (op) => {
+      for (const item of chunk) {
+        for (const counter of COUNTERS) {
+          if (item[counter] > 0) {
+            op.sum(
+              usageKey(item.day, item.key, item.account, item.model, counter),
+              BigInt(item[counter]),
+            );
+          }
+        }
+        const tokens = item.input + item.output;
+        if (tokens > 0) op.sum(keyTokensKey(item.day, item.key), BigInt(tokens));
+      }
+    });
+    for (const item of chunk) {
+      const known = JSON.stringify([item.day, item.key]);
+      const total = this.#lastKnown.get(known);
+      if (total !== undefined) this.#lastKnown.set(known, total + item.input + item.output);
     }
-    for (const counter of COUNTERS) pending[counter] += item[counter];
   }
 }
 

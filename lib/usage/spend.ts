@@ -12,13 +12,20 @@
  * `week:2026-11-30`, `month:2026-12`) or a 5-minute bucket number for the
  * rolling `5h` window. Only keys and groups that set budgets are written.
  *
+ * When the KV does not answer, a chunk that failed is kept as it was and sent
+ * again with its batch mark (`commitOnce`), so spend is exact once the store
+ * is back, and a check answers from the last spend it read plus what this
+ * process wrote since and holds: a budget keeps counting locally and refuses
+ * when that view says it is spent.
+ *
  * @module
  */
 
 import type { Budget } from "../config/types.ts";
 import { spendKey } from "../kv/keys.ts";
+import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { WriteBehind } from "../kv/write_behind.ts";
+import { commitOnce, WriteBehind } from "../kv/write_behind.ts";
 import {
   bucketOf,
   type BudgetState,
@@ -49,12 +56,17 @@ export class SpendLedger {
   #pending = new Map<string, Pending>();
   /** Per key or group: the bucket its old buckets were last swept at. */
   readonly #swept = new Map<string, number>();
+  /** Chunks sent that the store did not confirm: sent again, as they are, before anything newer. */
+  readonly #unsettled: { id: string; chunk: Pending[] }[] = [];
+  /** The last value read per counter, plus what this process wrote since (an outage's view). */
+  readonly #lastKnown = new Map<string, number>();
   readonly #writer: WriteBehind;
 
   constructor(
     private readonly kv: Deno.Kv,
     flushMs = 1000,
     private readonly now: () => number = Date.now,
+    private readonly reach: KvReachability = new KvReachability(),
   ) {
     this.#writer = new WriteBehind(() => this.#write(), flushMs, "spend");
   }
@@ -79,16 +91,38 @@ export class SpendLedger {
       calendarWindow(budget.per as "day" | "week" | "month", now)
     );
     const keys = windows.map((window) => spendKey(target.scope, target.id, window.id));
-    const entries = keys.length > 0
-      ? await withLockRetry(() => this.kv.getMany<Deno.KvU64[]>(keys))
-      : [];
+    const stored = await this.#read(keys);
     calendar.forEach((budget, index) => {
-      const spent = Number(entries[index].value?.value ?? 0n) + this.#unflushed(keys[index]);
+      const spent = stored[index] + this.#unflushed(keys[index]);
       states.push({ budget, spent, resetsAt: windows[index].end });
     });
     const rolling = target.budgets.find((budget) => budget.per === "5h");
     if (rolling) states.push(rollingState(rolling, await this.#buckets(target, now), now));
     return states;
+  }
+
+  /** Flushed totals of `keys`; while the KV is down, the last ones read plus this process's since. */
+  async #read(keys: Deno.KvKey[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    try {
+      const entries = await this.reach.call(
+        "read spend",
+        () => withLockRetry(() => this.kv.getMany<Deno.KvU64[]>(keys)),
+      );
+      return entries.map((entry, index) => {
+        const value = Number(entry.value?.value ?? 0n);
+        this.#know(JSON.stringify(keys[index]), value);
+        return value;
+      });
+    } catch (error) {
+      if (!(error instanceof KvUnreachable)) throw error;
+      return keys.map((key) => this.#lastKnown.get(JSON.stringify(key)) ?? 0);
+    }
+  }
+
+  #know(id: string, value: number): void {
+    if (this.#lastKnown.size > 10_000) this.#lastKnown.clear();
+    this.#lastKnown.set(id, value);
   }
 
   /** Writes the batch now. */
@@ -108,9 +142,24 @@ export class SpendLedger {
       start: spendKey(target.scope, target.id, first),
       end: spendKey(target.scope, target.id, bucketOf(now) + 1),
     };
-    for await (const entry of this.kv.list<Deno.KvU64>(range)) {
-      const bucket = entry.key[entry.key.length - 1] as number;
-      buckets.set(bucket, Number(entry.value.value));
+    try {
+      const entries = await this.reach.call(
+        "read spend",
+        () => Array.fromAsync(this.kv.list<Deno.KvU64>(range)),
+      );
+      for (const entry of entries) {
+        const bucket = entry.key[entry.key.length - 1] as number;
+        buckets.set(bucket, Number(entry.value.value));
+        this.#know(JSON.stringify(entry.key), Number(entry.value.value));
+      }
+    } catch (error) {
+      if (!(error instanceof KvUnreachable)) throw error;
+      for (let bucket = first; bucket <= bucketOf(now); bucket++) {
+        const known = this.#lastKnown.get(
+          JSON.stringify(spendKey(target.scope, target.id, bucket)),
+        );
+        if (known !== undefined) buckets.set(bucket, known);
+      }
     }
     for (const pending of this.#pending.values()) {
       const [, , scope, id, bucket] = pending.key;
@@ -121,32 +170,42 @@ export class SpendLedger {
   }
 
   #unflushed(key: Deno.KvKey): number {
-    return this.#pending.get(JSON.stringify(key))?.micros ?? 0;
+    const id = JSON.stringify(key);
+    let micros = this.#pending.get(id)?.micros ?? 0;
+    for (const { chunk } of this.#unsettled) {
+      for (const item of chunk) if (JSON.stringify(item.key) === id) micros += item.micros;
+    }
+    return micros;
   }
 
   async #write(): Promise<void> {
+    await this.#settle();
     if (this.#pending.size === 0) return;
     const batch = [...this.#pending.values()];
     this.#pending = new Map();
     for (let start = 0; start < batch.length; start += PER_COMMIT) {
-      const chunk = batch.slice(start, start + PER_COMMIT);
-      try {
-        await withLockRetry(() => {
-          const op = this.kv.atomic();
-          for (const item of chunk) op.sum(item.key, BigInt(item.micros));
-          return op.commit();
-        });
-      } catch (error) {
-        for (const item of batch.slice(start)) {
-          const id = JSON.stringify(item.key);
-          const pending = this.#pending.get(id);
-          if (pending) pending.micros += item.micros;
-          else this.#pending.set(id, { ...item });
-        }
-        throw error;
+      this.#unsettled.push({
+        id: crypto.randomUUID(),
+        chunk: batch.slice(start, start + PER_COMMIT),
+      });
+    }
+    await this.#settle(); // On failure the chunks stay for the next flush (scheduled).
+    await this.reach.call("sweep spend", () => this.#sweep(batch));
+  }
+
+  async #settle(): Promise<void> {
+    while (this.#unsettled.length > 0) {
+      const { id, chunk } = this.#unsettled[0];
+      await commitOnce(this.kv, this.reach, "write spend", `spend/${id}`, (op) => {
+        for (const item of chunk) op.sum(item.key, BigInt(item.micros));
+      });
+      this.#unsettled.shift();
+      for (const item of chunk) {
+        const known = JSON.stringify(item.key);
+        const total = this.#lastKnown.get(known);
+        if (total !== undefined) this.#lastKnown.set(known, total + item.micros);
       }
     }
-    await this.#sweep(batch);
   }
 
   /** Deletes rolling buckets that left their window (`sum` keeps no expiry). */

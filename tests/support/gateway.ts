@@ -162,6 +162,7 @@ export async function startGateway(spec: GatewaySpec): Promise<TestGateway> {
     // As `main.ts` does for a local file: the hot path's file-change check is under test too.
     // A KV Connect URL (a shared remote KV) has no file to watch.
     kvPath: /^https?:\/\//.test(kvPath) ? undefined : kvPath,
+    kvLocation: kvPath,
     adminToken,
     secret: spec.secret ?? undefined,
     metricsToken: spec.metricsToken,
