@@ -18,17 +18,11 @@ import { AccountChecks } from "./failover/account_checks.ts";
 import { CheckSchedule } from "./failover/check_schedule.ts";
 import { SessionBindings } from "./accounts/sessions.ts";
 import { DEFAULT_PROBE_SECONDS } from "./config/defaults.ts";
-import type { Config } from "./config/types.ts";
 import { sha256Hex } from "./crypto/digest.ts";
 import { SecretBox } from "./crypto/secret_box.ts";
 import { ErrorRuleStore } from "./failover/rule_store.ts";
 import { FileChangeSentinel } from "./kv/file_change_sentinel.ts";
-import {
-  DEFAULT_KV_DEADLINE_MS,
-  kvLabel,
-  KvReachability,
-  KvUnreachable,
-} from "./kv/reachability.ts";
+import { DEFAULT_KV_DEADLINE_MS, kvLabel, KvReachability } from "./kv/reachability.ts";
 import {
   ALERT_CONFIG_KEY,
   DIRECTORY_GENERATION_KEY,
@@ -43,104 +37,32 @@ import { Alerts } from "./observe/alerts.ts";
 import { corsPolicy } from "./http/cors.ts";
 import { peerAddress } from "./http/loopback.ts";
 import { ProxyClients } from "./http/proxy_clients.ts";
-import { DEFAULT_QUEUE_TIMEOUT_SECONDS } from "./leases/queue.ts";
 import { SlotLeases } from "./leases/slots.ts";
 import { FailoverLog } from "./observe/failover_log.ts";
 import { MinuteSeries } from "./observe/minute_series.ts";
 import { LiveHub } from "./observe/live_hub.ts";
 import { GatewayMetrics } from "./observe/metrics.ts";
-import { type RequestLogger, requestLogger } from "./observe/request_log.ts";
-import { handleApi, type Pipeline } from "./pipeline/api.ts";
+import { requestLogger } from "./observe/request_log.ts";
+import { handleApi } from "./pipeline/api.ts";
 import { failoverPorts } from "./pipeline/forward.ts";
 import { Relay } from "./pipeline/relay.ts";
-import { isResponsesSocket, ResponseSockets } from "./pipeline/socket/accept.ts";
-import { DEFAULT_WEBSOCKET } from "./config/defaults.ts";
+import { isResponsesSocket } from "./pipeline/socket/accept.ts";
 import { UsageClock } from "./planning/usage_clock.ts";
-import { Credentials, type OAuthTuning } from "./providers/credentials.ts";
+import { Credentials } from "./providers/credentials.ts";
 import { SignInFlows } from "./providers/oauth/flows.ts";
 import { TokenStore } from "./providers/oauth/token_store.ts";
-import type { AdminTokenStore } from "./routes/admin/admin_token.ts";
 import { accountRows } from "./routes/admin/management.ts";
 import { dashboardSnapshot } from "./routes/dashboard/snapshot.ts";
 import { gatewayRoutes, routeTable } from "./routes/routes.ts";
 import { KeyLimits } from "./usage/limits.ts";
 import { openMoney } from "./usage/money.ts";
 import { UsageRecorder } from "./usage/recorder.ts";
+import { adminDigestReader } from "./app/admin_digest.ts";
+import type { Gateway, GatewayOptions } from "./app/options.ts";
+import { assemblePipeline, responseSockets } from "./app/pipeline.ts";
 import { logFailure } from "./log.ts";
 
-/** Timings the tests shorten. */
-export interface Tuning extends OAuthTuning {
-  /** How often a queued request looks for slots freed by other processes (default 200 ms). */
-  queuePollMs?: number;
-  /** Silence before a queued streaming request gets a keep-alive, and between them (default 5 s). */
-  keepAliveMs?: number;
-  /** How long a concurrency lease lives without renewal. */
-  slotLeaseMs?: number;
-  /** How often a process looks for due scheduled health checks (default 5 s). */
-  healthCheckTickMs?: number;
-  /** Waits between webhook delivery attempts (default 1 s, 5 s, 30 s). */
-  alertRetryDelaysMs?: number[];
-  /** How long one webhook delivery attempt may take (default 10 s). */
-  alertAttemptTimeoutMs?: number;
-  /** The clock budgets and their spend windows read (default `Date.now`). */
-  now?: () => number;
-  /** How long a call to a remote KV may take before the store counts as unreachable (default 2 s). */
-  kvDeadlineMs?: number;
-  /** How often a remote KV's watch stream is checked against a read (default 5 s; `watch_signal.ts`). */
-  kvWatchHeartbeatMs?: number;
-}
-
-/** What a gateway is built from. */
-export interface GatewayOptions {
-  config: Config;
-  kv: Deno.Kv;
-  /** Admin API token; `undefined` (and no `adminTokens`) turns the admin API off. */
-  adminToken?: string;
-  /** The KV-stored admin token of a first run, used when `adminToken` is not given. */
-  adminTokens?: AdminTokenStore;
-  /** Path of a local KV file, which lets the hot path skip KV reads while nothing was written. */
-  kvPath?: string;
-  /** `SWITCHYARD_KV` as set (a KV Connect URL, say), to name the store in outage log lines. */
-  kvLocation?: string;
-  /** Where per-request log lines go; defaults to logtape (JSON lines once configured). */
-  logger?: RequestLogger;
-  /** Token that may read `/metrics` besides the admin token. */
-  metricsToken?: string;
-  /** `SWITCHYARD_SECRET`: encrypts refreshed OAuth tokens and account secrets stored through the API. */
-  secret?: string;
-  /** Timings, for tests. */
-  tuning?: Tuning;
-  /** Usage batch flush interval (default 1000 ms). */
-  usageFlushMs?: number;
-  /** One OpenTelemetry span per upstream attempt (start-up sets it from `OTEL_DENO=true`). */
-  tracing?: boolean;
-  /** `SWITCHYARD_ADMIN=loopback`: the admin API and the dashboard answer loopback peers only. */
-  adminLoopbackOnly?: boolean;
-}
-
-/** A running gateway. */
-export interface Gateway {
-  /** Answers a request; `info` (`Deno.serve`'s) gives the peer's address, for the admin API. */
-  fetch(request: Request, info?: { remoteAddr?: Deno.Addr }): Promise<Response>;
-  /** Shared account health. */
-  readonly states: AccountStateStore;
-  /** Whether the KV answers (a remote KV's calls are bounded by a deadline). */
-  readonly reach: KvReachability;
-  /** Concurrency slots. */
-  readonly slots: SlotLeases;
-  /** Batched usage totals. */
-  readonly usage: UsageRecorder;
-  /** Live dashboard updates. */
-  readonly live: LiveHub;
-  /** Keys, accounts and groups (config seed + KV). */
-  readonly directory: Directory;
-  /** Waits for background KV writes (quota snapshots, slot releases, response owners, thinking signers). */
-  settled(): Promise<void>;
-  /** Closes open Responses WebSockets with 1001 (a turn in flight finishes first). */
-  closeSockets(): Promise<void>;
-  /** Flushes batched usage, ends live dashboard streams and closes KV; call after the server has drained. */
-  close(): Promise<void>;
-}
+export type { Gateway, GatewayOptions, Tuning } from "./app/options.ts";
 
 /** Builds the gateway. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
@@ -267,40 +189,20 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     tickMs: tuning.healthCheckTickMs,
   });
 
-  const leaseDeps = {
-    slots,
-    queue: {
-      timeoutMs: (config.queueTimeoutSeconds ?? DEFAULT_QUEUE_TIMEOUT_SECONDS) * 1000,
-      pollMs: tuning.queuePollMs ?? 200,
-      keepAliveMs: tuning.keepAliveMs ?? 5_000,
-    },
-  };
-  const pipeline: Pipeline = {
+  const pipeline = assemblePipeline({
+    config,
+    tuning,
     states,
-    admit: {
-      directory,
-      limits: new KeyLimits(kv, usage, reach),
-      budgets: money.gate,
-      owners,
-      maxRequestBytes: config.maxRequestBytes,
-      bodyIdleMs: config.bodyTimeoutSeconds === undefined
-        ? undefined
-        : config.bodyTimeoutSeconds * 1000,
-      keySlots: leaseDeps,
-    },
-    plan: {
-      states,
-      sessions,
-      quotas,
-      clock,
-      // From the directory: a group changed through the management API takes effect at once.
-      groupSettings: (groupId) => directory.group(groupId),
-    },
-    lease: leaseDeps,
-    forward: {
-      sessions,
-      ports: forwardPorts,
-    },
+    directory,
+    limits: new KeyLimits(kv, usage, reach),
+    budgets: money.gate,
+    owners,
+    signers,
+    slots,
+    sessions,
+    quotas,
+    clock,
+    ports: forwardPorts,
     relay: new Relay({
       metrics,
       usage,
@@ -311,30 +213,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       cost: money.meter,
       isPassthrough: (id) => directory.account(id)?.account.passthrough ?? false,
     }),
-    owners,
-    signers,
-  };
-
-  const socketSettings = { ...DEFAULT_WEBSOCKET, ...config.websocket };
-  const sockets = new ResponseSockets(pipeline, {
-    ...socketSettings,
-    maxMessageBytes: socketSettings.maxMessageBytes ?? config.maxRequestBytes,
   });
+  const sockets = responseSockets(pipeline, config);
 
-  const fixedDigest = options.adminToken ? sha256Hex(options.adminToken) : undefined;
   // A KV-stored token is read per admin request, so a reset reaches every process at once.
-  // Within the KV deadline; while the KV is down, the token last read stays in force.
-  let storedDigest: string | undefined;
-  const adminDigest = async (): Promise<string | undefined> => {
-    const tokens = options.adminTokens;
-    if (fixedDigest !== undefined || !tokens) return fixedDigest;
-    try {
-      storedDigest = await reach.call("read the admin token", () => tokens.digest());
-    } catch (error) {
-      if (!(error instanceof KvUnreachable)) throw error;
-    }
-    return storedDigest;
-  };
+  const adminDigest = adminDigestReader(options.adminToken, options.adminTokens, reach);
   const metricsDigest = options.metricsToken ? sha256Hex(options.metricsToken) : undefined;
   const tokenBox = options.secret
     ? await SecretBox.fromSecret(options.secret, "oauth-tokens")
@@ -376,13 +259,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await states.current(); // Warm the snapshot so the first request pays no cold read.
   schedule.start();
 
+  const writers = [quotas, slots, owners, signers, failovers, accountAlerts];
   async function settled(): Promise<void> {
-    await quotas.settled();
-    await slots.settled();
-    await owners.settled();
-    await signers.settled();
-    await failovers.settled();
-    await accountAlerts.settled();
+    for (const writer of writers) await writer.settled();
   }
 
   return {
