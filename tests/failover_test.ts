@@ -964,6 +964,12 @@ bothKvs("403 strikes add up across two gateway processes on one KV", async (kv) 
   await strikesSeenBy(2);
   assertAccount(await one.account("codex"), { state: "active", strikes: 2 });
   await call(one);
+  // The other process learns of it within the shared KV's bound: at once on a file, when its watch
+  // delivers on a remote KV (docs/several-hosts.md). The writer itself knows at once on both.
+  await eventually(
+    async () => (await two.account("codex")).state === "disabled",
+    "the disable to reach the other process",
+  );
   for (const gw of [one, two]) {
     assertAccount(await gw.account("codex"), {
       state: "disabled",

@@ -59,6 +59,29 @@ Deno.test("remote KV: while nothing changes, a request makes no KV round trip", 
   assert.equal(await dataRequests(kv.server!) - before, 0, "KV requests made by 20 requests");
 });
 
+Deno.test("remote KV: a process reads its own writes at once, before its watch delivers them", async () => {
+  await using kv = await sharedKv("remote");
+  let limited = true;
+  await using primary = upstream(() =>
+    limited
+      ? json(429, openaiError("slow down", "rate_limit_error"), { "retry-after": "600" })
+      : json(200, chatCompletion("primary"))
+  );
+  await using backup = upstream(() => json(200, chatCompletion("backup")));
+  const { a, b } = await twoGateways(kv, `${primary.url}/v1`, `${backup.url}/v1`);
+  await using _a = a;
+  await using _b = b;
+  await eventually(() => a.gateway.states.watching, "the watch");
+  // Every change the stream delivers from now on comes a second late.
+  await kv.server!.faults({ watchDelayMs: 1_000 });
+  assert.deepEqual(await ask(a), { status: 200, account: "backup" }, "primary cools");
+  assert.deepEqual(await ask(a), { status: 200, account: "backup" }, "and stays cooled");
+  limited = false;
+  // The admin's reset, written here, counts for this process's very next request.
+  await a.gateway.states.reset("primary");
+  assert.deepEqual(await ask(a), { status: 200, account: "primary" });
+});
+
 for (const outage of [true, "cut"] as const) {
   Deno.test(`remote KV outage (${outage === true ? "503s" : "cut bodies"}): requests are served, a cooldown holds here at once and reaches the other gateway after recovery`, async () => {
     await using kv = await sharedKv("remote");

@@ -183,7 +183,7 @@ export class AccountStateStore {
    * `KvUnreachable` when a remote KV does not answer.
    */
   async reset(accountId: string, how = "reset", now = Date.now()): Promise<void> {
-    const reset = () => this.#writer.reset(accountId, how, now);
+    const reset = () => this.#writer.reset(accountId, how, now).finally(() => this.#wrote());
     await (this.#reach ? this.#reach.call("reset account health", reset) : reset());
   }
 
@@ -195,7 +195,7 @@ export class AccountStateStore {
    * due, probes are off, another process won, or the KV does not answer.
    */
   async claimProbe(accountId: string, now = Date.now()): Promise<string | undefined> {
-    const claim = () => this.#writer.claimProbe(accountId, now);
+    const claim = () => this.#writer.claimProbe(accountId, now).finally(() => this.#wrote());
     if (!this.#reach) return await claim();
     if (!this.#reach.reachable) return undefined;
     return await this.#reach.call("claim a probe", claim).catch((error) => {
@@ -231,9 +231,14 @@ export class AccountStateStore {
   }
 
   #write(local: LocalEffect | undefined, write: () => Promise<void>): Promise<void> {
-    const written = this.#outbox.push(local, write);
+    const written = this.#outbox.push(local, () => write().finally(() => this.#wrote()));
     if (local) this.#snapshot = overlay(this.#snapshot, [local]);
     return written;
+  }
+
+  /** This process wrote: KV may now differ from the overlay (a 3rd strike), so the next read is real. */
+  #wrote(): void {
+    this.#signal?.invalidate();
   }
 
   #probeMs(): number {

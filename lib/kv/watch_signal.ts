@@ -82,6 +82,14 @@ export class WatchSignal {
     return this.#live;
   }
 
+  /**
+   * This process wrote: its own write reaches it through the stream only
+   * later, so the next read must not be skipped (read-your-writes).
+   */
+  invalidate(): void {
+    this.#deliveries++;
+  }
+
   /** Taken just before a read; given to {@linkcode verified} once the read is done. */
   observe(): number {
     return this.#deliveries;

@@ -26,6 +26,8 @@ export interface Faults {
   hang: boolean;
   /** How long a data-path token issued by the metadata exchange stays valid. */
   tokenTtlMs: number;
+  /** Added before each change a watch stream delivers (a slow stream: 0 by default). */
+  watchDelayMs?: number;
 }
 
 /** What `POST /_faults` asks for: new values, plus `expireToken` (a one-off action). */
@@ -57,6 +59,9 @@ export function parseFaultChange(body: unknown): FaultChange {
         break;
       case "failRate":
         change.faults.failRate = number(name, value, 0, 1);
+        break;
+      case "watchDelayMs":
+        change.faults.watchDelayMs = number(name, value, 0);
         break;
       case "tokenTtlMs":
         change.faults.tokenTtlMs = number(name, value, 1);

@@ -15,6 +15,7 @@ Deno.test("faults: each switch parses, with expireToken apart", () => {
       faults: { hang: true, tokenTtlMs: 5000 },
       expireToken: false,
     }],
+    [{ watchDelayMs: 300 }, { faults: { watchDelayMs: 300 }, expireToken: false }],
     [{ expireToken: true }, { faults: {}, expireToken: true }],
     [{}, { faults: {}, expireToken: false }],
   ];
@@ -34,6 +35,7 @@ Deno.test("faults: a typo or a value out of range is refused, not ignored", () =
       { failRate: "0.5" },
       { hang: 1 },
       { tokenTtlMs: 0 },
+      { watchDelayMs: -5 },
       { expireToken: "now" },
     ]
   ) {
