@@ -24,7 +24,8 @@
 import { keyTokensKey, usageDayPrefix, usageKey } from "../kv/keys.ts";
 import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { commitOnce, WriteBehind } from "../kv/write_behind.ts";
+import { LastKnownTotals, UnsettledSums } from "../kv/sum_batches.ts";
+import { WriteBehind } from "../kv/write_behind.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 
 /** One request's usage. */
@@ -87,10 +88,10 @@ export function utcDay(at: number): string {
 /** Batches usage and reads totals. */
 export class UsageRecorder {
   #pending = new Map<string, Pending>();
-  /** Chunks sent that the store did not confirm: sent again, as they are, before anything newer. */
-  readonly #unsettled: { id: string; chunk: Pending[] }[] = [];
   /** The last `usage-key` total read per `[day, key]`, plus what this process wrote since. */
-  readonly #lastKnown = new Map<string, number>();
+  readonly #lastKnown = new LastKnownTotals();
+  /** Chunks sent that the store did not confirm: sent again, as they are, before anything newer. */
+  readonly #unsettled: UnsettledSums<Pending>;
   readonly #writer: WriteBehind;
 
   constructor(
@@ -98,6 +99,19 @@ export class UsageRecorder {
     flushMs = 1000,
     private readonly reach: KvReachability = new KvReachability(),
   ) {
+    this.#unsettled = new UnsettledSums({
+      kv,
+      reach,
+      what: "write usage",
+      markPrefix: "usage",
+      perCommit: COMBOS_PER_COMMIT,
+      build: addCounters,
+      landed: (chunk) => {
+        for (const item of chunk) {
+          this.#lastKnown.landed(JSON.stringify([item.day, item.key]), item.input + item.output);
+        }
+      },
+    });
     this.#writer = new WriteBehind(() => this.#write(), flushMs, "usage");
   }
 
@@ -138,13 +152,12 @@ export class UsageRecorder {
         () => withLockRetry(() => this.kv.get<Deno.KvU64>(keyTokensKey(day, key))),
       );
       total = entry.value ? Number(entry.value.value) : 0;
-      if (this.#lastKnown.size > 10_000) this.#lastKnown.clear();
-      this.#lastKnown.set(known, total);
+      this.#lastKnown.read(known, total);
     } catch (error) {
       if (!(error instanceof KvUnreachable)) throw error;
       total = this.#lastKnown.get(known) ?? 0;
     }
-    const held = [...this.#pending.values(), ...this.#unsettled.flatMap((u) => u.chunk)];
+    const held = [...this.#pending.values(), ...this.#unsettled.items()];
     for (const pending of held) {
       if (pending.key === key && pending.day === day) total += pending.input + pending.output;
     }
@@ -153,7 +166,7 @@ export class UsageRecorder {
 
   /** Usage this process holds that the store has not confirmed (combinations). */
   get unwritten(): number {
-    return this.#pending.size + this.#unsettled.reduce((n, u) => n + u.chunk.length, 0);
+    return this.#pending.size + this.#unsettled.size;
   }
 
   /** Writes the batch now. Concurrent calls share one write order. */
@@ -191,47 +204,28 @@ export class UsageRecorder {
   }
 
   async #write(): Promise<void> {
-    while (this.#unsettled.length > 0) {
-      const { id, chunk } = this.#unsettled[0];
-      await this.#commit(id, chunk);
-      this.#unsettled.shift();
-    }
-    if (this.#pending.size === 0) return;
-    const batch = [...this.#pending.values()];
-    this.#pending = new Map();
-    for (let start = 0; start < batch.length; start += COMBOS_PER_COMMIT) {
-      this.#unsettled.push({
-        id: crypto.randomUUID(),
-        chunk: batch.slice(start, start + COMBOS_PER_COMMIT),
-      });
-    }
-    while (this.#unsettled.length > 0) {
-      const { id, chunk } = this.#unsettled[0];
-      await this.#commit(id, chunk); // On failure the chunks stay for the next flush (scheduled).
-      this.#unsettled.shift();
-    }
-  }
-
-  async #commit(id: string, chunk: readonly Pending[]): Promise<void> {
-    await commitOnce(this.kv, this.reach, "write usage", `usage/${id}`, (op) => {
-      for (const item of chunk) {
-        for (const counter of COUNTERS) {
-          if (item[counter] > 0) {
-            op.sum(
-              usageKey(item.day, item.key, item.account, item.model, counter),
-              BigInt(item[counter]),
-            );
-          }
-        }
-        const tokens = item.input + item.output;
-        if (tokens > 0) op.sum(keyTokensKey(item.day, item.key), BigInt(tokens));
-      }
+    // On failure the chunks stay for the next flush (scheduled).
+    await this.#unsettled.send(() => {
+      const batch = [...this.#pending.values()];
+      this.#pending = new Map();
+      return batch;
     });
-    for (const item of chunk) {
-      const known = JSON.stringify([item.day, item.key]);
-      const total = this.#lastKnown.get(known);
-      if (total !== undefined) this.#lastKnown.set(known, total + item.input + item.output);
+  }
+}
+
+/** The sums one chunk of usage adds: its counters and each key's daily tokens. */
+function addCounters(op: Deno.AtomicOperation, chunk: readonly Pending[]): void {
+  for (const item of chunk) {
+    for (const counter of COUNTERS) {
+      if (item[counter] > 0) {
+        op.sum(
+          usageKey(item.day, item.key, item.account, item.model, counter),
+          BigInt(item[counter]),
+        );
+      }
     }
+    const tokens = item.input + item.output;
+    if (tokens > 0) op.sum(keyTokensKey(item.day, item.key), BigInt(tokens));
   }
 }
 

@@ -25,7 +25,8 @@ import type { Budget } from "../config/types.ts";
 import { spendKey } from "../kv/keys.ts";
 import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { commitOnce, WriteBehind } from "../kv/write_behind.ts";
+import { LastKnownTotals, UnsettledSums } from "../kv/sum_batches.ts";
+import { WriteBehind } from "../kv/write_behind.ts";
 import {
   bucketOf,
   type BudgetState,
@@ -56,10 +57,10 @@ export class SpendLedger {
   #pending = new Map<string, Pending>();
   /** Per key or group: the bucket its old buckets were last swept at. */
   readonly #swept = new Map<string, number>();
-  /** Chunks sent that the store did not confirm: sent again, as they are, before anything newer. */
-  readonly #unsettled: { id: string; chunk: Pending[] }[] = [];
   /** The last value read per counter, plus what this process wrote since (an outage's view). */
-  readonly #lastKnown = new Map<string, number>();
+  readonly #lastKnown = new LastKnownTotals();
+  /** Chunks sent that the store did not confirm: sent again, as they are, before anything newer. */
+  readonly #unsettled: UnsettledSums<Pending>;
   readonly #writer: WriteBehind;
 
   constructor(
@@ -68,6 +69,19 @@ export class SpendLedger {
     private readonly now: () => number = Date.now,
     private readonly reach: KvReachability = new KvReachability(),
   ) {
+    this.#unsettled = new UnsettledSums({
+      kv,
+      reach,
+      what: "write spend",
+      markPrefix: "spend",
+      perCommit: PER_COMMIT,
+      build: (op, chunk) => {
+        for (const item of chunk) op.sum(item.key, BigInt(item.micros));
+      },
+      landed: (chunk) => {
+        for (const item of chunk) this.#lastKnown.landed(JSON.stringify(item.key), item.micros);
+      },
+    });
     this.#writer = new WriteBehind(() => this.#write(), flushMs, "spend");
   }
 
@@ -111,18 +125,13 @@ export class SpendLedger {
       );
       return entries.map((entry, index) => {
         const value = Number(entry.value?.value ?? 0n);
-        this.#know(JSON.stringify(keys[index]), value);
+        this.#lastKnown.read(JSON.stringify(keys[index]), value);
         return value;
       });
     } catch (error) {
       if (!(error instanceof KvUnreachable)) throw error;
       return keys.map((key) => this.#lastKnown.get(JSON.stringify(key)) ?? 0);
     }
-  }
-
-  #know(id: string, value: number): void {
-    if (this.#lastKnown.size > 10_000) this.#lastKnown.clear();
-    this.#lastKnown.set(id, value);
   }
 
   /** Writes the batch now. */
@@ -150,7 +159,7 @@ export class SpendLedger {
       for (const entry of entries) {
         const bucket = entry.key[entry.key.length - 1] as number;
         buckets.set(bucket, Number(entry.value.value));
-        this.#know(JSON.stringify(entry.key), Number(entry.value.value));
+        this.#lastKnown.read(JSON.stringify(entry.key), Number(entry.value.value));
       }
     } catch (error) {
       if (!(error instanceof KvUnreachable)) throw error;
@@ -172,40 +181,20 @@ export class SpendLedger {
   #unflushed(key: Deno.KvKey): number {
     const id = JSON.stringify(key);
     let micros = this.#pending.get(id)?.micros ?? 0;
-    for (const { chunk } of this.#unsettled) {
-      for (const item of chunk) if (JSON.stringify(item.key) === id) micros += item.micros;
+    for (const item of this.#unsettled.items()) {
+      if (JSON.stringify(item.key) === id) micros += item.micros;
     }
     return micros;
   }
 
   async #write(): Promise<void> {
-    await this.#settle();
-    if (this.#pending.size === 0) return;
-    const batch = [...this.#pending.values()];
-    this.#pending = new Map();
-    for (let start = 0; start < batch.length; start += PER_COMMIT) {
-      this.#unsettled.push({
-        id: crypto.randomUUID(),
-        chunk: batch.slice(start, start + PER_COMMIT),
-      });
-    }
-    await this.#settle(); // On failure the chunks stay for the next flush (scheduled).
-    await this.reach.call("sweep spend", () => this.#sweep(batch));
-  }
-
-  async #settle(): Promise<void> {
-    while (this.#unsettled.length > 0) {
-      const { id, chunk } = this.#unsettled[0];
-      await commitOnce(this.kv, this.reach, "write spend", `spend/${id}`, (op) => {
-        for (const item of chunk) op.sum(item.key, BigInt(item.micros));
-      });
-      this.#unsettled.shift();
-      for (const item of chunk) {
-        const known = JSON.stringify(item.key);
-        const total = this.#lastKnown.get(known);
-        if (total !== undefined) this.#lastKnown.set(known, total + item.micros);
-      }
-    }
+    // On failure the chunks stay for the next flush (scheduled).
+    const batch = await this.#unsettled.send(() => {
+      const batch = [...this.#pending.values()];
+      this.#pending = new Map();
+      return batch;
+    });
+    if (batch.length > 0) await this.reach.call("sweep spend", () => this.#sweep(batch));
   }
 
   /** Deletes rolling buckets that left their window (`sum` keeps no expiry). */
