@@ -1,10 +1,13 @@
 /**
- * What a writer of KV sums needs to live through an outage of a remote KV
- * (the usage recorder, the spend ledger), in one place:
- * - {@linkcode UnsettledSums}: a batch is cut into chunks of a bounded size,
- *   each committed once under its own mark ({@linkcode commitOnce}); a chunk
- *   the store did not confirm is kept as it is and sent again, before
- *   anything newer, so totals are exact once the store is back;
+ * One home for a writer of KV sums that must stay exact through an outage of
+ * a remote KV (the usage recorder, the spend ledger):
+ * - requests add to an in-memory batch ({@linkcode BatchedSums.entry}),
+ *   written behind ({@linkcode WriteBehind}) about every `flushMs`;
+ * - a batch is cut into chunks of at most `perCommit` items, each committed
+ *   once under its own mark ({@linkcode commitOnce}); a chunk the store did
+ *   not confirm is kept as it is and sent again before anything newer, and
+ *   the batch meanwhile keeps gathering, so totals are exact once the store
+ *   is back;
  * - {@linkcode LastKnownTotals}: the last total read per counter plus what
  *   this process landed since, which a read answers with while the store is
  *   down.
@@ -13,67 +16,7 @@
  */
 
 import type { KvReachability } from "./reachability.ts";
-import { commitOnce } from "./write_behind.ts";
-
-/** How one writer's chunks are committed. */
-export interface UnsettledSumsOptions<T> {
-  kv: Deno.Kv;
-  reach: KvReachability;
-  /** Names the commit for the reachability (`write usage`). */
-  what: string;
-  /** Prefixes each chunk's mark (`usage` gives `usage/<uuid>`). */
-  markPrefix: string;
-  /** Items per atomic commit, well under KV's mutation limit. */
-  perCommit: number;
-  /** Adds a chunk's mutations to its commit. */
-  build: (op: Deno.AtomicOperation, chunk: readonly T[]) => void;
-  /** A chunk landed (say, to add it to the last known totals). */
-  landed?: (chunk: readonly T[]) => void;
-}
-
-/** Chunks of sums sent, or about to be, that the store has not confirmed. */
-export class UnsettledSums<T> {
-  readonly #chunks: { id: string; chunk: T[] }[] = [];
-
-  constructor(private readonly options: UnsettledSumsOptions<T>) {}
-
-  /**
-   * Sends the chunks held, oldest first, then the batch `take` gives (called
-   * only once those landed, so a batch keeps gathering while they do not),
-   * cut into chunks. Returns that batch. A chunk that fails stays held,
-   * with those behind it, and the error is thrown.
-   */
-  async send(take: () => readonly T[]): Promise<readonly T[]> {
-    await this.#settle();
-    const batch = take();
-    const size = this.options.perCommit;
-    for (let start = 0; start < batch.length; start += size) {
-      this.#chunks.push({ id: crypto.randomUUID(), chunk: batch.slice(start, start + size) });
-    }
-    await this.#settle();
-    return batch;
-  }
-
-  async #settle(): Promise<void> {
-    const { kv, reach, what, markPrefix, build, landed } = this.options;
-    while (this.#chunks.length > 0) {
-      const { id, chunk } = this.#chunks[0];
-      await commitOnce(kv, reach, what, `${markPrefix}/${id}`, (op) => build(op, chunk));
-      this.#chunks.shift();
-      landed?.(chunk);
-    }
-  }
-
-  /** Every item held, oldest first. */
-  items(): T[] {
-    return this.#chunks.flatMap(({ chunk }) => chunk);
-  }
-
-  /** How many items are held. */
-  get size(): number {
-    return this.#chunks.reduce((n, { chunk }) => n + chunk.length, 0);
-  }
-}
+import { commitOnce, WriteBehind } from "./write_behind.ts";
 
 /** The last total read per counter id, plus what this process landed since. */
 export class LastKnownTotals {
@@ -97,5 +40,96 @@ export class LastKnownTotals {
   landed(id: string, amount: number): void {
     const total = this.#totals.get(id);
     if (total !== undefined) this.#totals.set(id, total + amount);
+  }
+}
+
+/** How one writer's sums are batched and committed. */
+export interface BatchedSumsOptions<T> {
+  kv: Deno.Kv;
+  reach: KvReachability;
+  /** Names the writer: the commit is `write <name>`, the chunk marks `<name>/<uuid>`. */
+  name: string;
+  flushMs: number;
+  /** Items per atomic commit, well under KV's mutation limit. */
+  perCommit: number;
+  /** Adds a chunk's mutations to its commit. */
+  build: (op: Deno.AtomicOperation, chunk: readonly T[]) => void;
+  /** The last known total an item adds to once it landed, and by how much. */
+  known: (item: T) => [id: string, amount: number];
+  /** Runs after a whole batch landed (the spend ledger sweeps old buckets). */
+  afterBatch?: (batch: readonly T[]) => Promise<void>;
+}
+
+/** Sums batched in memory, written behind in chunks that are each committed once. */
+export class BatchedSums<T> {
+  /** The batch not sent yet, by item id. */
+  #pending = new Map<string, T>();
+  /** Chunks sent that the store did not confirm: sent again, as they are, before anything newer. */
+  readonly #unsettled: { id: string; chunk: T[] }[] = [];
+  readonly #writer: WriteBehind;
+  /** What a read answers with while the store is down. */
+  readonly lastKnown = new LastKnownTotals();
+
+  constructor(private readonly options: BatchedSumsOptions<T>) {
+    this.#writer = new WriteBehind(() => this.#write(), options.flushMs, options.name);
+  }
+
+  /** The batch's item `id` (made by `create` if new) to add to; the write is scheduled. */
+  entry(id: string, create: () => T): T {
+    let item = this.#pending.get(id);
+    if (!item) {
+      item = create();
+      this.#pending.set(id, item);
+    }
+    this.#writer.schedule();
+    return item;
+  }
+
+  /** The items not sent yet. */
+  pending(): IterableIterator<T> {
+    return this.#pending.values();
+  }
+
+  /** Every item the store has not confirmed: the batch and the unsettled chunks. */
+  held(): T[] {
+    return [...this.#pending.values(), ...this.#unsettled.flatMap(({ chunk }) => chunk)];
+  }
+
+  /** How many items the store has not confirmed. */
+  get size(): number {
+    return this.#pending.size + this.#unsettled.reduce((n, { chunk }) => n + chunk.length, 0);
+  }
+
+  /** Writes now. Concurrent calls share one write order. */
+  flush(): Promise<void> {
+    return this.#writer.flush();
+  }
+
+  /** Stops the timer and writes what is left. */
+  close(): Promise<void> {
+    return this.#writer.close();
+  }
+
+  async #write(): Promise<void> {
+    await this.#settle();
+    if (this.#pending.size === 0) return;
+    const batch = [...this.#pending.values()];
+    this.#pending = new Map();
+    const size = this.options.perCommit;
+    for (let start = 0; start < batch.length; start += size) {
+      this.#unsettled.push({ id: crypto.randomUUID(), chunk: batch.slice(start, start + size) });
+    }
+    await this.#settle(); // On failure the chunks stay for the next flush (scheduled).
+    await this.options.afterBatch?.(batch);
+  }
+
+  async #settle(): Promise<void> {
+    const { kv, reach, name, build, known } = this.options;
+    while (this.#unsettled.length > 0) {
+      const { id, chunk } = this.#unsettled[0];
+      await commitOnce(kv, reach, `write ${name}`, `${name}/${id}`, (op) => build(op, chunk));
+      this.#unsettled.shift();
+      for (const item of chunk) this.lastKnown.landed(...known(item));
+    }
   }
 }

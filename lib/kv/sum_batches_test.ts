@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { KvReachability } from "./reachability.ts";
-import { LastKnownTotals, UnsettledSums } from "./sum_batches.ts";
+import { BatchedSums, LastKnownTotals } from "./sum_batches.ts";
 
 type Mode = "up" | "down" | "lost answer";
 
@@ -30,18 +30,28 @@ async function flakyKv() {
   return { kv, flaky, state };
 }
 
-function sums(flaky: Deno.Kv, landed: string[][]) {
-  return new UnsettledSums<string>({
+interface Item {
+  name: string;
+  n: number;
+}
+
+function sums(flaky: Deno.Kv, batches: string[][]) {
+  return new BatchedSums<Item>({
     kv: flaky,
     reach: new KvReachability(),
-    what: "test sums",
-    markPrefix: "test",
+    name: "test",
+    flushMs: 60_000,
     perCommit: 2,
     build: (op, chunk) => {
-      for (const name of chunk) op.sum(["count", name], 1n);
+      for (const item of chunk) op.sum(["count", item.name], BigInt(item.n));
     },
-    landed: (chunk) => landed.push([...chunk]),
+    known: (item) => [item.name, item.n],
+    afterBatch: (batch) => Promise.resolve(void batches.push(batch.map((item) => item.name))),
   });
+}
+
+function add(target: BatchedSums<Item>, name: string, n = 1): void {
+  target.entry(name, () => ({ name, n: 0 })).n += n;
 }
 
 async function counts(kv: Deno.Kv): Promise<Record<string, number>> {
@@ -52,36 +62,52 @@ async function counts(kv: Deno.Kv): Promise<Record<string, number>> {
   return out;
 }
 
-Deno.test("unsettled sums: a batch is committed in chunks of perCommit", async () => {
+Deno.test("batched sums: one item per id, committed in chunks of perCommit", async () => {
   const { kv, flaky, state } = await flakyKv();
-  const landed: string[][] = [];
-  const batch = await sums(flaky, landed).send(() => ["a", "b", "c", "a", "d"]);
-  assert.deepEqual(batch, ["a", "b", "c", "a", "d"]);
+  const batches: string[][] = [];
+  const target = sums(flaky, batches);
+  for (const name of ["a", "b", "c", "a", "d", "e"]) add(target, name);
+  assert.equal(target.size, 5);
+  await target.flush();
   assert.equal(state.commits, 3);
-  assert.deepEqual(landed, [["a", "b"], ["c", "a"], ["d"]]);
-  assert.deepEqual(await counts(kv), { a: 2, b: 1, c: 1, d: 1 });
+  assert.equal(target.size, 0);
+  assert.deepEqual(batches, [["a", "b", "c", "d", "e"]]);
+  assert.deepEqual(await counts(kv), { a: 2, b: 1, c: 1, d: 1, e: 1 });
+  await target.close();
   kv.close();
 });
 
-Deno.test("unsettled sums: chunks the store refused are held, sent first when it is back, and counted once", async () => {
+Deno.test("batched sums: chunks the store refused are held and sent first when it is back, counted once", async () => {
   const { kv, flaky, state } = await flakyKv();
-  const landed: string[][] = [];
-  const unsettled = sums(flaky, landed);
+  const batches: string[][] = [];
+  const target = sums(flaky, batches);
+  target.lastKnown.read("a", 10);
   state.mode = "down";
-  await assert.rejects(unsettled.send(() => ["a", "b", "c"]));
-  assert.equal(unsettled.size, 3);
-  assert.deepEqual(unsettled.items(), ["a", "b", "c"]);
-  let taken = false;
-  await assert.rejects(unsettled.send(() => (taken = true, ["x"])));
-  assert.equal(taken, false, "a new batch is not taken while older chunks are held");
+  for (const name of ["a", "b", "c"]) add(target, name);
+  await assert.rejects(target.flush());
+  assert.deepEqual(target.held().map((item) => item.name), ["a", "b", "c"]);
+  add(target, "x");
+  await assert.rejects(target.flush());
+  add(target, "x", 2); // The new batch keeps gathering behind the held chunks.
+  assert.deepEqual(target.held(), [
+    { name: "x", n: 3 },
+    { name: "a", n: 1 },
+    { name: "b", n: 1 },
+    { name: "c", n: 1 },
+  ]);
+  assert.deepEqual([...target.pending()], [{ name: "x", n: 3 }]);
   state.mode = "lost answer"; // The first chunk lands, but its answer is lost: sent again later.
-  await assert.rejects(unsettled.send(() => ["x"]));
-  assert.deepEqual(unsettled.items(), ["a", "b", "c"]);
+  await assert.rejects(target.flush());
+  assert.equal(target.lastKnown.get("a"), 10, "not landed as far as this process knows");
+  assert.deepEqual(batches, []);
   state.mode = "up";
-  await unsettled.send(() => ["d"]);
-  assert.equal(unsettled.size, 0);
-  assert.deepEqual(landed, [["a", "b"], ["c"], ["d"]]);
-  assert.deepEqual(await counts(kv), { a: 1, b: 1, c: 1, d: 1 });
+  await target.flush();
+  assert.equal(target.size, 0);
+  assert.equal(target.lastKnown.get("a"), 11);
+  assert.equal(target.lastKnown.get("b"), undefined, "never read: stays unknown");
+  assert.deepEqual(batches, [["x"]]);
+  assert.deepEqual(await counts(kv), { a: 1, b: 1, c: 1, x: 3 });
+  await target.close();
   kv.close();
 });
 

@@ -24,8 +24,7 @@
 import { keyTokensKey, usageDayPrefix, usageKey } from "../kv/keys.ts";
 import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { LastKnownTotals, UnsettledSums } from "../kv/sum_batches.ts";
-import { WriteBehind } from "../kv/write_behind.ts";
+import { BatchedSums } from "../kv/sum_batches.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 
 /** One request's usage. */
@@ -87,59 +86,45 @@ export function utcDay(at: number): string {
 
 /** Batches usage and reads totals. */
 export class UsageRecorder {
-  #pending = new Map<string, Pending>();
-  /** The last `usage-key` total read per `[day, key]`, plus what this process wrote since. */
-  readonly #lastKnown = new LastKnownTotals();
-  /** Chunks sent that the store did not confirm: sent again, as they are, before anything newer. */
-  readonly #unsettled: UnsettledSums<Pending>;
-  readonly #writer: WriteBehind;
+  /** The batch; its last known totals are the `usage-key` totals per `[day, key]`. */
+  readonly #sums: BatchedSums<Pending>;
 
   constructor(
     private readonly kv: Deno.Kv,
     flushMs = 1000,
     private readonly reach: KvReachability = new KvReachability(),
   ) {
-    this.#unsettled = new UnsettledSums({
+    this.#sums = new BatchedSums({
       kv,
       reach,
-      what: "write usage",
-      markPrefix: "usage",
+      name: "usage",
+      flushMs,
       perCommit: COMBOS_PER_COMMIT,
       build: addCounters,
-      landed: (chunk) => {
-        for (const item of chunk) {
-          this.#lastKnown.landed(JSON.stringify([item.day, item.key]), item.input + item.output);
-        }
-      },
+      known: (item) => [JSON.stringify([item.day, item.key]), item.input + item.output],
     });
-    this.#writer = new WriteBehind(() => this.#write(), flushMs, "usage");
   }
 
   /** Adds one request's usage to the batch. */
   record(record: UsageRecord): void {
     const day = utcDay(record.at);
     const id = JSON.stringify([day, record.key, record.account, record.model]);
-    let pending = this.#pending.get(id);
-    if (!pending) {
-      pending = {
-        day,
-        key: record.key,
-        account: record.account,
-        model: record.model,
-        input: 0,
-        output: 0,
-        cached: 0,
-        requests: 0,
-        cost: 0,
-      };
-      this.#pending.set(id, pending);
-    }
+    const pending = this.#sums.entry(id, () => ({
+      day,
+      key: record.key,
+      account: record.account,
+      model: record.model,
+      input: 0,
+      output: 0,
+      cached: 0,
+      requests: 0,
+      cost: 0,
+    }));
     pending.input += record.tokens.input;
     pending.output += record.tokens.output;
     pending.cached += record.tokens.cached;
     pending.requests += 1;
     pending.cost += record.costMicros ?? 0;
-    this.#writer.schedule();
   }
 
   /** Tokens (input + output) a key used on `day`, flushed or still batched here. */
@@ -152,13 +137,12 @@ export class UsageRecorder {
         () => withLockRetry(() => this.kv.get<Deno.KvU64>(keyTokensKey(day, key))),
       );
       total = entry.value ? Number(entry.value.value) : 0;
-      this.#lastKnown.read(known, total);
+      this.#sums.lastKnown.read(known, total);
     } catch (error) {
       if (!(error instanceof KvUnreachable)) throw error;
-      total = this.#lastKnown.get(known) ?? 0;
+      total = this.#sums.lastKnown.get(known) ?? 0;
     }
-    const held = [...this.#pending.values(), ...this.#unsettled.items()];
-    for (const pending of held) {
+    for (const pending of this.#sums.held()) {
       if (pending.key === key && pending.day === day) total += pending.input + pending.output;
     }
     return total;
@@ -166,17 +150,17 @@ export class UsageRecorder {
 
   /** Usage this process holds that the store has not confirmed (combinations). */
   get unwritten(): number {
-    return this.#pending.size + this.#unsettled.size;
+    return this.#sums.size;
   }
 
   /** Writes the batch now. Concurrent calls share one write order. */
   flush(): Promise<void> {
-    return this.#writer.flush();
+    return this.#sums.flush();
   }
 
   /** Stops the timer and writes what is left. */
   close(): Promise<void> {
-    return this.#writer.close();
+    return this.#sums.close();
   }
 
   /** Totals per `by` over the UTC days `from`..`to` (inclusive). */
@@ -201,15 +185,6 @@ export class UsageRecorder {
       }
     }
     return [...rows.values()].sort((a, b) => b.input + b.output - (a.input + a.output));
-  }
-
-  async #write(): Promise<void> {
-    // On failure the chunks stay for the next flush (scheduled).
-    await this.#unsettled.send(() => {
-      const batch = [...this.#pending.values()];
-      this.#pending = new Map();
-      return batch;
-    });
   }
 }
 
