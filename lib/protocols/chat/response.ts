@@ -17,6 +17,7 @@ import {
   type IrUsage,
   mergeUsage,
 } from "../translate/ir.ts";
+import { CHAT_USAGE, usageFromOpenAi } from "../translate/openai_usage.ts";
 import { joinText } from "../translate/parts.ts";
 import type { ChatCompletion, ChatFinishReason, ChatUsage } from "./types.ts";
 
@@ -38,13 +39,7 @@ export function stopToChat(stop: IrStop): ChatFinishReason {
 
 /** Reads Chat usage. */
 export function usageFromChat(usage: JsonObject | undefined): Partial<IrUsage> {
-  if (!usage) return {};
-  return {
-    input: num(usage, "prompt_tokens"),
-    output: num(usage, "completion_tokens"),
-    cachedInput: num(obj(usage, "prompt_tokens_details"), "cached_tokens"),
-    reasoning: num(obj(usage, "completion_tokens_details"), "reasoning_tokens"),
-  };
+  return usageFromOpenAi(usage, CHAT_USAGE);
 }
 
 /** Writes Chat usage. */

@@ -17,18 +17,13 @@ import {
   type IrUsage,
   mergeUsage,
 } from "../translate/ir.ts";
+import { RESPONSES_USAGE, usageFromOpenAi } from "../translate/openai_usage.ts";
 import { syntheticId } from "../translate/parts.ts";
 import type { ResponsesOutputItem, ResponsesResponse, ResponsesUsage } from "./types.ts";
 
 /** Reads Responses usage. */
 export function usageFromResponses(usage: JsonObject | undefined): Partial<IrUsage> {
-  if (!usage) return {};
-  return {
-    input: num(usage, "input_tokens"),
-    output: num(usage, "output_tokens"),
-    cachedInput: num(obj(usage, "input_tokens_details"), "cached_tokens"),
-    reasoning: num(obj(usage, "output_tokens_details"), "reasoning_tokens"),
-  };
+  return usageFromOpenAi(usage, RESPONSES_USAGE);
 }
 
 /** Writes Responses usage. */
