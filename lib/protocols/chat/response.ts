@@ -10,12 +10,11 @@
 
 import { arr, isObject, type JsonObject, num, obj, objects, str } from "../json.ts";
 import {
-  emptyUsage,
   type IrPart,
   type IrResponse,
   type IrStop,
   type IrUsage,
-  mergeUsage,
+  wholeUsage,
 } from "../translate/ir.ts";
 import { CHAT_USAGE, usageFromOpenAi } from "../translate/openai_usage.ts";
 import { joinText } from "../translate/parts.ts";
@@ -78,7 +77,7 @@ export function decodeChatResponse(body: unknown): IrResponse {
     created: num(root, "created"),
     parts,
     stop: stopFromChat(str(choice, "finish_reason")),
-    usage: mergeUsage(emptyUsage(), usageFromChat(obj(root, "usage"))),
+    usage: wholeUsage(usageFromChat(obj(root, "usage"))),
   };
 }
 

@@ -10,12 +10,11 @@
 
 import { arr, isObject, type JsonObject, num, obj, objects, str } from "../json.ts";
 import {
-  emptyUsage,
   type IrPart,
   type IrResponse,
   type IrStop,
   type IrUsage,
-  mergeUsage,
+  wholeUsage,
 } from "../translate/ir.ts";
 import { RESPONSES_USAGE, usageFromOpenAi } from "../translate/openai_usage.ts";
 import { syntheticId } from "../translate/parts.ts";
@@ -89,7 +88,7 @@ export function decodeResponsesResponse(body: unknown): IrResponse {
     created: num(root, "created_at"),
     parts,
     stop: stopFromResponse(root, parts.some((part) => part.type === "tool_call")),
-    usage: mergeUsage(emptyUsage(), usageFromResponses(obj(root, "usage"))),
+    usage: wholeUsage(usageFromResponses(obj(root, "usage"))),
   };
 }
 
