@@ -14,7 +14,7 @@ import {
   type IrResponse,
   type IrStop,
   type IrUsage,
-  wholeUsage,
+  usageWithZeros,
 } from "../translate/ir.ts";
 import { CHAT_USAGE, usageFromOpenAi } from "../translate/openai_usage.ts";
 import { joinText } from "../translate/parts.ts";
@@ -77,7 +77,7 @@ export function decodeChatResponse(body: unknown): IrResponse {
     created: num(root, "created"),
     parts,
     stop: stopFromChat(str(choice, "finish_reason")),
-    usage: wholeUsage(usageFromChat(obj(root, "usage"))),
+    usage: usageWithZeros(usageFromChat(obj(root, "usage"))),
   };
 }
 

@@ -14,7 +14,7 @@ import {
   type IrResponse,
   type IrStop,
   type IrUsage,
-  wholeUsage,
+  usageWithZeros,
 } from "../translate/ir.ts";
 import { parseArguments } from "../translate/parts.ts";
 import { safeToolId } from "./encode_request.ts";
@@ -92,7 +92,7 @@ export function decodeMessagesResponse(body: unknown): IrResponse {
     model: str(root, "model") ?? "",
     parts,
     stop: stopFromMessages(str(root, "stop_reason")),
-    usage: wholeUsage(usageFromMessages(obj(root, "usage"))),
+    usage: usageWithZeros(usageFromMessages(obj(root, "usage"))),
   };
   if (sequence) ir.stopSequence = sequence;
   return ir;

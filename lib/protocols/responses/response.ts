@@ -14,7 +14,7 @@ import {
   type IrResponse,
   type IrStop,
   type IrUsage,
-  wholeUsage,
+  usageWithZeros,
 } from "../translate/ir.ts";
 import { RESPONSES_USAGE, usageFromOpenAi } from "../translate/openai_usage.ts";
 import { syntheticId } from "../translate/parts.ts";
@@ -88,7 +88,7 @@ export function decodeResponsesResponse(body: unknown): IrResponse {
     created: num(root, "created_at"),
     parts,
     stop: stopFromResponse(root, parts.some((part) => part.type === "tool_call")),
-    usage: wholeUsage(usageFromResponses(obj(root, "usage"))),
+    usage: usageWithZeros(usageFromResponses(obj(root, "usage"))),
   };
 }
 

@@ -208,6 +208,6 @@ export function mergeUsage(usage: IrUsage, update: Partial<IrUsage>): IrUsage {
 }
 
 /** A whole usage from the counts an answer reported; those it left out are 0. */
-export function wholeUsage(counts: Partial<IrUsage>): IrUsage {
+export function usageWithZeros(counts: Partial<IrUsage>): IrUsage {
   return mergeUsage(emptyUsage(), counts);
 }

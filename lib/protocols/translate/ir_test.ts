@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { emptyUsage, type IrUsage, mergeUsage, wholeUsage } from "./ir.ts";
+import { emptyUsage, type IrUsage, mergeUsage, usageWithZeros } from "./ir.ts";
 
-Deno.test("mergeUsage lays known counts over; wholeUsage fills the rest with 0", () => {
+Deno.test("mergeUsage lays known counts over; usageWithZeros fills the rest with 0", () => {
   const base: IrUsage = { input: 10, output: 5, cachedInput: 2, cacheWrite: 1, reasoning: 3 };
   const table: [counts: Partial<IrUsage>, merged: IrUsage, whole: IrUsage][] = [
     [{}, base, emptyUsage()],
@@ -14,7 +14,7 @@ Deno.test("mergeUsage lays known counts over; wholeUsage fills the rest with 0",
   ];
   for (const [counts, merged, whole] of table) {
     assert.deepEqual(mergeUsage(base, counts), merged, JSON.stringify(counts));
-    assert.deepEqual(wholeUsage(counts), whole, JSON.stringify(counts));
+    assert.deepEqual(usageWithZeros(counts), whole, JSON.stringify(counts));
   }
   assert.deepEqual(base, { input: 10, output: 5, cachedInput: 2, cacheWrite: 1, reasoning: 3 });
 });
