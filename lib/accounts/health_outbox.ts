@@ -19,6 +19,7 @@
 
 import type { LocalEffect } from "./health_overlay.ts";
 import { isTransportError, type KvReachability, KvUnreachable } from "../kv/reachability.ts";
+import { RetryPause } from "../kv/retry_pause.ts";
 import { logFailure } from "../log.ts";
 
 /** Waits between the attempts of a write that failed as a transport, ms (the last repeats). */
@@ -40,7 +41,7 @@ export class HealthOutbox {
   #serial = 0;
   #running = false;
   #closed = false;
-  #wake: (() => void) | undefined;
+  readonly #pause = new RetryPause(RETRY_DELAYS_MS);
 
   constructor(private readonly reach?: KvReachability) {}
 
@@ -91,7 +92,7 @@ export class HealthOutbox {
   /** Stops retrying (the KV is closing); what has not landed is given up. */
   close(): void {
     this.#closed = true;
-    this.#wake?.();
+    this.#pause.wake();
     for (const item of this.#queue.splice(0)) item.done.resolve();
   }
 
@@ -128,19 +129,8 @@ export class HealthOutbox {
         // A local file has no outage to wait out: its error is the caller's, as before.
         if (!this.reach || !isTransportError(error) || this.#closed) return error;
         this.reach?.failed(error);
-        await this.#sleep(RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]);
+        await this.#pause.after(attempt);
       }
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    });
   }
 }

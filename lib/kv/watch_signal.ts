@@ -23,6 +23,7 @@
  */
 
 import type { KvReachability } from "./reachability.ts";
+import { RetryPause } from "./retry_pause.ts";
 
 /** How often the heartbeat compares the watched keys with what the stream delivered, ms. */
 export const DEFAULT_WATCH_HEARTBEAT_MS = 5_000;
@@ -54,7 +55,7 @@ export class WatchSignal {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #beating = false;
   #closed = false;
-  #wake: (() => void) | undefined;
+  readonly #pause = new RetryPause(REOPEN_DELAYS_MS);
 
   constructor(private readonly kv: Deno.Kv, private readonly options: WatchSignalOptions = {}) {}
 
@@ -105,7 +106,7 @@ export class WatchSignal {
     this.#closed = true;
     this.#live = false;
     clearInterval(this.#heartbeat);
-    this.#wake?.();
+    this.#pause.wake();
     this.#reader?.cancel().catch(() => {});
   }
 
@@ -140,7 +141,7 @@ export class WatchSignal {
       if (instance !== this.#instance) return;
       this.#live = false;
       this.#deliveries++;
-      await this.#sleep(REOPEN_DELAYS_MS[Math.min(attempt, REOPEN_DELAYS_MS.length - 1)]);
+      await this.#pause.after(attempt);
     }
   }
 
@@ -168,17 +169,6 @@ export class WatchSignal {
     } finally {
       this.#beating = false;
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    });
   }
 }
 

@@ -24,7 +24,7 @@
 import { keyTokensKey, usageDayPrefix, usageKey } from "../kv/keys.ts";
 import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { commitOnce, WriteBehind } from "../kv/write_behind.ts";
+import { BatchedSums } from "../kv/sum_batches.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
 
 /** One request's usage. */
@@ -86,46 +86,45 @@ export function utcDay(at: number): string {
 
 /** Batches usage and reads totals. */
 export class UsageRecorder {
-  #pending = new Map<string, Pending>();
-  /** Chunks sent that the store did not confirm: sent again, as they are, before anything newer. */
-  readonly #unsettled: { id: string; chunk: Pending[] }[] = [];
-  /** The last `usage-key` total read per `[day, key]`, plus what this process wrote since. */
-  readonly #lastKnown = new Map<string, number>();
-  readonly #writer: WriteBehind;
+  /** The batch; its last known totals are the `usage-key` totals per `[day, key]`. */
+  readonly #sums: BatchedSums<Pending>;
 
   constructor(
     private readonly kv: Deno.Kv,
     flushMs = 1000,
     private readonly reach: KvReachability = new KvReachability(),
   ) {
-    this.#writer = new WriteBehind(() => this.#write(), flushMs, "usage");
+    this.#sums = new BatchedSums({
+      kv,
+      reach,
+      name: "usage",
+      flushMs,
+      perCommit: COMBOS_PER_COMMIT,
+      build: addCounters,
+      known: (item) => [JSON.stringify([item.day, item.key]), item.input + item.output],
+    });
   }
 
   /** Adds one request's usage to the batch. */
   record(record: UsageRecord): void {
     const day = utcDay(record.at);
     const id = JSON.stringify([day, record.key, record.account, record.model]);
-    let pending = this.#pending.get(id);
-    if (!pending) {
-      pending = {
-        day,
-        key: record.key,
-        account: record.account,
-        model: record.model,
-        input: 0,
-        output: 0,
-        cached: 0,
-        requests: 0,
-        cost: 0,
-      };
-      this.#pending.set(id, pending);
-    }
+    const pending = this.#sums.entry(id, () => ({
+      day,
+      key: record.key,
+      account: record.account,
+      model: record.model,
+      input: 0,
+      output: 0,
+      cached: 0,
+      requests: 0,
+      cost: 0,
+    }));
     pending.input += record.tokens.input;
     pending.output += record.tokens.output;
     pending.cached += record.tokens.cached;
     pending.requests += 1;
     pending.cost += record.costMicros ?? 0;
-    this.#writer.schedule();
   }
 
   /** Tokens (input + output) a key used on `day`, flushed or still batched here. */
@@ -138,14 +137,12 @@ export class UsageRecorder {
         () => withLockRetry(() => this.kv.get<Deno.KvU64>(keyTokensKey(day, key))),
       );
       total = entry.value ? Number(entry.value.value) : 0;
-      if (this.#lastKnown.size > 10_000) this.#lastKnown.clear();
-      this.#lastKnown.set(known, total);
+      this.#sums.lastKnown.read(known, total);
     } catch (error) {
       if (!(error instanceof KvUnreachable)) throw error;
-      total = this.#lastKnown.get(known) ?? 0;
+      total = this.#sums.lastKnown.get(known) ?? 0;
     }
-    const held = [...this.#pending.values(), ...this.#unsettled.flatMap((u) => u.chunk)];
-    for (const pending of held) {
+    for (const pending of this.#sums.held()) {
       if (pending.key === key && pending.day === day) total += pending.input + pending.output;
     }
     return total;
@@ -153,17 +150,17 @@ export class UsageRecorder {
 
   /** Usage this process holds that the store has not confirmed (combinations). */
   get unwritten(): number {
-    return this.#pending.size + this.#unsettled.reduce((n, u) => n + u.chunk.length, 0);
+    return this.#sums.size;
   }
 
   /** Writes the batch now. Concurrent calls share one write order. */
   flush(): Promise<void> {
-    return this.#writer.flush();
+    return this.#sums.flush();
   }
 
   /** Stops the timer and writes what is left. */
   close(): Promise<void> {
-    return this.#writer.close();
+    return this.#sums.close();
   }
 
   /** Totals per `by` over the UTC days `from`..`to` (inclusive). */
@@ -189,49 +186,21 @@ export class UsageRecorder {
     }
     return [...rows.values()].sort((a, b) => b.input + b.output - (a.input + a.output));
   }
+}
 
-  async #write(): Promise<void> {
-    while (this.#unsettled.length > 0) {
-      const { id, chunk } = this.#unsettled[0];
-      await this.#commit(id, chunk);
-      this.#unsettled.shift();
-    }
-    if (this.#pending.size === 0) return;
-    const batch = [...this.#pending.values()];
-    this.#pending = new Map();
-    for (let start = 0; start < batch.length; start += COMBOS_PER_COMMIT) {
-      this.#unsettled.push({
-        id: crypto.randomUUID(),
-        chunk: batch.slice(start, start + COMBOS_PER_COMMIT),
-      });
-    }
-    while (this.#unsettled.length > 0) {
-      const { id, chunk } = this.#unsettled[0];
-      await this.#commit(id, chunk); // On failure the chunks stay for the next flush (scheduled).
-      this.#unsettled.shift();
-    }
-  }
-
-  async #commit(id: string, chunk: readonly Pending[]): Promise<void> {
-    await commitOnce(this.kv, this.reach, "write usage", `usage/${id}`, (op) => {
-      for (const item of chunk) {
-        for (const counter of COUNTERS) {
-          if (item[counter] > 0) {
-            op.sum(
-              usageKey(item.day, item.key, item.account, item.model, counter),
-              BigInt(item[counter]),
-            );
-          }
-        }
-        const tokens = item.input + item.output;
-        if (tokens > 0) op.sum(keyTokensKey(item.day, item.key), BigInt(tokens));
+/** The sums one chunk of usage adds: its counters and each key's daily tokens. */
+function addCounters(op: Deno.AtomicOperation, chunk: readonly Pending[]): void {
+  for (const item of chunk) {
+    for (const counter of COUNTERS) {
+      if (item[counter] > 0) {
+        op.sum(
+          usageKey(item.day, item.key, item.account, item.model, counter),
+          BigInt(item[counter]),
+        );
       }
-    });
-    for (const item of chunk) {
-      const known = JSON.stringify([item.day, item.key]);
-      const total = this.#lastKnown.get(known);
-      if (total !== undefined) this.#lastKnown.set(known, total + item.input + item.output);
     }
+    const tokens = item.input + item.output;
+    if (tokens > 0) op.sum(keyTokensKey(item.day, item.key), BigInt(tokens));
   }
 }
 

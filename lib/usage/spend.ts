@@ -25,7 +25,7 @@ import type { Budget } from "../config/types.ts";
 import { spendKey } from "../kv/keys.ts";
 import { KvReachability, KvUnreachable } from "../kv/reachability.ts";
 import { withLockRetry } from "../kv/retry.ts";
-import { commitOnce, WriteBehind } from "../kv/write_behind.ts";
+import { BatchedSums } from "../kv/sum_batches.ts";
 import {
   bucketOf,
   type BudgetState,
@@ -53,14 +53,10 @@ const SWEEP_LIMIT = 100;
 
 /** Batches spend and reads it back per budget. */
 export class SpendLedger {
-  #pending = new Map<string, Pending>();
   /** Per key or group: the bucket its old buckets were last swept at. */
   readonly #swept = new Map<string, number>();
-  /** Chunks sent that the store did not confirm: sent again, as they are, before anything newer. */
-  readonly #unsettled: { id: string; chunk: Pending[] }[] = [];
-  /** The last value read per counter, plus what this process wrote since (an outage's view). */
-  readonly #lastKnown = new Map<string, number>();
-  readonly #writer: WriteBehind;
+  /** The batch; its last known totals are per counter (an outage's view). */
+  readonly #sums: BatchedSums<Pending>;
 
   constructor(
     private readonly kv: Deno.Kv,
@@ -68,19 +64,26 @@ export class SpendLedger {
     private readonly now: () => number = Date.now,
     private readonly reach: KvReachability = new KvReachability(),
   ) {
-    this.#writer = new WriteBehind(() => this.#write(), flushMs, "spend");
+    this.#sums = new BatchedSums({
+      kv,
+      reach,
+      name: "spend",
+      flushMs,
+      perCommit: PER_COMMIT,
+      build: (op, chunk) => {
+        for (const item of chunk) op.sum(item.key, BigInt(item.micros));
+      },
+      known: (item) => [JSON.stringify(item.key), item.micros],
+      afterBatch: (batch) => reach.call("sweep spend", () => this.#sweep(batch)),
+    });
   }
 
   /** Adds a request's cost to each of the target's budget windows at `at`. */
   add(target: Budgeted, micros: number, at: number): void {
     if (micros <= 0 || target.budgets.length === 0) return;
     for (const key of windowKeys(target, at)) {
-      const id = JSON.stringify(key);
-      const pending = this.#pending.get(id);
-      if (pending) pending.micros += micros;
-      else this.#pending.set(id, { key, micros });
+      this.#sums.entry(JSON.stringify(key), () => ({ key, micros: 0 })).micros += micros;
     }
-    this.#writer.schedule();
   }
 
   /** Each budget's spend in its window at `now`: flushed by any process, plus this one's batch. */
@@ -111,28 +114,23 @@ export class SpendLedger {
       );
       return entries.map((entry, index) => {
         const value = Number(entry.value?.value ?? 0n);
-        this.#know(JSON.stringify(keys[index]), value);
+        this.#sums.lastKnown.read(JSON.stringify(keys[index]), value);
         return value;
       });
     } catch (error) {
       if (!(error instanceof KvUnreachable)) throw error;
-      return keys.map((key) => this.#lastKnown.get(JSON.stringify(key)) ?? 0);
+      return keys.map((key) => this.#sums.lastKnown.get(JSON.stringify(key)) ?? 0);
     }
-  }
-
-  #know(id: string, value: number): void {
-    if (this.#lastKnown.size > 10_000) this.#lastKnown.clear();
-    this.#lastKnown.set(id, value);
   }
 
   /** Writes the batch now. */
   flush(): Promise<void> {
-    return this.#writer.flush();
+    return this.#sums.flush();
   }
 
   /** Stops the timer and writes what is left. */
   close(): Promise<void> {
-    return this.#writer.close();
+    return this.#sums.close();
   }
 
   async #buckets(target: Budgeted, now: number): Promise<Map<number, number>> {
@@ -150,18 +148,18 @@ export class SpendLedger {
       for (const entry of entries) {
         const bucket = entry.key[entry.key.length - 1] as number;
         buckets.set(bucket, Number(entry.value.value));
-        this.#know(JSON.stringify(entry.key), Number(entry.value.value));
+        this.#sums.lastKnown.read(JSON.stringify(entry.key), Number(entry.value.value));
       }
     } catch (error) {
       if (!(error instanceof KvUnreachable)) throw error;
       for (let bucket = first; bucket <= bucketOf(now); bucket++) {
-        const known = this.#lastKnown.get(
+        const known = this.#sums.lastKnown.get(
           JSON.stringify(spendKey(target.scope, target.id, bucket)),
         );
         if (known !== undefined) buckets.set(bucket, known);
       }
     }
-    for (const pending of this.#pending.values()) {
+    for (const pending of this.#sums.pending()) {
       const [, , scope, id, bucket] = pending.key;
       if (scope !== target.scope || id !== target.id || typeof bucket !== "number") continue;
       if (bucket >= first) buckets.set(bucket, (buckets.get(bucket) ?? 0) + pending.micros);
@@ -171,41 +169,11 @@ export class SpendLedger {
 
   #unflushed(key: Deno.KvKey): number {
     const id = JSON.stringify(key);
-    let micros = this.#pending.get(id)?.micros ?? 0;
-    for (const { chunk } of this.#unsettled) {
-      for (const item of chunk) if (JSON.stringify(item.key) === id) micros += item.micros;
+    let micros = 0;
+    for (const item of this.#sums.held()) {
+      if (JSON.stringify(item.key) === id) micros += item.micros;
     }
     return micros;
-  }
-
-  async #write(): Promise<void> {
-    await this.#settle();
-    if (this.#pending.size === 0) return;
-    const batch = [...this.#pending.values()];
-    this.#pending = new Map();
-    for (let start = 0; start < batch.length; start += PER_COMMIT) {
-      this.#unsettled.push({
-        id: crypto.randomUUID(),
-        chunk: batch.slice(start, start + PER_COMMIT),
-      });
-    }
-    await this.#settle(); // On failure the chunks stay for the next flush (scheduled).
-    await this.reach.call("sweep spend", () => this.#sweep(batch));
-  }
-
-  async #settle(): Promise<void> {
-    while (this.#unsettled.length > 0) {
-      const { id, chunk } = this.#unsettled[0];
-      await commitOnce(this.kv, this.reach, "write spend", `spend/${id}`, (op) => {
-        for (const item of chunk) op.sum(item.key, BigInt(item.micros));
-      });
-      this.#unsettled.shift();
-      for (const item of chunk) {
-        const known = JSON.stringify(item.key);
-        const total = this.#lastKnown.get(known);
-        if (total !== undefined) this.#lastKnown.set(known, total + item.micros);
-      }
-    }
   }
 
   /** Deletes rolling buckets that left their window (`sum` keeps no expiry). */

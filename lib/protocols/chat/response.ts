@@ -10,13 +10,13 @@
 
 import { arr, isObject, type JsonObject, num, obj, objects, str } from "../json.ts";
 import {
-  emptyUsage,
   type IrPart,
   type IrResponse,
   type IrStop,
   type IrUsage,
-  mergeUsage,
+  usageWithZeros,
 } from "../translate/ir.ts";
+import { CHAT_USAGE, usageFromOpenAi } from "../translate/openai_usage.ts";
 import { joinText } from "../translate/parts.ts";
 import type { ChatCompletion, ChatFinishReason, ChatUsage } from "./types.ts";
 
@@ -38,13 +38,7 @@ export function stopToChat(stop: IrStop): ChatFinishReason {
 
 /** Reads Chat usage. */
 export function usageFromChat(usage: JsonObject | undefined): Partial<IrUsage> {
-  if (!usage) return {};
-  return {
-    input: num(usage, "prompt_tokens"),
-    output: num(usage, "completion_tokens"),
-    cachedInput: num(obj(usage, "prompt_tokens_details"), "cached_tokens"),
-    reasoning: num(obj(usage, "completion_tokens_details"), "reasoning_tokens"),
-  };
+  return usageFromOpenAi(usage, CHAT_USAGE);
 }
 
 /** Writes Chat usage. */
@@ -83,7 +77,7 @@ export function decodeChatResponse(body: unknown): IrResponse {
     created: num(root, "created"),
     parts,
     stop: stopFromChat(str(choice, "finish_reason")),
-    usage: mergeUsage(emptyUsage(), usageFromChat(obj(root, "usage"))),
+    usage: usageWithZeros(usageFromChat(obj(root, "usage"))),
   };
 }
 

@@ -29,6 +29,7 @@
 
 import { isObject, type Json, type JsonObject, str } from "../json.ts";
 import { type Dropped, Drops, TranslationError } from "../translate/ir.ts";
+import { bodyNotAnObject } from "../translate/parts.ts";
 
 /** The request fields Codex CLI sends (codex-rs `ResponsesApiRequest`), the only ones the backend takes. */
 export const CODEX_FIELDS: ReadonlySet<string> = new Set([
@@ -58,7 +59,7 @@ export type CodexRequest =
 
 /** Adjusts a Responses request body (parsed JSON) for a Codex subscription account. */
 export function codexRequest(body: unknown): CodexRequest {
-  if (!isObject(body)) return refuse("body", "the request body must be a JSON object");
+  if (!isObject(body)) return { ok: false, error: bodyNotAnObject() };
   if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
     return refuse(
       "previous_response_id",

@@ -10,12 +10,11 @@
 
 import { arr, isObject, type JsonObject, num, obj, objects, str } from "../json.ts";
 import {
-  emptyUsage,
   type IrPart,
   type IrResponse,
   type IrStop,
   type IrUsage,
-  mergeUsage,
+  usageWithZeros,
 } from "../translate/ir.ts";
 import { parseArguments } from "../translate/parts.ts";
 import { safeToolId } from "./encode_request.ts";
@@ -93,7 +92,7 @@ export function decodeMessagesResponse(body: unknown): IrResponse {
     model: str(root, "model") ?? "",
     parts,
     stop: stopFromMessages(str(root, "stop_reason")),
-    usage: mergeUsage(emptyUsage(), usageFromMessages(obj(root, "usage"))),
+    usage: usageWithZeros(usageFromMessages(obj(root, "usage"))),
   };
   if (sequence) ir.stopSequence = sequence;
   return ir;

@@ -25,6 +25,7 @@ import {
   dropUnhandled,
   newRequest,
   pushPart,
+  requestBody,
   schemaOf,
   sourceFromFileData,
   sourceFromUrl,
@@ -51,8 +52,8 @@ const HANDLED = new Set([
 const STORED_STATE = ["previous_response_id", "conversation", "prompt"];
 
 /** Reads a Responses request body. */
-export function decodeResponsesRequest(body: unknown, drops: Drops): IrRequest {
-  if (!isObject(body)) throw new TranslationError("body", "the request body must be a JSON object");
+export function decodeResponsesRequest(raw: unknown, drops: Drops): IrRequest {
+  const body = requestBody(raw);
   for (const field of STORED_STATE) {
     if (body[field] !== undefined && body[field] !== null) {
       throw new TranslationError(

@@ -10,25 +10,19 @@
 
 import { arr, isObject, type JsonObject, num, obj, objects, str } from "../json.ts";
 import {
-  emptyUsage,
   type IrPart,
   type IrResponse,
   type IrStop,
   type IrUsage,
-  mergeUsage,
+  usageWithZeros,
 } from "../translate/ir.ts";
+import { RESPONSES_USAGE, usageFromOpenAi } from "../translate/openai_usage.ts";
 import { syntheticId } from "../translate/parts.ts";
 import type { ResponsesOutputItem, ResponsesResponse, ResponsesUsage } from "./types.ts";
 
 /** Reads Responses usage. */
 export function usageFromResponses(usage: JsonObject | undefined): Partial<IrUsage> {
-  if (!usage) return {};
-  return {
-    input: num(usage, "input_tokens"),
-    output: num(usage, "output_tokens"),
-    cachedInput: num(obj(usage, "input_tokens_details"), "cached_tokens"),
-    reasoning: num(obj(usage, "output_tokens_details"), "reasoning_tokens"),
-  };
+  return usageFromOpenAi(usage, RESPONSES_USAGE);
 }
 
 /** Writes Responses usage. */
@@ -94,7 +88,7 @@ export function decodeResponsesResponse(body: unknown): IrResponse {
     created: num(root, "created_at"),
     parts,
     stop: stopFromResponse(root, parts.some((part) => part.type === "tool_call")),
-    usage: mergeUsage(emptyUsage(), usageFromResponses(obj(root, "usage"))),
+    usage: usageWithZeros(usageFromResponses(obj(root, "usage"))),
   };
 }
 

@@ -20,6 +20,8 @@
  * @module
  */
 
+import type { IrFormat } from "../translate/ir.ts";
+
 /** A content part of an input message. */
 export type ResponsesInputContent =
   | { type: "input_text"; text: string }
@@ -55,17 +57,8 @@ export interface ResponsesTool {
 /** `tool_choice`. */
 export type ResponsesToolChoice = "auto" | "none" | "required" | { type: "function"; name: string };
 
-/** `text.format`. */
-export type ResponsesTextFormat =
-  | { type: "text" }
-  | { type: "json_object" }
-  | {
-    type: "json_schema";
-    name: string;
-    schema: Record<string, unknown>;
-    strict?: boolean;
-    description?: string;
-  };
+/** `text.format`: the canonical output format is this very shape. */
+export type ResponsesTextFormat = IrFormat;
 
 /** The request body. */
 export interface ResponsesRequest {

@@ -206,3 +206,8 @@ export function mergeUsage(usage: IrUsage, update: Partial<IrUsage>): IrUsage {
   }
   return out;
 }
+
+/** A whole usage from the counts an answer reported; those it left out are 0. */
+export function usageWithZeros(counts: Partial<IrUsage>): IrUsage {
+  return mergeUsage(emptyUsage(), counts);
+}

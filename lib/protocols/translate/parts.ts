@@ -106,9 +106,20 @@ export function count(object: JsonObject | undefined, key: string): number | und
   return value !== undefined && value >= 0 ? Math.floor(value) : undefined;
 }
 
+/** The 400 for a request body that is not a JSON object. */
+export function bodyNotAnObject(): TranslationError {
+  return new TranslationError("body", "the request body must be a JSON object");
+}
+
+/** A request body as a JSON object; a 400 otherwise. */
+export function requestBody(body: unknown): JsonObject {
+  if (!isObject(body)) throw bodyNotAnObject();
+  return body;
+}
+
 /** A request body with its `messages` array (Chat and Messages); a 400 otherwise. */
-export function withMessages(body: unknown): { body: JsonObject; messages: Json[] } {
-  if (!isObject(body)) throw new TranslationError("body", "the request body must be a JSON object");
+export function withMessages(raw: unknown): { body: JsonObject; messages: Json[] } {
+  const body = requestBody(raw);
   const messages = body.messages;
   if (!Array.isArray(messages)) {
     throw new TranslationError("messages", "`messages` must be an array");
