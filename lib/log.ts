@@ -72,23 +72,45 @@ const JSON_CONTROL = /[\u007f-\u009f]/g;
  * goes through logtape's formatter.
  */
 export function jsonLine(record: LogRecord): string {
-  const { rawMessage, category } = record;
+  const { rawMessage, category, properties } = record;
   if (category[0] !== "switchyard" || typeof rawMessage !== "string" || rawMessage.includes("{")) {
     return logtapeJsonLine(record);
   }
   let json: string;
   try {
-    json = JSON.stringify({
-      "@timestamp": new Date(record.timestamp).toISOString(),
-      level: record.level === "warning" ? "WARN" : record.level.toUpperCase(),
-      message: rawMessage,
-      logger: category.join("."),
-      ...record.properties,
-    });
+    const head = `{"@timestamp":"${isoTime(record.timestamp)}","level":"${
+      levelName(record.level)
+    }","message":${JSON.stringify(rawMessage)},"logger":${JSON.stringify(category.join("."))}`;
+    if (HEAD_KEYS.some((key) => key in properties)) {
+      // A property named like a head field takes that field's place: the spread keeps the order.
+      json = JSON.stringify({ ...JSON.parse(`${head}}`), ...properties });
+    } else {
+      // The properties stringified on their own and joined to the head: no merged copy.
+      const rest = JSON.stringify(properties);
+      json = rest.length > 2 ? `${head},${rest.slice(1)}` : `${head}}`;
+    }
   } catch {
     return logtapeJsonLine(record);
   }
   return `${json.replace(JSON_CONTROL, escapeControl)}\n`;
+}
+
+const HEAD_KEYS = ["@timestamp", "level", "message", "logger", "toJSON"];
+
+function levelName(level: LogLevel): string {
+  return level === "warning" ? "WARN" : level.toUpperCase();
+}
+
+/** The last record's time as ISO text: lines within one millisecond share it. */
+let lastAt = Number.NaN;
+let lastIso = "";
+
+function isoTime(at: number): string {
+  if (at !== lastAt) {
+    lastIso = new Date(at).toISOString();
+    lastAt = at;
+  }
+  return lastIso;
 }
 
 function escapeControl(char: string): string {

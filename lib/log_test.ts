@@ -41,6 +41,9 @@ Deno.test("the JSON line is the same text as logtape's formatter writes", () => 
     ),
     record(["switchyard", "x"], "warned", { message: "overrides", logger: "too" }, "warning"),
     record(["switchyard", "x"], "no properties", {}, "error"),
+    record(["switchyard", "x"], "only undefined", { gone: undefined }),
+    record(["switchyard", "x"], "its own JSON", { toJSON: () => ({ a: 1 }), b: 2 }),
+    { ...record(["switchyard", "x"], "a later time", { n: 1 }), timestamp: 1_700_000_000_124 },
     // Not ours, a template, or data a plain stringify cannot take: logtape's own path.
     record(["logtape", "meta"], "meta", { error: new Error("boom") }, "warning"),
     record(["switchyard", "x"], "a {value}", { value: 1 }),

@@ -21,9 +21,10 @@ export function relay(
   body: ReadableStream<Uint8Array> | null,
   account: Account,
   release?: () => void,
+  forwardable?: HeaderPairs,
 ): Response {
   if (!body) release?.();
-  const headers = answerHeaders(upstream, account);
+  const headers = answerHeaders(upstream, account, forwardable);
   return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
 }
 
@@ -33,16 +34,23 @@ export function wholeAnswer(
   status: number,
   bytes: Uint8Array<ArrayBuffer>,
   account: Account,
+  forwardable?: HeaderPairs,
 ): Response {
-  const headers = answerHeaders(upstream, account);
+  const headers = answerHeaders(upstream, account, forwardable);
   const statusText = status === upstream.status ? upstream.statusText : undefined;
   return new Response(bytes, { status, statusText, headers });
 }
 
-/** The upstream's forwardable headers, the serving account named (in place of any upstream one). */
-function answerHeaders(upstream: Response, account: Account): HeaderPairs {
-  const headers = forwardableResponseHeaders(upstream.headers)
-    .filter(([name]) => name !== ACCOUNT_HEADER);
+/**
+ * The upstream's forwardable headers (`forwardable` when the caller has read
+ * them already), the serving account named (in place of any upstream one).
+ */
+function answerHeaders(
+  upstream: Response,
+  account: Account,
+  forwardable = forwardableResponseHeaders(upstream.headers),
+): HeaderPairs {
+  const headers = forwardable.filter(([name]) => name !== ACCOUNT_HEADER);
   headers.push([ACCOUNT_HEADER, account.id]);
   return headers;
 }

@@ -32,6 +32,7 @@ import { hasPreamble } from "../protocols/api_route.ts";
 import { relay, rewrite, wholeAnswer } from "./answers.ts";
 import { translatedError, translatedSuccess, type Whole } from "./translated.ts";
 import { readWhole, type WholeRead } from "../http/body.ts";
+import { readUpstreamHeaders, type UpstreamHeaders } from "../http/headers.ts";
 import { type FailoverRun, PROBE_DECISION } from "./run.ts";
 
 /** Relays a success, after holding its preamble where the API has one. */
@@ -60,12 +61,14 @@ export async function onSuccess(
   };
   const holdMs = (policy.preambleHoldSeconds ?? DEFAULT_PREAMBLE_HOLD_MS / 1000) * 1000;
   let body: ReadableStream<Uint8Array> | null = upstream.body;
-  if (body && !translation && readsWhole(upstream.headers)) {
+  // One pass over the headers for every decision below and the client's copy.
+  const seen = readUpstreamHeaders(upstream.headers);
+  if (body && !translation && readsWhole(seen)) {
     // A JSON answer is of no use to the client in part: it is read whole and answered from
     // its bytes (no stream left to relay), and a drop before its end can still move on.
     let read: WholeRead;
     try {
-      read = declaredWithin(upstream.headers, WHOLE_ANSWER_LIMIT)
+      read = declaredWithin(seen, WHOLE_ANSWER_LIMIT)
         ? { kind: "whole", bytes: await upstream.bytes() }
         : await readWhole(body, WHOLE_ANSWER_LIMIT);
     } catch {
@@ -74,12 +77,24 @@ export async function onSuccess(
     succeeded();
     if (read.kind === "whole") {
       release();
-      const response = wholeAnswer(upstream, upstream.status, read.bytes, account);
+      const response = wholeAnswer(
+        upstream,
+        upstream.status,
+        read.bytes,
+        account,
+        seen.forwardable,
+      );
       return answer(response, account, undefined, read.bytes);
     }
     // Too long to hold: what was read goes first, the rest streams on.
     return answer(
-      relay(upstream, observeStream(read.reader, release, read.held), account),
+      relay(
+        upstream,
+        observeStream(read.reader, release, read.held),
+        account,
+        undefined,
+        seen.forwardable,
+      ),
       account,
     );
   }
@@ -109,15 +124,15 @@ export async function onSuccess(
     return answer(whole.response, account, undefined, whole.bytes, whole.usage);
   }
   succeeded();
-  return answer(relay(upstream, body, account), account, translation);
+  return answer(relay(upstream, body, account, undefined, seen.forwardable), account, translation);
 }
 
 /** Largest JSON success answered from bytes; a longer one streams on after it. */
 export const WHOLE_ANSWER_LIMIT = 4 * 1024 * 1024;
 
 /** Whether a success is read whole before the client gets it: JSON. */
-function readsWhole(headers: Headers): boolean {
-  return (headers.get("content-type") ?? "").toLowerCase().includes("json");
+function readsWhole(headers: UpstreamHeaders): boolean {
+  return headers.contentType.includes("json");
 }
 
 /**
@@ -125,9 +140,9 @@ function readsWhole(headers: Headers): boolean {
  * be read in one go (cheaper than chunk by chunk). Not for a compressed body:
  * fetch inflates it, and its length says nothing about the inflated size.
  */
-function declaredWithin(headers: Headers, limit: number): boolean {
-  if (headers.has("content-encoding")) return false;
-  const declared = Number(headers.get("content-length") ?? "NaN");
+function declaredWithin(headers: UpstreamHeaders, limit: number): boolean {
+  if (headers.encoded) return false;
+  const declared = Number(headers.contentLength ?? "NaN");
   return declared >= 0 && declared <= limit;
 }
 

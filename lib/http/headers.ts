@@ -137,17 +137,54 @@ function allowedRequest(platform: Platform, name: string): boolean {
  * `Response` made from pairs skips sorting a `Headers` copy once more).
  */
 export function forwardableResponseHeaders(upstream: Headers): HeaderPairs {
-  const pairs: HeaderPairs = [];
-  const listed = connectionListed(upstream);
+  return readUpstreamHeaders(upstream).forwardable;
+}
+
+/** An upstream response's headers as one pass over them found them. */
+export interface UpstreamHeaders {
+  /** The headers that may reach the client (see {@linkcode forwardableResponseHeaders}). */
+  forwardable: HeaderPairs;
+  /** `content-type`, lower-cased; `""` when absent. */
+  contentType: string;
+  /** `content-length` as sent; `null` when absent. */
+  contentLength: string | null;
+  /** Whether a `content-encoding` is named (fetch inflates such a body). */
+  encoded: boolean;
+}
+
+/**
+ * Reads an upstream response's headers in one pass: the forwardable pairs and
+ * the few the gateway decides by. Every `get()` on a `Headers` walks its list
+ * again, and every iteration sorts it.
+ */
+export function readUpstreamHeaders(upstream: Headers): UpstreamHeaders {
+  let pairs: HeaderPairs = [];
+  let connection: string | undefined;
+  let contentType = "";
+  let contentLength: string | null = null;
+  let encoded = false;
   for (const [name, value] of upstream) {
-    if (!DROPPED_RESPONSE.has(name) && !listed?.includes(name)) pairs.push([name, value]);
+    if (name === "content-type") contentType = value.toLowerCase();
+    else if (name === "content-length") contentLength = value;
+    else if (name === "content-encoding") encoded = true;
+    else if (name === "connection") connection = value;
+    if (!DROPPED_RESPONSE.has(name)) pairs.push([name, value]);
   }
-  return pairs;
+  if (connection !== undefined) {
+    const listed = connectionTokens(connection);
+    pairs = pairs.filter(([name]) => !listed.includes(name));
+  }
+  return { forwardable: pairs, contentType, contentLength, encoded };
 }
 
 /** The names a `Connection:` header lists, parsed once per message. */
 function connectionListed(headers: Headers): string[] | undefined {
-  return headers.get("connection")?.toLowerCase().split(",").map((token) => token.trim());
+  const value = headers.get("connection");
+  return value === null ? undefined : connectionTokens(value);
+}
+
+function connectionTokens(value: string): string[] {
+  return value.toLowerCase().split(",").map((token) => token.trim());
 }
 
 /** The credential a client presented: `Authorization: Bearer <key>` or `x-api-key: <key>`. */

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { forwardableRequestHeaders, forwardableResponseHeaders } from "./headers.ts";
+import {
+  forwardableRequestHeaders,
+  forwardableResponseHeaders,
+  readUpstreamHeaders,
+} from "./headers.ts";
 
 const pairs = (headers: Headers | [string, string][]) => [...headers];
 
@@ -85,4 +89,26 @@ Deno.test("response headers: set-cookie, Connection-listed names and the account
     ["x-ratelimit", "1, 2"],
     ["x-request-id", "r1"],
   ]);
+});
+
+Deno.test("response headers in one pass: the forwardable pairs and the type, length and encoding", () => {
+  const upstream = new Headers([
+    ["Content-Type", "Application/JSON; charset=utf-8"],
+    ["content-length", "42"],
+    ["connection", "keep-alive, X-Hop"],
+    ["x-hop", "1"],
+    ["x-request-id", "r1"],
+  ]);
+  assert.deepEqual(readUpstreamHeaders(upstream), {
+    forwardable: [["content-type", "Application/JSON; charset=utf-8"], ["x-request-id", "r1"]],
+    contentType: "application/json; charset=utf-8",
+    contentLength: "42",
+    encoded: false,
+  });
+  assert.deepEqual(readUpstreamHeaders(new Headers([["content-encoding", "br"]])), {
+    forwardable: [],
+    contentType: "",
+    contentLength: null,
+    encoded: true,
+  });
 });

@@ -17,6 +17,13 @@
  * read that followed it: any later commit must then carry a newer time.
  * Remote KV (KV Connect, Deno Deploy) has no file and always reads.
  *
+ * Requests that ask within one turn of the event loop (one run of JS between
+ * two polls of the network, which is where new requests and their bytes come
+ * in) share one `stat`: every one of them arrived before that turn began, so a
+ * `stat` taken in it is as late as one per request would be, and a commit
+ * another process finished before any of them arrived is seen by each. The
+ * shared answer is dropped when the turn's queued jobs have run.
+ *
  * @module
  */
 
@@ -37,6 +44,11 @@ export interface FileSignature {
 export class FileChangeSentinel {
   readonly #paths: string[];
   #verified: { signature: string; readStartedAt: number } | undefined;
+  /** This turn's observation for {@linkcode unchanged} (`null`: none taken yet). */
+  #thisTurn: string | undefined | null = null;
+  readonly #endTurn = () => {
+    this.#thisTurn = null;
+  };
 
   constructor(databasePath: string) {
     // Absolute once: a relative path (the default `./data/switchyard.kv`) cost a
@@ -76,11 +88,17 @@ export class FileChangeSentinel {
     const trustworthy = signature !== undefined &&
       signature.newestMtime < readStartedAt - RACY_MARGIN_MS;
     this.#verified = trustworthy ? { signature: signature.text, readStartedAt } : undefined;
+    this.#thisTurn = null;
   }
 
   /** True when no process can have written since the last verified read. */
   unchanged(): boolean {
     if (this.#verified === undefined) return false;
-    return this.observe()?.text === this.#verified.signature;
+    if (this.#thisTurn === null) {
+      this.#thisTurn = this.observe()?.text;
+      // Queued behind the jobs already waiting: those of this turn share the observation.
+      queueMicrotask(this.#endTurn);
+    }
+    return this.#thisTurn === this.#verified.signature;
   }
 }

@@ -103,3 +103,40 @@ Deno.test("a sentinel on a path with no file (a KV Connect URL) never says uncha
   sentinel.verified(sentinel.observe(), Date.now() + 60_000);
   assert.equal(sentinel.unchanged(), false);
 });
+
+Deno.test("asks within one turn share one stat; a write is seen by the first ask of the next turn", () =>
+  withKvFile(async (path, kv) => {
+    const sentinel = new FileChangeSentinel(path);
+    await verify(sentinel, () => kv!.get(["n"]));
+    await new Promise((resolve) => setTimeout(resolve, 0)); // a fresh turn
+    const statSync = Deno.statSync;
+    let stats = 0;
+    Deno.statSync = (file) => {
+      stats++;
+      return statSync(file);
+    };
+    try {
+      assert.deepEqual([sentinel.unchanged(), sentinel.unchanged(), sentinel.unchanged()], [
+        true,
+        true,
+        true,
+      ]);
+      assert.equal(stats, 1, "one stat for the turn");
+      // A write that ends inside this turn was after every request this turn serves arrived.
+      const script = `const kv = await Deno.openKv(${
+        JSON.stringify(path)
+      }); await kv.set(["n"], 1); kv.close();`;
+      const output = new Deno.Command(Deno.execPath(), {
+        args: ["eval", "--unstable-kv", script],
+        stdout: "null",
+        stderr: "piped",
+      }).outputSync();
+      assert.ok(output.success, new TextDecoder().decode(output.stderr));
+      assert.equal(sentinel.unchanged(), true, "the turn's shared observation");
+      await Promise.resolve();
+      assert.equal(sentinel.unchanged(), false, "the next turn's first ask missed the write");
+      assert.equal(stats, 2);
+    } finally {
+      Deno.statSync = statSync;
+    }
+  }));
