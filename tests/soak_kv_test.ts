@@ -9,7 +9,15 @@ import type { Row } from "../scripts/soak/checks.ts";
 import { checkAll } from "../scripts/soak/checks.ts";
 import type { Evidence } from "../scripts/soak/evidence.ts";
 import { kvChoice, shownUrl } from "../scripts/soak/kv.ts";
-import { KV_WAIT_BOUND_MS, kvChecks } from "../scripts/soak/kv_checks.ts";
+import {
+  excusedByFault,
+  faultWindows,
+  KV_WAIT_BOUND_MS,
+  kvChecks,
+  minuteInFault,
+  WATCH_REOPEN_MS,
+} from "../scripts/soak/kv_checks.ts";
+import { budgetKey } from "../scripts/soak/money.ts";
 import { Index } from "../scripts/soak/evidence.ts";
 import { kvFaultPlan, makePlan } from "../scripts/soak/plan.ts";
 import {
@@ -155,4 +163,43 @@ Deno.test("a file run has no KV rows", () => {
   const record = evidence(calm, []);
   record.notes.kv = { kind: "file", url: "", faults: [] };
   assert.deepEqual(kvChecks(new Index(record)), []);
+});
+
+Deno.test("a cooldown missed at another process is excused only by a KV fault between its landing and the arrival", () => {
+  const faults = [OUTAGE];
+  // Landed before the outage, arrived in it: the other process serves its last state.
+  assert.equal(excusedByFault(OUTAGE.from - 500, OUTAGE.from + 100, false, faults), OUTAGE);
+  // Landed in it, arrived after it but while the stream reopens.
+  assert.equal(excusedByFault(OUTAGE.from + 100, OUTAGE.to + 1_500, false, faults), OUTAGE);
+  // Landed just after it: the stream may still be reopening.
+  assert.equal(
+    excusedByFault(OUTAGE.to + WATCH_REOPEN_MS, OUTAGE.to + 3_000, false, faults),
+    OUTAGE,
+  );
+  // Landed later than that, or everything before the fault: a real violation.
+  assert.equal(
+    excusedByFault(OUTAGE.to + WATCH_REOPEN_MS + 1, OUTAGE.to + 3_000, false, faults),
+    undefined,
+  );
+  assert.equal(excusedByFault(OUTAGE.from - 900, OUTAGE.from - 1, false, faults), undefined);
+  // The writer's own process sees its write at once, fault or not; a file run has no faults.
+  assert.equal(excusedByFault(OUTAGE.from - 500, OUTAGE.from + 100, true, faults), undefined);
+  assert.equal(excusedByFault(OUTAGE.from - 500, OUTAGE.from + 100, false, []), undefined);
+});
+
+Deno.test("rpm is judged per process only in a UTC minute that overlaps a KV fault", () => {
+  const minute = Math.floor(OUTAGE.from / 60_000) * 60_000;
+  assert.equal(minuteInFault(minute, [OUTAGE]), true);
+  assert.equal(minuteInFault(minute + 60_000, [OUTAGE]), OUTAGE.to >= minute + 60_000);
+  assert.equal(minuteInFault(minute - 60_000, [OUTAGE]), false);
+  assert.equal(minuteInFault(minute, []), false);
+  assert.deepEqual(
+    faultWindows({ ...emptyNotes(1), kv: { kind: "file", url: "", faults: [] } }),
+    [],
+  );
+});
+
+Deno.test("the budget is sized to run out in a short run on a slow remote KV", () => {
+  // Spent on the slowest 20 s remote run seen: $0.0352; the budget must be well under it.
+  assert.ok(budgetKey("k", 20).budgetUsd! <= 0.0352 * 0.6);
 });

@@ -13,7 +13,11 @@
  * Once the store failed, waiting the whole deadline again on every request
  * would make each one slow: with a probe ({@linkcode KvReachability.probeWith})
  * calls fail at once while the store is down, and one probe call at a time
- * (never on a request's path) finds out when it is back. Each flip is logged
+ * (never on a request's path) finds out when it is back. The calls already
+ * waiting when the store is found down give up at once too: a request that
+ * began a call just before another one timed out would otherwise wait its own
+ * whole deadline, and one whose earlier call had waited out the deadline
+ * would pay two. Each flip is logged
  * once (`KV unreachable`, `KV reachable again`), naming the store without
  * credentials.
  *
@@ -89,6 +93,8 @@ export class KvReachability {
   #probing = false;
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** The calls waiting for the store, each with a way to give it up as unreachable. */
+  readonly #waiting = new Set<(since: string) => void>();
 
   /**
    * `deadlineMs` of `Infinity` (a local file) runs calls without a timer.
@@ -183,6 +189,7 @@ export class KvReachability {
       logWarning("KV unreachable", { kv: this.#label, error: this.#lastError });
     }
     this.#startProbe();
+    this.#giveUpWaiting();
     this.#tell();
   }
 
@@ -234,18 +241,34 @@ export class KvReachability {
     }
   }
 
+  /** With a probe, the store is known down: every call still waiting gives up now. */
+  #giveUpWaiting(): void {
+    if (!this.#probe) return;
+    const waiting = [...this.#waiting];
+    this.#waiting.clear();
+    const since = new Date(this.#since!).toISOString();
+    for (const giveUp of waiting) giveUp(since);
+  }
+
   #bounded<T>(what: string, pending: Promise<T>): Promise<T> {
     if (!Number.isFinite(this.#deadlineMs)) return pending;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let giveUp: ((since: string) => void) | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new KvUnreachable(`${what}: no answer in ${this.#deadlineMs} ms`)),
         this.#deadlineMs,
       );
+      giveUp = (since) =>
+        reject(new KvUnreachable(`${what}: another call found the store down at ${since}`));
     });
+    this.#waiting.add(giveUp!);
     // The abandoned call may settle later; its rejection must not go unhandled.
     pending.catch(() => {});
-    return Promise.race([pending, deadline]).finally(() => clearTimeout(timer));
+    return Promise.race([pending, deadline]).finally(() => {
+      clearTimeout(timer);
+      this.#waiting.delete(giveUp!);
+    });
   }
 }
 

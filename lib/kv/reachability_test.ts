@@ -119,3 +119,33 @@ Deno.test("reachability: recheck asks the store once, within the deadline, befor
   assert.equal(reach.reachable, true);
   reach.close();
 });
+
+Deno.test("reachability: calls already waiting give up at once when another finds the store down", async () => {
+  const reach = new KvReachability({ deadlineMs: 10_000 });
+  reach.probeWith(() => new Promise(() => {}), 60_000);
+  let fail!: (error: Error) => void;
+  const first = reach.call("read rpm", () => new Promise((_, reject) => fail = reject));
+  // A call of another request, begun before the store was known down: it would wait 10 s.
+  const waiting = reach.call("take a slot", () => new Promise(() => {}));
+  const settled = Promise.allSettled([first, waiting]);
+  fail(new Error("error sending request: connection reset"));
+  const timer = Promise.withResolvers<"still waiting">();
+  const id = setTimeout(() => timer.resolve("still waiting"), 1_000);
+  const outcome = await Promise.race([settled, timer.promise]);
+  clearTimeout(id);
+  reach.close();
+  assert.notEqual(outcome, "still waiting");
+  const [a, b] = outcome as PromiseSettledResult<unknown>[];
+  assert.equal(a.status, "rejected");
+  assert.equal(b.status, "rejected");
+  assert.ok((b as PromiseRejectedResult).reason instanceof KvUnreachable);
+  assert.match(String((b as PromiseRejectedResult).reason.message), /take a slot: another call/);
+  // Without a probe nothing is known down: a waiting call keeps its own deadline.
+  const plain = new KvReachability({ deadlineMs: 50 });
+  let failPlain!: (error: Error) => void;
+  const firstPlain = plain.call("a", () => new Promise((_, reject) => failPlain = reject));
+  const slow = plain.call("b", () => new Promise((resolve) => setTimeout(() => resolve(1), 20)));
+  failPlain(new Error("connection refused"));
+  await assert.rejects(firstPlain, KvUnreachable);
+  assert.equal(await slow, 1);
+});

@@ -29,7 +29,7 @@ import { RetryPause } from "./retry_pause.ts";
 export const DEFAULT_WATCH_HEARTBEAT_MS = 5_000;
 
 /** Waits before opening the stream again after it ended or failed, ms (the last repeats). */
-const REOPEN_DELAYS_MS = [50, 250, 1_000, 2_000];
+export const REOPEN_DELAYS_MS = [50, 250, 1_000, 2_000];
 
 /** Options of {@linkcode WatchSignal}. */
 export interface WatchSignalOptions {

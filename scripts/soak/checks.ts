@@ -18,7 +18,14 @@ import {
   outcomeOf,
 } from "./evidence.ts";
 import type { Tokens } from "./formats.ts";
-import { kvChecks, unexplainedDegraded } from "./kv_checks.ts";
+import {
+  excusedByFault,
+  faultWindows,
+  kvChecks,
+  minuteInFault,
+  unexplainedDegraded,
+  WATCH_REOPEN_MS,
+} from "./kv_checks.ts";
 import { moneyChecks } from "./money.ts";
 import type { Arrival, ClientRecord, UsageTotals } from "./records.ts";
 import { socketConversations } from "./socket_checks.ts";
@@ -287,6 +294,9 @@ function cooldownsHonoured(index: Index): Row {
     byAccount.set(window.account, [...byAccount.get(window.account) ?? [], window]);
   }
   const violations: string[] = [];
+  // On a remote KV with faults thrown: arrivals at another process during a fault are excused.
+  const faults = faultWindows(notes);
+  const excused = new Map<string, number>();
   for (const arrival of index.evidence.arrivals) {
     const client = index.clients.get(arrival.id);
     if (!client) continue;
@@ -298,6 +308,14 @@ function cooldownsHonoured(index: Index): Row {
         r.account === arrival.account && r.to > window.signalAt && r.from < arrival.at
       );
       if (reset) continue;
+      const writer = index.clients.get(window.source.id);
+      const sameProcess = writer !== undefined && writer.gateway === client.gateway &&
+        writer.incarnation === client.incarnation;
+      const fault = excusedByFault(window.from, arrival.at, sameProcess, faults);
+      if (fault) {
+        excused.set(fault.what, (excused.get(fault.what) ?? 0) + 1);
+        break;
+      }
       const t = (ms: number) => `+${((ms - notes.startedAt) / 1000).toFixed(2)}s`;
       violations.push(
         `${arrival.account} got ${arrival.id} at ${t(arrival.at)} (sent ${
@@ -316,10 +334,19 @@ function cooldownsHonoured(index: Index): Row {
     ok: violations.length === 0,
     detail:
       `${windows.length} cooldowns checked against ${index.evidence.arrivals.length} arrivals` +
+      (faults.length ? excusedDetail(excused) : "") +
       (violations.length
         ? `; ${violations.length} violations, e.g. ${violations.slice(0, EXAMPLES).join("; ")}`
         : ""),
   };
+}
+
+function excusedDetail(excused: Map<string, number>): string {
+  const total = [...excused.values()].reduce((sum, count) => sum + count, 0);
+  const byFault = [...excused].map(([what, count]) => `${count} by the ${what}`).join(", ");
+  return `; ${total} arrivals excused (at another process than the writer, with a KV fault in ` +
+    `force between the cooldown's landing, less ${WATCH_REOPEN_MS} ms for the watch stream ` +
+    `to reopen, and the arrival)${total ? `: ${byFault}` : ""}`;
 }
 
 /** Faults that close the connection before any response byte: the gateway may try once more. */
@@ -481,6 +508,7 @@ function rpmHeld(index: Index): Row {
   const { plan } = index.evidence;
   const key = plan.keys.find((candidate) => candidate.rpm !== undefined)!;
   const perMinute = new Map<number, number>();
+  const processes = new Map<number, Set<string>>();
   let refused = 0;
   let uncertain = 0;
   let turns = 0;
@@ -505,9 +533,23 @@ function rpmHeld(index: Index): Row {
       continue;
     }
     perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
+    const admitters = processes.get(minute) ?? new Set<string>();
+    processes.set(minute, admitters.add(`${client.gateway}.${client.incarnation}`));
   }
-  const over = [...perMinute].filter(([, count]) => count > key.rpm!);
-  const counts = [...perMinute.values()];
+  // During a KV fault rpm is counted per process (docs/kv-outages.md): a minute that
+  // overlaps one may admit rpm per process that admitted in it.
+  const faults = faultWindows(index.evidence.notes);
+  const boundOf = (minute: number) =>
+    minuteInFault(minute * 60_000, faults)
+      ? key.rpm! * Math.max(1, processes.get(minute)?.size ?? 0)
+      : key.rpm!;
+  const over = [...perMinute].filter(([minute, count]) => count > boundOf(minute));
+  const counts = [...perMinute].map(([minute, count]) =>
+    !minuteInFault(minute * 60_000, faults)
+      ? `${count}`
+      : `${count} (of at most ${boundOf(minute)}: a KV ` +
+        `fault in the minute, ${processes.get(minute)!.size} processes × rpm ${key.rpm})`
+  );
   return {
     name: "rpm never exceeded",
     ok: over.length === 0 && refused > 0,

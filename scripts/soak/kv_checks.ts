@@ -13,6 +13,7 @@
 import type { Row } from "./checks.ts";
 import { type Index, outcomeOf } from "./evidence.ts";
 import type { ClientRecord, KvNotes, RunNotes } from "./records.ts";
+import { REOPEN_DELAYS_MS } from "../../lib/kv/watch_signal.ts";
 
 /**
  * A request waits on an unreachable KV at most this much longer than the slowest
@@ -27,13 +28,49 @@ export const KV_RECOVERY_MS = 5_000;
 /** `/healthz` has this long into an outage to notice it (the call deadline plus a probe). */
 export const KV_NOTICE_MS = 3_000;
 
+/**
+ * After a KV fault ends, a process's watch stream may take this long to open again and
+ * deliver what it missed: the longest wait between reopening attempts
+ * (`lib/kv/watch_signal.ts`).
+ */
+export const WATCH_REOPEN_MS = Math.max(...REOPEN_DELAYS_MS);
+
 const EXAMPLES = 3;
 type Fault = KvNotes["faults"][number];
+
+/** The KV faults of a run that were in force for some time (none on a file). */
+export function faultWindows(notes: RunNotes): Fault[] {
+  return notes.kv.faults.filter((fault) => fault.to > fault.from);
+}
+
+/**
+ * The remote bound on a cooldown (docs/several-hosts.md): another process honours a
+ * cooldown once its watch stream delivered it, and serves its last known state while the
+ * KV is faulty and until its stream is back. So an arrival at another process than the
+ * cooldown's writer is excused when a KV fault was in force between the cooldown's landing
+ * and the arrival (the fault's end stretched by {@linkcode WATCH_REOPEN_MS}); the fault
+ * excusing it is returned. Never the writer's own process (its writes count for it at
+ * once), and never on a file (no faults).
+ */
+export function excusedByFault(
+  landedAt: number,
+  arrivedAt: number,
+  sameProcess: boolean,
+  windows: readonly Fault[],
+): Fault | undefined {
+  if (sameProcess) return undefined;
+  return windows.find((fault) => fault.from <= arrivedAt && fault.to + WATCH_REOPEN_MS >= landedAt);
+}
+
+/** Does the UTC minute starting at `minuteStart` overlap a KV fault? */
+export function minuteInFault(minuteStart: number, windows: readonly Fault[]): boolean {
+  return windows.some((fault) => fault.from < minuteStart + 60_000 && fault.to >= minuteStart);
+}
 
 /** The rows about the KV faults; none when no fault was thrown (a file, or a remote KV). */
 export function kvChecks(index: Index): Row[] {
   const { notes } = index.evidence;
-  const windows = notes.kv.faults.filter((fault) => fault.to > fault.from);
+  const windows = faultWindows(notes);
   if (windows.length === 0) return [];
   const outages = windows.filter((fault) => fault.what === "outage");
   return [
@@ -152,7 +189,7 @@ function healthDuringOutage(notes: RunNotes, outages: readonly Fault[]): Row {
 
 /** Degraded `/healthz` answers that no KV fault explains (for "/healthz answers throughout"). */
 export function unexplainedDegraded(notes: RunNotes): string[] {
-  const windows = notes.kv.faults.filter((fault) => fault.to > fault.from);
+  const windows = faultWindows(notes);
   return notes.health.probes
     .filter((probe) => probe.kvUnreachable && !inFault(probe.at, windows, KV_RECOVERY_MS))
     .map((probe) =>
