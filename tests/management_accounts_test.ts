@@ -5,6 +5,7 @@ import {
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
 import { callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
+import { bothKvs } from "./support/shared_kv.ts";
 
 const CLIENT = "client-key-0123456789";
 
@@ -214,20 +215,25 @@ Deno.test("accounts and groups: config seed, API changes win, secrets sealed", a
   }
 });
 
-Deno.test("API changes survive a restart and win over the config seed", async () => {
+bothKvs("API changes survive a restart and win over the config seed", async (kv) => {
   const config = {
     accounts: [{ id: "seeded", platform: "openai", baseUrl: "http://127.0.0.1:9", apiKey: "sk-a" }],
     groups: [{ id: "team", accounts: ["seeded"] }],
     keys: [],
   };
-  const first = await startGateway({ secret: SECRET, usageFlushMs: 60_000, config });
+  const first = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config,
+    kvPath: kv.location,
+  });
   const put = await first.admin("/admin/accounts/seeded", { method: "PUT", json: { priority: 7 } });
   await put.body?.cancel();
   const second = await startGateway({
     secret: SECRET,
     usageFlushMs: 60_000,
     config,
-    kvPath: first.kvPath,
+    kvPath: kv.location,
   });
   try {
     const rows = await readJson<{ id: string; priority: number; source: string }[]>(
