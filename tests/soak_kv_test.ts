@@ -11,10 +11,12 @@ import type { Evidence } from "../scripts/soak/evidence.ts";
 import { kvChoice, shownUrl } from "../scripts/soak/kv.ts";
 import {
   excusedByFault,
+  excusedByWatch,
   faultWindows,
   KV_WAIT_BOUND_MS,
   kvChecks,
   minuteInFault,
+  WATCH_DELIVERY_MS,
   WATCH_REOPEN_MS,
 } from "../scripts/soak/kv_checks.ts";
 import { budgetKey } from "../scripts/soak/money.ts";
@@ -202,4 +204,22 @@ Deno.test("rpm is judged per process only in a UTC minute that overlaps a KV fau
 Deno.test("the budget is sized to run out in a short run on a slow remote KV", () => {
   // Spent on the slowest 20 s remote run seen: $0.0352; the budget must be well under it.
   assert.ok(budgetKey("k", 20).budgetUsd! <= 0.0352 * 0.6);
+});
+
+Deno.test("cooldowns on a remote KV: another process is excused only within the watch's delivery bound", () => {
+  const landed = 10_000;
+  const table: [number, boolean, "file" | "remote" | "server", boolean][] = [
+    [landed + 10, false, "server", true], // its stream may not have delivered it yet
+    [landed + WATCH_DELIVERY_MS, false, "remote", true],
+    [landed + WATCH_DELIVERY_MS + 1, false, "server", false], // later: a real violation
+    [landed + 10, true, "server", false], // the writer's own process knows at once
+    [landed + 10, false, "file", false], // a file has no stream: the next request of any process
+  ];
+  for (const [arrived, sameProcess, kind, expected] of table) {
+    assert.equal(
+      excusedByWatch(landed, arrived, sameProcess, kind),
+      expected,
+      JSON.stringify({ arrived, sameProcess, kind }),
+    );
+  }
 });

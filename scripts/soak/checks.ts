@@ -20,10 +20,12 @@ import {
 import type { Tokens } from "./formats.ts";
 import {
   excusedByFault,
+  excusedByWatch,
   faultWindows,
   kvChecks,
   minuteInFault,
   unexplainedDegraded,
+  WATCH_DELIVERY_MS,
   WATCH_REOPEN_MS,
 } from "./kv_checks.ts";
 import { moneyChecks } from "./money.ts";
@@ -311,6 +313,10 @@ function cooldownsHonoured(index: Index): Row {
       const writer = index.clients.get(window.source.id);
       const sameProcess = writer !== undefined && writer.gateway === client.gateway &&
         writer.incarnation === client.incarnation;
+      if (excusedByWatch(window.from, arrival.at, sameProcess, notes.kv.kind)) {
+        excused.set("watch delivery", (excused.get("watch delivery") ?? 0) + 1);
+        break;
+      }
       const fault = excusedByFault(window.from, arrival.at, sameProcess, faults);
       if (fault) {
         excused.set(fault.what, (excused.get(fault.what) ?? 0) + 1);
@@ -334,7 +340,7 @@ function cooldownsHonoured(index: Index): Row {
     ok: violations.length === 0,
     detail:
       `${windows.length} cooldowns checked against ${index.evidence.arrivals.length} arrivals` +
-      (faults.length ? excusedDetail(excused) : "") +
+      (notes.kv.kind !== "file" ? excusedDetail(excused) : "") +
       (violations.length
         ? `; ${violations.length} violations, e.g. ${violations.slice(0, EXAMPLES).join("; ")}`
         : ""),
@@ -344,9 +350,10 @@ function cooldownsHonoured(index: Index): Row {
 function excusedDetail(excused: Map<string, number>): string {
   const total = [...excused.values()].reduce((sum, count) => sum + count, 0);
   const byFault = [...excused].map(([what, count]) => `${count} by the ${what}`).join(", ");
-  return `; ${total} arrivals excused (at another process than the writer, with a KV fault in ` +
-    `force between the cooldown's landing, less ${WATCH_REOPEN_MS} ms for the watch stream ` +
-    `to reopen, and the arrival)${total ? `: ${byFault}` : ""}`;
+  return `; ${total} arrivals excused (at another process than the writer, within ` +
+    `${WATCH_DELIVERY_MS} ms of the cooldown's landing for its watch stream to deliver it, or ` +
+    `with a KV fault in force between the landing, less ${WATCH_REOPEN_MS} ms for the watch ` +
+    `stream to reopen, and the arrival)${total ? `: ${byFault}` : ""}`;
 }
 
 /** Faults that close the connection before any response byte: the gateway may try once more. */
