@@ -299,6 +299,7 @@ function cooldownsHonoured(index: Index): Row {
   // On a remote KV with faults thrown: arrivals at another process during a fault are excused.
   const faults = faultWindows(notes);
   const excused = new Map<string, number>();
+  let longestWatchGap = 0;
   for (const arrival of index.evidence.arrivals) {
     const client = index.clients.get(arrival.id);
     if (!client) continue;
@@ -315,6 +316,7 @@ function cooldownsHonoured(index: Index): Row {
         writer.incarnation === client.incarnation;
       if (excusedByWatch(window.from, arrival.at, sameProcess, notes.kv.kind)) {
         excused.set("watch delivery", (excused.get("watch delivery") ?? 0) + 1);
+        longestWatchGap = Math.max(longestWatchGap, arrival.at - window.from);
         break;
       }
       const fault = excusedByFault(window.from, arrival.at, sameProcess, faults);
@@ -340,16 +342,20 @@ function cooldownsHonoured(index: Index): Row {
     ok: violations.length === 0,
     detail:
       `${windows.length} cooldowns checked against ${index.evidence.arrivals.length} arrivals` +
-      (notes.kv.kind !== "file" ? excusedDetail(excused) : "") +
+      (notes.kv.kind !== "file" ? excusedDetail(excused, longestWatchGap) : "") +
       (violations.length
         ? `; ${violations.length} violations, e.g. ${violations.slice(0, EXAMPLES).join("; ")}`
         : ""),
   };
 }
 
-function excusedDetail(excused: Map<string, number>): string {
+function excusedDetail(excused: Map<string, number>, longestWatchGap: number): string {
   const total = [...excused.values()].reduce((sum, count) => sum + count, 0);
-  const byFault = [...excused].map(([what, count]) => `${count} by the ${what}`).join(", ");
+  const byFault = [...excused].map(([what, count]) =>
+    `${count} by the ${what}${
+      what === "watch delivery" ? ` (the latest ${longestWatchGap} ms after the landing)` : ""
+    }`
+  ).join(", ");
   return `; ${total} arrivals excused (at another process than the writer, within ` +
     `${WATCH_DELIVERY_MS} ms of the cooldown's landing for its watch stream to deliver it, or ` +
     `with a KV fault in force between the landing, less ${WATCH_REOPEN_MS} ms for the watch ` +
