@@ -70,7 +70,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const sentinel = options.kvPath ? new FileChangeSentinel(options.kvPath) : undefined;
   // A local file does not hang; a remote KV's client retries through an outage, so its calls get a deadline.
   const reach = new KvReachability({
-    deadlineMs: options.kvPath ? Infinity : tuning.kvDeadlineMs ?? DEFAULT_KV_DEADLINE_MS,
+    deadlineMs: options.kvPath
+      ? Infinity
+      : tuning.kvDeadlineMs ?? options.kvDeadlineMs ?? DEFAULT_KV_DEADLINE_MS,
     label: kvLabel(options.kvLocation ?? options.kvPath),
   });
   // While the store is down calls fail at once; this one read finds out when it is back.

@@ -50,6 +50,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
   try {
     await configureLogging(env("SWITCHYARD_LOG"));
     const { config, empty } = await loadConfigOrEmpty(env);
+    const kvDeadlineMs = kvDeadlineFrom(env("SWITCHYARD_KV_DEADLINE_MS"));
     const store = await openStore(env("SWITCHYARD_KV"), onDeploy(env));
     const secret = await secretFor(env, store);
     const adminMode = adminModeFrom(env);
@@ -71,6 +72,7 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
       kv: store.kv,
       kvPath: store.filePath,
       kvLocation: env("SWITCHYARD_KV") || undefined,
+      kvDeadlineMs,
       adminToken,
       adminTokens,
       metricsToken: env("SWITCHYARD_METRICS_TOKEN") || undefined,
@@ -109,6 +111,17 @@ export async function bootOrExit(env: Env = processEnv): Promise<Booted> {
  */
 export function onDeploy(env: Env): boolean {
   return env("DENO_DEPLOYMENT_ID") !== undefined || env("DENO_DEPLOY") === "1";
+}
+
+/**
+ * `SWITCHYARD_KV_DEADLINE_MS`: a whole number of milliseconds from 100 to
+ * 60000, or unset for the default; anything else stops start-up with one line.
+ */
+export function kvDeadlineFrom(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (ms >= 100 && ms <= 60_000) return ms;
+  exitWith(`SWITCHYARD_KV_DEADLINE_MS must be a whole number from 100 to 60000, got "${value}"`);
 }
 
 /** The shortest `SWITCHYARD_ADMIN_TOKEN` start-up accepts. */

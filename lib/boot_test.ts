@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { onDeploy } from "./boot.ts";
+import { kvDeadlineFrom, onDeploy } from "./boot.ts";
 import { storeTarget } from "./kv/open.ts";
 
 Deno.test("boot takes Deploy's no-argument openKv only where DENO_DEPLOYMENT_ID or DENO_DEPLOY=1 is set", () => {
@@ -14,4 +14,12 @@ Deno.test("boot takes Deploy's no-argument openKv only where DENO_DEPLOYMENT_ID 
   assert.equal(onDeploy(envOf({ DENO_DEPLOY: "0" })), false);
   const remote = envOf({ DENO_DEPLOYMENT_ID: "abc123", SWITCHYARD_KV: "https://kv.example/db" });
   assert.equal(storeTarget(remote("SWITCHYARD_KV"), onDeploy(remote)).kind, "remote");
+});
+
+Deno.test("SWITCHYARD_KV_DEADLINE_MS: unset is the default, a whole number of ms in range is taken", () => {
+  assert.equal(kvDeadlineFrom(undefined), undefined);
+  assert.equal(kvDeadlineFrom(""), undefined);
+  assert.equal(kvDeadlineFrom("100"), 100);
+  assert.equal(kvDeadlineFrom("5000"), 5000);
+  assert.equal(kvDeadlineFrom("60000"), 60000);
 });

@@ -62,6 +62,21 @@ Deno.test("main.ts ends start-up with one line when it cannot listen or open KV"
       assert.doesNotMatch(result.stderr, /secret/, "no password from the URL");
     });
 
+    for (const bad of ["99", "60001", "2s", "1.5"]) {
+      await t.step(`SWITCHYARD_KV_DEADLINE_MS=${bad}`, async () => {
+        const result = await runMain({
+          SWITCHYARD_CONFIG_JSON: CONFIG_JSON,
+          SWITCHYARD_KV: ":memory:",
+          SWITCHYARD_KV_DEADLINE_MS: bad,
+          PORT: "0",
+        });
+        assertOneLineExit(
+          result,
+          `switchyard: SWITCHYARD_KV_DEADLINE_MS must be a whole number from 100 to 60000, got "${bad}"`,
+        );
+      });
+    }
+
     await t.step("a PORT that is not a port", async () => {
       const result = await runMain({ SWITCHYARD_CONFIG_JSON: CONFIG_JSON, PORT: "80a" });
       assertOneLineExit(

@@ -48,6 +48,8 @@ export interface GatewayOptions {
   adminToken?: string;
   /** The KV-stored admin token of a first run, used when `adminToken` is not given. */
   adminTokens?: AdminTokenStore;
+  /** `SWITCHYARD_KV_DEADLINE_MS`: how long a remote KV call may take before the store counts as down. */
+  kvDeadlineMs?: number;
   /** Path of a local KV file, which lets the hot path skip KV reads while nothing was written. */
   kvPath?: string;
   /** `SWITCHYARD_KV` as set (a KV Connect URL, say), to name the store in outage log lines. */
