@@ -94,6 +94,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     options.secret,
     tuning,
     (account) => proxies.for(account.proxy)?.pooled,
+    reach,
   );
   const box = options.secret
     ? await SecretBox.fromSecret(options.secret, "account-secrets")
@@ -104,12 +105,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     DIRECTORY_GENERATION_KEY,
     () => directory.reload().then(() => proxies.retain(directory.accounts().map((a) => a.proxy))),
   );
-  const deliveries = new Deliveries(
-    kv,
-    tuning.alertRetryDelaysMs,
-    tuning.alertAttemptTimeoutMs,
-    reach,
-  );
+  const { alertRetryDelaysMs: retries, alertAttemptTimeoutMs: attemptMs } = tuning;
+  const deliveries = new Deliveries(kv, retries, attemptMs, reach);
   const alerts = new Alerts(kv, deliveries, config.alerts, box, reach);
   await alerts.reload();
   states.watch(ALERT_CONFIG_KEY, () => alerts.reload());

@@ -13,7 +13,8 @@ import {
   tempKvPath,
 } from "./support/gateway.ts";
 import { spawnGateway } from "./support/process.ts";
-import { bothKvs } from "./support/shared_kv.ts";
+import { bothKvs, sharedKv } from "./support/shared_kv.ts";
+import { within } from "./support/async.ts";
 
 const CHAT = { model: "gpt-test", messages: [{ role: "user", content: "hi" }] };
 
@@ -321,6 +322,37 @@ bothKvs("two gateway processes racing to refresh one account make one refresh ca
     }
   } finally {
     await Promise.all([a.stop(), b.stop()]);
+    await upstream.close();
+    await tokens.server.close();
+  }
+});
+
+Deno.test("a remote KV that does not answer makes an OAuth account that needs its tokens fail over, not hang", async () => {
+  await using kv = await sharedKv("remote");
+  const tokens = tokenEndpoint();
+  const upstream = startMockUpstream(() => json(200, { ok: true }));
+  // The Codex account's token is due for a refresh, which takes the lease in KV first.
+  const codex = { ...codexAccount(tokens.server.url, upstream.url, Date.now()), priority: 1 };
+  const backup = { id: "backup", platform: "openai", baseUrl: upstream.url, apiKey: "sk-backup" };
+  const gw = await startGateway({
+    config: configDoc([codex, { ...backup, priority: 2 }]),
+    kvPath: kv.location,
+    secret: SECRET,
+    tuning: { kvDeadlineMs: 300 },
+  });
+  try {
+    await kv.server!.faults({ hang: true });
+    const response = await within(
+      callApi(gw.url, "/v1/responses", { json: CHAT }),
+      "the request while the KV does not answer",
+    );
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("x-switchyard-account"), "backup");
+    await response.body?.cancel();
+    assert.equal(tokens.calls(), 0, "no refresh without the lease");
+  } finally {
+    await kv.server!.faults({ hang: false });
+    await gw.close();
     await upstream.close();
     await tokens.server.close();
   }

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { KvReachability } from "../kv/reachability.ts";
 import type { AccountEffect } from "../accounts/model.ts";
 import type { Account, Config } from "../config/types.ts";
 import { MIN_SECRET_LENGTH, SecretBox } from "../crypto/secret_box.ts";
@@ -51,6 +52,8 @@ export class Credentials {
     secret: string | undefined,
     tuning: OAuthTuning = {},
     egress?: (account: Account) => Deno.HttpClient | undefined,
+    /** Bounds the token store's KV calls (a remote KV). */
+    reach?: KvReachability,
   ): Promise<Credentials> {
     const needsSecret = config.accounts.some((account) => account.oauth);
     if (!secret) {
@@ -63,7 +66,7 @@ export class Credentials {
       throw new CredentialSetupError(error.message);
     });
     return new Credentials(
-      new OAuthManager(new TokenStore(kv, box), {
+      new OAuthManager(new TokenStore(kv, box, reach), {
         leaseMs: tuning.oauthLeaseMs,
         pollMs: tuning.oauthPollMs,
         retryAfterMs: () => config.failover.cooldownSeconds.unreachable * 1000,

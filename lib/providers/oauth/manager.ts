@@ -20,6 +20,7 @@ import { currentTokenUrl } from "../../config/oauth.ts";
 import type { AccountEffect } from "../../accounts/model.ts";
 import { requestRefresh, type TokenSet } from "./refresh_client.ts";
 import type { StoredTokens, TokenStore } from "./token_store.ts";
+import { KvUnreachable } from "../../kv/reachability.ts";
 
 /** Refresh when the access token has this little time left. */
 export const REFRESH_AHEAD_MS = 3 * 60_000;
@@ -95,7 +96,13 @@ export class OAuthManager {
   ): Promise<CredentialResult> {
     const running = this.#inflight.get(key);
     if (running) return await running;
-    const started = run().finally(() => this.#inflight.delete(key));
+    // A KV that does not answer (an outage) is a passing failure of this account, never a hang.
+    const bounded = () =>
+      run().catch((error) => {
+        if (error instanceof KvUnreachable) return this.#transient(error.message);
+        throw error;
+      });
+    const started = bounded().finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, started);
     return await started;
   }

@@ -13,11 +13,15 @@
  * which every gateway watches in its per-request state read: it drops the
  * tokens it holds in memory, so the new sign-in serves from the next request.
  *
+ * With a {@linkcode KvReachability}, every call is bounded by the KV deadline
+ * (a remote KV that does not answer throws `KvUnreachable` instead of hanging).
+ *
  * @module
  */
 
 import { sha256Hex } from "../../crypto/digest.ts";
 import { oauthKey, SIGN_IN_GENERATION_KEY } from "../../kv/keys.ts";
+import type { KvReachability } from "../../kv/reachability.ts";
 import { withLockRetry } from "../../kv/retry.ts";
 import { logError } from "../../log.ts";
 import type { Sealed, SecretBox } from "../../crypto/secret_box.ts";
@@ -46,11 +50,24 @@ export type StoredTokens =
 export class TokenStore {
   readonly owner = crypto.randomUUID();
 
-  constructor(readonly kv: Deno.Kv, readonly box: SecretBox) {}
+  constructor(
+    readonly kv: Deno.Kv,
+    readonly box: SecretBox,
+    private readonly reach?: KvReachability,
+  ) {}
+
+  /** A KV call, retried on a local file's lock and bounded by the KV deadline when one is set. */
+  #call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    const run = () => withLockRetry(operation);
+    return this.reach ? this.reach.call(what, run) : run();
+  }
 
   /** The stored tokens of an account. An unreadable record (other secret) reads as none. */
   async read(accountId: string): Promise<StoredTokens> {
-    const entry = await withLockRetry(() => this.kv.get<TokenRecord>(tokensKey(accountId)));
+    const entry = await this.#call(
+      "read OAuth tokens",
+      () => this.kv.get<TokenRecord>(tokensKey(accountId)),
+    );
     const record = entry.value;
     if (!record || entry.versionstamp === null) return { kind: "none", versionstamp: null };
     if (record.failure) {
@@ -79,7 +96,7 @@ export class TokenStore {
       sealed: await this.box.seal(JSON.stringify(tokens), accountId),
       updatedAt: now,
     };
-    await withLockRetry(() => this.kv.set(tokensKey(accountId), record));
+    await this.#call("write OAuth tokens", () => this.kv.set(tokensKey(accountId), record));
   }
 
   /** Stores the tokens of a new sign-in and tells every gateway to drop the ones it holds. */
@@ -88,10 +105,9 @@ export class TokenStore {
       sealed: await this.box.seal(JSON.stringify(tokens), accountId),
       updatedAt: now,
     };
-    await withLockRetry(() =>
+    await this.#call("write a sign-in", () =>
       this.kv.atomic().set(tokensKey(accountId), record)
-        .set(SIGN_IN_GENERATION_KEY, crypto.randomUUID()).commit()
-    );
+        .set(SIGN_IN_GENERATION_KEY, crypto.randomUUID()).commit());
   }
 
   /** Records that the endpoint rejected `refreshToken`. */
@@ -106,28 +122,39 @@ export class TokenStore {
       failedRefresh: sha256Hex(refreshToken),
       updatedAt: now,
     };
-    await withLockRetry(() => this.kv.set(tokensKey(accountId), record));
+    await this.#call("write an OAuth failure", () => this.kv.set(tokensKey(accountId), record));
   }
 
   /** Takes the refresh lease if nobody holds a live one. */
   async tryLease(accountId: string, ttlMs: number, now = Date.now()): Promise<boolean> {
-    const entry = await withLockRetry(() => this.kv.get<LeaseRecord>(leaseKey(accountId)));
+    const entry = await this.#call(
+      "read the refresh lease",
+      () => this.kv.get<LeaseRecord>(leaseKey(accountId)),
+    );
     if (entry.value && entry.value.until > now && entry.value.owner !== this.owner) return false;
-    const result = await withLockRetry(() =>
-      this.kv.atomic().check(entry).set(
-        leaseKey(accountId),
-        { owner: this.owner, until: now + ttlMs } satisfies LeaseRecord,
-        { expireIn: ttlMs + 60_000 },
-      ).commit()
+    const result = await this.#call(
+      "take the refresh lease",
+      () =>
+        this.kv.atomic().check(entry).set(
+          leaseKey(accountId),
+          { owner: this.owner, until: now + ttlMs } satisfies LeaseRecord,
+          { expireIn: ttlMs + 60_000 },
+        ).commit(),
     );
     return result.ok;
   }
 
   /** Gives the lease back, if it is still ours. */
   async releaseLease(accountId: string): Promise<void> {
-    const entry = await withLockRetry(() => this.kv.get<LeaseRecord>(leaseKey(accountId)));
+    const entry = await this.#call(
+      "read the refresh lease",
+      () => this.kv.get<LeaseRecord>(leaseKey(accountId)),
+    );
     if (entry.value?.owner !== this.owner) return;
-    await withLockRetry(() => this.kv.atomic().check(entry).delete(leaseKey(accountId)).commit());
+    await this.#call(
+      "give the refresh lease back",
+      () => this.kv.atomic().check(entry).delete(leaseKey(accountId)).commit(),
+    );
   }
 }
 
