@@ -142,8 +142,13 @@ export class SseUsageScanner {
     this.#parser.push(text);
   }
 
-  /** Ends the stream (a last line without its newline still counts). */
-  end(): void {
+  /**
+   * Ends the stream. A whole stream's last line counts without its newline; a stream that broke
+   * off (`cut`: the upstream went or the client left) counts a last line only once its line
+   * ending began (`\r`): a data line cut short was not served, so its delta is not charged.
+   */
+  end(cut = false): void {
+    if (cut && !this.#parser.unfinished.endsWith("\r")) return;
     this.#parser.end();
   }
 

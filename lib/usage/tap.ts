@@ -108,7 +108,7 @@ export function tapBody(
     let report: UsageReport = { deltas: 0 };
     if (kind === "sse") {
       scanner.push(decoder.decode());
-      scanner.end();
+      scanner.end(end !== "complete");
       report = scanner.report();
     } else if (kind === "json" && end === "complete") {
       jsonText += decoder.decode();
