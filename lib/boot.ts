@@ -20,6 +20,7 @@ import {
   type ListenAddress,
   listenFrom,
   processEnv,
+  wholeNumberSetting,
 } from "./listen.ts";
 import { configureLogging, flushLogs } from "./log.ts";
 import { requestLogger } from "./observe/request_log.ts";
@@ -119,9 +120,7 @@ export function onDeploy(env: Env): boolean {
  */
 export function kvDeadlineFrom(value: string | undefined): number | undefined {
   if (value === undefined || value === "") return undefined;
-  const ms = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (ms >= 100 && ms <= 60_000) return ms;
-  exitWith(`SWITCHYARD_KV_DEADLINE_MS must be a whole number from 100 to 60000, got "${value}"`);
+  return wholeNumberSetting("SWITCHYARD_KV_DEADLINE_MS", value, 100, 60_000);
 }
 
 /** The shortest `SWITCHYARD_ADMIN_TOKEN` start-up accepts. */

@@ -21,12 +21,15 @@ export interface ListenAddress {
 
 /** `HOST` and `PORT`, or one line on stderr and exit 1 when `PORT` is not a port. */
 export function listenFrom(env: Env): ListenAddress {
-  const raw = env("PORT") || "8787";
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) {
-    exitWith(`PORT must be a whole number from 0 to 65535, got "${raw}"`);
-  }
+  const port = wholeNumberSetting("PORT", env("PORT") || "8787", 0, 65535);
   return { hostname: env("HOST") || "0.0.0.0", port };
+}
+
+/** A setting that must be a whole number from `min` to `max`, or one line on stderr and exit 1. */
+export function wholeNumberSetting(name: string, raw: string, min: number, max: number): number {
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (value >= min && value <= max) return value;
+  exitWith(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
 }
 
 /** Prints `switchyard: <message>` (its first line) and exits 1: how start-up refuses. */

@@ -29,7 +29,7 @@ import {
   QUIET,
   type ServedProcess,
   startGatewayProcess,
-  startScriptProcess,
+  startKvServerProcess,
 } from "./support/processes.ts";
 
 const CLIENT_KEY = "sk-probe-client-0123456789";
@@ -197,21 +197,12 @@ try {
   rows.push({ ...await measure(file.url), store: "local file" });
   await file.stop();
   for (const latency of latencies) {
-    const kvServer = await startScriptProcess([
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "scripts/kv_server.ts",
-      "--port",
-      "0",
-      "--path",
+    const kvServer = await startKvServerProcess(
       `${dir}/server-${latency}.kv`,
-      "--token",
       KV_TOKEN,
-      "--latency-ms",
-      String(latency),
-    ], QUIET);
+      ["--latency-ms", String(latency)],
+      QUIET,
+    );
     const a = await startGatewayProcess(gatewayEnv(kvServer.url), QUIET);
     const b = await startGatewayProcess(gatewayEnv(kvServer.url), QUIET);
     const row = await measure(a.url, kvServer);
