@@ -60,6 +60,7 @@ const server = kvConnectServer(store, {
     outage: false,
     hang: false,
     tokenTtlMs: numberOption("token-ttl-ms", values["token-ttl-ms"], 1, Infinity),
+    watchDelayMs: 0,
   },
   pingMs: numberOption("ping-ms", values["ping-ms"], 10, Infinity),
 });

@@ -27,7 +27,7 @@ export interface Faults {
   /** How long a data-path token issued by the metadata exchange stays valid. */
   tokenTtlMs: number;
   /** Added before each change a watch stream delivers (a slow stream: 0 by default). */
-  watchDelayMs?: number;
+  watchDelayMs: number;
 }
 
 /** What `POST /_faults` asks for: new values, plus `expireToken` (a one-off action). */

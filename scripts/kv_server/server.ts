@@ -226,8 +226,9 @@ export function kvConnectServer(store: KvStore, options: ServerOptions): KvConne
       async pull(controller) {
         try {
           const { done, value } = await updates.read();
-          const delay = faults.watchDelayMs ?? 0;
-          if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+          if (faults.watchDelayMs > 0) {
+            await new Promise((r) => setTimeout(r, faults.watchDelayMs));
+          }
           if (done) {
             stop();
             controller.close();
