@@ -24,7 +24,7 @@ import {
   openaiError,
   upstream,
 } from "./support/upstream.ts";
-import { bothKvs } from "./support/shared_kv.ts";
+import { bothKvs, seenOnRemote } from "./support/shared_kv.ts";
 
 const SECOND = 1000;
 
@@ -448,6 +448,8 @@ bothKvs(
       await response.body?.cancel();
       return [response.status, response.headers.get("x-switchyard-account")];
     };
+    const source = async (gw: TestGateway) =>
+      (await (await gw.admin("/admin/error-rules")).json()).source;
     const put = (gw: TestGateway, body: unknown) =>
       gw.admin("/admin/error-rules", {
         method: "PUT",
@@ -511,6 +513,11 @@ bothKvs(
         assert.deepEqual(view.errorRules, [
           { id: "overload", status: [400], match: "overloaded", action: "failover" },
         ]);
+        await seenOnRemote(
+          kv,
+          async () => await source(b) === "api",
+          "B's watch delivering the PUT",
+        );
         assert.deepEqual(await served(a), [200, "oa-2"]);
         assert.deepEqual(await served(b), [200, "oa-2"]);
         assert.equal(b.log.at(-1)?.attempts[0].rule, "overload");
@@ -521,9 +528,33 @@ bothKvs(
         const response = await b.admin("/admin/error-rules", { method: "DELETE" });
         assert.equal(response.status, 200);
         assert.equal((await response.json()).source, "config");
+        await seenOnRemote(
+          kv,
+          async () => await source(a) === "config",
+          "A's watch delivering the DELETE",
+        );
         assert.deepEqual(await served(a), [400, "oa-1"]);
         assert.deepEqual(await served(b), [400, "oa-1"]);
       });
+
+      await t.step(
+        "PUT on one and DELETE on the other back to back: both on the config's",
+        async () => {
+          // A's own PUT is never read back from KV before B's DELETE lands: A must still reload.
+          assert.equal((await put(a, [{ match: "overloaded", action: "failover" }])).status, 200);
+          const response = await b.admin("/admin/error-rules", { method: "DELETE" });
+          assert.equal(response.status, 200);
+          await response.body?.cancel();
+          await seenOnRemote(
+            kv,
+            async () => await source(a) === "config",
+            "A's watch delivering the DELETE",
+          );
+          assert.deepEqual(await served(a), [400, "oa-1"]);
+          assert.equal(await source(a), "config");
+          assert.deepEqual(await served(b), [400, "oa-1"]);
+        },
+      );
 
       await t.step("other methods get a 405", async () => {
         const response = await a.admin("/admin/error-rules", { method: "POST", body: "[]" });

@@ -5,7 +5,7 @@ import {
   startMockUpstream,
 } from "../scripts/support/mock_upstream.ts";
 import { callApi, readJson, SECRET, startGateway } from "./support/gateway.ts";
-import { bothKvs } from "./support/shared_kv.ts";
+import { bothKvs, seenOnRemote } from "./support/shared_kv.ts";
 
 const BASE = {
   accounts: [{
@@ -182,6 +182,10 @@ bothKvs("a key revoked in one process is refused by another process's next reque
     // ...and about its revocation.
     const revoke = await one.admin("/admin/keys/carol", { method: "DELETE" });
     await revoke.body?.cancel();
+    await seenOnRemote(kv, async () => {
+      const keys: { id: string }[] = await readJson(await two.admin("/admin/keys"));
+      return !keys.some((key) => key.id === "carol");
+    }, "the other process's watch delivering the revocation");
     const refused = await callApi(two.url, "/v1/chat/completions", {
       key: secret,
       json: { model: "m" },

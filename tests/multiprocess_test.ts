@@ -11,7 +11,7 @@ import { startMainProcess } from "./support/process.ts";
 import { chatCompletion, json, openaiError, upstream } from "./support/upstream.ts";
 import { eventually } from "./support/async.ts";
 import { webhookReceiver } from "./support/webhook.ts";
-import { bothKvs } from "./support/shared_kv.ts";
+import { bothKvs, seenOnRemote } from "./support/shared_kv.ts";
 
 async function call(gatewayUrl: string): Promise<{ status: number; account: string | null }> {
   const response = await fetch(`${gatewayUrl}/v1/chat/completions`, {
@@ -108,6 +108,11 @@ bothKvs("an admin reset through one process is seen by another", async (kv) => {
   await using b = await startMainProcess(env);
 
   assert.deepEqual(await call(a.url), { status: 200, account: "backup" });
+  await seenOnRemote(
+    kv,
+    async () => await accountState(b.url, "dead") === "disabled",
+    "B's watch delivering the disable",
+  );
   assert.equal(await accountState(b.url, "dead"), "disabled");
   assert.deepEqual(await call(b.url), { status: 200, account: "backup" });
   assert.equal(dead.hits.length, 1);
@@ -118,6 +123,11 @@ bothKvs("an admin reset through one process is seen by another", async (kv) => {
   });
   assert.equal(reset.status, 200);
   await reset.body?.cancel();
+  await seenOnRemote(
+    kv,
+    async () => await accountState(b.url, "dead") === "active",
+    "B's watch delivering the reset",
+  );
   assert.deepEqual(await call(b.url), { status: 200, account: "dead" });
   assert.equal(dead.hits.length, 2);
 });

@@ -134,7 +134,9 @@ export class AccountStateStore {
    * Reads `key` in the same KV round trip as the generation on every refresh
    * (and watches it on a remote KV) and awaits `onChange` before `current()`
    * resolves whenever its versionstamp moved (the directory of keys, accounts
-   * and groups uses this).
+   * and groups uses this). The key must never be deleted: a process's own
+   * write is not "seen" here, so a key that went back to `null` after it
+   * would look unchanged to that process.
    */
   watch(key: Deno.KvKey, onChange: () => Promise<void>): void {
     this.#watches.push({ key, onChange });

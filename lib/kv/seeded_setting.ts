@@ -1,7 +1,7 @@
 /**
  * A setting seeded from the config and replaced as a whole through the
  * management API: stored in KV under one key as `{ [field]: value, updatedAt }`
- * until it is reset, when the seed is in force again. The error rules and the
+ * until it is reset (`{ updatedAt }`, no value), when the seed is in force again. The error rules and the
  * price overrides are such settings.
  *
  * Every process reloads when the key's versionstamp moves (the account state
@@ -82,9 +82,14 @@ export class SeededSetting<T> {
     await this.reload();
   }
 
-  /** Drops the API's value: the config's is in force again. */
+  /**
+   * Drops the API's value: the config's is in force again. Stored as an
+   * envelope without the value rather than deleted: a deleted key goes back
+   * to the versionstamp (`null`) a process may have seen before its own
+   * write, and that process would take the reset for "no change".
+   */
   async reset(): Promise<void> {
-    await withLockRetry(() => this.kv.delete(this.key));
+    await withLockRetry(() => this.kv.set(this.key, { updatedAt: Date.now() }));
     await this.reload();
   }
 
@@ -100,7 +105,7 @@ export class SeededSetting<T> {
       this.kv.get<Record<string, unknown> & { updatedAt: number }>(this.key)
     );
     const stored = entry.value;
-    if (!stored) {
+    if (!stored || !(this.field in stored)) {
       this.#state = { source: "config", value: this.seed };
       return;
     }

@@ -32,6 +32,10 @@ Deno.test("a seeded setting: the seed, the API's value in every process, then th
     assert.deepEqual(two.state.value, [2, 3]);
 
     await two.reset();
+    // Reset is a write, not a delete: the key's versionstamp only moves forward (see reset()).
+    assert.deepEqual(Object.keys((await kv.get<Record<string, unknown>>(KEY)).value ?? {}), [
+      "updatedAt",
+    ]);
     await one.reload();
     assert.equal(one.state.value, seed, "the seed itself, not a copy");
     assert.equal(one.state.source, "config");
