@@ -31,7 +31,8 @@
  * working on it without the whole benchmark); `--only json` runs the main
  * table's JSON rows alone (latency and load, every yardstick, with
  * `--baseline` the other checkout's gateway: a quick before and after of one
- * change's CPU per answer).
+ * change's CPU per answer); `--only failover` runs the failover row alone (with
+ * `--baseline`, the other checkout's gateway taking turns with this one).
  *
  * `--baseline DIR` adds the gateway of another checkout (for example an older
  * commit in a `git worktree`) to the main table as `baseline`, taking turns
@@ -49,9 +50,7 @@ import { loadavg } from "node:os";
 import type { TurnsResult, TurnsSpec } from "./support/turns_client.ts";
 import { startPortkey } from "./support/peers.ts";
 import {
-  codexAccountConfig,
   oneAccountEnv,
-  openaiAccountConfig,
   QUIET,
   runJsonScript,
   type ServedProcess,
@@ -72,16 +71,22 @@ import {
 } from "./bench/phases.ts";
 import { profile } from "./bench/profile.ts";
 import {
+  failoverRound,
+  failoverTargets,
+  runFailoverOnly,
+  secondGatewayEnv,
+  TRANSLATED_KEY,
+} from "./bench/failover.ts";
+import {
   LATENCY_SECONDS,
   printContext,
   report,
+  reportFailover,
   reportSocket,
   type RunContext,
 } from "./bench/report.ts";
 
 const CLIENT_KEY = BENCH_CLIENT_KEY;
-const FAILOVER_KEY = "bench-failover-key";
-const TRANSLATED_KEY = "bench-translated-key";
 const WARMUP_SECONDS = 1;
 
 /** The WebSocket row's turn, as the mock's Codex backend takes it (`mock_server.ts`). */
@@ -102,6 +107,14 @@ const context: RunContext = {
 
 if (options.profile) {
   await supervised(10 * 60_000, (processes) => profile(options.profile!, processes, options, load));
+} else if (options.only === "failover") {
+  const budgetMs = (120 + options.rounds * (options.baseline ? 2 : 1) * 3 * 8) * 1000;
+  const figures = await supervised(
+    budgetMs,
+    (processes) => runFailoverOnly(processes, latency, options.rounds, options.baseline),
+  );
+  printContext(context);
+  reportFailover(figures, Boolean(options.baseline));
 } else if (options.only === "websocket") {
   const perRound = 2 * (2 * options.seconds + 2 * LATENCY_SECONDS + 4) + 20;
   const budgetMs = (120 + options.rounds * perRound * 2) * 1000;
@@ -136,7 +149,10 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
     );
     const second = started(
       "failover and translation gateway",
-      await startGatewayProcess(secondGatewayEnv(mock.url, limited.url, kvDir), QUIET),
+      await startGatewayProcess(
+        secondGatewayEnv(mock.url, limited.url, `${kvDir}/second.kv`),
+        QUIET,
+      ),
     );
     const minimal = started("minimal", await startMinimalProxy(mock.url, "plain", QUIET));
     const observed = started("observed", await startMinimalProxy(mock.url, "observed", QUIET));
@@ -194,15 +210,6 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
       });
     }
     const secondChat = `${second.url}/v1/chat/completions`;
-    const failoverTargets = {
-      plain: { name: "no failover", url: secondChat, headers: auth },
-      once: {
-        name: "failover once",
-        url: secondChat,
-        headers: { authorization: `Bearer ${FAILOVER_KEY}` },
-      },
-      failedCall: { name: "429 account", url: `${limited.url}/chat/completions`, headers: {} },
-    };
     const translationTargets = (kind: Kind): Target[] => [
       { name: "native", url: secondChat, headers: auth, pid: second.pid },
       {
@@ -255,11 +262,7 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
         progress(`round ${round + 1} of ${options.rounds} done`);
         continue;
       }
-      for (const [key, target] of Object.entries(failoverTargets)) {
-        const result = await latency(target, "json", undefined, key === "failedCall" ? 429 : 200);
-        record(`failover/${key}`, result.p50);
-        record(`failover/${key} failures`, result.unexpected);
-      }
+      await failoverRound(latency, failoverTargets(second.url, limited.url), record);
       await translationRound(round, translationTargets, record);
       await socketRound(round, gateway, record);
       progress(`round ${round + 1} of ${options.rounds} done`);
@@ -276,41 +279,6 @@ async function run(processes: ServedProcess[]): Promise<{ figures: Figures; note
     await Promise.all(processes.splice(0).map((process) => process.stop()));
     await Deno.remove(kvDir, { recursive: true });
   }
-}
-
-/**
- * Three groups on one gateway: `bench` has the good account only; `failover`
- * tries the 429 account first; `codex` has only a Codex account on the same
- * mock (its ChatGPT backend, Responses only). A zero `rateLimited` cooldown
- * keeps the 429 account first in line, so every request fails over exactly
- * once.
- */
-function secondGatewayEnv(
-  upstream: string,
-  limited: string,
-  kvDir: string,
-): Record<string, string> {
-  return {
-    SWITCHYARD_KV: `${kvDir}/second.kv`,
-    SWITCHYARD_CONFIG_JSON: JSON.stringify({
-      failover: { cooldownSeconds: { rateLimited: 0 } },
-      accounts: [
-        openaiAccountConfig("limited", limited, { priority: 1 }),
-        openaiAccountConfig("mock", upstream, { priority: 2 }),
-        codexAccountConfig("codex", upstream),
-      ],
-      groups: [
-        { id: "bench", accounts: ["mock"] },
-        { id: "failover", accounts: ["limited", "mock"] },
-        { id: "codex", accounts: ["codex"] },
-      ],
-      keys: [
-        { id: "bench", key: CLIENT_KEY, group: "bench" },
-        { id: "failover", key: FAILOVER_KEY, group: "failover" },
-        { id: "translated", key: TRANSLATED_KEY, group: "codex" },
-      ],
-    }),
-  };
 }
 
 /**

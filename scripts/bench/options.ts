@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 
 export const USAGE = "usage: deno task bench [--rounds N] [--seconds N] [--connections N] " +
-  "[--sequential N] [--peers] [--baseline DIR] [--only websocket|json] [--profile DIR]";
+  "[--sequential N] [--peers] [--baseline DIR] [--only websocket|json|failover] [--profile DIR]";
 
 export interface Options {
   rounds: number;
@@ -16,8 +16,8 @@ export interface Options {
   connections: number;
   sequential: number;
   peers: boolean;
-  /** Run only this row (`websocket`) or the main table's JSON rows (`json`). */
-  only?: "websocket" | "json";
+  /** Run only this row (`websocket`, `failover`) or the main table's JSON rows (`json`). */
+  only?: "websocket" | "json" | "failover";
   /** Another checkout whose gateway joins the main table as `baseline` (before/after in one run). */
   baseline?: string;
   profile?: string;
@@ -43,8 +43,8 @@ export function readOptions(args: string[]): Options {
       if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be 1 or more`);
       return value;
     };
-    if (values.only !== undefined && values.only !== "websocket" && values.only !== "json") {
-      throw new Error(`--only takes "websocket" or "json", got "${values.only}"`);
+    if (values.only !== undefined && !["websocket", "json", "failover"].includes(values.only)) {
+      throw new Error(`--only takes "websocket", "json" or "failover", got "${values.only}"`);
     }
     return {
       only: values.only as Options["only"],

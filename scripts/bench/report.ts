@@ -67,18 +67,7 @@ export function report(figures: Figures, run: RunContext): void {
   printTable(table);
   if (options.only === "json") return;
 
-  const failover = (key: string) => figures.get(`failover/${key}`) ?? [];
-  const added = pairwise(failover("once"), failover("plain"), (a, b) => a - b);
-  const budget = failover("failedCall").map((value) => value + 1);
-  console.log(
-    `\nfailover once (JSON, one at a time, one gateway; its first account answers 429 at once):\n` +
-      `  no failover p50 ${ms(median(failover("plain")))}, failover once p50 ` +
-      `${ms(median(failover("once")))}: added ${ms(median(added))}; the failed call alone ` +
-      `(direct to the 429 account) p50 ${ms(median(failover("failedCall")))}` +
-      ` (failures: ${
-        ["plain", "once", "failedCall"].map((key) => sum0(failover(`${key} failures`))).join("/")
-      })`,
-  );
+  const { added, budget } = reportFailover(figures, false);
   const translated = reportTranslation(figures, ms);
   reportSocket(figures, options.connections);
 
@@ -225,4 +214,38 @@ function reportTranslation(figures: Figures, ms: (value: number) => string): num
   );
   printTable(table);
   return ratio(values("translated", "stream rps"), values("native", "stream rps"));
+}
+
+/**
+ * The failover row: p50 with and without one failover, what it added, and the
+ * failed call alone; with `baseline`, the baseline gateway's figures too.
+ * Returns this gateway's per-round added time and the target's budget.
+ */
+export function reportFailover(
+  figures: Figures,
+  baseline: boolean,
+): { added: number[]; budget: number[] } {
+  const ms = (value: number) => `${value.toFixed(3)} ms`;
+  const row = (prefix: string) => {
+    const failover = (key: string) => figures.get(`${prefix}failover/${key}`) ?? [];
+    const added = pairwise(failover("once"), failover("plain"), (a, b) => a - b);
+    const budget = failover("failedCall").map((value) => value + 1);
+    console.log(
+      `\n${prefix ? "baseline: " : ""}failover once (JSON, one at a time, one gateway; ` +
+        `its first account answers 429 at once):\n` +
+        `  no failover p50 ${ms(median(failover("plain")))}, failover once p50 ` +
+        `${ms(median(failover("once")))}: added ${ms(median(added))}; the failed call alone ` +
+        `(direct to the 429 account) p50 ${ms(median(failover("failedCall")))}` +
+        ` (failures: ${
+          ["plain", "once", "failedCall"].map((key) => sum0(failover(`${key} failures`))).join("/")
+        })`,
+    );
+    return { added, budget };
+  };
+  const own = row("");
+  if (baseline) {
+    const base = row("baseline/");
+    console.log(`  added × baseline: ${ratio(own.added, base.added).toFixed(2)}×`);
+  }
+  return own;
 }
