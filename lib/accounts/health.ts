@@ -172,6 +172,9 @@ export class AccountStateStore {
           () => this.#writer.disable(accountId, effect, now),
         );
       case "cooldown":
+        // A rest already over (`cooldownSeconds` 0: fail over, rest nothing) changes nothing a
+        // request reads: no commit, so no process re-reads the state on its account either.
+        if (effect.until <= now && !effect.strike) return Promise.resolve();
         return this.#write(
           { accountId, effect, now },
           () => this.#writer.cool(accountId, effect, now),

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { AccountStateStore } from "./health.ts";
+import { GENERATION_KEY } from "../kv/keys.ts";
 
 async function twoStores(probeSeconds = 300): Promise<
   { a: AccountStateStore; b: AccountStateStore } & AsyncDisposable
@@ -196,4 +197,40 @@ Deno.test("model cooldowns never shorten, stay apart from the account's, and res
   assert.equal(snapshot.health("acct").strikes, 0);
   await stores.b.reset("acct");
   assert.deepEqual((await stores.a.current()).modelCooldowns("acct", now), []);
+});
+
+Deno.test("a cooldown already over when it is applied writes nothing; a strike with it still counts", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new AccountStateStore(kv, () => 3);
+    const stamp = async () => (await kv.get(GENERATION_KEY)).versionstamp;
+    const before = await stamp();
+    const now = Date.now();
+    // `cooldownSeconds.rateLimited: 0`: fail over, rest nothing; a KV commit would change nothing.
+    for (const until of [now, now - 1]) {
+      await store.apply(
+        "acct",
+        { kind: "cooldown", reason: "rateLimited", until, strike: false },
+        now,
+      );
+      await store.apply("acct", {
+        kind: "cooldown",
+        reason: "rateLimited",
+        until,
+        strike: false,
+        model: "gpt-x",
+      }, now);
+    }
+    assert.equal(await stamp(), before, "no state write for a rest that is already over");
+    assert.equal((await store.current()).condition("acct", now), "active");
+    await store.apply(
+      "acct",
+      { kind: "cooldown", reason: "forbidden", until: now, strike: true },
+      now,
+    );
+    assert.equal((await store.current()).health("acct").strikes, 1, "a strike is written");
+    assert.notEqual(await stamp(), before);
+  } finally {
+    kv.close();
+  }
 });
