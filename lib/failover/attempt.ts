@@ -14,7 +14,13 @@ import { Deadlines } from "../http/deadlines.ts";
 
 /** The result of sending one request upstream. */
 export type AttemptResult =
-  | { kind: "response"; response: Response; stale?: StaleConnection }
+  | {
+    kind: "response";
+    response: Response;
+    stale?: StaleConnection;
+    /** Ends the attempt: the body errors and the connection closes (a body that stalls). */
+    abort(): void;
+  }
   /** No response headers: connection refused or reset, DNS failure, or the headers timeout. */
   | { kind: "unreachable"; timedOut: boolean; detail: string; stale?: StaleConnection }
   /** The client went away; nothing more should be done for this request. */
@@ -100,7 +106,8 @@ export async function sendAttempt(
       stale = { detail: describe(error), ms };
       response = await send({ body: new Blob([request.body]), client: egress?.fresh ?? unpooled });
     }
-    return { kind: "response", response, ...(stale ? { stale } : {}) };
+    const abort = () => attempt.abort(new DOMException("the answer stalled", "TimeoutError"));
+    return { kind: "response", response, ...(stale ? { stale } : {}), abort };
   } catch (error) {
     if (clientSignal.aborted) return { kind: "client-gone" };
     // Not the client: only the deadline aborts the attempt.

@@ -22,15 +22,16 @@ export async function onError(
   run: FailoverRun,
   attempt: AttemptContext,
   upstream: Response,
+  abort: () => void,
 ): Promise<Step> {
   const { account, release, probing, isLast, timing } = attempt;
   const { policy } = run.ports;
   const head = upstream.body
-    ? await readErrorHead(upstream.body, run.job.request.signal, policy)
+    ? await readErrorHead(upstream, run.job.request.signal, policy, abort)
     : undefined;
   const text = head?.text ?? "";
   // Not awaited: the rest of the body is not wanted, and nobody need wait for it to go.
-  const drop = () => void head?.reader.cancel().catch(() => {});
+  const drop = () => void head?.reader?.cancel().catch(() => {});
   const verdict = classifyResponse(
     { status: upstream.status, headers: upstream.headers, body: text },
     account.passthrough,

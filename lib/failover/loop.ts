@@ -124,7 +124,7 @@ async function tryAccount(
   run.ports.quota.observe(account, upstream.headers);
   return upstream.status < 400
     ? await onSuccess(run, attempt, upstream)
-    : await onError(run, attempt, upstream);
+    : await onError(run, attempt, upstream, result.abort);
 }
 
 /** No account answered for the client: say why. */

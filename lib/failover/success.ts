@@ -32,7 +32,7 @@ import { hasPreamble } from "../protocols/api_route.ts";
 import { relay, rewrite, wholeAnswer } from "./answers.ts";
 import { translatedError, translatedSuccess, type Whole } from "./translated.ts";
 import { readWhole, type WholeRead } from "../http/body.ts";
-import { readUpstreamHeaders, type UpstreamHeaders } from "../http/headers.ts";
+import { declaredWithin, readUpstreamHeaders, type UpstreamHeaders } from "../http/headers.ts";
 import { type FailoverRun, PROBE_DECISION } from "./run.ts";
 
 /** Relays a success, after holding its preamble where the API has one. */
@@ -133,17 +133,6 @@ export const WHOLE_ANSWER_LIMIT = 4 * 1024 * 1024;
 /** Whether a success is read whole before the client gets it: JSON. */
 function readsWhole(headers: UpstreamHeaders): boolean {
   return headers.contentType.includes("json");
-}
-
-/**
- * Whether `content-length` promises a body of at most `limit` bytes, so it can
- * be read in one go (cheaper than chunk by chunk). Not for a compressed body:
- * fetch inflates it, and its length says nothing about the inflated size.
- */
-function declaredWithin(headers: UpstreamHeaders, limit: number): boolean {
-  if (headers.encoded) return false;
-  const declared = Number(headers.contentLength ?? "NaN");
-  return declared >= 0 && declared <= limit;
 }
 
 /**

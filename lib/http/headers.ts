@@ -177,6 +177,21 @@ export function readUpstreamHeaders(upstream: Headers): UpstreamHeaders {
   return { forwardable: pairs, contentType, contentLength, encoded };
 }
 
+/**
+ * Whether `content-length` promises a body of at most `limit` bytes, so it can
+ * be read in one go (one read op; a reader takes an event-loop turn per read).
+ * Not for a compressed body: fetch inflates it, and its length says nothing
+ * about the inflated size.
+ */
+export function declaredWithin(
+  headers: Pick<UpstreamHeaders, "contentLength" | "encoded">,
+  limit: number,
+): boolean {
+  if (headers.encoded) return false;
+  const declared = Number(headers.contentLength ?? "NaN");
+  return declared >= 0 && declared <= limit;
+}
+
 /** The names a `Connection:` header lists, parsed once per message. */
 function connectionListed(headers: Headers): string[] | undefined {
   const value = headers.get("connection");

@@ -88,6 +88,8 @@ export interface RawExchange {
   chunk(text: string): Promise<void>;
   /** Closes the connection, whatever state the response is in. */
   close(): void;
+  /** Resolves when the other side closes the connection (or resets it). */
+  closedByPeer(): Promise<void>;
 }
 
 /** An upstream that answers each connection with `script`, byte by byte. */
@@ -194,6 +196,16 @@ async function serveOne(
       write,
       chunk: (text) => write(`${encoder.encode(text).length.toString(16)}\r\n${text}\r\n`),
       close,
+      closedByPeer: async () => {
+        const buffer = new Uint8Array(4096);
+        try {
+          while ((await conn.read(buffer)) !== null) {
+            // The rest of the request, or nothing: wait for the end.
+          }
+        } catch {
+          // Reset: closed too.
+        }
+      },
     });
   } catch {
     // The peer went away: nothing to do.
