@@ -123,6 +123,8 @@ for (const outage of [true, "cut"] as const) {
     await server.faults({ outage: false });
     // The write lands once the store answers, and B's watch stream delivers it.
     await eventually(() => a.gateway.states.pendingWrites === 0, "A's cooldown write to land");
+    // B's admin API refuses (503) until B itself has seen the store answer again.
+    await eventually(() => b.gateway.reach.reachable, "B to see the store again");
     await eventually(
       async () => (await b.account("primary")).state === "cooldown",
       "B to learn of A's cooldown",
