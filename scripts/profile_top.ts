@@ -87,8 +87,8 @@ function isProject(url: string): boolean {
   return url.startsWith(ROOT) && !url.includes("/node_modules/");
 }
 
-/** Prints the top `count` functions and files of the profile at `path`. */
-export async function printTop(path: string, count: number): Promise<void> {
+/** Prints the top `count` functions and files of the profile at `path`; returns its busy µs. */
+export async function printTop(path: string, count: number): Promise<number> {
   const profile = JSON.parse(await Deno.readTextFile(path)) as CpuProfile;
   const { functions, files, project } = selfTimes(profile);
   const total = functions.reduce((sum, entry) => sum + entry.micros, 0);
@@ -107,6 +107,7 @@ export async function printTop(path: string, count: number): Promise<void> {
   files.slice(0, Math.ceil(count / 2)).forEach((entry) => console.log(line(entry)));
   console.log("charged to the innermost project function on the stack:");
   project.slice(0, count).forEach((entry) => console.log(line(entry)));
+  return busy;
 }
 
 function pct(part: number, whole: number): string {

@@ -1,7 +1,9 @@
 /**
  * `deno task bench --profile DIR`: each of the gateway's load phases in a
- * fresh gateway under `--cpu-prof`, and the top of each profile
- * (`scripts/profile_top.ts`).
+ * fresh gateway under `--cpu-prof`, then the yardsticks' (`buffered` for
+ * JSON, `observed` for streams) the same way, and the top of each profile
+ * (`scripts/profile_top.ts`) with its busy CPU per answer: the gateway's gap
+ * to its yardstick, function by function, in one run.
  *
  * @module
  */
@@ -13,10 +15,17 @@ import {
   QUIET,
   type ServedProcess,
   startGatewayProcess,
+  startMinimalProxy,
   startMockProcess,
 } from "../support/processes.ts";
 import type { Options } from "./options.ts";
 import { BENCH_CLIENT_KEY, type PhaseRunner } from "./phases.ts";
+
+/** The yardsticks profiled after the gateway: each against the gateway's phase it measures. */
+const YARDSTICKS = [
+  ["yardstick-json", "buffered", "json"],
+  ["yardstick-stream", "observed", "stream"],
+] as const;
 
 /**
  * Each of the gateway's load phases in a fresh gateway under `--cpu-prof`:
@@ -32,6 +41,34 @@ export async function profile(
   const mock = await startMockProcess("fast", [], QUIET);
   processes.push(mock);
   const kvDir = await Deno.makeTempDir({ prefix: "switchyard-profile-" });
+  /** One load phase on `served` (stopped after it, so it writes its profile), and its top. */
+  const profiled = async (
+    name: string,
+    out: string,
+    served: ServedProcess,
+    url: string,
+    kind: "json" | "stream",
+    check: "chat-stream" | "chat-json" | undefined,
+  ) => {
+    processes.push(served);
+    const target = { name, url, headers: { authorization: `Bearer ${BENCH_CLIENT_KEY}` }, check };
+    const result = await load(target, kind, settings.seconds);
+    await served.stop(); // SIGTERM: the process exits cleanly and writes its profile
+    processes.splice(processes.indexOf(served), 1);
+    console.log(
+      `\n${name} phase: ${result.rps.toFixed(0)} req/s at ${settings.connections} connections ` +
+        `for ${settings.seconds} s, under the profiler (slower than without it); ` +
+        `${result.failed} failed`,
+    );
+    const answers = result.rps * settings.seconds;
+    for await (const entry of Deno.readDir(out)) {
+      if (!entry.name.endsWith(".cpuprofile")) continue;
+      const busy = await printTop(`${out}/${entry.name}`, 15);
+      if (answers > 0) {
+        console.log(`busy CPU per answer under the profiler: ${(busy / answers).toFixed(0)} µs`);
+      }
+    }
+  };
   try {
     const phases = [
       { name: "json", kind: "json" as const, account: undefined },
@@ -56,24 +93,16 @@ export async function profile(
         oneAccountEnv(mock.url, `${kvDir}/${name}.kv`, BENCH_CLIENT_KEY, account),
         { ...QUIET, denoFlags: ["--cpu-prof", `--cpu-prof-dir=${out}`] },
       );
-      processes.push(gateway);
-      const target = {
-        name: "gateway",
-        url: `${gateway.url}/v1/chat/completions`,
-        headers: { authorization: `Bearer ${BENCH_CLIENT_KEY}` },
-        check,
-      };
-      const result = await load(target, kind, settings.seconds);
-      await gateway.stop(); // SIGTERM: the gateway exits cleanly and writes its profile
-      processes.splice(processes.indexOf(gateway), 1);
-      console.log(
-        `\n${name} phase: ${result.rps.toFixed(0)} req/s at ${settings.connections} connections ` +
-          `for ${settings.seconds} s, under the profiler (slower than without it); ` +
-          `${result.failed} failed`,
-      );
-      for await (const entry of Deno.readDir(out)) {
-        if (entry.name.endsWith(".cpuprofile")) await printTop(`${out}/${entry.name}`, 15);
-      }
+      await profiled(name, out, gateway, `${gateway.url}/v1/chat/completions`, kind, check);
+    }
+    for (const [name, mode, kind] of YARDSTICKS) {
+      const out = `${dir}/${name}`;
+      await Deno.remove(out, { recursive: true }).catch(() => {});
+      const proxy = await startMinimalProxy(mock.url, mode, {
+        ...QUIET,
+        denoFlags: ["--cpu-prof", `--cpu-prof-dir=${out}`],
+      });
+      await profiled(name, out, proxy, `${proxy.url}/v1/chat/completions`, kind, undefined);
     }
   } finally {
     await Deno.remove(kvDir, { recursive: true });

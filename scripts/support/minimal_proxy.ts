@@ -31,6 +31,8 @@ const server = Deno.serve(
   },
 );
 console.log(`minimal proxy listening on http://127.0.0.1:${server.addr.port}`);
+// Stopped by SIGTERM: exit cleanly, so a `--cpu-prof` run writes its profile.
+Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
 
 function passThrough(source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const reader = source.getReader();

@@ -132,7 +132,14 @@ export function startMinimalProxy(
   options: SpawnOptions = {},
 ): Promise<ServedProcess> {
   return spawnServed(
-    ["run", "--allow-net", "scripts/support/minimal_proxy.ts", upstream, mode],
+    [
+      "run",
+      "--allow-net",
+      ...(options.denoFlags ?? []),
+      "scripts/support/minimal_proxy.ts",
+      upstream,
+      mode,
+    ],
     {},
     options,
   );
