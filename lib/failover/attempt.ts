@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { HeaderPairs } from "../http/headers.ts";
 import type { EgressClients } from "../http/proxy_clients.ts";
 import { Deadlines } from "../http/deadlines.ts";
 
@@ -38,7 +39,8 @@ export interface StaleConnection {
 export interface AttemptRequest {
   url: string;
   method: string;
-  headers: Headers;
+  /** As pairs: `fetch` converts them once (a `Headers` it would iterate, sorted, and check again). */
+  headers: HeaderPairs;
   body: Uint8Array<ArrayBuffer> | null;
   /** The account's egress proxy clients (`lib/http/proxy_clients.ts`); direct when absent. */
   egress?: EgressClients;

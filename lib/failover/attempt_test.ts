@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describeProxied, mayBeStale, sendAttempt } from "./attempt.ts";
 
 function request(url: string) {
-  return { url, method: "POST", headers: new Headers(), body: new TextEncoder().encode("{}") };
+  return { url, method: "POST", headers: [], body: new TextEncoder().encode("{}") };
 }
 
 Deno.test("a refused connection is described as such, without the URL", async () => {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { HeaderEditor } from "../http/outgoing_headers.ts";
 import type { AccountEffect } from "../accounts/model.ts";
 import type { Account, ErrorRule, FailoverPolicy } from "../config/types.ts";
 import type { EgressClients } from "../http/proxy_clients.ts";
@@ -23,7 +24,11 @@ export interface FailoverPorts {
      * With `rejectedToken`, the upstream just answered 401 to that OAuth
      * token: refresh first.
      */
-    authorize(account: Account, headers: Headers, rejectedToken?: string): Promise<Authorization>;
+    authorize(
+      account: Account,
+      headers: HeaderEditor,
+      rejectedToken?: string,
+    ): Promise<Authorization>;
   };
   slots: {
     /** A concurrency slot on the account: `undefined` when it has no limit, `null` when full. */

@@ -11,6 +11,7 @@
 import type { AccountEffect } from "../accounts/model.ts";
 import type { Account } from "../config/types.ts";
 import type { HeaderPairs } from "../http/headers.ts";
+import { OutgoingHeaders } from "../http/outgoing_headers.ts";
 import { upstreamUrl } from "../providers/provider.ts";
 import { type AttemptResult, sendAttempt } from "./attempt.ts";
 import { withAttemptSpan } from "./attempt_span.ts";
@@ -35,7 +36,7 @@ export async function sendWithCredential(
   const clock = performance.now();
   const timing = () => ({ startedAt, ms: Math.round((performance.now() - clock) * 100) / 100 });
   const send = async (rejectedToken?: string) => {
-    const headers = new Headers(clientHeaders);
+    const headers = new OutgoingHeaders(clientHeaders);
     const auth = await ports.credentials.authorize(account, headers, rejectedToken);
     if (!auth.ok) return auth;
     const attempt = () =>
@@ -48,7 +49,7 @@ export async function sendWithCredential(
             request.upstreamPath === job.upstreamPath ? job.search : "",
           ),
           method: job.request.method,
-          headers,
+          headers: headers.pairs,
           body: request.body,
           egress: ports.egress?.(account),
         },

@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { HeaderEditor } from "../http/outgoing_headers.ts";
 import type { KvReachability } from "../kv/reachability.ts";
 import type { AccountEffect } from "../accounts/model.ts";
 import type { Account, Config } from "../config/types.ts";
@@ -81,7 +82,7 @@ export class Credentials {
    */
   async authorize(
     account: Account,
-    headers: Headers,
+    headers: HeaderEditor,
     rejectedToken?: string,
   ): Promise<Authorization> {
     const provider = providerOf(account);

@@ -10,6 +10,7 @@
 
 import type { Account, Platform } from "../config/types.ts";
 import type { Api } from "../protocols/translate/ir.ts";
+import type { HeaderEditor } from "../http/outgoing_headers.ts";
 import type { TokenSet } from "./oauth/refresh_client.ts";
 
 /**
@@ -28,7 +29,7 @@ export interface ApiKeyProvider {
   platform: Platform;
   serves: NativeApis;
   /** Puts the account's API key (and its other headers, any the platform requires) on an upstream request. */
-  authorize(headers: Headers, account: Account): void;
+  authorize(headers: HeaderEditor, account: Account): void;
 }
 
 /** A subscription account that signs in with OAuth. */
@@ -39,5 +40,5 @@ export interface SubscriptionProvider {
   /** Its access tokens expire and are refreshed (`oauth/manager.ts`). */
   refreshes: true;
   /** Puts the live OAuth tokens (and the headers the sign-in requires) on an upstream request. */
-  authorize(headers: Headers, account: Account, tokens: TokenSet): void;
+  authorize(headers: HeaderEditor, account: Account, tokens: TokenSet): void;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { HeaderEditor } from "../../http/outgoing_headers.ts";
 import type { ApiKeyProvider } from "../kinds.ts";
 
 /** The API version sent when the client names none. */
@@ -22,7 +23,7 @@ export const anthropicApi: ApiKeyProvider = {
 };
 
 /** Sets `anthropic-version` when the client named none. */
-export function defaultVersion(headers: Headers): void {
+export function defaultVersion(headers: HeaderEditor): void {
   if (!headers.has("anthropic-version")) {
     headers.set("anthropic-version", DEFAULT_ANTHROPIC_VERSION);
   }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { HeaderEditor } from "../../http/outgoing_headers.ts";
 import type { ApiKeyProvider } from "../kinds.ts";
 
 /** An OpenAI API key account. */
@@ -23,12 +24,12 @@ export const openaiApi: ApiKeyProvider = {
 };
 
 /** `Authorization: Bearer <token>`, as the OpenAI family (and every OAuth sign-in) sends it. */
-export function setBearer(headers: Headers, token: string): void {
+export function setBearer(headers: HeaderEditor, token: string): void {
   headers.set("authorization", `Bearer ${token}`);
 }
 
 /** An OAuth sign-in's access token in place of any API key the client sent. */
-export function setOAuthBearer(headers: Headers, accessToken: string): void {
+export function setOAuthBearer(headers: HeaderEditor, accessToken: string): void {
   headers.delete("x-api-key");
   setBearer(headers, accessToken);
 }
