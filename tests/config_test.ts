@@ -160,6 +160,12 @@ Deno.test("invalid configs name the field and the problem", async (t) => {
       /MISSING_TOKEN.*not set/,
     ],
     [
+      "an API key with a line break inside (it travels in a header)",
+      (d) => (d.accounts as Record<string, unknown>[])[0].apiKey = "sk-up\nsk-other",
+      "accounts[0].apiKey",
+      /visible ASCII/,
+    ],
+    [
       "an unset ${VAR} in a key",
       (d) => (d.keys as Record<string, unknown>[])[0].key = "${ALICE_KEY}",
       "keys[0].key",

@@ -34,6 +34,22 @@ function readHealthChecks(parent: Fields): HealthChecks {
   if (fields.has("recover")) checks.recover = fields.boolean("recover", true);
   return checks;
 }
+/**
+ * An account's API key: it travels in a header, so only visible ASCII (a
+ * pasted key's surrounding whitespace and line breaks are dropped, as a
+ * header's would be). A line break inside would fail every request.
+ */
+function apiKey(fields: Fields): string {
+  const key = fields.string("apiKey").trim();
+  if (!/^[\x21-\x7e]+$/.test(key)) {
+    throw new ConfigError(
+      fields.at("apiKey"),
+      "must be visible ASCII characters, no spaces or line breaks inside (it is sent as a header)",
+    );
+  }
+  return key;
+}
+
 /** Reads one account entry. */
 export function readAccount(fields: Fields): Account {
   fields.onlyKnown([
@@ -63,7 +79,7 @@ export function readAccount(fields: Fields): Account {
     platform,
     passthrough: fields.boolean("passthrough", false),
     baseUrl: baseUrl(fields, "baseUrl", oauth ? defaultOAuthBaseUrl(platform) : undefined),
-    apiKey: oauth ? oauth.accessToken : fields.string("apiKey"),
+    apiKey: oauth ? oauth.accessToken : apiKey(fields),
     priority: fields.number("priority", DEFAULT_PRIORITY, -1e9, 1e9),
   };
   if (oauth) account.oauth = oauth;
