@@ -8,7 +8,7 @@
  */
 
 import type { Account, FailoverPolicy } from "../config/types.ts";
-import { joined, readHead, type StreamHead } from "../http/body.ts";
+import { joined, readHead, stopWhen, type StreamHead } from "../http/body.ts";
 import type { Surface } from "../http/errors.ts";
 import { declaredWithin, forwardableResponseHeaders, type HeaderPairs } from "../http/headers.ts";
 import { CLASSIFY_BODY_LIMIT } from "./classify.ts";
@@ -127,17 +127,14 @@ async function readDeclared(
 ): Promise<ErrorHead> {
   const whole = upstream.bytes();
   const settled = whole.then((bytes) => ({ bytes }), (error: unknown) => ({ error }));
-  let stopped = () => {};
-  const wait = new Promise<"stopped">((resolve) => stopped = () => resolve("stopped"));
-  if (stop.aborted) stopped();
-  stop.addEventListener("abort", stopped, { once: true });
+  const { stopped, release } = stopWhen(stop);
   try {
-    const first = await Promise.race([settled, wait]);
+    const first = await Promise.race([settled, stopped]);
     if (first !== "stopped" && "bytes" in first) {
       return { complete: true, bytes: first.bytes, text: decodeHead(first.bytes) };
     }
   } finally {
-    stop.removeEventListener("abort", stopped);
+    release();
   }
   const rest = new ReadableStream<Uint8Array>({
     async pull(controller) {

@@ -181,10 +181,7 @@ export async function readHead(
   const reader = stream.getReader();
   const held: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
-  let stop = () => {};
-  const stopped = new Promise<"stopped">((resolve) => stop = () => resolve("stopped"));
-  if (signal?.aborted) stop();
-  signal?.addEventListener("abort", stop, { once: true });
+  const { stopped, release } = stopWhen(signal);
   try {
     while (total < limit) {
       const pending = reader.read();
@@ -200,9 +197,23 @@ export async function readHead(
   } catch {
     // Broken: what arrived is the head; the rest, read on, reports the error.
   } finally {
-    signal?.removeEventListener("abort", stop);
+    release();
   }
   return { held, complete: false, reader };
+}
+
+/**
+ * `"stopped"` once `signal` aborts (at once when it has), to race a read
+ * against; `release` takes the listener off once the wait is over.
+ */
+export function stopWhen(
+  signal: AbortSignal | undefined,
+): { stopped: Promise<"stopped">; release(): void } {
+  let stop = () => {};
+  const stopped = new Promise<"stopped">((resolve) => stop = () => resolve("stopped"));
+  if (signal?.aborted) stop();
+  signal?.addEventListener("abort", stop, { once: true });
+  return { stopped, release: () => signal?.removeEventListener("abort", stop) };
 }
 
 /** The chunks as one array. */

@@ -1,8 +1,8 @@
 /**
  * A setting seeded from the config and replaced as a whole through the
  * management API: stored in KV under one key as `{ [field]: value, updatedAt }`
- * until it is reset (`{ updatedAt }`, no value), when the seed is in force again. The error rules and the
- * price overrides are such settings.
+ * until it is reset (`{ updatedAt }`, no value), when the seed is in force
+ * again. The error rules and the price overrides are such settings.
  *
  * Every process reloads when the key's versionstamp moves (the account state
  * store watches it); reloads run one at a time, in order. A stored value is
