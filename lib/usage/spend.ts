@@ -159,10 +159,11 @@ export class SpendLedger {
         if (known !== undefined) buckets.set(bucket, known);
       }
     }
-    for (const pending of this.#sums.pending()) {
-      const [, , scope, id, bucket] = pending.key;
+    // Everything the store has not confirmed, as `#unflushed` counts for calendar windows.
+    for (const held of this.#sums.held()) {
+      const [, , scope, id, bucket] = held.key;
       if (scope !== target.scope || id !== target.id || typeof bucket !== "number") continue;
-      if (bucket >= first) buckets.set(bucket, (buckets.get(bucket) ?? 0) + pending.micros);
+      if (bucket >= first) buckets.set(bucket, (buckets.get(bucket) ?? 0) + held.micros);
     }
     return buckets;
   }
