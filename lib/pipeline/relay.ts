@@ -22,6 +22,7 @@ import type { RequestLogEntry, RequestLogger } from "../observe/request_log.ts";
 import type { Api } from "../protocols/translate/ir.ts";
 import { StreamTranslator } from "../protocols/translate/translate.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
+import { usdOf } from "../usage/cost.ts";
 import type { CostMeter } from "../usage/cost_meter.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { tapBody, type TapResult, wholeUsage } from "../usage/tap.ts";
@@ -227,6 +228,7 @@ export class Relay {
       entry.requestedModel = delivery.requestedModel;
     }
     if (tokens) entry.tokens = tokens;
+    if (costMicros !== undefined) entry.costUsd = usdOf(costMicros);
     if (account) entry.end = result.end;
     if (transport) entry.transport = transport;
     log(entry);
