@@ -176,6 +176,22 @@ Deno.test("each answer's cost is its tokens × price, streamed or not, translate
     const text = await (await h.admin("/metrics")).text();
     assert.match(text, /switchyard_unpriced_requests_total\{model="mystery-model"\} 1\n/);
   });
+
+  await t.step("the mark is recorded with the cost: a price set later keeps it, at 0", async () => {
+    const put = await h.admin("/admin/pricing", {
+      method: "PUT",
+      json: { pricing: { ...PRICING, "mystery-model": PRICING["m-chat"] } },
+    });
+    assert.equal(put.status, 200, await put.text());
+    const mystery = (await rows("model")).find((row) => row.model?.startsWith("mystery-model"));
+    assert.equal(mystery?.unpriced, true);
+    assert.equal(mystery?.costMicros, 0);
+    // A priced request of the same model adds its cost; the row still says part of it had none.
+    await call("after", "chat", false, "mystery-model");
+    const later = (await rows("model")).find((row) => row.model === mystery?.model);
+    assert.equal(later?.costMicros, EXPECTED["/chat/completions"]);
+    assert.equal(later?.unpriced, true);
+  });
 });
 
 Deno.test("a subscription (OAuth) account's rows by account are marked, at the API-equivalent cost", async () => {

@@ -191,14 +191,17 @@ export class Relay {
     let costMicros: number | undefined;
     if (tokens && delivery.key && account) {
       const model = usageModel(result.model, delivery.requestedModel);
-      costMicros = this.sinks.cost?.charge({
+      const charged = this.sinks.cost?.charge({
         key: delivery.key,
         account,
         model: result.model ?? delivery.requestedModel ?? model,
         requested: delivery.requestedModel,
         tokens,
       });
-      usage.record({ key: delivery.key, account, model, tokens, at: Date.now(), costMicros });
+      costMicros = charged?.micros;
+      const unpriced = charged?.unpriced;
+      const at = Date.now();
+      usage.record({ key: delivery.key, account, model, tokens, at, costMicros, unpriced });
       metrics.tokens.inc({ key: delivery.key, type: "input" }, tokens.input);
       metrics.tokens.inc({ key: delivery.key, type: "output" }, tokens.output);
       metrics.tokens.inc({ key: delivery.key, type: "cached" }, tokens.cached);
