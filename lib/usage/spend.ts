@@ -5,7 +5,8 @@
  * `sum` mutations (no read-modify-write, no per-request write), and a check
  * reads the flushed totals plus this process's unflushed batch. So across
  * processes a budget can be overshot by what was in flight or unflushed when
- * it ran out; the next request after that is refused (README: budgets).
+ * it ran out; the next request after that is refused (docs/operations.md:
+ * the overshoot bound).
  *
  * Layout: `["switchyard", "spend", "key"|"group", id, window]` → micro-dollars
  * (`Deno.KvU64`), `window` being a calendar window's name (`day:2026-12-06`,
