@@ -20,13 +20,14 @@ Deno.test("deno task admin: price overrides, budgets on keys and groups, cost in
   await using h = await startGateway({
     usageFlushMs: 60_000,
     config: {
+      pricing: { "seed-*": { input: 1, output: 2 } },
       accounts: [{ id: "oa", platform: "openai", baseUrl: `${mock.url}/v1`, apiKey: "sk-oa" }],
       groups: [{ id: "team", accounts: ["oa"] }],
       keys: [{ id: "ci", key: "key-ci-0123456789", group: "team" }],
     },
   });
 
-  await t.step("pricing set / list / remove", async () => {
+  await t.step("pricing set / list", async () => {
     const set = await admin(
       h.url,
       "pricing",
@@ -48,9 +49,21 @@ Deno.test("deno task admin: price overrides, budgets on keys and groups, cost in
     const view = await readJson<{ pricing: Record<string, unknown> }>(
       await h.admin("/admin/pricing"),
     );
-    assert.deepEqual(view.pricing, { "m-*": { input: 1.25, output: 10, cachedInput: 0.125 } });
+    assert.deepEqual(view.pricing, {
+      "seed-*": { input: 1, output: 2 },
+      "m-*": { input: 1.25, output: 10, cachedInput: 0.125 },
+    });
     const bad = await admin(h.url, "pricing", "set", "x", "--input", "1");
     assert.equal(bad.code, 2);
+    const list = await admin(h.url, "pricing", "list");
+    assert.equal(list.code, 0, list.out.join("\n"));
+    assert.match(list.out[0], /USD per 1M tokens; overrides from the api$/);
+    assert.match(list.out.join("\n"), /^MODEL\s+INPUT\s+OUTPUT\s+CACHED/m);
+    assert.match(list.out.join("\n"), /^seed-\*\s+1\s+2\s+-\s+-/m);
+    assert.match(list.out.join("\n"), /^m-\*\s+1\.25\s+10\s+0\.125\s+-/m);
+    const json = await admin(h.url, "pricing", "list", "--json");
+    assert.equal(json.code, 0);
+    assert.deepEqual(JSON.parse(json.out.join("\n")).pricing, view.pricing);
   });
 
   await t.step("usage shows the cost of each key", async () => {
@@ -89,5 +102,31 @@ Deno.test("deno task admin: price overrides, budgets on keys and groups, cost in
     assert.match(removed.out[0], /key "ci" budgets: none/);
     const groups = await readJson<Record<string, unknown>[]>(await h.admin("/admin/groups"));
     assert.deepEqual(groups.find((g) => g.id === "team")?.accounts, ["oa"]);
+  });
+
+  await t.step("pricing remove drops one override; reset goes back to the config's", async () => {
+    const removed = await admin(h.url, "pricing", "remove", "m-*");
+    assert.equal(removed.code, 0, removed.out.join("\n"));
+    assert.doesNotMatch(removed.out.join("\n"), /^m-\*/m);
+    assert.match(removed.out.join("\n"), /^seed-\*\s+1\s+2/m);
+    let view = await readJson<{ source: string; pricing: Record<string, unknown> }>(
+      await h.admin("/admin/pricing"),
+    );
+    assert.equal(view.source, "api");
+    assert.deepEqual(view.pricing, { "seed-*": { input: 1, output: 2 } });
+    const missing = await admin(h.url, "pricing", "remove", "m-*");
+    assert.equal(missing.code, 1);
+    assert.match(missing.out.join("\n"), /no override for "m-\*"/);
+    assert.equal(
+      (await admin(h.url, "pricing", "set", "x-*", "--input", "3", "--output", "4")).code,
+      0,
+    );
+    const reset = await admin(h.url, "pricing", "reset");
+    assert.equal(reset.code, 0, reset.out.join("\n"));
+    assert.match(reset.out[0], /overrides from the config$/);
+    assert.doesNotMatch(reset.out.join("\n"), /^x-\*/m);
+    view = await readJson(await h.admin("/admin/pricing"));
+    assert.equal(view.source, "config");
+    assert.deepEqual(view.pricing, { "seed-*": { input: 1, output: 2 } });
   });
 });

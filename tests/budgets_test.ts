@@ -12,10 +12,12 @@ import { pricedAnswer } from "./support/priced_mocks.ts";
 import { startMainProcess } from "./support/process.ts";
 import { bothKvs } from "./support/shared_kv.ts";
 import { upstream } from "./support/upstream.ts";
+import { webhookReceiver } from "./support/webhook.ts";
 
 /** One chat answer of priced_mocks.ts at these prices: 4025 micro-dollars. */
 const PRICING = { "m-chat": { input: 1.25, output: 10, cachedInput: 0.125 } };
 const PER_REQUEST = 4025;
+const HOOK_SECRET = "whsec-budget-0123456789";
 const CHAT = { model: "m-chat", messages: [{ role: "user", content: "hi" }] };
 const MESSAGES = { model: "m-chat", max_tokens: 5, messages: [{ role: "user", content: "hi" }] };
 
@@ -54,17 +56,26 @@ Deno.test("a key's daily budget refuses with 429 + Retry-After once spent, and r
       assert.equal(refused.status, 429);
       // 18:00 UTC: six hours to the next UTC day.
       assert.equal(refused.headers.get("retry-after"), String(6 * 3600));
-      const body = await readJson<{ error: { message: string; type: string } }>(refused);
-      assert.match(body.error.message, /key "ci" has spent its daily \(UTC\) budget of \$0\.01/);
-      assert.match(body.error.message, /resets at 2026-12-07T00:00:00\.000Z/);
-      assert.equal(typeof body.error.type, "string");
+      const body = await readJson<{ error: Record<string, unknown> }>(refused);
+      const { message, ...rest } = body.error;
+      assert.match(String(message), /key "ci" has spent its daily \(UTC\) budget of \$0\.01/);
+      assert.match(String(message), /resets at 2026-12-07T00:00:00\.000Z/);
+      // OpenAI's shape of a 429 (lib/http/errors.ts), exactly.
+      assert.deepEqual(rest, {
+        type: "rate_limit_error",
+        param: null,
+        code: "rate_limit_exceeded",
+      });
       assert.equal(mock.hits.length, hits, "a refused request reached the upstream");
       // In the Anthropic shape for a Messages client.
       const messages = await h.api("/v1/messages", { key: "key-ci-0123456789", json: MESSAGES });
       assert.equal(messages.status, 429);
       assert.equal(messages.headers.get("retry-after"), String(6 * 3600));
-      const anthropic = await readJson<{ type: string; error: { message: string } }>(messages);
+      const anthropic = await readJson<{ type: string; error: { message: string; type: string } }>(
+        messages,
+      );
       assert.equal(anthropic.type, "error");
+      assert.equal(anthropic.error.type, "rate_limit_error");
       assert.match(anthropic.error.message, /daily \(UTC\) budget/);
       // Other keys are not affected.
       assert.equal((await chat("free")).status, 200);
@@ -116,6 +127,43 @@ Deno.test("a key's daily budget refuses with 429 + Retry-After once spent, and r
     await (await h.admin("/admin/keys/free", { method: "PUT", json: { budgets: null } })).text();
     assert.equal((await chat("free")).status, 200);
   });
+});
+
+Deno.test("key and group budgets both spent: the refusal names the one that resets last, and both alert", async () => {
+  await using mock = upstream(pricedAnswer);
+  await using hook = webhookReceiver(HOOK_SECRET);
+  const now = Date.UTC(2026, 11, 6, 18, 0, 0);
+  await using h = await startGateway({
+    usageFlushMs: 60_000,
+    tuning: { now: () => now },
+    config: {
+      pricing: PRICING,
+      accounts: [{ id: "oa", platform: "openai", baseUrl: `${mock.url}/v1`, apiKey: "sk-oa" }],
+      // One request (4025 µ$) spends both: the key's day and the group's month.
+      groups: [{ id: "team", accounts: ["oa"], budgets: [{ usd: 0.004, per: "month" }] }],
+      keys: [{
+        id: "ci",
+        key: "key-ci-0123456789",
+        group: "team",
+        budgets: [{ usd: 0.004, per: "day" }],
+      }],
+      alerts: { webhooks: [{ url: hook.url, secret: HOOK_SECRET }] },
+    },
+  });
+  const chat = () => h.api("/v1/chat/completions", { key: "key-ci-0123456789", json: CHAT });
+  const first = await chat();
+  assert.equal(first.status, 200, await first.text());
+  const refused = await chat();
+  assert.equal(refused.status, 429);
+  // 18:00 UTC on 6 December: the month resets on 1 January, 25 days and 6 hours later.
+  assert.equal(refused.headers.get("retry-after"), String(25 * 86_400 + 6 * 3600));
+  const { error } = await readJson<{ error: { message: string } }>(refused);
+  assert.match(error.message, /group "team" has spent its monthly \(UTC\) budget of \$0\.004/);
+  assert.match(error.message, /resets at 2027-01-01T00:00:00\.000Z/);
+  // Both budgets' exhaustion is raised, the group's too.
+  await eventually(() => hook.received.length === 2, "both budget.exhausted");
+  const exhausted = hook.received.map(({ event, body }) => [event, body.key ?? body.group]).sort();
+  assert.deepEqual(exhausted, [["budget.exhausted", "ci"], ["budget.exhausted", "team"]]);
 });
 
 bothKvs("a group budget holds across two gateway processes on one KV", async (kv) => {

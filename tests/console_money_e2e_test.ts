@@ -2,14 +2,16 @@
  * The console's money panel in headless Chromium: set a price override and a
  * key budget in the usage view, send a request, and see its cost in the
  * report, its spend on the budget's bar, and in dollars on the last-hour
- * chart once toggled. (The full walk is
+ * chart once toggled; a subscription account's cost shown as its API-equivalent
+ * value and a model without a price marked in the report. (The full walk is
  * `console_e2e_test.ts`.)
  */
 
 import assert from "node:assert/strict";
 import { eventually } from "./support/async.ts";
 import { chromiumAvailable, launchChromium } from "./support/chromium.ts";
-import { ADMIN_TOKEN, startGateway } from "./support/gateway.ts";
+import { ADMIN_TOKEN, SECRET, startGateway } from "./support/gateway.ts";
+import { codexAccount } from "./support/protocol_mocks.ts";
 import { pricedAnswer } from "./support/priced_mocks.ts";
 import { upstream } from "./support/upstream.ts";
 
@@ -21,10 +23,17 @@ Deno.test({
   async fn() {
     await using mock = upstream(pricedAnswer);
     await using h = await startGateway({
+      secret: SECRET,
       config: {
-        accounts: [{ id: "oa", platform: "openai", baseUrl: `${mock.url}/v1`, apiKey: "sk-oa" }],
-        groups: [{ id: "team", accounts: ["oa"] }],
-        keys: [{ id: "ci", key: "key-ci-0123456789", group: "team" }],
+        accounts: [
+          { id: "oa", platform: "openai", baseUrl: `${mock.url}/v1`, apiKey: "sk-oa" },
+          codexAccount("codex", `${mock.url}/backend-api/codex`),
+        ],
+        groups: [{ id: "team", accounts: ["oa"] }, { id: "sub", accounts: ["codex"] }],
+        keys: [
+          { id: "ci", key: "key-ci-0123456789", group: "team" },
+          { id: "sub", key: "key-sub-0123456789", group: "sub" },
+        ],
       },
     });
     await using browser = await launchChromium({ width: 1280, height: 900 });
@@ -87,6 +96,39 @@ Deno.test({
     assert.match((await page.locator('[data-chart="cost"]').textContent()) ?? "", /\$0\.0050/);
     await page.click("#chart-tokens [data-unit='tokens']");
     await page.locator('[data-chart="tokens"] rect[data-series="oa"]').first().waitFor();
+
+    // A subscription account's cost is the API-equivalent value; a model without a price is marked.
+    const subscription = await h.api("/v1/responses", {
+      key: "key-sub-0123456789",
+      json: { model: "m-chat", input: "hi", stream: true },
+      headers: { "x-stainless-model": "m-chat" },
+    });
+    assert.equal(subscription.status, 200, await subscription.text());
+    const unpriced = await h.api("/v1/chat/completions", {
+      key: "key-ci-0123456789",
+      json: { model: "mystery-model", messages: [{ role: "user", content: "hi" }] },
+      headers: { "x-stainless-model": "mystery-model" },
+    });
+    assert.equal(unpriced.status, 200, await unpriced.text());
+    await page.click("#tab-usage");
+    const report = page.locator("#report-form");
+    await report.locator("[name=by]").selectOption("account");
+    await report.locator("button[type=submit]").click();
+    // Responses usage at the m-chat price: 1000 × 1.25 + 1000 × 0.125 + 500 × 10 = 6375 µ$.
+    await page.waitForSelector("#report tr:has-text('codex') :text('$0.0064 API-equivalent')");
+    assert.doesNotMatch(
+      (await page.locator("#report tr:has-text('oa')").first().textContent()) ?? "",
+      /API-equivalent/,
+    );
+    await report.locator("[name=by]").selectOption("model");
+    await report.locator("button[type=submit]").click();
+    await page.waitForSelector(
+      "#report tr:has-text('mystery-model') td.warn:text('$0.0000 (no price)')",
+    );
+    assert.doesNotMatch(
+      (await page.locator("#report tr:has-text('m-chat')").first().textContent()) ?? "",
+      /no price/,
+    );
     assert.deepEqual(errors, []);
   },
 });

@@ -5,7 +5,20 @@ import {
   pricedAnswer,
   RESPONSES_USAGE,
 } from "./support/priced_mocks.ts";
-import { readJson, startGateway } from "./support/gateway.ts";
+import { eventually } from "./support/async.ts";
+import {
+  ADMIN_TOKEN,
+  callApi,
+  configDocument,
+  readJson,
+  SECRET,
+  startGateway,
+  tempKvPath,
+  type TestGateway,
+} from "./support/gateway.ts";
+import { startMainProcess } from "./support/process.ts";
+import { bothKvs, seenOnRemote } from "./support/shared_kv.ts";
+import { codexAccount } from "./support/protocol_mocks.ts";
 import { upstream } from "./support/upstream.ts";
 
 /** USD per 1M tokens, i.e. micro-dollars per token. */
@@ -163,4 +176,150 @@ Deno.test("each answer's cost is its tokens × price, streamed or not, translate
     const text = await (await h.admin("/metrics")).text();
     assert.match(text, /switchyard_unpriced_requests_total\{model="mystery-model"\} 1\n/);
   });
+
+  await t.step("the mark is recorded with the cost: a price set later keeps it, at 0", async () => {
+    const put = await h.admin("/admin/pricing", {
+      method: "PUT",
+      json: { pricing: { ...PRICING, "mystery-model": PRICING["m-chat"] } },
+    });
+    assert.equal(put.status, 200, await put.text());
+    const mystery = (await rows("model")).find((row) => row.model?.startsWith("mystery-model"));
+    assert.equal(mystery?.unpriced, true);
+    assert.equal(mystery?.costMicros, 0);
+    // A priced request of the same model adds its cost; the row still says part of it had none.
+    await call("after", "chat", false, "mystery-model");
+    const later = (await rows("model")).find((row) => row.model === mystery?.model);
+    assert.equal(later?.costMicros, EXPECTED["/chat/completions"]);
+    assert.equal(later?.unpriced, true);
+  });
 });
+
+Deno.test("a subscription (OAuth) account's rows by account are marked, at the API-equivalent cost", async () => {
+  await using mock = upstream(pricedAnswer);
+  await using h = await startGateway({
+    secret: SECRET,
+    usageFlushMs: 60_000,
+    config: {
+      pricing: PRICING,
+      accounts: [
+        codexAccount("codex", `${mock.url}/backend-api/codex`, { priority: 1 }),
+        { id: "oa", platform: "openai", baseUrl: `${mock.url}/v1`, apiKey: "sk-oa", priority: 2 },
+      ],
+      groups: [{ id: "sub", accounts: ["codex"] }, { id: "api", accounts: ["oa"] }],
+      keys: [
+        { id: "on-sub", key: "key-on-sub-0123456789", group: "sub" },
+        { id: "on-api", key: "key-on-api-0123456789", group: "api" },
+      ],
+    },
+  });
+  for (const key of ["on-sub", "on-api"]) {
+    const response = await h.api("/v1/responses", {
+      key: `key-${key}-0123456789`,
+      json: { model: "m-resp", input: "hi", stream: true },
+    });
+    assert.equal(response.status, 200, await response.text());
+  }
+  const { rows } = await readJson<{ rows: (Row & { account: string; subscription?: true })[] }>(
+    await h.admin("/admin/usage?by=account"),
+  );
+  const byAccount = Object.fromEntries(rows.map((row) => [row.account, row]));
+  assert.equal(byAccount.codex.subscription, true);
+  assert.equal(byAccount.codex.costMicros, EXPECTED["/responses"]);
+  assert.equal(byAccount.oa.subscription, undefined);
+  assert.equal(byAccount.oa.costMicros, EXPECTED["/responses"]);
+});
+
+Deno.test("a model without a price is warned about once per model, on the process's stderr", async () => {
+  await using mock = upstream(pricedAnswer);
+  const kv = await tempKvPath();
+  try {
+    const config = configDocument({
+      accounts: [{ id: "oa", upstream: mock }],
+      keys: [{ id: "ci", key: "key-ci-0123456789", group: "team" }],
+    });
+    config.pricing = PRICING;
+    await using gateway = await startMainProcess({
+      SWITCHYARD_CONFIG_JSON: JSON.stringify(config),
+      SWITCHYARD_KV: kv.path,
+      SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
+    });
+    const chat = async (model: string) => {
+      const response = await callApi(gateway.url, "/v1/chat/completions", {
+        key: "key-ci-0123456789",
+        json: REQUESTS.chat[1],
+        headers: { "x-stainless-model": model },
+      });
+      assert.equal(response.status, 200, await response.text());
+    };
+    const warnings = (model: string) =>
+      gateway.stderr().split("\n").filter((line) =>
+        line.includes("model has no price") && line.includes(`"model":"${model}"`)
+      );
+    await chat("mystery-model");
+    await chat("mystery-model");
+    await chat("m-chat"); // priced: no warning
+    await chat("other-mystery");
+    // Lines reach stderr in order: once the last model's line is there, the others' are too.
+    await eventually(() => warnings("other-mystery").length === 1, "the second model's warning");
+    assert.equal(warnings("mystery-model").length, 1, gateway.stderr());
+    assert.equal(warnings("m-chat").length, 0);
+    const metrics = await (await fetch(`${gateway.url}/metrics`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })).text();
+    assert.match(metrics, /switchyard_unpriced_requests_total\{model="mystery-model"\} 2\n/);
+  } finally {
+    await kv.cleanup();
+  }
+});
+
+bothKvs(
+  "a price set on one gateway prices the other's next request; DELETE goes back to the config's",
+  async (kv) => {
+    await using mock = upstream(pricedAnswer);
+    const spec = {
+      usageFlushMs: 60_000,
+      kvPath: kv.location,
+      config: {
+        pricing: { "m-chat": PRICING["m-chat"] },
+        accounts: [{ id: "oa", platform: "openai", baseUrl: `${mock.url}/v1`, apiKey: "sk-oa" }],
+        groups: [{ id: "team", accounts: ["oa"] }],
+        keys: ["one", "two", "three"].map((id) => ({
+          id,
+          key: `key-${id}-0123456789`,
+          group: "team",
+        })),
+      },
+    };
+    await using a = await startGateway(spec);
+    await using b = await startGateway(spec);
+    /** The cost of one chat answer through `gateway` for `key`, read back from its usage. */
+    const cost = async (gateway: TestGateway, key: string) => {
+      const response = await gateway.api("/v1/chat/completions", {
+        key: `key-${key}-0123456789`,
+        json: REQUESTS.chat[1],
+      });
+      assert.equal(response.status, 200, await response.text());
+      const { rows } = await readJson<{ rows: Row[] }>(await gateway.admin("/admin/usage?by=key"));
+      return rows.find((row) => row.key === key)?.costMicros;
+    };
+    const source = async (gateway: TestGateway) =>
+      (await readJson<{ source: string }>(await gateway.admin("/admin/pricing"))).source;
+    const doubled = { input: 2.5, output: 20, cachedInput: 0.25 };
+    const put = await a.admin("/admin/pricing", { method: "PUT", json: { "m-chat": doubled } });
+    assert.equal(put.status, 200, await put.clone().text());
+    await put.body?.cancel();
+    await seenOnRemote(kv, async () => await source(b) === "api", "B's watch delivering the PUT");
+    assert.equal(await cost(b, "one"), 2 * EXPECTED["/chat/completions"]);
+    const reset = await b.admin("/admin/pricing", { method: "DELETE" });
+    assert.equal(reset.status, 200);
+    const view = await readJson<{ source: string; pricing: unknown }>(reset);
+    assert.deepEqual([view.source, view.pricing], ["config", { "m-chat": PRICING["m-chat"] }]);
+    await seenOnRemote(
+      kv,
+      async () => await source(a) === "config",
+      "A's watch delivering the DELETE",
+    );
+    assert.equal(await cost(a, "two"), EXPECTED["/chat/completions"]);
+    assert.equal(await cost(b, "three"), EXPECTED["/chat/completions"]);
+  },
+);

@@ -57,7 +57,7 @@ export class GatewayMetrics {
   );
   readonly cost: Counter<"key" | "account" | "model"> = this.#registry.counter(
     "switchyard_cost_usd_total",
-    "API-equivalent cost in USD by client key, account and priced model (`unpriced` when none).",
+    "API-equivalent cost in USD by client key, account and priced model; unpriced ones not counted.",
     ["key", "account", "model"],
   );
   readonly unpriced: Counter<"model"> = this.#registry.counter(

@@ -2,7 +2,7 @@
  * One structured log line per API request, written when the request is
  * completely done (its body fully sent or broken off), so it can carry the
  * tokens. It says who asked (the key id), which accounts were tried with what
- * outcome, the final status, the latency and the tokens. Only ids and numbers
+ * outcome, the final status, the latency, the tokens and their cost. Only ids and numbers
  * go in; never keys, tokens or bodies.
  *
  * Lines go through `@logtape/logtape` (category `switchyard.request`); the
@@ -56,6 +56,8 @@ export interface RequestLogEntry {
   /** The model the client asked for, when model routing gave the upstream another name. */
   requestedModel?: string;
   tokens?: TokenUsage;
+  /** The request's cost in USD at the price in force (whole micro-dollars, as usage rows); 0 when unpriced. */
+  costUsd?: number;
   /** Whether the body was `complete`, `aborted` by the client, or broken off by an `error`. */
   end?: string;
   /** `websocket` for a turn of a Responses WebSocket; absent for plain HTTP. */

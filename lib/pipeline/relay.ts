@@ -22,6 +22,7 @@ import type { RequestLogEntry, RequestLogger } from "../observe/request_log.ts";
 import type { Api } from "../protocols/translate/ir.ts";
 import { StreamTranslator } from "../protocols/translate/translate.ts";
 import type { TokenUsage } from "../protocols/usage.ts";
+import { usdOf } from "../usage/cost.ts";
 import type { CostMeter } from "../usage/cost_meter.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { tapBody, type TapResult, wholeUsage } from "../usage/tap.ts";
@@ -190,14 +191,17 @@ export class Relay {
     let costMicros: number | undefined;
     if (tokens && delivery.key && account) {
       const model = usageModel(result.model, delivery.requestedModel);
-      costMicros = this.sinks.cost?.charge({
+      const charged = this.sinks.cost?.charge({
         key: delivery.key,
         account,
         model: result.model ?? delivery.requestedModel ?? model,
         requested: delivery.requestedModel,
         tokens,
       });
-      usage.record({ key: delivery.key, account, model, tokens, at: Date.now(), costMicros });
+      costMicros = charged?.micros;
+      const unpriced = charged?.unpriced;
+      const at = Date.now();
+      usage.record({ key: delivery.key, account, model, tokens, at, costMicros, unpriced });
       metrics.tokens.inc({ key: delivery.key, type: "input" }, tokens.input);
       metrics.tokens.inc({ key: delivery.key, type: "output" }, tokens.output);
       metrics.tokens.inc({ key: delivery.key, type: "cached" }, tokens.cached);
@@ -227,6 +231,7 @@ export class Relay {
       entry.requestedModel = delivery.requestedModel;
     }
     if (tokens) entry.tokens = tokens;
+    if (costMicros !== undefined) entry.costUsd = usdOf(costMicros);
     if (account) entry.end = result.end;
     if (transport) entry.transport = transport;
     log(entry);

@@ -48,16 +48,22 @@ export class BudgetGate {
     private readonly alerts?: Pick<Alerts, "budget">,
   ) {}
 
-  /** Refuses when the key's or the group's budget is spent; `null` admits. */
+  /**
+   * Refuses when the key's or the group's budget is spent; `null` admits. Of
+   * every spent budget, the refusal names the one that resets last (the
+   * client cannot get through before it), and every target's alerts are
+   * evaluated, not only the first spent one's.
+   */
   async admit(targets: readonly Budgeted[]): Promise<LimitRefusal | null> {
     const now = this.now();
-    for (const target of targets) {
-      const states = await this.ledger.states(target, now);
-      this.#alert(target, states, now);
-      const spent = spentBudget(states);
-      if (spent) return { limit: "budget", ...budgetMessage(target.scope, target.id, spent, now) };
-    }
-    return null;
+    const read = await Promise.all(targets.map((target) => this.ledger.states(target, now)));
+    const states = targets.flatMap((target, index) => {
+      this.#alert(target, read[index], now);
+      return read[index].map((state) => ({ ...state, target }));
+    });
+    const spent = spentBudget(states);
+    if (!spent) return null;
+    return { limit: "budget", ...budgetMessage(spent.target.scope, spent.target.id, spent, now) };
   }
 
   /** The budgets of a key or group with their spend, for the console. */

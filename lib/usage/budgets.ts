@@ -82,8 +82,8 @@ export function rollingState(
 }
 
 /** The budget that refuses a request: of those spent, the one that resets last; else none. */
-export function spentBudget(states: readonly BudgetState[]): BudgetState | undefined {
-  let refusing: BudgetState | undefined;
+export function spentBudget<S extends BudgetState>(states: readonly S[]): S | undefined {
+  let refusing: S | undefined;
   for (const state of states) {
     if (state.spent < microsOf(state.budget.usd)) continue;
     if (!refusing || state.resetsAt > refusing.resetsAt) refusing = state;

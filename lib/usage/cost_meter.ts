@@ -3,7 +3,8 @@
  * when it is recorded, counts it in the cost metric, and adds it to the
  * spend of its key's and group's budgets. A model without a price costs 0:
  * it is logged once per model (per process), counted in
- * `switchyard_unpriced_requests_total`, and marked in usage rows.
+ * `switchyard_unpriced_requests_total`, and recorded as unpriced with its
+ * usage (the mark of its usage rows, kept when the model later gets a price).
  *
  * Metric labels stay bounded: `key` and `account` are configured ids, and
  * `model` is the price table's id for the model (a snapshot model id or an
@@ -23,6 +24,12 @@ import type { Budgeted, SpendLedger } from "./spend.ts";
 
 /** Distinct unpriced model names the metric and the warning name. */
 export const UNPRICED_NAMES = 100;
+
+/** What a request was charged: micro-dollars, and whether its model had no price. */
+export interface Charged {
+  micros: number;
+  unpriced: boolean;
+}
 
 /** One request to charge. */
 export interface Charge {
@@ -47,14 +54,14 @@ export class CostMeter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The request's cost in micro-dollars (0 when its model has no price). */
-  charge(charge: Charge): number {
+  /** The request's cost in micro-dollars (0, flagged `unpriced`, when its model has no price). */
+  charge(charge: Charge): Charged {
     const table = this.table();
     const priced = table.priceOf(charge.model) ??
       (charge.requested ? table.priceOf(charge.requested) : undefined);
     if (!priced) {
       this.#flagUnpriced(charge.model);
-      return 0;
+      return { micros: 0, unpriced: true };
     }
     const micros = costMicros(charge.tokens, priced.price);
     const labels = { key: charge.key, account: charge.account, model: priced.id };
@@ -63,7 +70,7 @@ export class CostMeter {
       const at = this.now();
       for (const target of this.budgetsOf(charge.key)) this.ledger.add(target, micros, at);
     }
-    return micros;
+    return { micros, unpriced: false };
   }
 
   /** Whether `model` has a price now. */

@@ -105,7 +105,7 @@ export function ruleMatches(rule: MatchRule, name: string): boolean {
       return lower.includes(value.toLowerCase());
     case "regex":
       try {
-        return new RegExp(value).test(name);
+        return new RegExp(value, "i").test(name);
       } catch {
         return false;
       }

@@ -6,8 +6,10 @@
  *
  * Layout (counters are `Deno.KvU64`; `sum` keeps no expiry, so totals are
  * kept until deleted):
- * - `["switchyard", "usage", day, key, account, model, "input"|"output"|"cached"|"requests"|"cost"]`;
+ * - `["switchyard", "usage", day, key, account, model, "input"|"output"|"cached"|"requests"|"cost"|"unpriced"]`;
  *   `cost` is in micro-dollars, priced when recorded (`lib/usage/cost.ts`);
+ *   `unpriced` counts the requests recorded at 0 for want of a price, so a
+ *   row keeps that mark after its model gets a price;
  * - `["switchyard", "usage-key", day, key]` → input + output tokens, for `dailyTokens`.
  *
  * `day` is the UTC date, `YYYY-MM-DD`.
@@ -37,6 +39,8 @@ export interface UsageRecord {
   at: number;
   /** Its cost in micro-dollars at the price in force when recorded (0 when unpriced). */
   costMicros?: number;
+  /** Its model had no price when recorded (so `costMicros` is 0 by default, not by price). */
+  unpriced?: boolean;
 }
 
 /** What totals are grouped by. */
@@ -51,6 +55,8 @@ export interface UsageRow {
   requests: number;
   /** Micro-dollars. */
   cost: number;
+  /** Requests recorded without a price (absent when none). */
+  unpriced?: number;
 }
 
 interface Pending {
@@ -63,11 +69,12 @@ interface Pending {
   cached: number;
   requests: number;
   cost: number;
+  unpriced: number;
 }
 
-const COUNTERS = ["input", "output", "cached", "requests", "cost"] as const;
+const COUNTERS = ["input", "output", "cached", "requests", "cost", "unpriced"] as const;
 const DIMENSION_INDEX: Record<UsageDimension, number> = { key: 3, account: 4, model: 5 };
-/** Combinations per atomic commit: 6 mutations each, well under KV's limit. */
+/** Combinations per atomic commit: at most 7 mutations each, well under KV's limit (1000). */
 const COMBOS_PER_COMMIT = 100;
 
 const DAY_MS = 86_400_000;
@@ -119,12 +126,14 @@ export class UsageRecorder {
       cached: 0,
       requests: 0,
       cost: 0,
+      unpriced: 0,
     }));
     pending.input += record.tokens.input;
     pending.output += record.tokens.output;
     pending.cached += record.tokens.cached;
     pending.requests += 1;
     pending.cost += record.costMicros ?? 0;
+    if (record.unpriced) pending.unpriced += 1;
   }
 
   /** Tokens (input + output) a key used on `day`, flushed or still batched here. */
@@ -181,7 +190,8 @@ export class UsageRecorder {
           row = { id, input: 0, output: 0, cached: 0, requests: 0, cost: 0 };
           rows.set(id, row);
         }
-        if (COUNTERS.includes(counter)) row[counter] += Number(entry.value.value);
+        if (counter === "unpriced") row.unpriced = (row.unpriced ?? 0) + Number(entry.value.value);
+        else if (COUNTERS.includes(counter)) row[counter] += Number(entry.value.value);
       }
     }
     return [...rows.values()].sort((a, b) => b.input + b.output - (a.input + a.output));

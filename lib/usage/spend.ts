@@ -5,7 +5,8 @@
  * `sum` mutations (no read-modify-write, no per-request write), and a check
  * reads the flushed totals plus this process's unflushed batch. So across
  * processes a budget can be overshot by what was in flight or unflushed when
- * it ran out; the next request after that is refused (README: budgets).
+ * it ran out; the next request after that is refused (docs/operations.md:
+ * the overshoot bound).
  *
  * Layout: `["switchyard", "spend", "key"|"group", id, window]` → micro-dollars
  * (`Deno.KvU64`), `window` being a calendar window's name (`day:2026-12-06`,
@@ -159,10 +160,11 @@ export class SpendLedger {
         if (known !== undefined) buckets.set(bucket, known);
       }
     }
-    for (const pending of this.#sums.pending()) {
-      const [, , scope, id, bucket] = pending.key;
+    // Everything the store has not confirmed, as `#unflushed` counts for calendar windows.
+    for (const held of this.#sums.held()) {
+      const [, , scope, id, bucket] = held.key;
       if (scope !== target.scope || id !== target.id || typeof bucket !== "number") continue;
-      if (bucket >= first) buckets.set(bucket, (buckets.get(bucket) ?? 0) + pending.micros);
+      if (bucket >= first) buckets.set(bucket, (buckets.get(bucket) ?? 0) + held.micros);
     }
     return buckets;
   }

@@ -172,7 +172,8 @@ function budgetHeld(index: Index): Row {
   const refusal = (client: ClientRecord) =>
     client.status === 429 && /has spent its daily \(UTC\) budget/.test(client.excerpt ?? "");
   const admitted = (client: ClientRecord) => client.status !== undefined && !refusal(client);
-  // In flight when it ran out: admitted, and sent before then (or within the flush lag after).
+  // In flight when it ran out: admitted, and sent before then (or within the flush lag after:
+  // docs/operations.md's bound, 1 s flush interval + ~1 s commit under way + 0.5 s scheduling).
   const inFlight = ranOutAt === undefined
     ? []
     : clients.filter((client) =>

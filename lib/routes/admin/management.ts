@@ -229,7 +229,7 @@ const DIMENSIONS: readonly (UsageDimension | "group")[] = ["key", "account", "mo
 async function usage(
   request: Request,
   url: URL,
-  { usage, directory, money }: ManagementContext,
+  { usage, directory }: ManagementContext,
 ): Promise<Response> {
   if (request.method !== "GET") return methodNotAllowed("GET");
   const today = utcDay(Date.now());
@@ -251,5 +251,5 @@ async function usage(
         : "must be a date YYYY-MM-DD, not before from and at most 366 days after it",
     );
   }
-  return Response.json({ from, to, by, ...usageWithCost(rows, by, directory, money) });
+  return Response.json({ from, to, by, ...usageWithCost(rows, by, directory) });
 }

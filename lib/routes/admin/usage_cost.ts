@@ -1,18 +1,18 @@
 /**
  * `GET /admin/usage` rows with their money: `costUsd` (and the exact
  * `costMicros`) beside the tokens; rows by group summed from the rows by key
- * (a key counts toward the group it is in now); model rows without a price
- * marked `unpriced: true`; account rows of subscription (OAuth) accounts
+ * (a key counts toward the group it is in now); model rows with requests
+ * recorded without a price marked `unpriced: true` (recorded with the cost,
+ * so the mark stays when the model later gets a price); account rows of subscription (OAuth) accounts
  * marked `subscription: true`, their cost being the API-equivalent value.
  *
  * @module
  */
 
 import type { Directory } from "../../accounts/directory.ts";
-import type { Money } from "../../usage/money.ts";
 import type { UsageDimension, UsageRow } from "../../usage/recorder.ts";
 
-type Counts = Omit<UsageRow, "id" | "cost">;
+type Counts = Omit<UsageRow, "id" | "cost" | "unpriced">;
 type Row = Record<string, unknown> & Counts & { costUsd: number; costMicros: number };
 
 /** The rows and totals of a usage answer. */
@@ -20,12 +20,11 @@ export function usageWithCost(
   rows: readonly UsageRow[],
   by: UsageDimension | "group",
   directory: Directory,
-  money: Money | undefined,
 ): { rows: Row[]; totals: Counts & { costUsd: number; costMicros: number } } {
   const grouped = by === "group" ? byGroup(rows, directory) : rows;
-  const out = grouped.map(({ id, cost, ...counts }) => {
+  const out = grouped.map(({ id, cost, unpriced, ...counts }) => {
     const row: Row = { [by]: id, ...counts, costUsd: cost / 1_000_000, costMicros: cost };
-    if (by === "model" && money && !priced(id, money)) row.unpriced = true;
+    if (by === "model" && unpriced) row.unpriced = true;
     if (by === "account" && directory.account(id)?.account.oauth) row.subscription = true;
     return row;
   });
@@ -39,15 +38,6 @@ export function usageWithCost(
   }
   totals.costUsd = totals.costMicros / 1_000_000;
   return { rows: out, totals };
-}
-
-/** A usage row's model name is `used` or `used (as requested)` (`usageModel`). */
-function priced(name: string, money: Money): boolean {
-  const match = /^(.*) \(as (.*)\)$/.exec(name);
-  const table = money.pricing.table();
-  return match
-    ? table.priceOf(match[1]) !== undefined || table.priceOf(match[2]) !== undefined
-    : table.priceOf(name) !== undefined;
 }
 
 function byGroup(rows: readonly UsageRow[], directory: Directory): UsageRow[] {
