@@ -278,3 +278,18 @@ test("a pooled connection through a SOCKS5 proxy that the upstream closed is ret
   );
   assert.equal((await gw.account("a")).state, "active");
 });
+
+Deno.test("without the proxies, a test skips with the reason, but under CI it fails", async () => {
+  // An empty PATH: neither the proxies nor apt-get can be found, as on a machine without them.
+  const path = Deno.env.get("PATH");
+  const empty = await Deno.makeTempDir({ prefix: "switchyard-no-path-" });
+  Deno.env.set("PATH", empty);
+  try {
+    assert.match(await proxiesMissing(false) ?? "", /tinyproxy and microsocks are not installed/);
+    await assert.rejects(() => proxiesMissing(true), /under CI the proxy tests must run/);
+  } finally {
+    if (path === undefined) Deno.env.delete("PATH");
+    else Deno.env.set("PATH", path);
+    await Deno.remove(empty);
+  }
+});
