@@ -289,3 +289,22 @@ Deno.test("a scheduled check that cannot reach its upstream leaves the account's
   assert.equal((await gateway.account("a")).state, "active");
   assert.deepEqual(hook.received.map((r) => r.event), []);
 });
+
+Deno.test("the receiver checks signatures with the documented code: another secret does not verify", async () => {
+  await using up = upstream(() => json(401, openaiError("bad key", "invalid_api_key")));
+  await using hook = webhookReceiver("whsec-not-the-gateways-one");
+  await using _gateway = await startGateway({
+    tuning: FAST,
+    config: {
+      accounts: [{ id: "a", platform: "openai", baseUrl: `${up.url}/v1`, apiKey: "sk-a" }],
+      groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
+      keys: [],
+      alerts: {
+        webhooks: [{ url: hook.url, secret: HOOK_SECRET, events: ["account.disabled"] }],
+      },
+    },
+  });
+  await eventually(() => hook.received.length > 0 || undefined, "account.disabled", 5_000);
+  assert.equal(hook.received[0].event, "account.disabled");
+  assert.equal(hook.received[0].signed, false);
+});
