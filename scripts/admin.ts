@@ -33,8 +33,9 @@ commands:
                --avoid-above: plan the account last while its 5-hour or weekly window is
                above N % used; --proxy: http://, https:// or socks5://[user:pass@]host:port
   accounts remove|reset|disable|enable <id>
-  accounts test <id> [--model M] [--prompt TEXT] [--recover]
-               one small request through that account only (exit 1 when it fails)
+  accounts test <id>|--all [--model M] [--prompt TEXT] [--recover]
+               one small request through that account only, or through every account
+               with --all (one line each; exit 1 when any fails)
   login-codex | login-claude [--id ID] [--priority N] [--concurrency N] [--base-url URL]
                sign a subscription in: open the printed address, paste back the answer
   groups list
@@ -115,6 +116,7 @@ export async function runAdmin(args: string[], io: AdminIo = processIo): Promise
     passthrough: { type: "boolean" },
     "no-passthrough": { type: "boolean" },
     recover: { type: "boolean" },
+    all: { type: "boolean" },
     help: { type: "boolean", short: "h", default: false },
   }, { err: (line) => io.err(line), usage: USAGE });
   if (!parsed) return 2;

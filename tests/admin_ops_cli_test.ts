@@ -3,7 +3,8 @@
  * account's egress proxy (a real tinyproxy with a password on loopback; the
  * password is never printed) and `--avoid-above`, a group's `--order`, and
  * the alerts (`alerts set` from stdin, `alerts list`, `alerts test` reaching
- * a receiver that checks the signature), in process and as a real process.
+ * a receiver that checks the signature), in process and as a real process;
+ * `accounts test --all`, one line per account and exit 1 when one fails.
  */
 
 import assert from "node:assert/strict";
@@ -15,7 +16,7 @@ import {
   PROXY_EGRESS_HOST,
   startTinyproxy,
 } from "./support/proxies.ts";
-import { chatCompletion, json } from "./support/upstream.ts";
+import { chatCompletion, json, openaiError, refusedUrl, upstream } from "./support/upstream.ts";
 import { webhookReceiver } from "./support/webhook.ts";
 
 const PROXY_PASSWORD = "cli-proxy-pw-0123";
@@ -241,4 +242,46 @@ Deno.test("deno task admin: alerts set, list and test; URLs and secrets never pr
   const none = await admin(gateway.url, ["alerts", "test"]);
   assert.equal(none.code, 1);
   assert.match(none.err[0], /400: no webhooks to test/);
+});
+
+Deno.test("deno task admin: accounts test --all tests each account, one line each, exit 1 on a failure", async () => {
+  await using good = upstream(() => json(200, chatCompletion("ok")));
+  await using bad = upstream(() => json(500, openaiError("upstream broke")));
+  await using gateway = await startGateway({
+    accounts: [
+      { id: "good", upstream: good },
+      { id: "bad", upstream: bad },
+      { id: "gone", upstream: `${refusedUrl()}/v1` },
+    ],
+  });
+
+  const all = await admin(gateway.url, ["accounts", "test", "--all", "--model", "gpt-all"]);
+  assert.equal(all.code, 1);
+  assert.equal(all.out.length, 3, all.out.join("\n"));
+  assert.match(all.out[0], /^test account "good": ok \(200, \d+ ms, gpt-all\)$/);
+  assert.match(all.out[1], /^test account "bad": FAILED \(500, \d+ ms, gpt-all\): upstream broke$/);
+  assert.match(all.out[2], /^test account "gone": FAILED \(no answer, \d+ ms, gpt-all\): /);
+  assert.deepEqual(all.err, ["admin: 2 of 3 account tests failed"]);
+  // Each account was sent exactly one request, with the model asked for.
+  assert.deepEqual([good.hits.length, bad.hits.length], [1, 1]);
+  assert.equal(JSON.parse(good.hits[0].body).model, "gpt-all");
+
+  // --json: the API's answers with each account's id.
+  const asJson = await admin(gateway.url, ["accounts", "test", "--all", "--json"]);
+  const rows = JSON.parse(asJson.out.join("\n")) as Record<string, unknown>[];
+  assert.deepEqual(rows.map((row) => [row.id, row.ok, row.status]), [
+    ["good", true, 200],
+    ["bad", false, 500],
+    ["gone", false, undefined],
+  ]);
+
+  // All passing: exit 0 (a gateway with the good account alone, as a real process).
+  await using onlyGood = await startGateway({ accounts: [{ id: "good", upstream: good }] });
+  const passing = await adminProcess(onlyGood.url, ["accounts", "test", "--all"]);
+  assert.equal(passing.code, 0, passing.stderr);
+  assert.match(passing.stdout, /^test account "good": ok \(200, \d+ ms, gpt-4o-mini\)\n$/);
+
+  const both = await admin(gateway.url, ["accounts", "test", "good", "--all"]);
+  assert.equal(both.code, 2);
+  assert.match(both.err[0], /give an account id or --all, not both/);
 });

@@ -101,6 +101,31 @@ Deno.test({
     // Removing it leaves none.
     await page.locator('[data-webhook="webhook-1"] button:has-text("Remove")').click();
     await page.waitForSelector("#alert-hooks:has-text('No webhooks yet')");
+
+    // Editing a group in the console changes the form's fields and keeps the ones it does not show.
+    const ops = {
+      id: "ops",
+      accounts: ["good", "bad"],
+      allowPaths: ["/v1/files"],
+      translate: false,
+      models: { fast: "gpt-4o-mini" },
+      allowModels: ["fast", "gpt-*"],
+      healthChecks: { everySeconds: 86_400, model: "gpt-4o-mini", recover: false },
+      budgets: [{ usd: 25, per: "day", alertAt: 0.8 }],
+    };
+    const created = await gateway.admin("/admin/groups", { method: "POST", json: ops });
+    assert.equal(created.status, 201, await created.clone().text());
+    await created.body?.cancel();
+    const row = page.locator('#groups tr[data-group="ops"]');
+    await row.locator('button:has-text("Edit")').click();
+    const groupForm = page.locator("#group-form");
+    await groupForm.locator("[name=avoidAbovePercent]").fill("75");
+    await groupForm.locator("[name=order]").selectOption("resets-first");
+    await groupForm.locator("button[type=submit]").click();
+    await page.waitForSelector("#toast:has-text('Saved group ops')");
+    await row.locator(':text("avoid above 75%")').waitFor();
+    const { source: _source, ...edited } = await readJson(await gateway.admin("/admin/groups/ops"));
+    assert.deepEqual(edited, { ...ops, avoidAbovePercent: 75, order: "resets-first" });
     assert.deepEqual(errors, []);
   },
 });

@@ -2,7 +2,10 @@
  * Scheduled health checks (`healthChecks` on a group or an account) over
  * real sockets: a disabled account that passes its check is back in service,
  * the result shows in the console snapshot and the metrics, and two
- * gateways on one KV file send one check per interval between them.
+ * gateways on one KV file send one check per interval between them. A
+ * failing check does what a request would do for good (a revoked key
+ * disables, a refused OAuth refresh needs signing in again), so the alerts
+ * fire before any client is refused; a transient failure changes nothing.
  */
 
 import assert from "node:assert/strict";
@@ -10,14 +13,17 @@ import {
   ADMIN_TOKEN,
   chatRequest,
   readJson,
+  SECRET,
   startGateway,
   type TestGateway,
 } from "./support/gateway.ts";
 import { eventually } from "./support/async.ts";
-import { chatCompletion, json, openaiError, upstream } from "./support/upstream.ts";
+import { chatCompletion, json, openaiError, refusedUrl, upstream } from "./support/upstream.ts";
 import { bothKvs } from "./support/shared_kv.ts";
+import { webhookReceiver } from "./support/webhook.ts";
 
 const FAST = { healthCheckTickMs: 50 };
+const HOOK_SECRET = "whsec-checks-0123456789";
 
 /** An account's last test, as the console's snapshot shows it. */
 async function lastTest(
@@ -120,9 +126,11 @@ bothKvs("two gateways on one KV send one scheduled check per interval", async (k
     groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
     keys: [],
   };
+  // From before the first gateway: its first check may go out while the second is starting, and
+  // the interval bound below must count that time too.
+  const started = Date.now();
   const first = await startGateway({ tuning: FAST, config, kvPath: kv.location });
   const second = await startGateway({ tuning: FAST, config, kvPath: first.kvPath });
-  const started = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 3_300));
   const elapsed = Date.now() - started;
   await second.close();
@@ -138,4 +146,165 @@ bothKvs("two gateways on one KV send one scheduled check per interval", async (k
       `checks ${i - 1} and ${i} only ${at[i] - at[i - 1]} ms apart`,
     );
   }
+});
+
+Deno.test("a scheduled check that meets a revoked key disables the account and alerts; its pass recovers it", async () => {
+  let revoked = true;
+  await using up = upstream(() =>
+    revoked
+      ? json(401, openaiError("bad key", "invalid_api_key"))
+      : json(200, chatCompletion("back"))
+  );
+  await using hook = webhookReceiver(HOOK_SECRET);
+  await using gateway = await startGateway({
+    tuning: FAST,
+    config: {
+      accounts: [{ id: "a", platform: "openai", baseUrl: `${up.url}/v1`, apiKey: "sk-a" }],
+      groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
+      keys: [],
+      alerts: {
+        webhooks: [{
+          url: hook.url,
+          secret: HOOK_SECRET,
+          events: ["account.disabled", "account.recovered"],
+        }],
+      },
+    },
+  });
+  // No client request at all: the check alone finds the revoked key.
+  await eventually(
+    () => hook.received.some((r) => r.event === "account.disabled") || undefined,
+    "account.disabled from the scheduled check",
+    5_000,
+  );
+  const view = await gateway.account("a");
+  assert.equal(view.state, "disabled");
+  assert.match(view.reason ?? "", /upstream answered 401/);
+  const disabled = hook.received.find((r) => r.event === "account.disabled")!;
+  assert.ok(disabled.signed);
+  assert.equal(disabled.body.account, "a");
+  assert.equal((await lastTest(gateway, "a"))?.source, "scheduled");
+
+  revoked = false;
+  await eventually(
+    () => hook.received.some((r) => r.event === "account.recovered") || undefined,
+    "account.recovered from the scheduled check",
+    5_000,
+  );
+  assert.equal((await gateway.account("a")).state, "active");
+  const recovered = hook.received.filter((r) => r.event === "account.recovered");
+  assert.equal(recovered.length, 1);
+  assert.ok(recovered[0].signed);
+  assert.equal((recovered[0].body.detail as { how: string }).how, "scheduled check");
+  // One episode: the failing checks of the first seconds raised it once.
+  assert.equal(hook.received.filter((r) => r.event === "account.disabled").length, 1);
+});
+
+Deno.test("a scheduled check whose OAuth refresh is refused marks the account for signing in again", async () => {
+  await using tokens = upstream(() =>
+    json(400, { error: "invalid_grant", error_description: "refresh token revoked" })
+  );
+  await using up = upstream(() => json(200, chatCompletion("never")));
+  await using hook = webhookReceiver(HOOK_SECRET);
+  await using gateway = await startGateway({
+    tuning: FAST,
+    secret: SECRET,
+    config: {
+      accounts: [{
+        id: "codex",
+        platform: "openai",
+        baseUrl: `${up.url}/backend-api/codex`,
+        healthChecks: { everySeconds: 1 },
+        oauth: {
+          accessToken: "expired",
+          refreshToken: "revoked",
+          expiresAt: Date.now() - 1000,
+          tokenUrl: `${tokens.url}/oauth/token`,
+        },
+      }],
+      groups: [{ id: "team", accounts: ["codex"] }],
+      keys: [],
+      alerts: { webhooks: [{ url: hook.url, secret: HOOK_SECRET, events: ["account.reauth"] }] },
+    },
+  });
+  await eventually(
+    () => hook.received.length > 0 || undefined,
+    "account.reauth from the scheduled check",
+    5_000,
+  );
+  assert.equal(hook.received[0].event, "account.reauth");
+  assert.ok(hook.received[0].signed);
+  assert.equal(hook.received[0].body.account, "codex");
+  assert.match((hook.received[0].body.detail as { message: string }).message, /sign/);
+  assert.equal((await gateway.account("codex")).state, "disabled");
+  assert.equal(up.hits.length, 0, "no request went upstream without a token");
+});
+
+for (
+  const [what, answer] of [
+    ["a 429", () => json(429, openaiError("slow down"), { "retry-after": "30" })],
+    ["a 500", () => json(500, openaiError("upstream broke"))],
+  ] as const
+) {
+  Deno.test(`a scheduled check that meets ${what} leaves the account's state alone`, async () => {
+    await using up = upstream(answer);
+    await using hook = webhookReceiver(HOOK_SECRET);
+    await using gateway = await startGateway({
+      tuning: FAST,
+      config: {
+        accounts: [{ id: "a", platform: "openai", baseUrl: `${up.url}/v1`, apiKey: "sk-a" }],
+        groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
+        keys: [],
+        alerts: { webhooks: [{ url: hook.url, secret: HOOK_SECRET }] },
+      },
+    });
+    await eventually(
+      async () => (await lastTest(gateway, "a"))?.ok === false || undefined,
+      "a failing check",
+      5_000,
+    );
+    await gateway.gateway.settled();
+    assert.equal((await gateway.account("a")).state, "active");
+    assert.deepEqual(hook.received.map((r) => r.event), []);
+  });
+}
+
+Deno.test("a scheduled check that cannot reach its upstream leaves the account's state alone", async () => {
+  await using hook = webhookReceiver(HOOK_SECRET);
+  await using gateway = await startGateway({
+    tuning: FAST,
+    config: {
+      accounts: [{ id: "a", platform: "openai", baseUrl: `${refusedUrl()}/v1`, apiKey: "sk-a" }],
+      groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
+      keys: [],
+      alerts: { webhooks: [{ url: hook.url, secret: HOOK_SECRET }] },
+    },
+  });
+  await eventually(
+    async () => (await lastTest(gateway, "a"))?.ok === false || undefined,
+    "a failing check",
+    5_000,
+  );
+  await gateway.gateway.settled();
+  assert.equal((await gateway.account("a")).state, "active");
+  assert.deepEqual(hook.received.map((r) => r.event), []);
+});
+
+Deno.test("the receiver checks signatures with the documented code: another secret does not verify", async () => {
+  await using up = upstream(() => json(401, openaiError("bad key", "invalid_api_key")));
+  await using hook = webhookReceiver("whsec-not-the-gateways-one");
+  await using _gateway = await startGateway({
+    tuning: FAST,
+    config: {
+      accounts: [{ id: "a", platform: "openai", baseUrl: `${up.url}/v1`, apiKey: "sk-a" }],
+      groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
+      keys: [],
+      alerts: {
+        webhooks: [{ url: hook.url, secret: HOOK_SECRET, events: ["account.disabled"] }],
+      },
+    },
+  });
+  await eventually(() => hook.received.length > 0 || undefined, "account.disabled", 5_000);
+  assert.equal(hook.received[0].event, "account.disabled");
+  assert.equal(hook.received[0].signed, false);
 });

@@ -3,8 +3,9 @@
  * microsocks for SOCKS5): an account's upstream requests and its OAuth
  * refreshes leave through its `proxy`, an account without one goes direct, a
  * proxy that cannot be reached is that account's connection failure (failover,
- * cooldown `unreachable`, `proxy unreachable` in the log), and the proxy's
- * credentials appear in no response and no log line.
+ * cooldown `unreachable`, `proxy unreachable` in the log), a proxy that
+ * refuses a token refresh (407) cools the account instead of asking for a new
+ * sign-in, and the proxy's credentials appear in no response and no log line.
  *
  * The proxies connect out from 127.0.0.2 (`tests/support/proxies.ts`), so the
  * upstream tells a proxied request by its peer address; tinyproxy adds `Via` too.
@@ -203,6 +204,82 @@ test("an OAuth account's token refresh leaves through its proxy", async () => {
   }
 });
 
+test("an HTTP proxy's own 407 on a token refresh is a connection failure of the account, not a refused refresh", async () => {
+  await using proxy = await startTinyproxy({ user: "relay", password: PASSWORD });
+  // Were a refresh to reach it, the token endpoint would refuse the grant: none must.
+  await using tokens = peerRecordingUpstream(() =>
+    Response.json({ error: "invalid_grant" }, { status: 400 })
+  );
+  // A proxy that answers 407 itself, with a body a token endpoint's refusal could have: what a
+  // proxy says about its own credentials is not the token endpoint's word on the refresh token.
+  await using strict = peerRecordingUpstream(() =>
+    Response.json({ error: "invalid_grant" }, {
+      status: 407,
+      headers: { "proxy-authenticate": 'Basic realm="proxy"' },
+    })
+  );
+  await using up = peerRecordingUpstream(() => Response.json(chatCompletion("from direct")));
+  const wrong = proxy.url.replace(PASSWORD, "not-the-password");
+  const tokenPort = tokens.url.split(":").at(-1);
+  const oauthAccount = (id: string, proxyUrl: string, tokenUrl: string) => ({
+    id,
+    platform: "openai",
+    baseUrl: `${up.url}/backend-api/codex`,
+    priority: 0,
+    proxy: proxyUrl,
+    oauth: {
+      accessToken: "access-0",
+      refreshToken: "refresh-0",
+      expiresAt: Date.now() - 1000,
+      accountId: "acct-1",
+      tokenUrl,
+    },
+  });
+  const refusing = ["codex-http", "codex-tls", "codex-407"];
+  await using gw = await startGateway({
+    secret: SECRET,
+    config: {
+      accounts: [
+        // tinyproxy with the wrong password, for a plain-http token URL and an https one (CONNECT).
+        oauthAccount("codex-http", wrong, `${tokens.url}/oauth/token`),
+        oauthAccount("codex-tls", wrong, `https://127.0.0.1:${tokenPort}/oauth/token`),
+        oauthAccount(
+          "codex-407",
+          `http://relay:${PASSWORD}@${strict.url.slice(7)}`,
+          `${tokens.url}/oauth/token`,
+        ),
+        { id: "direct", platform: "openai", baseUrl: `${up.url}/v1`, apiKey: "k2", priority: 1 },
+      ],
+      groups: [{ id: "team", accounts: [...refusing, "direct"] }],
+      keys: [{ id: "alice", key: CLIENT_KEY, group: "team" }],
+    },
+  });
+  const response = await gw.api("/v1/chat/completions", { json: chatRequest() });
+  assert.equal(response.status, 200, await response.clone().text());
+  assert.equal(response.headers.get("x-switchyard-account"), "direct");
+  await response.body?.cancel();
+  assert.equal(tokens.seen.length, 0, "no refresh reached the token endpoint");
+  assert.equal(strict.seen.length, 1, "the refresh went to the strict proxy");
+
+  assert.deepEqual(
+    gw.log[0].attempts.map((attempt) => [attempt.account, attempt.effect ?? "-"]),
+    [...refusing.map((id) => [id, "cooldown:unreachable"]), ["direct", "-"]],
+  );
+  for (const id of refusing) {
+    const view = await gw.account(id);
+    assert.equal(view.state, "cooldown", `${id}: ${JSON.stringify(view)}`);
+    assert.equal(view.reason, "unreachable");
+  }
+  // An account test says why: the proxy, not the token.
+  const why = async (id: string) =>
+    (await (await gw.admin(`/admin/accounts/${id}/test`, { method: "POST" })).json()).error;
+  assert.match(await why("codex-http"), /token endpoint unreachable through the proxy/);
+  assert.match(await why("codex-tls"), /token endpoint unreachable through the proxy/);
+  assert.match(await why("codex-407"), /the proxy refused the request \(407\)/);
+  assert.equal((await gw.account("codex-407")).state, "cooldown", "still no reauth");
+  assert.ok(!JSON.stringify(gw.log).includes("not-the-password"));
+});
+
 test("a proxy with a bad URL is refused by the management API without echoing it", async () => {
   await using gw = await startGateway({ accounts: [], secret: SECRET });
   const bad = await gw.admin("/admin/accounts", {
@@ -277,4 +354,19 @@ test("a pooled connection through a SOCKS5 proxy that the upstream closed is ret
     [["a", "stale-connection"], ["a", "success"]],
   );
   assert.equal((await gw.account("a")).state, "active");
+});
+
+Deno.test("without the proxies, a test skips with the reason, but under CI it fails", async () => {
+  // An empty PATH: neither the proxies nor apt-get can be found, as on a machine without them.
+  const path = Deno.env.get("PATH");
+  const empty = await Deno.makeTempDir({ prefix: "switchyard-no-path-" });
+  Deno.env.set("PATH", empty);
+  try {
+    assert.match(await proxiesMissing(false) ?? "", /tinyproxy and microsocks are not installed/);
+    await assert.rejects(() => proxiesMissing(true), /under CI the proxy tests must run/);
+  } finally {
+    if (path === undefined) Deno.env.delete("PATH");
+    else Deno.env.set("PATH", path);
+    await Deno.remove(empty);
+  }
 });

@@ -1,7 +1,10 @@
 /**
  * Account tests with their consequences: runs a test (`trial.ts`), records
  * it apart from client usage (`TrialLog`), and, when asked to recover, puts
- * a passing cooling or disabled account back in service. The admin route,
+ * a passing cooling or disabled account back in service. A scheduled check
+ * also applies what a failing answer would do to the account for good (a
+ * revoked key disables it, a refused OAuth refresh needs signing in again);
+ * an admin test leaves the state alone. The admin route,
  * the console, the CLI and scheduled health checks all test through here.
  * What happened is told through the injected {@linkcode CheckEvents} port
  * (metrics); a recovery reaches the alerts through the state store's listener.
@@ -14,7 +17,7 @@ import type { TrialLog, TrialRecord } from "../accounts/trial_log.ts";
 import type { Account } from "../config/types.ts";
 import { logFailure } from "../log.ts";
 import type { FailoverPorts } from "./ports.ts";
-import { runTrial, type TrialOptions, type TrialResult } from "./trial.ts";
+import { lastingEffects, runTrial, type TrialOptions, type TrialResult } from "./trial.ts";
 
 /** What a test asks for besides the request. */
 export interface CheckOptions extends TrialOptions {
@@ -50,7 +53,14 @@ export class AccountChecks {
     source: TrialRecord["source"] = "admin",
   ): Promise<CheckResult> {
     const { ports, states, log, events } = this.deps;
-    const { result } = await runTrial(ports, account, options, this.deps.timeoutMs);
+    const { result, effects } = await runTrial(ports, account, options, this.deps.timeoutMs);
+    if (source === "scheduled") {
+      // What a request would have done for good (disabled, needs signing in): the operator hears
+      // of it now (account.disabled / account.reauth) rather than from the next client.
+      for (const effect of lastingEffects(effects)) {
+        await states.apply(account.id, effect).catch(logFailure("health check effect failed"));
+      }
+    }
     let recovered = false;
     if (options.recover && result.ok) {
       const condition = (await states.current()).condition(account.id, Date.now());

@@ -4,8 +4,10 @@
  * account once per interval across all processes. Every process ticks; a
  * due check is claimed in KV with a checked commit (`TrialLog.claim`), so of
  * four gateways on one KV exactly one sends the test. A pass recovers a
- * cooling or disabled account unless `recover: false`; the result goes
- * where an admin test's goes (the last test in KV, metrics, alert events).
+ * cooling or disabled account unless `recover: false`; a failure that
+ * would disable the account for good does (`AccountChecks`), so its alert
+ * fires; the result goes where an admin test's goes (the last test in KV,
+ * metrics, alert events).
  *
  * @module
  */

@@ -4,8 +4,9 @@
  * health checks. It goes through the failover loop with that account alone
  * and `maxSwitches` 0, so it is sent like any request (credential, OAuth
  * refresh on a 401, the headers timeout, a stream's preamble held) and never
- * fails over. Its health port only collects the effect: a test leaves the
- * account's state alone, and the caller decides what a pass means. It goes
+ * fails over. Its health port only collects the effects: a test leaves the
+ * account's state alone, and the caller decides what a pass means and which
+ * effects a scheduled check applies ({@linkcode lastingEffects}). It goes
  * around the relay, so no client key is billed.
  *
  * The request honours the account's kind: a Codex account gets the Codex
@@ -49,6 +50,20 @@ export interface TrialResult {
 export interface TrialOutcome {
   result: TrialResult;
   effects: AccountEffect[];
+}
+
+/**
+ * The effects of a scheduled check that change the account as a request
+ * would: the ones that say it cannot serve whatever comes next (a revoked key
+ * or a 401, a refused OAuth refresh, an error rule's disable). A cooldown (a
+ * 429, a 5xx, an unreachable upstream or proxy, a 403 strike) is left out: a
+ * check is one request, and requests in flight judge those better. A pass is
+ * told apart (recovery), so `healthy` is left out too.
+ */
+export function lastingEffects(
+  effects: readonly AccountEffect[],
+): Extract<AccountEffect, { kind: "disable" }>[] {
+  return effects.filter((effect) => effect.kind === "disable");
 }
 
 /** The prompt when none is given. */

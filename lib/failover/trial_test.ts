@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Account } from "../config/types.ts";
-import { errorText, trialKind, trialModel, trialRequest } from "./trial.ts";
+import type { AccountEffect } from "../accounts/model.ts";
+import { errorText, lastingEffects, trialKind, trialModel, trialRequest } from "./trial.ts";
 
 const base: Account = {
   id: "a",
@@ -62,4 +63,31 @@ Deno.test("errorText reads the message of either API's error shape", () => {
   assert.equal(errorText("plain"), "plain");
   assert.equal(errorText(""), "no answer");
   assert.equal(errorText("anything", true), "timed out");
+});
+
+Deno.test("lastingEffects keeps what disables an account and leaves cooldowns and passes", () => {
+  const revoked: AccountEffect = { kind: "disable", reason: "upstream answered 401" };
+  const reauth: AccountEffect = {
+    kind: "disable",
+    reason: "OAuth refresh rejected (invalid_grant)",
+    temporary: false,
+    reauth: true,
+  };
+  const oauth401: AccountEffect = { kind: "disable", reason: "401", temporary: true };
+  const cool = (reason: "rateLimited" | "serverError" | "unreachable" | "forbidden") =>
+    ({ kind: "cooldown", reason, until: 1, strike: reason === "forbidden" }) as const;
+  const rows: [AccountEffect[], AccountEffect[]][] = [
+    [[revoked], [revoked]],
+    [[reauth], [reauth]],
+    [[oauth401], [oauth401]],
+    [[cool("rateLimited")], []],
+    [[cool("serverError")], []],
+    [[cool("unreachable")], []],
+    [[cool("forbidden")], []],
+    [[{ kind: "healthy" }], []],
+    [[{ kind: "none" }], []],
+    [[cool("unreachable"), revoked], [revoked]],
+    [[], []],
+  ];
+  for (const [effects, lasting] of rows) assert.deepEqual(lastingEffects(effects), lasting);
 });

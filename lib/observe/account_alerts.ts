@@ -144,6 +144,10 @@ export class AccountAlerts {
     } else if (change.kind === "restored") {
       await this.alerts.end("account.disabled", account);
       await this.alerts.end("account.reauth", account);
+      // No KV claim, unlike the episodes above: each restore is one process's own action (an
+      // admin reset answered by one process, a probe claimed in KV, a scheduled check claimed in
+      // KV), and only the process that wrote the restore hears this change, so four gateways
+      // cannot send it four times.
       this.alerts.notify({
         event: "account.recovered",
         account,

@@ -18,6 +18,7 @@ import {
   type Values,
 } from "./context.ts";
 import { accountSettings, apiKey, settingsText } from "./account_fields.ts";
+import { ACCOUNT_TEST_COMMANDS } from "./account_tests.ts";
 import { ALERT_COMMANDS } from "./alerts.ts";
 import { loginCommand } from "./login.ts";
 import { MONEY_COMMANDS } from "./money.ts";
@@ -130,16 +131,6 @@ export const COMMANDS: Record<string, (command: Command) => Promise<void>> = {
     const id = need("<id>", args[0]);
     print(await call("DELETE", `/admin/accounts/${enc(id)}`), () => [`removed account "${id}"`]);
   },
-  async "accounts test"({ args, values, call, print }) {
-    const id = need("<id>", args[0]);
-    const body: Row = {};
-    if (typeof values.model === "string") body.model = values.model;
-    if (typeof values.prompt === "string") body.prompt = values.prompt;
-    if (values.recover === true) body.recover = true;
-    const result = await call("POST", `/admin/accounts/${enc(id)}/test`, body) as Row;
-    print(result, () => [testLine(id, result)]);
-    if (result.ok !== true) throw new CliError(`the test of account "${id}" failed`, 1);
-  },
   "accounts reset": (command) => accountAction(command, "reset"),
   "accounts disable": (command) => accountAction(command, "disable"),
   "accounts enable": (command) => accountAction(command, "enable"),
@@ -222,6 +213,7 @@ export const COMMANDS: Record<string, (command: Command) => Promise<void>> = {
     print(view, () => ruleTable(view));
   },
 
+  ...ACCOUNT_TEST_COMMANDS,
   ...MONEY_COMMANDS,
   ...ALERT_COMMANDS,
   "login-codex": (command) => loginCommand(command, "openai"),
@@ -235,15 +227,6 @@ async function accountAction(
   const id = need("<id>", args[0]);
   const account = await call("POST", `/admin/accounts/${enc(id)}/${action}`) as Row;
   print(account, () => [`${action} account "${id}": ${account.state}`]);
-}
-
-/** One line for an account test: passed or failed, status, latency, model, why. */
-function testLine(id: string, result: Row): string {
-  const status = result.status === undefined ? "no answer" : String(result.status);
-  const verdict = result.ok === true ? "ok" : "FAILED";
-  const recovered = result.recovered === true ? ", back in service" : "";
-  const why = result.ok === true ? "" : `: ${result.error}`;
-  return `test account "${id}": ${verdict} (${status}, ${result.ms} ms, ${result.model}${recovered})${why}`;
 }
 
 function groupFields(values: Values, current: Row): Row {

@@ -20,14 +20,24 @@ export interface TestProxy extends AsyncDisposable {
   port: number;
 }
 
-/** Why the proxies cannot run here, or `undefined` when both are installed (installing them if needed). */
-export async function proxiesMissing(): Promise<string | undefined> {
+/**
+ * Why the proxies cannot run here, or `undefined` when both are installed
+ * (installing them if needed). A test skips with the reason printed; under
+ * CI (`CI` set: `.ci/run` installs them) a missing proxy throws instead, so
+ * the proxy tests fail rather than pass by skipping.
+ */
+export async function proxiesMissing(
+  ci = Deno.env.get("CI") !== undefined,
+): Promise<string | undefined> {
   if (await installed()) return undefined;
   const apt = await run(["apt-get", "install", "-y", "tinyproxy", "microsocks"], {
     DEBIAN_FRONTEND: "noninteractive",
   });
   if (await installed()) return undefined;
-  return `tinyproxy and microsocks are not installed and apt-get could not install them (${apt})`;
+  const reason =
+    `tinyproxy and microsocks are not installed and apt-get could not install them (${apt})`;
+  if (ci) throw new Error(`under CI the proxy tests must run: ${reason}`);
+  return reason;
 }
 
 /** Starts tinyproxy on a free loopback port, with basic auth when `auth` is given. */

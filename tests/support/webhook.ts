@@ -1,8 +1,10 @@
 /**
  * A webhook receiver for alert tests: `Deno.serve` on loopback that checks
- * each delivery's `x-switchyard-signature` (HMAC-SHA256 of the raw body,
- * verified with Web Crypto) and records it. `failFirst` answers that many
- * deliveries with a 500 first, for retries.
+ * each delivery's `x-switchyard-signature` (HMAC-SHA256 of the raw body) and
+ * records it. The check is the `verified` function shown in
+ * docs/operations.md (Alerts), read from the doc and run as it is written,
+ * so the code operators copy is the code the tests rely on. `failFirst`
+ * answers that many deliveries with a 500 first, for retries.
  *
  * @module
  */
@@ -27,20 +29,19 @@ export interface WebhookReceiver extends AsyncDisposable {
   attempts: number;
 }
 
-async function verify(secret: string, raw: string, header: string | null): Promise<boolean> {
-  const match = /^sha256=([0-9a-f]{64})$/.exec(header ?? "");
-  if (!match) return false;
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["verify"],
-  );
-  const mac = new Uint8Array(match[1].match(/../g)!.map((byte) => parseInt(byte, 16)));
-  return await crypto.subtle.verify("HMAC", key, mac, encoder.encode(raw));
+type Verify = (request: Request, secret: string) => Promise<unknown>;
+
+/** The documented `verified` function, taken from docs/operations.md and imported as a module. */
+export async function documentedVerify(): Promise<Verify> {
+  const doc = await Deno.readTextFile(new URL("../../docs/operations.md", import.meta.url));
+  const snippet = /```ts\n(async function verified\([\s\S]*?)```/.exec(doc)?.[1];
+  if (!snippet) throw new Error("docs/operations.md no longer shows `async function verified`");
+  const source = `${snippet}\nexport { verified };\n`;
+  const url = `data:application/typescript,${encodeURIComponent(source)}`;
+  return (await import(url) as { verified: Verify }).verified;
 }
+
+let verifying: Promise<Verify> | undefined;
 
 /** Starts a receiver that checks signatures made with `secret`. */
 export function webhookReceiver(secret: string, failFirst = 0): WebhookReceiver {
@@ -49,13 +50,15 @@ export function webhookReceiver(secret: string, failFirst = 0): WebhookReceiver 
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     async (request) => {
+      const verify = await (verifying ??= documentedVerify());
+      const signed = await verify(request.clone(), secret).then(() => true, () => false);
       const raw = await request.text();
       state.attempts++;
       if (state.attempts <= failFirst) return new Response("try later", { status: 500 });
       received.push({
         event: request.headers.get("x-switchyard-event"),
         body: JSON.parse(raw),
-        signed: await verify(secret, raw, request.headers.get("x-switchyard-signature")),
+        signed,
       });
       return new Response(null, { status: 204 });
     },

@@ -71,7 +71,8 @@ export type EndpointAnswer =
 /**
  * One POST to a token endpoint, as JSON (Claude Code, Codex refreshes) or a
  * form (Codex's code exchange), bounded by {@linkcode REFRESH_TIMEOUT_MS},
- * through `client` (an account's egress proxy) when given.
+ * through `client` (an account's egress proxy) when given. A proxy's 407
+ * is a failure to get there, not an answer.
  * Never throws, and no reason names a token or the proxy's credentials.
  */
 export async function callTokenEndpoint(
@@ -95,6 +96,12 @@ export async function callTokenEndpoint(
       signal: deadline.signal,
       ...(client ? { client } : {}),
     });
+    if (response.status === 407) {
+      // The proxy's own refusal (its credentials), whatever its body says: a connection failure
+      // of the account, never the token endpoint rejecting the refresh token (sign in again).
+      await response.body?.cancel();
+      return { kind: "failed", reason: "the proxy refused the request (407)" };
+    }
     return { kind: "answer", status: response.status, text: await response.text() };
   } catch {
     return {

@@ -31,13 +31,18 @@ function editGroup(g) {
     event.preventDefault();
     const id = form.elements.id.value.trim();
     const ok = await submitWith(form, async () => {
-      const body = { accounts: [...form.querySelectorAll("input[name=accounts]:checked")].map((box) => box.value) };
+      const path = "/admin/groups/" + encodeURIComponent(id);
+      // PUT replaces the whole group: start from it as stored, so what the form does not show
+      // (healthChecks, budgets, models, allowModels, translate) stays; "source" is not a field.
+      const body = g ? await api("GET", path) : {};
+      delete body.source;
+      body.accounts = [...form.querySelectorAll("input[name=accounts]:checked")].map((box) => box.value);
       const avoid = numberOf(form, "avoidAbovePercent");
-      if (avoid !== null) body.avoidAbovePercent = avoid;
-      if (form.elements.order.value) body.order = form.elements.order.value;
+      if (avoid !== null) body.avoidAbovePercent = avoid; else delete body.avoidAbovePercent;
+      if (form.elements.order.value) body.order = form.elements.order.value; else delete body.order;
       const paths = form.elements.allowPaths.value.split("\n").map((line) => line.trim()).filter(Boolean);
-      if (paths.length) body.allowPaths = paths;
-      if (g) await api("PUT", "/admin/groups/" + encodeURIComponent(g.id), body);
+      if (paths.length) body.allowPaths = paths; else delete body.allowPaths;
+      if (g) await api("PUT", path, body);
       else await api("POST", "/admin/groups", Object.assign({ id }, body));
     });
     if (ok) { $("dlg-group").close(); toast((g ? "Saved group " : "Created group ") + id + "."); }
