@@ -248,8 +248,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     metrics: {
       metrics,
-      tokenDigests: async () =>
-        [await adminDigest(), metricsDigest].filter((digest) => digest !== undefined),
+      metricsDigest,
       rows,
     },
     adminLoopbackOnly: options.adminLoopbackOnly,

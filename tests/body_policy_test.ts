@@ -2,7 +2,8 @@
  * Policy read from a request body, over real sockets: the gateway parses the
  * body once and decides on the fields as the upstream will read them, so a
  * JSON escape in a field's name (`"previous\u005fresponse_id"`,
- * `"m\u006fdel"`, `"stre\u0061m"`) changes nothing; a body it cannot read,
+ * `"m\u006fdel"`, `"stre\u0061m"`) changes nothing; a body it cannot read
+ * (invalid UTF-8 included),
  * a repeated top-level field, or a decisive field of the wrong type gets 400
  * in the client's API shape; and a reference to an account's stored objects
  * (conversations, items, files, vector stores, containers) is refused unless
@@ -174,6 +175,56 @@ Deno.test("a body that cannot be read: 400 in the client's shape, no upstream ca
     } else assert.deepEqual(Object.keys(body), ["error"]);
   }
   assert.equal(openai.hits.length + claude.hits.length, 0);
+});
+
+Deno.test("a body that is not UTF-8 is refused where it is JSON, forwarded where it is opaque", async () => {
+  await using api = storingUpstream();
+  await using gw = await startTeam(api, ["/v1/files/*"]);
+  // 0xff is never UTF-8: read leniently, "gpt-4o\xff" became "gpt-4o\u{fffd}" and passed `gpt-*`.
+  const bytes = (...parts: (string | number)[]) =>
+    new Uint8Array(
+      parts.flatMap((part) =>
+        typeof part === "number" ? [part] : [...new TextEncoder().encode(part)]
+      ),
+    );
+  const send = (path: string, body: Uint8Array<ArrayBuffer>, key = LIMITED_KEY) =>
+    fetch(`${gw.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body,
+    });
+  const before = api.hits.length;
+  const chat = await send(
+    "/v1/chat/completions",
+    bytes('{"model":"gpt-4o', 0xff, '","messages":[{"role":"user","content":"hi"}]}'),
+  );
+  const chatBody = await chat.json();
+  assert.equal(chat.status, 400, JSON.stringify(chatBody));
+  assert.deepEqual(Object.keys(chatBody), ["error"]);
+  assert.match(chatBody.error.message, /not valid JSON \(it is not valid UTF-8\)/);
+  const messages = await send(
+    "/v1/messages",
+    bytes(
+      '{"model":"gpt-4o","max_tokens":1,"messages":[{"role":"user","content":"h',
+      0xc3,
+      'i"}]}',
+    ),
+  );
+  const messagesBody = await messages.json();
+  assert.equal(messages.status, 400, JSON.stringify(messagesBody));
+  assert.equal(messagesBody.type, "error");
+  assert.equal(messagesBody.error.type, "invalid_request_error");
+  assert.match(messagesBody.error.message, /not valid UTF-8/);
+  // A path opened by allowPaths: a JSON object with a bad byte is refused too...
+  const files = await send("/v1/files/x", bytes('{"model":"o1-pro', 0xff, '"}'));
+  assert.equal(files.status, 400);
+  await files.body?.cancel();
+  assert.equal(api.hits.length, before, "no refusal reaches the upstream");
+  // ...while bytes that are not JSON at all pass as they are.
+  const opaque = await send("/v1/files/x", bytes(0xff, 0x00, 0x80, "binary"));
+  assert.equal(opaque.status, 200);
+  await opaque.body?.cancel();
+  assert.equal(api.hits.length, before + 1);
 });
 
 Deno.test("an escaped stream flag still gets the usage chunk asked for", async () => {

@@ -3,7 +3,8 @@
  * the mock upstream records what reached it. A client cannot choose the pooled
  * account's organization or project nor pass on addresses, the account's own
  * organization and project go out from its config, and the answer's headers
- * do not say which organization served it. What real clients need still
+ * do not say which organization or account served it (no `chatgpt-account-id`)
+ * nor hand the client the account's cookies (`set-cookie`). What real clients need still
  * travels (their own runs: `cli_clients_test.ts`, `sdk_test.ts`).
  */
 
@@ -33,11 +34,22 @@ const IDENTIFYING = {
   "openai-organization": "org-pool-secret",
   "openai-project": "proj_pool_secret",
   "anthropic-organization-id": "0d9e-pool-secret",
+  "chatgpt-account-id": "acct-pool-secret",
+  "set-cookie": "__cf_bm=pool-secret; path=/; HttpOnly",
   "x-request-id": "req_123",
   "request-id": "req_456",
   "x-ratelimit-remaining-requests": "99",
   "anthropic-ratelimit-requests-remaining": "98",
 };
+
+/** The answer's headers that would tell which account served it (or hand the client its cookies). */
+const ACCOUNT_HEADERS = [
+  "openai-organization",
+  "openai-project",
+  "anthropic-organization-id",
+  "chatgpt-account-id",
+  "set-cookie",
+];
 
 function assertNone(headers: Headers, names: string[], where: string) {
   const found = names.filter((name) => headers.has(name));
@@ -94,11 +106,7 @@ Deno.test("OpenAI: named headers reach the account, its own organization and pro
   const dropped = Object.keys(STEERING).filter((name) => !name.startsWith("openai-"));
   assertNone(hit.headers, [...dropped, "anthropic-version"], "upstream");
 
-  assertNone(
-    response.headers,
-    ["openai-organization", "openai-project", "anthropic-organization-id"],
-    "client",
-  );
+  assertNone(response.headers, ACCOUNT_HEADERS, "client");
   assert.equal(response.headers.get("x-request-id"), "req_123");
   assert.equal(response.headers.get("x-ratelimit-remaining-requests"), "99");
   assert.equal(response.headers.get("x-switchyard-account"), "oa-1");
@@ -111,7 +119,7 @@ Deno.test("OpenAI without organization or project: the client's are not sent eit
   assert.equal(response.status, 200);
   await response.body?.cancel();
   assertNone(openai.hits[0].headers, Object.keys(STEERING), "upstream");
-  assertNone(response.headers, ["openai-organization", "openai-project"], "client");
+  assertNone(response.headers, ACCOUNT_HEADERS, "client");
 });
 
 Deno.test("Anthropic: version, betas and Claude Code's headers travel; the organization id does not come back", async () => {
@@ -140,7 +148,7 @@ Deno.test("Anthropic: version, betas and Claude Code's headers travel; the organ
   }
   assert.equal(hit.headers.get("x-api-key"), "sk-upstream-an-1");
   assertNone(hit.headers, [...Object.keys(STEERING), "openai-beta", "originator"], "upstream");
-  assertNone(response.headers, ["anthropic-organization-id", "openai-organization"], "client");
+  assertNone(response.headers, ACCOUNT_HEADERS, "client");
   assert.equal(response.headers.get("request-id"), "req_456");
   assert.equal(response.headers.get("anthropic-ratelimit-requests-remaining"), "98");
 });

@@ -3,7 +3,9 @@
  * over real sockets: a group of two OpenAI keys, P1 first, P1 answering 429.
  * Whatever way the create reached P2 (JSON, a stream, a stream that first
  * waited for a concurrency slot), the same key continues from its id, and the
- * follow-up goes to P2, which stores it.
+ * follow-up goes to P2, which stores it. P1's cooldown is cleared before each
+ * follow-up, so P1 is first in line again: the follow-up reaches P2 (and P1
+ * sees nothing) only because the gateway routes it to the response's owner.
  */
 
 import assert from "node:assert/strict";
@@ -68,12 +70,30 @@ async function followUp(gw: TestGateway, id: string): Promise<Response> {
   });
 }
 
-async function assertContinuesOnP2(gw: TestGateway, p2: TestUpstream, id: string): Promise<void> {
+/**
+ * The follow-up goes straight to P2, with P1 ready and first in line (its
+ * cooldown cleared): a failover from P1 would end on P2 as well, so P1 must
+ * see no request and the log one attempt.
+ */
+async function assertContinuesOnP2(
+  gw: TestGateway,
+  p1: TestUpstream,
+  p2: TestUpstream,
+  id: string,
+): Promise<void> {
+  const reset = await gw.admin("/admin/accounts/p1/reset", { method: "POST" });
+  assert.equal(reset.status, 200, await reset.text());
+  const p1Hits = p1.hits.length;
   const next = await followUp(gw, id);
   const text = await next.text();
   assert.equal(next.status, 200, text);
   assert.equal(next.headers.get("x-switchyard-account"), "p2");
   assert.equal(JSON.parse(p2.hits.at(-1)!.body).previous_response_id, id);
+  assert.equal(p1.hits.length, p1Hits, "P1 was not asked: the owner's account was");
+  await eventually(
+    () => gw.log.at(-1)?.attempts.map((a) => `${a.account}:${a.outcome}`).join() === "p2:success",
+    "one attempt, on P2",
+  );
 }
 
 Deno.test("a response created after a failover is continued from, on the account that has it", async (t) => {
@@ -92,7 +112,7 @@ Deno.test("a response created after a failover is continued from, on the account
       "p1:failover",
       "p2:success",
     ]);
-    await assertContinuesOnP2(gw, p2, idIn(text));
+    await assertContinuesOnP2(gw, p1, p2, idIn(text));
   });
 
   await t.step(
@@ -109,7 +129,7 @@ Deno.test("a response created after a failover is continued from, on the account
         "p1:failover",
         "p2:success",
       ]);
-      await assertContinuesOnP2(gw, p2, idIn(text));
+      await assertContinuesOnP2(gw, p1, p2, idIn(text));
     },
   );
 });
@@ -153,7 +173,7 @@ Deno.test("a streamed create that waited for a slot, then failed over, is the ke
       "p2:success",
     ]);
   }
-  await assertContinuesOnP2(gw, p2, idIn(text));
+  await assertContinuesOnP2(gw, p1, p2, idIn(text));
 });
 
 bothKvs("another gateway process on the same KV continues from it at once", async (kv) => {
@@ -173,6 +193,6 @@ bothKvs("another gateway process on the same KV continues from it at once", asyn
     });
     const text = await created.text();
     assert.equal(created.headers.get("x-switchyard-account"), "p2", text);
-    await assertContinuesOnP2(two, p2, idIn(text));
+    await assertContinuesOnP2(two, p1, p2, idIn(text));
   }
 });

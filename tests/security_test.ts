@@ -6,6 +6,8 @@
  * `SWITCHYARD_ADMIN_TOKEN` refused at start-up; the KV folder and files
  * owner-only; an OAuth finish without `state` refused; the warning for an
  * admin API on a non-loopback address, and `SWITCHYARD_ADMIN=loopback`.
+ * `/metrics`, which also takes the admin token, is held to the same throttle,
+ * failure log and loopback rule.
  */
 
 import assert from "node:assert/strict";
@@ -87,6 +89,39 @@ Deno.test("failed admin sign-ins are logged without the token and slowed per add
   // The wait passes.
   await new Promise((resolve) => setTimeout(resolve, Number(slowed.retryAfter) * 1000 + 100));
   assert.equal((await status(LONG_TOKEN)).status, 200);
+});
+
+Deno.test("wrong tokens on /metrics are logged and counted in the admin sign-in throttle", async () => {
+  const metricsToken = "the-metrics-token-of-the-security-tests";
+  await using gateway = await startMainProcess({
+    SWITCHYARD_ADMIN_TOKEN: LONG_TOKEN,
+    SWITCHYARD_METRICS_TOKEN: metricsToken,
+    SWITCHYARD_LOG: "info",
+  });
+  const status = async (path: string, token: string) => {
+    const response = await fetch(`${gateway.url}${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await response.body?.cancel();
+    return response.status;
+  };
+  assert.equal(await status("/metrics", LONG_TOKEN), 200);
+  assert.equal(await status("/metrics", metricsToken), 200);
+  const guesses = Array.from({ length: 10 }, (_, i) => `metrics-guess-${i}-of-the-token`);
+  // Nine guesses, then the metrics token: it must not clear the count of guesses at the admin token.
+  for (const guess of guesses.slice(0, 9)) assert.equal(await status("/metrics", guess), 401);
+  assert.equal(await status("/metrics", metricsToken), 200);
+  assert.equal(await status("/metrics", guesses[9]), 401);
+  // Ten failures on /metrics: the address waits on /metrics and /admin alike, right tokens included.
+  assert.equal(await status("/metrics", LONG_TOKEN), 429);
+  assert.equal(await status("/metrics", metricsToken), 429);
+  assert.equal(await status("/admin/accounts", LONG_TOKEN), 429);
+  const logged = await eventually(
+    () => (gateway.stderr().match(/admin sign-in failed/g) ?? []).length === 10 && gateway.stderr(),
+    "ten failure lines",
+  );
+  assert.match(logged, /"address":"127\.0\.0\.1","path":"\/metrics"/);
+  for (const guess of guesses) assert.ok(!logged.includes(guess), "no token in the log");
 });
 
 Deno.test("a SWITCHYARD_ADMIN_TOKEN under 32 characters stops start-up with one line", async () => {
@@ -180,9 +215,36 @@ Deno.test({
       };
       assert.equal(await ask("127.0.0.1", "/admin/accounts"), 200);
       assert.equal(await ask("127.0.0.1", "/dashboard"), 200);
+      assert.equal(await ask("127.0.0.1", "/metrics"), 200);
       assert.equal(await ask(outside, "/admin/accounts"), 404);
       assert.equal(await ask(outside, "/dashboard"), 404);
+      assert.equal(await ask(outside, "/metrics"), 404, "the admin token stays on loopback");
       assert.equal(await ask(outside, "/healthz"), 200, "the API still answers everyone");
+    }
+    {
+      const metricsToken = "the-metrics-token-of-the-security-tests";
+      await using loopback = await startMainProcess({
+        HOST: "0.0.0.0",
+        SWITCHYARD_KV: ":memory:",
+        SWITCHYARD_ADMIN_TOKEN: LONG_TOKEN,
+        SWITCHYARD_METRICS_TOKEN: metricsToken,
+        SWITCHYARD_ADMIN: "loopback",
+      });
+      const port = new URL(loopback.url).port;
+      const ask = async (host: string, token: string) => {
+        const response = await fetch(`http://${host}:${port}/metrics`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        await response.body?.cancel();
+        return response.status;
+      };
+      assert.equal(await ask(outside, metricsToken), 200, "the metrics token answers anywhere");
+      assert.equal(
+        await ask(outside, LONG_TOKEN),
+        401,
+        "off loopback the admin token is a wrong one",
+      );
+      assert.equal(await ask("127.0.0.1", LONG_TOKEN), 200);
     }
   },
 });

@@ -67,6 +67,34 @@ Deno.test("readBodyFields: no body, a form, or opaque bytes on another path: no 
   }
 });
 
+Deno.test("readBodyFields: invalid UTF-8 is refused where the body is JSON, not read as U+FFFD", () => {
+  const withByte = (before: string, byte: number, after: string) =>
+    new Uint8Array([...encode(before), byte, ...encode(after)]);
+  const refused: [body: Uint8Array, kind: BodyKind][] = [
+    [withByte('{"model":"gpt-4o', 0xff, '"}'), "json"],
+    [withByte('{"m', 0xc3, 'odel":"gpt-4o"}'), "json"],
+    [withByte('{"model":"m","input":"', 0x80, '"}'), "json"],
+    [withByte("", 0xff, "binary"), "json"],
+    [withByte('{"model":"o1-pro', 0xff, '"}'), "maybe-json"],
+  ];
+  for (const [body, kind] of refused) {
+    const result = readBodyFields(body, kind);
+    assert.ok(!result.ok, `${kind} ${body}`);
+    assert.equal(result.message, "the request body is not valid JSON (it is not valid UTF-8)");
+  }
+  const opaque = readBodyFields(withByte("", 0xff, "\x00binary"), "maybe-json");
+  assert.ok(opaque.ok);
+  assert.equal(opaque.fields.json, undefined);
+  const bom = readBodyFields(
+    new Uint8Array([0xef, 0xbb, 0xbf, ...encode('{"model":"m"}')]),
+    "json",
+  );
+  assert.ok(bom.ok && bom.fields.model === "m", "a UTF-8 byte order mark is still fine");
+  const replacement = readBodyFields(encode('{"model":"m","input":"\ufffd"}'), "json");
+  assert.ok(replacement.ok, "U+FFFD sent as UTF-8 is a character like any other");
+  assert.equal(replacement.fields.json?.input, "\ufffd");
+});
+
 Deno.test("isForm and formModel", () => {
   assert.equal(isForm("multipart/form-data; boundary=abc"), true);
   assert.equal(isForm("application/x-www-form-urlencoded"), true);

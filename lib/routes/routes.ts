@@ -13,6 +13,9 @@
  * the token) and slowed per client address (`admin/sign_in_throttle.ts`).
  * With `adminLoopbackOnly` (`SWITCHYARD_ADMIN=loopback`) the admin API and
  * the dashboard answer 404 to a peer that is not on a loopback address.
+ * `/metrics` takes the admin token under the same rules (not off loopback
+ * in that mode; wrong tokens logged and counted in the same throttle), and
+ * `SWITCHYARD_METRICS_TOKEN` from anywhere.
  *
  * Every answer carries `x-content-type-options: nosniff`.
  *
@@ -41,7 +44,12 @@ import { adminRefusal } from "./admin/guard.ts";
 import { SignInThrottle } from "./admin/sign_in_throttle.ts";
 import { type ManagementContext, managementRoutes } from "./admin/management.ts";
 import { dashboardPage } from "./dashboard/route.ts";
-import { type MetricsContext, serveMetrics } from "./metrics.ts";
+import {
+  type MetricsContext,
+  metricsUnauthorized,
+  presentedMetricsToken,
+  serveMetrics,
+} from "./metrics.ts";
 import { type Client, matchRoute, type Route } from "./table.ts";
 
 /** What the routes answer from. */
@@ -70,7 +78,9 @@ export interface RoutesContext {
 
 /** The route table. */
 export function gatewayRoutes(context: RoutesContext): Route[] {
-  const admin = adminGate(context);
+  // One throttle: a guess at the admin token counts the same on /admin and /metrics.
+  const throttle = context.throttle ?? new SignInThrottle();
+  const admin = adminGate(context, throttle);
   const dashboard: Route["handle"] = async (_request, _url, _params, client) =>
     offLoopback(context, client) ??
       dashboardPage((await context.adminDigest()) !== undefined);
@@ -93,7 +103,7 @@ export function gatewayRoutes(context: RoutesContext): Route[] {
     }),
     admin({ path: "/admin", handle: notFound }),
     admin({ path: "/admin/*", handle: notFound }),
-    { path: "/metrics", handle: (request) => serveMetrics(request, context.metrics) },
+    { path: "/metrics", handle: metricsGate(context, throttle) },
     { path: "/dashboard", handle: dashboard },
     { path: "/dashboard/", handle: dashboard },
   ];
@@ -139,28 +149,42 @@ function offLoopback(context: RoutesContext, client: Client): Response | null {
   return errorResponse("openai", 404, "not found");
 }
 
+/** A 429 while the address waits after failed sign-ins; `null` when it may try. */
+function throttled(throttle: SignInThrottle, address: string): Response | null {
+  const wait = throttle.waitSeconds(address);
+  if (wait <= 0) return null;
+  return errorResponse("openai", 429, "too many failed admin sign-ins; try again later", {
+    "retry-after": String(wait),
+  });
+}
+
+/** Counts a wrong or missing token against the address and logs it (never the token). */
+function signInFailed(
+  throttle: SignInThrottle,
+  message: string,
+  address: string,
+  path: string,
+): void {
+  const failures = throttle.failed(address);
+  logWarning(message, { address, path, failures });
+}
+
 /** Puts a route behind the admin gate. */
-function adminGate(context: RoutesContext): (route: Route) => Route {
+function adminGate(context: RoutesContext, throttle: SignInThrottle): (route: Route) => Route {
   const { adminDigest, states, live } = context;
-  const throttle = context.throttle ?? new SignInThrottle();
   return (route) => ({
     path: route.path,
     async handle(request, url, params, client) {
       const hidden = offLoopback(context, client);
       if (hidden) return hidden;
       const address = client.address ?? "unknown";
-      const wait = throttle.waitSeconds(address);
-      if (wait > 0) {
-        return errorResponse("openai", 429, "too many failed admin sign-ins; try again later", {
-          "retry-after": String(wait),
-        });
-      }
+      const blocked = throttled(throttle, address);
+      if (blocked) return blocked;
       const adminTokenDigest = await adminDigest();
       if (adminTokenDigest !== undefined) await states.current(); // see other processes' changes
       const refused = adminRefusal(request, adminTokenDigest);
       if (refused?.status === 401) {
-        const failures = throttle.failed(address);
-        logWarning("admin sign-in failed", { address, path: url.pathname, failures });
+        signInFailed(throttle, "admin sign-in failed", address, url.pathname);
         return refused;
       }
       if (!refused) throttle.succeeded(address);
@@ -176,6 +200,31 @@ function adminGate(context: RoutesContext): (route: Route) => Route {
       return response;
     },
   });
+}
+
+/**
+ * `/metrics`: the admin token where the admin gate would take it, the metrics
+ * token from anywhere; 404 while neither may be used. Only the admin token
+ * clears the address's failures: knowing the metrics token must not reset a
+ * count of guesses at the admin token.
+ */
+function metricsGate(context: RoutesContext, throttle: SignInThrottle): Route["handle"] {
+  return async (request, url, _params, client) => {
+    const admin = offLoopback(context, client) ? undefined : await context.adminDigest();
+    const tokens = { admin, metrics: context.metrics.metricsDigest };
+    if (tokens.admin === undefined && tokens.metrics === undefined) return notFound();
+    const address = client.address ?? "unknown";
+    const blocked = throttled(throttle, address);
+    if (blocked) return blocked;
+    const presented = presentedMetricsToken(request, tokens);
+    if (presented === undefined) {
+      const message = admin === undefined ? "metrics sign-in failed" : "admin sign-in failed";
+      signInFailed(throttle, message, address, url.pathname);
+      return metricsUnauthorized();
+    }
+    if (presented === "admin") throttle.succeeded(address);
+    return await serveMetrics(context.metrics);
+  };
 }
 
 /** The body of `/healthz`. */
