@@ -123,6 +123,23 @@ Deno.test("an escaped model name is checked against allowModels", async (t) => {
     await response.body?.cancel();
   });
 
+  await t.step(
+    "a model name beyond Latin-1 is served, named percent-encoded in the header",
+    async () => {
+      // A header value is bytes: the routed model used to go into `x-switchyard-model` as it was,
+      // and a name like this one threw in Headers.set, a plain-text 500 after the upstream answered.
+      for (const key of [LIMITED_KEY, CLIENT_KEY]) {
+        const response = await chat(JSON.stringify({ model: "gpt-4o\u0101", messages: [] }), key);
+        assert.equal(response.status, 200, key);
+        // Named where the gateway read the model for a decision (here the key's allowModels).
+        const named = response.headers.get("x-switchyard-model");
+        if (key === LIMITED_KEY) assert.equal(named, "gpt-4o%C4%81");
+        if (named) assert.equal(decodeURIComponent(named), "gpt-4o\u0101");
+        await response.body?.cancel();
+      }
+    },
+  );
+
   await t.step("a multipart form's model is checked too", async () => {
     const before = api.hits.length;
     const form = new FormData();

@@ -20,7 +20,7 @@
  */
 
 import { errorResponse } from "../http/errors.ts";
-import { forwardableRequestHeaders, type HeaderPairs } from "../http/headers.ts";
+import { forwardableRequestHeaders, type HeaderPairs, headerValue } from "../http/headers.ts";
 import type { Account } from "../config/types.ts";
 import { relay, rewrite } from "./answers.ts";
 import { classifyConnectionFailure } from "./classify.ts";
@@ -81,7 +81,9 @@ async function tryAccounts(run: FailoverRun): Promise<Extract<Step, { kind: "ans
     const headers = clientHeaders[account.platform];
     const step = await tryAccount(run, account, slot, place, headers, prepared);
     if (step.kind === "answer") {
-      if (prepared.model && step.served) step.response.headers.set(MODEL_HEADER, prepared.model);
+      if (prepared.model && step.served) {
+        step.response.headers.set(MODEL_HEADER, headerValue(prepared.model));
+      }
       return step;
     }
   }

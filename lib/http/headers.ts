@@ -212,3 +212,22 @@ export function presentedKey(headers: Headers): string | null {
   const apiKey = headers.get("x-api-key");
   return apiKey ? apiKey.trim() : null;
 }
+
+/** Visible ASCII and spaces: a header value every client reads the same way. */
+const PLAIN_HEADER_VALUE = /^[\x20-\x7e]*$/;
+
+/**
+ * `text` as a header value: as it is when plain ASCII, else percent-encoded
+ * UTF-8 (`decodeURIComponent` gives it back). A header value is bytes, so a
+ * client's text (a model name) put in one as it is would throw in
+ * `Headers.set` beyond Latin-1, or reach clients as Latin-1 they misread.
+ *
+ * @example
+ * ```ts
+ * headerValue("gpt-5"); // "gpt-5"
+ * headerValue("gpt-4oā"); // "gpt-4o%C4%81"
+ * ```
+ */
+export function headerValue(text: string): string {
+  return PLAIN_HEADER_VALUE.test(text) ? text : encodeURIComponent(text);
+}

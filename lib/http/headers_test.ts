@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   forwardableRequestHeaders,
   forwardableResponseHeaders,
+  headerValue,
   readUpstreamHeaders,
 } from "./headers.ts";
 
@@ -111,4 +112,19 @@ Deno.test("response headers in one pass: the forwardable pairs and the type, len
     contentLength: null,
     encoded: true,
   });
+});
+
+Deno.test("headerValue: plain ASCII as it is, anything else percent-encoded", () => {
+  const rows: [string, string][] = [
+    ["gpt-5", "gpt-5"],
+    ["claude-sonnet-4-5 (beta)/x", "claude-sonnet-4-5 (beta)/x"],
+    ["gpt-4o\u0101", "gpt-4o%C4%81"],
+    ["modèle", "mod%C3%A8le"],
+    ["a\nb", "a%0Ab"],
+  ];
+  for (const [text, expected] of rows) {
+    assert.equal(headerValue(text), expected, text);
+    assert.equal(decodeURIComponent(headerValue(text)), text);
+    new Headers().set("x", headerValue(text));
+  }
 });
