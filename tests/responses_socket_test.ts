@@ -9,8 +9,14 @@
 import assert from "node:assert/strict";
 import { FailoverLog } from "../lib/observe/failover_log.ts";
 import { eventually, latch, within } from "./support/async.ts";
-import { CLIENT_KEY, configDocument, startGateway } from "./support/gateway.ts";
-import { spawnGateway } from "./support/process.ts";
+import {
+  ADMIN_TOKEN,
+  CLIENT_KEY,
+  configDocument,
+  SECRET,
+  startGateway,
+} from "./support/gateway.ts";
+import { spawnGateway, startServeTask } from "./support/process.ts";
 import { RECORDED } from "./support/recorded_streams.ts";
 import { sample } from "./support/prometheus.ts";
 import { SocketClient } from "./support/socket_client.ts";
@@ -26,7 +32,7 @@ import {
   type Split,
 } from "./support/splits.ts";
 import { trickledResponse } from "./support/streams.ts";
-import { json, openaiError, upstream, USAGE_LIMIT_403 } from "./support/upstream.ts";
+import { json, openaiError, refusedUrl, upstream, USAGE_LIMIT_403 } from "./support/upstream.ts";
 
 const SEED = propertySeed();
 const encoder = new TextEncoder();
@@ -287,6 +293,34 @@ Deno.test("websocket: limits close with their documented codes and reasons", asy
     assert.equal(closed.code, 1001);
     await closing;
   });
+  await t.step("shutdown with a turn past the drain bound: cancelled, then 1001", async () => {
+    const cancelled = latch();
+    const delta = RESPONSES.text.indexOf("response.output_text.delta");
+    const head = RESPONSES.text.slice(0, RESPONSES.text.indexOf("\n\n", delta) + 2);
+    await using stuck = upstream((request) => {
+      request.signal.addEventListener("abort", () => cancelled.resolve(), { once: true });
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(encoder.encode(head));
+          },
+          cancel() {
+            cancelled.resolve();
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    });
+    await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: stuck }] });
+    await using client = await SocketClient.open(gateway.url);
+    client.send({ type: "response.create", ...TURN });
+    assert.equal((await client.next())?.type, "response.created");
+    await within(gateway.gateway.closeSockets(200), "the drain to end at its bound");
+    const closed = await within(client.closed, "the close");
+    assert.equal(closed.code, 1001);
+    assert.equal(closed.reason, "the gateway is shutting down");
+    await within(cancelled.promise, "the upstream request to be cancelled");
+  });
 });
 
 Deno.test("websocket: a quiet connection is pinged, and one that never answers is closed", async () => {
@@ -368,31 +402,64 @@ Deno.test("websocket: the key's concurrency slot is held while a turn is in flig
   assert.equal((await second.turn(TURN)).at(-1)?.type, "response.completed");
 });
 
-Deno.test("websocket: the gateway process serves turns, and SIGTERM closes sockets with 1001", async () => {
-  await using mock = upstream(() => trickledResponse(RESPONSES.text, "events"));
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-ws-" });
-  try {
-    const configPath = `${dir}/switchyard.json`;
-    await Deno.writeTextFile(
-      configPath,
-      JSON.stringify(configDocument({ accounts: [{ id: "oa-1", upstream: mock }] })),
-    );
-    const gateway = await spawnGateway(configPath, `${dir}/state.kv`);
+/** `main.ts`, and `deno task serve` (`lib/serve.ts` on `deno serve --parallel`), on a config file. */
+const PROCESSES = {
+  "main.ts": (configPath: string, kvPath: string) => spawnGateway(configPath, kvPath),
+  "deno task serve": (configPath: string, kvPath: string) =>
+    startServeTask({
+      SWITCHYARD_CONFIG: configPath,
+      SWITCHYARD_KV: kvPath,
+      SWITCHYARD_SECRET: SECRET,
+      SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
+      HOST: "127.0.0.1",
+      PORT: new URL(refusedUrl()).port,
+    }),
+};
+
+for (const [name, start] of Object.entries(PROCESSES)) {
+  Deno.test(`websocket: SIGTERM to ${name} lets a turn in flight finish, then closes with 1001 and the gateway's reason`, async () => {
+    // Slow: about 1.5 s from the first delta to the last event, so the signal lands mid-turn.
+    await using mock = upstream(() => trickledResponse(RESPONSES.text, "events", { pauseMs: 150 }));
+    const dir = await Deno.makeTempDir({ prefix: "switchyard-ws-" });
     try {
-      const client = await SocketClient.open(gateway.url);
-      assert.equal((await client.turn(TURN)).at(-1)?.type, "response.completed");
-      const stopping = gateway.stop();
-      const closed = await within(client.closed, "the socket to close");
-      assert.equal(closed.code, 1001);
-      await within(stopping, "the process to exit");
+      const configPath = `${dir}/switchyard.json`;
+      await Deno.writeTextFile(
+        configPath,
+        JSON.stringify(configDocument({ accounts: [{ id: "oa-1", upstream: mock }] })),
+      );
+      const gateway = await start(configPath, `${dir}/state.kv`);
+      try {
+        const client = await SocketClient.open(gateway.url);
+        client.send({ type: "response.create", ...TURN });
+        const events = [];
+        for (let event = await client.next(); event; event = await client.next()) {
+          events.push(event);
+          if (event.type === "response.output_text.delta") break;
+        }
+        assert.equal(events.at(-1)?.type, "response.output_text.delta", "the turn is under way");
+        const stopping = gateway.stop();
+        for (let event = await client.next(); event; event = await client.next()) {
+          events.push(event);
+        }
+        assert.deepEqual(
+          events,
+          eventData(RESPONSES.text).map((data) => JSON.parse(data)),
+          "the whole turn, up to response.completed",
+        );
+        const closed = await within(client.closed, "the socket to close");
+        assert.equal(closed.code, 1001);
+        assert.equal(closed.reason, "the gateway is shutting down");
+        await within(stopping, "the process to exit");
+        assert.equal(mock.hits.length, 1);
+      } finally {
+        await gateway.stop();
+        assert.doesNotMatch(gateway.stdout() + gateway.stderr(), /unhandled/);
+      }
     } finally {
-      await gateway.stop();
-      assert.doesNotMatch(gateway.stdout() + gateway.stderr(), /unhandled/);
+      await Deno.remove(dir, { recursive: true });
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  });
+}
 
 Deno.test("websocket: a client that stops reading stops the upstream being read (backpressure)", async () => {
   let produced = 0;
