@@ -18,6 +18,8 @@ import {
 } from "./support/gateway.ts";
 import { spawnGateway, startServeTask } from "./support/process.ts";
 import { RECORDED } from "./support/recorded_streams.ts";
+import { eventStream } from "./support/protocol_mocks.ts";
+import { RESPONSES_STREAM } from "../lib/protocols/testdata/responses_stream.ts";
 import { sample } from "./support/prometheus.ts";
 import { SocketClient } from "./support/socket_client.ts";
 import {
@@ -129,6 +131,47 @@ Deno.test("websocket: failover before the first event, as over HTTP", async () =
   assert.deepEqual(failovers.map((f) => [f.account, f.key, f.transport]), [
     ["oa-1", "alice", "websocket"],
   ]);
+});
+
+Deno.test("websocket: a continued turn replays the earlier output without item ids (store: false)", async () => {
+  // The first answer: encrypted reasoning, a message and two tool calls, each with its id.
+  await using mock = upstream((_request, hit) =>
+    mock.hits.indexOf(hit) === 0
+      ? eventStream(RESPONSES_STREAM)
+      : trickledResponse(RESPONSES.text, "events")
+  );
+  await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });
+  await using client = await SocketClient.open(gateway.url);
+  const first = await client.turn(TURN);
+  const completed = first.at(-1) as { type: string; response: { id: string } };
+  assert.equal(completed.type, "response.completed");
+  const results = ["call_A", "call_B"].map((call_id) => ({
+    type: "function_call_output",
+    call_id,
+    output: "sunny",
+  }));
+  const second = await client.turn({
+    ...TURN,
+    previous_response_id: completed.response.id,
+    input: results,
+  });
+  assert.equal(second.at(-1)?.type, "response.completed");
+  assert.equal(mock.hits.length, 2);
+  const body = JSON.parse(mock.hits[1].body);
+  assert.equal(body.previous_response_id, undefined);
+  const items: Record<string, unknown>[] = body.input;
+  assert.deepEqual(items.map((item) => item.type), [
+    "message",
+    "reasoning",
+    "message",
+    "function_call",
+    "function_call",
+    "function_call_output",
+    "function_call_output",
+  ]);
+  assert.deepEqual(items.filter((item) => "id" in item), [], "no item carries an id");
+  assert.equal(items[1].encrypted_content, "gAAAA", "encrypted reasoning is kept");
+  assert.equal(items[3].call_id, "call_A");
 });
 
 Deno.test("websocket: a client closing mid-turn cancels the upstream request", async () => {
