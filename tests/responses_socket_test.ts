@@ -39,6 +39,7 @@ import { json, openaiError, refusedUrl, upstream, USAGE_LIMIT_403 } from "./supp
 const SEED = propertySeed();
 const encoder = new TextEncoder();
 const RESPONSES = RECORDED.find((stream) => stream.name === "responses")!;
+const ANTHROPIC = RECORDED.find((stream) => stream.name === "anthropic")!;
 const TURN = { model: "gpt-4.1-mini", input: "hi", store: false };
 
 /** The `data` of each event of an SSE text, read independently of the gateway's parser. */
@@ -79,6 +80,78 @@ Deno.test("websocket: each event arrives whole and in order, however the upstrea
     assert.ok(gateway.log.every((entry) => entry.transport === "websocket"));
     assert.ok(gateway.log.every((entry) => entry.status === 200 && entry.end === "complete"));
   }
+});
+
+Deno.test("websocket: a turn served by an Anthropic key goes to /v1/messages and comes back as Responses events, whole and in order", async () => {
+  const random = prng(SEED);
+  const text = ANTHROPIC.text;
+  const bytes = encoder.encode(text);
+  const splits: Split[] = [
+    { name: "one piece", cuts: [] },
+    eventChunks(bytes),
+    midLineChunks(bytes),
+    ...randomSplits(bytes.length, 8, random),
+    oneByteChunks(bytes.length),
+  ];
+  let next = 0;
+  // The first answer is the HTTP one the socket's turns are compared with; the last, a
+  // continued turn's.
+  await using mock = upstream(() => trickledResponse(text, splits[next - 1]?.cuts ?? "events"));
+  await using gateway = await startGateway({
+    accounts: [{ id: "an-1", upstream: mock, platform: "anthropic" }],
+  });
+  const turn = { model: "claude-sonnet-4", input: "hi", store: false };
+  const overHttp = await gateway.api("/v1/responses", { json: { ...turn, stream: true } });
+  assert.equal(overHttp.status, 200);
+  const expected = eventData(await overHttp.text()).map((data) => JSON.parse(data));
+  next++;
+  // Independently of the HTTP answer: the Responses events an Anthropic message becomes.
+  assert.deepEqual(expected.map((event) => event.type), [
+    "response.created",
+    "response.in_progress",
+    "response.output_item.added",
+    "response.content_part.added",
+    ...Array(5).fill("response.output_text.delta"),
+    "response.output_text.done",
+    "response.content_part.done",
+    "response.output_item.done",
+    "response.completed",
+  ]);
+  const said = "Hej! Smörgåsbord 🍞 för alla.";
+  assert.equal(
+    expected.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join(""),
+    said,
+  );
+  const sameSecond = (events: Record<string, unknown>[]) =>
+    JSON.parse(JSON.stringify(events).replaceAll(/"created_at":\d+/g, '"created_at":0'));
+  await using client = await SocketClient.open(gateway.url);
+  for (const split of splits) {
+    const events = await client.turn(turn);
+    next++;
+    assert.deepEqual(
+      sameSecond(events),
+      sameSecond(expected),
+      replay("events differ", SEED, split),
+    );
+  }
+  assert.equal(mock.hits.length, splits.length + 1);
+  assert.ok(mock.hits.every((hit) => hit.method === "POST" && hit.path === "/v1/messages"));
+  // A turn continuing from one of them: the Anthropic account gets the whole conversation.
+  const last = expected.at(-1) as { response: { id: string } };
+  const continued = await client.turn({
+    ...turn,
+    previous_response_id: last.response.id,
+    input: "and in English?",
+  });
+  assert.equal(continued.at(-1)?.type, "response.completed");
+  const messages = JSON.parse(mock.hits.at(-1)!.body).messages;
+  assert.deepEqual(messages.map((m: { role: string }) => m.role), ["user", "assistant", "user"]);
+  assert.match(JSON.stringify(messages), /Smörgåsbord/);
+  await eventually(() => gateway.log.length === splits.length + 2, "one log line per turn");
+  assert.deepEqual(
+    gateway.log.map((entry) => entry.transport ?? "http"),
+    ["http", ...Array(splits.length + 1).fill("websocket")],
+  );
 });
 
 Deno.test("websocket: a refused turn is one error event with its status; the connection goes on", async () => {
