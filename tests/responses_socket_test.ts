@@ -347,13 +347,24 @@ Deno.test("websocket: limits close with their documented codes and reasons", asy
     assert.equal(closed.code, 1003);
   });
   await t.step("idle for idleSeconds: 1000, after the turn, not during it", async () => {
+    // A turn of about 0.6 s, twice idleSeconds: the connection is not idle while it runs.
+    let slow = true;
+    await using slowly = upstream(() =>
+      trickledResponse(RESPONSES.text, "events", { pauseMs: slow ? 40 : 0 })
+    );
     await using gateway = await startGateway({
-      accounts: [{ id: "oa-1", upstream: mock }],
+      accounts: [{ id: "oa-1", upstream: slowly }],
       websocket: { idleSeconds: 0.3 },
     });
     await using client = await SocketClient.open(gateway.url);
+    const started = performance.now();
     const events = await client.turn(TURN);
     assert.equal(events.at(-1)?.type, "response.completed");
+    assert.ok(performance.now() - started > 450, "the turn outlasted idleSeconds");
+    // Had the idle limit run during the turn, the connection would be closing now and would
+    // take no further turn.
+    slow = false;
+    assert.equal((await client.turn(TURN)).at(-1)?.type, "response.completed");
     const closed = await within(client.closed, "the close");
     assert.equal(closed.code, 1000);
     assert.match(closed.reason, /idle/);
