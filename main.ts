@@ -32,6 +32,7 @@ if (import.meta.main) {
     },
   }, (request, info) => gateway.fetch(request, info));
 
-  // On SIGINT/SIGTERM: stop accepting, let in-flight requests finish, flush, close KV.
+  // On SIGINT/SIGTERM: let WebSocket turns in flight finish and close their sockets, then
+  // stop accepting and let HTTP requests in flight finish, flush, close KV.
   closeOnSignals(gateway, () => server.shutdown());
 }

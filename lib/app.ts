@@ -271,7 +271,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     live,
     directory,
     settled,
-    closeSockets: () => sockets.drain(),
+    closeSockets: (ms) => sockets.drain(ms),
     async close() {
       await sockets.drain();
       await schedule.stop();

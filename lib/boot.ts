@@ -182,16 +182,28 @@ export function serveOrExit(
   }
 }
 
-/** On SIGINT/SIGTERM, flushes batched usage before exiting (where signals exist). */
-export function closeOnSignals(gateway: Gateway, drain?: () => Promise<void>): void {
+/**
+ * On SIGINT/SIGTERM: first closes the open Responses WebSockets with 1001, a
+ * turn in flight finishing first (for up to 10 s, `SOCKET_DRAIN_MS`), then calls
+ * `stopServer` (`server.shutdown()`: it waits for HTTP requests in flight,
+ * but would close a WebSocket at once, with Deno's own 1001, cutting its
+ * turn), then flushes batched usage, closes KV (where signals exist) and,
+ * unless `exit` is false, exits.
+ */
+export function closeOnSignals(
+  gateway: Gateway,
+  stopServer?: () => Promise<void>,
+  exit = true,
+): void {
   let closing = false;
   const stop = async () => {
     if (closing) return;
     closing = true;
-    await drain?.().catch(() => {});
+    await gateway.closeSockets().catch(() => {});
+    await stopServer?.().catch(() => {});
     await gateway.close().catch((error) => console.error(`switchyard: ${error}`));
     await flushLogs();
-    Deno.exit(0);
+    if (exit) Deno.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     try {
@@ -200,4 +212,42 @@ export function closeOnSignals(gateway: Gateway, drain?: () => Promise<void>): v
       // No signals here (Windows SIGTERM, Deno Deploy): usage is still flushed every second.
     }
   }
+}
+
+/**
+ * {@linkcode closeOnSignals} for `lib/serve.ts`, in each `deno serve`
+ * worker. `deno serve` adds a SIGTERM/SIGINT listener of its own once it
+ * listens, which calls `server.shutdown()` at once and so would close the
+ * WebSockets with Deno's 1001 before their turns end: that listener is held
+ * back and called as the `stopServer` step instead, after the sockets have
+ * drained. No `Deno.exit`: in one worker it would end the process, cutting
+ * the other workers' turns and losing their usage; the process ends once
+ * every worker's server has shut down.
+ */
+export function closeServedOnSignals(gateway: Gateway): void {
+  closeOnSignals(gateway, () => stopServer(), false);
+  const stopServer = holdSignalListeners(); // after closeOnSignals: its own listener is added
+}
+
+/**
+ * From now on, SIGTERM/SIGINT listeners are kept instead of added (until one
+ * of each was); the function returned calls them once.
+ */
+function holdSignalListeners(): () => Promise<void> {
+  const original = Object.getOwnPropertyDescriptor(Deno, "addSignalListener");
+  if (!original?.configurable) return () => Promise.resolve(); // cannot hold: as before
+  const add = Deno.addSignalListener;
+  const held = new Set<() => void>();
+  let count = 0;
+  const hold = (signal: Deno.Signal, handler: () => void) => {
+    if (signal !== "SIGTERM" && signal !== "SIGINT") return add(signal, handler);
+    held.add(handler);
+    if (++count === 2) Object.defineProperty(Deno, "addSignalListener", original);
+  };
+  Object.defineProperty(Deno, "addSignalListener", { ...original, value: hold });
+  return () => {
+    for (const handler of held) handler();
+    held.clear();
+    return Promise.resolve();
+  };
 }

@@ -6,11 +6,11 @@
  */
 
 import { originFor } from "./welcome.ts";
-import { bootOrExit, closeOnSignals } from "./boot.ts";
+import { bootOrExit, closeServedOnSignals } from "./boot.ts";
 import { listenFrom, processEnv } from "./listen.ts";
 
 const { gateway, createdToken, welcome } = await bootOrExit();
-closeOnSignals(gateway);
+closeServedOnSignals(gateway);
 if (createdToken) {
   // Every worker boots; only the one that made the first-run token prints it.
   const { hostname, port } = listenFrom(processEnv);

@@ -10,7 +10,12 @@
 import assert from "node:assert/strict";
 import { CLIENT_KEY, SECRET, startGateway, type TestGateway } from "./support/gateway.ts";
 import { codexAccount, codexAnswering } from "./support/protocol_mocks.ts";
-import { type CliRun, installClients, runCodexOverSocket } from "./support/cli_clients.ts";
+import {
+  type CliRun,
+  installClients,
+  runCodex,
+  runCodexOverSocket,
+} from "./support/cli_clients.ts";
 import { sseText, trickledResponse } from "./support/streams.ts";
 import { json, type MockHit, upstream, USAGE_LIMIT_403 } from "./support/upstream.ts";
 
@@ -137,7 +142,9 @@ Deno.test({
   async fn() {
     await using healthy = upstream(answering(ANSWER));
     await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: healthy }] });
+    const socketStarted = performance.now();
     const [run] = await runCodexOverSocket(`${gateway.url}/v1`, CLIENT_KEY, ["say pong"]);
+    const socketMs = performance.now() - socketStarted;
     assertAnswered(run, ANSWER, "direct");
     // One handshake, upgraded; no HTTP POST fallback.
     assert.ok(gateway.requests.some((r) => r.line === "GET /v1/responses" && r.status === 101));
@@ -152,6 +159,24 @@ Deno.test({
       assert.equal(body.type, undefined);
       assert.equal(body.stream, true);
     }
+
+    // The same prompt over HTTP (a custom provider without websockets POSTs each turn): a
+    // session over the WebSocket takes no longer, give or take a second (a failed handshake's
+    // five reconnects before the fallback cost about five).
+    await using overHttp = await startGateway({ accounts: [{ id: "oa-1", upstream: healthy }] });
+    const httpStarted = performance.now();
+    const posted = await runCodex(`${overHttp.url}/v1`, CLIENT_KEY, "say pong");
+    const httpMs = performance.now() - httpStarted;
+    assert.equal(posted.code, 0, posted.stderr.slice(-2000));
+    assert.match(posted.stdout, new RegExp(ANSWER));
+    assert.ok(overHttp.requests.some((r) => r.line === "POST /v1/responses"), "over HTTP");
+    console.log(
+      `codex session: WebSocket ${Math.round(socketMs)} ms, HTTP ${Math.round(httpMs)} ms`,
+    );
+    assert.ok(
+      socketMs <= httpMs + 1000,
+      `the WebSocket session took ${Math.round(socketMs)} ms, HTTP ${Math.round(httpMs)} ms`,
+    );
   },
 });
 

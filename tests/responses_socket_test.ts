@@ -9,9 +9,17 @@
 import assert from "node:assert/strict";
 import { FailoverLog } from "../lib/observe/failover_log.ts";
 import { eventually, latch, within } from "./support/async.ts";
-import { CLIENT_KEY, configDocument, startGateway } from "./support/gateway.ts";
-import { spawnGateway } from "./support/process.ts";
+import {
+  ADMIN_TOKEN,
+  CLIENT_KEY,
+  configDocument,
+  SECRET,
+  startGateway,
+} from "./support/gateway.ts";
+import { spawnGateway, startServeTask } from "./support/process.ts";
 import { RECORDED } from "./support/recorded_streams.ts";
+import { eventStream } from "./support/protocol_mocks.ts";
+import { RESPONSES_STREAM } from "../lib/protocols/testdata/responses_stream.ts";
 import { sample } from "./support/prometheus.ts";
 import { SocketClient } from "./support/socket_client.ts";
 import {
@@ -26,11 +34,12 @@ import {
   type Split,
 } from "./support/splits.ts";
 import { trickledResponse } from "./support/streams.ts";
-import { json, openaiError, upstream, USAGE_LIMIT_403 } from "./support/upstream.ts";
+import { json, openaiError, refusedUrl, upstream, USAGE_LIMIT_403 } from "./support/upstream.ts";
 
 const SEED = propertySeed();
 const encoder = new TextEncoder();
 const RESPONSES = RECORDED.find((stream) => stream.name === "responses")!;
+const ANTHROPIC = RECORDED.find((stream) => stream.name === "anthropic")!;
 const TURN = { model: "gpt-4.1-mini", input: "hi", store: false };
 
 /** The `data` of each event of an SSE text, read independently of the gateway's parser. */
@@ -71,6 +80,78 @@ Deno.test("websocket: each event arrives whole and in order, however the upstrea
     assert.ok(gateway.log.every((entry) => entry.transport === "websocket"));
     assert.ok(gateway.log.every((entry) => entry.status === 200 && entry.end === "complete"));
   }
+});
+
+Deno.test("websocket: a turn served by an Anthropic key goes to /v1/messages and comes back as Responses events, whole and in order", async () => {
+  const random = prng(SEED);
+  const text = ANTHROPIC.text;
+  const bytes = encoder.encode(text);
+  const splits: Split[] = [
+    { name: "one piece", cuts: [] },
+    eventChunks(bytes),
+    midLineChunks(bytes),
+    ...randomSplits(bytes.length, 8, random),
+    oneByteChunks(bytes.length),
+  ];
+  let next = 0;
+  // The first answer is the HTTP one the socket's turns are compared with; the last, a
+  // continued turn's.
+  await using mock = upstream(() => trickledResponse(text, splits[next - 1]?.cuts ?? "events"));
+  await using gateway = await startGateway({
+    accounts: [{ id: "an-1", upstream: mock, platform: "anthropic" }],
+  });
+  const turn = { model: "claude-sonnet-4", input: "hi", store: false };
+  const overHttp = await gateway.api("/v1/responses", { json: { ...turn, stream: true } });
+  assert.equal(overHttp.status, 200);
+  const expected = eventData(await overHttp.text()).map((data) => JSON.parse(data));
+  next++;
+  // Independently of the HTTP answer: the Responses events an Anthropic message becomes.
+  assert.deepEqual(expected.map((event) => event.type), [
+    "response.created",
+    "response.in_progress",
+    "response.output_item.added",
+    "response.content_part.added",
+    ...Array(5).fill("response.output_text.delta"),
+    "response.output_text.done",
+    "response.content_part.done",
+    "response.output_item.done",
+    "response.completed",
+  ]);
+  const said = "Hej! Smörgåsbord 🍞 för alla.";
+  assert.equal(
+    expected.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join(""),
+    said,
+  );
+  const sameSecond = (events: Record<string, unknown>[]) =>
+    JSON.parse(JSON.stringify(events).replaceAll(/"created_at":\d+/g, '"created_at":0'));
+  await using client = await SocketClient.open(gateway.url);
+  for (const split of splits) {
+    const events = await client.turn(turn);
+    next++;
+    assert.deepEqual(
+      sameSecond(events),
+      sameSecond(expected),
+      replay("events differ", SEED, split),
+    );
+  }
+  assert.equal(mock.hits.length, splits.length + 1);
+  assert.ok(mock.hits.every((hit) => hit.method === "POST" && hit.path === "/v1/messages"));
+  // A turn continuing from one of them: the Anthropic account gets the whole conversation.
+  const last = expected.at(-1) as { response: { id: string } };
+  const continued = await client.turn({
+    ...turn,
+    previous_response_id: last.response.id,
+    input: "and in English?",
+  });
+  assert.equal(continued.at(-1)?.type, "response.completed");
+  const messages = JSON.parse(mock.hits.at(-1)!.body).messages;
+  assert.deepEqual(messages.map((m: { role: string }) => m.role), ["user", "assistant", "user"]);
+  assert.match(JSON.stringify(messages), /Smörgåsbord/);
+  await eventually(() => gateway.log.length === splits.length + 2, "one log line per turn");
+  assert.deepEqual(
+    gateway.log.map((entry) => entry.transport ?? "http"),
+    ["http", ...Array(splits.length + 1).fill("websocket")],
+  );
 });
 
 Deno.test("websocket: a refused turn is one error event with its status; the connection goes on", async () => {
@@ -123,6 +204,47 @@ Deno.test("websocket: failover before the first event, as over HTTP", async () =
   assert.deepEqual(failovers.map((f) => [f.account, f.key, f.transport]), [
     ["oa-1", "alice", "websocket"],
   ]);
+});
+
+Deno.test("websocket: a continued turn replays the earlier output without item ids (store: false)", async () => {
+  // The first answer: encrypted reasoning, a message and two tool calls, each with its id.
+  await using mock = upstream((_request, hit) =>
+    mock.hits.indexOf(hit) === 0
+      ? eventStream(RESPONSES_STREAM)
+      : trickledResponse(RESPONSES.text, "events")
+  );
+  await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: mock }] });
+  await using client = await SocketClient.open(gateway.url);
+  const first = await client.turn(TURN);
+  const completed = first.at(-1) as { type: string; response: { id: string } };
+  assert.equal(completed.type, "response.completed");
+  const results = ["call_A", "call_B"].map((call_id) => ({
+    type: "function_call_output",
+    call_id,
+    output: "sunny",
+  }));
+  const second = await client.turn({
+    ...TURN,
+    previous_response_id: completed.response.id,
+    input: results,
+  });
+  assert.equal(second.at(-1)?.type, "response.completed");
+  assert.equal(mock.hits.length, 2);
+  const body = JSON.parse(mock.hits[1].body);
+  assert.equal(body.previous_response_id, undefined);
+  const items: Record<string, unknown>[] = body.input;
+  assert.deepEqual(items.map((item) => item.type), [
+    "message",
+    "reasoning",
+    "message",
+    "function_call",
+    "function_call",
+    "function_call_output",
+    "function_call_output",
+  ]);
+  assert.deepEqual(items.filter((item) => "id" in item), [], "no item carries an id");
+  assert.equal(items[1].encrypted_content, "gAAAA", "encrypted reasoning is kept");
+  assert.equal(items[3].call_id, "call_A");
 });
 
 Deno.test("websocket: a client closing mid-turn cancels the upstream request", async () => {
@@ -225,13 +347,24 @@ Deno.test("websocket: limits close with their documented codes and reasons", asy
     assert.equal(closed.code, 1003);
   });
   await t.step("idle for idleSeconds: 1000, after the turn, not during it", async () => {
+    // A turn of about 0.6 s, twice idleSeconds: the connection is not idle while it runs.
+    let slow = true;
+    await using slowly = upstream(() =>
+      trickledResponse(RESPONSES.text, "events", { pauseMs: slow ? 40 : 0 })
+    );
     await using gateway = await startGateway({
-      accounts: [{ id: "oa-1", upstream: mock }],
+      accounts: [{ id: "oa-1", upstream: slowly }],
       websocket: { idleSeconds: 0.3 },
     });
     await using client = await SocketClient.open(gateway.url);
+    const started = performance.now();
     const events = await client.turn(TURN);
     assert.equal(events.at(-1)?.type, "response.completed");
+    assert.ok(performance.now() - started > 450, "the turn outlasted idleSeconds");
+    // Had the idle limit run during the turn, the connection would be closing now and would
+    // take no further turn.
+    slow = false;
+    assert.equal((await client.turn(TURN)).at(-1)?.type, "response.completed");
     const closed = await within(client.closed, "the close");
     assert.equal(closed.code, 1000);
     assert.match(closed.reason, /idle/);
@@ -286,6 +419,34 @@ Deno.test("websocket: limits close with their documented codes and reasons", asy
     const closed = await within(client.closed, "the close");
     assert.equal(closed.code, 1001);
     await closing;
+  });
+  await t.step("shutdown with a turn past the drain bound: cancelled, then 1001", async () => {
+    const cancelled = latch();
+    const delta = RESPONSES.text.indexOf("response.output_text.delta");
+    const head = RESPONSES.text.slice(0, RESPONSES.text.indexOf("\n\n", delta) + 2);
+    await using stuck = upstream((request) => {
+      request.signal.addEventListener("abort", () => cancelled.resolve(), { once: true });
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(encoder.encode(head));
+          },
+          cancel() {
+            cancelled.resolve();
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    });
+    await using gateway = await startGateway({ accounts: [{ id: "oa-1", upstream: stuck }] });
+    await using client = await SocketClient.open(gateway.url);
+    client.send({ type: "response.create", ...TURN });
+    assert.equal((await client.next())?.type, "response.created");
+    await within(gateway.gateway.closeSockets(200), "the drain to end at its bound");
+    const closed = await within(client.closed, "the close");
+    assert.equal(closed.code, 1001);
+    assert.equal(closed.reason, "the gateway is shutting down");
+    await within(cancelled.promise, "the upstream request to be cancelled");
   });
 });
 
@@ -368,31 +529,64 @@ Deno.test("websocket: the key's concurrency slot is held while a turn is in flig
   assert.equal((await second.turn(TURN)).at(-1)?.type, "response.completed");
 });
 
-Deno.test("websocket: the gateway process serves turns, and SIGTERM closes sockets with 1001", async () => {
-  await using mock = upstream(() => trickledResponse(RESPONSES.text, "events"));
-  const dir = await Deno.makeTempDir({ prefix: "switchyard-ws-" });
-  try {
-    const configPath = `${dir}/switchyard.json`;
-    await Deno.writeTextFile(
-      configPath,
-      JSON.stringify(configDocument({ accounts: [{ id: "oa-1", upstream: mock }] })),
-    );
-    const gateway = await spawnGateway(configPath, `${dir}/state.kv`);
+/** `main.ts`, and `deno task serve` (`lib/serve.ts` on `deno serve --parallel`), on a config file. */
+const PROCESSES = {
+  "main.ts": (configPath: string, kvPath: string) => spawnGateway(configPath, kvPath),
+  "deno task serve": (configPath: string, kvPath: string) =>
+    startServeTask({
+      SWITCHYARD_CONFIG: configPath,
+      SWITCHYARD_KV: kvPath,
+      SWITCHYARD_SECRET: SECRET,
+      SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN,
+      HOST: "127.0.0.1",
+      PORT: new URL(refusedUrl()).port,
+    }),
+};
+
+for (const [name, start] of Object.entries(PROCESSES)) {
+  Deno.test(`websocket: SIGTERM to ${name} lets a turn in flight finish, then closes with 1001 and the gateway's reason`, async () => {
+    // Slow: about 1.5 s from the first delta to the last event, so the signal lands mid-turn.
+    await using mock = upstream(() => trickledResponse(RESPONSES.text, "events", { pauseMs: 150 }));
+    const dir = await Deno.makeTempDir({ prefix: "switchyard-ws-" });
     try {
-      const client = await SocketClient.open(gateway.url);
-      assert.equal((await client.turn(TURN)).at(-1)?.type, "response.completed");
-      const stopping = gateway.stop();
-      const closed = await within(client.closed, "the socket to close");
-      assert.equal(closed.code, 1001);
-      await within(stopping, "the process to exit");
+      const configPath = `${dir}/switchyard.json`;
+      await Deno.writeTextFile(
+        configPath,
+        JSON.stringify(configDocument({ accounts: [{ id: "oa-1", upstream: mock }] })),
+      );
+      const gateway = await start(configPath, `${dir}/state.kv`);
+      try {
+        const client = await SocketClient.open(gateway.url);
+        client.send({ type: "response.create", ...TURN });
+        const events = [];
+        for (let event = await client.next(); event; event = await client.next()) {
+          events.push(event);
+          if (event.type === "response.output_text.delta") break;
+        }
+        assert.equal(events.at(-1)?.type, "response.output_text.delta", "the turn is under way");
+        const stopping = gateway.stop();
+        for (let event = await client.next(); event; event = await client.next()) {
+          events.push(event);
+        }
+        assert.deepEqual(
+          events,
+          eventData(RESPONSES.text).map((data) => JSON.parse(data)),
+          "the whole turn, up to response.completed",
+        );
+        const closed = await within(client.closed, "the socket to close");
+        assert.equal(closed.code, 1001);
+        assert.equal(closed.reason, "the gateway is shutting down");
+        await within(stopping, "the process to exit");
+        assert.equal(mock.hits.length, 1);
+      } finally {
+        await gateway.stop();
+        assert.doesNotMatch(gateway.stdout() + gateway.stderr(), /unhandled/);
+      }
     } finally {
-      await gateway.stop();
-      assert.doesNotMatch(gateway.stdout() + gateway.stderr(), /unhandled/);
+      await Deno.remove(dir, { recursive: true });
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  });
+}
 
 Deno.test("websocket: a client that stops reading stops the upstream being read (backpressure)", async () => {
   let produced = 0;

@@ -88,8 +88,8 @@ export interface Gateway {
   readonly directory: Directory;
   /** Waits for background KV writes (quota snapshots, slot releases, response owners, thinking signers). */
   settled(): Promise<void>;
-  /** Closes open Responses WebSockets with 1001 (a turn in flight finishes first). */
-  closeSockets(): Promise<void>;
+  /** Closes open Responses WebSockets with 1001 (a turn in flight finishes first, for up to `ms`). */
+  closeSockets(ms?: number): Promise<void>;
   /** Flushes batched usage, ends live dashboard streams and closes KV; call after the server has drained. */
   close(): Promise<void>;
 }

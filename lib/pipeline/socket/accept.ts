@@ -17,6 +17,11 @@ import { CLOSE, type SocketLimits } from "./limits.ts";
 import { ResponsesSocket } from "./session.ts";
 import { turnHeaders } from "./turn_io.ts";
 
+/** How long shutdown waits for the turns in flight on open WebSockets (docs/clients.md: 1001). */
+export const SOCKET_DRAIN_MS = 10_000;
+
+const SHUTTING_DOWN = "the gateway is shutting down";
+
 /** Is `request` a Responses WebSocket handshake? */
 export function isResponsesSocket(request: Request, url: URL): boolean {
   return request.method === "GET" && url.pathname === RESPONSES_SOCKET_PATH &&
@@ -75,21 +80,24 @@ export class ResponseSockets {
 
   /**
    * Shutdown: no new connections; each open one closes with 1001 (a turn in
-   * flight finishes first). Resolves once all have closed, or after `ms`.
+   * flight finishes first). Resolves once all have closed; after `ms` those
+   * still open close at once, their turns cancelled, with the same code and
+   * reason.
    */
-  drain(ms = 10_000): Promise<void> {
+  drain(ms = SOCKET_DRAIN_MS): Promise<void> {
     this.#draining = true;
     if (this.#open.size === 0) return Promise.resolve();
     const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      const timer = setTimeout(() => {
+        for (const session of this.#open) session.closeNow(CLOSE.goingAway, SHUTTING_DOWN);
+        resolve();
+      }, ms);
       this.#drained = () => {
         clearTimeout(timer);
         resolve();
       };
     });
-    for (const session of this.#open) {
-      session.close(CLOSE.goingAway, "the gateway is shutting down");
-    }
+    for (const session of this.#open) session.close(CLOSE.goingAway, SHUTTING_DOWN);
     return done;
   }
 }

@@ -38,10 +38,16 @@ export class Conversation {
     return { body: { ...rest, input }, input };
   }
 
-  /** Remembers response `id`: the whole input it answered and its output items. */
+  /**
+   * Remembers response `id`: the whole input it answered and its output
+   * items, without their ids (`msg_…`, `rs_…`): sent back with `store:
+   * false`, OpenAI refuses an id it has not persisted ("Item with id … not
+   * found"), and Codex itself sends none. Everything else stays
+   * (`encrypted_content`, `call_id`).
+   */
   remember(id: string, input: readonly Json[], output: readonly Json[]): void {
     this.#chains.delete(id);
-    this.#chains.set(id, [...input, ...output]);
+    this.#chains.set(id, [...input, ...output.map(withoutId)]);
     while (this.#chains.size > REMEMBERED_RESPONSES) {
       const oldest = this.#chains.keys().next().value;
       if (oldest === undefined) break;
@@ -53,6 +59,13 @@ export class Conversation {
   knows(id: string): boolean {
     return this.#chains.has(id);
   }
+}
+
+/** An output item without its `id`. */
+function withoutId(item: Json): Json {
+  if (!isObject(item) || item.id === undefined) return item;
+  const { id: _id, ...rest } = item;
+  return rest;
 }
 
 /** A Responses `input` as a list of items (a string is one user message). */

@@ -83,3 +83,34 @@ Deno.test("TurnOutput: ended by its last event, whichever it is; not by content"
   }
   assert.equal(ends([{ type: "error", error: { message: "overloaded" } }]), true);
 });
+
+Deno.test("Conversation: replayed output items lose their ids, keep the rest (store: false)", () => {
+  const conversation = new Conversation();
+  const first = conversation.expand({ model: "m", store: false, input: "hello" });
+  const reasoning = {
+    type: "reasoning",
+    id: "rs_1",
+    summary: [{ type: "summary_text", text: "Think." }],
+    encrypted_content: "gAAAA",
+  };
+  const reply = {
+    type: "message",
+    id: "msg_1",
+    role: "assistant",
+    status: "completed",
+    content: [{ type: "output_text", text: "Hi.", annotations: [] }],
+  };
+  const call = { type: "function_call", id: "fc_1", call_id: "c1", name: "f", arguments: "{}" };
+  conversation.remember("resp_1", first.input, [reasoning, reply, call]);
+  const result = { type: "function_call_output", call_id: "c1", output: "42" };
+  const second = conversation.expand({
+    model: "m",
+    store: false,
+    previous_response_id: "resp_1",
+    input: [result],
+  });
+  const withoutId = ({ id: _id, ...rest }: { id: string }) => rest;
+  const expected = [user("hello"), withoutId(reasoning), withoutId(reply), withoutId(call), result];
+  assert.deepEqual(second.body, { model: "m", store: false, input: expected });
+  assert.deepEqual(second.input, expected);
+});

@@ -101,6 +101,11 @@ export class ResponsesSocket {
     if (this.#pending === 0) this.#shut();
   }
 
+  /** Closes the connection with `code` now, cancelling a turn in flight. */
+  closeNow(code: number, reason: string): void {
+    this.#shutNow(code, reason);
+  }
+
   #received(data: unknown): void {
     if (this.#closing) return;
     if (typeof data !== "string") {
