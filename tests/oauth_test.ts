@@ -188,6 +188,10 @@ Deno.test("OAuth accounts", async (t) => {
         assert.equal(response.headers.get("x-switchyard-account"), "spare");
         await response.body?.cancel();
         assert.equal(upstream.hits.length, 0, "an expired token is never sent");
+        // The request log says why the account was passed over, as the admin view does.
+        const [first] = gw.log[0].attempts;
+        assert.equal(first.outcome, "auth");
+        assert.match(String(first.detail), /invalid_grant/);
         const views = await adminAccounts(gw.url);
         const codex = views.find((v) => v.id === "codex-1")!;
         assert.equal(codex.state, "disabled");

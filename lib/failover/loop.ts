@@ -112,7 +112,7 @@ async function tryAccount(
   };
   if (sent.kind === "no-credential") {
     const verdict = { outcome: "failover" as const, effect: sent.effect };
-    run.record(account, verdict, "auth", undefined, sent.timing);
+    run.record(account, verdict, "auth", undefined, sent.timing, sent.detail);
     return moveOn(run, attempt, sent.detail);
   }
   const result = sent.result;
