@@ -191,14 +191,15 @@ export function serveOrExit(
  * unless `exit` is false, exits.
  */
 export function closeOnSignals(
-  gateway: Gateway,
+  booted: Gateway | Promise<Gateway>,
   stopServer?: () => Promise<void>,
   exit = true,
-): void {
+): () => Promise<void> {
   let closing = false;
   const stop = async () => {
     if (closing) return;
     closing = true;
+    const gateway = await booted; // a signal while booting: close once booted
     await gateway.closeSockets().catch(() => {});
     await stopServer?.().catch(() => {});
     await gateway.close().catch((error) => console.error(`switchyard: ${error}`));
@@ -212,41 +213,59 @@ export function closeOnSignals(
       // No signals here (Windows SIGTERM, Deno Deploy): usage is still flushed every second.
     }
   }
+  return stop;
 }
 
 /**
  * {@linkcode closeOnSignals} for `lib/serve.ts`, in each `deno serve`
- * worker. `deno serve` adds a SIGTERM/SIGINT listener of its own once it
- * listens, which calls `server.shutdown()` at once and so would close the
- * WebSockets with Deno's 1001 before their turns end: that listener is held
- * back and called as the `stopServer` step instead, after the sockets have
- * drained. No `Deno.exit`: in one worker it would end the process, cutting
- * the other workers' turns and losing their usage; the process ends once
- * every worker's server has shut down.
+ * worker, called before it boots. `deno serve` adds a SIGTERM/SIGINT
+ * listener of its own once it listens, which calls `server.shutdown()` at
+ * once and so would close the WebSockets with Deno's 1001 before their turns
+ * end: that listener is held back and called as the `stopServer` step
+ * instead, after the sockets have drained. No `Deno.exit`: in one worker it
+ * would end the process, cutting the other workers' turns and losing their
+ * usage; the process ends once every worker's server has shut down. So a
+ * worker must not miss a signal that comes while it starts (another worker
+ * already serving, the process does not end by itself): `signalled` is
+ * `lib/early_signal.ts`'s, listening before the gateway's modules are
+ * evaluated; this is called before booting; and a server that starts
+ * listening after the signal is shut down as it starts.
  */
-export function closeServedOnSignals(gateway: Gateway): void {
-  closeOnSignals(gateway, () => stopServer(), false);
+export function closeServedOnSignals(booting: Promise<Gateway>, signalled: Promise<void>): void {
+  const stop = closeOnSignals(booting, () => stopServer(), false);
   const stopServer = holdSignalListeners(); // after closeOnSignals: its own listener is added
+  // A signal that came while this worker's modules were evaluated (`lib/early_signal.ts`).
+  signalled.then(stop);
 }
 
 /**
  * From now on, SIGTERM/SIGINT listeners are kept instead of added (until one
- * of each was); the function returned calls them once.
+ * of each was); the function returned calls them once. A listener added
+ * after that call is called at once: the signal it waits for has come.
  */
-function holdSignalListeners(): () => Promise<void> {
+export function holdSignalListeners(): () => Promise<void> {
   const original = Object.getOwnPropertyDescriptor(Deno, "addSignalListener");
   if (!original?.configurable) return () => Promise.resolve(); // cannot hold: as before
   const add = Deno.addSignalListener;
   const held = new Set<() => void>();
+  const called = new Set<() => void>();
+  let released = false;
   let count = 0;
+  const call = (handler: () => void) => {
+    if (called.has(handler)) return; // deno serve adds one handler for both signals
+    called.add(handler);
+    handler();
+  };
   const hold = (signal: Deno.Signal, handler: () => void) => {
     if (signal !== "SIGTERM" && signal !== "SIGINT") return add(signal, handler);
-    held.add(handler);
     if (++count === 2) Object.defineProperty(Deno, "addSignalListener", original);
+    if (released) queueMicrotask(() => call(handler));
+    else held.add(handler);
   };
   Object.defineProperty(Deno, "addSignalListener", { ...original, value: hold });
   return () => {
-    for (const handler of held) handler();
+    released = true;
+    for (const handler of held) call(handler);
     held.clear();
     return Promise.resolve();
   };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { kvDeadlineFrom, onDeploy } from "./boot.ts";
+import { holdSignalListeners, kvDeadlineFrom, onDeploy } from "./boot.ts";
 import { storeTarget } from "./kv/open.ts";
 
 Deno.test("boot takes Deploy's no-argument openKv only where DENO_DEPLOYMENT_ID or DENO_DEPLOY=1 is set", () => {
@@ -22,4 +22,31 @@ Deno.test("SWITCHYARD_KV_DEADLINE_MS: unset is the default, a whole number of ms
   assert.equal(kvDeadlineFrom("100"), 100);
   assert.equal(kvDeadlineFrom("5000"), 5000);
   assert.equal(kvDeadlineFrom("60000"), 60000);
+});
+
+Deno.test("holdSignalListeners: deno serve's shutdown listener waits for the release, once", async () => {
+  const original = Deno.addSignalListener;
+  const release = holdSignalListeners();
+  let calls = 0;
+  const shutdown = () => calls++;
+  Deno.addSignalListener("SIGTERM", shutdown);
+  Deno.addSignalListener("SIGINT", shutdown);
+  assert.equal(Deno.addSignalListener, original, "given back after one of each");
+  await Promise.resolve();
+  assert.equal(calls, 0, "held until the sockets have drained");
+  await release();
+  assert.equal(calls, 1, "one handler for both signals is called once");
+});
+
+Deno.test("holdSignalListeners: a server that starts listening after the signal is shut down at once", async () => {
+  // A worker still booting when the signal came: without this its server would run on, and the
+  // process (which no worker ends with Deno.exit) with it.
+  const release = holdSignalListeners();
+  await release();
+  let calls = 0;
+  const shutdown = () => calls++;
+  Deno.addSignalListener("SIGTERM", shutdown);
+  Deno.addSignalListener("SIGINT", shutdown);
+  await Promise.resolve();
+  assert.equal(calls, 1);
 });

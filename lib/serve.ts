@@ -5,12 +5,16 @@
  * @module
  */
 
+// First, so that it listens for signals before the rest is evaluated (see its doc).
+import { signalled } from "./early_signal.ts";
 import { originFor } from "./welcome.ts";
 import { bootOrExit, closeServedOnSignals } from "./boot.ts";
 import { listenFrom, processEnv } from "./listen.ts";
 
-const { gateway, createdToken, welcome } = await bootOrExit();
-closeServedOnSignals(gateway);
+const booting = bootOrExit();
+// Before booting: a signal that comes while this worker boots must still stop it.
+closeServedOnSignals(booting.then((booted) => booted.gateway), signalled);
+const { gateway, createdToken, welcome } = await booting;
 if (createdToken) {
   // Every worker boots; only the one that made the first-run token prints it.
   const { hostname, port } = listenFrom(processEnv);

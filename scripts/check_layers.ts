@@ -8,7 +8,7 @@
  * 2. planning, leases, failover: `planning/`, `leases/`, `failover/`
  * 3. the request pipeline: `pipeline/`
  * 4. routes: `routes/`
- * 5. the app and its entry points: `app.ts`, `app/`, `boot.ts`, `listen.ts`, `serve.ts`,
+ * 5. the app and its entry points: `app.ts`, `app/`, `boot.ts`, `early_signal.ts`, `listen.ts`, `serve.ts`,
  *    `welcome.ts`
  *
  * A module may import from its own layer and any layer below. Tests
@@ -27,7 +27,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["planning/", "leases/", "failover/"],
   ["pipeline/"],
   ["routes/"],
-  ["app.ts", "app/", "boot.ts", "listen.ts", "serve.ts", "welcome.ts"],
+  ["app.ts", "app/", "boot.ts", "early_signal.ts", "listen.ts", "serve.ts", "welcome.ts"],
 ];
 
 const LIB = new URL("../lib/", import.meta.url);
