@@ -10,6 +10,7 @@
  */
 
 import { errorLine, exitWith, listenFrom, processEnv } from "../lib/listen.ts";
+import { SOCKET_DRAIN_MS } from "../lib/pipeline/socket/limits.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -45,15 +46,31 @@ const child = new Deno.Command(Deno.execPath(), {
   stderr: "inherit",
 }).spawn();
 
+/**
+ * Passes `signal` on, and once more if `deno serve` still runs when every
+ * worker should have drained its WebSockets: a worker that was still
+ * starting at the first one (before even its first module listened) hears
+ * the second.
+ */
+function passOn(signal: Deno.Signal): void {
+  try {
+    child.kill(signal);
+  } catch {
+    return; // Already gone.
+  }
+  const again = setTimeout(() => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Gone meanwhile.
+    }
+  }, SOCKET_DRAIN_MS + 5_000);
+  Deno.unrefTimer(again);
+}
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   try {
-    Deno.addSignalListener(signal, () => {
-      try {
-        child.kill(signal);
-      } catch {
-        // Already gone.
-      }
-    });
+    Deno.addSignalListener(signal, () => passOn(signal));
   } catch {
     // No such signal here (Windows SIGTERM): the child ends with this process's console.
   }

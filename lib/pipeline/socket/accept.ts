@@ -13,12 +13,9 @@ import { errorResponse } from "../../http/errors.ts";
 import { presentedKey } from "../../http/headers.ts";
 import { RESPONSES_SOCKET_PATH } from "../../protocols/inference_paths.ts";
 import type { Pipeline } from "../api.ts";
-import { CLOSE, type SocketLimits } from "./limits.ts";
+import { CLOSE, SOCKET_DRAIN_MS, type SocketLimits } from "./limits.ts";
 import { ResponsesSocket } from "./session.ts";
 import { turnHeaders } from "./turn_io.ts";
-
-/** How long shutdown waits for the turns in flight on open WebSockets (docs/clients.md: 1001). */
-export const SOCKET_DRAIN_MS = 10_000;
 
 const SHUTTING_DOWN = "the gateway is shutting down";
 

@@ -6,6 +6,9 @@
  * @module
  */
 
+/** How long shutdown waits for the turns in flight on open WebSockets (docs/clients.md: 1001). */
+export const SOCKET_DRAIN_MS = 10_000;
+
 /** The configured limits (config `websocket`), defaults filled in. */
 export interface SocketLimits {
   /** Largest client message, in bytes (a turn's request body). */
