@@ -16,6 +16,7 @@ import {
 } from "./support/gateway.ts";
 import { chatCompletion, json, openaiError, upstream } from "./support/upstream.ts";
 import { webhookReceiver } from "./support/webhook.ts";
+import { expiredCodexAccount, refusedRefresh } from "./support/protocol_mocks.ts";
 import { bothKvs } from "./support/shared_kv.ts";
 
 const HOOK_SECRET = "whsec-test-0123456789";
@@ -135,26 +136,16 @@ Deno.test("account.quota once per window; slack format posts text", async () => 
 });
 
 Deno.test("account.reauth when an OAuth refresh is refused", async () => {
-  await using tokens = upstream(() =>
-    json(400, { error: "invalid_grant", error_description: "refresh token revoked" })
-  );
+  await using tokens = upstream(refusedRefresh);
   await using up = upstream(() => json(200, chatCompletion("never")));
   await using hook = webhookReceiver(HOOK_SECRET);
   await using gateway = await startGateway({
     tuning: FAST,
     secret: SECRET,
     config: {
-      accounts: [{
-        id: "codex",
-        platform: "openai",
-        baseUrl: `${up.url}/backend-api/codex`,
-        oauth: {
-          accessToken: "expired",
-          refreshToken: "revoked",
-          expiresAt: Date.now() - 1000,
-          tokenUrl: `${tokens.url}/oauth/token`,
-        },
-      }],
+      accounts: [
+        expiredCodexAccount("codex", `${up.url}/backend-api/codex`, `${tokens.url}/oauth/token`),
+      ],
       groups: [{ id: "team", accounts: ["codex"] }],
       keys: [KEY],
       alerts: { webhooks: [{ url: hook.url, secret: HOOK_SECRET, events: ["account.reauth"] }] },

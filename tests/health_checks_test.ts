@@ -21,6 +21,7 @@ import { eventually } from "./support/async.ts";
 import { chatCompletion, json, openaiError, refusedUrl, upstream } from "./support/upstream.ts";
 import { bothKvs } from "./support/shared_kv.ts";
 import { webhookReceiver } from "./support/webhook.ts";
+import { expiredCodexAccount, refusedRefresh } from "./support/protocol_mocks.ts";
 
 const FAST = { healthCheckTickMs: 50 };
 const HOOK_SECRET = "whsec-checks-0123456789";
@@ -201,27 +202,18 @@ Deno.test("a scheduled check that meets a revoked key disables the account and a
 });
 
 Deno.test("a scheduled check whose OAuth refresh is refused marks the account for signing in again", async () => {
-  await using tokens = upstream(() =>
-    json(400, { error: "invalid_grant", error_description: "refresh token revoked" })
-  );
+  await using tokens = upstream(refusedRefresh);
   await using up = upstream(() => json(200, chatCompletion("never")));
   await using hook = webhookReceiver(HOOK_SECRET);
   await using gateway = await startGateway({
     tuning: FAST,
     secret: SECRET,
     config: {
-      accounts: [{
-        id: "codex",
-        platform: "openai",
-        baseUrl: `${up.url}/backend-api/codex`,
-        healthChecks: { everySeconds: 1 },
-        oauth: {
-          accessToken: "expired",
-          refreshToken: "revoked",
-          expiresAt: Date.now() - 1000,
-          tokenUrl: `${tokens.url}/oauth/token`,
-        },
-      }],
+      accounts: [
+        expiredCodexAccount("codex", `${up.url}/backend-api/codex`, `${tokens.url}/oauth/token`, {
+          healthChecks: { everySeconds: 1 },
+        }),
+      ],
       groups: [{ id: "team", accounts: ["codex"] }],
       keys: [],
       alerts: { webhooks: [{ url: hook.url, secret: HOOK_SECRET, events: ["account.reauth"] }] },

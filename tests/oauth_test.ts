@@ -15,6 +15,7 @@ import {
 import { spawnGateway } from "./support/process.ts";
 import { bothKvs, sharedKv } from "./support/shared_kv.ts";
 import { within } from "./support/async.ts";
+import { refusedRefresh } from "./support/protocol_mocks.ts";
 
 const CHAT = { model: "gpt-test", messages: [{ role: "user", content: "hi" }] };
 
@@ -28,7 +29,7 @@ function tokenEndpoint(
     bodies.push(JSON.parse(hit.body));
     if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
     if (options.reject) {
-      return json(400, { error: "invalid_grant", error_description: "refresh token revoked" });
+      return refusedRefresh();
     }
     issued++;
     return json(200, {

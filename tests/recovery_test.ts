@@ -34,6 +34,7 @@ import {
 } from "./support/upstream.ts";
 import { startMockUpstream } from "../scripts/support/mock_upstream.ts";
 import { bothKvs } from "./support/shared_kv.ts";
+import { refusedRefresh } from "./support/protocol_mocks.ts";
 
 /** An admin row with the recovery fields (the fixture's `account()` reduces rows to the core). */
 interface RecoveryRow {
@@ -373,7 +374,7 @@ Deno.test("OAuth: a 401 that outlives a refresh gets probes; a rejected refresh 
   let rejectRefresh = false;
   const tokens = startMockUpstream(() =>
     rejectRefresh
-      ? json(400, { error: "invalid_grant", error_description: "refresh token revoked" })
+      ? refusedRefresh()
       : json(200, { access_token: "access-new", refresh_token: "refresh-new", expires_in: 3600 })
   );
   const revoked = startMockUpstream(() =>

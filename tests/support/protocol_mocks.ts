@@ -266,3 +266,32 @@ export function codexAccount(
     ...extra,
   };
 }
+
+/**
+ * A Codex account whose access token has run out, so its next attempt first
+ * refreshes at `tokenUrl` (for example {@linkcode refusingTokenEndpoint}'s).
+ */
+export function expiredCodexAccount(
+  id: string,
+  baseUrl: string,
+  tokenUrl: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id,
+    platform: "openai",
+    baseUrl,
+    oauth: {
+      accessToken: "expired",
+      refreshToken: "revoked",
+      expiresAt: Date.now() - 1000,
+      tokenUrl,
+    },
+    ...extra,
+  };
+}
+
+/** A token endpoint's answer to a revoked refresh token: the account needs signing in again. */
+export function refusedRefresh(): Response {
+  return json(400, { error: "invalid_grant", error_description: "refresh token revoked" });
+}
