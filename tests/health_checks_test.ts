@@ -26,6 +26,16 @@ import { expiredCodexAccount, refusedRefresh } from "./support/protocol_mocks.ts
 const FAST = { healthCheckTickMs: 50 };
 const HOOK_SECRET = "whsec-checks-0123456789";
 
+/** Account `a`, an OpenAI key at `baseUrl`, in a group that checks it every second; alerts to `webhooks`. */
+function checkedEverySecond(baseUrl: string, webhooks: Record<string, unknown>[] = []) {
+  return {
+    accounts: [{ id: "a", platform: "openai", baseUrl: `${baseUrl}/v1`, apiKey: "sk-a" }],
+    groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
+    keys: [],
+    ...(webhooks.length > 0 ? { alerts: { webhooks } } : {}),
+  };
+}
+
 /** An account's last test, as the console's snapshot shows it. */
 async function lastTest(
   gateway: TestGateway,
@@ -122,11 +132,7 @@ bothKvs("two gateways on one KV send one scheduled check per interval", async (k
     at.push(Date.now());
     return json(200, chatCompletion("ok"));
   });
-  const config = {
-    accounts: [{ id: "a", platform: "openai", baseUrl: `${up.url}/v1`, apiKey: "sk-a" }],
-    groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
-    keys: [],
-  };
+  const config = checkedEverySecond(up.url);
   // From before the first gateway: its first check may go out while the second is starting, and
   // the interval bound below must count that time too.
   const started = Date.now();
@@ -159,18 +165,11 @@ Deno.test("a scheduled check that meets a revoked key disables the account and a
   await using hook = webhookReceiver(HOOK_SECRET);
   await using gateway = await startGateway({
     tuning: FAST,
-    config: {
-      accounts: [{ id: "a", platform: "openai", baseUrl: `${up.url}/v1`, apiKey: "sk-a" }],
-      groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
-      keys: [],
-      alerts: {
-        webhooks: [{
-          url: hook.url,
-          secret: HOOK_SECRET,
-          events: ["account.disabled", "account.recovered"],
-        }],
-      },
-    },
+    config: checkedEverySecond(up.url, [{
+      url: hook.url,
+      secret: HOOK_SECRET,
+      events: ["account.disabled", "account.recovered"],
+    }]),
   });
   // No client request at all: the check alone finds the revoked key.
   await eventually(
@@ -245,12 +244,7 @@ for (
     await using hook = webhookReceiver(HOOK_SECRET);
     await using gateway = await startGateway({
       tuning: FAST,
-      config: {
-        accounts: [{ id: "a", platform: "openai", baseUrl: `${baseUrl}/v1`, apiKey: "sk-a" }],
-        groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
-        keys: [],
-        alerts: { webhooks: [{ url: hook.url, secret: HOOK_SECRET }] },
-      },
+      config: checkedEverySecond(baseUrl, [{ url: hook.url, secret: HOOK_SECRET }]),
     });
     await eventually(
       async () => (await lastTest(gateway, "a"))?.ok === false || undefined,
@@ -268,14 +262,11 @@ Deno.test("the receiver checks signatures with the documented code: another secr
   await using hook = webhookReceiver("whsec-not-the-gateways-one");
   await using _gateway = await startGateway({
     tuning: FAST,
-    config: {
-      accounts: [{ id: "a", platform: "openai", baseUrl: `${up.url}/v1`, apiKey: "sk-a" }],
-      groups: [{ id: "team", accounts: ["a"], healthChecks: { everySeconds: 1 } }],
-      keys: [],
-      alerts: {
-        webhooks: [{ url: hook.url, secret: HOOK_SECRET, events: ["account.disabled"] }],
-      },
-    },
+    config: checkedEverySecond(up.url, [{
+      url: hook.url,
+      secret: HOOK_SECRET,
+      events: ["account.disabled"],
+    }]),
   });
   await eventually(() => hook.received.length > 0 || undefined, "account.disabled", 5_000);
   assert.equal(hook.received[0].event, "account.disabled");

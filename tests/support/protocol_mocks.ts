@@ -269,7 +269,7 @@ export function codexAccount(
 
 /**
  * A Codex account whose access token has run out, so its next attempt first
- * refreshes at `tokenUrl` (for example {@linkcode refusingTokenEndpoint}'s).
+ * refreshes at `tokenUrl` (answering {@linkcode refusedRefresh}, say).
  */
 export function expiredCodexAccount(
   id: string,
@@ -277,18 +277,8 @@ export function expiredCodexAccount(
   tokenUrl: string,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  return {
-    id,
-    platform: "openai",
-    baseUrl,
-    oauth: {
-      accessToken: "expired",
-      refreshToken: "revoked",
-      expiresAt: Date.now() - 1000,
-      tokenUrl,
-    },
-    ...extra,
-  };
+  const oauth = { accessToken: "expired", refreshToken: "revoked", expiresAt: Date.now() - 1000 };
+  return codexAccount(id, baseUrl, { oauth: { ...oauth, tokenUrl }, ...extra });
 }
 
 /** A token endpoint's answer to a revoked refresh token: the account needs signing in again. */
